@@ -1,0 +1,43 @@
+# The two commands that matter: `make run` (a working relay with a demo desktop) and `make test` (every test).
+SHELL := /bin/bash
+CONFIG ?= Release
+ARTIFACTS := $(CURDIR)/artifacts
+RESULTS := $(ARTIFACTS)/test-results
+DOTNET_FLAGS := -c $(CONFIG) --nologo -v quiet
+export DOTNET_CLI_TELEMETRY_OPTOUT := 1
+export DOTNET_NOLOGO := 1
+
+.PHONY: all deps build run test test-unit test-integration bench cluster cluster-stop clean
+
+all: build
+
+## deps: install the system packages tests and demos need (idempotent)
+deps:
+	@scripts/install-deps.sh
+
+## build: publish the node to artifacts/vnc-relay/vnc-relay and the simulator to artifacts/abiquo-simulator/
+build:
+	dotnet build OrleansVncCluster.sln $(DOTNET_FLAGS)
+	dotnet publish src/OrleansVncCluster.Relay/OrleansVncCluster.Relay.csproj $(DOTNET_FLAGS) --no-build -o $(ARTIFACTS)/vnc-relay
+	dotnet publish src/OrleansVncCluster.AbiquoSimulator/OrleansVncCluster.AbiquoSimulator.csproj $(DOTNET_FLAGS) --no-build -o $(ARTIFACTS)/abiquo-simulator
+	@echo "built $(ARTIFACTS)/vnc-relay/vnc-relay"
+
+## run: one node with embedded clustering, a demo Xvnc desktop and a token for it
+run: deps build
+	@scripts/run-demo.sh
+
+## test: every test (unit and real-process integration); totals in artifacts/test-results/*.trx
+test: deps build
+	@rm -rf $(RESULTS) && mkdir -p $(RESULTS)
+	dotnet test --solution OrleansVncCluster.sln -c $(CONFIG) --no-build --report-xunit-trx --results-directory $(RESULTS)
+	@scripts/test-summary.sh $(RESULTS)
+
+test-unit: build
+	dotnet test --project tests/OrleansVncCluster.Tests -c $(CONFIG) --no-build
+
+test-integration: deps build
+	dotnet test --project tests/OrleansVncCluster.IntegrationTests -c $(CONFIG) --no-build
+
+clean:
+	rm -rf $(ARTIFACTS) .run .cluster
+	dotnet clean OrleansVncCluster.sln $(DOTNET_FLAGS)
