@@ -7,6 +7,9 @@ DOTNET_FLAGS := -c $(CONFIG) --nologo -v quiet
 export DOTNET_CLI_TELEMETRY_OPTOUT := 1
 export DOTNET_NOLOGO := 1
 
+# Capability-specific targets (bench, cluster, console bundle) live in mk/*.mk.
+-include mk/*.mk
+
 .PHONY: all deps build run test test-unit test-integration bench cluster cluster-stop clean
 
 all: build

@@ -1,0 +1,37 @@
+namespace OrleansVncCluster.Relay.Logging;
+
+/// <summary>
+/// Every log event id in one place, grouped by capability, so operators can alert on an id and ids never collide.
+/// 1xxx sessions, 2xxx tokens, 3xxx sync and Abiquo, 4xxx cluster and hosting, 5xxx admin, 6xxx security.
+/// </summary>
+internal static class EventIds
+{
+    public const int SessionStarted = 1000;
+    public const int SessionEnded = 1001;
+    public const int SessionRefused = 1002;
+    public const int NotWebSocket = 1003;
+    public const int TargetUnreachable = 1004;
+    public const int TokenLookupFailed = 1005;
+    public const int SessionsClosed = 1006;
+    public const int OriginRefused = 1007;
+
+    public const int TokenRetargeted = 2000;
+    public const int TokenFileLoaded = 2001;
+    public const int TokenFileLineSkipped = 2002;
+    public const int TokenFileFailed = 2003;
+    public const int TokenRevoked = 2004;
+
+    public const int SyncCompleted = 3000;
+    public const int SyncFailed = 3001;
+    public const int SyncMassRemovalHeld = 3002;
+    public const int SyncKeeperFailed = 3003;
+
+    public const int ClusteringMode = 4000;
+    public const int WaitingForRedis = 4001;
+    public const int NodeRegistrationFailed = 4002;
+    public const int Draining = 4003;
+    public const int ListenerStarted = 4004;
+    public const int CertificateReloaded = 4005;
+
+    public const int AdminRequest = 5000;
+}

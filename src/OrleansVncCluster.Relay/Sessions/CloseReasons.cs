@@ -1,0 +1,38 @@
+using System.Net.WebSockets;
+
+namespace OrleansVncCluster.Relay.Sessions;
+
+/// <summary>
+/// Close codes and reasons a user can read: noVNC shows "Connection closed (code: X, reason: Y)". websockify drops the
+/// TCP connection for a bad token, which the browser reports as a reasonless 1006; every case here names its cause.
+/// 4xxx codes are the private-use range of RFC 6455 section 7.4.2, shaped after HTTP statuses so they read naturally.
+/// Reasons stay under the 123-byte limit of a close frame.
+/// </summary>
+public static class CloseReasons
+{
+    public const WebSocketCloseStatus TargetClosed = WebSocketCloseStatus.NormalClosure;               // 1000
+    public const WebSocketCloseStatus Draining = WebSocketCloseStatus.EndpointUnavailable;             // 1001
+    public const WebSocketCloseStatus TextFrame = WebSocketCloseStatus.InvalidMessageType;             // 1003
+    public const WebSocketCloseStatus TooBig = WebSocketCloseStatus.MessageTooBig;                     // 1009
+    public const WebSocketCloseStatus TargetFailed = WebSocketCloseStatus.InternalServerError;         // 1011
+    public const WebSocketCloseStatus ServiceRestart = (WebSocketCloseStatus)1012;
+    public const WebSocketCloseStatus TryAgainLater = (WebSocketCloseStatus)1013;
+    public const WebSocketCloseStatus BadToken = (WebSocketCloseStatus)4400;
+    public const WebSocketCloseStatus Forbidden = (WebSocketCloseStatus)4403;
+    public const WebSocketCloseStatus UnknownToken = (WebSocketCloseStatus)4404;
+    public const WebSocketCloseStatus Idle = (WebSocketCloseStatus)4408;
+    public const WebSocketCloseStatus Revoked = (WebSocketCloseStatus)4410;
+    public const WebSocketCloseStatus TooMany = (WebSocketCloseStatus)4429;
+
+    public const string TargetClosedText = "console target closed the connection";
+    public const string MissingTokenText = "missing console token: connect to /websockify?token=TOKEN";
+    public const string MalformedTokenText = "malformed console token";
+    public const string UnknownTokenText = "unknown console token";
+    public const string RevokedText = "console revoked";
+    public const string TargetChangedText = "console revoked: the VM's console moved";
+    public const string TextFrameText = "text frames are not supported: send binary frames";
+    public const string IdleText = "console closed after being idle too long";
+    public const string DrainingText = "relay node is draining: reconnect";
+    public const string TokenStoreUnavailableText = "token store unavailable: try again shortly";
+    public const string TargetLostText = "connection to the console target was lost";
+}

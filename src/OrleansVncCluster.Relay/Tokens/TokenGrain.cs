@@ -1,0 +1,85 @@
+using Microsoft.Extensions.Logging;
+using OrleansVncCluster.Relay.Cluster;
+using OrleansVncCluster.Relay.Logging;
+using OrleansVncCluster.Relay.Sessions;
+
+namespace OrleansVncCluster.Relay.Tokens;
+
+/// <summary>Holds one console token. Removal and retargeting are broadcast to every node so live sessions end.</summary>
+internal sealed partial class TokenGrain(
+    [PersistentState("token", TokenStorage.Name)] IPersistentState<TokenState> state,
+    TimeProvider time,
+    ILogger<TokenGrain> logger) : Grain, ITokenGrain
+{
+    public Task<ConsoleTokenEntry?> GetAsync()
+    {
+        if (state.State.Entry is null)
+        {
+            // Unknown tokens (guesses, typos) must not keep an activation alive each: leave as soon as possible.
+            DeactivateOnIdle();
+        }
+
+        return Task.FromResult(state.State.Entry);
+    }
+
+    public async Task<bool> SetAsync(ConsoleTokenEntry entry)
+    {
+        var previous = state.State.Entry;
+        if (entry.SameContentAs(previous))
+        {
+            return false;
+        }
+
+        state.State.Entry = entry with { SetAt = time.GetUtcNow() };
+        await state.WriteStateAsync();
+        if (previous is not null && previous.Target != entry.Target)
+        {
+            LogRetargeted(logger, TokenText.ForLog(this.GetPrimaryKeyString()), previous.Target, entry.Target);
+            await RevokeAsync(CloseReasons.TargetChangedText);
+        }
+
+        return true;
+    }
+
+    public async Task<bool> RemoveAsync(string? source)
+    {
+        var current = state.State.Entry;
+        if (current is null || (source is not null && current.Source != source))
+        {
+            return false;
+        }
+
+        await state.ClearStateAsync();
+        state.State.Entry = null;
+        await RevokeAsync(CloseReasons.RevokedText);
+        DeactivateOnIdle();
+        return true;
+    }
+
+    private Task RevokeAsync(string reason) =>
+        GrainFactory.GetGrain<INodeDirectoryGrain>(NodeDirectory.Key).RevokeAsync(this.GetPrimaryKeyString(), reason);
+
+    [LoggerMessage(EventId = EventIds.TokenRetargeted, Level = LogLevel.Information,
+        Message = "Token {Token} now leads to {NewTarget} instead of {OldTarget}; its live sessions are revoked")]
+    private static partial void LogRetargeted(ILogger logger, string token, ConsoleTarget oldTarget, ConsoleTarget newTarget);
+}
+
+/// <summary>Keeps a source's token index.</summary>
+internal sealed class TokenIndexGrain(
+    [PersistentState("index", TokenStorage.Name)] IPersistentState<TokenIndexState> state) : Grain, ITokenIndexGrain
+{
+    public Task<Dictionary<string, string>> GetAsync() => Task.FromResult(state.State.Fingerprints);
+
+    public Task SetAsync(Dictionary<string, string> fingerprints)
+    {
+        state.State.Fingerprints = fingerprints;
+        return fingerprints.Count == 0 ? state.ClearStateAsync() : state.WriteStateAsync();
+    }
+}
+
+/// <summary>The grain storage provider that holds tokens (Redis, or memory in the embedded mode).</summary>
+public static class TokenStorage
+{
+    /// <summary>Provider name.</summary>
+    public const string Name = "tokens";
+}
