@@ -119,6 +119,12 @@ public sealed partial class RelayEndpoint(
             return (CloseReasons.TryAgainLater, CloseReasons.DrainingText, "draining", null);
         }
 
+        var cap = options.CurrentValue.MaxSessions;
+        if (cap > 0 && sessions.Count >= cap)
+        {
+            return (CloseReasons.TooMany, CloseReasons.NodeFullText, "node_full", null);
+        }
+
         if (string.IsNullOrEmpty(token))
         {
             return (CloseReasons.BadToken, CloseReasons.MissingTokenText, "missing_token", null);
