@@ -50,7 +50,8 @@ public static class ConsolePage
             branch.Use((context, next) =>
             {
                 headers.Apply(context);
-                if (context.Request.Path.Value is PagePath or PagePath + "/")
+                var path = context.Request.Path.Value!;
+                if (path.TrimEnd('/').Equals(PagePath, StringComparison.OrdinalIgnoreCase))
                 {
                     context.Request.Path = "/" + IndexFile;
                 }
