@@ -1,8 +1,26 @@
+using OrleansVncCluster.Relay.Cli;
+
 namespace OrleansVncCluster.Relay;
 
-/// <summary>Entry point of the vnc-relay node.</summary>
+/// <summary>Entry point of the vnc-relay node: picks the command, then hands over to <see cref="RelayNode"/>.</summary>
 public static class Program
 {
-    /// <summary>Runs the node.</summary>
-    public static int Main(string[] args) => args.Length >= 0 ? 0 : 1;
+    /// <summary>Runs the node (or a one-shot command).</summary>
+    public static async Task<int> Main(string[] args)
+    {
+        var request = CommandLine.Parse(args);
+        if (request.Help)
+        {
+            Console.Out.WriteLine(CommandLine.Usage);
+            return 0;
+        }
+
+        if (request.Error is { } error)
+        {
+            await Console.Error.WriteLineAsync($"vnc-relay: {error}\n\n{CommandLine.Usage}");
+            return 2;
+        }
+
+        return request.Daemonize ? Daemon.Detach(args) : await RelayNode.RunAsync(request);
+    }
 }

@@ -1,0 +1,164 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Orleans.Configuration;
+using OrleansVncCluster.Relay.Tokens;
+using StackExchange.Redis;
+
+namespace OrleansVncCluster.Relay.Cluster;
+
+/// <summary>Where the cluster keeps membership, tokens and reminders (configuration sections "Redis" and "Orleans").</summary>
+public sealed class ClusterSettings
+{
+    /// <summary>StackExchange.Redis connection string; empty means embedded single-node clustering in memory.</summary>
+    public string? RedisConnectionString { get; init; }
+
+    /// <summary>Orleans cluster id; the same on every node of one cluster.</summary>
+    public string ClusterId { get; init; } = "vnc-relay";
+
+    /// <summary>Orleans service id; keys in Redis are prefixed with it.</summary>
+    public string ServiceId { get; init; } = "vnc-relay";
+
+    /// <summary>Unique per node.</summary>
+    public string SiloName { get; init; } = Environment.MachineName;
+
+    /// <summary>Silo-to-silo port.</summary>
+    public int SiloPort { get; init; } = 11111;
+
+    /// <summary>The address other nodes reach this one at; never a VIP, never loopback across hosts.</summary>
+    public IPAddress? AdvertisedAddress { get; init; }
+
+    /// <summary>How long start-up waits for Redis before giving up.</summary>
+    public TimeSpan RedisStartupTimeout { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Reads the settings, with secrets from files when <c>Redis:ConnectionStringFile</c> is given.</summary>
+    public static ClusterSettings From(IConfiguration configuration)
+    {
+        var connection = configuration["Redis:ConnectionString"];
+        if (string.IsNullOrWhiteSpace(connection) && configuration["Redis:ConnectionStringFile"] is { Length: > 0 } file)
+        {
+            connection = File.ReadAllText(file).Trim();
+        }
+
+        var advertised = configuration["Orleans:Endpoints:AdvertisedIPAddress"];
+        IPAddress? address = null;
+        if (!string.IsNullOrWhiteSpace(advertised) && !IPAddress.TryParse(advertised, out address))
+        {
+            throw new InvalidOperationException($"Orleans:Endpoints:AdvertisedIPAddress '{advertised}' is not an IP address; give this host's routable address, e.g. 10.0.0.5");
+        }
+
+        var siloPortText = configuration["Orleans:Endpoints:SiloPort"];
+        var siloPort = 11111;
+        if (!string.IsNullOrWhiteSpace(siloPortText) && (!int.TryParse(siloPortText, System.Globalization.CultureInfo.InvariantCulture, out siloPort) || siloPort is < 1 or > 65535))
+        {
+            throw new InvalidOperationException($"Orleans:Endpoints:SiloPort '{siloPortText}' is not a port (1-65535), e.g. 11111");
+        }
+
+        return new ClusterSettings
+        {
+            RedisConnectionString = string.IsNullOrWhiteSpace(connection) ? null : connection,
+            ClusterId = configuration["Orleans:ClusterId"] is { Length: > 0 } clusterId ? clusterId : "vnc-relay",
+            ServiceId = configuration["Orleans:ServiceId"] is { Length: > 0 } serviceId ? serviceId : "vnc-relay",
+            SiloName = configuration["Orleans:SiloName"] is { Length: > 0 } siloName ? siloName : $"{Environment.MachineName}-{siloPort}",
+            SiloPort = siloPort,
+            AdvertisedAddress = address,
+            RedisStartupTimeout = configuration.GetValue("Redis:StartupTimeout", TimeSpan.FromMinutes(5)),
+        };
+    }
+}
+
+/// <summary>Co-hosts the Orleans silo in the node process.</summary>
+public static partial class ClusterHosting
+{
+    /// <summary>
+    /// Configures the silo: Redis clustering, grain storage and reminders over ONE shared multiplexer when Redis is
+    /// configured (each provider would otherwise open its own), or embedded localhost clustering with memory storage.
+    /// </summary>
+    public static void AddRelayCluster(this WebApplicationBuilder builder, ClusterSettings settings, IConnectionMultiplexer? redis)
+    {
+        builder.UseOrleans(silo =>
+        {
+            silo.Configure<ClusterOptions>(o =>
+            {
+                o.ClusterId = settings.ClusterId;
+                o.ServiceId = settings.ServiceId;
+            });
+            silo.Configure<SiloOptions>(o => o.SiloName = settings.SiloName);
+            silo.UseSystemTextJsonGrainStorageSerializer();
+
+            if (redis is not null)
+            {
+                // true: shared, so no provider disposes it while the others still use it.
+                var shared = Task.FromResult((redis, true));
+                silo.UseRedisClustering(o =>
+                {
+                    o.ConfigurationOptions = ConfigurationOptions.Parse(settings.RedisConnectionString!);
+                    o.CreateMultiplexer = _ => shared;
+                });
+                silo.AddRedisGrainStorage(TokenStorage.Name, (Orleans.Persistence.RedisStorageOptions o) =>
+                {
+                    o.ConfigurationOptions = ConfigurationOptions.Parse(settings.RedisConnectionString!);
+                    o.CreateMultiplexer = _ => shared;
+                    o.DeleteStateOnClear = true;
+                });
+                silo.UseRedisReminderService(o =>
+                {
+                    o.ConfigurationOptions = ConfigurationOptions.Parse(settings.RedisConnectionString!);
+                    o.CreateMultiplexer = _ => shared;
+                });
+                silo.ConfigureEndpoints(settings.AdvertisedAddress ?? IPAddress.Loopback, settings.SiloPort, gatewayPort: 0, listenOnAnyHostAddress: true);
+            }
+            else
+            {
+                silo.UseLocalhostClustering(siloPort: settings.SiloPort, gatewayPort: 0, serviceId: settings.ServiceId, clusterId: settings.ClusterId);
+                silo.AddMemoryGrainStorage(TokenStorage.Name);
+                silo.UseInMemoryReminderService();
+            }
+        });
+    }
+
+    /// <summary>
+    /// Connects to Redis, retrying with backoff and a clear log line instead of letting the silo crash on start-up
+    /// (Orleans exits after 6-8 s when Redis is down at start). The connection string is never logged: only endpoints.
+    /// </summary>
+    public static async Task<IConnectionMultiplexer> ConnectRedisAsync(ClusterSettings settings, ILogger logger, CancellationToken cancellationToken)
+    {
+        var configuration = ConfigurationOptions.Parse(settings.RedisConnectionString!);
+        configuration.AbortOnConnectFail = false;
+        configuration.ConnectRetry = 1;
+        var endpoints = string.Join(", ", configuration.EndPoints.Select(e => e.ToString()));
+        var delay = TimeSpan.FromMilliseconds(500);
+        var deadline = DateTime.UtcNow + settings.RedisStartupTimeout;
+        var attempt = 0;
+        while (true)
+        {
+            attempt++;
+            var multiplexer = await ConnectionMultiplexer.ConnectAsync(configuration);
+            if (multiplexer.IsConnected)
+            {
+                LogRedisConnected(logger, endpoints);
+                return multiplexer;
+            }
+
+            await multiplexer.DisposeAsync();
+            if (DateTime.UtcNow + delay > deadline)
+            {
+                throw new InvalidOperationException(
+                    $"Redis at {endpoints} did not answer within {settings.RedisStartupTimeout}; check that redis-server runs and Redis:ConnectionString (or Redis:ConnectionStringFile) is right");
+            }
+
+            LogWaitingForRedis(logger, endpoints, attempt, delay.TotalSeconds);
+            await Task.Delay(delay, cancellationToken);
+            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(10).Ticks));
+        }
+    }
+
+    [LoggerMessage(EventId = Logging.EventIds.WaitingForRedis, Level = LogLevel.Warning,
+        Message = "Waiting for Redis at {Endpoints} (attempt {Attempt}); next try in {DelaySeconds:F1} s")]
+    private static partial void LogWaitingForRedis(ILogger logger, string endpoints, int attempt, double delaySeconds);
+
+    [LoggerMessage(EventId = Logging.EventIds.ClusteringMode, Level = LogLevel.Information, Message = "Connected to Redis at {Endpoints}")]
+    private static partial void LogRedisConnected(ILogger logger, string endpoints);
+}

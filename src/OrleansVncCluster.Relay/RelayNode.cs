@@ -1,0 +1,203 @@
+using System.Net;
+using System.Security.Cryptography.X509Certificates;
+using Microsoft.AspNetCore.HttpOverrides;
+using Microsoft.Extensions.Options;
+using OrleansVncCluster.Relay.Cli;
+using OrleansVncCluster.Relay.Cluster;
+using OrleansVncCluster.Relay.Sessions;
+using OrleansVncCluster.Relay.Tokens;
+using Serilog;
+using Serilog.Formatting.Compact;
+
+namespace OrleansVncCluster.Relay;
+
+/// <summary>Composes one relay node: configuration, logging, the silo, the listeners and the endpoints.</summary>
+public static class RelayNode
+{
+    private const string ConsoleTemplate = "[{Timestamp:HH:mm:ss} {Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}";
+
+    /// <summary>Builds and runs the node until it is stopped; returns the process exit code.</summary>
+    public static async Task<int> RunAsync(CommandLineRequest request)
+    {
+        Log.Logger = new LoggerConfiguration().WriteTo.Console(outputTemplate: ConsoleTemplate).CreateBootstrapLogger();
+        try
+        {
+            var app = await BuildAsync(request);
+            await app.RunAsync();
+            return 0;
+        }
+        catch (OptionsValidationException exception)
+        {
+            Log.Fatal("Invalid configuration, the node did not start:\n  {Problems}", string.Join("\n  ", exception.Failures));
+            return 78;
+        }
+        catch (InvalidOperationException exception) when (exception.Source is not null)
+        {
+            Log.Fatal(exception, "The node could not start: {Problem}", exception.Message);
+            return 1;
+        }
+        finally
+        {
+            await Log.CloseAndFlushAsync();
+        }
+    }
+
+    /// <summary>Builds the node's application (used by tests that host a node in-process).</summary>
+    public static async Task<WebApplication> BuildAsync(CommandLineRequest request)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        {
+            Args = [.. request.NativeArgs],
+            ContentRootPath = AppContext.BaseDirectory,
+        });
+        if (request.ConfigFile is { } configFile)
+        {
+            builder.Configuration.AddJsonFile(Path.GetFullPath(configFile), optional: false, reloadOnChange: true);
+        }
+
+        builder.Configuration.AddInMemoryCollection(Credentials.Read());
+        builder.Configuration.AddInMemoryCollection(request.Settings);
+
+        builder.Host.UseSerilog((context, services, logging) =>
+        {
+            logging.ReadFrom.Configuration(context.Configuration).Enrich.FromLogContext()
+                .MinimumLevel.Override("Microsoft.AspNetCore", Serilog.Events.LogEventLevel.Warning)
+                .MinimumLevel.Override("Orleans", Serilog.Events.LogEventLevel.Warning)
+                .MinimumLevel.Override("Orleans.Runtime.Silo", Serilog.Events.LogEventLevel.Error)
+                .MinimumLevel.Override("Polly", Serilog.Events.LogEventLevel.Warning);
+            if (string.Equals(context.Configuration["Logging:Format"], "json", StringComparison.OrdinalIgnoreCase))
+            {
+                logging.WriteTo.Console(new RenderedCompactJsonFormatter());
+            }
+            else
+            {
+                logging.WriteTo.Console(outputTemplate: ConsoleTemplate);
+            }
+        });
+        builder.Host.UseSystemd();
+
+        AddOptions<RelayOptions, RelayOptionsValidator>(builder.Services, RelayOptions.Section);
+        AddOptions<TokenOptions, TokenOptionsValidator>(builder.Services, TokenOptions.Section);
+        var relay = builder.Configuration.GetSection(RelayOptions.Section).Get<RelayOptions>() ?? new RelayOptions();
+        var relayProblems = new RelayOptionsValidator().Validate(null, relay);
+        if (relayProblems.Failed)
+        {
+            throw new OptionsValidationException(RelayOptions.Section, typeof(RelayOptions), relayProblems.Failures);
+        }
+
+        var cluster = ClusterSettings.From(builder.Configuration);
+        StackExchange.Redis.IConnectionMultiplexer? redis = null;
+        if (cluster.RedisConnectionString is null)
+        {
+            Log.Warning("No Redis configured (Redis:ConnectionString): embedded single-node clustering with in-memory tokens; "
+                + "tokens are not shared with other nodes and are reloaded from their sources on restart");
+        }
+        else
+        {
+            redis = await ClusterHosting.ConnectRedisAsync(cluster, new Serilog.Extensions.Logging.SerilogLoggerFactory(Log.Logger).CreateLogger("Cluster"), CancellationToken.None);
+            Log.Information("Clustering through Redis as silo {SiloName} (cluster {ClusterId}, silo port {SiloPort})", cluster.SiloName, cluster.ClusterId, cluster.SiloPort);
+            builder.Services.AddSingleton(redis);
+        }
+
+        builder.AddRelayCluster(cluster, redis);
+        ConfigureListeners(builder, relay);
+
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<RelayMetrics>();
+        builder.Services.AddSingleton<DrainState>();
+        builder.Services.AddSingleton<SessionRegistry>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<SessionRegistry>());
+        builder.Services.AddSingleton<TokenResolver>();
+        builder.Services.AddSingleton<TokenTable>();
+        builder.Services.AddSingleton<RelayEndpoint>();
+        builder.Services.AddSingleton<LocalNode>();
+        builder.Services.AddHostedService<NodeRegistrar>();
+        builder.Services.AddHostedService<TokenFileWatcher>();
+        builder.Services.Configure<ForwardedHeadersOptions>(forwarded =>
+        {
+            forwarded.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
+            forwarded.KnownProxies.Clear();
+            forwarded.KnownIPNetworks.Clear();
+            foreach (var network in relay.TrustedProxies)
+            {
+                forwarded.KnownIPNetworks.Add(System.Net.IPNetwork.Parse(network));
+            }
+        });
+
+        var app = builder.Build();
+        app.UseForwardedHeaders();
+        app.UseWebSockets();
+        app.MapHealth();
+        if (relay.WebRoot is { Length: > 0 } webRoot)
+        {
+            app.UseFileServer(new FileServerOptions { FileProvider = new Microsoft.Extensions.FileProviders.PhysicalFileProvider(Path.GetFullPath(webRoot)) });
+        }
+
+        app.Map(relay.Path, (HttpContext context, RelayEndpoint endpoint) => endpoint.HandleAsync(context));
+        return app;
+    }
+
+    private static void AddOptions<TOptions, TValidator>(IServiceCollection services, string section)
+        where TOptions : class
+        where TValidator : class, IValidateOptions<TOptions>
+    {
+        services.AddOptions<TOptions>().BindConfiguration(section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<TOptions>, TValidator>();
+    }
+
+    private static void ConfigureListeners(WebApplicationBuilder builder, RelayOptions relay)
+    {
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.RequestHeadersTimeout = relay.HandshakeTimeout;
+            ListenAddress.TryParse(relay.Listen, out var publicEndpoint, out _);
+            kestrel.Listen(publicEndpoint, listen =>
+            {
+                if (relay.CertificateFile is { Length: > 0 } certificate)
+                {
+                    listen.UseHttps(X509Certificate2.CreateFromPemFile(certificate, relay.KeyFile is { Length: > 0 } key ? key : null));
+                }
+            });
+            if (!string.IsNullOrWhiteSpace(relay.AdminListen) && ListenAddress.TryParse(relay.AdminListen, out var admin, out _))
+            {
+                kestrel.Listen(admin);
+            }
+        });
+    }
+}
+
+/// <summary>
+/// Secrets from systemd's credentials directory (LoadCredential=), so they never sit in environment variables or
+/// command lines: a file named after the setting holds its value.
+/// </summary>
+internal static class Credentials
+{
+    private static readonly (string File, string Key)[] Known =
+    [
+        ("redis-connection", "Redis:ConnectionString"),
+        ("admin-token", "Admin:Token"),
+        ("abiquo-password", "Abiquo:Password"),
+        ("ticket-secret", "Tickets:Secret"),
+    ];
+
+    public static Dictionary<string, string?> Read()
+    {
+        var values = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+        if (Environment.GetEnvironmentVariable("CREDENTIALS_DIRECTORY") is not { Length: > 0 } directory)
+        {
+            return values;
+        }
+
+        foreach (var (file, key) in Known)
+        {
+            var path = Path.Combine(directory, file);
+            if (File.Exists(path))
+            {
+                values[key] = File.ReadAllText(path).Trim();
+            }
+        }
+
+        return values;
+    }
+}

@@ -1,0 +1,255 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Net.WebSockets;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using OrleansVncCluster.Relay.Cluster;
+using OrleansVncCluster.Relay.Logging;
+using OrleansVncCluster.Relay.Tokens;
+
+namespace OrleansVncCluster.Relay.Sessions;
+
+/// <summary>
+/// The console WebSocket endpoint: accept the upgrade, resolve the token, dial the VNC server, relay, close with a
+/// reason the user can read. Every refusal happens after the 101 as a close frame with a reason, because a browser
+/// cannot see the status of a refused upgrade (it reports a bare 1006).
+/// </summary>
+public sealed partial class RelayEndpoint(
+    TokenResolver tokens,
+    SessionRegistry sessions,
+    RelayMetrics metrics,
+    DrainState drain,
+    IOptionsMonitor<RelayOptions> options,
+    TimeProvider time,
+    ILogger<RelayEndpoint> logger)
+{
+    /// <summary>How long we wait for the browser to answer our close frame before dropping the connection.</summary>
+    private static readonly TimeSpan CloseHandshakeTimeout = TimeSpan.FromSeconds(3);
+
+    /// <summary>Handles one request on the relay path.</summary>
+    public async Task HandleAsync(HttpContext context)
+    {
+        var client = context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+        if (!context.WebSockets.IsWebSocketRequest)
+        {
+            LogNotWebSocket(logger, client, context.Request.Method);
+            context.Response.StatusCode = StatusCodes.Status400BadRequest;
+            context.Response.ContentType = "text/plain; charset=utf-8";
+            await context.Response.WriteAsync(
+                "This is a VNC console WebSocket endpoint: open it with a WebSocket client such as noVNC, e.g. ws://HOST/websockify?token=TOKEN\n");
+            return;
+        }
+
+        var settings = options.CurrentValue;
+        var token = Handshake.ReadToken(context.Request);
+        using var socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
+        {
+            SubProtocol = Handshake.ChooseSubprotocol(context.WebSockets.WebSocketRequestedProtocols),
+            KeepAliveInterval = settings.KeepAliveInterval,
+            // A browser that stops answering pings is gone: free its session instead of waiting for TCP to notice.
+            KeepAliveTimeout = settings.KeepAliveInterval > TimeSpan.Zero ? settings.KeepAliveInterval * 2 : Timeout.InfiniteTimeSpan,
+        });
+
+        var refusal = await CheckAsync(token, context.RequestAborted);
+        if (refusal.Entry is null)
+        {
+            metrics.SessionFailed(refusal.Metric);
+            LogRefused(logger, client, TokenText.ForLog(token), (int)refusal.Status, refusal.Reason);
+            await CloseAsync(socket, refusal.Status, refusal.Reason, clientReader: null);
+            return;
+        }
+
+        var entry = refusal.Entry;
+        Stream target;
+        try
+        {
+            target = await ConnectAsync(entry.Target, settings.ConnectTimeout, context.RequestAborted);
+        }
+        catch (Exception exception) when (exception is SocketException or OperationCanceledException or IOException)
+        {
+            var reason = exception is SocketException { SocketErrorCode: SocketError.ConnectionRefused }
+                ? "console target refused the connection"
+                : exception is OperationCanceledException ? "console target did not answer in time" : "console target unreachable";
+            metrics.SessionFailed("target_unreachable");
+            LogTargetUnreachable(logger, client, TokenText.ForLog(token), entry.Target, exception.Message);
+            await CloseAsync(socket, CloseReasons.TargetFailed, reason, clientReader: null);
+            return;
+        }
+
+        await using (target)
+        {
+            var session = new RelaySession(Guid.NewGuid().ToString("N")[..12], token!, entry, client, time.GetUtcNow());
+            sessions.Add(session);
+            metrics.SessionStarted();
+            LogStarted(logger, session.Id, client, TokenText.ForLog(token), entry.Target, entry.Vm?.Label ?? entry.Vm?.Name);
+            var watch = Stopwatch.StartNew();
+            var outcome = SessionOutcome.ClientFailed;
+            var closeReason = "";
+            try
+            {
+                (outcome, var clientReader) = await SessionPump.RunAsync(socket, target, session, settings);
+                (var status, closeReason) = CloseFor(outcome, session, settings);
+                if (outcome == SessionOutcome.ClientFailed)
+                {
+                    socket.Abort();
+                }
+                else
+                {
+                    // Tell the VNC server first: the browser's close handshake does not need it.
+                    target.Close();
+                    await CloseAsync(socket, status, closeReason, clientReader);
+                }
+            }
+            finally
+            {
+                sessions.Remove(session);
+                metrics.SessionEnded(outcome, session.BytesToTarget, session.BytesToClient);
+                LogEnded(logger, session.Id, client, TokenText.ForLog(token), entry.Target, session.BytesToTarget, session.BytesToClient,
+                    watch.Elapsed.TotalSeconds, outcome, closeReason);
+            }
+        }
+    }
+
+    private async ValueTask<(WebSocketCloseStatus Status, string Reason, string Metric, ConsoleTokenEntry? Entry)> CheckAsync(string? token, CancellationToken cancellationToken)
+    {
+        if (drain.IsDraining)
+        {
+            return (CloseReasons.TryAgainLater, CloseReasons.DrainingText, "draining", null);
+        }
+
+        if (string.IsNullOrEmpty(token))
+        {
+            return (CloseReasons.BadToken, CloseReasons.MissingTokenText, "missing_token", null);
+        }
+
+        if (!TokenText.IsWellFormed(token))
+        {
+            return (CloseReasons.BadToken, CloseReasons.MalformedTokenText, "malformed_token", null);
+        }
+
+        var lookup = await tokens.ResolveAsync(token, cancellationToken);
+        return lookup.Status switch
+        {
+            LookupStatus.Found => (default, "", "", lookup.Entry),
+            LookupStatus.Unknown => (CloseReasons.UnknownToken, CloseReasons.UnknownTokenText, "unknown_token", null),
+            _ => (CloseReasons.TryAgainLater, CloseReasons.TokenStoreUnavailableText, "token_store_unavailable", null),
+        };
+    }
+
+    private static (WebSocketCloseStatus Status, string Reason) CloseFor(SessionOutcome outcome, RelaySession session, RelayOptions settings) => outcome switch
+    {
+        SessionOutcome.TargetClosed => (CloseReasons.TargetClosed, CloseReasons.TargetClosedText),
+        SessionOutcome.TargetFailed => (CloseReasons.TargetFailed, CloseReasons.TargetLostText),
+        SessionOutcome.TextFrame => (CloseReasons.TextFrame, CloseReasons.TextFrameText),
+        SessionOutcome.TooBig => (CloseReasons.TooBig, $"message larger than {settings.MaxMessageBytes} bytes"),
+        SessionOutcome.Stopped when session.StopReason is { } stop => stop,
+        _ => (WebSocketCloseStatus.NormalClosure, "session closed"),
+    };
+
+    private static async Task<Stream> ConnectAsync(ConsoleTarget target, TimeSpan timeout, CancellationToken aborted)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(aborted);
+        deadline.CancelAfter(timeout);
+        Socket socket;
+        if (target.UnixSocket is { } path)
+        {
+            socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            try
+            {
+                await socket.ConnectAsync(new UnixDomainSocketEndPoint(path), deadline.Token);
+            }
+            catch
+            {
+                socket.Dispose();
+                throw;
+            }
+        }
+        else
+        {
+            socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            try
+            {
+                socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive, true);
+                var host = target.Host.Trim('[', ']');
+                if (IPAddress.TryParse(host, out var address))
+                {
+                    await socket.ConnectAsync(new IPEndPoint(address, target.Port), deadline.Token);
+                }
+                else
+                {
+                    await socket.ConnectAsync(host, target.Port, deadline.Token);
+                }
+            }
+            catch
+            {
+                socket.Dispose();
+                throw;
+            }
+        }
+
+        return new NetworkStream(socket, ownsSocket: true);
+    }
+
+    /// <summary>Sends our close frame and waits briefly for the browser's answer; then the connection may drop.</summary>
+    private static async Task CloseAsync(WebSocket socket, WebSocketCloseStatus status, string reason, Task? clientReader)
+    {
+        try
+        {
+            if (socket.State == WebSocketState.CloseReceived)
+            {
+                // The browser closed first: echo its code (RFC 6455 section 5.5.1), as websockify does.
+                await socket.CloseOutputAsync(socket.CloseStatus ?? WebSocketCloseStatus.NormalClosure, socket.CloseStatusDescription, CancellationToken.None);
+                return;
+            }
+
+            if (socket.State != WebSocketState.Open)
+            {
+                return;
+            }
+
+            await socket.CloseOutputAsync(status, reason, CancellationToken.None);
+            clientReader ??= DrainUntilCloseAsync(socket);
+            await clientReader.WaitAsync(CloseHandshakeTimeout);
+        }
+        catch (Exception exception) when (exception is WebSocketException or TimeoutException or IOException or OperationCanceledException or ObjectDisposedException)
+        {
+            socket.Abort();
+        }
+    }
+
+    private static async Task DrainUntilCloseAsync(WebSocket socket)
+    {
+        var scratch = new byte[256];
+        while (socket.State == WebSocketState.CloseSent)
+        {
+            var result = await socket.ReceiveAsync(scratch, CancellationToken.None);
+            if (result.MessageType == WebSocketMessageType.Close)
+            {
+                return;
+            }
+        }
+    }
+
+    [LoggerMessage(EventId = EventIds.NotWebSocket, Level = LogLevel.Information,
+        Message = "Refused a {Method} request from {Client} on the relay path: not a WebSocket upgrade (400)")]
+    private static partial void LogNotWebSocket(ILogger logger, string client, string method);
+
+    [LoggerMessage(EventId = EventIds.SessionRefused, Level = LogLevel.Information,
+        Message = "Refused session from {Client} with token {Token}: {CloseCode} {CloseReason}")]
+    private static partial void LogRefused(ILogger logger, string client, string token, int closeCode, string closeReason);
+
+    [LoggerMessage(EventId = EventIds.TargetUnreachable, Level = LogLevel.Warning,
+        Message = "Session from {Client} with token {Token}: target {Target} unreachable: {Error}")]
+    private static partial void LogTargetUnreachable(ILogger logger, string client, string token, ConsoleTarget target, string error);
+
+    [LoggerMessage(EventId = EventIds.SessionStarted, Level = LogLevel.Information,
+        Message = "Session {SessionId} started: client {Client}, token {Token}, target {Target}, vm {Vm}")]
+    private static partial void LogStarted(ILogger logger, string sessionId, string client, string token, ConsoleTarget target, string? vm);
+
+    [LoggerMessage(EventId = EventIds.SessionEnded, Level = LogLevel.Information,
+        Message = "Session {SessionId} ended: client {Client}, token {Token}, target {Target}, {BytesToTarget} bytes up, {BytesToClient} bytes down, {DurationSeconds:F1} s, {Outcome}: {CloseReason}")]
+    private static partial void LogEnded(ILogger logger, string sessionId, string client, string token, ConsoleTarget target,
+        long bytesToTarget, long bytesToClient, double durationSeconds, SessionOutcome outcome, string closeReason);
+}

@@ -1,0 +1,181 @@
+using System.Net;
+using Microsoft.Extensions.Options;
+
+namespace OrleansVncCluster.Relay.Sessions;
+
+/// <summary>The relay's listener and per-session limits (configuration section "Relay").</summary>
+public sealed class RelayOptions
+{
+    /// <summary>Configuration section.</summary>
+    public const string Section = "Relay";
+
+    /// <summary>Public listener: "PORT", "HOST:PORT", "[IPv6]:PORT" or "*:PORT".</summary>
+    public string Listen { get; set; } = "0.0.0.0:6080";
+
+    /// <summary>Admin listener (status, drain, sessions, metrics); empty to disable. Keep it on loopback or an internal network.</summary>
+    public string AdminListen { get; set; } = "127.0.0.1:8082";
+
+    /// <summary>The WebSocket path; noVNC's default is "websockify".</summary>
+    public string Path { get; set; } = "/websockify";
+
+    /// <summary>PEM certificate for TLS on the public listener (websockify's --cert).</summary>
+    public string? CertificateFile { get; set; }
+
+    /// <summary>PEM private key (websockify's --key); may be omitted when the certificate file holds the key too.</summary>
+    public string? KeyFile { get; set; }
+
+    /// <summary>Extra static web root (websockify's --web), served on the public listener.</summary>
+    public string? WebRoot { get; set; }
+
+    /// <summary>Largest WebSocket message accepted from a client; larger ones close the session with 1009.</summary>
+    public int MaxMessageBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>WebSocket ping interval; below every load balancer's idle limit (nginx and HAProxy default to 60 s or less).</summary>
+    public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(25);
+
+    /// <summary>Close a session after this long without data either way; zero disables (the default, like websockify).</summary>
+    public TimeSpan IdleTimeout { get; set; } = TimeSpan.Zero;
+
+    /// <summary>How long a client may take to send its request headers; stops half-open requests holding sockets.</summary>
+    public TimeSpan HandshakeTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long dialling the VNC server may take.</summary>
+    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>On SIGTERM or drain, how long live sessions may continue before they are closed with 1012.</summary>
+    public TimeSpan DrainBudget { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Proxies (CIDR) whose X-Forwarded-For is believed for the client address in logs.</summary>
+    public List<string> TrustedProxies { get; set; } = ["127.0.0.0/8", "::1/128"];
+
+    internal int TargetReadBufferBytes => 64 * 1024;
+
+    internal int ClientReadBufferBytes => 16 * 1024;
+}
+
+/// <summary>A listener address in the forms websockify and operators write.</summary>
+public static class ListenAddress
+{
+    /// <summary>Parses "PORT", "HOST:PORT", "[IPv6]:PORT", "*:PORT" or "localhost:PORT".</summary>
+    public static bool TryParse(string? text, out IPEndPoint endpoint, out string error)
+    {
+        endpoint = new IPEndPoint(IPAddress.Any, 0);
+        error = "";
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            error = "is empty; write PORT or HOST:PORT, e.g. 0.0.0.0:6080";
+            return false;
+        }
+
+        text = text.Trim();
+        var colon = text.LastIndexOf(':');
+        var hostPart = colon >= 0 ? text[..colon] : "";
+        var portPart = colon >= 0 ? text[(colon + 1)..] : text;
+        if (!int.TryParse(portPart, System.Globalization.CultureInfo.InvariantCulture, out var port) || port is < 0 or > 65535)
+        {
+            error = $"'{text}' has no valid port (0-65535); write PORT or HOST:PORT, e.g. 0.0.0.0:6080";
+            return false;
+        }
+
+        hostPart = hostPart.Trim('[', ']');
+        IPAddress address;
+        if (hostPart is "" or "*" or "0.0.0.0")
+        {
+            address = IPAddress.Any;
+        }
+        else if (hostPart is "::")
+        {
+            address = IPAddress.IPv6Any;
+        }
+        else if (hostPart.Equals("localhost", StringComparison.OrdinalIgnoreCase))
+        {
+            address = IPAddress.Loopback;
+        }
+        else if (!IPAddress.TryParse(hostPart, out address!))
+        {
+            error = $"'{text}' does not start with an IP address; listeners bind to addresses, e.g. 0.0.0.0:6080 or [::]:6080";
+            return false;
+        }
+
+        endpoint = new IPEndPoint(address, port);
+        return true;
+    }
+}
+
+/// <summary>Start-up validation of <see cref="RelayOptions"/> with messages that say what to fix.</summary>
+internal sealed class RelayOptionsValidator : IValidateOptions<RelayOptions>
+{
+    public ValidateOptionsResult Validate(string? name, RelayOptions options)
+    {
+        var errors = new List<string>();
+        if (!ListenAddress.TryParse(options.Listen, out _, out var listenError))
+        {
+            errors.Add($"Relay:Listen {listenError}");
+        }
+
+        if (!string.IsNullOrWhiteSpace(options.AdminListen) && !ListenAddress.TryParse(options.AdminListen, out _, out var adminError))
+        {
+            errors.Add($"Relay:AdminListen {adminError}");
+        }
+
+        if (!options.Path.StartsWith('/'))
+        {
+            errors.Add($"Relay:Path '{options.Path}' must start with '/', e.g. /websockify");
+        }
+
+        if (options.CertificateFile is { Length: > 0 } cert && !File.Exists(cert))
+        {
+            errors.Add($"Relay:CertificateFile '{cert}' does not exist (websockify's --cert)");
+        }
+
+        if (options.KeyFile is { Length: > 0 } key && !File.Exists(key))
+        {
+            errors.Add($"Relay:KeyFile '{key}' does not exist (websockify's --key)");
+        }
+
+        if (options.KeyFile is { Length: > 0 } && options.CertificateFile is not { Length: > 0 })
+        {
+            errors.Add("Relay:KeyFile is set without Relay:CertificateFile; give both (--cert and --key)");
+        }
+
+        if (options.WebRoot is { Length: > 0 } web && !Directory.Exists(web))
+        {
+            errors.Add($"Relay:WebRoot '{web}' is not a directory (websockify's --web)");
+        }
+
+        if (options.MaxMessageBytes < 1024)
+        {
+            errors.Add($"Relay:MaxMessageBytes {options.MaxMessageBytes} is too small; RFB clients need at least 1024 (default 1048576)");
+        }
+
+        if (options.KeepAliveInterval < TimeSpan.Zero || options.KeepAliveInterval > TimeSpan.FromMinutes(10))
+        {
+            errors.Add($"Relay:KeepAliveInterval {options.KeepAliveInterval} must be between 00:00:00 (off) and 00:10:00; keep it below the load balancer's idle timeout");
+        }
+
+        if (options.IdleTimeout < TimeSpan.Zero)
+        {
+            errors.Add("Relay:IdleTimeout must be zero (off) or positive, e.g. 00:30:00");
+        }
+
+        if (options.HandshakeTimeout <= TimeSpan.Zero || options.ConnectTimeout <= TimeSpan.Zero)
+        {
+            errors.Add("Relay:HandshakeTimeout and Relay:ConnectTimeout must be positive, e.g. 00:00:10");
+        }
+
+        if (options.DrainBudget < TimeSpan.Zero)
+        {
+            errors.Add("Relay:DrainBudget must be zero or positive, e.g. 00:00:30");
+        }
+
+        foreach (var proxy in options.TrustedProxies)
+        {
+            if (!System.Net.IPNetwork.TryParse(proxy, out _))
+            {
+                errors.Add($"Relay:TrustedProxies entry '{proxy}' is not a CIDR network, e.g. 10.0.0.0/8 or 127.0.0.1/32");
+            }
+        }
+
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}

@@ -1,0 +1,122 @@
+using System.Net.WebSockets;
+using OrleansVncCluster.Relay.Cluster;
+using OrleansVncCluster.Relay.Tokens;
+
+namespace OrleansVncCluster.Relay.Sessions;
+
+/// <summary>Why a session ended: the first side to finish decides, and the outcome picks the close code.</summary>
+public enum SessionOutcome
+{
+    /// <summary>The VNC server closed its side.</summary>
+    TargetClosed,
+
+    /// <summary>Reading from or writing to the VNC server failed.</summary>
+    TargetFailed,
+
+    /// <summary>The browser sent a close frame.</summary>
+    ClientClosed,
+
+    /// <summary>The browser's connection broke without a close frame.</summary>
+    ClientFailed,
+
+    /// <summary>The browser sent a text frame (RFB is binary).</summary>
+    TextFrame,
+
+    /// <summary>The browser sent a message over the size cap.</summary>
+    TooBig,
+
+    /// <summary>The session was ended from outside (revocation, drain, idle timeout, an operator).</summary>
+    Stopped,
+}
+
+/// <summary>One live console session on this node. Counters are written by one pump direction each.</summary>
+public sealed class RelaySession
+{
+    private readonly TaskCompletionSource _stop = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private long _bytesToTarget;
+    private long _bytesToClient;
+    private long _lastActivity;
+
+    internal RelaySession(string id, string token, ConsoleTokenEntry entry, string client, DateTimeOffset startedAt)
+    {
+        Id = id;
+        Token = token;
+        Entry = entry;
+        Client = client;
+        StartedAt = startedAt;
+        _lastActivity = Environment.TickCount64;
+    }
+
+    /// <summary>Short random id, used by the admin API to close one session.</summary>
+    public string Id { get; }
+
+    /// <summary>The console token (held in memory only; logs show <see cref="TokenText.ForLog"/>).</summary>
+    public string Token { get; }
+
+    /// <summary>What the token resolved to when the session opened.</summary>
+    public ConsoleTokenEntry Entry { get; }
+
+    /// <summary>The client address (from X-Forwarded-For when the peer is a trusted proxy).</summary>
+    public string Client { get; }
+
+    /// <summary>When the session opened.</summary>
+    public DateTimeOffset StartedAt { get; }
+
+    /// <summary>Bytes relayed from the browser to the VNC server.</summary>
+    public long BytesToTarget => Volatile.Read(ref _bytesToTarget);
+
+    /// <summary>Bytes relayed from the VNC server to the browser.</summary>
+    public long BytesToClient => Volatile.Read(ref _bytesToClient);
+
+    /// <summary>Milliseconds (Environment.TickCount64) of the last relayed data.</summary>
+    public long LastActivity => Volatile.Read(ref _lastActivity);
+
+    /// <summary>Completes when something outside the pump asks the session to end.</summary>
+    internal Task StopRequested => _stop.Task;
+
+    /// <summary>The close code and reason asked for by <see cref="RequestStop"/>; the first request wins.</summary>
+    public (WebSocketCloseStatus Status, string Reason)? StopReason { get; private set; }
+
+    /// <summary>Asks the session to close with this code and reason. Returns false when it was already asked.</summary>
+    public bool RequestStop(WebSocketCloseStatus status, string reason)
+    {
+        lock (_stop)
+        {
+            if (StopReason is not null)
+            {
+                return false;
+            }
+
+            StopReason = (status, reason);
+        }
+
+        _stop.TrySetResult();
+        return true;
+    }
+
+    internal void AddToTarget(int count)
+    {
+        Volatile.Write(ref _bytesToTarget, _bytesToTarget + count);
+        Volatile.Write(ref _lastActivity, Environment.TickCount64);
+    }
+
+    internal void AddToClient(int count)
+    {
+        Volatile.Write(ref _bytesToClient, _bytesToClient + count);
+        Volatile.Write(ref _lastActivity, Environment.TickCount64);
+    }
+
+    /// <summary>The session as the admin API lists it.</summary>
+    public SessionInfo Describe(string node) => new()
+    {
+        Id = Id,
+        Node = node,
+        TokenPrefix = TokenText.ForLog(Token),
+        Vm = Entry.Vm?.Label ?? Entry.Vm?.Name,
+        Target = Entry.Target.ToString(),
+        Client = Client,
+        StartedAt = StartedAt,
+        BytesToTarget = BytesToTarget,
+        BytesToClient = BytesToClient,
+    };
+}

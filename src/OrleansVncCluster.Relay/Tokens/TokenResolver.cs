@@ -1,0 +1,101 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Options;
+using OrleansVncCluster.Relay.Sessions;
+
+namespace OrleansVncCluster.Relay.Tokens;
+
+/// <summary>How a token lookup went.</summary>
+public enum LookupStatus
+{
+    /// <summary>The token exists.</summary>
+    Found,
+
+    /// <summary>No such token.</summary>
+    Unknown,
+
+    /// <summary>The token grain did not answer in time and nothing was cached.</summary>
+    Unavailable,
+}
+
+/// <summary>The result of a token lookup.</summary>
+public readonly record struct TokenLookup(LookupStatus Status, ConsoleTokenEntry? Entry);
+
+/// <summary>
+/// Resolves console tokens for new sessions: a per-node cache with a short TTL in front of the token grains, and a
+/// deadline on the grain call. When the grain cannot answer in time (its silo is dying), a stale cached entry is
+/// still used: a console that worked a minute ago is better than a 30 s stall (orleans-notes: response timeout).
+/// </summary>
+public sealed class TokenResolver(IGrainFactory grains, IOptionsMonitor<TokenOptions> options, TimeProvider time, RelayMetrics metrics)
+{
+    private readonly ConcurrentDictionary<string, Slot> _cache = new(StringComparer.Ordinal);
+
+    /// <summary>Looks a token up.</summary>
+    public async ValueTask<TokenLookup> ResolveAsync(string token, CancellationToken cancellationToken)
+    {
+        var now = time.GetTimestamp();
+        _cache.TryGetValue(token, out var cached);
+        if (cached is not null && now < cached.FreshUntil)
+        {
+            metrics.LookupCacheHit();
+            return Answer(cached.Entry);
+        }
+
+        metrics.LookupMiss();
+        var settings = options.CurrentValue;
+        ConsoleTokenEntry? entry;
+        try
+        {
+            entry = await grains.GetGrain<ITokenGrain>(token).GetAsync().WaitAsync(settings.LookupTimeout, time, cancellationToken);
+        }
+        catch (Exception exception) when (exception is TimeoutException or OrleansException or SiloUnavailableException)
+        {
+            return cached?.Entry is { } stale ? new TokenLookup(LookupStatus.Found, stale) : new TokenLookup(LookupStatus.Unavailable, null);
+        }
+
+        var ttl = entry is null ? settings.NegativeCacheTtl : settings.CacheTtl;
+        if (ttl > TimeSpan.Zero)
+        {
+            if (_cache.Count >= settings.CacheCapacity)
+            {
+                Trim(now);
+            }
+
+            _cache[token] = new Slot(entry, now + (long)(ttl.TotalSeconds * time.TimestampFrequency));
+        }
+
+        return Answer(entry);
+    }
+
+    /// <summary>Forgets a token on this node (it was revoked or changed).</summary>
+    public void Invalidate(string token) => _cache.TryRemove(token, out _);
+
+    private TokenLookup Answer(ConsoleTokenEntry? entry)
+    {
+        if (entry is null)
+        {
+            metrics.LookupUnknownToken();
+            return new TokenLookup(LookupStatus.Unknown, null);
+        }
+
+        return new TokenLookup(LookupStatus.Found, entry);
+    }
+
+    private void Trim(long now)
+    {
+        // Expired and negative entries go first; if a flood of distinct valid tokens still fills it, start over.
+        foreach (var (key, slot) in _cache)
+        {
+            if (slot.Entry is null || slot.FreshUntil <= now)
+            {
+                _cache.TryRemove(key, out _);
+            }
+        }
+
+        if (_cache.Count >= options.CurrentValue.CacheCapacity)
+        {
+            _cache.Clear();
+        }
+    }
+
+    private sealed record Slot(ConsoleTokenEntry? Entry, long FreshUntil);
+}

@@ -1,0 +1,98 @@
+using System.Diagnostics;
+
+namespace OrleansVncCluster.IntegrationTests.Infrastructure;
+
+/// <summary>A real TigerVNC server (Xvnc) on a free display and port, optionally with VNC password auth, its root
+/// window painted a known colour so screens can be checked.</summary>
+public sealed class XvncServer : IAsyncDisposable
+{
+    private XvncServer(ManagedProcess process, int display, int port, string? password)
+    {
+        Process = process;
+        Display = display;
+        Port = port;
+        Password = password;
+    }
+
+    public ManagedProcess Process { get; }
+    public int Display { get; }
+    public int Port { get; }
+    public string? Password { get; }
+
+    /// <summary>Starts Xvnc; <paramref name="password"/> null means SecurityTypes None.</summary>
+    public static async Task<XvncServer> StartAsync(string? password = "secret12", string colour = "#cc2200", int width = 640, int height = 480)
+    {
+        var display = FreeDisplay();
+        var port = Ports.Free();
+        var args = new List<string>
+        {
+            $":{display}", "-rfbport", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-localhost",
+            "-geometry", $"{width}x{height}", "-depth", "24", "-BlacklistThreshold", "1000000", "-AlwaysShared",
+        };
+        if (password is null)
+        {
+            args.AddRange(["-SecurityTypes", "None"]);
+        }
+        else
+        {
+            var directory = Repo.TempDirectory("xvnc");
+            var passwordFile = Path.Combine(directory, "passwd");
+            await MakePasswordFileAsync(password, passwordFile);
+            args.AddRange(["-SecurityTypes", "VncAuth", "-PasswordFile", passwordFile]);
+        }
+
+        var process = ManagedProcess.Start($"xvnc{display}", "Xvnc", args);
+        var server = new XvncServer(process, display, port, password);
+        await Eventually.HoldsAsync(() => File.Exists($"/tmp/.X11-unix/X{display}") && CanConnect(port), TimeSpan.FromSeconds(20), $"Xvnc :{display} listens on {port}");
+        await PaintAsync(display, colour);
+        return server;
+    }
+
+    private static bool CanConnect(int port)
+    {
+        try
+        {
+            using var client = new System.Net.Sockets.TcpClient();
+            client.Connect("127.0.0.1", port);
+            return true;
+        }
+        catch (System.Net.Sockets.SocketException)
+        {
+            return false;
+        }
+    }
+
+    private static int FreeDisplay()
+    {
+        for (var display = 40 + Random.Shared.Next(0, 200); display < 1000; display++)
+        {
+            if (!File.Exists($"/tmp/.X11-unix/X{display}") && !File.Exists($"/tmp/.X{display}-lock"))
+            {
+                return display;
+            }
+        }
+
+        throw new InvalidOperationException("no free X display number");
+    }
+
+    private static async Task MakePasswordFileAsync(string password, string path)
+    {
+        var start = new ProcessStartInfo("vncpasswd", ["-f"]) { RedirectStandardInput = true, RedirectStandardOutput = true, UseShellExecute = false };
+        using var process = System.Diagnostics.Process.Start(start)!;
+        await process.StandardInput.WriteLineAsync(password);
+        process.StandardInput.Close();
+        await using var file = File.Create(path);
+        await process.StandardOutput.BaseStream.CopyToAsync(file);
+        await process.WaitForExitAsync();
+    }
+
+    private static async Task PaintAsync(int display, string colour)
+    {
+        var start = new ProcessStartInfo("xsetroot", ["-solid", colour]) { UseShellExecute = false };
+        start.Environment["DISPLAY"] = $":{display}";
+        using var process = System.Diagnostics.Process.Start(start)!;
+        await process.WaitForExitAsync();
+    }
+
+    public ValueTask DisposeAsync() => Process.DisposeAsync();
+}

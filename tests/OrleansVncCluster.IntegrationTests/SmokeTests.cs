@@ -1,7 +1,0 @@
-namespace OrleansVncCluster.IntegrationTests;
-
-public sealed class SmokeTests
-{
-    [Fact]
-    public void Arithmetic_Works() => Assert.Equal(4, 2 + 2);
-}

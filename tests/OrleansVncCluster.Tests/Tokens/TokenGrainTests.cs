@@ -1,0 +1,125 @@
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.TestingHost;
+using OrleansVncCluster.Relay.Cluster;
+using OrleansVncCluster.Relay.Tokens;
+
+namespace OrleansVncCluster.Tests.Tokens;
+
+/// <summary>A 2-silo in-process cluster with memory storage, shared by the token grain tests.</summary>
+public sealed class TokenClusterFixture : IAsyncLifetime
+{
+    public InProcessTestCluster Cluster { get; private set; } = null!;
+
+    public IGrainFactory Grains => Cluster.Client;
+
+    public async ValueTask InitializeAsync()
+    {
+        var builder = new InProcessTestClusterBuilder(2);
+        builder.ConfigureSilo((_, silo) =>
+        {
+            silo.AddMemoryGrainStorage(TokenStorage.Name);
+            silo.Services.AddSingleton(TimeProvider.System);
+        });
+        Cluster = builder.Build();
+        await Cluster.DeployAsync();
+    }
+
+    public async ValueTask DisposeAsync() => await Cluster.DisposeAsync();
+}
+
+public sealed class TokenGrainTests(TokenClusterFixture fixture) : IClassFixture<TokenClusterFixture>
+{
+    private static ConsoleTokenEntry Entry(string host, int port, string source = "test") =>
+        new() { Target = ConsoleTarget.Tcp(host, port), Source = source, Vm = new VmIdentity { Id = "250", Label = "mysql" } };
+
+    [Fact]
+    public async Task SetThenGet_ReturnsTheEntry()
+    {
+        var grain = fixture.Grains.GetGrain<ITokenGrain>("set-get");
+        Assert.True(await grain.SetAsync(Entry("10.0.0.1", 5901)));
+        var entry = await grain.GetAsync();
+        Assert.Equal(ConsoleTarget.Tcp("10.0.0.1", 5901), entry!.Target);
+        Assert.Equal("mysql", entry.Vm!.Label);
+    }
+
+    [Fact]
+    public async Task SettingTheSameContent_WritesNothing()
+    {
+        var grain = fixture.Grains.GetGrain<ITokenGrain>("same");
+        Assert.True(await grain.SetAsync(Entry("10.0.0.1", 5901)));
+        Assert.False(await grain.SetAsync(Entry("10.0.0.1", 5901)));
+    }
+
+    [Fact]
+    public async Task Remove_DeletesOnlyWhenTheSourceOwnsIt()
+    {
+        var grain = fixture.Grains.GetGrain<ITokenGrain>("remove");
+        await grain.SetAsync(Entry("10.0.0.1", 5901, source: "abiquo"));
+        Assert.False(await grain.RemoveAsync("file:/x"));
+        Assert.NotNull(await grain.GetAsync());
+        Assert.True(await grain.RemoveAsync("abiquo"));
+        Assert.Null(await grain.GetAsync());
+    }
+
+    [Fact]
+    public async Task State_SurvivesDeactivation()
+    {
+        var grain = fixture.Grains.GetGrain<ITokenGrain>("survives");
+        await grain.SetAsync(Entry("10.0.0.9", 5909));
+        var management = fixture.Grains.GetGrain<IManagementGrain>(0);
+        await management.ForceActivationCollection(TimeSpan.Zero);
+
+        var entry = await fixture.Grains.GetGrain<ITokenGrain>("survives").GetAsync();
+        Assert.Equal(5909, entry!.Target.Port);
+    }
+
+    [Fact]
+    public async Task TokenTable_AppliesOnlyDifferencesAndRemovesVanishedTokens()
+    {
+        var table = new TokenTable(fixture.Grains);
+        var source = "table-" + Guid.NewGuid().ToString("N");
+        var first = new Dictionary<string, ConsoleTokenEntry> { ["t-a"] = Entry("1.1.1.1", 1, source), ["t-b"] = Entry("2.2.2.2", 2, source) };
+        var initial = await table.ReplaceSourceAsync(source, first, CancellationToken.None);
+        var second = new Dictionary<string, ConsoleTokenEntry> { ["t-a"] = Entry("1.1.1.1", 1, source), ["t-c"] = Entry("3.3.3.3", 3, source) };
+        var plan = await table.PlanAsync(source, second);
+        var applied = await table.ApplyAsync(plan, CancellationToken.None);
+
+        Assert.Equal(2, initial.Written);
+        Assert.Equal(1, plan.Unchanged);
+        Assert.Equal(2, plan.PreviousCount);
+        Assert.Equal((1, 1, 0), (applied.Written, applied.Removed, applied.Failed));
+        Assert.Null(await fixture.Grains.GetGrain<ITokenGrain>("t-b").GetAsync());
+        Assert.NotNull(await fixture.Grains.GetGrain<ITokenGrain>("t-c").GetAsync());
+    }
+
+    [Fact]
+    public async Task Removal_IsBroadcastToRegisteredNodes()
+    {
+        var observer = new RecordingNode();
+        var reference = fixture.Grains.CreateObjectReference<INodeObserver>(observer);
+        var silo = fixture.Cluster.Silos[0].SiloAddress;
+        await fixture.Grains.GetGrain<INodeDirectoryGrain>(NodeDirectory.Key).RegisterAsync("recording", silo, reference);
+        var grain = fixture.Grains.GetGrain<ITokenGrain>("revoked-token");
+        await grain.SetAsync(Entry("10.0.0.1", 5901));
+
+        await grain.RemoveAsync(null);
+
+        var revoked = await observer.Revoked.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(("revoked-token", "console revoked"), revoked);
+    }
+
+    private sealed class RecordingNode : INodeObserver
+    {
+        public TaskCompletionSource<(string, string)> Revoked { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Task TokenRevokedAsync(string token, string reason)
+        {
+            Revoked.TrySetResult((token, reason));
+            return Task.CompletedTask;
+        }
+
+        public Task<List<SessionInfo>> ListSessionsAsync() => Task.FromResult(new List<SessionInfo>());
+
+        public Task<bool> CloseSessionAsync(string sessionId, string reason) => Task.FromResult(false);
+    }
+}
