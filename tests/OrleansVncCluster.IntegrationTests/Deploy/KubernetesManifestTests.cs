@@ -41,10 +41,7 @@ public sealed class KubernetesManifestTests : IDisposable
                         - containerPort: "six-thousand-eighty"
             """);
 
-        var result = await DeployCommands.ValidateManifestsAsync(file);
-
-        Assert.NotEqual(0, result.ExitCode);
-        Assert.Contains("containers.0.ports.0.containerPort must be integer", result.Output, StringComparison.Ordinal);
+        await AssertRejectedAsync(file, "containers.0.ports.0.containerPort must be integer");
     }
 
     [Fact]
@@ -60,10 +57,7 @@ public sealed class KubernetesManifestTests : IDisposable
               ports: [{port: 80}]
             """);
 
-        var result = await DeployCommands.ValidateManifestsAsync(file);
-
-        Assert.NotEqual(0, result.ExitCode);
-        Assert.Contains("Service orphan selects no pod", result.Output, StringComparison.Ordinal);
+        await AssertRejectedAsync(file, "Service orphan selects no pod");
     }
 
     [Fact]
@@ -78,13 +72,18 @@ public sealed class KubernetesManifestTests : IDisposable
               password: xabiquo
             """);
 
-        var result = await DeployCommands.ValidateManifestsAsync(file);
-
-        Assert.NotEqual(0, result.ExitCode);
-        Assert.Contains("Secret haproxy-stats key password", result.Output, StringComparison.Ordinal);
+        await AssertRejectedAsync(file, "Secret haproxy-stats key password");
     }
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    private static async Task AssertRejectedAsync(string file, string problem)
+    {
+        var result = await DeployCommands.ValidateManifestsAsync(file);
+
+        Assert.True(result.ExitCode != 0, $"k8s-validate accepted {Path.GetFileName(file)}:\n{result.Output}");
+        Assert.Contains(problem, result.Output, StringComparison.Ordinal);
+    }
 
     private string Write(string name, string yaml)
     {
