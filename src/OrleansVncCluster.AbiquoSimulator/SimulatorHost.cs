@@ -35,6 +35,12 @@ public sealed class SimulatorHost : IAsyncDisposable
         var simulator = new Simulator(settings);
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls([.. settings.Urls]);
+        if (settings.ServerCertificate is { } certificate)
+        {
+            builder.WebHost.UseKestrelHttpsConfiguration();
+            builder.WebHost.ConfigureKestrel(kestrel => kestrel.ConfigureHttpsDefaults(https => https.ServerCertificate = certificate));
+        }
+
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         var app = builder.Build();
         app.MapAbiquoApi(simulator);

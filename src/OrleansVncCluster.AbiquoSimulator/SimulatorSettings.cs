@@ -38,6 +38,9 @@ public sealed record SimulatorSettings
     /// <summary>Real VNC servers: each gets a deployed, ON VM in the first enterprise.</summary>
     public IReadOnlyList<VncTarget> VncTargets { get; init; } = [];
 
+    /// <summary>Certificate for https:// listen addresses (tests); the command line uses Kestrel's own configuration.</summary>
+    public System.Security.Cryptography.X509Certificates.X509Certificate2? ServerCertificate { get; init; }
+
     /// <summary>Listen addresses.</summary>
     public IReadOnlyList<string> Urls { get; init; } = [DefaultUrl];
 }
@@ -49,6 +52,7 @@ public sealed class Simulator
 {
     private int _maxPageSize;
     private string? _publicUrl;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<int, Counter> _requestsByPort = new();
     private long _requests;
 
     /// <summary>Creates the simulator and generates its world.</summary>
@@ -84,13 +88,25 @@ public sealed class Simulator
     /// <summary>Abiquo API requests served (including refused ones).</summary>
     public long Requests => Interlocked.Read(ref _requests);
 
-    internal void CountRequest() => Interlocked.Increment(ref _requests);
+    /// <summary>Abiquo API requests per local port, so a test can tell which listener a client followed an href to.</summary>
+    public long RequestsOnPort(int port) => _requestsByPort.TryGetValue(port, out var count) ? Interlocked.Read(ref count.Value) : 0;
+
+    internal void CountRequest(int localPort)
+    {
+        Interlocked.Increment(ref _requests);
+        Interlocked.Increment(ref _requestsByPort.GetOrAdd(localPort, _ => new Counter()).Value);
+    }
 
     /// <summary>Regenerates the world, keeping the demo VMs that point at real VNC servers.</summary>
     public void Reset(GenerationSettings settings)
     {
         World.Load(WorldGenerator.Generate(settings));
         AddVncTargets();
+    }
+
+    private sealed class Counter
+    {
+        public long Value;
     }
 
     private void AddVncTargets()

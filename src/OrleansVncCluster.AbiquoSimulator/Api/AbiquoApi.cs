@@ -56,7 +56,7 @@ public static class AbiquoApi
     {
         var http = context.HttpContext;
         var settings = simulator.Settings;
-        simulator.CountRequest();
+        simulator.CountRequest(http.Connection.LocalPort);
 
         var (delay, fault) = simulator.Faults.Hit(http.Request.Path + http.Request.QueryString);
         if (delay > TimeSpan.Zero)
@@ -69,8 +69,8 @@ public static class AbiquoApi
         {
             case FaultKind.Error:
                 var status = fault.Status ?? StatusCodes.Status500InternalServerError;
-                return status == StatusCodes.Status500InternalServerError
-                    ? WireResults.Error(status, "GEN-13", "Unexpected exception", settings.ApiVersion)
+                return fault.Code is { } code ? WireResults.Error(status, code, $"Injected fault {code}", settings.ApiVersion)
+                    : status == StatusCodes.Status500InternalServerError ? WireResults.Error(status, "GEN-13", "Unexpected exception", settings.ApiVersion)
                     : WireResults.Html(status, "Service unavailable");
             case FaultKind.Unauthorized:
                 return WireResults.Error(StatusCodes.Status401Unauthorized, "GEN-5", "Invalid credentials", settings.ApiVersion);

@@ -6,7 +6,7 @@ namespace OrleansVncCluster.AbiquoSimulator.Faults;
 [JsonConverter(typeof(JsonStringEnumConverter<FaultKind>))]
 public enum FaultKind
 {
-    /// <summary>An HTTP error: 500 with Abiquo's GEN-13 body, or 502/503/504 with a proxy's HTML page.</summary>
+    /// <summary>An HTTP error: 500 with Abiquo's GEN-13 body, another status with a proxy's HTML page, or any status with <see cref="FaultRule.Code"/>.</summary>
     Error,
 
     /// <summary>The answer comes after <see cref="FaultRule.DelayMs"/> (combines with other faults).</summary>
@@ -32,6 +32,9 @@ public sealed record FaultRule
 
     /// <summary>Status for <see cref="FaultKind.Error"/> (default 500).</summary>
     public int? Status { get; init; }
+
+    /// <summary>For <see cref="FaultKind.Error"/>: answer with an Abiquo error collection carrying this code (e.g. EN-0).</summary>
+    public string? Code { get; init; }
 
     /// <summary>Delay for <see cref="FaultKind.Slow"/> (default 2000 ms).</summary>
     public int? DelayMs { get; init; }

@@ -1,12 +1,14 @@
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using OrleansVncCluster.Relay.Logging;
 
 namespace OrleansVncCluster.Relay.Abiquo;
 
 /// <summary>The HTTP plumbing of <see cref="AbiquoClient"/>: connection handling and certificate checks.</summary>
-public static class AbiquoHttp
+public static partial class AbiquoHttp
 {
     /// <summary>
     /// A handler that verifies the server certificate against the system's trust store (the default), against the CA
@@ -40,7 +42,18 @@ public static class AbiquoHttp
     /// <summary>Registers the typed <see cref="AbiquoClient"/> with the handler of <see cref="CreateHandler"/>.</summary>
     public static IHttpClientBuilder AddAbiquoClient(this IServiceCollection services) =>
         services.AddHttpClient<AbiquoClient>(client => client.Timeout = Timeout.InfiniteTimeSpan)
-            .ConfigurePrimaryHttpMessageHandler(provider => CreateHandler(provider.GetRequiredService<IOptions<AbiquoOptions>>().Value))
+            .ConfigurePrimaryHttpMessageHandler(provider =>
+            {
+                var options = provider.GetRequiredService<IOptions<AbiquoOptions>>().Value;
+                if (options.InsecureSkipTlsVerify)
+                {
+                    LogTlsVerificationDisabled(provider.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(AbiquoClient).FullName!), options.ApiUrl);
+                }
+
+                return CreateHandler(options);
+            })
+            // One handler for the process: SocketsHttpHandler's PooledConnectionLifetime already follows DNS changes.
+            .SetHandlerLifetime(Timeout.InfiniteTimeSpan)
             // The factory's default logging writes a line per page request; the client logs one line per walk instead.
             .RemoveAllLoggers();
 
@@ -81,4 +94,8 @@ public static class AbiquoHttp
         using var leaf = X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
         return chain.Build(leaf);
     }
+
+    [LoggerMessage(EventId = EventIds.AbiquoTlsVerificationDisabled, Level = LogLevel.Warning,
+        Message = "Abiquo:InsecureSkipTlsVerify is set: the certificate of {ApiUrl} is not checked, so anyone on the path can read the Abiquo admin password")]
+    private static partial void LogTlsVerificationDisabled(ILogger logger, string? apiUrl);
 }
