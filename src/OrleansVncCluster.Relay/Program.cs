@@ -11,13 +11,13 @@ public static class Program
         var request = CommandLine.Parse(args);
         if (request.Help)
         {
-            Console.Out.WriteLine(CommandLine.Usage);
+            System.Console.Out.WriteLine(CommandLine.Usage);
             return 0;
         }
 
         if (request.Error is { } error)
         {
-            await Console.Error.WriteLineAsync($"vnc-relay: {error}\n\n{CommandLine.Usage}");
+            await System.Console.Error.WriteLineAsync($"vnc-relay: {error}\n\n{CommandLine.Usage}");
             return 2;
         }
 
