@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using OrleansVncCluster.Relay.Admin;
 using OrleansVncCluster.Relay.Cli;
 using OrleansVncCluster.Relay.Cluster;
+using OrleansVncCluster.Relay.Console;
 using OrleansVncCluster.Relay.Sessions;
 using OrleansVncCluster.Relay.Tokens;
 using Serilog;
@@ -117,7 +118,9 @@ public static class RelayNode
         builder.Services.AddSingleton<DrainCoordinator>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<DrainCoordinator>());
         builder.Services.AddHostedService<HaproxyAgent>();
+        builder.Services.AddConsolePage();
         builder.Services.AddOptions<AdminOptions>().BindConfiguration(AdminOptions.Section);
+        builder.Services.AddConsolePage();
         // The drain budget runs inside shutdown: give it room, or the host would cut it short.
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = relay.DrainBudget + TimeSpan.FromSeconds(15));
         builder.Services.Configure<ForwardedHeadersOptions>(forwarded =>
@@ -135,6 +138,7 @@ public static class RelayNode
         app.UseForwardedHeaders();
         app.UseWebSockets();
         app.MapHealth();
+        app.UseConsolePage();
         if (relay.WebRoot is { Length: > 0 } webRoot)
         {
             app.UseFileServer(new FileServerOptions { FileProvider = new Microsoft.Extensions.FileProviders.PhysicalFileProvider(Path.GetFullPath(webRoot)) });

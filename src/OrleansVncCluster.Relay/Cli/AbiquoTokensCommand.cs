@@ -42,7 +42,7 @@ public static class AbiquoTokensCommand
 
     /// <summary>Runs the command; <paramref name="args"/> may start with <see cref="Name"/>.</summary>
     public static Task<int> RunAsync(string[] args) =>
-        RunAsync(args, Console.Out, Console.Error, Environment.GetEnvironmentVariable, CancellationToken.None);
+        RunAsync(args, System.Console.Out, System.Console.Error, Environment.GetEnvironmentVariable, CancellationToken.None);
 
     /// <summary>Runs the command with explicit streams and environment (tests).</summary>
     public static async Task<int> RunAsync(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr, Func<string, string?> environment, CancellationToken cancellationToken)

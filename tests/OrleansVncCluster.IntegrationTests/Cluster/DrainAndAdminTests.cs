@@ -24,27 +24,6 @@ public sealed class DrainAndAdminTests
         return (node, echo, token);
     }
 
-    private static async Task<ConsoleClient> OpenEchoSessionAsync(RelayNodeProcess node, string token)
-    {
-        ConsoleClient? opened = null;
-        await Eventually.HoldsAsync(async () =>
-        {
-            var client = await ConsoleClient.ConnectAsync(node.WebSocketUri(token));
-            await client.SendAsync(new byte[] { 1, 2, 3 });
-            try
-            {
-                await client.ReadExactlyAsync(3, TimeSpan.FromSeconds(5));
-                opened = client;
-                return true;
-            }
-            catch (InvalidOperationException)
-            {
-                await client.DisposeAsync();
-                return false;
-            }
-        }, Timeout, "a session through the node echoes");
-        return opened!;
-    }
 
     [Fact]
     public async Task DrainThroughAdminApi_AgentSaysDrain_LiveSessionContinues_NewSessionsRefused_ThenClosedWith1012()
@@ -53,7 +32,7 @@ public sealed class DrainAndAdminTests
         await using var _ = node;
         await using var __ = echo;
         Assert.Equal("ready", await node.AskAgentAsync());
-        await using var live = await OpenEchoSessionAsync(node, token);
+        await using var live = await ConsoleClient.OpenEchoingAsync(node, token);
 
         using var admin = node.AdminClient();
         using (var response = await admin.PostAsync("/api/drain", null))
@@ -87,7 +66,7 @@ public sealed class DrainAndAdminTests
         var (node, echo, token) = await StartAsync("sigterm", new() { ["Relay__DrainBudget"] = "00:00:03" });
         await using var _ = node;
         await using var __ = echo;
-        await using var live = await OpenEchoSessionAsync(node, token);
+        await using var live = await ConsoleClient.OpenEchoingAsync(node, token);
 
         node.Process.Signal("TERM");
         var (status, _) = await live.ReadUntilCloseAsync(Timeout);
@@ -103,7 +82,7 @@ public sealed class DrainAndAdminTests
         var (node, echo, token) = await StartAsync("admin");
         await using var _ = node;
         await using var __ = echo;
-        await using var live = await OpenEchoSessionAsync(node, token);
+        await using var live = await ConsoleClient.OpenEchoingAsync(node, token);
         using var anonymous = new HttpClient();
         using var admin = node.AdminClient();
 
@@ -143,7 +122,7 @@ public sealed class DrainAndAdminTests
         var (node, echo, token) = await StartAsync("metrics");
         await using var _ = node;
         await using var __ = echo;
-        await using (var live = await OpenEchoSessionAsync(node, token))
+        await using (var live = await ConsoleClient.OpenEchoingAsync(node, token))
         {
             using var http = new HttpClient();
             var text = await http.GetStringAsync(node.AdminUri("/metrics"));

@@ -33,8 +33,8 @@ public sealed class SharedTokenTests
             Environment = new(environment),
         });
 
-        await using var revoked = await OpenEchoingSessionAsync(nodeB, token);
-        await using var untouched = await OpenEchoingSessionAsync(nodeB, keep);
+        await using var revoked = await ConsoleClient.OpenEchoingAsync(nodeB, token);
+        await using var untouched = await ConsoleClient.OpenEchoingAsync(nodeB, keep);
 
         TokenFiles.Rewrite(tokenFile, (keep, $"127.0.0.1:{echo.Port}"));
         var (status, reason) = await revoked.ReadUntilCloseAsync(Timeout);
@@ -46,26 +46,4 @@ public sealed class SharedTokenTests
         Assert.Equal(probe, await untouched.ReadExactlyAsync(probe.Length, Timeout));
     }
 
-    private static async Task<ConsoleClient> OpenEchoingSessionAsync(RelayNodeProcess node, string token)
-    {
-        ConsoleClient? opened = null;
-        await Eventually.HoldsAsync(async () =>
-        {
-            var client = await ConsoleClient.ConnectAsync(node.WebSocketUri(token));
-            var probe = RandomNumberGenerator.GetBytes(512);
-            await client.SendAsync(probe);
-            try
-            {
-                var echoed = await client.ReadExactlyAsync(probe.Length, TimeSpan.FromSeconds(5));
-                opened = client;
-                return probe.SequenceEqual(echoed);
-            }
-            catch (InvalidOperationException)
-            {
-                await client.DisposeAsync();
-                return false; // closed as unknown: the other node has not written it yet
-            }
-        }, Timeout, $"node {node.Settings.SiloName} relays a session for token {token[..10]}");
-        return opened!;
-    }
 }
