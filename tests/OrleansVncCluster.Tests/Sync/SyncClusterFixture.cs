@@ -49,7 +49,6 @@ public sealed class SyncClusterFixture : IAsyncLifetime
             silo.UseInMemoryReminderService();
             silo.Services.AddSingleton(TimeProvider.System);
             silo.Services.AddTokenSync(configuration);
-            silo.AddTokenSync();
         });
         Cluster = builder.Build();
         await Cluster.DeployAsync();
