@@ -95,14 +95,7 @@ public sealed class TokenSyncTests : IClassFixture<SyncClusterFixture>
     [Fact]
     public async Task EmptyAnswerOnce_IsHeldAndEveryTokenKept()
     {
-        await _fixture.WaitForAllTokensAsync();
-        await _fixture.WaitForCleanSyncAsync();
-        var before = DateTimeOffset.UtcNow;
-
-        _fixture.Simulator.Simulator.Faults.Add(new FaultRule { Kind = FaultKind.Empty, Path = "enterprises?", Count = 1 });
-        await Eventually.ThatAsync(() => Task.FromResult(_fixture.Simulator.Simulator.Faults.Rules().Count == 0),
-            SyncClusterFixture.Patience, "the sync never read the empty answer");
-        var status = await _fixture.WaitForCleanSyncAsync();
+        var (before, status) = await SyncThroughEmptyAnswersAsync(1);
 
         Assert.True(status.LastErrorAt > before, "the held sync was not recorded");
         var entries = await Task.WhenAll(_fixture.ExpectedTokens().Select(_fixture.TokenAsync));
@@ -112,14 +105,7 @@ public sealed class TokenSyncTests : IClassFixture<SyncClusterFixture>
     [Fact]
     public async Task EmptyAnswerTwice_IsApplied()
     {
-        await _fixture.WaitForAllTokensAsync();
-        await _fixture.WaitForCleanSyncAsync();
-        var before = DateTimeOffset.UtcNow;
-
-        _fixture.Simulator.Simulator.Faults.Add(new FaultRule { Kind = FaultKind.Empty, Path = "enterprises?", Count = 2 });
-        await Eventually.ThatAsync(() => Task.FromResult(_fixture.Simulator.Simulator.Faults.Rules().Count == 0),
-            SyncClusterFixture.Patience, "the sync never read the empty answer twice");
-        await _fixture.WaitForCleanSyncAsync();
+        var (before, _) = await SyncThroughEmptyAnswersAsync(2);
 
         // Removed by the confirmed empty answer, then written again by the next full one.
         var entries = await Task.WhenAll(_fixture.ExpectedTokens().Select(_fixture.TokenAsync));
@@ -147,5 +133,18 @@ public sealed class TokenSyncTests : IClassFixture<SyncClusterFixture>
         Assert.Contains("\"lastSuccessAt\"", shown, StringComparison.Ordinal);
         Assert.DoesNotContain(SyncClusterFixture.Password, shown, StringComparison.Ordinal);
         await app.StopAsync(TestContext.Current.CancellationToken);
+    }
+
+    /// <summary>Lets <paramref name="count"/> syncs in a row read an empty enterprise list, then one full one.</summary>
+    private async Task<(DateTimeOffset Before, SyncStatus After)> SyncThroughEmptyAnswersAsync(int count)
+    {
+        await _fixture.WaitForAllTokensAsync();
+        await _fixture.WaitForCleanSyncAsync();
+        var before = DateTimeOffset.UtcNow;
+
+        _fixture.Simulator.Simulator.Faults.Add(new FaultRule { Kind = FaultKind.Empty, Path = "enterprises?", Count = count });
+        await Eventually.ThatAsync(() => Task.FromResult(_fixture.Simulator.Simulator.Faults.Rules().Count == 0),
+            SyncClusterFixture.Patience, $"the sync never read the empty answer {count} time(s)");
+        return (before, await _fixture.WaitForCleanSyncAsync());
     }
 }
