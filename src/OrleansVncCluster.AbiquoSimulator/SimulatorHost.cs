@@ -42,6 +42,8 @@ public sealed class SimulatorHost : IAsyncDisposable
         }
 
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        // Slow-answer faults hold requests for seconds; stopping must not wait for them.
+        builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(2));
         var app = builder.Build();
         app.MapAbiquoApi(simulator);
         app.MapSimulatorAdmin(simulator);

@@ -7,6 +7,7 @@ using OrleansVncCluster.Relay.Cli;
 using OrleansVncCluster.Relay.Cluster;
 using OrleansVncCluster.Relay.Console;
 using OrleansVncCluster.Relay.Sessions;
+using OrleansVncCluster.Relay.Sync;
 using OrleansVncCluster.Relay.Tokens;
 using Serilog;
 using Serilog.Formatting.Compact;
@@ -120,6 +121,12 @@ public static class RelayNode
         builder.Services.AddHostedService<HaproxyAgent>();
         builder.Services.AddConsolePage();
         builder.Services.AddOptions<AdminOptions>().BindConfiguration(AdminOptions.Section);
+        var abiquoSync = !string.IsNullOrWhiteSpace(builder.Configuration["Abiquo:ApiUrl"]);
+        if (abiquoSync)
+        {
+            builder.Services.AddTokenSync(builder.Configuration);
+        }
+
         builder.Services.AddConsolePage();
         // The drain budget runs inside shutdown: give it room, or the host would cut it short.
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = relay.DrainBudget + TimeSpan.FromSeconds(15));
@@ -149,7 +156,11 @@ public static class RelayNode
         {
             var adminHost = $"*:{admin.Port}";
             app.MapMetrics(adminHost);
-            app.MapAdminApi(adminHost);
+            var adminApi = app.MapAdminApi(adminHost);
+            if (abiquoSync)
+            {
+                adminApi.MapSyncEndpoints("/sync");
+            }
         }
         return app;
     }

@@ -10,12 +10,12 @@ using OrleansVncCluster.Relay.Tokens;
 namespace OrleansVncCluster.Relay.Sync;
 
 /// <summary>Wires the token sync into a node.</summary>
-public static partial class TokenSyncHosting
+public static class TokenSyncHosting
 {
     /// <summary>
     /// Registers the Abiquo options (section <c>Abiquo</c>, validated at start-up), the Abiquo client, the Abiquo token
-    /// source and the keeper that keeps the sync grain running. Call it only when <c>Abiquo:ApiUrl</c> is configured,
-    /// together with <see cref="AddTokenSync(ISiloBuilder)"/> on the silo.
+    /// source, the keeper that keeps the sync grain running and a silo start-up step that starts it as soon as the silo
+    /// is active. Call it only when <c>Abiquo:ApiUrl</c> is configured.
     /// </summary>
     public static IServiceCollection AddTokenSync(this IServiceCollection services, IConfiguration configuration)
     {
@@ -26,23 +26,30 @@ public static partial class TokenSyncHosting
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<TokenTable>();
         services.AddHostedService<SyncKeeper>();
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, SyncStartupTask>();
         return services;
     }
 
-    /// <summary>Starts the sync grain as soon as the silo is active, instead of waiting for the first keeper ping.</summary>
-    public static ISiloBuilder AddTokenSync(this ISiloBuilder silo) =>
-        silo.AddStartupTask(async (services, cancellationToken) =>
+}
+
+/// <summary>Starts the sync grain as soon as the silo is active, instead of waiting for the first keeper ping.</summary>
+internal sealed partial class SyncStartupTask(IGrainFactory grains, ILogger<SyncStartupTask> logger) : ILifecycleParticipant<ISiloLifecycle>
+{
+    public void Participate(ISiloLifecycle lifecycle) =>
+        lifecycle.Subscribe(nameof(SyncStartupTask), ServiceLifecycleStage.Active, StartAsync, _ => Task.CompletedTask);
+
+    private async Task StartAsync(CancellationToken cancellationToken)
+    {
+        try
         {
-            try
-            {
-                await services.GetRequiredService<IGrainFactory>().GetGrain<ITokenSyncGrain>(TokenSync.Key).EnsureRunningAsync().WaitAsync(cancellationToken);
-            }
-            catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
-            {
-                // Never fail the silo's start for this: the keepers retry.
-                LogStartupFailed(services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(TokenSyncHosting).FullName!), exception);
-            }
-        }, ServiceLifecycleStage.Active);
+            await grains.GetGrain<ITokenSyncGrain>(TokenSync.Key).EnsureRunningAsync().WaitAsync(cancellationToken);
+        }
+        catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
+        {
+            // Never fail the silo's start for this: the keepers retry.
+            LogStartupFailed(logger, exception);
+        }
+    }
 
     [LoggerMessage(EventId = EventIds.SyncKeeperFailed, Level = LogLevel.Warning,
         Message = "Could not start the token sync grain at silo start-up; the node keepers will retry")]

@@ -222,10 +222,13 @@ public sealed class AbiquoClientTests : IClassFixture<SimulatorFixture>
     [Fact]
     public async Task SlowAnswer_FailsAsTimeout()
     {
-        _fixture.Simulator.Faults.Add(new FaultRule { Kind = FaultKind.Slow, DelayMs = 5000, Count = 1 });
+        _fixture.Simulator.Faults.Add(new FaultRule { Kind = FaultKind.Slow, DelayMs = 3000, Count = 1 });
+        var options = _fixture.Options(o => o.Timeout = TimeSpan.FromMilliseconds(200));
+        // Disposing the client closes the connection, which ends the simulator's wait too.
+        using var http = new HttpClient(AbiquoHttp.CreateHandler(options));
+        var client = new AbiquoClient(http, Microsoft.Extensions.Options.Options.Create(options), Microsoft.Extensions.Logging.Abstractions.NullLogger<AbiquoClient>.Instance);
 
-        var error = await Assert.ThrowsAsync<AbiquoException>(() =>
-            _fixture.Client(o => o.Timeout = TimeSpan.FromMilliseconds(200)).GetVirtualMachinesAsync(Cancel));
+        var error = await Assert.ThrowsAsync<AbiquoException>(() => client.GetVirtualMachinesAsync(Cancel));
 
         Assert.Equal(AbiquoFailure.Timeout, error.Failure);
         Assert.Contains("Abiquo:Timeout", error.Message, StringComparison.Ordinal);

@@ -1,0 +1,150 @@
+using System.Net.Http.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using OrleansVncCluster.AbiquoSimulator.Faults;
+using OrleansVncCluster.AbiquoSimulator.World;
+using OrleansVncCluster.Relay.Sync;
+using OrleansVncCluster.Relay.Tokens;
+
+namespace OrleansVncCluster.Tests.Sync;
+
+/// <summary>The sync grain in a 2-silo cluster, polling the simulator every second.</summary>
+public sealed class TokenSyncTests : IClassFixture<SyncClusterFixture>
+{
+    private readonly SyncClusterFixture _fixture;
+
+    public TokenSyncTests(SyncClusterFixture fixture)
+    {
+        _fixture = fixture;
+        fixture.Reset();
+    }
+
+    [Fact]
+    public async Task Sync_WritesATokenForEveryDeployedVm()
+    {
+        await _fixture.WaitForAllTokensAsync();
+
+        var vm = _fixture.VmWithOwnAddress();
+        var entry = await _fixture.TokenAsync(SyncClusterFixture.TokenOf(vm));
+        Assert.Equal(ConsoleTarget.Tcp(vm.VdrpIP!, vm.VdrpPort), entry!.Target);
+        Assert.Equal(vm.Name, entry.Vm!.Name);
+        Assert.Equal("abiquo", entry.Source);
+    }
+
+    [Fact]
+    public async Task AddedVm_GetsItsToken()
+    {
+        var vm = _fixture.Simulator.Simulator.World.AddVm(new NewVm { VdrpIP = "10.99.0.1", VdrpPort = 5999, Password = "added1" }).Vm;
+
+        await Eventually.ThatAsync(async () => await _fixture.TokenAsync(SyncClusterFixture.TokenOf(vm)) is { Password: "added1" },
+            SyncClusterFixture.Patience, "the added VM's token never appeared");
+    }
+
+    [Fact]
+    public async Task RemovedVm_LosesItsToken()
+    {
+        await _fixture.WaitForAllTokensAsync();
+        var vm = _fixture.VmWithOwnAddress();
+
+        _fixture.Simulator.Simulator.World.RemoveVm(vm.Id);
+
+        await Eventually.ThatAsync(async () => await _fixture.TokenAsync(SyncClusterFixture.TokenOf(vm)) is null,
+            SyncClusterFixture.Patience, "the removed VM's token was never removed");
+    }
+
+    [Fact]
+    public async Task MovedVm_TokenFollowsItsNewAddress()
+    {
+        await _fixture.WaitForAllTokensAsync();
+        var vm = _fixture.VmWithOwnAddress();
+
+        var moved = _fixture.Simulator.Simulator.World.MoveVm(vm.Id, new VmMove { VdrpIP = "10.98.0.1", VdrpPort = 5990 })!.Vm;
+
+        await Eventually.ThatAsync(async () =>
+                await _fixture.TokenAsync(SyncClusterFixture.TokenOf(moved)) is { } entry && entry.Vm!.Id == vm.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)
+                && await _fixture.TokenAsync(SyncClusterFixture.TokenOf(vm)) is null,
+            SyncClusterFixture.Patience, "the moved VM's token did not move to its new address");
+    }
+
+    [Theory]
+    [InlineData(FaultKind.Error, 2)]
+    [InlineData(FaultKind.Truncate, 1)]
+    public async Task Outage_KeepsEveryTokenAndRecordsTheError(FaultKind kind, int failures)
+    {
+        await _fixture.WaitForAllTokensAsync();
+        var before = DateTimeOffset.UtcNow;
+        _fixture.Simulator.Simulator.Faults.Add(new FaultRule { Kind = kind, Path = "virtualmachines" });
+        _fixture.Simulator.Simulator.World.RemoveVm(_fixture.VmWithOwnAddress().Id);
+
+        SyncStatus status = new();
+        await Eventually.ThatAsync(async () => (status = await _fixture.StatusAsync()).LastErrorAt > before && status.ConsecutiveFailures >= failures,
+            SyncClusterFixture.Patience, $"{failures} failed syncs in a row were never recorded");
+
+        Assert.Contains("abiquo:", status.LastError, StringComparison.Ordinal);
+        var wait = status.NextRunAt - (status.LastRunAt + status.LastDuration);
+        Assert.True(wait >= SyncClusterFixture.Interval * Math.Pow(2, status.ConsecutiveFailures - 1) - TimeSpan.FromMilliseconds(100),
+            $"after {status.ConsecutiveFailures} failures the next try comes after {wait}: no backoff");
+        _fixture.Reset();
+        var entries = await Task.WhenAll(_fixture.ExpectedTokens().Select(_fixture.TokenAsync));
+        Assert.All(entries, Assert.NotNull);
+        Assert.All(entries, e => Assert.True(e!.SetAt < before, "a token was rewritten during the outage"));
+        Assert.Equal(0, (await _fixture.WaitForCleanSyncAsync()).ConsecutiveFailures);
+    }
+
+    [Fact]
+    public async Task EmptyAnswerOnce_IsHeldAndEveryTokenKept()
+    {
+        var (before, status) = await SyncThroughEmptyAnswersAsync(1);
+
+        Assert.True(status.LastErrorAt > before, "the held sync was not recorded");
+        var entries = await Task.WhenAll(_fixture.ExpectedTokens().Select(_fixture.TokenAsync));
+        Assert.All(entries, e => Assert.True(e is not null && e.SetAt < before, "a token was removed by a single empty answer"));
+    }
+
+    [Fact]
+    public async Task EmptyAnswerTwice_IsApplied()
+    {
+        var (before, _) = await SyncThroughEmptyAnswersAsync(2);
+
+        // Removed by the confirmed empty answer, then written again by the next full one.
+        var entries = await Task.WhenAll(_fixture.ExpectedTokens().Select(_fixture.TokenAsync));
+        Assert.All(entries, e => Assert.True(e is not null && e.SetAt > before, "a token survived a confirmed mass removal"));
+    }
+
+    [Fact]
+    public async Task SyncEndpoints_ShowTheStatusAndSyncNow()
+    {
+        await _fixture.WaitForAllTokensAsync();
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Services.AddSingleton(_fixture.Grains);
+        await using var app = builder.Build();
+        app.MapSyncEndpoints();
+        await app.StartAsync(TestContext.Current.CancellationToken);
+        using var http = new HttpClient { BaseAddress = new Uri(app.Urls.First()) };
+
+        using var posted = await http.PostAsync("/api/sync", null, TestContext.Current.CancellationToken);
+        var status = await posted.Content.ReadFromJsonAsync<SyncStatus>(TestContext.Current.CancellationToken);
+        var shown = await http.GetStringAsync("/api/sync", TestContext.Current.CancellationToken);
+
+        Assert.Null(status!.LastError);
+        Assert.Equal(_fixture.ExpectedTokens().Count, status.Tokens);
+        Assert.Contains("\"lastSuccessAt\"", shown, StringComparison.Ordinal);
+        Assert.DoesNotContain(SyncClusterFixture.Password, shown, StringComparison.Ordinal);
+        await app.StopAsync(TestContext.Current.CancellationToken);
+    }
+
+    /// <summary>Lets <paramref name="count"/> syncs in a row read an empty enterprise list, then one full one.</summary>
+    private async Task<(DateTimeOffset Before, SyncStatus After)> SyncThroughEmptyAnswersAsync(int count)
+    {
+        await _fixture.WaitForAllTokensAsync();
+        await _fixture.WaitForCleanSyncAsync();
+        var before = DateTimeOffset.UtcNow;
+
+        _fixture.Simulator.Simulator.Faults.Add(new FaultRule { Kind = FaultKind.Empty, Path = "enterprises?", Count = count });
+        await Eventually.ThatAsync(() => Task.FromResult(_fixture.Simulator.Simulator.Faults.Rules().Count == 0),
+            SyncClusterFixture.Patience, $"the sync never read the empty answer {count} time(s)");
+        return (before, await _fixture.WaitForCleanSyncAsync());
+    }
+}
