@@ -1,0 +1,90 @@
+using OrleansVncCluster.IntegrationTests.Infrastructure;
+
+namespace OrleansVncCluster.IntegrationTests.Console;
+
+/// <summary>The console page served by a node, in Chromium, against a real Xvnc with a VNC password.</summary>
+public sealed class ConsolePageTests(SingleNodeConsoleFixture fixture) : IClassFixture<SingleNodeConsoleFixture>
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
+
+    [Fact]
+    public async Task TokenAndPasswordInTheFragment_ShowTheDesktop_AndThePasswordLeavesTheAddressBar()
+    {
+        await using var tab = await fixture.Browser.OpenTabAsync();
+
+        await tab.Page.GotoAsync(fixture.ConsoleUri($"token={fixture.Token}", $"password={DesktopFixture.Password}").ToString());
+
+        await tab.WaitForStateAsync("connected", Timeout);
+        await tab.WaitForColourAsync(DesktopFixture.Colour, Timeout);
+        await tab.SaveScreenshotAsync("connected");
+        Assert.StartsWith("Connected", await tab.StatusAsync(), StringComparison.Ordinal);
+        Assert.DoesNotContain("password", tab.Page.Url, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task WrongPassword_ShowsAnAuthenticationError()
+    {
+        await using var tab = await fixture.Browser.OpenTabAsync();
+
+        await tab.Page.GotoAsync(fixture.ConsoleUri($"token={fixture.Token}", "password=wrong123").ToString());
+
+        await tab.WaitForStateAsync("failed", Timeout);
+        await tab.SaveScreenshotAsync("authentication-failed");
+        Assert.Equal("auth", await tab.BodyDataAsync("error"));
+        Assert.StartsWith("Authentication failed", await tab.StatusAsync(), StringComparison.Ordinal);
+        Assert.True(await tab.Page.IsVisibleAsync("#password-input"), "the page asks for the password again");
+    }
+
+    [Fact]
+    public async Task NoPassword_AsksForIt_AndTheTypedPasswordConnects()
+    {
+        await using var tab = await fixture.Browser.OpenTabAsync();
+        await tab.Page.GotoAsync(fixture.ConsoleUri($"token={fixture.Token}").ToString());
+        await tab.WaitForStateAsync("credentials", Timeout);
+
+        await tab.Page.FillAsync("#password-input", DesktopFixture.Password);
+        await tab.Page.PressAsync("#password-input", "Enter");
+
+        await tab.WaitForStateAsync("connected", Timeout);
+        await tab.WaitForColourAsync(DesktopFixture.Colour, Timeout);
+    }
+
+    [Fact]
+    public async Task UnknownToken_ShowsTheRelaysReasonInWords()
+    {
+        await using var tab = await fixture.Browser.OpenTabAsync();
+
+        await tab.Page.GotoAsync(fixture.ConsoleUri("token=00000000000000000000000000000000", $"password={DesktopFixture.Password}").ToString());
+
+        await tab.WaitForStateAsync("failed", Timeout);
+        await tab.SaveScreenshotAsync("unknown-token");
+        var status = await tab.StatusAsync();
+        Assert.Equal("4404", await tab.BodyDataAsync("closeCode"));
+        Assert.Contains("does not exist or has expired", status, StringComparison.Ordinal);
+        Assert.Contains("unknown console token", status, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AutoconnectFalse_WaitsForTheConnectButton()
+    {
+        await using var tab = await fixture.Browser.OpenTabAsync();
+        await tab.Page.GotoAsync(fixture.ConsoleUri($"token={fixture.Token}&autoconnect=false", $"password={DesktopFixture.Password}").ToString());
+        await tab.WaitForStateAsync("idle", Timeout);
+
+        await tab.Page.ClickAsync("#connect-button");
+
+        await tab.WaitForStateAsync("connected", Timeout);
+        await tab.WaitForColourAsync(DesktopFixture.Colour, Timeout);
+    }
+
+    [Fact]
+    public async Task PageWithoutToken_SaysHowToOpenAConsole()
+    {
+        await using var tab = await fixture.Browser.OpenTabAsync();
+
+        await tab.Page.GotoAsync(new Uri($"http://127.0.0.1:{fixture.Node.Port}/console").ToString());
+
+        await tab.WaitForStateAsync("failed", Timeout);
+        Assert.Contains("No console token", await tab.StatusAsync(), StringComparison.Ordinal);
+    }
+}
