@@ -3,10 +3,11 @@
 # Idempotent: binaries, units and the shipped HAProxy config are replaced; environment files and secrets that
 # already exist are never touched. Starts nothing unless --start is given.
 #
-#   deploy/install.sh [--root DIR] [--artifacts DIR] [--simulator] [--haproxy] [--enable] [--start]
+#   deploy/install.sh [--root DIR] [--artifacts DIR] [--no-node] [--simulator] [--haproxy] [--enable] [--start]
 #
 #   --root DIR       install below DIR instead of / (also: DESTDIR=DIR); systemctl is not called then
 #   --artifacts DIR  where `make build` published vnc-relay/ and abiquo-simulator/ (default: <repo>/artifacts)
+#   --no-node        skip the relay node (a host that only runs HAProxy)
 #   --simulator      also install the Abiquo simulator and its unit
 #   --haproxy        also install haproxy/haproxy.cfg as /etc/haproxy/vnc-relay.cfg, the drop-in for Debian's
 #                    haproxy.service and /etc/haproxy/vnc-relay.env (with a generated stats password)
@@ -18,15 +19,16 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/.." && pwd)"
 root="${DESTDIR:-/}"
 artifacts="$repo/artifacts"
-simulator=0 haproxy=0 enable=0 start=0
+node=1 simulator=0 haproxy=0 enable=0 start=0
 
-usage() { sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --root) root="${2:?--root needs a directory}"; shift 2 ;;
     --root=*) root="${1#--root=}"; shift ;;
     --artifacts) artifacts="${2:?--artifacts needs a directory}"; shift 2 ;;
     --artifacts=*) artifacts="${1#--artifacts=}"; shift ;;
+    --no-node) node=0; shift ;;
     --simulator) simulator=1; shift ;;
     --haproxy) haproxy=1; shift ;;
     --enable) enable=1; shift ;;
@@ -37,6 +39,7 @@ while [ $# -gt 0 ]; do
 done
 
 root="${root%/}"
+[ "$node" = 1 ] || [ "$simulator" = 1 ] || [ "$haproxy" = 1 ] || { echo "install.sh: nothing to install: --no-node needs --simulator or --haproxy" >&2; exit 2; }
 say() { echo "install.sh: $*"; }
 fail() { echo "install.sh: $*" >&2; exit 1; }
 
@@ -72,20 +75,23 @@ install_once() { # mode source target
 
 random_secret() { head -c 64 /dev/urandom | base64 -w0 | tr -dc 'A-Za-z0-9' | head -c 32; }
 
-units=(vnc-relay.service)
-install_tree "$artifacts/vnc-relay" "$root/opt/vnc-relay" vnc-relay
-[ -f "$repo/docs/OPERATIONS.md" ] && install_file 0644 "$repo/docs/OPERATIONS.md" "$root/opt/vnc-relay/OPERATIONS.md"
-install_file 0644 "$here/systemd/vnc-relay.service" "$root/etc/systemd/system/vnc-relay.service"
-install_once 0644 "$here/env/vnc-relay.env.example" "$root/etc/vnc-relay/vnc-relay.env"
+units=()
+if [ "$node" = 1 ]; then
+  units+=(vnc-relay.service)
+  install_tree "$artifacts/vnc-relay" "$root/opt/vnc-relay" vnc-relay
+  [ -f "$repo/docs/OPERATIONS.md" ] && install_file 0644 "$repo/docs/OPERATIONS.md" "$root/opt/vnc-relay/OPERATIONS.md"
+  install_file 0644 "$here/systemd/vnc-relay.service" "$root/etc/systemd/system/vnc-relay.service"
+  install_once 0644 "$here/env/vnc-relay.env.example" "$root/etc/vnc-relay/vnc-relay.env"
 
-# systemd's credential store: LoadCredential=admin-token:vnc-relay.admin-token reads from here.
-install -d -m 0700 "$root/etc/credstore"
-token="$root/etc/credstore/vnc-relay.admin-token"
-if [ -e "$token" ]; then
-  say "kept existing $token"
-else
-  (umask 077 && random_secret > "$token")
-  say "generated the admin API token in $token"
+  # systemd's credential store: LoadCredential=admin-token:vnc-relay.admin-token reads from here.
+  install -d -m 0700 "$root/etc/credstore"
+  token="$root/etc/credstore/vnc-relay.admin-token"
+  if [ -e "$token" ]; then
+    say "kept existing $token"
+  else
+    (umask 077 && random_secret > "$token")
+    say "generated the admin API token in $token"
+  fi
 fi
 
 if [ "$simulator" = 1 ]; then

@@ -8,6 +8,11 @@ public static class Program
     /// <summary>Runs the node (or a one-shot command).</summary>
     public static async Task<int> Main(string[] args)
     {
+        if (args is ["abiquo-tokens", ..])
+        {
+            return await AbiquoTokensCommand.RunAsync(args[1..]);
+        }
+
         var request = CommandLine.Parse(args);
         if (request.Help)
         {

@@ -118,6 +118,7 @@ public static class RelayNode
         builder.Services.AddSingleton<DrainCoordinator>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<DrainCoordinator>());
         builder.Services.AddHostedService<HaproxyAgent>();
+        builder.Services.AddConsolePage();
         builder.Services.AddOptions<AdminOptions>().BindConfiguration(AdminOptions.Section);
         builder.Services.AddConsolePage();
         // The drain budget runs inside shutdown: give it room, or the host would cut it short.

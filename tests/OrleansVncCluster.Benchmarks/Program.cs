@@ -1,6 +1,59 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using OrleansVncCluster.Benchmarks.Reporting;
+using OrleansVncCluster.Benchmarks.Targets;
+
 namespace OrleansVncCluster.Benchmarks;
 
+/// <summary>vnc-bench: the load generator behind `make bench`.</summary>
 public static class Program
 {
-    public static int Main(string[] args) => args.Length >= 0 ? 0 : 1;
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+
+    public static async Task<int> Main(string[] args)
+    {
+        if (args is [BannerHost.Command])
+        {
+            return await BannerHost.ServeAsync();
+        }
+
+        if (args is not ["run", ..])
+        {
+            Console.Error.WriteLine(BenchOptions.Usage);
+            return 2;
+        }
+
+        BenchOptions options;
+        try
+        {
+            options = BenchOptions.Parse(args);
+        }
+        catch (ArgumentException exception)
+        {
+            Console.Error.WriteLine(exception.Message);
+            return 2;
+        }
+
+        var results = await new BenchRunner(options).RunAsync();
+        Directory.CreateDirectory(options.OutputDirectory);
+        var jsonFile = Path.Combine(options.OutputDirectory, "results.json");
+        var markdownFile = Path.Combine(options.OutputDirectory, "results.md");
+        await File.WriteAllTextAsync(jsonFile, JsonSerializer.Serialize(results, Json));
+        var markdown = MarkdownReport.Render(results);
+        await File.WriteAllTextAsync(markdownFile, "# vnc-bench results\n\n" + markdown);
+        if (options.DocFile is { } doc)
+        {
+            MarkdownReport.UpdateDocument(doc, markdown);
+        }
+
+        Console.WriteLine();
+        Console.WriteLine(markdown);
+        Console.WriteLine($"results: {Path.GetFullPath(jsonFile)}, {Path.GetFullPath(markdownFile)}{(options.DocFile is null ? "" : $", {options.DocFile}")}");
+        return 0;
+    }
 }

@@ -51,6 +51,13 @@ public sealed class RelayOptions
     /// <summary>On SIGTERM or drain, how long live sessions may continue before they are closed with 1012.</summary>
     public TimeSpan DrainBudget { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>Origins (besides the node's own host) whose pages may open consoles, e.g. https://abiquo.example.com;
+    /// "*" turns the cross-site WebSocket check off.</summary>
+    public List<string> AllowedOrigins { get; set; } = [];
+
+    /// <summary>The URL users reach the cluster at (HAProxy), e.g. https://console.example.com; its origin is allowed.</summary>
+    public string? PublicUrl { get; set; }
+
     /// <summary>Proxies (CIDR) whose X-Forwarded-For is believed for the client address in logs.</summary>
     public List<string> TrustedProxies { get; set; } = ["127.0.0.0/8", "::1/128"];
 

@@ -1,0 +1,11 @@
+# `make bench`: measured side by side with websockify, socat and HAProxy; not part of `make test` (it takes ~10 minutes).
+
+.PHONY: bench deps-bench
+
+## deps-bench: the peers `make bench` measures (websockify, python3-numpy) on top of the usual packages
+deps-bench:
+	@scripts/install-deps.sh bench
+
+## bench: throughput, set-up latency, idle sessions, token lookups, sync; results in artifacts/bench/ and docs/benchmarks.md
+bench: deps-bench build
+	@scripts/bench.sh

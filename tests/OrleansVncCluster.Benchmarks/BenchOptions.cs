@@ -1,0 +1,133 @@
+using System.Globalization;
+
+namespace OrleansVncCluster.Benchmarks;
+
+/// <summary>The command line of `vnc-bench run`.</summary>
+internal sealed record BenchOptions
+{
+    public const string Usage = """
+        vnc-bench run --relay PATH [--simulator PATH] [--out DIR] [--doc FILE] [--quick]
+                      [--peers direct,socat,websockify,relay,haproxy] [--workloads throughput,setup,idle,tokens,sync]
+          Measures the relay side by side with websockify, socat and a direct connection on this machine.
+          --relay      the published node (artifacts/vnc-relay/vnc-relay)
+          --simulator  the Abiquo simulator (artifacts/abiquo-simulator/abiquo-simulator), for the sync workload
+          --out        where results.json and results.md go (default artifacts/bench)
+          --doc        a Markdown file whose generated section is replaced by this run's results (docs/benchmarks.md)
+          --quick      short runs, for checking the bench itself (figures are not comparable)
+        vnc-bench serve-banner
+          (internal) serves RFB banners on a free port for the idle-session workload
+        """;
+
+    public static readonly string[] AllPeers = ["direct", "socat", "websockify", "relay", "haproxy"];
+
+    public static readonly string[] AllWorkloads = ["throughput", "setup", "idle", "tokens", "sync"];
+
+    public required string RelayPath { get; init; }
+
+    public string? SimulatorPath { get; init; }
+
+    public string OutputDirectory { get; init; } = Path.Combine("artifacts", "bench");
+
+    public string? DocFile { get; init; }
+
+    public bool Quick { get; init; }
+
+    public IReadOnlySet<string> Peers { get; init; } = new HashSet<string>(AllPeers);
+
+    public IReadOnlySet<string> Workloads { get; init; } = new HashSet<string>(AllWorkloads);
+
+    public TimeSpan ThroughputDuration => TimeSpan.FromSeconds(Quick ? 1 : 5);
+
+    public TimeSpan ThroughputWarmup => TimeSpan.FromSeconds(Quick ? 0.3 : 1);
+
+    public int[] ThroughputConnections => [1, 16];
+
+    /// <summary>Frames in flight per echo connection: enough to keep the pipe busy, bounded so memory stays flat.</summary>
+    public int EchoWindowFrames => 4;
+
+    public int SetupSessions => Quick ? 200 : 1000;
+
+    public int SetupConcurrency => 16;
+
+    public int SetupWarmupSessions => Quick ? 20 : 100;
+
+    public int[] IdleTiers => Quick ? [200, 1000] : [1000, 10_000];
+
+    public int TokenFileTokens => Quick ? 2000 : 10_000;
+
+    public int[] SyncVms => Quick ? [1000, 10_000] : [10_000, 100_000];
+
+    public bool Runs(string peer) => Peers.Contains(peer);
+
+    public bool Measures(string workload) => Workloads.Contains(workload);
+
+    public static BenchOptions Parse(string[] args)
+    {
+        string? relay = null;
+        string? simulator = null;
+        string? output = null;
+        string? doc = null;
+        var quick = false;
+        IReadOnlySet<string>? peers = null;
+        IReadOnlySet<string>? workloads = null;
+        for (var i = 1; i < args.Length; i++)
+        {
+            string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value\n{Usage}");
+            switch (args[i])
+            {
+                case "--relay":
+                    relay = Value();
+                    break;
+                case "--simulator":
+                    simulator = Value();
+                    break;
+                case "--out":
+                    output = Value();
+                    break;
+                case "--doc":
+                    doc = Value();
+                    break;
+                case "--quick":
+                    quick = true;
+                    break;
+                case "--peers":
+                    peers = List(Value(), AllPeers, "--peers");
+                    break;
+                case "--workloads":
+                    workloads = List(Value(), AllWorkloads, "--workloads");
+                    break;
+                default:
+                    throw new ArgumentException($"unknown option '{args[i]}'\n{Usage}");
+            }
+        }
+
+        if (relay is null && (peers ?? new HashSet<string>(AllPeers)).Overlaps(["relay", "haproxy"]))
+        {
+            throw new ArgumentException($"--relay PATH is required (artifacts/vnc-relay/vnc-relay after `make build`)\n{Usage}");
+        }
+
+        return new BenchOptions
+        {
+            RelayPath = relay ?? "",
+            SimulatorPath = simulator,
+            OutputDirectory = output ?? Path.Combine("artifacts", "bench"),
+            DocFile = doc,
+            Quick = quick,
+            Peers = peers ?? new HashSet<string>(AllPeers),
+            Workloads = workloads ?? new HashSet<string>(AllWorkloads),
+        };
+    }
+
+    private static HashSet<string> List(string text, string[] allowed, string option)
+    {
+        var items = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(item => item.ToLower(CultureInfo.InvariantCulture)).ToHashSet();
+        var unknown = items.Except(allowed).ToList();
+        if (unknown.Count > 0)
+        {
+            throw new ArgumentException($"{option}: unknown {string.Join(", ", unknown)}; choose from {string.Join(",", allowed)}");
+        }
+
+        return items;
+    }
+}

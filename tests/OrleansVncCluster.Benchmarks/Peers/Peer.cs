@@ -1,0 +1,260 @@
+using System.Globalization;
+using OrleansVncCluster.Benchmarks.Clients;
+using OrleansVncCluster.Benchmarks.Targets;
+
+namespace OrleansVncCluster.Benchmarks.Peers;
+
+/// <summary>Something sessions go through: a relay under test, or a reference point (socat, a direct connection).</summary>
+internal abstract class Peer : IAsyncDisposable
+{
+    public abstract string Name { get; }
+
+    public abstract IBenchEndpoint Endpoint { get; }
+
+    /// <summary>The processes whose trees are this peer's cost (memory, CPU); empty for a direct connection.</summary>
+    public abstract IReadOnlyList<PeerProcess> Processes { get; }
+
+    public long TreeRssKiB() => Processes.Sum(p => ProcFs.TreeRssKiB(p.Pid));
+
+    public long TreePssKiB() => Processes.Sum(p => ProcFs.TreePssKiB(p.Pid));
+
+    public double TreeCpuSeconds() => Processes.Sum(p => ProcFs.TreeCpuSeconds(p.Pid));
+
+    public int TreeFdCount() => Processes.Sum(p => ProcFs.TreeFdCount(p.Pid));
+
+    public int TreeSize() => Processes.Sum(p => ProcFs.TreeSize(p.Pid));
+
+    public void ThrowIfExited()
+    {
+        foreach (var process in Processes)
+        {
+            process.ThrowIfExited();
+        }
+    }
+
+    public virtual async ValueTask DisposeAsync()
+    {
+        foreach (var process in Processes.Reverse())
+        {
+            await process.DisposeAsync();
+        }
+    }
+
+    protected static string Loopback(int port) => "127.0.0.1:" + port.ToString(CultureInfo.InvariantCulture);
+}
+
+/// <summary>No relay at all: the client connects straight to the target (the floor of every latency).</summary>
+internal sealed class DirectPeer(TargetSet targets) : Peer
+{
+    public override string Name => "direct";
+
+    public override IBenchEndpoint Endpoint { get; } = new TcpEndpoint(targets.Ports);
+
+    public override IReadOnlyList<PeerProcess> Processes => [];
+}
+
+/// <summary>
+/// socat as a plain TCP relay, one process per target (socat relays to one fixed address): the no-WebSocket limit.
+/// </summary>
+internal sealed class SocatPeer : Peer
+{
+    private readonly List<PeerProcess> _processes = [];
+    private readonly Dictionary<string, int> _ports = [];
+
+    private SocatPeer()
+    {
+        Endpoint = new TcpEndpoint(_ports);
+    }
+
+    public override string Name => "socat";
+
+    public override IBenchEndpoint Endpoint { get; }
+
+    public override IReadOnlyList<PeerProcess> Processes => _processes;
+
+    public static async Task<SocatPeer> StartAsync(TargetSet targets, string workDir)
+    {
+        var peer = new SocatPeer();
+        try
+        {
+            foreach (var (name, targetPort) in targets.Ports)
+            {
+                var port = FreePorts.Next();
+                var process = PeerProcess.Start($"socat {name}", "socat",
+                    ["-b", "65536", $"TCP-LISTEN:{port},bind=127.0.0.1,fork,reuseaddr,backlog=4096", $"TCP:127.0.0.1:{targetPort}"],
+                    Path.Combine(workDir, $"socat-{name}.log"));
+                peer._processes.Add(process);
+                peer._ports[name] = port;
+                await process.WaitForPortAsync(port, TimeSpan.FromSeconds(10));
+            }
+        }
+        catch
+        {
+            await peer.DisposeAsync();
+            throw;
+        }
+
+        return peer;
+    }
+}
+
+/// <summary>Debian's websockify 0.10 with a token file, the relay this project replaces.</summary>
+internal sealed class WebsockifyPeer : Peer
+{
+    private readonly PeerProcess _process;
+
+    private WebsockifyPeer(PeerProcess process, int port)
+    {
+        _process = process;
+        Endpoint = new WebSocketEndpoint(port);
+    }
+
+    public override string Name => "websockify";
+
+    public override IBenchEndpoint Endpoint { get; }
+
+    public override IReadOnlyList<PeerProcess> Processes => [_process];
+
+    public static async Task<WebsockifyPeer> StartAsync(string tokenFile, string workDir, string logName = "websockify")
+    {
+        var port = FreePorts.Next();
+        var process = PeerProcess.Start("websockify", "websockify", [$"--target-config={tokenFile}", Loopback(port)],
+            Path.Combine(workDir, logName + ".log"));
+        var peer = new WebsockifyPeer(process, port);
+        try
+        {
+            await process.WaitForPortAsync(port, TimeSpan.FromSeconds(20));
+        }
+        catch
+        {
+            await peer.DisposeAsync();
+            throw;
+        }
+
+        return peer;
+    }
+}
+
+/// <summary>This project's node, configured the native way (environment), on free ports with its own silo port.</summary>
+internal sealed class RelayPeer : Peer
+{
+    private readonly PeerProcess _process;
+
+    private RelayPeer(PeerProcess process, int port, int adminPort)
+    {
+        _process = process;
+        Port = port;
+        AdminPort = adminPort;
+        Endpoint = new WebSocketEndpoint(port);
+    }
+
+    public override string Name => "relay";
+
+    public int Port { get; }
+
+    public int AdminPort { get; }
+
+    public int Pid => _process.Pid;
+
+    public override IBenchEndpoint Endpoint { get; }
+
+    public override IReadOnlyList<PeerProcess> Processes => [_process];
+
+    public static async Task<RelayPeer> StartAsync(string relayPath, string tokenFile, string workDir, string logName,
+        IReadOnlyDictionary<string, string>? extraEnvironment = null)
+    {
+        var port = FreePorts.Next();
+        var adminPort = FreePorts.Next();
+        var environment = new Dictionary<string, string>
+        {
+            ["Relay__Listen"] = Loopback(port),
+            ["Relay__AdminListen"] = Loopback(adminPort),
+            ["Orleans__Endpoints__SiloPort"] = FreePorts.Next().ToString(CultureInfo.InvariantCulture),
+            ["Orleans__Endpoints__GatewayPort"] = FreePorts.Next().ToString(CultureInfo.InvariantCulture),
+            ["Tokens__Files__0"] = tokenFile,
+            ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1",
+        };
+        foreach (var (key, value) in extraEnvironment ?? new Dictionary<string, string>())
+        {
+            environment[key] = value;
+        }
+
+        var process = PeerProcess.Start("vnc-relay", relayPath, [], Path.Combine(workDir, logName + ".log"), environment);
+        var peer = new RelayPeer(process, port, adminPort);
+        try
+        {
+            await process.WaitForHttpOkAsync($"http://127.0.0.1:{adminPort}/healthz", TimeSpan.FromSeconds(90));
+        }
+        catch
+        {
+            await peer.DisposeAsync();
+            throw;
+        }
+
+        return peer;
+    }
+}
+
+/// <summary>HAProxy in front of one relay node, as deployments run it (mode http, long tunnel timeout).</summary>
+internal sealed class HaproxyPeer : Peer
+{
+    private readonly PeerProcess _process;
+    private readonly RelayPeer _relay;
+
+    private HaproxyPeer(PeerProcess process, RelayPeer relay, int port)
+    {
+        _process = process;
+        _relay = relay;
+        Endpoint = new WebSocketEndpoint(port);
+    }
+
+    public override string Name => "relay+haproxy";
+
+    public override IBenchEndpoint Endpoint { get; }
+
+    /// <summary>Both processes: a session through HAProxy costs its memory and CPU plus the relay's.</summary>
+    public override IReadOnlyList<PeerProcess> Processes => [_relay.Processes[0], _process];
+
+    public static async Task<HaproxyPeer> StartAsync(RelayPeer relay, string workDir)
+    {
+        var port = FreePorts.Next();
+        var config = Path.Combine(workDir, "haproxy.cfg");
+        // maxconn stays under what the 20000-descriptor limit allows HAProxy (two per tunnelled session).
+        await File.WriteAllTextAsync(config, $"""
+            global
+                maxconn 9000
+
+            defaults
+                mode http
+                maxconn 9000
+                timeout connect 5s
+                timeout client 1h
+                timeout server 1h
+                timeout tunnel 1h
+
+            frontend consoles
+                bind 127.0.0.1:{port}
+                default_backend relays
+
+            backend relays
+                server relay1 127.0.0.1:{relay.Port}
+
+            """);
+        var process = PeerProcess.Start("haproxy", "haproxy", ["-f", config, "-db"], Path.Combine(workDir, "haproxy.log"));
+        var peer = new HaproxyPeer(process, relay, port);
+        try
+        {
+            await process.WaitForPortAsync(port, TimeSpan.FromSeconds(10));
+        }
+        catch
+        {
+            await process.DisposeAsync();
+            throw;
+        }
+
+        return peer;
+    }
+
+    /// <summary>Stops HAProxy only; the relay belongs to whoever started it.</summary>
+    public override ValueTask DisposeAsync() => _process.DisposeAsync();
+}

@@ -1,0 +1,134 @@
+namespace OrleansVncCluster.Benchmarks.Reporting;
+
+/// <summary>Everything one `make bench` run measured; serialized as artifacts/bench/results.json.</summary>
+internal sealed record BenchResults
+{
+    public required MachineInfo Machine { get; init; }
+
+    public required BenchSettings Settings { get; init; }
+
+    public required DateTimeOffset StartedUtc { get; init; }
+
+    public double DurationSeconds { get; set; }
+
+    public List<ThroughputResult> Throughput { get; } = [];
+
+    public List<LatencyResult> Setup { get; } = [];
+
+    public List<IdleResult> Idle { get; } = [];
+
+    public List<LatencyResult> TokenLookup { get; } = [];
+
+    public List<SyncResult> Sync { get; } = [];
+
+    public List<string> Notes { get; } = [];
+
+    public List<TargetVerdict> Targets { get; } = [];
+}
+
+/// <summary>The knobs of a run, recorded so figures are read with their workload.</summary>
+internal sealed record BenchSettings
+{
+    public required bool Quick { get; init; }
+
+    public required double ThroughputSeconds { get; init; }
+
+    public required double WarmupSeconds { get; init; }
+
+    public required int FrameBytes { get; init; }
+
+    public required int EchoWindowFrames { get; init; }
+
+    public required int[] ThroughputConnections { get; init; }
+
+    public required int SetupSessions { get; init; }
+
+    public required int SetupConcurrency { get; init; }
+
+    public required int SetupWarmupSessions { get; init; }
+
+    public required int[] IdleTiers { get; init; }
+
+    public required int TokenFileTokens { get; init; }
+
+    public required int[] SyncVms { get; init; }
+
+    public required string[] Peers { get; init; }
+
+    public required int DescriptorLimit { get; init; }
+}
+
+/// <summary>One throughput run: bytes moved per second over the measured window, and what it cost the peer.</summary>
+internal sealed record ThroughputResult(
+    string Peer,
+    string Mode,
+    int Connections,
+    double Seconds,
+    long Bytes,
+    double MiBPerSecond,
+    double PeerCpuPercent,
+    int Failures,
+    string? Error);
+
+/// <summary>Session set-up: connect, WebSocket handshake, token lookup, target connect, first banner byte.</summary>
+internal sealed record LatencyResult(
+    string Peer,
+    string Scenario,
+    int Sessions,
+    int Concurrency,
+    int Succeeded,
+    int Failed,
+    double P50Ms,
+    double P90Ms,
+    double P99Ms,
+    double MaxMs,
+    double MeanMs,
+    double SessionsPerSecond,
+    string? FirstError);
+
+/// <summary>Idle sessions held at once, and the resident memory they cost the peer.</summary>
+internal sealed record IdleResult(
+    string Peer,
+    int Requested,
+    int Reached,
+    double OpenSeconds,
+    long RssBeforeKiB,
+    long RssAfterKiB,
+    long PssBeforeKiB,
+    long PssAfterKiB,
+    int ProcessesAfter,
+    int DescriptorsAfter,
+    string StopReason,
+    string? FirstError)
+{
+    public double RssGrowthMiB => (RssAfterKiB - RssBeforeKiB) / 1024.0;
+
+    public double PssGrowthMiB => (PssAfterKiB - PssBeforeKiB) / 1024.0;
+
+    public double RssPerSessionKiB => Reached == 0 ? 0 : (double)(RssAfterKiB - RssBeforeKiB) / Reached;
+}
+
+/// <summary>A sync of N simulated VMs, and session set-up measured while it ran.</summary>
+internal sealed record SyncResult(
+    int Vms,
+    bool Measured,
+    string Status,
+    double? SyncSeconds,
+    long? TokensAfter,
+    LatencyResult? SetupDuringSync,
+    LatencyResult? SetupIdleBaseline);
+
+/// <summary>A target of issue 6 and whether this run met it.</summary>
+internal sealed record TargetVerdict(string Target, string Verdict, string Evidence);
+
+/// <summary>Where the figures came from.</summary>
+internal sealed record MachineInfo(
+    int ProcessorCount,
+    string CpuModel,
+    long MemoryMiB,
+    string Kernel,
+    string DotnetRuntime,
+    string WebsockifyVersion,
+    string SocatVersion,
+    string HaproxyVersion,
+    string Note);

@@ -1,0 +1,171 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace OrleansVncCluster.Benchmarks.Targets;
+
+/// <summary>What a target does with each connection.</summary>
+internal enum TargetKind
+{
+    /// <summary>Writes back everything it reads.</summary>
+    Echo,
+
+    /// <summary>Reads and counts, never writes.</summary>
+    Sink,
+
+    /// <summary>Writes 64 KiB chunks as fast as the connection takes them.</summary>
+    Source,
+
+    /// <summary>Sends an RFB 3.8 banner at once, then holds the connection (what a VNC server does first).</summary>
+    Banner,
+}
+
+/// <summary>
+/// A TCP server on a free loopback port standing in for a VNC server. The bench reads its counters directly, so
+/// upload throughput is what arrived at the target, not what the client managed to buffer.
+/// </summary>
+internal sealed class TargetServer : IAsyncDisposable
+{
+    public const int ChunkBytes = 64 * 1024;
+
+    public static readonly byte[] RfbBanner = Encoding.ASCII.GetBytes("RFB 003.008\n");
+
+    private readonly Socket _listener;
+    private readonly ConcurrentDictionary<Socket, byte> _connections = new();
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly Task _acceptLoop;
+    private readonly byte[] _sourceChunk;
+    private long _bytesReceived;
+    private long _accepted;
+
+    public TargetServer(TargetKind kind)
+    {
+        Kind = kind;
+        _sourceChunk = new byte[ChunkBytes];
+        Random.Shared.NextBytes(_sourceChunk);
+        _listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        _listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        // A deep backlog: the idle workload opens thousands of sessions, and websockify/socat connect in bursts.
+        _listener.Listen(4096);
+        Port = ((IPEndPoint)_listener.LocalEndPoint!).Port;
+        _acceptLoop = AcceptLoopAsync();
+    }
+
+    public TargetKind Kind { get; }
+
+    public int Port { get; }
+
+    /// <summary>Bytes read from all connections so far (the sink's measure).</summary>
+    public long BytesReceived => Interlocked.Read(ref _bytesReceived);
+
+    /// <summary>Connections accepted so far.</summary>
+    public long Accepted => Interlocked.Read(ref _accepted);
+
+    /// <summary>Connections open now.</summary>
+    public int Open => _connections.Count;
+
+    private async Task AcceptLoopAsync()
+    {
+        while (!_stopping.IsCancellationRequested)
+        {
+            Socket connection;
+            try
+            {
+                connection = await _listener.AcceptAsync(_stopping.Token);
+            }
+            catch (Exception exception) when (exception is OperationCanceledException or ObjectDisposedException)
+            {
+                return;
+            }
+            catch (SocketException)
+            {
+                // Out of descriptors or a reset in the backlog: the client sees its own failure; keep serving.
+                await Task.Delay(10);
+                continue;
+            }
+
+            connection.NoDelay = true;
+            Interlocked.Increment(ref _accepted);
+            _connections[connection] = 0;
+            _ = ServeAsync(connection);
+        }
+    }
+
+    private async Task ServeAsync(Socket connection)
+    {
+        byte[]? buffer = null;
+        try
+        {
+            switch (Kind)
+            {
+                case TargetKind.Echo:
+                    buffer = new byte[ChunkBytes];
+                    while (true)
+                    {
+                        var read = await connection.ReceiveAsync(buffer, SocketFlags.None, _stopping.Token);
+                        if (read == 0)
+                        {
+                            return;
+                        }
+
+                        await connection.SendAsync(buffer.AsMemory(0, read), SocketFlags.None, _stopping.Token);
+                    }
+
+                case TargetKind.Sink:
+                    buffer = new byte[ChunkBytes];
+                    while (true)
+                    {
+                        var read = await connection.ReceiveAsync(buffer, SocketFlags.None, _stopping.Token);
+                        if (read == 0)
+                        {
+                            return;
+                        }
+
+                        Interlocked.Add(ref _bytesReceived, read);
+                    }
+
+                case TargetKind.Source:
+                    while (true)
+                    {
+                        await connection.SendAsync(_sourceChunk, SocketFlags.None, _stopping.Token);
+                    }
+
+                case TargetKind.Banner:
+                    await connection.SendAsync(RfbBanner, SocketFlags.None, _stopping.Token);
+                    // Hold without a buffer until the peer closes: a zero-byte read waits for data or EOF.
+                    while (true)
+                    {
+                        await connection.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, _stopping.Token);
+                        var scratch = new byte[256];
+                        if (await connection.ReceiveAsync(scratch, SocketFlags.None, _stopping.Token) == 0)
+                        {
+                            return;
+                        }
+                    }
+            }
+        }
+        catch (Exception exception) when (exception is SocketException or OperationCanceledException or ObjectDisposedException)
+        {
+            // The client or the relay went away: that is how every benchmark connection ends.
+        }
+        finally
+        {
+            _connections.TryRemove(connection, out _);
+            connection.Dispose();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stopping.CancelAsync();
+        _listener.Dispose();
+        await _acceptLoop;
+        foreach (var connection in _connections.Keys)
+        {
+            connection.Dispose();
+        }
+
+        _stopping.Dispose();
+    }
+}

@@ -1,0 +1,218 @@
+using System.Diagnostics;
+using OrleansVncCluster.Benchmarks.Clients;
+using OrleansVncCluster.Benchmarks.Peers;
+using OrleansVncCluster.Benchmarks.Reporting;
+using OrleansVncCluster.Benchmarks.Targets;
+
+namespace OrleansVncCluster.Benchmarks.Workloads;
+
+/// <summary>
+/// Bulk transfer with 64 KiB frames. Bytes are counted where they land (the sink for uploads, the client for echo and
+/// downloads) over a window that starts after a warm-up, so buffers filling up at the start do not count.
+/// </summary>
+internal static class Throughput
+{
+    public const string Echo = "echo";
+    public const string Upload = "upload";
+    public const string Download = "download";
+
+    private static readonly byte[] Frame = CreateFrame();
+
+    public static async Task<ThroughputResult> RunAsync(Peer peer, TargetSet targets, string mode, int connections,
+        TimeSpan warmup, TimeSpan duration, int echoWindowFrames)
+    {
+        var target = mode switch
+        {
+            Echo => TargetNames.Echo,
+            Upload => TargetNames.Sink,
+            Download => TargetNames.Source,
+            _ => throw new ArgumentOutOfRangeException(nameof(mode), mode, "echo, upload or download"),
+        };
+
+        var open = new List<IBenchConnection>();
+        using var connectDeadline = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+        try
+        {
+            var connects = Enumerable.Range(0, connections)
+                .Select(_ => peer.Endpoint.ConnectAsync(target, ConnectionProfile.Bulk, connectDeadline.Token)).ToList();
+            foreach (var connect in connects)
+            {
+                open.Add(await connect);
+            }
+        }
+        catch (Exception exception)
+        {
+            Teardown(open);
+            return new ThroughputResult(peer.Name, mode, connections, 0, 0, 0, 0, connections, $"connect: {exception.Message}");
+        }
+
+        var counter = new ByteCounter();
+        using var stop = new CancellationTokenSource();
+        var loops = open.Select(connection => mode switch
+        {
+            Echo => EchoAsync(connection, counter, echoWindowFrames, stop.Token),
+            Upload => UploadAsync(connection, stop.Token),
+            _ => DownloadAsync(connection, counter, stop.Token),
+        }).ToList();
+
+        long Landed() => mode == Upload ? targets.Sink.BytesReceived : counter.Value;
+
+        await Task.Delay(warmup);
+        var bytesBefore = Landed();
+        var cpuBefore = peer.TreeCpuSeconds();
+        var clock = Stopwatch.StartNew();
+        await Task.Delay(duration);
+        var bytes = Landed() - bytesBefore;
+        var seconds = clock.Elapsed.TotalSeconds;
+        var cpu = peer.TreeCpuSeconds() - cpuBefore;
+
+        await stop.CancelAsync();
+        Teardown(open);
+        var failures = 0;
+        string? error = null;
+        foreach (var loop in loops)
+        {
+            var failure = await loop;
+            if (failure is not null)
+            {
+                failures++;
+                error ??= failure;
+            }
+        }
+
+        await WaitForTargetsToEmptyAsync(targets);
+        return new ThroughputResult(peer.Name, mode, connections, seconds, bytes, bytes / seconds / (1024 * 1024),
+            cpu / seconds * 100, failures, error);
+    }
+
+    /// <summary>Waits until the peer has closed every target-side connection, so the next run starts from quiet.</summary>
+    public static async Task WaitForTargetsToEmptyAsync(TargetSet targets)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (targets.Echo.Open + targets.Sink.Open + targets.Source.Open + targets.Banner.Open > 0 && deadline.Elapsed < TimeSpan.FromSeconds(15))
+        {
+            await Task.Delay(50);
+        }
+    }
+
+    private static void Teardown(List<IBenchConnection> connections)
+    {
+        foreach (var connection in connections)
+        {
+            connection.Abort();
+        }
+    }
+
+    private static async Task<string?> UploadAsync(IBenchConnection connection, CancellationToken stop)
+    {
+        try
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                await connection.SendAsync(Frame, stop);
+            }
+
+            return null;
+        }
+        catch (Exception exception)
+        {
+            return stop.IsCancellationRequested ? null : $"upload: {exception.Message}";
+        }
+    }
+
+    private static async Task<string?> DownloadAsync(IBenchConnection connection, ByteCounter counter, CancellationToken stop)
+    {
+        var buffer = new byte[TargetServer.ChunkBytes];
+        try
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                var read = await connection.ReceiveAsync(buffer, stop);
+                if (read == 0)
+                {
+                    return "download: the peer closed the session";
+                }
+
+                counter.Add(read);
+            }
+
+            return null;
+        }
+        catch (Exception exception)
+        {
+            return stop.IsCancellationRequested ? null : $"download: {exception.Message}";
+        }
+    }
+
+    /// <summary>
+    /// Round trips with a bounded window: at most <paramref name="window"/> frames are in flight, a new one is sent as
+    /// each 64 KiB comes back. The bytes counted are the ones that made the whole trip.
+    /// </summary>
+    private static async Task<string?> EchoAsync(IBenchConnection connection, ByteCounter counter, int window, CancellationToken stop)
+    {
+        using var credits = new SemaphoreSlim(window, int.MaxValue);
+        var sender = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                await credits.WaitAsync(stop);
+                await connection.SendAsync(Frame, stop);
+            }
+        }, CancellationToken.None);
+
+        var buffer = new byte[TargetServer.ChunkBytes];
+        try
+        {
+            long pending = 0;
+            while (!stop.IsCancellationRequested)
+            {
+                var read = await connection.ReceiveAsync(buffer, stop);
+                if (read == 0)
+                {
+                    return "echo: the peer closed the session";
+                }
+
+                counter.Add(read);
+                pending += read;
+                while (pending >= Frame.Length)
+                {
+                    pending -= Frame.Length;
+                    credits.Release();
+                }
+            }
+
+            return null;
+        }
+        catch (Exception exception)
+        {
+            return stop.IsCancellationRequested ? null : $"echo: {exception.Message}";
+        }
+        finally
+        {
+            try
+            {
+                await sender;
+            }
+            catch (Exception)
+            {
+                // The sender ends by cancellation or by the abort; the receiver already reported any real failure.
+            }
+        }
+    }
+
+    private static byte[] CreateFrame()
+    {
+        var frame = new byte[TargetServer.ChunkBytes];
+        Random.Shared.NextBytes(frame);
+        return frame;
+    }
+
+    private sealed class ByteCounter
+    {
+        private long _value;
+
+        public long Value => Interlocked.Read(ref _value);
+
+        public void Add(long bytes) => Interlocked.Add(ref _value, bytes);
+    }
+}
