@@ -78,6 +78,28 @@ public sealed class ConsolePageTests(SingleNodeConsoleFixture fixture) : IClassF
     }
 
     [Fact]
+    public async Task CrossOriginPage_CannotOpenTheRelaysWebSocket()
+    {
+        // Another site on loopback too, so the browser's own private-network rules do not stop the request before the relay sees it.
+        await using var site = await OtherSite.StartAsync();
+        await using var tab = await fixture.Browser.OpenTabAsync();
+        await tab.Page.GotoAsync(site.PageUri.ToString());
+
+        var outcome = await tab.Page.EvaluateAsync<string>(
+            """
+            url => new Promise(resolve => {
+              const socket = new WebSocket(url);
+              socket.onopen = () => { socket.close(); resolve('opened'); };
+              socket.onclose = event => resolve(`closed ${event.code}`);
+            })
+            """,
+            fixture.Node.WebSocketUri(fixture.Token).ToString());
+
+        Assert.Equal("closed 1006", outcome);
+        await fixture.Node.Process.WaitForOutputAsync($"origin {site.Origin} is not allowed", Timeout);
+    }
+
+    [Fact]
     public async Task PageWithoutToken_SaysHowToOpenAConsole()
     {
         await using var tab = await fixture.Browser.OpenTabAsync();
@@ -87,4 +109,39 @@ public sealed class ConsolePageTests(SingleNodeConsoleFixture fixture) : IClassF
         await tab.WaitForStateAsync("failed", Timeout);
         Assert.Contains("No console token", await tab.StatusAsync(), StringComparison.Ordinal);
     }
+}
+
+/// <summary>A plain web site on another loopback port: a page of another origin, as an attacker's would be.</summary>
+internal sealed class OtherSite : IAsyncDisposable
+{
+    private readonly ManagedProcess _server;
+
+    private OtherSite(ManagedProcess server, int port)
+    {
+        _server = server;
+        Origin = $"http://127.0.0.1:{port}";
+    }
+
+    public string Origin { get; }
+
+    public Uri PageUri => new($"{Origin}/index.html");
+
+    public static async Task<OtherSite> StartAsync()
+    {
+        var directory = Repo.TempDirectory("other-site");
+        await File.WriteAllTextAsync(Path.Combine(directory, "index.html"), "<!DOCTYPE html><title>another site</title>");
+        var port = Ports.Free();
+        var server = ManagedProcess.Start("other-site", "/usr/bin/python3",
+            ["-m", "http.server", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--directory", directory]);
+        var site = new OtherSite(server, port);
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        await Eventually.HoldsAsync(async () =>
+        {
+            using var response = await http.GetAsync(site.PageUri);
+            return response.IsSuccessStatusCode;
+        }, TimeSpan.FromSeconds(20), $"the other site serves {site.PageUri}");
+        return site;
+    }
+
+    public ValueTask DisposeAsync() => _server.DisposeAsync();
 }
