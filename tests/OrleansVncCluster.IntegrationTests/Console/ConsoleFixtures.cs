@@ -25,12 +25,25 @@ public abstract class DesktopFixture : IAsyncLifetime
     /// <summary>The token Abiquo's sync gives this desktop: md5("vdrpIP:vdrpPort").</summary>
     public string Token => Md5Token($"{VncAddress}:{VncPort}");
 
+    /// <summary>A second token for the same desktop, which the revocation test removes from the token file.</summary>
+    public string RevocableToken { get; } = "revocable-" + Guid.NewGuid().ToString("N")[..12];
+
+    /// <summary>A token whose target is a loopback port nobody listens on.</summary>
+    public string UnreachableToken { get; } = "unreachable-" + Guid.NewGuid().ToString("N")[..12];
+
     public string TokenFile { get; private set; } = "";
+
+    private string UnreachableTarget { get; } = $"127.0.0.1:{Ports.Free()}";
+
+    /// <summary>Rewrites the token file without <see cref="RevocableToken"/>: the relay revokes its live sessions.</summary>
+    public void RevokeRevocableToken() =>
+        TokenFiles.Rewrite(TokenFile, (Token, $"{VncAddress}:{VncPort}"), (UnreachableToken, UnreachableTarget));
 
     public async ValueTask InitializeAsync()
     {
         Desktop = await XvncServer.StartAsync(Password, ColourHex);
-        TokenFile = TokenFiles.Write(Repo.TempDirectory("console"), (Token, $"{VncAddress}:{VncPort}"));
+        TokenFile = TokenFiles.Write(Repo.TempDirectory("console"),
+            (Token, $"{VncAddress}:{VncPort}"), (RevocableToken, $"{VncAddress}:{VncPort}"), (UnreachableToken, UnreachableTarget));
         Browser = await ConsoleBrowser.LaunchAsync();
         await StartRelaysAsync();
     }

@@ -65,6 +65,35 @@ public sealed class ConsolePageTests(SingleNodeConsoleFixture fixture) : IClassF
     }
 
     [Fact]
+    public async Task RevokedConsole_ShowsTheRelaysReasonInWords()
+    {
+        await using var tab = await fixture.Browser.OpenTabAsync();
+        await tab.Page.GotoAsync(fixture.ConsoleUri($"token={fixture.RevocableToken}", $"password={DesktopFixture.Password}").ToString());
+        await tab.WaitForStateAsync("connected", Timeout);
+
+        fixture.RevokeRevocableToken();
+
+        await tab.WaitForStateAsync("failed", Timeout);
+        await tab.SaveScreenshotAsync("revoked");
+        Assert.Equal("4410", await tab.BodyDataAsync("closeCode"));
+        Assert.Contains("This console was revoked", await tab.StatusAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task UnreachableVm_ShowsTheRelaysReasonInWords()
+    {
+        await using var tab = await fixture.Browser.OpenTabAsync();
+
+        await tab.Page.GotoAsync(fixture.ConsoleUri($"token={fixture.UnreachableToken}").ToString());
+
+        await tab.WaitForStateAsync("failed", Timeout);
+        var status = await tab.StatusAsync();
+        Assert.Equal("1011", await tab.BodyDataAsync("closeCode"));
+        Assert.Contains("could not reach the VM's console", status, StringComparison.Ordinal);
+        Assert.Contains("console target refused the connection", status, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task AutoconnectFalse_WaitsForTheConnectButton()
     {
         await using var tab = await fixture.Browser.OpenTabAsync();
