@@ -56,12 +56,8 @@ public sealed class ConsolePageTests(SingleNodeConsoleFixture fixture) : IClassF
 
         await tab.Page.GotoAsync(fixture.ConsoleUri("token=00000000000000000000000000000000", $"password={DesktopFixture.Password}").ToString());
 
-        await tab.WaitForStateAsync("failed", Timeout);
+        await AssertFailedWithAsync(tab, "4404", "does not exist or has expired", "unknown console token");
         await tab.SaveScreenshotAsync("unknown-token");
-        var status = await tab.StatusAsync();
-        Assert.Equal("4404", await tab.BodyDataAsync("closeCode"));
-        Assert.Contains("does not exist or has expired", status, StringComparison.Ordinal);
-        Assert.Contains("unknown console token", status, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -73,10 +69,8 @@ public sealed class ConsolePageTests(SingleNodeConsoleFixture fixture) : IClassF
 
         fixture.RevokeRevocableToken();
 
-        await tab.WaitForStateAsync("failed", Timeout);
+        await AssertFailedWithAsync(tab, "4410", "This console was revoked", "console revoked");
         await tab.SaveScreenshotAsync("revoked");
-        Assert.Equal("4410", await tab.BodyDataAsync("closeCode"));
-        Assert.Contains("This console was revoked", await tab.StatusAsync(), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -86,11 +80,7 @@ public sealed class ConsolePageTests(SingleNodeConsoleFixture fixture) : IClassF
 
         await tab.Page.GotoAsync(fixture.ConsoleUri($"token={fixture.UnreachableToken}").ToString());
 
-        await tab.WaitForStateAsync("failed", Timeout);
-        var status = await tab.StatusAsync();
-        Assert.Equal("1011", await tab.BodyDataAsync("closeCode"));
-        Assert.Contains("could not reach the VM's console", status, StringComparison.Ordinal);
-        Assert.Contains("console target refused the connection", status, StringComparison.Ordinal);
+        await AssertFailedWithAsync(tab, "1011", "could not reach the VM's console", "console target refused the connection");
     }
 
     [Fact]
@@ -137,6 +127,16 @@ public sealed class ConsolePageTests(SingleNodeConsoleFixture fixture) : IClassF
 
         await tab.WaitForStateAsync("failed", Timeout);
         Assert.Contains("No console token", await tab.StatusAsync(), StringComparison.Ordinal);
+    }
+
+    /// <summary>The page failed with the relay's close code, and its status names the cause in words and quotes the relay.</summary>
+    private static async Task AssertFailedWithAsync(ConsoleTab tab, string closeCode, string sentence, string relayReason)
+    {
+        await tab.WaitForStateAsync("failed", Timeout);
+        var status = await tab.StatusAsync();
+        Assert.Equal(closeCode, await tab.BodyDataAsync("closeCode"));
+        Assert.Contains(sentence, status, StringComparison.Ordinal);
+        Assert.Contains($"relay says: \"{relayReason}\"", status, StringComparison.Ordinal);
     }
 }
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using OrleansVncCluster.IntegrationTests.Deploy;
 using OrleansVncCluster.IntegrationTests.Infrastructure;
 
 namespace OrleansVncCluster.IntegrationTests.Console;
@@ -40,8 +41,8 @@ public sealed class HaproxyServer : IAsyncDisposable
             environment[$"RELAY{i + 1}_AGENT_PORT"] = nodes[i].AgentPort.ToString(CultureInfo.InvariantCulture);
         }
 
-        var config = Path.Combine(Repo.Root, "haproxy", "haproxy.cfg");
-        var process = ManagedProcess.Start("haproxy", "haproxy", ["-f", config, "-db"], environment);
+        var process = ManagedProcess.Start("haproxy", DeployCommands.Haproxy, ["-f", DeployCommands.HaproxyConfig, "-db"],
+            DeployCommands.IsolatedHaproxyEnvironment(environment));
         var server = new HaproxyServer(process, port);
         try
         {
