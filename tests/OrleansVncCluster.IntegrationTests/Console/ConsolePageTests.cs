@@ -1,3 +1,4 @@
+using System.Text;
 using OrleansVncCluster.IntegrationTests.Infrastructure;
 
 namespace OrleansVncCluster.IntegrationTests.Console;
@@ -100,7 +101,7 @@ public sealed class ConsolePageTests(SingleNodeConsoleFixture fixture) : IClassF
     public async Task CrossOriginPage_CannotOpenTheRelaysWebSocket()
     {
         // Another site on loopback too, so the browser's own private-network rules do not stop the request before the relay sees it.
-        await using var site = await OtherSite.StartAsync();
+        await using var site = OtherSite.Start();
         await using var tab = await fixture.Browser.OpenTabAsync();
         await tab.Page.GotoAsync(site.PageUri.ToString());
 
@@ -143,34 +144,41 @@ public sealed class ConsolePageTests(SingleNodeConsoleFixture fixture) : IClassF
 /// <summary>A plain web site on another loopback port: a page of another origin, as an attacker's would be.</summary>
 internal sealed class OtherSite : IAsyncDisposable
 {
-    private readonly ManagedProcess _server;
+    private const string Page = "<!DOCTYPE html><title>another site</title>";
 
-    private OtherSite(ManagedProcess server, int port)
+    private static readonly byte[] Response = Encoding.ASCII.GetBytes(
+        $"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {Page.Length}\r\nConnection: close\r\n\r\n{Page}");
+
+    private readonly TcpTarget _server;
+
+    private OtherSite(TcpTarget server)
     {
         _server = server;
-        Origin = $"http://127.0.0.1:{port}";
+        Origin = $"http://127.0.0.1:{server.Port}";
     }
 
     public string Origin { get; }
 
     public Uri PageUri => new($"{Origin}/index.html");
 
-    public static async Task<OtherSite> StartAsync()
+    /// <summary>Answers every request with the same small page, then closes the connection.</summary>
+    public static OtherSite Start() => new(TcpTarget.Custom(async (stream, cancellation) =>
     {
-        var directory = Repo.TempDirectory("other-site");
-        await File.WriteAllTextAsync(Path.Combine(directory, "index.html"), "<!DOCTYPE html><title>another site</title>");
-        var port = Ports.Free();
-        var server = ManagedProcess.Start("other-site", "/usr/bin/python3",
-            ["-m", "http.server", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--directory", directory]);
-        var site = new OtherSite(server, port);
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
-        await Eventually.HoldsAsync(async () =>
+        var request = new StringBuilder();
+        var buffer = new byte[4096];
+        while (!request.ToString().Contains("\r\n\r\n", StringComparison.Ordinal))
         {
-            using var response = await http.GetAsync(site.PageUri);
-            return response.IsSuccessStatusCode;
-        }, TimeSpan.FromSeconds(20), $"the other site serves {site.PageUri}");
-        return site;
-    }
+            var read = await stream.ReadAsync(buffer, cancellation);
+            if (read == 0)
+            {
+                return;
+            }
+
+            request.Append(Encoding.ASCII.GetString(buffer, 0, read));
+        }
+
+        await stream.WriteAsync(Response, cancellation);
+    }));
 
     public ValueTask DisposeAsync() => _server.DisposeAsync();
 }
