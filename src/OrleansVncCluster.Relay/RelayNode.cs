@@ -127,7 +127,6 @@ public static class RelayNode
             builder.Services.AddTokenSync(builder.Configuration);
         }
 
-        builder.Services.AddConsolePage();
         // The drain budget runs inside shutdown: give it room, or the host would cut it short.
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = relay.DrainBudget + TimeSpan.FromSeconds(15));
         builder.Services.Configure<ForwardedHeadersOptions>(forwarded =>

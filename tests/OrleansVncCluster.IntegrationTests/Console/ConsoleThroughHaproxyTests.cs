@@ -1,0 +1,119 @@
+using Microsoft.Playwright;
+using OrleansVncCluster.IntegrationTests.Infrastructure;
+
+namespace OrleansVncCluster.IntegrationTests.Console;
+
+/// <summary>The console as users reach it: through HAProxy to one of two nodes, to a real Xvnc with a VNC password.</summary>
+public sealed class ConsoleThroughHaproxyTests(HaproxyConsoleFixture fixture) : IClassFixture<HaproxyConsoleFixture>
+{
+    private const string AbiquoUi = "http://abiquo-ui.test";
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
+
+    [Fact]
+    public async Task ThroughHaproxy_TheConsoleShowsTheDesktop()
+    {
+        await using var tab = await fixture.Browser.OpenTabAsync();
+
+        await tab.Page.GotoAsync(fixture.ConsoleUri($"token={fixture.Token}", $"password={DesktopFixture.Password}").ToString());
+
+        await tab.WaitForStateAsync("connected", Timeout);
+        await tab.WaitForColourAsync(DesktopFixture.Colour, Timeout);
+        await tab.SaveScreenshotAsync("through-haproxy");
+    }
+
+    [Fact]
+    public async Task AbiquoDropIn_GivenAddressPortAndPassword_ConnectsThroughTheCluster()
+    {
+        await using var tab = await fixture.Browser.OpenTabAsync();
+        await ServeAbiquoDropInAsync(tab.Page, fixture.Haproxy.BaseUri);
+
+        await tab.Page.GotoAsync(
+            $"{AbiquoUi}/ui/lib/remoteaccess/tightvnc/tightvnc.html?vncIP={fixture.VncAddress}&vncPort={fixture.VncPort}&password={DesktopFixture.Password}");
+
+        await tab.WaitForStateAsync("connected", Timeout);
+        await tab.WaitForColourAsync(DesktopFixture.Colour, Timeout);
+        await tab.SaveScreenshotAsync("abiquo-drop-in");
+        Assert.StartsWith($"{fixture.Haproxy.BaseUri}console?token={fixture.Token}", tab.Page.Url, StringComparison.Ordinal);
+        Assert.DoesNotContain("password", tab.Page.Url, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task AbiquoDropIn_WithoutTheVmsAddress_SaysWhatIsMissing()
+    {
+        await using var tab = await fixture.Browser.OpenTabAsync();
+        await ServeAbiquoDropInAsync(tab.Page, fixture.Haproxy.BaseUri);
+
+        await tab.Page.GotoAsync($"{AbiquoUi}/tightvnc.html?password=x");
+
+        await tab.WaitForStateAsync("failed", Timeout);
+        Assert.Contains("vncIP and vncPort", await tab.StatusAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task DrainingTheNodeThatCarriesTheSession_ThePageReconnectsThroughHaproxyToAnotherNode()
+    {
+        await using var tab = await fixture.Browser.OpenTabAsync();
+        await tab.Page.GotoAsync(fixture.ConsoleUri($"token={fixture.Token}", $"password={DesktopFixture.Password}").ToString());
+        await tab.WaitForStateAsync("connected", Timeout);
+        await tab.WaitForColourAsync(DesktopFixture.Colour, Timeout);
+        var carrier = await NodeCarryingTheOnlySessionAsync();
+
+        using (var admin = carrier.AdminClient())
+        using (var drained = await admin.PostAsync(new Uri("/api/drain", UriKind.Relative), null))
+        {
+            drained.EnsureSuccessStatusCode();
+        }
+
+        // Same page, second session: it was not reloaded, it reconnected by itself.
+        await tab.WaitAsync(async () => await tab.BodyDataAsync("sessions") == "2" && await tab.StateAsync() == "connected",
+            TimeSpan.FromSeconds(60), "the page reconnects by itself after the drain");
+        await tab.WaitForColourAsync(DesktopFixture.Colour, Timeout);
+        await tab.SaveScreenshotAsync("after-drain");
+        var other = fixture.Nodes.Single(node => node != carrier);
+        await Eventually.HoldsAsync(async () => await DesktopFixture.LiveSessionsAsync(other) == 1, Timeout,
+            $"the session lives on {other.Settings.SiloName} after {carrier.Settings.SiloName} drained");
+    }
+
+    /// <summary>The node with the one live session (sessions of earlier tests end when their tabs close).</summary>
+    private async Task<RelayNodeProcess> NodeCarryingTheOnlySessionAsync()
+    {
+        RelayNodeProcess? carrier = null;
+        await Eventually.HoldsAsync(async () =>
+        {
+            var counts = await Task.WhenAll(fixture.Nodes.Select(DesktopFixture.LiveSessionsAsync));
+            carrier = counts.Sum() == 1 ? fixture.Nodes[Array.IndexOf(counts, 1)] : null;
+            return carrier is not null;
+        }, Timeout, "exactly one node carries the console session");
+        return carrier!;
+    }
+
+    /// <summary>
+    /// Serves deploy/abiquo-ui as Abiquo's web server would, from another origin, with tightvnc-config.js pointing at the
+    /// cluster (HAProxy), the way an operator installs it.
+    /// </summary>
+    private static Task ServeAbiquoDropInAsync(IPage page, Uri cluster) =>
+        page.RouteAsync($"{AbiquoUi}/**", async route =>
+        {
+            var name = Path.GetFileName(new Uri(route.Request.Url).AbsolutePath);
+            var file = Path.Combine(Repo.Root, "deploy", "abiquo-ui", name);
+            if (name.Length == 0 || !File.Exists(file))
+            {
+                await route.FulfillAsync(new RouteFulfillOptions { Status = 404 });
+                return;
+            }
+
+            var body = await File.ReadAllTextAsync(file);
+            if (name == "tightvnc-config.js")
+            {
+                body = body.Replace("clusterUrl: ''", $"clusterUrl: '{cluster}'", StringComparison.Ordinal);
+            }
+
+            var type = Path.GetExtension(name) switch
+            {
+                ".js" => "text/javascript",
+                ".css" => "text/css",
+                _ => "text/html",
+            };
+            await route.FulfillAsync(new RouteFulfillOptions { Body = body, ContentType = type });
+        });
+}

@@ -1,0 +1,112 @@
+// Unit tests of the console page's decisions (npm test); the page's behaviour in a browser is tested by
+// tests/OrleansVncCluster.IntegrationTests/Console.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import {
+  backoffDelay, buildSocketUrl, describeClose, describeSecurityFailure, hasToken, readSettings, withoutPassword,
+} from '../../src/OrleansVncCluster.Relay/wwwroot/console/console-core.js';
+
+const page = { protocol: 'http:', host: 'relay.example.com:6080' };
+
+test('defaults follow noVNC: autoconnect on, scale to the window, no general reconnect', () => {
+  const settings = readSettings('?token=abc', '');
+  assert.equal(settings.token, 'abc');
+  assert.equal(settings.autoconnect, true);
+  assert.equal(settings.resize, 'scale');
+  assert.equal(settings.viewOnly, false);
+  assert.equal(settings.reconnect, false);
+  assert.equal(settings.reconnectDelay, 5000);
+  assert.equal(settings.path, 'websockify');
+  assert.equal(settings.password, null);
+});
+
+test('the fragment wins over the query, and carries the password', () => {
+  const settings = readSettings('?token=abc&resize=off', '#password=s%20cret&resize=remote');
+  assert.equal(settings.password, 's cret');
+  assert.equal(settings.passwordInQuery, false);
+  assert.equal(settings.resize, 'remote');
+});
+
+test('flags accept noVNC spellings and ignore nonsense', () => {
+  assert.equal(readSettings('?autoconnect=false', '').autoconnect, false);
+  assert.equal(readSettings('?autoconnect=0', '').autoconnect, false);
+  assert.equal(readSettings('?view_only=1', '').viewOnly, true);
+  assert.equal(readSettings('?view_only=maybe', '').viewOnly, false);
+  assert.equal(readSettings('?resize=huge', '').resize, 'scale');
+  assert.equal(readSettings('?reconnect_delay=5', '').reconnectDelay, 100);
+});
+
+test('the socket goes back to the page origin, ws for http and wss for https', () => {
+  const settings = readSettings('?token=a/b', '');
+  assert.equal(buildSocketUrl(settings, page), 'ws://relay.example.com:6080/websockify?token=a%2Fb');
+  assert.equal(buildSocketUrl(settings, { protocol: 'https:', host: 'console.example.com' }),
+    'wss://console.example.com/websockify?token=a%2Fb');
+});
+
+test('a token inside the path parameter is used as given', () => {
+  const settings = readSettings(`?path=${encodeURIComponent('websockify?token=xyz')}`, '');
+  assert.equal(buildSocketUrl(settings, page), 'ws://relay.example.com:6080/websockify?token=xyz');
+  assert.equal(hasToken(settings, ''), true);
+});
+
+test('host, port and encrypt may name another relay', () => {
+  assert.equal(buildSocketUrl(readSettings('?token=t&host=10.0.0.5&port=41338&encrypt=1', ''), page),
+    'wss://10.0.0.5:41338/websockify?token=t');
+  assert.equal(buildSocketUrl(readSettings('?token=t&port=41338', ''), page), 'ws://relay.example.com:41338/websockify?token=t');
+  assert.equal(buildSocketUrl(readSettings('?token=t&host=::1&port=1', ''), page), 'ws://[::1]:1/websockify?token=t');
+});
+
+test('a token cookie counts as a token (old pages set one)', () => {
+  const settings = readSettings('', '');
+  assert.equal(hasToken(settings, 'lang=en; token=abc'), true);
+  assert.equal(hasToken(settings, 'lang=en'), false);
+});
+
+test('relay refusals read as sentences that keep the relay reason', () => {
+  const unknown = describeClose({ code: 4404, reason: 'unknown console token' }, false);
+  assert.match(unknown.text, /does not exist or has expired/);
+  assert.match(unknown.text, /unknown console token/);
+  assert.equal(unknown.kind, 'relay');
+  assert.equal(unknown.retry, false);
+  assert.match(describeClose({ code: 4410, reason: 'console revoked' }, true).text, /revoked/);
+  assert.match(describeClose({ code: 4400, reason: '' }, false).text, /malformed/);
+  assert.match(describeClose({ code: 1011, reason: 'console target refused the connection' }, false).text, /could not reach the VM/);
+  assert.match(describeClose({ code: 4429, reason: '' }, false).text, /Too many consoles/);
+});
+
+test('a draining node asks for a reconnect; a closed VM console does not', () => {
+  for (const code of [1001, 1012, 1013]) {
+    const outcome = describeClose({ code, reason: 'relay node is draining: reconnect' }, true);
+    assert.equal(outcome.kind, 'drain');
+    assert.equal(outcome.retry, true);
+  }
+  assert.equal(describeClose({ code: 1000, reason: '' }, true).retry, false);
+  assert.equal(describeClose({ code: 1000, reason: '' }, true).kind, 'ended');
+});
+
+test('a lost connection is retried only when it had worked', () => {
+  assert.equal(describeClose({ code: 1006, reason: '' }, true).retry, true);
+  assert.equal(describeClose({ code: 1006, reason: '' }, false).retry, false);
+  assert.match(describeClose(null, false).text, /Could not reach the console relay/);
+});
+
+test('backoff starts quick, doubles, is capped and jittered', () => {
+  const middle = () => 0.5;
+  assert.equal(backoffDelay(0, middle), 250);
+  assert.equal(backoffDelay(1, middle), 500);
+  assert.equal(backoffDelay(3, middle), 2000);
+  assert.equal(backoffDelay(20, middle), 10000);
+  assert.equal(backoffDelay(0, () => 0), 188);
+  assert.equal(backoffDelay(0, () => 1), 313);
+});
+
+test('an authentication failure says so, with the server reason when given', () => {
+  assert.match(describeSecurityFailure({ status: 1 }), /^Authentication failed/);
+  assert.match(describeSecurityFailure({ status: 1, reason: 'Authentication failure' }), /server says: "Authentication failure"/);
+});
+
+test('the password is scrubbed from query and fragment, the rest stays', () => {
+  assert.equal(withoutPassword('http://h/console?token=t&password=p#password=q&resize=off'),
+    'http://h/console?token=t#resize=off');
+  assert.equal(withoutPassword('http://h/console?token=t#password=q'), 'http://h/console?token=t');
+});
