@@ -31,6 +31,8 @@ internal sealed record BenchSettings
 {
     public required bool Quick { get; init; }
 
+    public required int Rounds { get; init; }
+
     public required double ThroughputSeconds { get; init; }
 
     public required double WarmupSeconds { get; init; }
@@ -68,7 +70,18 @@ internal sealed record ThroughputResult(
     double MiBPerSecond,
     double PeerCpuPercent,
     int Failures,
-    string? Error);
+    string? Error)
+{
+    /// <summary>CPU seconds the peer's processes spent per GiB moved: its efficiency, less sensitive to foreign load than MiB/s.</summary>
+    public double PeerCpuSecondsPerGiB => Bytes > 0 ? PeerCpuPercent / 100 * Seconds / (Bytes / (1024.0 * 1024 * 1024)) : 0;
+
+    /// <summary>MiB/s of every round; the record itself is the median round.</summary>
+    public double[] RoundMiBPerSecond { get; init; } = [];
+
+    /// <summary>The median round (by MiB/s) of <paramref name="rounds"/>, carrying every round's figure.</summary>
+    public static ThroughputResult Median(IReadOnlyList<ThroughputResult> rounds) =>
+        rounds.OrderBy(r => r.MiBPerSecond).ElementAt((rounds.Count - 1) / 2) with { RoundMiBPerSecond = [.. rounds.Select(r => r.MiBPerSecond)] };
+}
 
 /// <summary>Session set-up: connect, WebSocket handshake, token lookup, target connect, first banner byte.</summary>
 internal sealed record LatencyResult(
@@ -84,7 +97,15 @@ internal sealed record LatencyResult(
     double MaxMs,
     double MeanMs,
     double SessionsPerSecond,
-    string? FirstError);
+    string? FirstError)
+{
+    /// <summary>p99 of every round; the record itself is the median round.</summary>
+    public double[] RoundP99Ms { get; init; } = [];
+
+    /// <summary>The median round (by p99) of <paramref name="rounds"/>, carrying every round's p99.</summary>
+    public static LatencyResult Median(IReadOnlyList<LatencyResult> rounds) =>
+        rounds.OrderBy(r => r.Failed).ThenBy(r => r.P99Ms).ElementAt((rounds.Count - 1) / 2) with { RoundP99Ms = [.. rounds.Select(r => r.P99Ms)] };
+}
 
 /// <summary>Idle sessions held at once, and the resident memory they cost the peer.</summary>
 internal sealed record IdleResult(
