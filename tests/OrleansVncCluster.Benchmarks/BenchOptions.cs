@@ -6,7 +6,8 @@ namespace OrleansVncCluster.Benchmarks;
 internal sealed record BenchOptions
 {
     public const string Usage = """
-        vnc-bench run --relay PATH [--simulator PATH] [--out DIR] [--doc FILE] [--quick] [--throughput-seconds N] [--relay-env NAME=VALUE]
+        vnc-bench run --relay PATH [--simulator PATH] [--out DIR] [--doc FILE] [--quick] [--throughput-seconds N] [--idle-tiers N,M] [--idle-hold-seconds N]
+                      [--relay-env NAME=VALUE]
                       [--peers direct,socat,websockify,relay,haproxy] [--workloads throughput,setup,idle,tokens,sync]
           Measures the relay side by side with websockify, socat and a direct connection on this machine.
           --relay      the published node (artifacts/vnc-relay/vnc-relay)
@@ -15,6 +16,8 @@ internal sealed record BenchOptions
           --doc        a Markdown file whose generated section is replaced by this run's results (docs/benchmarks.md)
           --quick      short runs, for checking the bench itself (figures are not comparable)
           --throughput-seconds N   measure each throughput run for N s (to attach a profiler to a peer meanwhile)
+          --idle-tiers N,M         idle-session tiers instead of 1000,10000
+          --idle-hold-seconds N    keep idle sessions N s after measuring (to take dotnet-gcdump of a peer meanwhile)
           --relay-env NAME=VALUE   extra environment for every relay node, repeatable (DOTNET_PerfMapEnabled=1 for perf)
         vnc-bench serve-banner
           (internal) serves RFB banners on a free port for the idle-session workload
@@ -33,6 +36,9 @@ internal sealed record BenchOptions
     public string? DocFile { get; init; }
 
     public bool Quick { get; init; }
+
+    /// <summary>How long idle sessions are held after the memory reading (to take a heap dump of a peer meanwhile).</summary>
+    public TimeSpan IdleHold { get; init; }
 
     /// <summary>Extra environment for every relay node (e.g. DOTNET_PerfMapEnabled=1 to profile it with perf).</summary>
     public IReadOnlyDictionary<string, string> RelayEnvironment { get; init; } = new Dictionary<string, string>();
@@ -65,7 +71,10 @@ internal sealed record BenchOptions
 
     public int SetupWarmupSessions => Quick ? 20 : 100;
 
-    public int[] IdleTiers => Quick ? [200, 1000] : [1000, 10_000];
+    public int[] IdleTiers => IdleTiersOverride ?? (Quick ? [200, 1000] : [1000, 10_000]);
+
+    /// <summary>Other idle tiers, for profiling memory below the descriptor ceiling.</summary>
+    public int[]? IdleTiersOverride { get; init; }
 
     public int TokenFileTokens => Quick ? 2000 : 10_000;
 
@@ -83,6 +92,8 @@ internal sealed record BenchOptions
         string? doc = null;
         var quick = false;
         double? seconds = null;
+        var idleHold = TimeSpan.Zero;
+        int[]? idleTiers = null;
         var relayEnvironment = new Dictionary<string, string>();
         IReadOnlySet<string>? peers = null;
         IReadOnlySet<string>? workloads = null;
@@ -116,6 +127,12 @@ internal sealed record BenchOptions
 
                     relayEnvironment[pair[..equals]] = pair[(equals + 1)..];
                     break;
+                case "--idle-tiers":
+                    idleTiers = [.. Value().Split(',').Select(tier => int.Parse(tier, CultureInfo.InvariantCulture))];
+                    break;
+                case "--idle-hold-seconds":
+                    idleHold = TimeSpan.FromSeconds(double.Parse(Value(), CultureInfo.InvariantCulture));
+                    break;
                 case "--throughput-seconds":
                     seconds = double.Parse(Value(), CultureInfo.InvariantCulture);
                     break;
@@ -144,6 +161,8 @@ internal sealed record BenchOptions
             Quick = quick,
             ThroughputSecondsOverride = seconds,
             RelayEnvironment = relayEnvironment,
+            IdleHold = idleHold,
+            IdleTiersOverride = idleTiers,
             Peers = peers ?? new HashSet<string>(AllPeers),
             Workloads = workloads ?? new HashSet<string>(AllWorkloads),
         };

@@ -218,6 +218,7 @@ internal sealed class BenchRunner(BenchOptions options)
         foreach (var tier in options.IdleTiers)
         {
             await using var relay = await RelayPeer.StartAsync(options.RelayPath, tokens, _logs, $"relay-idle-{tier}", options.RelayEnvironment);
+            Log($"relay for {tier:N0} idle sessions: pid {relay.Pid}");
             await SetupLatency.RunAsync(relay.Name, "warm-up", relay.Endpoint, _ => TargetNames.Banner, options.SetupWarmupSessions * 2,
                 options.SetupConcurrency, 0);
             await Throughput.WaitForTargetsToEmptyAsync(targets);
@@ -229,7 +230,8 @@ internal sealed class BenchRunner(BenchOptions options)
     {
         var descriptors = peer.TreeFdCount();
         var budget = TimeSpan.FromSeconds(tier <= 1000 ? 60 : 180);
-        var result = await IdleSessions.RunAsync(peer, tier, budget);
+        var capacity = peer.SessionCapacity(_results.Settings.DescriptorLimit);
+        var result = await IdleSessions.RunAsync(peer, tier, capacity, budget, options.IdleHold);
         _results.Idle.Add(result);
         Log($"{peer.Name}: idle {result.Reached}/{tier} in {result.OpenSeconds:F1} s ({result.StopReason}), RSS +{result.RssGrowthMiB:F1} MiB " +
             $"({result.RssPerSessionKiB:F1} KiB/session), PSS +{result.PssGrowthMiB:F1} MiB, {result.ProcessesAfter} processes{(result.FirstError is null ? "" : $"; first error: {result.FirstError}")}");

@@ -24,6 +24,18 @@ internal abstract class Peer : IAsyncDisposable
 
     public int TreeSize() => Processes.Sum(p => ProcFs.TreeSize(p.Pid));
 
+    /// <summary>Descriptors each session costs every process of this peer; null when sessions fork their own process.</summary>
+    public virtual int? DescriptorsPerSession => null;
+
+    /// <summary>
+    /// Sessions the peer can still take before a process runs out of descriptors (null: not bounded that way). The idle
+    /// workload stops there: past it a node measures its own EMFILE handling, not the memory a session costs.
+    /// </summary>
+    public int? SessionCapacity(int descriptorLimit, int reserve = 256) =>
+        DescriptorsPerSession is { } perSession && Processes.Count > 0
+            ? Processes.Min(p => (descriptorLimit - ProcFs.FdCount(p.Pid) - reserve) / perSession)
+            : null;
+
     public void ThrowIfExited()
     {
         foreach (var process in Processes)
@@ -150,6 +162,9 @@ internal sealed class RelayPeer : Peer
 
     public override string Name => "relay";
 
+    /// <summary>The browser's connection and the VNC server's.</summary>
+    public override int? DescriptorsPerSession => 2;
+
     public int Port { get; }
 
     public int AdminPort { get; }
@@ -209,6 +224,9 @@ internal sealed class HaproxyPeer : Peer
     }
 
     public override string Name => "relay+haproxy";
+
+    /// <summary>HAProxy and the relay each hold two per tunnelled session.</summary>
+    public override int? DescriptorsPerSession => 2;
 
     public override IBenchEndpoint Endpoint { get; }
 

@@ -111,6 +111,7 @@ internal sealed record LatencyResult(
 internal sealed record IdleResult(
     string Peer,
     int Requested,
+    int Attempted,
     int Reached,
     double OpenSeconds,
     long RssBeforeKiB,
