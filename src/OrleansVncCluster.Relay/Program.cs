@@ -8,16 +8,21 @@ public static class Program
     /// <summary>Runs the node (or a one-shot command).</summary>
     public static async Task<int> Main(string[] args)
     {
+        if (args is ["abiquo-tokens", ..])
+        {
+            return await AbiquoTokensCommand.RunAsync(args[1..]);
+        }
+
         var request = CommandLine.Parse(args);
         if (request.Help)
         {
-            Console.Out.WriteLine(CommandLine.Usage);
+            System.Console.Out.WriteLine(CommandLine.Usage);
             return 0;
         }
 
         if (request.Error is { } error)
         {
-            await Console.Error.WriteLineAsync($"vnc-relay: {error}\n\n{CommandLine.Usage}");
+            await System.Console.Error.WriteLineAsync($"vnc-relay: {error}\n\n{CommandLine.Usage}");
             return 2;
         }
 

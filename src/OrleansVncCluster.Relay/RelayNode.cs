@@ -2,8 +2,10 @@ using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.Extensions.Options;
+using OrleansVncCluster.Relay.Admin;
 using OrleansVncCluster.Relay.Cli;
 using OrleansVncCluster.Relay.Cluster;
+using OrleansVncCluster.Relay.Console;
 using OrleansVncCluster.Relay.Sessions;
 using OrleansVncCluster.Relay.Tokens;
 using Serilog;
@@ -113,6 +115,14 @@ public static class RelayNode
         builder.Services.AddSingleton<LocalNode>();
         builder.Services.AddHostedService<NodeRegistrar>();
         builder.Services.AddHostedService<TokenFileWatcher>();
+        builder.Services.AddSingleton<DrainCoordinator>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<DrainCoordinator>());
+        builder.Services.AddHostedService<HaproxyAgent>();
+        builder.Services.AddConsolePage();
+        builder.Services.AddOptions<AdminOptions>().BindConfiguration(AdminOptions.Section);
+        builder.Services.AddConsolePage();
+        // The drain budget runs inside shutdown: give it room, or the host would cut it short.
+        builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = relay.DrainBudget + TimeSpan.FromSeconds(15));
         builder.Services.Configure<ForwardedHeadersOptions>(forwarded =>
         {
             forwarded.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
@@ -128,12 +138,19 @@ public static class RelayNode
         app.UseForwardedHeaders();
         app.UseWebSockets();
         app.MapHealth();
+        app.UseConsolePage();
         if (relay.WebRoot is { Length: > 0 } webRoot)
         {
             app.UseFileServer(new FileServerOptions { FileProvider = new Microsoft.Extensions.FileProviders.PhysicalFileProvider(Path.GetFullPath(webRoot)) });
         }
 
         app.Map(relay.Path, (HttpContext context, RelayEndpoint endpoint) => endpoint.HandleAsync(context));
+        if (!string.IsNullOrWhiteSpace(relay.AdminListen) && ListenAddress.TryParse(relay.AdminListen, out var admin, out _))
+        {
+            var adminHost = $"*:{admin.Port}";
+            app.MapMetrics(adminHost);
+            app.MapAdminApi(adminHost);
+        }
         return app;
     }
 

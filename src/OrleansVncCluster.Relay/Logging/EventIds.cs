@@ -25,6 +25,15 @@ internal static class EventIds
     public const int SyncFailed = 3001;
     public const int SyncMassRemovalHeld = 3002;
     public const int SyncKeeperFailed = 3003;
+    public const int SyncMassRemovalConfirmed = 3004;
+    public const int SyncReminderUnavailable = 3005;
+    public const int SyncSourceFailed = 3006;
+    public const int SyncStarted = 3007;
+    public const int AbiquoInventoryLoaded = 3010;
+    public const int AbiquoEnterpriseVanished = 3011;
+    public const int AbiquoEnterpriseWithoutVmLink = 3012;
+    public const int AbiquoTlsVerificationDisabled = 3013;
+    public const int AbiquoTokensWritten = 3014;
 
     public const int ClusteringMode = 4000;
     public const int WaitingForRedis = 4001;

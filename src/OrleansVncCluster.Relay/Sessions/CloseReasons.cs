@@ -34,5 +34,6 @@ public static class CloseReasons
     public const string IdleText = "console closed after being idle too long";
     public const string DrainingText = "relay node is draining: reconnect";
     public const string TokenStoreUnavailableText = "token store unavailable: try again shortly";
+    public const string NodeFullText = "relay node is full: try again shortly";
     public const string TargetLostText = "connection to the console target was lost";
 }

@@ -43,6 +43,18 @@ public sealed partial class RelayEndpoint(
         }
 
         var settings = options.CurrentValue;
+        var origin = context.Request.Headers.Origin.ToString();
+        if (!Console.OriginPolicy.IsAllowed(origin, context.Request.Host.Value ?? "", AllowedOrigins(settings)))
+        {
+            // Cross-site WebSocket hijacking: browsers send cookies with cross-site upgrades and apply no CORS to them.
+            metrics.SessionFailed("origin_refused");
+            LogOriginRefused(logger, client, origin);
+            context.Response.StatusCode = StatusCodes.Status403Forbidden;
+            context.Response.ContentType = "text/plain; charset=utf-8";
+            await context.Response.WriteAsync($"Origin {origin} may not open consoles here; add it to Relay:AllowedOrigins.\n");
+            return;
+        }
+
         var token = Handshake.ReadToken(context.Request);
         using var socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
         {
@@ -119,6 +131,12 @@ public sealed partial class RelayEndpoint(
             return (CloseReasons.TryAgainLater, CloseReasons.DrainingText, "draining", null);
         }
 
+        var cap = options.CurrentValue.MaxSessions;
+        if (cap > 0 && sessions.Count >= cap)
+        {
+            return (CloseReasons.TooMany, CloseReasons.NodeFullText, "node_full", null);
+        }
+
         if (string.IsNullOrEmpty(token))
         {
             return (CloseReasons.BadToken, CloseReasons.MissingTokenText, "missing_token", null);
@@ -137,6 +155,9 @@ public sealed partial class RelayEndpoint(
             _ => (CloseReasons.TryAgainLater, CloseReasons.TokenStoreUnavailableText, "token_store_unavailable", null),
         };
     }
+
+    private static List<string> AllowedOrigins(RelayOptions settings) =>
+        settings.PublicUrl is { Length: > 0 } publicUrl ? [.. settings.AllowedOrigins, publicUrl] : settings.AllowedOrigins;
 
     private static (WebSocketCloseStatus Status, string Reason) CloseFor(SessionOutcome outcome, RelaySession session, RelayOptions settings) => outcome switch
     {
@@ -235,6 +256,10 @@ public sealed partial class RelayEndpoint(
     [LoggerMessage(EventId = EventIds.NotWebSocket, Level = LogLevel.Information,
         Message = "Refused a {Method} request from {Client} on the relay path: not a WebSocket upgrade (400)")]
     private static partial void LogNotWebSocket(ILogger logger, string client, string method);
+
+    [LoggerMessage(EventId = EventIds.OriginRefused, Level = LogLevel.Warning,
+        Message = "Refused a cross-site WebSocket upgrade from {Client}: origin {Origin} is not allowed (403)")]
+    private static partial void LogOriginRefused(ILogger logger, string client, string origin);
 
     [LoggerMessage(EventId = EventIds.SessionRefused, Level = LogLevel.Information,
         Message = "Refused session from {Client} with token {Token}: {CloseCode} {CloseReason}")]

@@ -32,6 +32,33 @@ public sealed class ConsoleClient : IAsyncDisposable
         return new ConsoleClient(socket);
     }
 
+    /// <summary>
+    /// Opens a session that echoes through an echo target, retrying while the token is still unknown to the node
+    /// (token files load asynchronously, and another node may be the one writing the token).
+    /// </summary>
+    public static async Task<ConsoleClient> OpenEchoingAsync(RelayNodeProcess node, string token)
+    {
+        ConsoleClient? opened = null;
+        await Eventually.HoldsAsync(async () =>
+        {
+            var client = await ConnectAsync(node.WebSocketUri(token));
+            var probe = System.Security.Cryptography.RandomNumberGenerator.GetBytes(512);
+            await client.SendAsync(probe);
+            try
+            {
+                var echoed = await client.ReadExactlyAsync(probe.Length, TimeSpan.FromSeconds(5));
+                opened = client;
+                return probe.SequenceEqual(echoed);
+            }
+            catch (InvalidOperationException)
+            {
+                await client.DisposeAsync();
+                return false;
+            }
+        }, TimeSpan.FromSeconds(30), $"node {node.Settings.SiloName} relays an echoing session for token {token[..Math.Min(10, token.Length)]}");
+        return opened!;
+    }
+
     /// <summary>Reads until the server closes; returns the close code and reason. Data frames are discarded.</summary>
     public async Task<(WebSocketCloseStatus? Status, string? Reason)> ReadUntilCloseAsync(TimeSpan timeout)
     {

@@ -15,8 +15,12 @@ public sealed record RelayNodeSettings
 /// <summary>A published vnc-relay node on free loopback ports.</summary>
 public sealed class RelayNodeProcess : IAsyncDisposable
 {
-    private RelayNodeProcess(ManagedProcess process, int port, int adminPort, int siloPort, RelayNodeSettings settings)
+    /// <summary>The admin bearer token every test node is started with.</summary>
+    public const string AdminToken = "test-admin-token-0123456789";
+
+    private RelayNodeProcess(ManagedProcess process, int port, int adminPort, int siloPort, int agentPort, RelayNodeSettings settings)
     {
+        AgentPort = agentPort;
         Process = process;
         Port = port;
         AdminPort = adminPort;
@@ -28,6 +32,7 @@ public sealed class RelayNodeProcess : IAsyncDisposable
     public int Port { get; }
     public int AdminPort { get; }
     public int SiloPort { get; }
+    public int AgentPort { get; }
     public RelayNodeSettings Settings { get; }
 
     /// <summary>ws:// URL of the relay path with a token.</summary>
@@ -48,6 +53,9 @@ public sealed class RelayNodeProcess : IAsyncDisposable
         var relayPort = port ?? Ports.Free();
         var adminPort = Ports.Free();
         var silo = siloPort ?? Ports.Free();
+        var agentPort = Ports.Free();
+        var adminTokenFile = Path.Combine(Repo.TempDirectory("admin"), "admin-token");
+        await File.WriteAllTextAsync(adminTokenFile, AdminToken);
         var environment = new Dictionary<string, string?>(settings.Environment)
         {
             ["Relay__Listen"] = $"127.0.0.1:{relayPort}",
@@ -55,6 +63,8 @@ public sealed class RelayNodeProcess : IAsyncDisposable
             ["Orleans__Endpoints__SiloPort"] = silo.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Orleans__Endpoints__AdvertisedIPAddress"] = "127.0.0.1",
             ["Orleans__SiloName"] = settings.SiloName,
+            ["Relay__AgentListen"] = $"127.0.0.1:{agentPort}",
+            ["Admin__TokenFile"] = adminTokenFile,
             ["DOTNET_gcServer"] = "0",
         };
         if (settings.RedisConnectionString is not null)
@@ -70,7 +80,7 @@ public sealed class RelayNodeProcess : IAsyncDisposable
 
         args.AddRange(settings.ExtraArgs);
         var process = ManagedProcess.Start(settings.SiloName, Repo.RelayExecutable, args, environment);
-        var node = new RelayNodeProcess(process, relayPort, adminPort, silo, settings);
+        var node = new RelayNodeProcess(process, relayPort, adminPort, silo, agentPort, settings);
         try
         {
             await node.WaitReadyAsync(TimeSpan.FromSeconds(60));
@@ -97,6 +107,23 @@ public sealed class RelayNodeProcess : IAsyncDisposable
             using var response = await http.GetAsync(AdminUri("/readyz"));
             return response.IsSuccessStatusCode;
         }, timeout, $"node {Settings.SiloName} answers /readyz with 200");
+    }
+
+    /// <summary>An HTTP client for the admin API with the admin token.</summary>
+    public HttpClient AdminClient()
+    {
+        var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{AdminPort}") };
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", AdminToken);
+        return http;
+    }
+
+    /// <summary>What the HAProxy agent port answers.</summary>
+    public async Task<string> AskAgentAsync()
+    {
+        using var client = new System.Net.Sockets.TcpClient();
+        await client.ConnectAsync("127.0.0.1", AgentPort);
+        using var reader = new StreamReader(client.GetStream());
+        return (await reader.ReadToEndAsync()).Trim();
     }
 
     public ValueTask DisposeAsync() => Process.DisposeAsync();

@@ -118,6 +118,17 @@ public sealed class RelaySessionTests(SingleNodeFixture fixture) : IClassFixture
     }
 
     [Fact]
+    public async Task CrossSiteOrigin_IsRefusedBeforeTheUpgrade_SameOriginIsAccepted()
+    {
+        var refused = await Assert.ThrowsAsync<WebSocketException>(() =>
+            ConsoleClient.ConnectAsync(fixture.Node.WebSocketUri(SingleNodeFixture.EchoToken), origin: "https://evil.example"));
+        Assert.Contains("403", refused.Message, StringComparison.Ordinal);
+
+        await using var client = await ConsoleClient.ConnectAsync(fixture.Node.WebSocketUri(SingleNodeFixture.EchoToken), origin: $"http://127.0.0.1:{fixture.Node.Port}");
+        await AssertEchoAsync(client);
+    }
+
+    [Fact]
     public async Task TokenCookie_IsUsedWhenTheQueryHasNone()
     {
         await using var client = await ConsoleClient.ConnectAsync(fixture.Node.WebSocketUri(null), cookie: $"token={SingleNodeFixture.EchoToken}");

@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# Puts a published relay node (and optionally the simulator and the HAProxy pieces) in place on a systemd host.
+# Idempotent: binaries, units and the shipped HAProxy config are replaced; environment files and secrets that
+# already exist are never touched. Starts nothing unless --start is given.
+#
+#   deploy/install.sh [--root DIR] [--artifacts DIR] [--no-node] [--simulator] [--haproxy] [--enable] [--start]
+#
+#   --root DIR       install below DIR instead of / (also: DESTDIR=DIR); systemctl is not called then
+#   --artifacts DIR  where `make build` published vnc-relay/ and abiquo-simulator/ (default: <repo>/artifacts)
+#   --no-node        skip the relay node (a host that only runs HAProxy)
+#   --simulator      also install the Abiquo simulator and its unit
+#   --haproxy        also install haproxy/haproxy.cfg as /etc/haproxy/vnc-relay.cfg, the drop-in for Debian's
+#                    haproxy.service and /etc/haproxy/vnc-relay.env (with a generated stats password)
+#   --enable         systemctl enable the installed units
+#   --start          systemctl (re)start them (a running node drains first: SIGTERM)
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo="$(cd "$here/.." && pwd)"
+root="${DESTDIR:-/}"
+artifacts="$repo/artifacts"
+node=1 simulator=0 haproxy=0 enable=0 start=0
+
+usage() { sed -n '2,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --root) root="${2:?--root needs a directory}"; shift 2 ;;
+    --root=*) root="${1#--root=}"; shift ;;
+    --artifacts) artifacts="${2:?--artifacts needs a directory}"; shift 2 ;;
+    --artifacts=*) artifacts="${1#--artifacts=}"; shift ;;
+    --no-node) node=0; shift ;;
+    --simulator) simulator=1; shift ;;
+    --haproxy) haproxy=1; shift ;;
+    --enable) enable=1; shift ;;
+    --start) start=1; shift ;;
+    -h|--help) usage; exit 0 ;;
+    *) echo "install.sh: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
+  esac
+done
+
+root="${root%/}"
+[ "$node" = 1 ] || [ "$simulator" = 1 ] || [ "$haproxy" = 1 ] || { echo "install.sh: nothing to install: --no-node needs --simulator or --haproxy" >&2; exit 2; }
+say() { echo "install.sh: $*"; }
+fail() { echo "install.sh: $*" >&2; exit 1; }
+
+# Replaces a published folder as a whole: a running node keeps the files it mapped (the old inodes) and sees
+# the new version after its restart, never a half-copied mix.
+install_tree() {
+  local source="$1" target="$2" executable="$3"
+  [ -x "$source/$executable" ] || fail "$source/$executable is missing: run 'make build' first (or pass --artifacts DIR)"
+  mkdir -p "$(dirname "$target")"
+  rm -rf "$target.new" "$target.old"
+  cp -a "$source" "$target.new"
+  chmod -R u=rwX,go=rX "$target.new"
+  [ -d "$target" ] && mv "$target" "$target.old"
+  mv "$target.new" "$target"
+  rm -rf "$target.old"
+  say "installed $target/$executable"
+}
+
+install_file() { # mode source target
+  install -D -m "$1" "$2" "$3"
+  say "installed $3"
+}
+
+# Environment files and secrets belong to the operator once they exist.
+install_once() { # mode source target
+  if [ -e "$3" ]; then
+    say "kept existing $3"
+  else
+    install -D -m "$1" "$2" "$3"
+    say "created $3 from $(basename "$2")"
+  fi
+}
+
+random_secret() { head -c 64 /dev/urandom | base64 -w0 | tr -dc 'A-Za-z0-9' | head -c 32; }
+
+units=()
+if [ "$node" = 1 ]; then
+  units+=(vnc-relay.service)
+  install_tree "$artifacts/vnc-relay" "$root/opt/vnc-relay" vnc-relay
+  [ -f "$repo/docs/OPERATIONS.md" ] && install_file 0644 "$repo/docs/OPERATIONS.md" "$root/opt/vnc-relay/OPERATIONS.md"
+  install_file 0644 "$here/systemd/vnc-relay.service" "$root/etc/systemd/system/vnc-relay.service"
+  install_once 0644 "$here/env/vnc-relay.env.example" "$root/etc/vnc-relay/vnc-relay.env"
+
+  # systemd's credential store: LoadCredential=admin-token:vnc-relay.admin-token reads from here.
+  install -d -m 0700 "$root/etc/credstore"
+  token="$root/etc/credstore/vnc-relay.admin-token"
+  if [ -e "$token" ]; then
+    say "kept existing $token"
+  else
+    (umask 077 && random_secret > "$token")
+    say "generated the admin API token in $token"
+  fi
+fi
+
+if [ "$simulator" = 1 ]; then
+  units+=(abiquo-simulator.service)
+  install_tree "$artifacts/abiquo-simulator" "$root/opt/abiquo-simulator" abiquo-simulator
+  install_file 0644 "$here/systemd/abiquo-simulator.service" "$root/etc/systemd/system/abiquo-simulator.service"
+  install_once 0644 "$here/env/abiquo-simulator.env.example" "$root/etc/vnc-relay/abiquo-simulator.env"
+fi
+
+if [ "$haproxy" = 1 ]; then
+  units+=(haproxy.service)
+  install_file 0644 "$repo/haproxy/haproxy.cfg" "$root/etc/haproxy/vnc-relay.cfg"
+  install_file 0644 "$here/systemd/haproxy.service.d/vnc-relay.conf" "$root/etc/systemd/system/haproxy.service.d/vnc-relay.conf"
+  envfile="$root/etc/haproxy/vnc-relay.env"
+  if [ -e "$envfile" ]; then
+    say "kept existing $envfile"
+  else
+    (umask 077 && sed "s|^HAPROXY_STATS_PASSWORD=\$|HAPROXY_STATS_PASSWORD=$(random_secret)|" "$here/env/haproxy.env.example" > "$envfile")
+    say "created $envfile with a generated stats password (HAPROXY_STATS_PASSWORD; user admin)"
+    say "edit RELAYn_ADDR there to your nodes' addresses"
+  fi
+  if command -v haproxy >/dev/null; then
+    # The same check Debian's unit runs before every reload, with the environment the unit will have.
+    (set -a && . "$envfile" && haproxy -c -q -f "$root/etc/haproxy/vnc-relay.cfg") \
+      || fail "haproxy -c rejected $root/etc/haproxy/vnc-relay.cfg with $envfile"
+    say "haproxy -c accepts $root/etc/haproxy/vnc-relay.cfg"
+  fi
+fi
+
+if [ -n "$root" ]; then
+  say "installed below $root; systemctl not called"
+  exit 0
+fi
+
+if [ -d /run/systemd/system ]; then
+  systemctl daemon-reload
+  [ "$enable" = 1 ] && systemctl enable "${units[@]}"
+  [ "$start" = 1 ] && systemctl restart "${units[@]}"
+  say "units: ${units[*]} (start with: systemctl start ${units[*]})"
+else
+  [ "$enable" = 1 ] || [ "$start" = 1 ] && fail "systemd is not running here: cannot --enable or --start"
+  say "systemd is not running here; units are in place for the next boot"
+fi

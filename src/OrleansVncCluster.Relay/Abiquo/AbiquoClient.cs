@@ -1,0 +1,385 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using OrleansVncCluster.Relay.Logging;
+
+namespace OrleansVncCluster.Relay.Abiquo;
+
+/// <summary>A VM as the token sync needs it.</summary>
+/// <param name="Id">Abiquo's numeric id.</param>
+/// <param name="Name">Internal name (<c>ABQ_uuid</c>).</param>
+/// <param name="Label">The name users see.</param>
+/// <param name="State">ON, OFF, NOT_ALLOCATED, ...</param>
+/// <param name="VdrpIP">Console address (the hypervisor's); null when undeployed.</param>
+/// <param name="VdrpPort">Console port; 0 when undeployed.</param>
+/// <param name="Password">VNC password, when set.</param>
+/// <param name="Enterprise">The tenant's name.</param>
+/// <param name="Hypervisor">The title of the VM's <c>machine</c> link.</param>
+public sealed record AbiquoVirtualMachine(int? Id, string? Name, string? Label, string? State, string? VdrpIP, int VdrpPort,
+    string? Password, string? Enterprise, string? Hypervisor)
+{
+    /// <summary>Never prints the password.</summary>
+    public override string ToString() =>
+        $"VM {Id} {Name} '{Label}' {State} {VdrpIP}:{VdrpPort} enterprise '{Enterprise}' hypervisor '{Hypervisor}' password {(Password is null ? "(none)" : "***")}";
+}
+
+/// <summary>Every VM of every enterprise, and what it took to read them.</summary>
+public sealed record AbiquoInventory(IReadOnlyList<AbiquoVirtualMachine> VirtualMachines, int Enterprises, int VanishedEnterprises, int Requests, TimeSpan Elapsed);
+
+/// <summary>
+/// Reads Abiquo's VM inventory the way the legacy cron job did, without its flaws: <c>GET /admin/enterprises?limit=0</c>,
+/// then each enterprise's <c>rel=virtualmachines</c> link with <c>?limit=0</c>, following every <c>next</c> link (a server
+/// may cap pages whatever the limit) and every href as given (a proxy may name another host). Basic auth on every request,
+/// <c>Accept: application/vnd.abiquo.&lt;type&gt;+json[; version=V]</c>. Any failure is an <see cref="AbiquoException"/>
+/// that says what happened; the caller keeps what it had.
+/// </summary>
+public sealed partial class AbiquoClient
+{
+    /// <summary>Enterprise VM lists fetched at once: a large cloud has hundreds of tenants, the API is not fast.</summary>
+    private const int ParallelRequests = 4;
+
+    /// <summary>No inventory has this many pages; more means a server whose next links go round in circles.</summary>
+    private const int MaxPages = 100_000;
+
+    /// <summary>Most of an error body that is read (for Abiquo's error collection or an HTML title).</summary>
+    private const int MaxErrorBody = 64 * 1024;
+
+    private readonly HttpClient _http;
+    private readonly AbiquoOptions _options;
+    private readonly ILogger _logger;
+
+    /// <summary>Creates a client. The <paramref name="http"/> client's own timeout is not used; <see cref="AbiquoOptions.Timeout"/> is.</summary>
+    public AbiquoClient(HttpClient http, IOptions<AbiquoOptions> options, ILogger<AbiquoClient> logger)
+    {
+        _http = http;
+        _options = options.Value;
+        _logger = logger;
+    }
+
+    /// <summary>The API root with a trailing slash, so relative paths resolve under it.</summary>
+    private Uri Root => new(_options.ApiUrl!.TrimEnd('/') + "/");
+
+    /// <summary>The server's version string (<c>GET /version</c>, e.g. <c>3.10.1</c>).</summary>
+    public async Task<string> GetVersionAsync(CancellationToken cancellationToken)
+    {
+        var uri = new Uri(Root, "version");
+        return await SendAsync(uri, "text/plain", async (response, token) => (await response.Content.ReadAsStringAsync(token)).Trim(), new RequestCount(), cancellationToken);
+    }
+
+    /// <summary>Checks the credentials (<c>GET /login</c>) and returns the account's nick.</summary>
+    public async Task<string?> LoginAsync(CancellationToken cancellationToken)
+    {
+        var user = await GetJsonAsync(new Uri(Root, "login"), "user", AbiquoJsonContext.Default.AbiquoUserDto, new RequestCount(), cancellationToken);
+        return user.Nick;
+    }
+
+    /// <summary>Reads every VM of every enterprise.</summary>
+    public async Task<AbiquoInventory> GetVirtualMachinesAsync(CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var requests = new RequestCount();
+        var enterprises = await GetAllPagesAsync(new Uri(Root, "admin/enterprises?limit=0"), "enterprises",
+            AbiquoJsonContext.Default.AbiquoCollectionDtoAbiquoEnterpriseDto, requests, cancellationToken);
+
+        var perEnterprise = new IReadOnlyList<AbiquoVirtualMachine>?[enterprises.Count];
+        var options = new ParallelOptions { MaxDegreeOfParallelism = ParallelRequests, CancellationToken = cancellationToken };
+        await Parallel.ForAsync(0, enterprises.Count, options, async (index, token) =>
+            perEnterprise[index] = await GetEnterpriseVmsAsync(enterprises[index], requests, token));
+
+        var vms = new List<AbiquoVirtualMachine>();
+        var vanished = 0;
+        foreach (var list in perEnterprise)
+        {
+            if (list is null)
+            {
+                vanished++;
+            }
+            else
+            {
+                vms.AddRange(list);
+            }
+        }
+
+        var inventory = new AbiquoInventory(vms, enterprises.Count, vanished, requests.Value, Stopwatch.GetElapsedTime(started));
+        LogInventory(_logger, inventory.VirtualMachines.Count, inventory.Enterprises, inventory.Requests, inventory.Elapsed.TotalMilliseconds);
+        return inventory;
+    }
+
+    /// <summary>One enterprise's VMs, or null when the enterprise was deleted after it was listed (404 EN-0).</summary>
+    private async Task<IReadOnlyList<AbiquoVirtualMachine>?> GetEnterpriseVmsAsync(AbiquoEnterpriseDto enterprise, RequestCount requests, CancellationToken cancellationToken)
+    {
+        var link = enterprise.Links?.FirstOrDefault(l => string.Equals(l.Rel, "virtualmachines", StringComparison.OrdinalIgnoreCase) && !string.IsNullOrEmpty(l.Href));
+        Uri first;
+        if (link is not null)
+        {
+            first = AppendQuery(new Uri(Root, link.Href!), "limit=0");
+        }
+        else if (enterprise.Id is { } id)
+        {
+            // Without the link the documented path is the only guess left; 2.x-3.x all serve it.
+            LogNoVmLink(_logger, id);
+            first = new Uri(Root, $"admin/enterprises/{id}/action/virtualmachines?limit=0");
+        }
+        else
+        {
+            throw new AbiquoException(AbiquoFailure.InvalidResponse, $"an enterprise named '{enterprise.Name}' has neither an id nor a virtualmachines link", Root);
+        }
+
+        List<AbiquoVirtualMachineDto> dtos;
+        try
+        {
+            dtos = await GetAllPagesAsync(first, "virtualmachines", AbiquoJsonContext.Default.AbiquoCollectionDtoAbiquoVirtualMachineDto, requests, cancellationToken);
+        }
+        catch (AbiquoException exception) when (exception.StatusCode == HttpStatusCode.NotFound && exception.ErrorCode == "EN-0")
+        {
+            // Deleted between the two requests: its VMs are gone with it. Only Abiquo's own EN-0 counts; a bare 404
+            // (a proxy, a wrong path) stays an error, or a misrouted API would empty the table.
+            LogEnterpriseVanished(_logger, enterprise.Id, enterprise.Name);
+            return null;
+        }
+
+        var result = new AbiquoVirtualMachine[dtos.Count];
+        for (var i = 0; i < dtos.Count; i++)
+        {
+            var vm = dtos[i];
+            var hypervisor = vm.Links?.FirstOrDefault(l => string.Equals(l.Rel, "machine", StringComparison.OrdinalIgnoreCase))?.Title;
+            var enterpriseName = enterprise.Name
+                ?? vm.Links?.FirstOrDefault(l => string.Equals(l.Rel, "enterprise", StringComparison.OrdinalIgnoreCase))?.Title;
+            result[i] = new AbiquoVirtualMachine(vm.Id, vm.Name, vm.Label, vm.State, vm.VdrpIP, vm.VdrpPort ?? 0,
+                string.IsNullOrEmpty(vm.Password) ? null : vm.Password, enterpriseName, hypervisor);
+        }
+
+        return result;
+    }
+
+    /// <summary>Reads a collection, following <c>next</c> links until there is none; never trusts <c>totalSize</c>.</summary>
+    private async Task<List<T>> GetAllPagesAsync<T>(Uri first, string entity, JsonTypeInfo<AbiquoCollectionDto<T>> typeInfo, RequestCount requests, CancellationToken cancellationToken)
+    {
+        var items = new List<T>();
+        var visited = new HashSet<string>(StringComparer.Ordinal);
+        Uri? next = first;
+        while (next is not null)
+        {
+            if (!visited.Add(next.AbsoluteUri) || visited.Count > MaxPages)
+            {
+                throw new AbiquoException(AbiquoFailure.InvalidResponse, $"paging of {first} does not end: the next link {next} was already followed", next);
+            }
+
+            var page = await GetJsonAsync(next, entity, typeInfo, requests, cancellationToken);
+            if (page.Collection is { } collection)
+            {
+                items.AddRange(collection);
+            }
+
+            var href = page.Links?.FirstOrDefault(l => string.Equals(l.Rel, "next", StringComparison.OrdinalIgnoreCase) && !string.IsNullOrEmpty(l.Href))?.Href;
+            next = href is null ? null : new Uri(next, href);
+        }
+
+        return items;
+    }
+
+    private Task<T> GetJsonAsync<T>(Uri uri, string entity, JsonTypeInfo<T> typeInfo, RequestCount requests, CancellationToken cancellationToken) =>
+        SendAsync(uri, MediaType(entity), async (response, token) =>
+        {
+            var contentType = response.Content.Headers.ContentType?.MediaType;
+            if (contentType is not null && !IsJson(contentType))
+            {
+                var body = await ReadBoundedAsync(response, token);
+                throw new AbiquoException(AbiquoFailure.InvalidResponse,
+                    $"Abiquo answered {uri} with {contentType} instead of JSON{Describe(body)}: is Abiquo:ApiUrl the API root, and is nothing (a login page, maintenance) in front of it?", uri);
+            }
+
+            try
+            {
+                await using var stream = await response.Content.ReadAsStreamAsync(token);
+                return await JsonSerializer.DeserializeAsync(stream, typeInfo, token)
+                    ?? throw new AbiquoException(AbiquoFailure.InvalidResponse, $"Abiquo answered {uri} with JSON null", uri);
+            }
+            catch (JsonException exception)
+            {
+                throw new AbiquoException(AbiquoFailure.InvalidResponse,
+                    $"Abiquo answered {uri} with malformed or truncated JSON ({exception.Message})", uri, innerException: exception);
+            }
+        }, requests, cancellationToken);
+
+    /// <summary>Sends one authenticated GET and hands a successful response to <paramref name="read"/>, all within the timeout.</summary>
+    private async Task<T> SendAsync<T>(Uri uri, string accept, Func<HttpResponseMessage, CancellationToken, Task<T>> read, RequestCount requests, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, uri);
+        request.Headers.Authorization = new AuthenticationHeaderValue("Basic",
+            Convert.ToBase64String(Encoding.UTF8.GetBytes($"{_options.User}:{ReadPassword(uri)}")));
+        request.Headers.Accept.Add(MediaTypeWithQualityHeaderValue.Parse(accept));
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(_options.Timeout);
+        requests.Increment();
+        try
+        {
+            using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
+            if (!response.IsSuccessStatusCode)
+            {
+                throw await StatusErrorAsync(uri, accept, response, timeout.Token);
+            }
+
+            return await read(response, timeout.Token);
+        }
+        catch (OperationCanceledException exception) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new AbiquoException(AbiquoFailure.Timeout,
+                $"Abiquo did not answer {uri} completely within {_options.Timeout.TotalSeconds:0.#} s (Abiquo:Timeout)", uri, innerException: exception);
+        }
+        catch (HttpRequestException exception)
+        {
+            throw new AbiquoException(AbiquoFailure.Network, $"cannot reach Abiquo at {uri}: {Flatten(exception)}", uri, innerException: exception);
+        }
+        catch (IOException exception)
+        {
+            throw new AbiquoException(AbiquoFailure.Network, $"the connection to Abiquo broke while reading {uri}: {exception.Message}", uri, innerException: exception);
+        }
+    }
+
+    private string ReadPassword(Uri uri)
+    {
+        try
+        {
+            return _options.ResolvePassword();
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            throw new AbiquoException(AbiquoFailure.Configuration,
+                $"cannot read Abiquo:PasswordFile '{_options.PasswordFile}' ({exception.Message}); no request was sent", uri, innerException: exception);
+        }
+    }
+
+    private async Task<AbiquoException> StatusErrorAsync(Uri uri, string accept, HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        var body = await ReadBoundedAsync(response, cancellationToken);
+        var (code, message) = ParseErrors(body);
+        var status = (int)response.StatusCode;
+        var said = code is null ? Describe(body) : $" ({code}: {message})";
+        var text = response.StatusCode switch
+        {
+            HttpStatusCode.Unauthorized =>
+                $"Abiquo refused the credentials of user '{_options.User}' with 401{said}: check Abiquo:User and Abiquo:PasswordFile (or Abiquo:Password)",
+            HttpStatusCode.Forbidden =>
+                $"Abiquo user '{_options.User}' may not read {uri} (403{said}): the token sync needs a cloud administrator account",
+            HttpStatusCode.NotAcceptable =>
+                $"Abiquo does not serve '{accept}' at {uri} (406{said}): check Abiquo:ApiVersion, or leave it empty for the server's newest",
+            _ => $"Abiquo answered {status} {response.ReasonPhrase} for {uri}{said}",
+        };
+        return new AbiquoException(AbiquoFailure.HttpStatus, text, uri, response.StatusCode, code, message);
+    }
+
+    /// <summary>Abiquo's <c>{"collection": [{"code", "message"}]}</c>, when the body is one; anything else yields nulls.</summary>
+    internal static (string? Code, string? Message) ParseErrors(string body)
+    {
+        if (!body.TrimStart().StartsWith('{'))
+        {
+            return (null, null);
+        }
+
+        try
+        {
+            var errors = JsonSerializer.Deserialize(body, AbiquoJsonContext.Default.AbiquoCollectionDtoAbiquoErrorDto);
+            var first = errors?.Collection?.FirstOrDefault(e => e.Code is not null || e.Message is not null);
+            return (first?.Code, first?.Message);
+        }
+        catch (JsonException)
+        {
+            return (null, null);
+        }
+    }
+
+    private static async Task<string> ReadBoundedAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
+            var buffer = new byte[MaxErrorBody];
+            var length = 0;
+            int read;
+            while (length < buffer.Length && (read = await stream.ReadAsync(buffer.AsMemory(length), cancellationToken)) > 0)
+            {
+                length += read;
+            }
+
+            return Encoding.UTF8.GetString(buffer, 0, length);
+        }
+        catch (Exception exception) when (exception is IOException or HttpRequestException)
+        {
+            return "";
+        }
+    }
+
+    /// <summary>A short hint of what a non-JSON body was: the HTML title, or its start.</summary>
+    private static string Describe(string body)
+    {
+        var text = body.Trim();
+        if (text.Length == 0)
+        {
+            return " (empty body)";
+        }
+
+        var title = text.IndexOf("<title>", StringComparison.OrdinalIgnoreCase);
+        var end = title < 0 ? -1 : text.IndexOf("</title>", title, StringComparison.OrdinalIgnoreCase);
+        var snippet = end > title && title >= 0 ? text[(title + 7)..end] : text[..Math.Min(text.Length, 120)];
+        return $" (\"{snippet.ReplaceLineEndings(" ")}\")";
+    }
+
+    private static string Flatten(Exception exception)
+    {
+        var messages = new List<string>();
+        for (var current = exception; current is not null; current = current.InnerException)
+        {
+            messages.Add(current.Message);
+        }
+
+        return string.Join(": ", messages.Distinct(StringComparer.Ordinal));
+    }
+
+    private static bool IsJson(string mediaType) =>
+        mediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase)
+        || mediaType.EndsWith("+json", StringComparison.OrdinalIgnoreCase)
+        || mediaType.Equals("text/json", StringComparison.OrdinalIgnoreCase);
+
+    private string MediaType(string entity) =>
+        string.IsNullOrEmpty(_options.ApiVersion)
+            ? $"application/vnd.abiquo.{entity}+json"
+            : $"application/vnd.abiquo.{entity}+json; version={_options.ApiVersion}";
+
+    /// <summary>Adds a query parameter to an href given by the server, keeping the href otherwise as it is.</summary>
+    internal static Uri AppendQuery(Uri uri, string parameter)
+    {
+        var text = uri.OriginalString;
+        var fragment = text.IndexOf('#', StringComparison.Ordinal);
+        var (head, tail) = fragment < 0 ? (text, "") : (text[..fragment], text[fragment..]);
+        var separator = head.Contains('?', StringComparison.Ordinal) ? (head.EndsWith('?') || head.EndsWith('&') ? "" : "&") : "?";
+        return new Uri(head + separator + parameter + tail, UriKind.Absolute);
+    }
+
+    /// <summary>Requests made by one walk, counted across parallel enterprise fetches.</summary>
+    private sealed class RequestCount
+    {
+        private int _value;
+
+        public int Value => Volatile.Read(ref _value);
+
+        public void Increment() => Interlocked.Increment(ref _value);
+    }
+
+    [LoggerMessage(EventId = EventIds.AbiquoInventoryLoaded, Level = LogLevel.Debug,
+        Message = "Read {Vms} VMs of {Enterprises} enterprises from Abiquo in {Requests} requests, {ElapsedMs:0} ms")]
+    private static partial void LogInventory(ILogger logger, int vms, int enterprises, int requests, double elapsedMs);
+
+    [LoggerMessage(EventId = EventIds.AbiquoEnterpriseVanished, Level = LogLevel.Information,
+        Message = "Enterprise {EnterpriseId} '{Enterprise}' was deleted while the sync read it (404 EN-0); its VMs count as gone")]
+    private static partial void LogEnterpriseVanished(ILogger logger, int? enterpriseId, string? enterprise);
+
+    [LoggerMessage(EventId = EventIds.AbiquoEnterpriseWithoutVmLink, Level = LogLevel.Warning,
+        Message = "Enterprise {EnterpriseId} has no virtualmachines link; reading the documented path instead")]
+    private static partial void LogNoVmLink(ILogger logger, int enterpriseId);
+}

@@ -1,0 +1,73 @@
+using System.Globalization;
+using OrleansVncCluster.Relay.Tokens;
+
+namespace OrleansVncCluster.Relay.Abiquo;
+
+/// <summary>The console tokens of an inventory, and what did not become one.</summary>
+/// <param name="Tokens">Token to entry.</param>
+/// <param name="WithoutConsole">VMs with no console address (undeployed: no <c>vdrpIP</c> or port 0).</param>
+/// <param name="SharedAddresses">VMs whose IP:port another VM also reports; one entry per token is kept.</param>
+public sealed record AbiquoTokenSet(IReadOnlyDictionary<string, ConsoleTokenEntry> Tokens, int WithoutConsole, int SharedAddresses);
+
+/// <summary>
+/// Turns Abiquo VMs into console tokens the legacy way: a VM with a non-empty <c>vdrpIP</c> and a <c>vdrpPort</c> in
+/// 1-65535 gets token md5("vdrpIP:vdrpPort") (so Abiquo's own console page finds it); OFF VMs keep their port and their
+/// token. When several VMs report the same IP:port (Abiquo reuses ports), the running one wins, else the last listed,
+/// as later lines win in a websockify token file.
+/// </summary>
+public static class AbiquoTokens
+{
+    /// <summary>The token table source the Abiquo sync writes as.</summary>
+    public const string SourceName = "abiquo";
+
+    /// <summary>Builds the token set of <paramref name="vms"/>.</summary>
+    public static AbiquoTokenSet Build(IEnumerable<AbiquoVirtualMachine> vms)
+    {
+        var tokens = new Dictionary<string, ConsoleTokenEntry>(StringComparer.Ordinal);
+        var running = new HashSet<string>(StringComparer.Ordinal);
+        var withoutConsole = 0;
+        var shared = 0;
+        foreach (var vm in vms)
+        {
+            var ip = vm.VdrpIP?.Trim();
+            if (string.IsNullOrEmpty(ip) || vm.VdrpPort is < 1 or > 65535)
+            {
+                withoutConsole++;
+                continue;
+            }
+
+            var token = TokenText.Md5Token(ip, vm.VdrpPort);
+            var isOn = string.Equals(vm.State, "ON", StringComparison.OrdinalIgnoreCase);
+            if (tokens.ContainsKey(token))
+            {
+                shared++;
+                if (running.Contains(token) && !isOn)
+                {
+                    continue;
+                }
+            }
+
+            if (isOn)
+            {
+                running.Add(token);
+            }
+
+            tokens[token] = new ConsoleTokenEntry
+            {
+                Target = ConsoleTarget.Tcp(ip, vm.VdrpPort),
+                Vm = new VmIdentity
+                {
+                    Id = vm.Id?.ToString(CultureInfo.InvariantCulture),
+                    Name = vm.Name,
+                    Label = vm.Label,
+                    Enterprise = vm.Enterprise,
+                    Hypervisor = vm.Hypervisor,
+                },
+                Password = vm.Password,
+                Source = SourceName,
+            };
+        }
+
+        return new AbiquoTokenSet(tokens, withoutConsole, shared);
+    }
+}

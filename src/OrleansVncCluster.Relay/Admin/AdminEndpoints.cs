@@ -1,0 +1,95 @@
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Extensions.Options;
+using OrleansVncCluster.Relay.Cluster;
+
+namespace OrleansVncCluster.Relay.Admin;
+
+/// <summary>The admin credential (configuration section "Admin"): a bearer token, given directly or in a file.</summary>
+public sealed class AdminOptions
+{
+    public const string Section = "Admin";
+
+    /// <summary>The token itself (prefer <see cref="TokenFile"/> or systemd's LoadCredential: file "admin-token").</summary>
+    public string? Token { get; set; }
+
+    /// <summary>A file holding the token.</summary>
+    public string? TokenFile { get; set; }
+
+    internal string? Resolve() =>
+        Token is { Length: > 0 } token ? token : TokenFile is { Length: > 0 } file && File.Exists(file) ? File.ReadAllText(file).Trim() : null;
+}
+
+/// <summary>
+/// The admin surface, on the admin listener only: drain, the cluster's live sessions, and closing one. Every /api call
+/// needs "Authorization: Bearer TOKEN"; with no token configured the API refuses everything (no default credentials).
+/// </summary>
+public static class AdminEndpoints
+{
+    private static readonly TimeSpan NodeAnswerTimeout = TimeSpan.FromSeconds(3);
+
+    /// <summary>Maps /api/* behind the admin credential; returns the group so other capabilities can add to it.</summary>
+    public static RouteGroupBuilder MapAdminApi(this IEndpointRouteBuilder endpoints, string adminHost)
+    {
+        var api = endpoints.MapGroup("/api").RequireHost(adminHost).AddEndpointFilter(async (context, next) =>
+        {
+            var expected = context.HttpContext.RequestServices.GetRequiredService<IOptionsMonitor<AdminOptions>>().CurrentValue.Resolve();
+            if (expected is null)
+            {
+                return Results.Problem("The admin API is disabled: set Admin:TokenFile (or the admin-token credential).", statusCode: StatusCodes.Status403Forbidden);
+            }
+
+            var header = context.HttpContext.Request.Headers.Authorization.ToString();
+            var given = header.StartsWith("Bearer ", StringComparison.Ordinal) ? header["Bearer ".Length..].Trim() : "";
+            if (!CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(given), Encoding.UTF8.GetBytes(expected)))
+            {
+                context.HttpContext.Response.Headers.WWWAuthenticate = "Bearer";
+                return Results.Problem("Missing or wrong admin token (Authorization: Bearer TOKEN).", statusCode: StatusCodes.Status401Unauthorized);
+            }
+
+            return await next(context);
+        });
+
+        api.MapPost("/drain", (DrainCoordinator drain, Sessions.SessionRegistry sessions) =>
+        {
+            _ = drain.DrainAsync();
+            return Results.Accepted(value: new { draining = true, liveSessions = sessions.Count });
+        });
+
+        api.MapGet("/sessions", async (IGrainFactory grains) =>
+        {
+            var nodes = await grains.GetGrain<INodeDirectoryGrain>(NodeDirectory.Key).NodesAsync();
+            var lists = await Task.WhenAll(nodes.Select(async node =>
+            {
+                try
+                {
+                    return await node.Observer.ListSessionsAsync().WaitAsync(NodeAnswerTimeout);
+                }
+                catch (Exception exception) when (exception is TimeoutException or OrleansException)
+                {
+                    return [];
+                }
+            }));
+            return Results.Ok(new { nodes = nodes.Select(n => n.Name).Order(StringComparer.Ordinal), sessions = lists.SelectMany(l => l).OrderBy(s => s.StartedAt) });
+        });
+
+        api.MapDelete("/sessions/{id}", async (string id, IGrainFactory grains) =>
+        {
+            var nodes = await grains.GetGrain<INodeDirectoryGrain>(NodeDirectory.Key).NodesAsync();
+            var answers = await Task.WhenAll(nodes.Select(async node =>
+            {
+                try
+                {
+                    return await node.Observer.CloseSessionAsync(id, "console closed by an administrator").WaitAsync(NodeAnswerTimeout);
+                }
+                catch (Exception exception) when (exception is TimeoutException or OrleansException)
+                {
+                    return false;
+                }
+            }));
+            return answers.Any(closed => closed) ? Results.Ok(new { closed = id }) : Results.NotFound(new { error = $"no live session {id}" });
+        });
+
+        return api;
+    }
+}

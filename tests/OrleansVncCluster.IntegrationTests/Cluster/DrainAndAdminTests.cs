@@ -1,0 +1,145 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.WebSockets;
+using System.Text.Json;
+using OrleansVncCluster.IntegrationTests.Infrastructure;
+
+namespace OrleansVncCluster.IntegrationTests.Cluster;
+
+/// <summary>The node's contract with HAProxy and operators: agent answers, drain, SIGTERM, metrics, the admin API.</summary>
+public sealed class DrainAndAdminTests
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
+
+    private static async Task<(RelayNodeProcess Node, TcpTarget Echo, string Token)> StartAsync(string name, Dictionary<string, string?>? environment = null)
+    {
+        var echo = TcpTarget.Echo();
+        var token = "drain-" + Guid.NewGuid().ToString("N")[..10];
+        var node = await RelayNodeProcess.StartAsync(new RelayNodeSettings
+        {
+            TokenFile = TokenFiles.Write(Repo.TempDirectory(name), (token, $"127.0.0.1:{echo.Port}")),
+            SiloName = name,
+            Environment = environment ?? [],
+        });
+        return (node, echo, token);
+    }
+
+
+    [Fact]
+    public async Task DrainThroughAdminApi_AgentSaysDrain_LiveSessionContinues_NewSessionsRefused_ThenClosedWith1012()
+    {
+        var (node, echo, token) = await StartAsync("drain", new() { ["Relay__DrainBudget"] = "00:00:04" });
+        await using var _ = node;
+        await using var __ = echo;
+        Assert.Equal("ready", await node.AskAgentAsync());
+        await using var live = await ConsoleClient.OpenEchoingAsync(node, token);
+
+        using var admin = node.AdminClient();
+        using (var response = await admin.PostAsync("/api/drain", null))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        }
+
+        Assert.Equal("drain", await node.AskAgentAsync());
+        using var http = new HttpClient();
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync(node.AdminUri("/healthz"))).StatusCode);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await http.GetAsync(node.AdminUri("/readyz"))).StatusCode);
+
+        await live.SendAsync(new byte[] { 9 });
+        Assert.Equal([9], await live.ReadExactlyAsync(1, Timeout));
+
+        await using (var refused = await ConsoleClient.ConnectAsync(node.WebSocketUri(token)))
+        {
+            var (status, reason) = await refused.ReadUntilCloseAsync(Timeout);
+            Assert.Equal((WebSocketCloseStatus)1013, status);
+            Assert.Contains("draining", reason, StringComparison.Ordinal);
+        }
+
+        var (closeStatus, closeReason) = await live.ReadUntilCloseAsync(Timeout);
+        Assert.Equal((WebSocketCloseStatus)1012, closeStatus);
+        Assert.Contains("reconnect", closeReason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Sigterm_DrainsThenExitsWithinTheBudget()
+    {
+        var (node, echo, token) = await StartAsync("sigterm", new() { ["Relay__DrainBudget"] = "00:00:03" });
+        await using var _ = node;
+        await using var __ = echo;
+        await using var live = await ConsoleClient.OpenEchoingAsync(node, token);
+
+        node.Process.Signal("TERM");
+        var (status, _) = await live.ReadUntilCloseAsync(Timeout);
+
+        Assert.Equal((WebSocketCloseStatus)1012, status);
+        Assert.True(await node.Process.WaitForExitAsync(TimeSpan.FromSeconds(20)), "the node exits after its drain budget");
+        Assert.Equal(0, node.Process.ExitCode);
+    }
+
+    [Fact]
+    public async Task AdminApi_RequiresTheToken_ListsLiveSessions_AndClosesOneById()
+    {
+        var (node, echo, token) = await StartAsync("admin");
+        await using var _ = node;
+        await using var __ = echo;
+        await using var live = await ConsoleClient.OpenEchoingAsync(node, token);
+        using var anonymous = new HttpClient();
+        using var admin = node.AdminClient();
+
+        Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync(node.AdminUri("/api/sessions"))).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await anonymous.GetAsync(node.HttpUri("/api/sessions"))).StatusCode);
+
+        JsonElement session = default;
+        await Eventually.HoldsAsync(async () =>
+        {
+            var list = await admin.GetFromJsonAsync<JsonElement>("/api/sessions");
+            var sessions = list.GetProperty("sessions").EnumerateArray().ToList();
+            if (sessions.Count != 1)
+            {
+                return false;
+            }
+
+            session = sessions[0];
+            return true;
+        }, Timeout, "the admin API lists the one live session");
+        Assert.Equal("admin", session.GetProperty("node").GetString());
+        Assert.DoesNotContain(token, session.GetRawText(), StringComparison.Ordinal);
+
+        var id = session.GetProperty("id").GetString();
+        using (var response = await admin.DeleteAsync($"/api/sessions/{id}"))
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        var (status, reason) = await live.ReadUntilCloseAsync(Timeout);
+        Assert.Equal(WebSocketCloseStatus.PolicyViolation, status);
+        Assert.Contains("administrator", reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Metrics_CountSessionsAndRefusalsInPrometheusFormat()
+    {
+        var (node, echo, token) = await StartAsync("metrics");
+        await using var _ = node;
+        await using var __ = echo;
+        await using (var live = await ConsoleClient.OpenEchoingAsync(node, token))
+        {
+            using var http = new HttpClient();
+            var text = await http.GetStringAsync(node.AdminUri("/metrics"));
+            Assert.Contains("vnc_relay_active_sessions 1", text, StringComparison.Ordinal);
+        }
+
+        await using (var unknown = await ConsoleClient.ConnectAsync(node.WebSocketUri("nope-nope-nope")))
+        {
+            await unknown.ReadUntilCloseAsync(Timeout);
+        }
+
+        using var client = new HttpClient();
+        await Eventually.HoldsAsync(async () =>
+        {
+            var text = await client.GetStringAsync(node.AdminUri("/metrics"));
+            return text.Contains("vnc_relay_sessions_failed_total{reason=\"unknown_token\"} 1", StringComparison.Ordinal)
+                && text.Contains("vnc_relay_active_sessions 0", StringComparison.Ordinal);
+        }, Timeout, "metrics show the refused unknown token and no live session");
+    }
+}

@@ -1,0 +1,168 @@
+using System.Net;
+using System.Text;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using OrleansVncCluster.Relay.Abiquo;
+using OrleansVncCluster.Relay.Tokens;
+
+namespace OrleansVncCluster.Tests.Abiquo;
+
+/// <summary>VMs to tokens, and the client reading Abiquo's documents exactly as the reference prints them.</summary>
+public sealed class AbiquoTokensTests
+{
+    // The real Abiquo 3.10 example from the API reference, with its enterprise list around it.
+    private const string Enterprises = """
+        {"totalSize": 1, "links": [], "collection": [{"id": 20, "name": "Ignasi Enterprise", "links": [
+          {"rel": "virtualmachines", "href": "https://abiquo.example:443/api/admin/enterprises/20/action/virtualmachines"}]}]}
+        """;
+
+    private const string Example310 = """
+        {"links": [],
+         "collection": [{
+           "links": [
+             {"title": "DOCKER", "rel": "machine", "type": "application/vnd.abiquo.machine+json",
+              "href": "https://abiquo.example:443/api/admin/datacenters/1/racks/9/machines/16"},
+             {"title": "Ignasi Enterprise", "rel": "enterprise", "type": "application/vnd.abiquo.enterprise+json",
+              "href": "https://abiquo.example:443/api/admin/enterprises/20"}],
+           "id": 250, "name": "ABQ_4bf5f875-a00a-4d59-85b8-f562455c08b4", "label": "mysql:latest",
+           "uuid": "4bf5f875-a00a-4d59-85b8-f562455c08b4", "state": "ON", "idState": 4,
+           "vdrpIP": "10.60.1.79", "vdrpPort": 5901, "vdrpEnabled": true, "password": "tir74bnd",
+           "type": "MANAGED", "cpu": 2, "ram": 60}]}
+        """;
+
+    private static CancellationToken Cancel => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public void LegacyExamples_GiveTheDocumentedTokens()
+    {
+        var tokens = AbiquoTokens.Build([Vm(1, "10.60.1.79", 5901), Vm(2, "10.60.1.79", 5902)]).Tokens;
+
+        Assert.Equal(ConsoleTarget.Tcp("10.60.1.79", 5901), tokens["2e843805d056a266227cbb6b699a7ee0"].Target);
+        Assert.Equal(ConsoleTarget.Tcp("10.60.1.79", 5902), tokens["01c1e7885b7dddcbd4815db0fb484cd5"].Target);
+    }
+
+    [Theory]
+    [InlineData(null, 5901)]
+    [InlineData("", 5901)]
+    [InlineData("  ", 5901)]
+    [InlineData("10.0.0.1", 0)]
+    [InlineData("10.0.0.1", -1)]
+    [InlineData("10.0.0.1", 70000)]
+    public void VmWithoutConsoleAddress_GetsNoToken(string? ip, int port)
+    {
+        var set = AbiquoTokens.Build([Vm(1, ip, port)]);
+
+        Assert.Empty(set.Tokens);
+        Assert.Equal(1, set.WithoutConsole);
+    }
+
+    [Fact]
+    public void SharedAddress_KeepsTheRunningVm()
+    {
+        var set = AbiquoTokens.Build([Vm(1, "10.0.0.1", 5900, "ON"), Vm(2, "10.0.0.1", 5900, "OFF")]);
+
+        Assert.Equal("1", Assert.Single(set.Tokens).Value.Vm!.Id);
+        Assert.Equal(1, set.SharedAddresses);
+    }
+
+    [Fact]
+    public void SharedAddressAmongStoppedVms_KeepsTheLastListed()
+    {
+        var set = AbiquoTokens.Build([Vm(1, "10.0.0.1", 5900, "OFF"), Vm(2, "10.0.0.1", 5900, "OFF")]);
+
+        Assert.Equal("2", Assert.Single(set.Tokens).Value.Vm!.Id);
+    }
+
+    [Fact]
+    public async Task ReferenceDocuments_YieldTheDocumentedTokenAndFields()
+    {
+        var client = Client(new Dictionary<string, string>
+        {
+            ["/api/admin/enterprises?limit=0"] = Enterprises,
+            ["/api/admin/enterprises/20/action/virtualmachines?limit=0"] = Example310,
+        });
+
+        var inventory = await client.GetVirtualMachinesAsync(Cancel);
+        var entry = Assert.Single(AbiquoTokens.Build(inventory.VirtualMachines).Tokens);
+
+        Assert.Equal("2e843805d056a266227cbb6b699a7ee0", entry.Key);
+        Assert.Equal(ConsoleTarget.Tcp("10.60.1.79", 5901), entry.Value.Target);
+        Assert.Equal(new VmIdentity { Id = "250", Name = "ABQ_4bf5f875-a00a-4d59-85b8-f562455c08b4", Label = "mysql:latest", Enterprise = "Ignasi Enterprise", Hypervisor = "DOCKER" },
+            entry.Value.Vm);
+        Assert.Equal("tir74bnd", entry.Value.Password);
+    }
+
+    [Fact]
+    public async Task FieldNames_MatchWhateverTheirCase()
+    {
+        var client = Client(new Dictionary<string, string>
+        {
+            ["/api/admin/enterprises?limit=0"] = Enterprises.Replace("\"links\"", "\"Links\"", StringComparison.Ordinal).Replace("\"rel\"", "\"REL\"", StringComparison.Ordinal),
+            ["/api/admin/enterprises/20/action/virtualmachines?limit=0"] = Example310.Replace("vdrpIP", "vdrpIp", StringComparison.Ordinal).Replace("vdrpPort", "VDRPPORT", StringComparison.Ordinal),
+        });
+
+        var inventory = await client.GetVirtualMachinesAsync(Cancel);
+
+        Assert.Equal("2e843805d056a266227cbb6b699a7ee0", Assert.Single(AbiquoTokens.Build(inventory.VirtualMachines).Tokens).Key);
+    }
+
+    [Fact]
+    public async Task NextLinkPointingBack_FailsInsteadOfLooping()
+    {
+        var loop = """{"links": [{"rel": "next", "href": "https://abiquo.example/api/admin/enterprises?limit=0"}], "collection": []}""";
+        var client = Client(new Dictionary<string, string> { ["/api/admin/enterprises?limit=0"] = loop });
+
+        var error = await Assert.ThrowsAsync<AbiquoException>(() => client.GetVirtualMachinesAsync(Cancel));
+
+        Assert.Equal(AbiquoFailure.InvalidResponse, error.Failure);
+    }
+
+    [Fact]
+    public async Task EmptyBody_FailsAsInvalidResponse()
+    {
+        var client = Client(new Dictionary<string, string> { ["/api/admin/enterprises?limit=0"] = "" });
+
+        var error = await Assert.ThrowsAsync<AbiquoException>(() => client.GetVirtualMachinesAsync(Cancel));
+
+        Assert.Equal(AbiquoFailure.InvalidResponse, error.Failure);
+    }
+
+    [Theory]
+    [InlineData("""{"links": [], "collection": [{"code": "EN-0", "message": "The requested enterprise does not exist", "links": []}]}""", "EN-0")]
+    [InlineData("<html><body>Not found</body></html>", null)]
+    [InlineData("", null)]
+    [InlineData("{\"collection\": [", null)]
+    public void ErrorBodies_AreParsedWhenTheyAreAbiquoErrors(string body, string? code) =>
+        Assert.Equal(code, AbiquoClient.ParseErrors(body).Code);
+
+    [Theory]
+    [InlineData("https://a/api/admin/enterprises/1/action/virtualmachines", "https://a/api/admin/enterprises/1/action/virtualmachines?limit=0")]
+    [InlineData("https://a/api/vms?by=name", "https://a/api/vms?by=name&limit=0")]
+    [InlineData("https://a/api/vms?", "https://a/api/vms?limit=0")]
+    public void LimitZero_IsAppendedToTheHrefAsGiven(string href, string expected) =>
+        Assert.Equal(expected, AbiquoClient.AppendQuery(new Uri(href), "limit=0").OriginalString);
+
+    private static AbiquoVirtualMachine Vm(int id, string? ip, int port, string state = "ON") =>
+        new(id, $"ABQ_{id}", $"vm-{id}", state, ip, port, "pw", "Enterprise", "kvm-1");
+
+    private static AbiquoClient Client(Dictionary<string, string> documents)
+    {
+        var options = new AbiquoOptions { ApiUrl = "https://abiquo.example/api", User = "admin", Password = "xabiquo" };
+        return new AbiquoClient(new HttpClient(new DocumentHandler(documents)), Options.Create(options), NullLogger<AbiquoClient>.Instance);
+    }
+
+    /// <summary>Answers fixed JSON documents by path and query, checking that every request carries Basic auth and an Abiquo media type.</summary>
+    private sealed class DocumentHandler(Dictionary<string, string> documents) : HttpMessageHandler
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            Assert.Equal("Basic", request.Headers.Authorization?.Scheme);
+            Assert.StartsWith("application/vnd.abiquo.", request.Headers.Accept.Single().MediaType, StringComparison.Ordinal);
+            var key = request.RequestUri!.PathAndQuery;
+            var response = documents.TryGetValue(key, out var body)
+                ? new HttpResponseMessage(HttpStatusCode.OK) { Content = new StringContent(body, Encoding.UTF8, "application/json") }
+                : new HttpResponseMessage(HttpStatusCode.NotFound);
+            return Task.FromResult(response);
+        }
+    }
+}
