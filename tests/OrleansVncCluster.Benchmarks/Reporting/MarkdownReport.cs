@@ -168,10 +168,10 @@ internal static class MarkdownReport
         }
 
         md.Append("\n### Abiquo sync of simulated VMs, and session set-up while it runs\n\n");
-        md.Append("| VMs | status | sync time (s) | tokens after | set-up p99 idle (ms) | set-up p99 during sync (ms) | during ÷ idle |\n|---|---|---|---|---|---|---|\n");
+        md.Append("| VMs | status | sync time (s) | tokens after | set-up p99 idle (ms) | set-up p99 during sync (ms) | during ÷ idle | sessions during | CPU s: node / simulator |\n|---|---|---|---|---|---|---|---|---|\n");
         foreach (var r in results.Sync)
         {
-            Line(md, $"| {r.Vms:N0} | {Escape(r.Status)} | {Cell(r.SyncSeconds, "F1")} | {(r.TokensAfter is { } t ? t.ToString("N0", CultureInfo.InvariantCulture) : "–")} | {Cell(r.SetupIdleBaseline?.P99Ms, "F2")} | {Cell(r.SetupDuringSync?.P99Ms, "F2")} | {Ratio(r.SetupDuringSync?.P99Ms, r.SetupIdleBaseline?.P99Ms)} |");
+            Line(md, $"| {r.Vms:N0} | {Escape(r.Status)} | {Cell(r.SyncSeconds, "F1")} | {(r.TokensAfter is { } t ? t.ToString("N0", CultureInfo.InvariantCulture) : "–")} | {Cell(r.SetupIdleBaseline?.P99Ms, "F2")} | {Cell(r.SetupDuringSync?.P99Ms, "F2")} | {Ratio(r.SetupDuringSync?.P99Ms, r.SetupIdleBaseline?.P99Ms)} | {(r.SetupDuringSync is { } d ? d.Succeeded.ToString(CultureInfo.InvariantCulture) : "–")} | {Cell(r.RelayCpuSeconds, "F1")} / {Cell(r.SimulatorCpuSeconds, "F1")} |");
         }
     }
 

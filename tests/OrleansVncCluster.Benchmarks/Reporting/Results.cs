@@ -138,7 +138,14 @@ internal sealed record SyncResult(
     double? SyncSeconds,
     long? TokensAfter,
     LatencyResult? SetupDuringSync,
-    LatencyResult? SetupIdleBaseline);
+    LatencyResult? SetupIdleBaseline)
+{
+    /// <summary>CPU seconds the node spent from the sync request to its answer.</summary>
+    public double? RelayCpuSeconds { get; init; }
+
+    /// <summary>CPU seconds the simulator spent meanwhile (on a real site the Abiquo API runs elsewhere).</summary>
+    public double? SimulatorCpuSeconds { get; init; }
+}
 
 /// <summary>A target of issue 6 and whether this run met it.</summary>
 internal sealed record TargetVerdict(string Target, string Verdict, string Evidence);
