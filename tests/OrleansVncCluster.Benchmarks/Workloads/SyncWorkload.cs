@@ -94,8 +94,10 @@ internal sealed class SyncWorkload(BenchOptions options, TargetSet targets, stri
                 return Unavailable(vms, $"the node's first sync (empty inventory) did not succeed: {problem}");
             }
 
+            // A fresh node runs tier-0 JIT code for a while: warm it with as many sessions as are measured, or the
+            // baseline would be the JIT's and the during-sync figure would look better than it is.
             var baseline = await SetupLatency.RunAsync(relay.Name, "idle baseline", relay.Endpoint, _ => TargetNames.Banner,
-                options.SetupSessions, options.SetupConcurrency, options.SetupWarmupSessions);
+                options.SetupSessions, options.SetupConcurrency, options.SetupSessions);
             log($"sync {vms:N0}: idle set-up p99 {baseline.P99Ms:F2} ms");
 
             await empty.DisposeAsync();
