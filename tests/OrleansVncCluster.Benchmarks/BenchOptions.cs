@@ -29,6 +29,9 @@ internal sealed record BenchOptions
 
     public required string RelayPath { get; init; }
 
+    /// <summary>The arguments as given, for the report.</summary>
+    public string CommandLine { get; init; } = "";
+
     public string? SimulatorPath { get; init; }
 
     public string OutputDirectory { get; init; } = Path.Combine("artifacts", "bench");
@@ -154,6 +157,7 @@ internal sealed record BenchOptions
 
         return new BenchOptions
         {
+            CommandLine = "vnc-bench " + string.Join(' ', args.Select(arg => arg.Contains(' ', StringComparison.Ordinal) ? $"'{arg}'" : arg)),
             RelayPath = relay ?? "",
             SimulatorPath = simulator,
             OutputDirectory = output ?? Path.Combine("artifacts", "bench"),

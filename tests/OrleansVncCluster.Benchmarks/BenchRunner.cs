@@ -49,6 +49,7 @@ internal sealed class BenchRunner(BenchOptions options)
                 SyncVms = options.SyncVms,
                 Peers = [.. BenchOptions.AllPeers.Where(options.Runs)],
                 DescriptorLimit = DescriptorLimit(),
+                CommandLine = options.CommandLine,
             },
         };
 

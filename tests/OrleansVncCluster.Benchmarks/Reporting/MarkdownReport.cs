@@ -20,6 +20,7 @@ internal static class MarkdownReport
         Line(md, $"Machine: {m.ProcessorCount} cores ({m.CpuModel}), {m.MemoryMiB:N0} MiB memory, Linux {m.Kernel}, {m.DotnetRuntime}; " +
             $"websockify {m.WebsockifyVersion}, socat {m.SocatVersion}, haproxy {m.HaproxyVersion}; open-file limit {s.DescriptorLimit:N0} per process.");
         Line(md, $"Note: {m.Note}.");
+        Line(md, $"Reproduce: `make bench` (it ran `{s.CommandLine}` with paths under the repository).");
         md.Append('\n');
 
         md.Append("### Targets\n\n| target | verdict | evidence |\n|---|---|---|\n");

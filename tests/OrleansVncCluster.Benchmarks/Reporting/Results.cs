@@ -58,6 +58,9 @@ internal sealed record BenchSettings
     public required string[] Peers { get; init; }
 
     public required int DescriptorLimit { get; init; }
+
+    /// <summary>How this run was started (`make bench` runs scripts/bench.sh, which runs this).</summary>
+    public required string CommandLine { get; init; }
 }
 
 /// <summary>One throughput run: bytes moved per second over the measured window, and what it cost the peer.</summary>
