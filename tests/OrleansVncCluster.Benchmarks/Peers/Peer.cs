@@ -53,6 +53,23 @@ internal abstract class Peer : IAsyncDisposable
     }
 
     protected static string Loopback(int port) => "127.0.0.1:" + port.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>Returns <paramref name="peer"/> once <paramref name="ready"/> completes; stops it if that fails.</summary>
+    protected static async Task<TPeer> ReadyOrStoppedAsync<TPeer>(TPeer peer, Func<Task> ready)
+        where TPeer : Peer
+    {
+        try
+        {
+            await ready();
+        }
+        catch
+        {
+            await peer.DisposeAsync();
+            throw;
+        }
+
+        return peer;
+    }
 }
 
 /// <summary>No relay at all: the client connects straight to the target (the floor of every latency).</summary>
@@ -87,7 +104,7 @@ internal sealed class SocatPeer : Peer
     public static async Task<SocatPeer> StartAsync(TargetSet targets, string workDir)
     {
         var peer = new SocatPeer();
-        try
+        return await ReadyOrStoppedAsync(peer, async () =>
         {
             foreach (var (name, targetPort) in targets.Ports)
             {
@@ -99,14 +116,7 @@ internal sealed class SocatPeer : Peer
                 peer._ports[name] = port;
                 await process.WaitForPortAsync(port, TimeSpan.FromSeconds(10));
             }
-        }
-        catch
-        {
-            await peer.DisposeAsync();
-            throw;
-        }
-
-        return peer;
+        });
     }
 }
 
@@ -132,18 +142,7 @@ internal sealed class WebsockifyPeer : Peer
         var port = FreePorts.Next();
         var process = PeerProcess.Start("websockify", "websockify", [$"--target-config={tokenFile}", Loopback(port)],
             Path.Combine(workDir, logName + ".log"));
-        var peer = new WebsockifyPeer(process, port);
-        try
-        {
-            await process.WaitForPortAsync(port, TimeSpan.FromSeconds(20));
-        }
-        catch
-        {
-            await peer.DisposeAsync();
-            throw;
-        }
-
-        return peer;
+        return await ReadyOrStoppedAsync(new WebsockifyPeer(process, port), () => process.WaitForPortAsync(port, TimeSpan.FromSeconds(20)));
     }
 }
 
@@ -195,18 +194,8 @@ internal sealed class RelayPeer : Peer
         }
 
         var process = PeerProcess.Start("vnc-relay", relayPath, [], Path.Combine(workDir, logName + ".log"), environment);
-        var peer = new RelayPeer(process, port, adminPort);
-        try
-        {
-            await process.WaitForHttpOkAsync($"http://127.0.0.1:{adminPort}/healthz", TimeSpan.FromSeconds(90));
-        }
-        catch
-        {
-            await peer.DisposeAsync();
-            throw;
-        }
-
-        return peer;
+        return await ReadyOrStoppedAsync(new RelayPeer(process, port, adminPort),
+            () => process.WaitForHttpOkAsync($"http://127.0.0.1:{adminPort}/healthz", TimeSpan.FromSeconds(90)));
     }
 }
 
@@ -259,18 +248,7 @@ internal sealed class HaproxyPeer : Peer
 
             """);
         var process = PeerProcess.Start("haproxy", "haproxy", ["-f", config, "-db"], Path.Combine(workDir, "haproxy.log"));
-        var peer = new HaproxyPeer(process, relay, port);
-        try
-        {
-            await process.WaitForPortAsync(port, TimeSpan.FromSeconds(10));
-        }
-        catch
-        {
-            await process.DisposeAsync();
-            throw;
-        }
-
-        return peer;
+        return await ReadyOrStoppedAsync(new HaproxyPeer(process, relay, port), () => process.WaitForPortAsync(port, TimeSpan.FromSeconds(10)));
     }
 
     /// <summary>Stops HAProxy only; the relay belongs to whoever started it.</summary>
