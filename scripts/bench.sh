@@ -6,11 +6,11 @@
 #   BENCH_ARGS='--peers relay,socat --workloads setup' scripts/bench.sh    a subset
 set -euo pipefail
 cd "$(dirname "$0")/.."
-root=$PWD
 
-relay=$root/artifacts/vnc-relay/vnc-relay
-simulator=$root/artifacts/abiquo-simulator/abiquo-simulator
-bench=$root/tests/OrleansVncCluster.Benchmarks/bin/${CONFIG:-Release}/net10.0/vnc-bench
+# Paths relative to the repository root: the report quotes the command line as run.
+relay=artifacts/vnc-relay/vnc-relay
+simulator=artifacts/abiquo-simulator/abiquo-simulator
+bench=tests/OrleansVncCluster.Benchmarks/bin/${CONFIG:-Release}/net10.0/vnc-bench
 
 [ -x "$bench" ] || { echo "bench: $bench is missing; run 'make build' first" >&2; exit 1; }
 [ -x "$relay" ] || { echo "bench: $relay is missing; run 'make build' first" >&2; exit 1; }
@@ -22,12 +22,12 @@ done
 # CAP_SYS_RESOURCE, which containers usually lack; the report prints the limit it ran with).
 ulimit -n "$(ulimit -Hn)"
 
-args=(run --relay "$relay" --out "$root/artifacts/bench")
+args=(run --relay "$relay" --out artifacts/bench)
 [ -x "$simulator" ] && args+=(--simulator "$simulator")
 if [ "${BENCH_QUICK:-0}" = "1" ]; then
   args+=(--quick)
 else
-  args+=(--doc "$root/docs/benchmarks.md")
+  args+=(--doc docs/benchmarks.md)
 fi
 # shellcheck disable=SC2206 # BENCH_ARGS is a list of words by design
 [ -n "${BENCH_ARGS:-}" ] && args+=(${BENCH_ARGS})

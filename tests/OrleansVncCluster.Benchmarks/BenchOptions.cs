@@ -6,7 +6,8 @@ namespace OrleansVncCluster.Benchmarks;
 internal sealed record BenchOptions
 {
     public const string Usage = """
-        vnc-bench run --relay PATH [--simulator PATH] [--out DIR] [--doc FILE] [--quick]
+        vnc-bench run --relay PATH [--simulator PATH] [--out DIR] [--doc FILE] [--quick] [--throughput-seconds N] [--idle-tiers N,M] [--idle-hold-seconds N]
+                      [--relay-env NAME=VALUE]
                       [--peers direct,socat,websockify,relay,haproxy] [--workloads throughput,setup,idle,tokens,sync]
           Measures the relay side by side with websockify, socat and a direct connection on this machine.
           --relay      the published node (artifacts/vnc-relay/vnc-relay)
@@ -14,6 +15,10 @@ internal sealed record BenchOptions
           --out        where results.json and results.md go (default artifacts/bench)
           --doc        a Markdown file whose generated section is replaced by this run's results (docs/benchmarks.md)
           --quick      short runs, for checking the bench itself (figures are not comparable)
+          --throughput-seconds N   measure each throughput run for N s (to attach a profiler to a peer meanwhile)
+          --idle-tiers N,M         idle-session tiers instead of 1000,10000
+          --idle-hold-seconds N    keep idle sessions N s after measuring (to take dotnet-gcdump of a peer meanwhile)
+          --relay-env NAME=VALUE   extra environment for every relay node, repeatable (DOTNET_PerfMapEnabled=1 for perf)
         vnc-bench serve-banner
           (internal) serves RFB banners on a free port for the idle-session workload
         """;
@@ -24,6 +29,9 @@ internal sealed record BenchOptions
 
     public required string RelayPath { get; init; }
 
+    /// <summary>The arguments as given, for the report.</summary>
+    public string CommandLine { get; init; } = "";
+
     public string? SimulatorPath { get; init; }
 
     public string OutputDirectory { get; init; } = Path.Combine("artifacts", "bench");
@@ -32,13 +40,28 @@ internal sealed record BenchOptions
 
     public bool Quick { get; init; }
 
+    /// <summary>How long idle sessions are held after the memory reading (to take a heap dump of a peer meanwhile).</summary>
+    public TimeSpan IdleHold { get; init; }
+
+    /// <summary>Extra environment for every relay node (e.g. DOTNET_PerfMapEnabled=1 to profile it with perf).</summary>
+    public IReadOnlyDictionary<string, string> RelayEnvironment { get; init; } = new Dictionary<string, string>();
+
     public IReadOnlySet<string> Peers { get; init; } = new HashSet<string>(AllPeers);
 
     public IReadOnlySet<string> Workloads { get; init; } = new HashSet<string>(AllWorkloads);
 
-    public TimeSpan ThroughputDuration => TimeSpan.FromSeconds(Quick ? 1 : 5);
+    /// <summary>
+    /// Rounds of each throughput and set-up workload, peers interleaved within a round; the median round is reported.
+    /// A shared 2-core machine has bursts of foreign load: interleaving spreads them over all peers alike.
+    /// </summary>
+    public int Rounds => Quick ? 1 : 3;
 
-    public TimeSpan ThroughputWarmup => TimeSpan.FromSeconds(Quick ? 0.3 : 1);
+    public TimeSpan ThroughputDuration => TimeSpan.FromSeconds(ThroughputSecondsOverride ?? (Quick ? 1 : 3));
+
+    /// <summary>Longer runs, for attaching a profiler to a peer while it works.</summary>
+    public double? ThroughputSecondsOverride { get; init; }
+
+    public TimeSpan ThroughputWarmup => TimeSpan.FromSeconds(Quick ? 0.3 : 0.5);
 
     public int[] ThroughputConnections => [1, 16];
 
@@ -51,7 +74,10 @@ internal sealed record BenchOptions
 
     public int SetupWarmupSessions => Quick ? 20 : 100;
 
-    public int[] IdleTiers => Quick ? [200, 1000] : [1000, 10_000];
+    public int[] IdleTiers => IdleTiersOverride ?? (Quick ? [200, 1000] : [1000, 10_000]);
+
+    /// <summary>Other idle tiers, for profiling memory below the descriptor ceiling.</summary>
+    public int[]? IdleTiersOverride { get; init; }
 
     public int TokenFileTokens => Quick ? 2000 : 10_000;
 
@@ -68,6 +94,10 @@ internal sealed record BenchOptions
         string? output = null;
         string? doc = null;
         var quick = false;
+        double? seconds = null;
+        var idleHold = TimeSpan.Zero;
+        int[]? idleTiers = null;
+        var relayEnvironment = new Dictionary<string, string>();
         IReadOnlySet<string>? peers = null;
         IReadOnlySet<string>? workloads = null;
         for (var i = 1; i < args.Length; i++)
@@ -90,6 +120,25 @@ internal sealed record BenchOptions
                 case "--quick":
                     quick = true;
                     break;
+                case "--relay-env":
+                    var pair = Value();
+                    var equals = pair.IndexOf('=', StringComparison.Ordinal);
+                    if (equals < 1)
+                    {
+                        throw new ArgumentException($"--relay-env takes NAME=VALUE, not '{pair}'");
+                    }
+
+                    relayEnvironment[pair[..equals]] = pair[(equals + 1)..];
+                    break;
+                case "--idle-tiers":
+                    idleTiers = [.. Value().Split(',').Select(tier => int.Parse(tier, CultureInfo.InvariantCulture))];
+                    break;
+                case "--idle-hold-seconds":
+                    idleHold = TimeSpan.FromSeconds(double.Parse(Value(), CultureInfo.InvariantCulture));
+                    break;
+                case "--throughput-seconds":
+                    seconds = double.Parse(Value(), CultureInfo.InvariantCulture);
+                    break;
                 case "--peers":
                     peers = List(Value(), AllPeers, "--peers");
                     break;
@@ -108,11 +157,16 @@ internal sealed record BenchOptions
 
         return new BenchOptions
         {
+            CommandLine = "vnc-bench " + string.Join(' ', args.Select(arg => arg.Contains(' ', StringComparison.Ordinal) ? $"'{arg}'" : arg)),
             RelayPath = relay ?? "",
             SimulatorPath = simulator,
             OutputDirectory = output ?? Path.Combine("artifacts", "bench"),
             DocFile = doc,
             Quick = quick,
+            ThroughputSecondsOverride = seconds,
+            RelayEnvironment = relayEnvironment,
+            IdleHold = idleHold,
+            IdleTiersOverride = idleTiers,
             Peers = peers ?? new HashSet<string>(AllPeers),
             Workloads = workloads ?? new HashSet<string>(AllWorkloads),
         };

@@ -35,6 +35,7 @@ internal sealed class BenchRunner(BenchOptions options)
             Settings = new BenchSettings
             {
                 Quick = options.Quick,
+                Rounds = options.Rounds,
                 ThroughputSeconds = options.ThroughputDuration.TotalSeconds,
                 WarmupSeconds = options.ThroughputWarmup.TotalSeconds,
                 FrameBytes = TargetServer.ChunkBytes,
@@ -48,6 +49,7 @@ internal sealed class BenchRunner(BenchOptions options)
                 SyncVms = options.SyncVms,
                 Peers = [.. BenchOptions.AllPeers.Where(options.Runs)],
                 DescriptorLimit = DescriptorLimit(),
+                CommandLine = options.CommandLine,
             },
         };
 
@@ -58,27 +60,10 @@ internal sealed class BenchRunner(BenchOptions options)
             var tokens = TokenFiles.Write(Path.Combine(_work, "tokens.cfg"), targets.Ports);
             Log($"targets: echo {targets.Echo.Port}, sink {targets.Sink.Port}, source {targets.Source.Port}, banner {targets.Banner.Port}, idle {targets.IdlePort} (pid {idleHost.Pid}); descriptor limit {_results.Settings.DescriptorLimit}");
 
-            if (options.Runs("direct"))
+            await MeasureSideBySideAsync(targets, tokens);
+            if (options.Runs("relay") && options.Measures("idle"))
             {
-                await using var direct = new DirectPeer(targets);
-                await MeasureAsync(direct, targets, idleTiers: []);
-            }
-
-            if (options.Runs("socat"))
-            {
-                await using var socat = await SocatPeer.StartAsync(targets, _logs);
-                await MeasureAsync(socat, targets, idleTiers: [options.IdleTiers[0]]);
-            }
-
-            if (options.Runs("websockify"))
-            {
-                await using var websockify = await WebsockifyPeer.StartAsync(tokens, _logs);
-                await MeasureAsync(websockify, targets, idleTiers: [options.IdleTiers[0]]);
-            }
-
-            if (options.Runs("relay") || options.Runs("haproxy"))
-            {
-                await MeasureRelayAsync(targets, tokens);
+                await MeasureRelayIdleAsync(targets, tokens);
             }
 
             if (options.Measures("tokens"))
@@ -102,32 +87,139 @@ internal sealed class BenchRunner(BenchOptions options)
         return _results;
     }
 
-    private async Task MeasureRelayAsync(TargetSet targets, string tokens)
+    /// <summary>All peers up at once, each workload run round by round with the peers interleaved.</summary>
+    private async Task MeasureSideBySideAsync(TargetSet targets, string tokens)
     {
-        await using (var relay = await RelayPeer.StartAsync(options.RelayPath, tokens, _logs, "relay"))
+        var peers = new List<Peer>();
+        try
         {
-            Log($"relay: pid {relay.Pid}, ws://127.0.0.1:{relay.Port}, admin {relay.AdminPort}");
-            if (options.Runs("relay"))
+            if (options.Runs("relay") || options.Runs("haproxy"))
             {
-                await MeasureAsync(relay, targets, idleTiers: []);
+                var relay = await RelayPeer.StartAsync(options.RelayPath, tokens, _logs, "relay", options.RelayEnvironment);
+                Log($"relay: pid {relay.Pid}, ws://127.0.0.1:{relay.Port}, admin {relay.AdminPort}");
+                peers.Add(relay);
+                if (options.Runs("haproxy"))
+                {
+                    peers.Add(await HaproxyPeer.StartAsync(relay, _logs));
+                }
             }
 
-            if (options.Runs("haproxy"))
+            if (options.Runs("websockify"))
             {
-                await using var haproxy = await HaproxyPeer.StartAsync(relay, _logs);
-                await MeasureAsync(haproxy, targets, idleTiers: [options.IdleTiers[0]]);
+                peers.Add(await WebsockifyPeer.StartAsync(tokens, _logs));
+            }
+
+            if (options.Runs("socat"))
+            {
+                peers.Add(await SocatPeer.StartAsync(targets, _logs));
+            }
+
+            if (options.Runs("direct"))
+            {
+                peers.Add(new DirectPeer(targets));
+            }
+
+            // The relay only serves its sessions through HAProxy if asked for HAProxy alone.
+            var measured = peers.Where(p => p is not RelayPeer || options.Runs("relay")).ToList();
+            if (options.Measures("throughput"))
+            {
+                await MeasureThroughputAsync(measured, targets);
+            }
+
+            if (options.Measures("setup"))
+            {
+                await MeasureSetupAsync(measured, targets);
+            }
+
+            if (options.Measures("idle"))
+            {
+                // The relay's own idle tiers run on fresh nodes afterwards; here the peers that fork or sit in front.
+                foreach (var peer in measured.Where(p => p is SocatPeer or WebsockifyPeer or HaproxyPeer))
+                {
+                    await MeasureIdleAsync(peer, options.IdleTiers[0]);
+                }
+            }
+        }
+        finally
+        {
+            // HAProxy before the relay behind it.
+            foreach (var peer in Enumerable.Reverse(peers))
+            {
+                await peer.DisposeAsync();
+            }
+        }
+    }
+
+    private async Task MeasureThroughputAsync(List<Peer> peers, TargetSet targets)
+    {
+        // Unrecorded warm-up of every path: a node measured seconds after start runs tier-0 JIT code, and the
+        // first round would measure the JIT, not the relay (1-second runs on a fresh node came out 2-3x slower).
+        foreach (var peer in peers)
+        {
+            foreach (var connections in options.ThroughputConnections)
+            {
+                foreach (var mode in new[] { Throughput.Echo, Throughput.Upload, Throughput.Download })
+                {
+                    await Throughput.RunAsync(peer, targets, mode, connections, TimeSpan.Zero, options.ThroughputWarmup * 2, options.EchoWindowFrames);
+                }
             }
         }
 
-        if (!options.Runs("relay") || !options.Measures("idle"))
+        Log("throughput: warm-up done");
+        foreach (var connections in options.ThroughputConnections)
         {
-            return;
+            foreach (var mode in new[] { Throughput.Echo, Throughput.Upload, Throughput.Download })
+            {
+                var rounds = peers.ToDictionary(p => p.Name, _ => new List<ThroughputResult>());
+                for (var round = 0; round < options.Rounds; round++)
+                {
+                    foreach (var peer in peers)
+                    {
+                        rounds[peer.Name].Add(await Throughput.RunAsync(peer, targets, mode, connections, options.ThroughputWarmup,
+                            options.ThroughputDuration, options.EchoWindowFrames));
+                        peer.ThrowIfExited();
+                    }
+                }
+
+                foreach (var peer in peers)
+                {
+                    var result = ThroughputResult.Median(rounds[peer.Name]);
+                    _results.Throughput.Add(result);
+                    Log($"{peer.Name}: {mode} x{connections}: {result.MiBPerSecond:F1} MiB/s (rounds {Join(result.RoundMiBPerSecond, "F0")}), peer CPU {result.PeerCpuPercent:F0} % = {result.PeerCpuSecondsPerGiB:F2} CPU s/GiB{Failure(result.Failures, result.Error)}");
+                }
+            }
+        }
+    }
+
+    private async Task MeasureSetupAsync(List<Peer> peers, TargetSet targets)
+    {
+        var rounds = peers.ToDictionary(p => p.Name, _ => new List<LatencyResult>());
+        for (var round = 0; round < options.Rounds; round++)
+        {
+            foreach (var peer in peers)
+            {
+                rounds[peer.Name].Add(await SetupLatency.RunAsync(peer.Name, "setup", peer.Endpoint, _ => TargetNames.Banner, options.SetupSessions,
+                    options.SetupConcurrency, options.SetupWarmupSessions));
+                await Throughput.WaitForTargetsToEmptyAsync(targets);
+                peer.ThrowIfExited();
+            }
         }
 
+        foreach (var peer in peers)
+        {
+            var result = LatencyResult.Median(rounds[peer.Name]);
+            _results.Setup.Add(result);
+            Log($"{peer.Name}: set-up {Describe(result)} (p99 of rounds {Join(result.RoundP99Ms, "F2")})");
+        }
+    }
+
+    private async Task MeasureRelayIdleAsync(TargetSet targets, string tokens)
+    {
         // Each tier on a fresh node: a heap grown by earlier workloads would hide what the sessions themselves cost.
         foreach (var tier in options.IdleTiers)
         {
-            await using var relay = await RelayPeer.StartAsync(options.RelayPath, tokens, _logs, $"relay-idle-{tier}");
+            await using var relay = await RelayPeer.StartAsync(options.RelayPath, tokens, _logs, $"relay-idle-{tier}", options.RelayEnvironment);
+            Log($"relay for {tier:N0} idle sessions: pid {relay.Pid}");
             await SetupLatency.RunAsync(relay.Name, "warm-up", relay.Endpoint, _ => TargetNames.Banner, options.SetupWarmupSessions * 2,
                 options.SetupConcurrency, 0);
             await Throughput.WaitForTargetsToEmptyAsync(targets);
@@ -135,47 +227,12 @@ internal sealed class BenchRunner(BenchOptions options)
         }
     }
 
-    private async Task MeasureAsync(Peer peer, TargetSet targets, int[] idleTiers)
-    {
-        if (options.Measures("throughput"))
-        {
-            foreach (var connections in options.ThroughputConnections)
-            {
-                foreach (var mode in new[] { Throughput.Echo, Throughput.Upload, Throughput.Download })
-                {
-                    var result = await Throughput.RunAsync(peer, targets, mode, connections, options.ThroughputWarmup,
-                        options.ThroughputDuration, options.EchoWindowFrames);
-                    _results.Throughput.Add(result);
-                    Log($"{peer.Name}: {mode} x{connections}: {result.MiBPerSecond:F1} MiB/s, peer CPU {result.PeerCpuPercent:F0} %{Failure(result.Failures, result.Error)}");
-                    peer.ThrowIfExited();
-                }
-            }
-        }
-
-        if (options.Measures("setup"))
-        {
-            var result = await SetupLatency.RunAsync(peer.Name, "setup", peer.Endpoint, _ => TargetNames.Banner, options.SetupSessions,
-                options.SetupConcurrency, options.SetupWarmupSessions);
-            _results.Setup.Add(result);
-            Log($"{peer.Name}: set-up {Describe(result)}");
-            await Throughput.WaitForTargetsToEmptyAsync(targets);
-            peer.ThrowIfExited();
-        }
-
-        if (options.Measures("idle"))
-        {
-            foreach (var tier in idleTiers)
-            {
-                await MeasureIdleAsync(peer, tier);
-            }
-        }
-    }
-
     private async Task MeasureIdleAsync(Peer peer, int tier)
     {
         var descriptors = peer.TreeFdCount();
         var budget = TimeSpan.FromSeconds(tier <= 1000 ? 60 : 180);
-        var result = await IdleSessions.RunAsync(peer, tier, budget);
+        var capacity = peer.SessionCapacity(_results.Settings.DescriptorLimit);
+        var result = await IdleSessions.RunAsync(peer, tier, capacity, budget, options.IdleHold);
         _results.Idle.Add(result);
         Log($"{peer.Name}: idle {result.Reached}/{tier} in {result.OpenSeconds:F1} s ({result.StopReason}), RSS +{result.RssGrowthMiB:F1} MiB " +
             $"({result.RssPerSessionKiB:F1} KiB/session), PSS +{result.PssGrowthMiB:F1} MiB, {result.ProcessesAfter} processes{(result.FirstError is null ? "" : $"; first error: {result.FirstError}")}");
@@ -200,7 +257,7 @@ internal sealed class BenchRunner(BenchOptions options)
 
         if (options.Runs("relay"))
         {
-            await using var relay = await RelayPeer.StartAsync(options.RelayPath, file, _logs, "relay-tokens");
+            await using var relay = await RelayPeer.StartAsync(options.RelayPath, file, _logs, "relay-tokens", options.RelayEnvironment);
             await WaitForTokenAsync(relay, TokenFiles.ProbeToken);
             await MeasureLookupsAsync(relay, targets);
         }
@@ -244,6 +301,9 @@ internal sealed class BenchRunner(BenchOptions options)
 
     private static string Describe(Reporting.LatencyResult result) =>
         $"p50 {result.P50Ms:F2} ms, p90 {result.P90Ms:F2} ms, p99 {result.P99Ms:F2} ms, {result.SessionsPerSecond:F0} sessions/s{Failure(result.Failed, result.FirstError)}";
+
+    private static string Join(double[] values, string format) =>
+        string.Join("/", values.Select(v => v.ToString(format, CultureInfo.InvariantCulture)));
 
     private static string Failure(int failures, string? error) => failures == 0 ? "" : $", {failures} failed (first: {error})";
 

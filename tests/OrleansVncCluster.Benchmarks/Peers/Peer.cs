@@ -24,6 +24,18 @@ internal abstract class Peer : IAsyncDisposable
 
     public int TreeSize() => Processes.Sum(p => ProcFs.TreeSize(p.Pid));
 
+    /// <summary>Descriptors each session costs every process of this peer; null when sessions fork their own process.</summary>
+    public virtual int? DescriptorsPerSession => null;
+
+    /// <summary>
+    /// Sessions the peer can still take before a process runs out of descriptors (null: not bounded that way). The idle
+    /// workload stops there: past it a node measures its own EMFILE handling, not the memory a session costs.
+    /// </summary>
+    public int? SessionCapacity(int descriptorLimit, int reserve = 256) =>
+        DescriptorsPerSession is { } perSession && Processes.Count > 0
+            ? Processes.Min(p => (descriptorLimit - ProcFs.FdCount(p.Pid) - reserve) / perSession)
+            : null;
+
     public void ThrowIfExited()
     {
         foreach (var process in Processes)
@@ -41,6 +53,23 @@ internal abstract class Peer : IAsyncDisposable
     }
 
     protected static string Loopback(int port) => "127.0.0.1:" + port.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>Returns <paramref name="peer"/> once <paramref name="ready"/> completes; stops it if that fails.</summary>
+    protected static async Task<TPeer> ReadyOrStoppedAsync<TPeer>(TPeer peer, Func<Task> ready)
+        where TPeer : Peer
+    {
+        try
+        {
+            await ready();
+        }
+        catch
+        {
+            await peer.DisposeAsync();
+            throw;
+        }
+
+        return peer;
+    }
 }
 
 /// <summary>No relay at all: the client connects straight to the target (the floor of every latency).</summary>
@@ -75,7 +104,7 @@ internal sealed class SocatPeer : Peer
     public static async Task<SocatPeer> StartAsync(TargetSet targets, string workDir)
     {
         var peer = new SocatPeer();
-        try
+        return await ReadyOrStoppedAsync(peer, async () =>
         {
             foreach (var (name, targetPort) in targets.Ports)
             {
@@ -87,14 +116,7 @@ internal sealed class SocatPeer : Peer
                 peer._ports[name] = port;
                 await process.WaitForPortAsync(port, TimeSpan.FromSeconds(10));
             }
-        }
-        catch
-        {
-            await peer.DisposeAsync();
-            throw;
-        }
-
-        return peer;
+        });
     }
 }
 
@@ -120,18 +142,7 @@ internal sealed class WebsockifyPeer : Peer
         var port = FreePorts.Next();
         var process = PeerProcess.Start("websockify", "websockify", [$"--target-config={tokenFile}", Loopback(port)],
             Path.Combine(workDir, logName + ".log"));
-        var peer = new WebsockifyPeer(process, port);
-        try
-        {
-            await process.WaitForPortAsync(port, TimeSpan.FromSeconds(20));
-        }
-        catch
-        {
-            await peer.DisposeAsync();
-            throw;
-        }
-
-        return peer;
+        return await ReadyOrStoppedAsync(new WebsockifyPeer(process, port), () => process.WaitForPortAsync(port, TimeSpan.FromSeconds(20)));
     }
 }
 
@@ -149,6 +160,9 @@ internal sealed class RelayPeer : Peer
     }
 
     public override string Name => "relay";
+
+    /// <summary>The browser's connection and the VNC server's.</summary>
+    public override int? DescriptorsPerSession => 2;
 
     public int Port { get; }
 
@@ -180,18 +194,8 @@ internal sealed class RelayPeer : Peer
         }
 
         var process = PeerProcess.Start("vnc-relay", relayPath, [], Path.Combine(workDir, logName + ".log"), environment);
-        var peer = new RelayPeer(process, port, adminPort);
-        try
-        {
-            await process.WaitForHttpOkAsync($"http://127.0.0.1:{adminPort}/healthz", TimeSpan.FromSeconds(90));
-        }
-        catch
-        {
-            await peer.DisposeAsync();
-            throw;
-        }
-
-        return peer;
+        return await ReadyOrStoppedAsync(new RelayPeer(process, port, adminPort),
+            () => process.WaitForHttpOkAsync($"http://127.0.0.1:{adminPort}/healthz", TimeSpan.FromSeconds(90)));
     }
 }
 
@@ -209,6 +213,9 @@ internal sealed class HaproxyPeer : Peer
     }
 
     public override string Name => "relay+haproxy";
+
+    /// <summary>HAProxy and the relay each hold two per tunnelled session.</summary>
+    public override int? DescriptorsPerSession => 2;
 
     public override IBenchEndpoint Endpoint { get; }
 
@@ -241,18 +248,7 @@ internal sealed class HaproxyPeer : Peer
 
             """);
         var process = PeerProcess.Start("haproxy", "haproxy", ["-f", config, "-db"], Path.Combine(workDir, "haproxy.log"));
-        var peer = new HaproxyPeer(process, relay, port);
-        try
-        {
-            await process.WaitForPortAsync(port, TimeSpan.FromSeconds(10));
-        }
-        catch
-        {
-            await process.DisposeAsync();
-            throw;
-        }
-
-        return peer;
+        return await ReadyOrStoppedAsync(new HaproxyPeer(process, relay, port), () => process.WaitForPortAsync(port, TimeSpan.FromSeconds(10)));
     }
 
     /// <summary>Stops HAProxy only; the relay belongs to whoever started it.</summary>

@@ -12,6 +12,7 @@ internal sealed class PeerProcess : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly ProcFs.ProcessId _identity;
+    private bool _disposed;
 
     private PeerProcess(string name, Process process, string logFile)
     {
@@ -130,6 +131,12 @@ internal sealed class PeerProcess : IAsyncDisposable
     /// <summary>SIGTERM, a grace period, then SIGKILL; then the descendants it had, each by PID and start time.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
         var descendants = ProcFs.Tree(_identity.Pid).Where(p => p.Pid != _identity.Pid).ToList();
         if (!_process.HasExited)
         {

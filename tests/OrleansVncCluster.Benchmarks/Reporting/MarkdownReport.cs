@@ -20,6 +20,7 @@ internal static class MarkdownReport
         Line(md, $"Machine: {m.ProcessorCount} cores ({m.CpuModel}), {m.MemoryMiB:N0} MiB memory, Linux {m.Kernel}, {m.DotnetRuntime}; " +
             $"websockify {m.WebsockifyVersion}, socat {m.SocatVersion}, haproxy {m.HaproxyVersion}; open-file limit {s.DescriptorLimit:N0} per process.");
         Line(md, $"Note: {m.Note}.");
+        Line(md, $"Reproduce: `make bench` (it ran `{s.CommandLine}` with paths under the repository).");
         md.Append('\n');
 
         md.Append("### Targets\n\n| target | verdict | evidence |\n|---|---|---|\n");
@@ -66,7 +67,7 @@ internal static class MarkdownReport
         }
 
         md.Append(CultureInfo.InvariantCulture, $"\n### Throughput, {results.Settings.FrameBytes / 1024} KiB frames (MiB/s, higher is better; peer CPU in parentheses, 100 % = one core)\n\n");
-        Line(md, $"Each run: {results.Settings.WarmupSeconds:0.#} s warm-up, then {results.Settings.ThroughputSeconds:0.#} s measured. Echo keeps {results.Settings.EchoWindowFrames} frames in flight per connection " +
+        Line(md, $"Median of {results.Settings.Rounds} rounds (peers interleaved within each round, after an unrecorded warm-up of every path); each run: {results.Settings.WarmupSeconds:0.#} s warm-up, then {results.Settings.ThroughputSeconds:0.#} s measured. Echo keeps {results.Settings.EchoWindowFrames} frames in flight per connection " +
             "and counts bytes that made the round trip; upload counts bytes arrived at the sink; download counts bytes arrived at the client. " +
             "socat and direct are raw TCP (no WebSocket framing or masking).");
         md.Append("\n| workload | relay | relay+haproxy | websockify | socat (TCP) | direct (TCP) | relay ÷ socat | relay ÷ websockify |\n|---|---|---|---|---|---|---|---|\n");
@@ -81,6 +82,18 @@ internal static class MarkdownReport
                 Line(md, $"| {mode} ×{connections} | {string.Join(" | ", cells)} | {Ratio(Find("relay")?.MiBPerSecond, Find("socat")?.MiBPerSecond)} | {Ratio(Find("relay")?.MiBPerSecond, Find("websockify")?.MiBPerSecond)} |");
             }
         }
+
+        md.Append("\n**Peer CPU seconds per GiB moved** (lower is better; the efficiency behind the rates, less disturbed by other load on a shared machine):\n");
+        md.Append("\n| workload | relay | relay+haproxy | websockify | socat (TCP) | relay ÷ socat | relay ÷ websockify |\n|---|---|---|---|---|---|---|\n");
+        foreach (var connections in results.Settings.ThroughputConnections)
+        {
+            foreach (var mode in new[] { "echo", "upload", "download" })
+            {
+                double? Cost(string peer) => results.Throughput.FirstOrDefault(t => t.Peer == peer && t.Mode == mode && t.Connections == connections && t.Bytes > 0)?.PeerCpuSecondsPerGiB;
+                var cells = new[] { "relay", "relay+haproxy", "websockify", "socat" }.Select(peer => Cost(peer) is { } c ? c.ToString("F2", CultureInfo.InvariantCulture) : "–");
+                Line(md, $"| {mode} ×{connections} | {string.Join(" | ", cells)} | {Ratio(Cost("relay"), Cost("socat"))} | {Ratio(Cost("relay"), Cost("websockify"))} |");
+            }
+        }
     }
 
     private static void RenderSetup(StringBuilder md, BenchResults results)
@@ -92,11 +105,11 @@ internal static class MarkdownReport
 
         var settings = results.Settings;
         md.Append(CultureInfo.InvariantCulture, $"\n### Session set-up (ms, lower is better; {settings.SetupSessions:N0} sessions at concurrency {settings.SetupConcurrency} after {settings.SetupWarmupSessions} warm-up sessions)\n\n");
-        Line(md, $"From the first SYN to the first byte of the RFB banner: TCP connect, WebSocket handshake, token lookup, target connect, banner relayed. sessions/s includes each session's close.");
-        md.Append("\n| peer | p50 | p90 | p99 | max | mean | sessions/s | failed |\n|---|---|---|---|---|---|---|---|\n");
+        Line(md, $"From the first SYN to the first byte of the RFB banner: TCP connect, WebSocket handshake, token lookup, target connect, banner relayed. sessions/s includes each session's close. The median round (by p99) of {settings.Rounds} is shown, with every round's p99.");
+        md.Append("\n| peer | p50 | p90 | p99 | max | mean | sessions/s | failed | p99 of each round |\n|---|---|---|---|---|---|---|---|---|\n");
         foreach (var r in results.Setup)
         {
-            Line(md, $"| {r.Peer} | {r.P50Ms:F2} | {r.P90Ms:F2} | {r.P99Ms:F2} | {r.MaxMs:F2} | {r.MeanMs:F2} | {r.SessionsPerSecond:F0} | {FailedCell(r)} |");
+            Line(md, $"| {r.Peer} | {r.P50Ms:F2} | {r.P90Ms:F2} | {r.P99Ms:F2} | {r.MaxMs:F2} | {r.MeanMs:F2} | {r.SessionsPerSecond:F0} | {FailedCell(r)} | {string.Join(" / ", r.RoundP99Ms.Select(v => v.ToString("F2", CultureInfo.InvariantCulture)))} |");
         }
 
         var relay = results.Setup.FirstOrDefault(r => r.Peer == "relay");
@@ -104,7 +117,7 @@ internal static class MarkdownReport
         {
             if (relay is not null && results.Setup.FirstOrDefault(r => r.Peer == peer) is { } other)
             {
-                Line(md, $"| relay ÷ {peer} | {Ratio(relay.P50Ms, other.P50Ms)} | {Ratio(relay.P90Ms, other.P90Ms)} | {Ratio(relay.P99Ms, other.P99Ms)} | {Ratio(relay.MaxMs, other.MaxMs)} | {Ratio(relay.MeanMs, other.MeanMs)} | {Ratio(relay.SessionsPerSecond, other.SessionsPerSecond)} | |");
+                Line(md, $"| relay ÷ {peer} | {Ratio(relay.P50Ms, other.P50Ms)} | {Ratio(relay.P90Ms, other.P90Ms)} | {Ratio(relay.P99Ms, other.P99Ms)} | {Ratio(relay.MaxMs, other.MaxMs)} | {Ratio(relay.MeanMs, other.MeanMs)} | {Ratio(relay.SessionsPerSecond, other.SessionsPerSecond)} | | |");
             }
         }
     }
@@ -156,10 +169,10 @@ internal static class MarkdownReport
         }
 
         md.Append("\n### Abiquo sync of simulated VMs, and session set-up while it runs\n\n");
-        md.Append("| VMs | status | sync time (s) | tokens after | set-up p99 idle (ms) | set-up p99 during sync (ms) | during ÷ idle |\n|---|---|---|---|---|---|---|\n");
+        md.Append("| VMs | status | sync time (s) | tokens after | set-up p99 idle (ms) | set-up p99 during sync (ms) | during ÷ idle | sessions during | CPU s: node / simulator |\n|---|---|---|---|---|---|---|---|---|\n");
         foreach (var r in results.Sync)
         {
-            Line(md, $"| {r.Vms:N0} | {Escape(r.Status)} | {Cell(r.SyncSeconds, "F1")} | {(r.TokensAfter is { } t ? t.ToString("N0", CultureInfo.InvariantCulture) : "–")} | {Cell(r.SetupIdleBaseline?.P99Ms, "F2")} | {Cell(r.SetupDuringSync?.P99Ms, "F2")} | {Ratio(r.SetupDuringSync?.P99Ms, r.SetupIdleBaseline?.P99Ms)} |");
+            Line(md, $"| {r.Vms:N0} | {Escape(r.Status)} | {Cell(r.SyncSeconds, "F1")} | {(r.TokensAfter is { } t ? t.ToString("N0", CultureInfo.InvariantCulture) : "–")} | {Cell(r.SetupIdleBaseline?.P99Ms, "F2")} | {Cell(r.SetupDuringSync?.P99Ms, "F2")} | {Ratio(r.SetupDuringSync?.P99Ms, r.SetupIdleBaseline?.P99Ms)} | {(r.SetupDuringSync is { } d ? d.Succeeded.ToString(CultureInfo.InvariantCulture) : "–")} | {Cell(r.RelayCpuSeconds, "F1")} / {Cell(r.SimulatorCpuSeconds, "F1")} |");
         }
     }
 

@@ -31,6 +31,8 @@ internal sealed record BenchSettings
 {
     public required bool Quick { get; init; }
 
+    public required int Rounds { get; init; }
+
     public required double ThroughputSeconds { get; init; }
 
     public required double WarmupSeconds { get; init; }
@@ -56,6 +58,9 @@ internal sealed record BenchSettings
     public required string[] Peers { get; init; }
 
     public required int DescriptorLimit { get; init; }
+
+    /// <summary>How this run was started (`make bench` runs scripts/bench.sh, which runs this).</summary>
+    public required string CommandLine { get; init; }
 }
 
 /// <summary>One throughput run: bytes moved per second over the measured window, and what it cost the peer.</summary>
@@ -68,7 +73,18 @@ internal sealed record ThroughputResult(
     double MiBPerSecond,
     double PeerCpuPercent,
     int Failures,
-    string? Error);
+    string? Error)
+{
+    /// <summary>CPU seconds the peer's processes spent per GiB moved: its efficiency, less sensitive to foreign load than MiB/s.</summary>
+    public double PeerCpuSecondsPerGiB => Bytes > 0 ? PeerCpuPercent / 100 * Seconds / (Bytes / (1024.0 * 1024 * 1024)) : 0;
+
+    /// <summary>MiB/s of every round; the record itself is the median round.</summary>
+    public double[] RoundMiBPerSecond { get; init; } = [];
+
+    /// <summary>The median round (by MiB/s) of <paramref name="rounds"/>, carrying every round's figure.</summary>
+    public static ThroughputResult Median(IReadOnlyList<ThroughputResult> rounds) =>
+        rounds.OrderBy(r => r.MiBPerSecond).ElementAt((rounds.Count - 1) / 2) with { RoundMiBPerSecond = [.. rounds.Select(r => r.MiBPerSecond)] };
+}
 
 /// <summary>Session set-up: connect, WebSocket handshake, token lookup, target connect, first banner byte.</summary>
 internal sealed record LatencyResult(
@@ -84,12 +100,21 @@ internal sealed record LatencyResult(
     double MaxMs,
     double MeanMs,
     double SessionsPerSecond,
-    string? FirstError);
+    string? FirstError)
+{
+    /// <summary>p99 of every round; the record itself is the median round.</summary>
+    public double[] RoundP99Ms { get; init; } = [];
+
+    /// <summary>The median round (by p99) of <paramref name="rounds"/>, carrying every round's p99.</summary>
+    public static LatencyResult Median(IReadOnlyList<LatencyResult> rounds) =>
+        rounds.OrderBy(r => r.Failed).ThenBy(r => r.P99Ms).ElementAt((rounds.Count - 1) / 2) with { RoundP99Ms = [.. rounds.Select(r => r.P99Ms)] };
+}
 
 /// <summary>Idle sessions held at once, and the resident memory they cost the peer.</summary>
 internal sealed record IdleResult(
     string Peer,
     int Requested,
+    int Attempted,
     int Reached,
     double OpenSeconds,
     long RssBeforeKiB,
@@ -116,7 +141,14 @@ internal sealed record SyncResult(
     double? SyncSeconds,
     long? TokensAfter,
     LatencyResult? SetupDuringSync,
-    LatencyResult? SetupIdleBaseline);
+    LatencyResult? SetupIdleBaseline)
+{
+    /// <summary>CPU seconds the node spent from the sync request to its answer.</summary>
+    public double? RelayCpuSeconds { get; init; }
+
+    /// <summary>CPU seconds the simulator spent meanwhile (on a real site the Abiquo API runs elsewhere).</summary>
+    public double? SimulatorCpuSeconds { get; init; }
+}
 
 /// <summary>A target of issue 6 and whether this run met it.</summary>
 internal sealed record TargetVerdict(string Target, string Verdict, string Evidence);

@@ -22,8 +22,10 @@ internal static class IdleSessions
     // Idle sessions receive nothing but pings; every pending read may share one scratch buffer.
     private static readonly byte[] Discard = new byte[4096];
 
-    public static async Task<IdleResult> RunAsync(Peer peer, int requested, TimeSpan budget)
+    /// <param name="capacity">Sessions the peer has descriptors for; the attempt stops there (null: no such bound).</param>
+    public static async Task<IdleResult> RunAsync(Peer peer, int requested, int? capacity, TimeSpan budget, TimeSpan hold)
     {
+        var attempted = Math.Min(requested, capacity ?? int.MaxValue);
         var rssBefore = peer.TreeRssKiB();
         var pssBefore = peer.TreePssKiB();
         var held = new ConcurrentBag<IBenchConnection>();
@@ -37,7 +39,7 @@ internal static class IdleSessions
 
         var workers = Enumerable.Range(0, Concurrency).Select(_ => Task.Run(async () =>
         {
-            while (Interlocked.Increment(ref started) <= requested)
+            while (Interlocked.Increment(ref started) <= attempted)
             {
                 if (Volatile.Read(ref consecutiveFailures) >= GiveUpAfterConsecutiveFailures)
                 {
@@ -73,9 +75,15 @@ internal static class IdleSessions
         // Let the peer finish any lazy per-session work before reading its memory.
         await Task.Delay(Settle);
         var reached = held.Count - holders.Count(h => h.IsCompleted);
-        var result = new IdleResult(peer.Name, requested, reached, openSeconds, rssBefore, peer.TreeRssKiB(), pssBefore, peer.TreePssKiB(),
+        if (reached >= attempted && attempted < requested)
+        {
+            stopReason = $"capped at {attempted:N0}: {peer.DescriptorsPerSession} descriptors per session, and the open-file limit cannot be raised here";
+        }
+
+        var result = new IdleResult(peer.Name, requested, attempted, reached, openSeconds, rssBefore, peer.TreeRssKiB(), pssBefore, peer.TreePssKiB(),
             peer.TreeSize(), peer.TreeFdCount(), reached >= requested ? "reached" : stopReason, firstError);
 
+        await Task.Delay(hold);
         await release.CancelAsync();
         foreach (var connection in held)
         {

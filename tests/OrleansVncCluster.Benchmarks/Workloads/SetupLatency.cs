@@ -22,74 +22,37 @@ internal static class SetupLatency
         }
 
         var clock = Stopwatch.StartNew();
-        var (latencies, failed, firstError) = await MeasureAsync(endpoint, tokenFor, warmupSessions, sessions, concurrency);
-        var seconds = clock.Elapsed.TotalSeconds;
-        return Summarize(peer, scenario, sessions, concurrency, latencies, failed, firstError, seconds);
+        var tally = await MeasureAsync(endpoint, tokenFor, warmupSessions, sessions, concurrency);
+        return Summarize(peer, scenario, sessions, concurrency, tally.Latencies, tally.Failed, tally.FirstError, clock.Elapsed.TotalSeconds);
     }
 
     /// <summary>Runs sessions until <paramref name="until"/> is cancelled (the background load during a sync).</summary>
     public static async Task<LatencyResult> RunUntilAsync(string peer, string scenario, IBenchEndpoint endpoint, Func<int, string> tokenFor,
         int concurrency, CancellationToken until)
     {
-        var latencies = new List<double>();
-        var failed = 0;
-        string? firstError = null;
-        var next = 0;
         var clock = Stopwatch.StartNew();
-        var workers = Enumerable.Range(0, concurrency).Select(_ => Task.Run(async () =>
-        {
-            while (!until.IsCancellationRequested)
-            {
-                var index = Interlocked.Increment(ref next);
-                var (ms, error) = await OneSessionAsync(endpoint, tokenFor(index));
-                lock (latencies)
-                {
-                    if (error is null)
-                    {
-                        latencies.Add(ms);
-                    }
-                    else
-                    {
-                        failed++;
-                        firstError ??= error;
-                    }
-                }
-            }
-        }, CancellationToken.None)).ToList();
-        await Task.WhenAll(workers);
-        return Summarize(peer, scenario, latencies.Count + failed, concurrency, latencies, failed, firstError, clock.Elapsed.TotalSeconds);
+        var tally = await MeasureAsync(endpoint, tokenFor, 0, int.MaxValue, concurrency, until);
+        return Summarize(peer, scenario, tally.Latencies.Count + tally.Failed, concurrency, tally.Latencies, tally.Failed, tally.FirstError, clock.Elapsed.TotalSeconds);
     }
 
-    private static async Task<(List<double> Latencies, int Failed, string? FirstError)> MeasureAsync(
-        IBenchEndpoint endpoint, Func<int, string> tokenFor, int first, int count, int concurrency)
+    /// <summary>Sessions <paramref name="first"/> to <paramref name="first"/> + <paramref name="count"/> - 1, or until <paramref name="until"/>.</summary>
+    private static async Task<Tally> MeasureAsync(IBenchEndpoint endpoint, Func<int, string> tokenFor, int first, int count, int concurrency,
+        CancellationToken until = default)
     {
-        var latencies = new List<double>(count);
-        var failed = 0;
-        string? firstError = null;
+        var tally = new Tally();
         var next = first - 1;
-        var last = first + count - 1;
+        var last = count == int.MaxValue ? int.MaxValue : first + count - 1;
         var workers = Enumerable.Range(0, concurrency).Select(_ => Task.Run(async () =>
         {
             int index;
-            while ((index = Interlocked.Increment(ref next)) <= last)
+            while (!until.IsCancellationRequested && (index = Interlocked.Increment(ref next)) <= last)
             {
                 var (ms, error) = await OneSessionAsync(endpoint, tokenFor(index));
-                lock (latencies)
-                {
-                    if (error is null)
-                    {
-                        latencies.Add(ms);
-                    }
-                    else
-                    {
-                        failed++;
-                        firstError ??= error;
-                    }
-                }
+                tally.Add(ms, error);
             }
-        })).ToList();
+        }, CancellationToken.None)).ToList();
         await Task.WhenAll(workers);
-        return (latencies, failed, firstError);
+        return tally;
     }
 
     /// <summary>One session: milliseconds to the first banner byte, or why it failed.</summary>
@@ -128,5 +91,31 @@ internal static class SetupLatency
         return new LatencyResult(peer, scenario, sessions, concurrency, latencies.Count, failed,
             Percentile(0.50), Percentile(0.90), Percentile(0.99), latencies.Count == 0 ? 0 : latencies[^1],
             latencies.Count == 0 ? 0 : latencies.Average(), seconds > 0 ? latencies.Count / seconds : 0, firstError);
+    }
+
+    /// <summary>What the workers measured, gathered under one lock.</summary>
+    private sealed class Tally
+    {
+        public List<double> Latencies { get; } = [];
+
+        public int Failed { get; private set; }
+
+        public string? FirstError { get; private set; }
+
+        public void Add(double ms, string? error)
+        {
+            lock (Latencies)
+            {
+                if (error is null)
+                {
+                    Latencies.Add(ms);
+                }
+                else
+                {
+                    Failed++;
+                    FirstError ??= error;
+                }
+            }
+        }
     }
 }
