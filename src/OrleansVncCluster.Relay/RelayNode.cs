@@ -34,7 +34,7 @@ public static class RelayNode
             Log.Fatal("Invalid configuration, the node did not start:\n  {Problems}", string.Join("\n  ", exception.Failures));
             return 78;
         }
-        catch (InvalidOperationException exception) when (exception.Source is not null)
+        catch (InvalidOperationException exception)
         {
             Log.Fatal(exception, "The node could not start: {Problem}", exception.Message);
             return 1;
@@ -105,6 +105,7 @@ public static class RelayNode
         builder.AddRelayCluster(cluster, redis);
         ConfigureListeners(builder, relay);
 
+        builder.Services.AddSingleton<Microsoft.AspNetCore.Connections.IMemoryPoolFactory<byte>, LargeBlockMemoryPoolFactory>();
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<RelayMetrics>();
         builder.Services.AddSingleton<DrainState>();

@@ -74,7 +74,7 @@ public sealed partial class RelayEndpoint(
         }
 
         var entry = refusal.Entry;
-        Stream target;
+        NetworkStream target;
         try
         {
             target = await ConnectAsync(entry.Target, settings.ConnectTimeout, context.RequestAborted);
@@ -169,7 +169,7 @@ public sealed partial class RelayEndpoint(
         _ => (WebSocketCloseStatus.NormalClosure, "session closed"),
     };
 
-    private static async Task<Stream> ConnectAsync(ConsoleTarget target, TimeSpan timeout, CancellationToken aborted)
+    private static async Task<NetworkStream> ConnectAsync(ConsoleTarget target, TimeSpan timeout, CancellationToken aborted)
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(aborted);
         deadline.CancelAfter(timeout);
@@ -210,7 +210,12 @@ public sealed partial class RelayEndpoint(
             }
         }
 
-        return new NetworkStream(socket, ownsSocket: true);
+        // Non-blocking, so the pump can take what a zero-byte receive announced without ever waiting on a buffer
+        // (SessionPump.TargetToClientAsync); async operations are unaffected. Only after the stream exists: the
+        // NetworkStream constructor refuses a non-blocking socket.
+        var stream = new NetworkStream(socket, ownsSocket: true);
+        socket.Blocking = false;
+        return stream;
     }
 
     /// <summary>Sends our close frame and waits briefly for the browser's answer; then the connection may drop.</summary>

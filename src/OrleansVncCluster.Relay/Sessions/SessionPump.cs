@@ -17,14 +17,14 @@ internal static class SessionPump
     /// become outcomes. On return the target-reading direction has stopped; the WebSocket is still open for the close.
     /// </summary>
     public static async Task<(SessionOutcome Outcome, Task ClientReader)> RunAsync(
-        WebSocket client, Stream target, RelaySession session, RelayOptions options)
+        WebSocket client, NetworkStream target, RelaySession session, RelayOptions options)
     {
         using var stopTargetRead = new CancellationTokenSource();
 
         // ManagedWebSocket aborts the whole socket when a pending receive or send is cancelled, which would make a close
         // frame impossible; so WebSocket calls take no token and the browser's reader is ended by the close handshake.
-        var clientReader = ClientToTargetAsync(client, target, session, options.MaxMessageBytes, options.ClientReadBufferBytes);
-        var targetReader = TargetToClientAsync(target, client, session, options.TargetReadBufferBytes, stopTargetRead.Token);
+        var clientReader = ClientToTargetAsync(client, target, session, options.MaxMessageBytes);
+        var targetReader = TargetToClientAsync(target.Socket, client, session, stopTargetRead.Token);
 
         var first = await Task.WhenAny(clientReader, targetReader, session.StopRequested);
         if (first == targetReader)
@@ -44,7 +44,7 @@ internal static class SessionPump
         return (targetOutcome == SessionOutcome.Stopped ? SessionOutcome.Stopped : targetOutcome, clientReader);
     }
 
-    private static async Task<SessionOutcome> ClientToTargetAsync(WebSocket client, Stream target, RelaySession session, int maxMessageBytes, int bufferSize)
+    private static async Task<SessionOutcome> ClientToTargetAsync(WebSocket client, NetworkStream target, RelaySession session, int maxMessageBytes)
     {
         byte[]? buffer = null;
         long messageBytes = 0;
@@ -59,7 +59,7 @@ internal static class SessionPump
                     return SessionOutcome.ClientClosed;
                 }
 
-                buffer ??= ArrayPool<byte>.Shared.Rent(bufferSize);
+                buffer ??= ArrayPool<byte>.Shared.Rent(RelayOptions.BufferBytes);
                 var received = await client.ReceiveAsync(buffer.AsMemory(), CancellationToken.None);
                 switch (received.MessageType)
                 {
@@ -115,24 +115,42 @@ internal static class SessionPump
         }
     }
 
-    private static async Task<SessionOutcome> TargetToClientAsync(Stream target, WebSocket client, RelaySession session, int bufferSize, CancellationToken stop)
+    private static async Task<SessionOutcome> TargetToClientAsync(Socket target, WebSocket client, RelaySession session, CancellationToken stop)
     {
         byte[]? buffer = null;
         try
         {
             while (true)
             {
+                int read;
                 if (buffer is null)
                 {
-                    // Zero-byte read: completes when data (or EOF) is there, without a buffer pinned meanwhile.
-                    // Its count is always 0 by design, so CA2022's inexact-read concern does not apply.
-#pragma warning disable CA2022
-                    await target.ReadAsync(Memory<byte>.Empty, stop);
-#pragma warning restore CA2022
-                    buffer = ArrayPool<byte>.Shared.Rent(bufferSize);
+                    // Wait for data (or EOF) with a zero-byte receive: a quiet console holds no buffer.
+                    await target.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, stop);
+                    buffer = ArrayPool<byte>.Shared.Rent(RelayOptions.BufferBytes);
+
+                    // Take only what is there now. The zero-byte receive can complete with nothing to read (seen on most
+                    // sockets whose server spoke first: docs/benchmarks.md), and an awaited read would then pin this
+                    // buffer for as long as the console stays quiet. The socket is non-blocking, so this never waits.
+                    read = target.Receive(buffer, SocketFlags.None, out var error);
+                    if (error == SocketError.WouldBlock)
+                    {
+                        ArrayPool<byte>.Shared.Return(buffer);
+                        buffer = null;
+                        continue;
+                    }
+
+                    if (error != SocketError.Success)
+                    {
+                        throw new SocketException((int)error);
+                    }
+                }
+                else
+                {
+                    // The last read filled the buffer: more is on its way, so keep the buffer for it.
+                    read = await target.ReceiveAsync(buffer.AsMemory(), SocketFlags.None, stop);
                 }
 
-                var read = await target.ReadAsync(buffer.AsMemory(), stop);
                 if (read == 0)
                 {
                     return SessionOutcome.TargetClosed;

@@ -112,16 +112,13 @@ internal sealed partial class TokenFileWatcher(
 
     private void Signal()
     {
-        if (_changed.CurrentCount == 0)
+        try
         {
-            try
-            {
-                _changed.Release();
-            }
-            catch (SemaphoreFullException)
-            {
-                // Already signalled.
-            }
+            _changed.Release();
+        }
+        catch (SemaphoreFullException)
+        {
+            // A change is already signalled; one reload covers both.
         }
     }
 
