@@ -42,6 +42,8 @@ public sealed class SimulatorHost : IAsyncDisposable
         }
 
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        // The shipped unit is Type=notify: tell systemd when we listen (a no-op outside systemd).
+        builder.Services.AddSystemd();
         // Slow-answer faults hold requests for seconds; stopping must not wait for them.
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(2));
         var app = builder.Build();

@@ -13,6 +13,11 @@ public static class Program
             return await AbiquoTokensCommand.RunAsync(args[1..]);
         }
 
+        if (args is [DrainCommand.Name, ..])
+        {
+            return await DrainCommand.RunAsync(args[1..]);
+        }
+
         var request = CommandLine.Parse(args);
         if (request.Help)
         {

@@ -61,6 +61,28 @@ public sealed class DrainAndAdminTests
     }
 
     [Fact]
+    public async Task DrainCommand_ReadsTheTokenFromAFile_AndDrainsTheNode()
+    {
+        var (node, echo, _) = await StartAsync("drain-command");
+        await using var _ = node;
+        await using var __ = echo;
+        var tokenFile = Path.Combine(Repo.TempDirectory("drain-command"), "admin-token");
+        await File.WriteAllTextAsync(tokenFile, RelayNodeProcess.AdminToken + "\n");
+
+        var refused = await Deploy.DeployCommands.RunAsync("drain-wrong", Repo.RelayExecutable, ["drain", "--admin", $"127.0.0.1:{node.AdminPort}"],
+            new Dictionary<string, string?> { ["Admin__Token"] = "not-the-token", ["Admin__TokenFile"] = null, ["CREDENTIALS_DIRECTORY"] = null });
+        Assert.True(refused.ExitCode == 1, $"a wrong token must fail the command:\n{refused.Output}");
+        Assert.Contains("401", refused.Output);
+        Assert.Equal("ready", await node.AskAgentAsync());
+
+        var drained = await Deploy.DeployCommands.RunAsync("drain", Repo.RelayExecutable, ["drain"],
+            new Dictionary<string, string?> { ["Relay__AdminListen"] = $"0.0.0.0:{node.AdminPort}", ["Admin__TokenFile"] = tokenFile, ["CREDENTIALS_DIRECTORY"] = null });
+        Assert.True(drained.ExitCode == 0, $"vnc-relay drain failed:\n{drained.Output}");
+        Assert.DoesNotContain(RelayNodeProcess.AdminToken, drained.Output);
+        Assert.Equal("drain", await node.AskAgentAsync());
+    }
+
+    [Fact]
     public async Task Sigterm_DrainsThenExitsWithinTheBudget()
     {
         var (node, echo, token) = await StartAsync("sigterm", new() { ["Relay__DrainBudget"] = "00:00:03" });
