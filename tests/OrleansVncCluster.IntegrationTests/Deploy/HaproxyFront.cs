@@ -63,19 +63,7 @@ public sealed class HaproxyFront : IAsyncLifetime
     }
 
     /// <summary>The status column of the stats page's CSV for one server of be_relay ("UP", "DRAIN (agent)", ...).</summary>
-    public async Task<string> ServerStatusAsync(string server)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Get, Admin("/stats;csv"));
-        request.Headers.Authorization = Basic("admin", StatsPassword);
-        using var response = await Http.SendAsync(request);
-        response.EnsureSuccessStatusCode();
-        var lines = (await response.Content.ReadAsStringAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        var status = Array.IndexOf(lines[0].TrimStart('#', ' ').Split(','), "status");
-        return lines.Select(line => line.Split(','))
-            .Where(fields => fields is ["be_relay", var name, ..] && name == server)
-            .Select(fields => fields[status])
-            .Single();
-    }
+    public Task<string> ServerStatusAsync(string server) => HaproxyStats.ServerStatusAsync(Http, Admin("/stats;csv"), StatsPassword, server);
 
     public async ValueTask DisposeAsync()
     {
@@ -89,5 +77,24 @@ public sealed class HaproxyFront : IAsyncLifetime
         await Relay2.DisposeAsync();
         await Relay2Agent.DisposeAsync();
         Directory.Delete(_directory, recursive: true);
+    }
+}
+
+/// <summary>Reads HAProxy's stats page as its CSV export.</summary>
+public static class HaproxyStats
+{
+    /// <summary>The status column for one server of be_relay ("UP", "DOWN", "DRAIN (agent)", ...).</summary>
+    public static async Task<string> ServerStatusAsync(HttpClient http, Uri csv, string password, string server)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, csv);
+        request.Headers.Authorization = HaproxyFront.Basic("admin", password);
+        using var response = await http.SendAsync(request);
+        response.EnsureSuccessStatusCode();
+        var lines = (await response.Content.ReadAsStringAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var status = Array.IndexOf(lines[0].TrimStart('#', ' ').Split(','), "status");
+        return lines.Select(line => line.Split(','))
+            .Where(fields => fields is ["be_relay", var name, ..] && name == server)
+            .Select(fields => fields[status])
+            .Single();
     }
 }

@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Sockets;
 using System.Net.WebSockets;
 
 namespace OrleansVncCluster.IntegrationTests.Infrastructure;
@@ -5,11 +7,22 @@ namespace OrleansVncCluster.IntegrationTests.Infrastructure;
 /// <summary>A WebSocket client session against the relay, with helpers to read until close.</summary>
 public sealed class ConsoleClient : IAsyncDisposable
 {
-    private ConsoleClient(ClientWebSocket socket) => Socket = socket;
+    private readonly HttpMessageInvoker? _invoker;
+
+    private ConsoleClient(ClientWebSocket socket, HttpMessageInvoker? invoker)
+    {
+        Socket = socket;
+        _invoker = invoker;
+    }
 
     public ClientWebSocket Socket { get; }
 
-    public static async Task<ConsoleClient> ConnectAsync(Uri uri, string[]? subprotocols = null, string? cookie = null, string? origin = null)
+    /// <summary>
+    /// Opens a WebSocket. <paramref name="source"/> binds the client to a loopback address such as 127.0.0.7, so that
+    /// HAProxy's <c>balance source</c> sees distinct clients and spreads them over the nodes.
+    /// </summary>
+    public static async Task<ConsoleClient> ConnectAsync(
+        Uri uri, string[]? subprotocols = null, string? cookie = null, string? origin = null, IPAddress? source = null)
     {
         var socket = new ClientWebSocket();
         foreach (var protocol in subprotocols ?? [])
@@ -28,35 +41,86 @@ public sealed class ConsoleClient : IAsyncDisposable
         }
 
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
-        await socket.ConnectAsync(uri, timeout.Token);
-        return new ConsoleClient(socket);
+        var invoker = source is null ? null : new HttpMessageInvoker(BoundHandler(source));
+        try
+        {
+            await socket.ConnectAsync(uri, invoker, timeout.Token);
+        }
+        catch
+        {
+            socket.Dispose();
+            invoker?.Dispose();
+            throw;
+        }
+
+        return new ConsoleClient(socket, invoker);
     }
+
+    private static SocketsHttpHandler BoundHandler(IPAddress source) => new()
+    {
+        UseProxy = false,
+        ConnectCallback = async (context, cancellationToken) =>
+        {
+            var client = new Socket(source.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+            try
+            {
+                client.Bind(new IPEndPoint(source, 0));
+                await client.ConnectAsync(context.DnsEndPoint, cancellationToken);
+                return new NetworkStream(client, ownsSocket: true);
+            }
+            catch
+            {
+                client.Dispose();
+                throw;
+            }
+        },
+    };
 
     /// <summary>
     /// Opens a session that echoes through an echo target, retrying while the token is still unknown to the node
     /// (token files load asynchronously, and another node may be the one writing the token).
     /// </summary>
-    public static async Task<ConsoleClient> OpenEchoingAsync(RelayNodeProcess node, string token)
+    public static Task<ConsoleClient> OpenEchoingAsync(RelayNodeProcess node, string token) =>
+        OpenEchoingAsync(node.WebSocketUri(token), $"node {node.Settings.SiloName} relays an echoing session for token {token[..Math.Min(10, token.Length)]}");
+
+    /// <summary>Opens an echoing session at <paramref name="uri"/> (a node or HAProxy), retrying until one echoes.</summary>
+    public static async Task<ConsoleClient> OpenEchoingAsync(Uri uri, string what, IPAddress? source = null, TimeSpan? timeout = null)
     {
         ConsoleClient? opened = null;
         await Eventually.HoldsAsync(async () =>
         {
-            var client = await ConnectAsync(node.WebSocketUri(token));
-            var probe = System.Security.Cryptography.RandomNumberGenerator.GetBytes(512);
-            await client.SendAsync(probe);
-            try
-            {
-                var echoed = await client.ReadExactlyAsync(probe.Length, TimeSpan.FromSeconds(5));
-                opened = client;
-                return probe.SequenceEqual(echoed);
-            }
-            catch (InvalidOperationException)
-            {
-                await client.DisposeAsync();
-                return false;
-            }
-        }, TimeSpan.FromSeconds(30), $"node {node.Settings.SiloName} relays an echoing session for token {token[..Math.Min(10, token.Length)]}");
+            opened = await TryOpenEchoingAsync(uri, source);
+            return opened is not null;
+        }, timeout ?? TimeSpan.FromSeconds(30), what);
         return opened!;
+    }
+
+    /// <summary>One attempt: a session whose first 512 bytes come back, or null (refused, closed or no echo).</summary>
+    public static async Task<ConsoleClient?> TryOpenEchoingAsync(Uri uri, IPAddress? source = null)
+    {
+        var client = await ConnectAsync(uri, source: source);
+        try
+        {
+            if (await client.EchoesAsync(512))
+            {
+                return client;
+            }
+        }
+        catch (Exception exception) when (exception is InvalidOperationException or WebSocketException or OperationCanceledException)
+        {
+        }
+
+        await client.DisposeAsync();
+        return null;
+    }
+
+    /// <summary>Sends random bytes and reads them back (the target must echo): proof that bytes still flow both ways.</summary>
+    public async Task<bool> EchoesAsync(int count = 256)
+    {
+        var probe = System.Security.Cryptography.RandomNumberGenerator.GetBytes(count);
+        await SendAsync(probe);
+        var echoed = await ReadExactlyAsync(count, TimeSpan.FromSeconds(5));
+        return probe.AsSpan().SequenceEqual(echoed);
     }
 
     /// <summary>Reads until the server closes; returns the close code and reason. Data frames are discarded.</summary>
@@ -111,5 +175,6 @@ public sealed class ConsoleClient : IAsyncDisposable
         }
 
         Socket.Dispose();
+        _invoker?.Dispose();
     }
 }

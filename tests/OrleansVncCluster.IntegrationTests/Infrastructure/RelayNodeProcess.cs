@@ -42,8 +42,12 @@ public sealed class RelayNodeProcess : IAsyncDisposable
 
     public Uri AdminUri(string path) => new($"http://127.0.0.1:{AdminPort}{path}");
 
-    /// <summary>Starts a node and waits until /readyz answers 200 (its silo joined the cluster).</summary>
-    public static async Task<RelayNodeProcess> StartAsync(RelayNodeSettings settings, int? port = null, int? siloPort = null)
+    /// <summary>
+    /// Starts a node and waits until /readyz answers 200 (its silo joined the cluster). Ports not given are free ones;
+    /// give them all to restart a node where HAProxy expects it (<see cref="RestartAsync"/>).
+    /// </summary>
+    public static async Task<RelayNodeProcess> StartAsync(
+        RelayNodeSettings settings, int? port = null, int? siloPort = null, int? adminPort = null, int? agentPort = null)
     {
         if (!File.Exists(Repo.RelayExecutable))
         {
@@ -51,19 +55,19 @@ public sealed class RelayNodeProcess : IAsyncDisposable
         }
 
         var relayPort = port ?? Ports.Free();
-        var adminPort = Ports.Free();
+        var admin = adminPort ?? Ports.Free();
         var silo = siloPort ?? Ports.Free();
-        var agentPort = Ports.Free();
+        var agent = agentPort ?? Ports.Free();
         var adminTokenFile = Path.Combine(Repo.TempDirectory("admin"), "admin-token");
         await File.WriteAllTextAsync(adminTokenFile, AdminToken);
         var environment = new Dictionary<string, string?>(settings.Environment)
         {
             ["Relay__Listen"] = $"127.0.0.1:{relayPort}",
-            ["Relay__AdminListen"] = $"127.0.0.1:{adminPort}",
+            ["Relay__AdminListen"] = $"127.0.0.1:{admin}",
             ["Orleans__Endpoints__SiloPort"] = silo.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Orleans__Endpoints__AdvertisedIPAddress"] = "127.0.0.1",
             ["Orleans__SiloName"] = settings.SiloName,
-            ["Relay__AgentListen"] = $"127.0.0.1:{agentPort}",
+            ["Relay__AgentListen"] = $"127.0.0.1:{agent}",
             ["Admin__TokenFile"] = adminTokenFile,
             ["DOTNET_gcServer"] = "0",
         };
@@ -80,7 +84,7 @@ public sealed class RelayNodeProcess : IAsyncDisposable
 
         args.AddRange(settings.ExtraArgs);
         var process = ManagedProcess.Start(settings.SiloName, Repo.RelayExecutable, args, environment);
-        var node = new RelayNodeProcess(process, relayPort, adminPort, silo, agentPort, settings);
+        var node = new RelayNodeProcess(process, relayPort, admin, silo, agent, settings);
         try
         {
             await node.WaitReadyAsync(TimeSpan.FromSeconds(60));
@@ -93,6 +97,9 @@ public sealed class RelayNodeProcess : IAsyncDisposable
 
         return node;
     }
+
+    /// <summary>A new process with the same settings and ports (this one must have exited).</summary>
+    public Task<RelayNodeProcess> RestartAsync() => StartAsync(Settings, Port, SiloPort, AdminPort, AgentPort);
 
     public async Task WaitReadyAsync(TimeSpan timeout)
     {

@@ -37,9 +37,8 @@ public sealed class AbiquoRevocationTests
             RedisConnectionString = redis.ConnectionString, SiloName = "sync-b", Environment = new(environment),
         });
 
-        // The tokens Abiquo's own console page computes: md5("vdrpIP:vdrpPort").
-        await using var revoked = await ConsoleClient.OpenEchoingAsync(nodeA, Md5Token($"127.0.0.1:{removedVm.Port}"));
-        await using var untouched = await ConsoleClient.OpenEchoingAsync(nodeA, Md5Token($"127.0.0.1:{keptVm.Port}"));
+        await using var revoked = await ConsoleClient.OpenEchoingAsync(nodeA, SimulatorProcess.TokenOf(removedVm.Port));
+        await using var untouched = await ConsoleClient.OpenEchoingAsync(nodeA, SimulatorProcess.TokenOf(keptVm.Port));
 
         await simulator.RemoveVmAtAsync(removedVm.Port);
         var (status, reason) = await revoked.ReadUntilCloseAsync(Timeout);
@@ -78,6 +77,4 @@ public sealed class AbiquoRevocationTests
         Assert.DoesNotContain(await File.ReadAllTextAsync(simulator.PasswordFile), body, StringComparison.Ordinal);
         Assert.Equal(System.Net.HttpStatusCode.Unauthorized, refused.StatusCode);
     }
-
-    private static string Md5Token(string target) => Convert.ToHexStringLower(MD5.HashData(Encoding.UTF8.GetBytes(target)));
 }

@@ -31,6 +31,10 @@ public sealed class SimulatorProcess : IAsyncDisposable
 
     public string ApiUrl => $"http://127.0.0.1:{Port}/api";
 
+    /// <summary>The token Abiquo's own console page computes for the VM at 127.0.0.1:<paramref name="vncPort"/>: md5("vdrpIP:vdrpPort").</summary>
+    public static string TokenOf(int vncPort) =>
+        Convert.ToHexStringLower(System.Security.Cryptography.MD5.HashData(Encoding.UTF8.GetBytes($"127.0.0.1:{vncPort}")));
+
     /// <summary>Starts the simulator with no generated VMs and one ON VM per VNC target, and waits until it listens.</summary>
     public static async Task<SimulatorProcess> StartAsync(params int[] vncTargetPorts)
     {
@@ -61,6 +65,13 @@ public sealed class SimulatorProcess : IAsyncDisposable
         }
 
         return new SimulatorProcess(process, port, passwordFile, password);
+    }
+
+    /// <summary>Adds an ON VM whose console is at 127.0.0.1:<paramref name="vncPort"/>, as a new VM deployed in Abiquo.</summary>
+    public async Task AddVmAtAsync(int vncPort)
+    {
+        using var response = await _admin.PostAsJsonAsync("/_sim/vms", new { vdrpIP = "127.0.0.1", vdrpPort = vncPort, state = "ON" });
+        response.EnsureSuccessStatusCode();
     }
 
     /// <summary>Deletes the VM whose console is at 127.0.0.1:<paramref name="vncPort"/>.</summary>

@@ -1,0 +1,268 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using OrleansVncCluster.IntegrationTests.Console;
+using OrleansVncCluster.IntegrationTests.Infrastructure;
+using OrleansVncCluster.IntegrationTests.Sync;
+
+namespace OrleansVncCluster.IntegrationTests.Cluster;
+
+/// <summary>
+/// The production shape on loopback, shared by the failure tests: redis-server with AOF, three nodes on Redis clustering
+/// that sync their tokens from the Abiquo simulator, echo servers as the VMs' consoles, and the shipped haproxy.cfg in
+/// front in master-worker mode. Tests break one part and repair it through <see cref="EnsureHealthyAsync"/>.
+/// </summary>
+public sealed class FailureClusterFixture : IAsyncLifetime
+{
+    public const int NodeCount = 3;
+
+    /// <summary>The node SIGTERM tests use: a short drain budget, so it exits quickly.</summary>
+    public const int ShortBudgetNode = 2;
+
+    public static readonly TimeSpan ShortDrainBudget = TimeSpan.FromSeconds(3);
+
+    /// <summary>The other nodes' budget: long enough for HAProxy's agent check (every 5 s) to see a drain first.</summary>
+    public static readonly TimeSpan LongDrainBudget = TimeSpan.FromSeconds(20);
+
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
+    private readonly RelayNodeProcess[] _nodes = new RelayNodeProcess[NodeCount];
+    private readonly List<TcpTarget> _vms = [];
+    private int _nextSource = 1;
+
+    public RedisServer Redis { get; private set; } = null!;
+
+    public SimulatorProcess Simulator { get; private set; } = null!;
+
+    public HaproxyServer Haproxy { get; private set; } = null!;
+
+    /// <summary>The console tokens of the VMs the simulator started with.</summary>
+    public IReadOnlyList<string> Tokens { get; private set; } = [];
+
+    public IReadOnlyList<RelayNodeProcess> Nodes => _nodes;
+
+    /// <summary>The HAProxy server name of node <paramref name="index"/> (relay1..relay3 in haproxy.cfg).</summary>
+    public static string ServerName(int index) => $"relay{index + 1}";
+
+    public async ValueTask InitializeAsync()
+    {
+        Redis = await RedisServer.StartAsync();
+        _vms.AddRange([TcpTarget.Echo(), TcpTarget.Echo()]);
+        Simulator = await SimulatorProcess.StartAsync([.. _vms.Select(vm => vm.Port)]);
+        Tokens = [.. _vms.Select(vm => SimulatorProcess.TokenOf(vm.Port))];
+
+        var cluster = "failure-" + Guid.NewGuid().ToString("N")[..8];
+        RelayNodeSettings Settings(int index) => new()
+        {
+            RedisConnectionString = Redis.ConnectionString,
+            SiloName = $"failure-node{index + 1}",
+            Environment = new()
+            {
+                ["Orleans__ClusterId"] = cluster,
+                ["Orleans__ServiceId"] = cluster,
+                ["Abiquo__ApiUrl"] = Simulator.ApiUrl,
+                ["Abiquo__User"] = SimulatorProcess.User,
+                ["Abiquo__PasswordFile"] = Simulator.PasswordFile,
+                ["Abiquo__SyncInterval"] = "00:00:01",
+                ["Abiquo__KeeperInterval"] = "00:00:01",
+                ["Relay__DrainBudget"] = (index == ShortBudgetNode ? ShortDrainBudget : LongDrainBudget).ToString("c", CultureInfo.InvariantCulture),
+            },
+        };
+
+        // The first node founds the cluster alone; the others join it together.
+        _nodes[0] = await RelayNodeProcess.StartAsync(Settings(0));
+        var joining = await Task.WhenAll(Enumerable.Range(1, NodeCount - 1).Select(i => RelayNodeProcess.StartAsync(Settings(i))));
+        joining.CopyTo(_nodes, 1);
+        Haproxy = await HaproxyServer.StartAsync(_nodes, masterWorker: true);
+        await EnsureHealthyAsync();
+    }
+
+    /// <summary>A loopback client address no earlier session of this fixture used (127.0.0.2, .3, ...).</summary>
+    public IPAddress NextSource()
+    {
+        var n = Interlocked.Increment(ref _nextSource);
+        return IPAddress.Parse($"127.0.{n / 250}.{(n % 250) + 2}");
+    }
+
+    /// <summary>
+    /// Every node runs, takes sessions (ready, not draining) and HAProxy sees it UP: restarts on the same ports any node a
+    /// test killed, stopped or drained, so each test starts from a whole cluster.
+    /// </summary>
+    public async Task EnsureHealthyAsync()
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        for (var i = 0; i < NodeCount; i++)
+        {
+            var node = _nodes[i];
+            if (!node.Process.HasExited && await IsReadyAsync(http, node))
+            {
+                continue;
+            }
+
+            // Draining (only a restart undoes that) or gone: stop what is left of it and start it again.
+            await node.DisposeAsync();
+            _nodes[i] = await node.RestartAsync();
+        }
+
+        for (var i = 0; i < NodeCount; i++)
+        {
+            await WaitForServerStatusAsync(i, "UP");
+        }
+    }
+
+    public Task WaitForServerStatusAsync(int index, string status) =>
+        Eventually.HoldsAsync(async () => (await Haproxy.ServerStatusAsync(ServerName(index))).StartsWith(status, StringComparison.Ordinal),
+            Timeout, $"HAProxy shows {ServerName(index)} ({_nodes[index].Settings.SiloName}) as {status}");
+
+    /// <summary>Replaces the dead or stopped node <paramref name="index"/> with a new process on the same ports.</summary>
+    public async Task<RelayNodeProcess> RestartAsync(int index)
+    {
+        await _nodes[index].DisposeAsync();
+        _nodes[index] = await _nodes[index].RestartAsync();
+        return _nodes[index];
+    }
+
+    /// <summary>Stops redis-server (it writes its AOF) and starts a new one on the same port and data directory.</summary>
+    public async Task RestartRedisAsync(Func<Task> whileDown)
+    {
+        var (port, directory) = (Redis.Port, Redis.Directory);
+        await Redis.DisposeAsync();
+        await whileDown();
+        Redis = await RedisServer.StartAsync(port, directory);
+    }
+
+    /// <summary>
+    /// Opens echoing sessions through HAProxy from fresh loopback client addresses until the nodes carrying them satisfy
+    /// <paramref name="enough"/>. HAProxy hashes the client address (balance source), so distinct addresses spread over
+    /// the nodes; sessions already open also count towards its bounded load (hash-balance-factor).
+    /// </summary>
+    public async Task<Sessions> SpreadAsync(Func<IReadOnlyCollection<string>, bool> enough, string what)
+    {
+        var sessions = new Sessions();
+        try
+        {
+            for (var attempt = 0; attempt < 40 && !enough(sessions.Carriers); attempt++)
+            {
+                var source = NextSource();
+                var token = Tokens[attempt % Tokens.Count];
+                var client = await ConsoleClient.OpenEchoingAsync(Haproxy.WebSocketUri(token), $"a session from {source} through HAProxy echoes", source);
+                sessions.Add(new PlacedSession(client, source, token, await NodeCarryingAsync(source)));
+            }
+
+            Assert.True(enough(sessions.Carriers), $"sessions through HAProxy did not spread so that {what}: {sessions}");
+            return sessions;
+        }
+        catch
+        {
+            await sessions.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Sessions held open through HAProxy by loopback clients from <see cref="SpreadAsync"/>.</summary>
+    public sealed class Sessions : List<PlacedSession>, IAsyncDisposable
+    {
+        public IReadOnlyCollection<string> Carriers => [.. this.Select(s => s.Node).Distinct()];
+
+        public IEnumerable<PlacedSession> On(string node) => this.Where(s => s.Node == node);
+
+        public IEnumerable<PlacedSession> NotOn(string node) => this.Where(s => s.Node != node);
+
+        public override string ToString() => string.Join(", ", this.GroupBy(s => s.Node).Select(g => $"{g.Key}: {g.Count()}"));
+
+        public async ValueTask DisposeAsync()
+        {
+            foreach (var session in this)
+            {
+                await session.Client.DisposeAsync();
+            }
+        }
+    }
+
+    /// <summary>The node that carries the live session of client <paramref name="source"/>, from the cluster-wide admin list.</summary>
+    public async Task<string> NodeCarryingAsync(IPAddress source)
+    {
+        string? carrier = null;
+        await Eventually.HoldsAsync(async () =>
+        {
+            carrier = (await LiveSessionsAsync()).LastOrDefault(s => s.Client == source.ToString()).Node;
+            return carrier is not null;
+        }, Timeout, $"the admin API lists the session of client {source}");
+        return carrier!;
+    }
+
+    /// <summary>Every live session of the cluster (node, client), asked of the first node that answers.</summary>
+    public async Task<IReadOnlyList<(string Node, string Client)>> LiveSessionsAsync()
+    {
+        foreach (var node in _nodes.Where(n => !n.Process.HasExited))
+        {
+            try
+            {
+                using var admin = node.AdminClient();
+                admin.Timeout = TimeSpan.FromSeconds(10);
+                var list = await admin.GetFromJsonAsync<JsonElement>("/api/sessions");
+                return [.. list.GetProperty("sessions").EnumerateArray()
+                    .Select(s => (s.GetProperty("node").GetString()!, s.GetProperty("client").GetString()!))];
+            }
+            catch (Exception exception) when (exception is HttpRequestException or TaskCanceledException)
+            {
+                // That node is going away: ask the next one.
+            }
+        }
+
+        throw new InvalidOperationException("no node answers the admin API");
+    }
+
+    /// <summary>A new VM in the simulator whose console is a new echo server; returns its token.</summary>
+    public async Task<string> AddVmAsync()
+    {
+        var vm = TcpTarget.Echo();
+        _vms.Add(vm);
+        await Simulator.AddVmAtAsync(vm.Port);
+        return SimulatorProcess.TokenOf(vm.Port);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Haproxy is not null)
+        {
+            await Haproxy.DisposeAsync();
+        }
+
+        foreach (var node in _nodes.Where(n => n is not null))
+        {
+            await node.DisposeAsync();
+        }
+
+        if (Simulator is not null)
+        {
+            await Simulator.DisposeAsync();
+        }
+
+        foreach (var vm in _vms)
+        {
+            await vm.DisposeAsync();
+        }
+
+        if (Redis is not null)
+        {
+            await Redis.DisposeAsync();
+        }
+    }
+
+    private static async Task<bool> IsReadyAsync(HttpClient http, RelayNodeProcess node)
+    {
+        try
+        {
+            using var response = await http.GetAsync(node.AdminUri("/readyz"));
+            return response.StatusCode == HttpStatusCode.OK;
+        }
+        catch (Exception exception) when (exception is HttpRequestException or TaskCanceledException)
+        {
+            return false;
+        }
+    }
+}
+
+/// <summary>A session through HAProxy: its client, the loopback address it came from and the node HAProxy sent it to.</summary>
+public sealed record PlacedSession(ConsoleClient Client, IPAddress Source, string Token, string Node);
