@@ -69,6 +69,23 @@ public sealed class TicketKeyRingTests : IDisposable
     }
 
     [Fact]
+    public void TicketOfANewerKey_MakesTheRingRereadItsFilesAtOnce()
+    {
+        var clock = new ManualClock(RotatedAt);
+        var current = _files.Write("ticket-secret", OldSecret, RotatedAt.AddDays(-1));
+        var options = Options(current);
+        options.ReloadInterval = TimeSpan.FromHours(1);
+        var ring = Ring(options, clock);
+        Assert.Equal(new TicketKey(OldSecret).Id, ring.SigningKey!.Id);
+
+        _files.Write("ticket-secret", NewSecret, RotatedAt);
+        var fromAnUpdatedNode = TicketText.Issue(new TicketKey(NewSecret), "tok", RotatedAt.AddMinutes(1), singleUse: false);
+
+        Assert.Equal(TicketStatus.Valid, Open(ring, fromAnUpdatedNode, clock));
+        Assert.Equal(new TicketKey(NewSecret).Id, ring.SigningKey!.Id);
+    }
+
+    [Fact]
     public void SecretFileBrieflyMissing_KeepsTheKeysLoadedBefore()
     {
         var clock = new ManualClock(RotatedAt);
