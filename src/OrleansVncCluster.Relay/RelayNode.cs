@@ -8,6 +8,7 @@ using OrleansVncCluster.Relay.Cluster;
 using OrleansVncCluster.Relay.Console;
 using OrleansVncCluster.Relay.Sessions;
 using OrleansVncCluster.Relay.Sync;
+using OrleansVncCluster.Relay.Tickets;
 using OrleansVncCluster.Relay.Tokens;
 using Serilog;
 using Serilog.Formatting.Compact;
@@ -121,6 +122,7 @@ public static class RelayNode
         builder.Services.AddHostedService(sp => sp.GetRequiredService<DrainCoordinator>());
         builder.Services.AddHostedService<HaproxyAgent>();
         builder.Services.AddConsolePage();
+        builder.Services.AddConsoleTickets();
         builder.Services.AddOptions<AdminOptions>().BindConfiguration(AdminOptions.Section);
         var abiquoSync = !string.IsNullOrWhiteSpace(builder.Configuration["Abiquo:ApiUrl"]);
         if (abiquoSync)
@@ -157,6 +159,7 @@ public static class RelayNode
             var adminHost = $"*:{admin.Port}";
             app.MapMetrics(adminHost);
             var adminApi = app.MapAdminApi(adminHost);
+            app.MapTicketApi(adminHost);
             if (abiquoSync)
             {
                 adminApi.MapSyncEndpoints("/sync");

@@ -110,3 +110,24 @@ test('the password is scrubbed from query and fragment, the rest stays', () => {
     'http://h/console?token=t#resize=off');
   assert.equal(withoutPassword('http://h/console?token=t#password=q'), 'http://h/console?token=t');
 });
+
+test('a ticket is read from the fragment or the query and sent as ticket=', () => {
+  const fromFragment = readSettings('', '#ticket=vt1.AAAAAAAA.body.mac');
+  assert.equal(fromFragment.ticket, 'vt1.AAAAAAAA.body.mac');
+  assert.equal(hasToken(fromFragment, ''), true);
+  assert.equal(buildSocketUrl(fromFragment, page), 'ws://relay.example.com:6080/websockify?ticket=vt1.AAAAAAAA.body.mac');
+  assert.equal(readSettings('?ticket=vt1.x', '').ticket, 'vt1.x');
+  assert.equal(hasToken(readSettings('?path=websockify%3Fticket%3Dvt1.x', ''), ''), true);
+});
+
+test('ticket refusals say what happened to the link', () => {
+  const sentences = {
+    4401: /altered/, 4409: /already used/, 4419: /expired/, 4421: /key the relay does not accept/, 4426: /signed link/,
+  };
+  for (const [code, pattern] of Object.entries(sentences)) {
+    const outcome = describeClose({ code: Number(code), reason: 'relay words' }, false);
+    assert.match(outcome.text, pattern);
+    assert.match(outcome.text, /relay words/);
+    assert.equal(outcome.retry, false);
+  }
+});

@@ -39,9 +39,7 @@ public static class AdminEndpoints
                 return Results.Problem("The admin API is disabled: set Admin:TokenFile (or the admin-token credential).", statusCode: StatusCodes.Status403Forbidden);
             }
 
-            var header = context.HttpContext.Request.Headers.Authorization.ToString();
-            var given = header.StartsWith("Bearer ", StringComparison.Ordinal) ? header["Bearer ".Length..].Trim() : "";
-            if (!CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(given), Encoding.UTF8.GetBytes(expected)))
+            if (!HasBearer(context.HttpContext.Request, expected))
             {
                 context.HttpContext.Response.Headers.WWWAuthenticate = "Bearer";
                 return Results.Problem("Missing or wrong admin token (Authorization: Bearer TOKEN).", statusCode: StatusCodes.Status401Unauthorized);
@@ -91,5 +89,18 @@ public static class AdminEndpoints
         });
 
         return api;
+    }
+
+    /// <summary>True when the request's "Authorization: Bearer" value equals <paramref name="expected"/> (constant time).</summary>
+    internal static bool HasBearer(HttpRequest request, string? expected)
+    {
+        if (string.IsNullOrEmpty(expected))
+        {
+            return false;
+        }
+
+        var header = request.Headers.Authorization.ToString();
+        var given = header.StartsWith("Bearer ", StringComparison.Ordinal) ? header["Bearer ".Length..].Trim() : "";
+        return CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(given), Encoding.UTF8.GetBytes(expected));
     }
 }

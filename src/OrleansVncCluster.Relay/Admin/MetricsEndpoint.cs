@@ -37,6 +37,13 @@ public static class MetricsEndpoint
             text.Append(CultureInfo.InvariantCulture, $"vnc_relay_token_lookups_total{{result=\"cache_hit\"}} {metrics.LookupCacheHits}\n");
             text.Append(CultureInfo.InvariantCulture, $"vnc_relay_token_lookups_total{{result=\"grain\"}} {metrics.LookupMisses}\n");
             text.Append(CultureInfo.InvariantCulture, $"vnc_relay_token_lookups_total{{result=\"unknown\"}} {metrics.LookupUnknown}\n");
+            Counter(text, "vnc_relay_tickets_issued_total", "Console tickets issued by this node.", metrics.TicketsIssued);
+            text.Append("# HELP vnc_relay_ticket_refusals_total Tickets and plain tokens refused, by reason.\n# TYPE vnc_relay_ticket_refusals_total counter\n");
+            foreach (var (reason, count) in metrics.TicketRefusalsByReason.OrderBy(p => p.Key, StringComparer.Ordinal))
+            {
+                text.Append(CultureInfo.InvariantCulture, $"vnc_relay_ticket_refusals_total{{reason=\"{reason}\"}} {count}\n");
+            }
+
             return Results.Text(text.ToString(), "text/plain; version=0.0.4; charset=utf-8");
         }).RequireHost(adminHost);
 

@@ -43,4 +43,10 @@ internal static class EventIds
     public const int CertificateReloaded = 4005;
 
     public const int AdminRequest = 5000;
+
+    public const int TicketKeysLoaded = 6000;
+    public const int TicketKeysFailed = 6001;
+    public const int TicketIssued = 6002;
+    public const int TicketReplayed = 6003;
+    public const int TicketRedeemFailed = 6004;
 }

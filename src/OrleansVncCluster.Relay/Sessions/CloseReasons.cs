@@ -23,6 +23,11 @@ public static class CloseReasons
     public const WebSocketCloseStatus Idle = (WebSocketCloseStatus)4408;
     public const WebSocketCloseStatus Revoked = (WebSocketCloseStatus)4410;
     public const WebSocketCloseStatus TooMany = (WebSocketCloseStatus)4429;
+    public const WebSocketCloseStatus TicketBadSignature = (WebSocketCloseStatus)4401;                 // 401 Unauthorized
+    public const WebSocketCloseStatus TicketUsed = (WebSocketCloseStatus)4409;                         // 409 Conflict
+    public const WebSocketCloseStatus TicketExpired = (WebSocketCloseStatus)4419;                      // 419 "Page Expired"
+    public const WebSocketCloseStatus TicketUnknownKey = (WebSocketCloseStatus)4421;                   // 421 Misdirected
+    public const WebSocketCloseStatus PlainTokenRefused = (WebSocketCloseStatus)4426;                  // 426 Upgrade Required
 
     public const string TargetClosedText = "console target closed the connection";
     public const string MissingTokenText = "missing console token: connect to /websockify?token=TOKEN";
@@ -36,4 +41,12 @@ public static class CloseReasons
     public const string TokenStoreUnavailableText = "token store unavailable: try again shortly";
     public const string NodeFullText = "relay node is full: try again shortly";
     public const string TargetLostText = "connection to the console target was lost";
+    public const string TicketExpiredText = "console ticket expired: ask the portal for a new console link";
+    public const string TicketBadSignatureText = "console ticket signature is not valid: the link was altered";
+    public const string TicketUnknownKeyText = "console ticket signed with an unknown or retired key";
+    public const string TicketsOffText = "console tickets are not enabled on this relay";
+    public const string TicketUsedText = "console ticket already used: it opens one console only";
+    public const string TicketMalformedText = "malformed console ticket";
+    public const string TicketCheckUnavailableText = "console ticket check unavailable: try again shortly";
+    public const string PlainTokenRefusedText = "plain console tokens are turned off: open the console with a ticket";
 }

@@ -7,6 +7,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using OrleansVncCluster.Relay.Cluster;
 using OrleansVncCluster.Relay.Logging;
+using OrleansVncCluster.Relay.Tickets;
 using OrleansVncCluster.Relay.Tokens;
 
 namespace OrleansVncCluster.Relay.Sessions;
@@ -18,6 +19,7 @@ namespace OrleansVncCluster.Relay.Sessions;
 /// </summary>
 public sealed partial class RelayEndpoint(
     TokenResolver tokens,
+    TicketGate tickets,
     SessionRegistry sessions,
     RelayMetrics metrics,
     DrainState drain,
@@ -55,7 +57,10 @@ public sealed partial class RelayEndpoint(
             return;
         }
 
-        var token = Handshake.ReadToken(context.Request);
+        // A ticket is verified here and stands for the VM token inside it from now on (sessions, revocation, logs).
+        var presented = TicketGate.ReadPresented(context.Request);
+        var admission = tickets.Admit(presented);
+        var token = admission.Token;
         using var socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
         {
             SubProtocol = Handshake.ChooseSubprotocol(context.WebSockets.WebSocketRequestedProtocols),
@@ -64,11 +69,11 @@ public sealed partial class RelayEndpoint(
             KeepAliveTimeout = settings.KeepAliveInterval > TimeSpan.Zero ? settings.KeepAliveInterval * 2 : Timeout.InfiniteTimeSpan,
         });
 
-        var refusal = await CheckAsync(token, context.RequestAborted);
+        var refusal = await CheckAsync(admission, context.RequestAborted);
         if (refusal.Entry is null)
         {
             metrics.SessionFailed(refusal.Metric);
-            LogRefused(logger, client, TokenText.ForLog(token), (int)refusal.Status, refusal.Reason);
+            LogRefused(logger, client, TokenText.ForLog(presented), (int)refusal.Status, refusal.Reason);
             await CloseAsync(socket, refusal.Status, refusal.Reason, clientReader: null);
             return;
         }
@@ -124,8 +129,9 @@ public sealed partial class RelayEndpoint(
         }
     }
 
-    private async ValueTask<(WebSocketCloseStatus Status, string Reason, string Metric, ConsoleTokenEntry? Entry)> CheckAsync(string? token, CancellationToken cancellationToken)
+    private async ValueTask<(WebSocketCloseStatus Status, string Reason, string Metric, ConsoleTokenEntry? Entry)> CheckAsync(Admission admission, CancellationToken cancellationToken)
     {
+        var token = admission.Token;
         if (drain.IsDraining)
         {
             return (CloseReasons.TryAgainLater, CloseReasons.DrainingText, "draining", null);
@@ -135,6 +141,11 @@ public sealed partial class RelayEndpoint(
         if (cap > 0 && sessions.Count >= cap)
         {
             return (CloseReasons.TooMany, CloseReasons.NodeFullText, "node_full", null);
+        }
+
+        if (admission.Refused is { } ticketRefusal)
+        {
+            return (ticketRefusal.Status, ticketRefusal.Reason, ticketRefusal.Metric, null);
         }
 
         if (string.IsNullOrEmpty(token))
@@ -148,6 +159,11 @@ public sealed partial class RelayEndpoint(
         }
 
         var lookup = await tokens.ResolveAsync(token, cancellationToken);
+        if (lookup.Status == LookupStatus.Found && await tickets.RedeemAsync(admission, cancellationToken) is { } spent)
+        {
+            return (spent.Status, spent.Reason, spent.Metric, null);
+        }
+
         return lookup.Status switch
         {
             LookupStatus.Found => (default, "", "", lookup.Entry),

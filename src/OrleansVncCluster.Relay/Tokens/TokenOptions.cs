@@ -25,6 +25,11 @@ public sealed class TokenOptions
 
     /// <summary>How often token files are checked for changes the file watcher may miss (network filesystems).</summary>
     public TimeSpan FilePollInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Whether a plain token (Abiquo's guessable md5 of "IP:PORT") opens a console; false leaves signed tickets only.
+    /// </summary>
+    public bool AcceptPlainTokens { get; set; } = true;
 }
 
 internal sealed class TokenOptionsValidator : IValidateOptions<TokenOptions>

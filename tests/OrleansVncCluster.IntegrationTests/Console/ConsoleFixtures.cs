@@ -125,12 +125,14 @@ public sealed class HaproxyConsoleFixture : DesktopFixture
 
     protected override async Task StartRelaysAsync()
     {
+        var ticketSecret = Path.Combine(Repo.TempDirectory("console"), "ticket-secret");
+        await File.WriteAllTextAsync(ticketSecret, Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)));
         // A short drain budget: the drain test waits for it before the page is sent elsewhere.
         var nodes = await Task.WhenAll(new[] { "relay-a", "relay-b" }.Select(name => RelayNodeProcess.StartAsync(new RelayNodeSettings
         {
             TokenFile = TokenFile,
             SiloName = name,
-            Environment = { ["Relay__DrainBudget"] = "00:00:02" },
+            Environment = { ["Relay__DrainBudget"] = "00:00:02", ["Tickets__SecretFile"] = ticketSecret },
         })));
         Nodes = nodes;
         await Task.WhenAll(nodes.Select(WaitForTokenAsync));

@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using Microsoft.Playwright;
 using OrleansVncCluster.IntegrationTests.Infrastructure;
 
@@ -19,6 +20,26 @@ public sealed class ConsoleThroughHaproxyTests(HaproxyConsoleFixture fixture) : 
         await tab.WaitForStateAsync("connected", Timeout);
         await tab.WaitForColourAsync(DesktopFixture.Colour, Timeout);
         await tab.SaveScreenshotAsync("through-haproxy");
+    }
+
+    [Fact]
+    public async Task WithATicketInTheFragment_TheConsoleShowsTheDesktop()
+    {
+        string ticket;
+        using (var admin = fixture.Nodes[0].AdminClient())
+        using (var issued = await admin.PostAsJsonAsync(new Uri("/api/tickets", UriKind.Relative), new { token = fixture.Token, singleUse = true }))
+        {
+            issued.EnsureSuccessStatusCode();
+            using var document = System.Text.Json.JsonDocument.Parse(await issued.Content.ReadAsStringAsync());
+            ticket = document.RootElement.GetProperty("ticket").GetString()!;
+        }
+
+        await using var tab = await fixture.Browser.OpenTabAsync();
+        await tab.Page.GotoAsync(fixture.ConsoleUri("", $"ticket={ticket}&password={DesktopFixture.Password}").ToString());
+
+        await tab.WaitForStateAsync("connected", Timeout);
+        await tab.WaitForColourAsync(DesktopFixture.Colour, Timeout);
+        await tab.SaveScreenshotAsync("with-ticket");
     }
 
     [Fact]

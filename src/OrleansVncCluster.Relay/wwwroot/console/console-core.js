@@ -33,6 +33,7 @@ export function readSettings(search, hash) {
   const resize = (get('resize') ?? '').trim().toLowerCase();
   return {
     token: get('token')?.trim() || null,
+    ticket: get('ticket')?.trim() || null,
     password: get('password'),
     passwordInQuery: query.has('password'),
     autoconnect: flag('autoconnect', true),
@@ -65,8 +66,10 @@ export function buildSocketUrl(settings, location) {
     authority = settings.port ? `${host}:${settings.port}` : host;
   }
   let path = settings.path.replace(/^\/+/, '');
-  if (settings.token && !/(^|[?&])token=/.test(path.split('?')[1] ?? '')) {
-    path += `${path.includes('?') ? '&' : '?'}token=${encodeURIComponent(settings.token)}`;
+  for (const name of ['ticket', 'token']) {
+    if (settings[name] && !new RegExp(`(^|[?&])${name}=`).test(path.split('?')[1] ?? '')) {
+      path += `${path.includes('?') ? '&' : '?'}${name}=${encodeURIComponent(settings[name])}`;
+    }
   }
   return `${secure ? 'wss' : 'ws'}://${authority}/${path}`;
 }
@@ -75,10 +78,13 @@ function bracketIPv6(host) {
   return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
 }
 
-/** True when the page has a token to present: in its parameters, inside the path parameter, or in a token cookie. */
+/**
+ * True when the page has a token or a signed ticket to present: in its parameters, inside the path parameter, or in a
+ * token cookie. The relay prefers the ticket when both are given.
+ */
 export function hasToken(settings, cookie) {
-  return Boolean(settings.token)
-    || /(^|[?&])token=[^&]/.test(settings.path.split('?')[1] ?? '')
+  return Boolean(settings.token) || Boolean(settings.ticket)
+    || /(^|[?&])(token|ticket)=[^&]/.test(settings.path.split('?')[1] ?? '')
     || /(^|;\s*)token=[^;]/.test(cookie ?? '');
 }
 
@@ -115,6 +121,16 @@ export function describeClose(close, wasConnected) {
       return withReason('The relay refused to open this console.', 'relay');
     case 4404:
       return withReason('This console does not exist or has expired: open it again from the cloud portal.', 'relay');
+    case 4401:
+      return withReason('This console link was altered and is not valid: open the console again from the cloud portal.', 'relay');
+    case 4409:
+      return withReason('This console link was already used: open the console again from the cloud portal.', 'relay');
+    case 4419:
+      return withReason('This console link has expired: open the console again from the cloud portal.', 'relay');
+    case 4421:
+      return withReason('This console link was signed with a key the relay does not accept: open the console again from the cloud portal.', 'relay');
+    case 4426:
+      return withReason('This relay only opens consoles with a signed link: open the console from the cloud portal.', 'relay');
     case 4408:
       return withReason('The console was closed after being idle too long.', 'ended');
     case 4410:

@@ -367,7 +367,7 @@ document.addEventListener('fullscreenchange', () => {
 window.addEventListener('beforeunload', () => releaseModifiers(true));
 
 if (!hasToken(settings, document.cookie)) {
-  show('failed', 'No console token: open this page with ?token=TOKEN (the link your cloud portal gives).', { error: 'config' });
+  show('failed', 'No console token: open this page with ?token=TOKEN or #ticket=TICKET (the link your cloud portal gives).', { error: 'config' });
 } else if (settings.autoconnect) {
   connect();
 } else {

@@ -1,0 +1,123 @@
+using System.Net.WebSockets;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using OrleansVncCluster.Relay.Logging;
+using OrleansVncCluster.Relay.Sessions;
+using OrleansVncCluster.Relay.Tokens;
+
+namespace OrleansVncCluster.Relay.Tickets;
+
+/// <summary>A refusal the relay sends as a close frame, and the metric label that counts it.</summary>
+public readonly record struct Refusal(WebSocketCloseStatus Status, string Reason, string Metric);
+
+/// <summary>What the client presented, once read: the VM token to resolve, the ticket it came in, or why it is refused.</summary>
+/// <param name="Token">The console token to resolve; null when nothing usable was presented.</param>
+/// <param name="Ticket">The verified ticket, when the client presented one.</param>
+/// <param name="Refused">Set when the presented text is refused before any lookup.</param>
+public readonly record struct Admission(string? Token, ConsoleTicket? Ticket, Refusal? Refused);
+
+/// <summary>
+/// The relay's door for tickets and plain tokens: a ticket is verified and replaced by the VM token inside it; a plain
+/// token passes only while <see cref="TokenOptions.AcceptPlainTokens"/> holds. Single-use tickets are redeemed through
+/// their grain after the token resolved, just before the relay dials the VM, so a refusal for another cause (node
+/// draining, unknown VM) does not burn the ticket.
+/// </summary>
+public sealed partial class TicketGate(
+    TicketKeyRing keys,
+    IGrainFactory grains,
+    IOptionsMonitor<TokenOptions> tokenOptions,
+    IOptionsMonitor<TicketOptions> ticketOptions,
+    RelayMetrics metrics,
+    TimeProvider time,
+    ILogger<TicketGate> logger)
+{
+    /// <summary>The query parameter that carries a ticket; a ticket may also come in <c>token</c>, where noVNC puts it.</summary>
+    public const string QueryName = "ticket";
+
+    /// <summary>The first <c>ticket</c> query value, else the token as websockify reads it (query, then cookie).</summary>
+    public static string? ReadPresented(HttpRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return request.Query.TryGetValue(QueryName, out var values) && values.Count > 0 && values[0] is { Length: > 0 } ticket
+            ? ticket.TrimEnd('\n', '\r')
+            : Handshake.ReadToken(request);
+    }
+
+    /// <summary>Checks what the client presented; never throws.</summary>
+    public Admission Admit(string? presented)
+    {
+        if (string.IsNullOrEmpty(presented))
+        {
+            return new Admission(null, null, null);
+        }
+
+        if (!TicketText.LooksLikeTicket(presented))
+        {
+            return tokenOptions.CurrentValue.AcceptPlainTokens
+                ? new Admission(presented, null, null)
+                : Refuse(CloseReasons.PlainTokenRefused, CloseReasons.PlainTokenRefusedText, "plain_token_refused");
+        }
+
+        if (!keys.Enabled)
+        {
+            return Refuse(CloseReasons.TicketUnknownKey, CloseReasons.TicketsOffText, "ticket_unknown_key");
+        }
+
+        return TicketText.Verify(presented, keys.Find, time.GetUtcNow(), out var ticket) switch
+        {
+            TicketStatus.Valid => new Admission(ticket!.Token, ticket, null),
+            TicketStatus.Expired => Refuse(CloseReasons.TicketExpired, CloseReasons.TicketExpiredText, "ticket_expired"),
+            TicketStatus.BadSignature => Refuse(CloseReasons.TicketBadSignature, CloseReasons.TicketBadSignatureText, "ticket_bad_signature"),
+            TicketStatus.UnknownKey => Refuse(CloseReasons.TicketUnknownKey, CloseReasons.TicketUnknownKeyText, "ticket_unknown_key"),
+            _ => Refuse(CloseReasons.BadToken, CloseReasons.TicketMalformedText, "ticket_malformed"),
+        };
+    }
+
+    /// <summary>Redeems a single-use ticket; null when the session may go on.</summary>
+    public async ValueTask<Refusal?> RedeemAsync(Admission admission, CancellationToken cancellationToken)
+    {
+        if (admission.Ticket is not { SingleUse: true } ticket)
+        {
+            return null;
+        }
+
+        bool first;
+        try
+        {
+            first = await grains.GetGrain<ITicketRedemptionGrain>(ticket.Nonce).RedeemAsync(ticket.ExpiresAt)
+                .WaitAsync(ticketOptions.CurrentValue.RedeemTimeout, time, cancellationToken);
+        }
+        // A failed storage write (InconsistentStateException, a conflicting activation wrote first) is an OrleansException.
+        catch (Exception exception) when (exception is TimeoutException or OrleansException or SiloUnavailableException)
+        {
+            LogRedeemFailed(logger, ticket.KeyId, TokenText.ForLog(ticket.Nonce), exception.Message);
+            return Count(new Refusal(CloseReasons.TryAgainLater, CloseReasons.TicketCheckUnavailableText, "ticket_check_unavailable"));
+        }
+
+        if (first)
+        {
+            return null;
+        }
+
+        LogReplayed(logger, ticket.KeyId, TokenText.ForLog(ticket.Nonce), TokenText.ForLog(ticket.Token));
+        return Count(new Refusal(CloseReasons.TicketUsed, CloseReasons.TicketUsedText, "ticket_replayed"));
+    }
+
+    private Admission Refuse(WebSocketCloseStatus status, string reason, string metric) =>
+        new(null, null, Count(new Refusal(status, reason, metric)));
+
+    private Refusal Count(Refusal refusal)
+    {
+        metrics.TicketRefused(refusal.Metric);
+        return refusal;
+    }
+
+    [LoggerMessage(EventId = EventIds.TicketReplayed, Level = LogLevel.Warning,
+        Message = "Refused a replayed single-use ticket (key {KeyId}, nonce {Nonce}) for token {Token}")]
+    private static partial void LogReplayed(ILogger logger, string keyId, string nonce, string token);
+
+    [LoggerMessage(EventId = EventIds.TicketRedeemFailed, Level = LogLevel.Warning,
+        Message = "Could not redeem a single-use ticket (key {KeyId}, nonce {Nonce}), refused it: {Error}")]
+    private static partial void LogRedeemFailed(ILogger logger, string keyId, string nonce, string error);
+}

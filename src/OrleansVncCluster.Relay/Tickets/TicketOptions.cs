@@ -1,0 +1,134 @@
+using Microsoft.Extensions.Options;
+using OrleansVncCluster.Relay.Tokens;
+
+namespace OrleansVncCluster.Relay.Tickets;
+
+/// <summary>Signed console tickets (configuration section "Tickets"). Without a secret, tickets are off.</summary>
+public sealed class TicketOptions
+{
+    /// <summary>Configuration section.</summary>
+    public const string Section = "Tickets";
+
+    /// <summary>Shortest secret accepted: 32 characters, e.g. <c>openssl rand -base64 32</c> gives 44.</summary>
+    public const int MinSecretLength = 32;
+
+    /// <summary>Shortest API key accepted.</summary>
+    public const int MinApiKeyLength = 24;
+
+    /// <summary>The cluster secret itself; filled from systemd's "ticket-secret" credential. Prefer <see cref="SecretFile"/>.</summary>
+    public string? Secret { get; set; }
+
+    /// <summary>A file holding the cluster secret (the same on every node); re-read when it changes.</summary>
+    public string? SecretFile { get; set; }
+
+    /// <summary>Secrets that signed earlier tickets, still accepted for <see cref="RotationGrace"/> after a rotation.</summary>
+    public List<string> PreviousSecretFiles { get; set; } = [];
+
+    /// <summary>
+    /// How long previous secrets stay accepted, counted from the last write of <see cref="SecretFile"/> (the rotation).
+    /// Longer than the longest ticket lifetime, so a ticket issued just before the rotation still opens.
+    /// </summary>
+    public TimeSpan RotationGrace { get; set; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>How long a ticket may be used to open a console when the issuer does not say.</summary>
+    public TimeSpan DefaultTtl { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>The longest lifetime an issuer may ask for.</summary>
+    public TimeSpan MaxTtl { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Whether tickets are single-use when the issuer does not say.</summary>
+    public bool SingleUseByDefault { get; set; }
+
+    /// <summary>
+    /// A file holding an API key that may issue tickets and nothing else (POST /api/tickets), for a cloud portal that
+    /// must not hold the admin credential.
+    /// </summary>
+    public string? ApiKeyFile { get; set; }
+
+    /// <summary>How often the secret files are checked for changes.</summary>
+    public TimeSpan ReloadInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Deadline of the single-use redemption call; on timeout the ticket is refused (fail closed).</summary>
+    public TimeSpan RedeemTimeout { get; set; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>True when a secret is configured, inline or in a file.</summary>
+    public bool Enabled => !string.IsNullOrWhiteSpace(Secret) || !string.IsNullOrWhiteSpace(SecretFile);
+}
+
+internal sealed class TicketOptionsValidator(IOptionsMonitor<TokenOptions> tokens) : IValidateOptions<TicketOptions>
+{
+    private const string Generate = "create one with: (umask 077; openssl rand -base64 32 > FILE)";
+
+    public ValidateOptionsResult Validate(string? name, TicketOptions options)
+    {
+        var errors = new List<string>();
+        if (options.Secret is { Length: > 0 } inline && inline.Trim().Length < TicketOptions.MinSecretLength)
+        {
+            errors.Add($"Tickets:Secret (the ticket-secret credential) is {inline.Trim().Length} characters; at least {TicketOptions.MinSecretLength} are needed: {Generate}");
+        }
+
+        if (options.SecretFile is { Length: > 0 } file)
+        {
+            CheckSecretFile("Tickets:SecretFile", file, errors);
+        }
+
+        foreach (var previous in options.PreviousSecretFiles)
+        {
+            CheckSecretFile("Tickets:PreviousSecretFiles entry", previous, errors);
+        }
+
+        if (options.PreviousSecretFiles.Count > 0 && string.IsNullOrWhiteSpace(options.SecretFile) && string.IsNullOrWhiteSpace(options.Secret))
+        {
+            errors.Add("Tickets:PreviousSecretFiles is set but there is no current secret: set Tickets:SecretFile");
+        }
+
+        if (options.ApiKeyFile is { Length: > 0 } apiKeyFile)
+        {
+            if (!File.Exists(apiKeyFile))
+            {
+                errors.Add($"Tickets:ApiKeyFile '{apiKeyFile}' does not exist: {Generate.Replace("FILE", apiKeyFile, StringComparison.Ordinal)}");
+            }
+            else if (File.ReadAllText(apiKeyFile).Trim().Length < TicketOptions.MinApiKeyLength)
+            {
+                errors.Add($"Tickets:ApiKeyFile '{apiKeyFile}' holds fewer than {TicketOptions.MinApiKeyLength} characters: {Generate.Replace("FILE", apiKeyFile, StringComparison.Ordinal)}");
+            }
+        }
+
+        if (options.DefaultTtl <= TimeSpan.Zero || options.DefaultTtl > options.MaxTtl)
+        {
+            errors.Add($"Tickets:DefaultTtl ({options.DefaultTtl}) must be positive and at most Tickets:MaxTtl ({options.MaxTtl}), e.g. 00:01:00");
+        }
+
+        if (options.RotationGrace < options.MaxTtl)
+        {
+            errors.Add($"Tickets:RotationGrace ({options.RotationGrace}) must be at least Tickets:MaxTtl ({options.MaxTtl}), or tickets issued just before a rotation are refused");
+        }
+
+        if (options.ReloadInterval <= TimeSpan.Zero || options.RedeemTimeout <= TimeSpan.Zero)
+        {
+            errors.Add("Tickets:ReloadInterval and Tickets:RedeemTimeout must be positive, e.g. 00:00:02");
+        }
+
+        if (!options.Enabled && !tokens.CurrentValue.AcceptPlainTokens)
+        {
+            errors.Add("Tokens:AcceptPlainTokens is false but tickets are off, so no console could open: set Tickets:SecretFile (or the ticket-secret credential)");
+        }
+
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+
+    private static void CheckSecretFile(string setting, string file, List<string> errors)
+    {
+        if (!File.Exists(file))
+        {
+            errors.Add($"{setting} '{file}' does not exist: {Generate.Replace("FILE", file, StringComparison.Ordinal)}");
+            return;
+        }
+
+        var length = File.ReadAllText(file).Trim().Length;
+        if (length < TicketOptions.MinSecretLength)
+        {
+            errors.Add($"{setting} '{file}' holds {length} characters; at least {TicketOptions.MinSecretLength} are needed: {Generate.Replace("FILE", file, StringComparison.Ordinal)}");
+        }
+    }
+}

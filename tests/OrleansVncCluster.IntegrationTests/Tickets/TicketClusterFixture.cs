@@ -1,0 +1,106 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using OrleansVncCluster.IntegrationTests.Console;
+using OrleansVncCluster.IntegrationTests.Infrastructure;
+
+namespace OrleansVncCluster.IntegrationTests.Tickets;
+
+/// <summary>
+/// Two nodes on one redis-server behind the shipped haproxy.cfg, sharing a ticket secret and a ticket API key, with
+/// plain tokens turned off; one echo target behind one token, loaded by node A's token file.
+/// </summary>
+public sealed class TicketClusterFixture : IAsyncLifetime
+{
+    public const string Secret = "integration-ticket-secret-0123456789-abcdef";
+    public const string ApiKey = "portal-api-key-0123456789-abcdefgh";
+
+    public string Token { get; } = "ticketed-" + Guid.NewGuid().ToString("N")[..12];
+    public RedisServer Redis { get; private set; } = null!;
+    public TcpTarget Echo { get; private set; } = null!;
+    public RelayNodeProcess NodeA { get; private set; } = null!;
+    public RelayNodeProcess NodeB { get; private set; } = null!;
+    public HaproxyServer Haproxy { get; private set; } = null!;
+
+    public Uri HaproxySocket(string query) => new($"ws://127.0.0.1:{Haproxy.Port}/websockify?{query}");
+
+    public async ValueTask InitializeAsync()
+    {
+        Redis = await RedisServer.StartAsync();
+        Echo = TcpTarget.Echo();
+        var secrets = Repo.TempDirectory("tickets");
+        var secretFile = Path.Combine(secrets, "ticket-secret");
+        var apiKeyFile = Path.Combine(secrets, "ticket-api-key");
+        await File.WriteAllTextAsync(secretFile, Secret + "\n");
+        await File.WriteAllTextAsync(apiKeyFile, ApiKey + "\n");
+        var cluster = "tickets-" + Guid.NewGuid().ToString("N")[..8];
+        var tokenFile = TokenFiles.Write(Repo.TempDirectory("tickets"), (Token, $"127.0.0.1:{Echo.Port}"));
+        Dictionary<string, string?> Environment() => new()
+        {
+            ["Orleans__ClusterId"] = cluster,
+            ["Orleans__ServiceId"] = cluster,
+            ["Tickets__SecretFile"] = secretFile,
+            ["Tickets__ApiKeyFile"] = apiKeyFile,
+            ["Tokens__AcceptPlainTokens"] = "false",
+        };
+
+        var nodes = await Task.WhenAll(
+            RelayNodeProcess.StartAsync(new RelayNodeSettings { RedisConnectionString = Redis.ConnectionString, TokenFile = tokenFile, SiloName = "ticket-a", Environment = Environment() }),
+            RelayNodeProcess.StartAsync(new RelayNodeSettings { RedisConnectionString = Redis.ConnectionString, SiloName = "ticket-b", Environment = Environment() }));
+        (NodeA, NodeB) = (nodes[0], nodes[1]);
+        Haproxy = await HaproxyServer.StartAsync(nodes);
+        // The token file loads in the background: node A issues tickets once its grain holds the token.
+        await Eventually.HoldsAsync(async () =>
+        {
+            using var response = await IssueAsync(NodeA, new { token = Token });
+            return response.StatusCode == HttpStatusCode.OK;
+        }, TimeSpan.FromSeconds(30), $"node A issues a ticket for {Token} (its token file loaded)");
+    }
+
+    /// <summary>POST /api/tickets on <paramref name="node"/> with the admin token (or <paramref name="bearer"/>).</summary>
+    public static async Task<HttpResponseMessage> IssueAsync(RelayNodeProcess node, object body, string? bearer = null)
+    {
+        using var http = node.AdminClient();
+        if (bearer is not null)
+        {
+            http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", bearer);
+        }
+
+        return await http.PostAsJsonAsync(new Uri("/api/tickets", UriKind.Relative), body);
+    }
+
+    /// <summary>A fresh ticket from node A's admin endpoint.</summary>
+    public async Task<string> TicketAsync(bool singleUse = false)
+    {
+        using var response = await IssueAsync(NodeA, new { token = Token, singleUse });
+        response.EnsureSuccessStatusCode();
+        using var document = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        return document.RootElement.GetProperty("ticket").GetString()!;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Haproxy is not null)
+        {
+            await Haproxy.DisposeAsync();
+        }
+
+        foreach (var node in new[] { NodeA, NodeB })
+        {
+            if (node is not null)
+            {
+                await node.DisposeAsync();
+            }
+        }
+
+        if (Echo is not null)
+        {
+            await Echo.DisposeAsync();
+        }
+
+        if (Redis is not null)
+        {
+            await Redis.DisposeAsync();
+        }
+    }
+}

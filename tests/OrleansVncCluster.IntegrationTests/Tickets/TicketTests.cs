@@ -1,0 +1,150 @@
+using System.Net;
+using System.Net.WebSockets;
+using System.Security.Cryptography;
+using System.Text.Json;
+using OrleansVncCluster.IntegrationTests.Infrastructure;
+
+namespace OrleansVncCluster.IntegrationTests.Tickets;
+
+/// <summary>Signed console tickets across two nodes and HAProxy: what opens, what is refused, and what the client reads.</summary>
+public sealed class TicketTests(TicketClusterFixture fixture) : IClassFixture<TicketClusterFixture>
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(15);
+
+    [Fact]
+    public async Task TicketIssuedOnNodeA_OpensThroughHaproxy_AndDirectlyOnNodeB()
+    {
+        var ticket = await fixture.TicketAsync();
+
+        await using var throughHaproxy = await ConsoleClient.ConnectAsync(fixture.HaproxySocket($"ticket={ticket}"));
+        await using var onNodeB = await ConsoleClient.ConnectAsync(fixture.NodeB.WebSocketUri(ticket));
+
+        await AssertEchoesAsync(throughHaproxy);
+        await AssertEchoesAsync(onNodeB);
+    }
+
+    [Fact]
+    public async Task ExpiredTicket_IsRefusedWithItsReason()
+    {
+        var expired = TicketMint.Issue(TicketClusterFixture.Secret, fixture.Token, DateTimeOffset.UtcNow.AddSeconds(-5));
+
+        var (status, reason) = await RefusalAsync(fixture.HaproxySocket($"ticket={expired}"));
+
+        Assert.Equal((WebSocketCloseStatus)4419, status);
+        Assert.Equal("console ticket expired: ask the portal for a new console link", reason);
+    }
+
+    [Fact]
+    public async Task TamperedTicket_IsRefusedWithItsReason()
+    {
+        var tampered = TicketMint.Tamper(await fixture.TicketAsync());
+
+        var (status, reason) = await RefusalAsync(fixture.NodeB.WebSocketUri(tampered));
+
+        Assert.Equal((WebSocketCloseStatus)4401, status);
+        Assert.Equal("console ticket signature is not valid: the link was altered", reason);
+    }
+
+    [Fact]
+    public async Task TicketSignedWithAnotherSecret_IsRefusedAsAnUnknownKey()
+    {
+        var foreign = TicketMint.Issue("some-other-cluster-secret-0123456789-abcdef", fixture.Token, DateTimeOffset.UtcNow.AddMinutes(1));
+
+        var (status, reason) = await RefusalAsync(fixture.HaproxySocket($"ticket={foreign}"));
+
+        Assert.Equal((WebSocketCloseStatus)4421, status);
+        Assert.Equal("console ticket signed with an unknown or retired key", reason);
+    }
+
+    [Fact]
+    public async Task SingleUseTicket_OpensOnceOnNodeA_AndIsRefusedAsReplayedOnNodeBAndThroughHaproxy()
+    {
+        var ticket = await fixture.TicketAsync(singleUse: true);
+
+        await using var first = await ConsoleClient.ConnectAsync(fixture.NodeA.WebSocketUri(ticket));
+        await AssertEchoesAsync(first);
+        var onNodeB = await RefusalAsync(fixture.NodeB.WebSocketUri(ticket));
+        var throughHaproxy = await RefusalAsync(fixture.HaproxySocket($"ticket={ticket}"));
+
+        Assert.Equal(((WebSocketCloseStatus)4409, "console ticket already used: it opens one console only"), onNodeB);
+        Assert.Equal(onNodeB, throughHaproxy);
+        await AssertEchoesAsync(first);
+    }
+
+    [Fact]
+    public async Task PlainToken_IsRefusedWhenTurnedOff_TellingToUseATicket()
+    {
+        var (status, reason) = await RefusalAsync(fixture.HaproxySocket($"token={fixture.Token}"));
+
+        Assert.Equal((WebSocketCloseStatus)4426, status);
+        Assert.Equal("plain console tokens are turned off: open the console with a ticket", reason);
+    }
+
+    [Fact]
+    public async Task IssueEndpoint_AnswersTheTicketItsExpiryAndAConsoleUrl()
+    {
+        var before = DateTimeOffset.UtcNow;
+        using var response = await TicketClusterFixture.IssueAsync(fixture.NodeB, new { token = fixture.Token, ttlSeconds = 30, singleUse = true });
+        using var document = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        var root = document.RootElement;
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var ticket = root.GetProperty("ticket").GetString()!;
+        Assert.StartsWith("vt1.", ticket, StringComparison.Ordinal);
+        Assert.InRange(root.GetProperty("expiresAt").GetDateTimeOffset(), before.AddSeconds(28), before.AddSeconds(32));
+        Assert.True(root.GetProperty("singleUse").GetBoolean());
+        Assert.Equal($"/console#ticket={ticket}", root.GetProperty("consoleUrl").GetString());
+    }
+
+    [Fact]
+    public async Task IssueEndpoint_UnknownToken_Is404()
+    {
+        using var response = await TicketClusterFixture.IssueAsync(fixture.NodeA, new { token = "no-such-token-" + Guid.NewGuid().ToString("N") });
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task ApiKey_IssuesTickets_ButOpensNothingElseOfTheAdminApi()
+    {
+        using var issued = await TicketClusterFixture.IssueAsync(fixture.NodeA, new { token = fixture.Token }, bearer: TicketClusterFixture.ApiKey);
+        using var wrong = await TicketClusterFixture.IssueAsync(fixture.NodeA, new { token = fixture.Token }, bearer: "not-the-key");
+        using var admin = fixture.NodeA.AdminClient();
+        admin.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", TicketClusterFixture.ApiKey);
+        using var sessions = await admin.GetAsync(new Uri("/api/sessions", UriKind.Relative));
+
+        Assert.Equal(HttpStatusCode.OK, issued.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, wrong.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, sessions.StatusCode);
+    }
+
+    [Fact]
+    public async Task Refusals_AreCountedByReason_AndLogsNeverHoldAWholeTicket()
+    {
+        var ticket = await fixture.TicketAsync();
+        await RefusalAsync(fixture.NodeA.WebSocketUri(TicketMint.Tamper(ticket)));
+
+        using var http = new HttpClient();
+        var metrics = await http.GetStringAsync(fixture.NodeA.AdminUri("/metrics"));
+
+        Assert.Contains("vnc_relay_ticket_refusals_total{reason=\"ticket_bad_signature\"}", metrics, StringComparison.Ordinal);
+        Assert.Contains("vnc_relay_tickets_issued_total", metrics, StringComparison.Ordinal);
+        var logs = fixture.NodeA.Process.Output + fixture.NodeB.Process.Output;
+        Assert.DoesNotContain(ticket[..40], logs, StringComparison.Ordinal);
+        Assert.DoesNotContain(TicketClusterFixture.Secret, logs, StringComparison.Ordinal);
+        Assert.DoesNotContain(TicketClusterFixture.ApiKey, logs, StringComparison.Ordinal);
+    }
+
+    private static async Task AssertEchoesAsync(ConsoleClient client)
+    {
+        var probe = RandomNumberGenerator.GetBytes(512);
+        await client.SendAsync(probe);
+        Assert.Equal(probe, await client.ReadExactlyAsync(probe.Length, Timeout));
+    }
+
+    private static async Task<(WebSocketCloseStatus? Status, string? Reason)> RefusalAsync(Uri uri)
+    {
+        await using var client = await ConsoleClient.ConnectAsync(uri);
+        return await client.ReadUntilCloseAsync(Timeout);
+    }
+}

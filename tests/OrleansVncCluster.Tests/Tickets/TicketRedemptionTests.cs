@@ -1,0 +1,98 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using OrleansVncCluster.Relay.Sessions;
+using OrleansVncCluster.Relay.Tickets;
+using OrleansVncCluster.Relay.Tokens;
+using OrleansVncCluster.Tests.Tokens;
+
+namespace OrleansVncCluster.Tests.Tickets;
+
+/// <summary>Single-use tickets on a 2-silo in-process cluster: one redemption, whichever silo asks.</summary>
+public sealed class TicketRedemptionTests(TokenClusterFixture fixture) : IClassFixture<TokenClusterFixture>
+{
+    private const string Secret = "cluster-secret-0123456789-abcdefghijklmnop";
+    private static readonly TicketKey Key = new(Secret);
+
+    private IGrainFactory SiloGrains(int silo) => fixture.Cluster.Silos[silo].ServiceProvider.GetRequiredService<IGrainFactory>();
+
+    private TicketGate Gate(int silo, RelayMetrics metrics, bool acceptPlainTokens = true) => new(
+        new TicketKeyRing(new TestOptions<TicketOptions>(new TicketOptions { Secret = Secret }), TimeProvider.System, NullLogger<TicketKeyRing>.Instance),
+        SiloGrains(silo),
+        new TestOptions<TokenOptions>(new TokenOptions { AcceptPlainTokens = acceptPlainTokens }),
+        new TestOptions<TicketOptions>(new TicketOptions { Secret = Secret }),
+        metrics,
+        TimeProvider.System,
+        NullLogger<TicketGate>.Instance);
+
+    [Fact]
+    public async Task SingleUseTicket_IsRedeemedOnce_EvenWhenTheSecondTryComesFromAnotherSilo()
+    {
+        var ticket = TicketText.Issue(Key, "vm-token", DateTimeOffset.UtcNow.AddMinutes(1), singleUse: true);
+        var metrics = new RelayMetrics();
+        var onSiloA = Gate(0, metrics);
+        var onSiloB = Gate(1, metrics);
+
+        var first = onSiloA.Admit(ticket);
+        var second = onSiloB.Admit(ticket);
+
+        Assert.Equal("vm-token", first.Token);
+        Assert.Null(await onSiloA.RedeemAsync(first, CancellationToken.None));
+        var replay = await onSiloB.RedeemAsync(second, CancellationToken.None);
+        Assert.Equal(CloseReasons.TicketUsed, replay!.Value.Status);
+        Assert.Equal(CloseReasons.TicketUsedText, replay.Value.Reason);
+        Assert.Equal(1, metrics.TicketRefusalsByReason["ticket_replayed"]);
+    }
+
+    [Fact]
+    public async Task ConcurrentRedemptions_FromBothSilos_LetExactlyOneThrough()
+    {
+        var nonce = "concurrent-" + Guid.NewGuid().ToString("N");
+        var expiry = DateTimeOffset.UtcNow.AddMinutes(1);
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 20).Select(i =>
+            SiloGrains(i % 2).GetGrain<ITicketRedemptionGrain>(nonce).RedeemAsync(expiry)));
+
+        Assert.Single(answers, first => first);
+    }
+
+    [Fact]
+    public async Task ReusableTicket_OpensAsOftenAsWanted()
+    {
+        var gate = Gate(0, new RelayMetrics());
+        var ticket = TicketText.Issue(Key, "vm-token", DateTimeOffset.UtcNow.AddMinutes(1), singleUse: false);
+
+        Assert.Null(await gate.RedeemAsync(gate.Admit(ticket), CancellationToken.None));
+        Assert.Null(await gate.RedeemAsync(gate.Admit(ticket), CancellationToken.None));
+    }
+
+    [Fact]
+    public void RefusedTickets_GetTheirOwnCloseCodesAndReasons()
+    {
+        var metrics = new RelayMetrics();
+        var gate = Gate(0, metrics);
+        var valid = TicketText.Issue(Key, "vm-token", DateTimeOffset.UtcNow.AddMinutes(1), singleUse: false);
+        var tampered = valid[..^2] + (valid[^2] == 'A' ? "B" : "A") + valid[^1];
+
+        var expired = gate.Admit(TicketText.Issue(Key, "vm-token", DateTimeOffset.UtcNow.AddSeconds(-1), singleUse: false)).Refused!.Value;
+        var badSignature = gate.Admit(tampered).Refused!.Value;
+        var wrongKey = gate.Admit(TicketText.Issue(new TicketKey("some-other-secret-0123456789-abcdefghijkl"), "vm-token",
+            DateTimeOffset.UtcNow.AddMinutes(1), singleUse: false)).Refused!.Value;
+
+        Assert.Equal((CloseReasons.TicketExpired, CloseReasons.TicketExpiredText), (expired.Status, expired.Reason));
+        Assert.Equal((CloseReasons.TicketBadSignature, CloseReasons.TicketBadSignatureText), (badSignature.Status, badSignature.Reason));
+        Assert.Equal((CloseReasons.TicketUnknownKey, CloseReasons.TicketUnknownKeyText), (wrongKey.Status, wrongKey.Reason));
+        Assert.Equal(["ticket_bad_signature", "ticket_expired", "ticket_unknown_key"], metrics.TicketRefusalsByReason.Keys.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void PlainToken_IsRefusedWhenTurnedOff_AndPassesWhenOn()
+    {
+        var off = Gate(0, new RelayMetrics(), acceptPlainTokens: false).Admit("2e843805d056a266227cbb6b699a7ee0");
+        var on = Gate(0, new RelayMetrics()).Admit("2e843805d056a266227cbb6b699a7ee0");
+
+        Assert.Equal(CloseReasons.PlainTokenRefused, off.Refused!.Value.Status);
+        Assert.Contains("ticket", off.Refused.Value.Reason, StringComparison.Ordinal);
+        Assert.Equal("2e843805d056a266227cbb6b699a7ee0", on.Token);
+        Assert.Null(on.Refused);
+    }
+}
