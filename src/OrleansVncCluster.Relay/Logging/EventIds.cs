@@ -43,4 +43,9 @@ internal static class EventIds
     public const int CertificateReloaded = 4005;
 
     public const int AdminRequest = 5000;
+
+    public const int FailedTokenLimitReached = 6100;
+    public const int TargetNotAllowed = 6101;
+    public const int LeaseUnavailable = 6102;
+    public const int LeaseReleaseFailed = 6103;
 }

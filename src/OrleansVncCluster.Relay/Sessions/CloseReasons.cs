@@ -36,4 +36,12 @@ public static class CloseReasons
     public const string TokenStoreUnavailableText = "token store unavailable: try again shortly";
     public const string NodeFullText = "relay node is full: try again shortly";
     public const string TargetLostText = "connection to the console target was lost";
+
+    // Limits (Limits/): 4429 for every "too many", 4403 for a target outside the allow-list.
+    public const string ClientSessionsText = "too many consoles open from your address: close one and try again";
+    public const string TokenSessionsText = "too many consoles open for this VM: close one and try again";
+    public const string HandshakeRateText = "too many connection attempts from your address";
+    public const string FailedTokenRateText = "too many invalid console tokens from your address";
+    public const string TargetNotAllowedText = "console target address is not allowed by this relay";
+    public const string TargetUnresolvedText = "console target host name did not resolve";
 }

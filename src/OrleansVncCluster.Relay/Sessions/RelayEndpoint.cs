@@ -21,6 +21,7 @@ public sealed partial class RelayEndpoint(
     SessionRegistry sessions,
     RelayMetrics metrics,
     DrainState drain,
+    Limits.SessionAdmission admission,
     IOptionsMonitor<RelayOptions> options,
     TimeProvider time,
     ILogger<RelayEndpoint> logger)
@@ -64,7 +65,8 @@ public sealed partial class RelayEndpoint(
             KeepAliveTimeout = settings.KeepAliveInterval > TimeSpan.Zero ? settings.KeepAliveInterval * 2 : Timeout.InfiniteTimeSpan,
         });
 
-        var refusal = await CheckAsync(token, context.RequestAborted);
+        // Limits (Limits/SessionAdmission) wrap CheckAsync; disposing the admission gives its session leases back.
+        await using var refusal = await admission.AdmitAsync(client, token, cancellationToken => CheckAsync(token, cancellationToken), context.RequestAborted);
         if (refusal.Entry is null)
         {
             metrics.SessionFailed(refusal.Metric);
