@@ -3,6 +3,7 @@ using System.Net.NetworkInformation;
 using System.Net.Sockets;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
+using Orleans.Runtime;
 using OrleansVncCluster.Relay.Sessions;
 using OrleansVncCluster.Relay.Tokens;
 
@@ -17,7 +18,7 @@ public enum TargetVerdict
     /// <summary>An address of the target lies outside Limits:AllowedTargetNetworks.</summary>
     NotAllowed,
 
-    /// <summary>The target is one of this node's own listeners or its silo port.</summary>
+    /// <summary>The target is one of this node's own listeners, or the silo endpoint of any cluster member.</summary>
     OwnEndpoint,
 
     /// <summary>The host name did not resolve.</summary>
@@ -29,8 +30,9 @@ public enum TargetVerdict
 /// a poisoned answer must not turn the relay into a tunnel to Redis, silo ports or other internal services. With an
 /// allow-list set: a host name is resolved first and EVERY address must be allowed (one bad A record is enough to
 /// refuse), and the session then dials the checked address, never the name again, so a DNS answer that changes in
-/// between (rebinding) cannot slip past. The node's own listeners and silo port are refused on its own addresses even
-/// when the allow-list covers them (a development allow-list of 127.0.0.0/8 still keeps the admin API out of reach).
+/// between (rebinding) cannot slip past. The node's own listeners are refused on its own addresses, and every cluster
+/// member's silo endpoint (from membership) is refused, even when the allow-list covers them: a development allow-list
+/// of 127.0.0.0/8 still keeps the admin API and the silos out of reach. Redis is not known here: keep its network out of the list.
 /// Loopback needs no special rule: it is refused unless the list names it. Without an allow-list nothing is checked
 /// (the former behaviour: only addresses from the token table are dialled). Unix-socket targets only come from
 /// operator-written token files, never from Abiquo, and are not network targets: the list does not apply to them.
@@ -38,13 +40,15 @@ public enum TargetVerdict
 public sealed class TargetPolicy
 {
     private readonly IOptionsMonitor<LimitsOptions> _options;
+    private readonly IClusterMembershipService? _membership;
     private readonly HashSet<int> _ownPorts;
     private readonly Lazy<HashSet<IPAddress>> _ownAddresses;
     private (List<string> Source, IPNetwork[] Networks) _parsed = ([], []);
 
-    public TargetPolicy(IOptionsMonitor<LimitsOptions> options, IOptions<RelayOptions> relay, IConfiguration configuration)
+    public TargetPolicy(IOptionsMonitor<LimitsOptions> options, IOptions<RelayOptions> relay, IConfiguration configuration, IClusterMembershipService membership)
     {
         _options = options;
+        _membership = membership;
         _ownPorts = OwnPorts(relay.Value, configuration);
         var listen = new[] { relay.Value.Listen, relay.Value.AdminListen, relay.Value.AgentListen, configuration["Orleans:Endpoints:AdvertisedIPAddress"] };
         _ownAddresses = new(() => OwnAddresses(listen));
@@ -109,13 +113,31 @@ public sealed class TargetPolicy
                 return (TargetVerdict.NotAllowed, address);
             }
 
-            if (_ownPorts.Contains(port) && (IPAddress.IsLoopback(address) || _ownAddresses.Value.Contains(address)))
+            if ((_ownPorts.Contains(port) && (IPAddress.IsLoopback(address) || _ownAddresses.Value.Contains(address))) || IsSilo(address, port))
             {
                 return (TargetVerdict.OwnEndpoint, address);
             }
         }
 
         return (TargetVerdict.Allowed, null);
+    }
+
+    private bool IsSilo(IPAddress address, int port)
+    {
+        if (_membership is null)
+        {
+            return false;
+        }
+
+        foreach (var silo in _membership.CurrentSnapshot.Members.Keys)
+        {
+            if (silo.Endpoint.Port == port && Networks.Normalize(silo.Endpoint.Address).Equals(address))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private IPNetwork[] Parsed()

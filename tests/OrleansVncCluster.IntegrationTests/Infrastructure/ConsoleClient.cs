@@ -1,3 +1,6 @@
+using System.Net;
+using System.Net.Http;
+using System.Net.Sockets;
 using System.Net.WebSockets;
 
 namespace OrleansVncCluster.IntegrationTests.Infrastructure;
@@ -9,7 +12,8 @@ public sealed class ConsoleClient : IAsyncDisposable
 
     public ClientWebSocket Socket { get; }
 
-    public static async Task<ConsoleClient> ConnectAsync(Uri uri, string[]? subprotocols = null, string? cookie = null, string? origin = null)
+    /// <param name="source">Local address to connect from (e.g. 127.0.0.7), to act as a distinct client address.</param>
+    public static async Task<ConsoleClient> ConnectAsync(Uri uri, string[]? subprotocols = null, string? cookie = null, string? origin = null, IPAddress? source = null)
     {
         var socket = new ClientWebSocket();
         foreach (var protocol in subprotocols ?? [])
@@ -28,7 +32,16 @@ public sealed class ConsoleClient : IAsyncDisposable
         }
 
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
-        await socket.ConnectAsync(uri, timeout.Token);
+        if (source is null)
+        {
+            await socket.ConnectAsync(uri, timeout.Token);
+        }
+        else
+        {
+            using var invoker = new HttpMessageInvoker(FromAddress(source));
+            await socket.ConnectAsync(uri, invoker, timeout.Token);
+        }
+
         return new ConsoleClient(socket);
     }
 
@@ -36,12 +49,12 @@ public sealed class ConsoleClient : IAsyncDisposable
     /// Opens a session that echoes through an echo target, retrying while the token is still unknown to the node
     /// (token files load asynchronously, and another node may be the one writing the token).
     /// </summary>
-    public static async Task<ConsoleClient> OpenEchoingAsync(RelayNodeProcess node, string token)
+    public static async Task<ConsoleClient> OpenEchoingAsync(RelayNodeProcess node, string token, IPAddress? source = null)
     {
         ConsoleClient? opened = null;
         await Eventually.HoldsAsync(async () =>
         {
-            var client = await ConnectAsync(node.WebSocketUri(token));
+            var client = await ConnectAsync(node.WebSocketUri(token), source: source);
             var probe = System.Security.Cryptography.RandomNumberGenerator.GetBytes(512);
             await client.SendAsync(probe);
             try
@@ -58,6 +71,25 @@ public sealed class ConsoleClient : IAsyncDisposable
         }, TimeSpan.FromSeconds(30), $"node {node.Settings.SiloName} relays an echoing session for token {token[..Math.Min(10, token.Length)]}");
         return opened!;
     }
+
+    private static SocketsHttpHandler FromAddress(IPAddress source) => new()
+    {
+        ConnectCallback = async (context, cancellationToken) =>
+        {
+            var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            try
+            {
+                socket.Bind(new IPEndPoint(source, 0));
+                await socket.ConnectAsync(context.DnsEndPoint, cancellationToken);
+                return new NetworkStream(socket, ownsSocket: true);
+            }
+            catch
+            {
+                socket.Dispose();
+                throw;
+            }
+        },
+    };
 
     /// <summary>Reads until the server closes; returns the close code and reason. Data frames are discarded.</summary>
     public async Task<(WebSocketCloseStatus? Status, string? Reason)> ReadUntilCloseAsync(TimeSpan timeout)
