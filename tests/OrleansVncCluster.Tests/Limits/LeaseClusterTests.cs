@@ -1,35 +1,13 @@
-using Microsoft.Extensions.DependencyInjection;
 using Orleans.Runtime;
-using Orleans.TestingHost;
 using OrleansVncCluster.Relay.Limits;
 using OrleansVncCluster.Relay.Tokens;
 using OrleansVncCluster.Tests.Sync;
+using OrleansVncCluster.Tests.Tokens;
 
 namespace OrleansVncCluster.Tests.Limits;
 
-/// <summary>A 2-silo in-process cluster for the lease grains.</summary>
-public sealed class LeaseClusterFixture : IAsyncLifetime
-{
-    public InProcessTestCluster Cluster { get; private set; } = null!;
-
-    public IGrainFactory Grains => Cluster.Client;
-
-    public async ValueTask InitializeAsync()
-    {
-        var builder = new InProcessTestClusterBuilder(2);
-        builder.ConfigureSilo((_, silo) =>
-        {
-            silo.AddMemoryGrainStorage(TokenStorage.Name);
-            silo.Services.AddSingleton(TimeProvider.System);
-        });
-        Cluster = builder.Build();
-        await Cluster.DeployAsync();
-    }
-
-    public async ValueTask DisposeAsync() => await Cluster.DisposeAsync();
-}
-
-public sealed class LeaseClusterTests(LeaseClusterFixture fixture) : IClassFixture<LeaseClusterFixture>
+/// <summary>The lease grains on a 2-silo in-process cluster (its own instance of the token tests' fixture).</summary>
+public sealed class LeaseClusterTests(TokenClusterFixture fixture) : IClassFixture<TokenClusterFixture>
 {
     private SiloAddress Silo(int index) => fixture.Cluster.Silos[index].SiloAddress;
 
