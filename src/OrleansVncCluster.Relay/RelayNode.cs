@@ -6,6 +6,7 @@ using OrleansVncCluster.Relay.Admin;
 using OrleansVncCluster.Relay.Cli;
 using OrleansVncCluster.Relay.Cluster;
 using OrleansVncCluster.Relay.Console;
+using OrleansVncCluster.Relay.Limits;
 using OrleansVncCluster.Relay.Sessions;
 using OrleansVncCluster.Relay.Sync;
 using OrleansVncCluster.Relay.Tickets;
@@ -115,6 +116,7 @@ public static class RelayNode
         builder.Services.AddSingleton<TokenResolver>();
         builder.Services.AddSingleton<TokenTable>();
         builder.Services.AddSingleton<RelayEndpoint>();
+        builder.Services.AddLimits();
         builder.Services.AddSingleton<LocalNode>();
         builder.Services.AddHostedService<NodeRegistrar>();
         builder.Services.AddHostedService<TokenFileWatcher>();

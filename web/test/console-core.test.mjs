@@ -72,6 +72,12 @@ test('relay refusals read as sentences that keep the relay reason', () => {
   assert.match(describeClose({ code: 4400, reason: '' }, false).text, /malformed/);
   assert.match(describeClose({ code: 1011, reason: 'console target refused the connection' }, false).text, /could not reach the VM/);
   assert.match(describeClose({ code: 4429, reason: '' }, false).text, /Too many consoles/);
+  assert.match(describeClose({ code: 4429, reason: 'too many consoles open from your address: close one and try again' }, false).text, /from your network address/);
+  assert.match(describeClose({ code: 4429, reason: 'too many consoles open for this VM: close one and try again' }, false).text, /for this VM/);
+  assert.match(describeClose({ code: 4429, reason: 'too many connection attempts from your address: retry in 1 s' }, false).text, /connected too often/);
+  assert.match(describeClose({ code: 4429, reason: 'too many invalid console tokens from your address: retry in 60 s' }, false).text, /invalid console links/);
+  assert.match(describeClose({ code: 4429, reason: 'relay node is full: try again shortly' }, false).text, /node is full/);
+  assert.match(describeClose({ code: 4403, reason: 'console target address is not allowed by this relay' }, false).text, /may not connect/);
 });
 
 test('a draining node asks for a reconnect; a closed VM console does not', () => {

@@ -49,4 +49,8 @@ internal static class EventIds
     public const int TicketIssued = 6002;
     public const int TicketReplayed = 6003;
     public const int TicketRedeemFailed = 6004;
+    public const int FailedTokenLimitReached = 6100;
+    public const int TargetNotAllowed = 6101;
+    public const int LeaseUnavailable = 6102;
+    public const int LeaseReleaseFailed = 6103;
 }

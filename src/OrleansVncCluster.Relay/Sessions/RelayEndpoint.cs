@@ -23,6 +23,7 @@ public sealed partial class RelayEndpoint(
     SessionRegistry sessions,
     RelayMetrics metrics,
     DrainState drain,
+    Limits.SessionAdmission admission,
     IOptionsMonitor<RelayOptions> options,
     TimeProvider time,
     ILogger<RelayEndpoint> logger)
@@ -59,8 +60,8 @@ public sealed partial class RelayEndpoint(
 
         // A ticket is verified here and stands for the VM token inside it from now on (sessions, revocation, logs).
         var presented = TicketGate.ReadPresented(context.Request);
-        var admission = tickets.Admit(presented);
-        var token = admission.Token;
+        var ticket = tickets.Admit(presented);
+        var token = ticket.Token;
         using var socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
         {
             SubProtocol = Handshake.ChooseSubprotocol(context.WebSockets.WebSocketRequestedProtocols),
@@ -69,7 +70,8 @@ public sealed partial class RelayEndpoint(
             KeepAliveTimeout = settings.KeepAliveInterval > TimeSpan.Zero ? settings.KeepAliveInterval * 2 : Timeout.InfiniteTimeSpan,
         });
 
-        var refusal = await CheckAsync(admission, context.RequestAborted);
+        // Limits (Limits/SessionAdmission) wrap CheckAsync; disposing the admission gives its session leases back.
+        await using var refusal = await admission.AdmitAsync(client, token, cancellationToken => CheckAsync(ticket, cancellationToken), context.RequestAborted);
         if (refusal.Entry is null)
         {
             metrics.SessionFailed(refusal.Metric);
@@ -129,9 +131,9 @@ public sealed partial class RelayEndpoint(
         }
     }
 
-    private async ValueTask<(WebSocketCloseStatus Status, string Reason, string Metric, ConsoleTokenEntry? Entry)> CheckAsync(Admission admission, CancellationToken cancellationToken)
+    private async ValueTask<(WebSocketCloseStatus Status, string Reason, string Metric, ConsoleTokenEntry? Entry)> CheckAsync(Admission ticket, CancellationToken cancellationToken)
     {
-        var token = admission.Token;
+        var token = ticket.Token;
         if (drain.IsDraining)
         {
             return (CloseReasons.TryAgainLater, CloseReasons.DrainingText, "draining", null);
@@ -143,7 +145,7 @@ public sealed partial class RelayEndpoint(
             return (CloseReasons.TooMany, CloseReasons.NodeFullText, "node_full", null);
         }
 
-        if (admission.Refused is { } ticketRefusal)
+        if (ticket.Refused is { } ticketRefusal)
         {
             return (ticketRefusal.Status, ticketRefusal.Reason, ticketRefusal.Metric, null);
         }
@@ -159,7 +161,7 @@ public sealed partial class RelayEndpoint(
         }
 
         var lookup = await tokens.ResolveAsync(token, cancellationToken);
-        if (lookup.Status == LookupStatus.Found && await tickets.RedeemAsync(admission, cancellationToken) is { } spent)
+        if (lookup.Status == LookupStatus.Found && await tickets.RedeemAsync(ticket, cancellationToken) is { } spent)
         {
             return (spent.Status, spent.Reason, spent.Metric, null);
         }

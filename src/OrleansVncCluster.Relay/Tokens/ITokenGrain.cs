@@ -1,10 +1,12 @@
 using Orleans.Concurrency;
+using OrleansVncCluster.Relay.Limits;
 
 namespace OrleansVncCluster.Relay.Tokens;
 
-/// <summary>One console token, keyed by the token text. Persisted in the "tokens" grain storage.</summary>
+/// <summary>One console token, keyed by the token text. Persisted in the "tokens" grain storage. It also counts the token's
+/// live sessions across the cluster as leases (<see cref="ISessionLeaseHolder"/>, Limits:MaxSessionsPerToken).</summary>
 [Alias("vnc.ITokenGrain")]
-public interface ITokenGrain : IGrainWithStringKey
+public interface ITokenGrain : IGrainWithStringKey, ISessionLeaseHolder
 {
     /// <summary>The token's entry, or null when the token is unknown.</summary>
     [ReadOnly, Alias("Get")]

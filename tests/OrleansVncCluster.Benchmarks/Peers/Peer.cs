@@ -187,6 +187,11 @@ internal sealed class RelayPeer : Peer
             ["Orleans__Endpoints__GatewayPort"] = FreePorts.Next().ToString(CultureInfo.InvariantCulture),
             ["Tokens__Files__0"] = tokenFile,
             ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1",
+            // Every benchmark client comes from 127.0.0.1: the per-address abuse limits (Limits/) would refuse the load itself.
+            ["Limits__MaxSessionsPerClient"] = "0",
+            ["Limits__MaxSessionsPerToken"] = "0",
+            ["Limits__HandshakesPerSecond"] = "0",
+            ["Limits__MaxFailedTokens"] = "0",
         };
         foreach (var (key, value) in extraEnvironment ?? new Dictionary<string, string>())
         {

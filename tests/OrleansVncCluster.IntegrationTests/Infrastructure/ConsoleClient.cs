@@ -80,8 +80,8 @@ public sealed class ConsoleClient : IAsyncDisposable
     /// Opens a session that echoes through an echo target, retrying while the token is still unknown to the node
     /// (token files load asynchronously, and another node may be the one writing the token).
     /// </summary>
-    public static Task<ConsoleClient> OpenEchoingAsync(RelayNodeProcess node, string token) =>
-        OpenEchoingAsync(node.WebSocketUri(token), $"node {node.Settings.SiloName} relays an echoing session for token {token[..Math.Min(10, token.Length)]}");
+    public static Task<ConsoleClient> OpenEchoingAsync(RelayNodeProcess node, string token, IPAddress? source = null) =>
+        OpenEchoingAsync(node.WebSocketUri(token), $"node {node.Settings.SiloName} relays an echoing session for token {token[..Math.Min(10, token.Length)]}", source);
 
     /// <summary>Opens an echoing session at <paramref name="uri"/> (a node or HAProxy), retrying until one echoes.</summary>
     public static async Task<ConsoleClient> OpenEchoingAsync(Uri uri, string what, IPAddress? source = null, TimeSpan? timeout = null)

@@ -89,6 +89,24 @@ export function hasToken(settings, cookie) {
 }
 
 /**
+ * Sentences for the relay's limits, picked by the start of the close reason (several limits share 4429 and 4403; see
+ * Sessions/CloseReasons.cs and Limits/ in the relay).
+ */
+const LIMIT_SENTENCES = Object.freeze([
+  ['too many consoles open from your address', 'Too many consoles are open from your network address: close one and try again.'],
+  ['too many consoles open for this VM', 'Too many consoles are open for this VM: close another one and try again.'],
+  ['too many connection attempts', 'This address connected too often in a short time: wait a few seconds and try again.'],
+  ['too many invalid console tokens', 'Too many invalid console links came from your address: wait a minute, then open the console again from the cloud portal.'],
+  ['relay node is full', 'This relay node is full: try again shortly.'],
+  ['console target address is not allowed', "The relay may not connect to this VM's console address: ask the cloud administrator."],
+]);
+
+function limitSentence(reason) {
+  const found = LIMIT_SENTENCES.find(([prefix]) => reason.startsWith(prefix));
+  return found ? found[1] : null;
+}
+
+/**
  * Words for the way a session ended, from the WebSocket close the relay sent.
  * @param {{code: number, reason: string}} close
  * @param {boolean} wasConnected whether the VNC session had been established
@@ -118,7 +136,7 @@ export function describeClose(close, wasConnected) {
     case 4400:
       return withReason('This console link is not valid: its token is malformed.', 'relay');
     case 4403:
-      return withReason('The relay refused to open this console.', 'relay');
+      return withReason(limitSentence(reason) ?? 'The relay refused to open this console.', 'relay');
     case 4404:
       return withReason('This console does not exist or has expired: open it again from the cloud portal.', 'relay');
     case 4401:
@@ -136,7 +154,7 @@ export function describeClose(close, wasConnected) {
     case 4410:
       return withReason('This console was revoked: the VM was removed or its console moved. Open it again from the cloud portal.', 'relay');
     case 4429:
-      return withReason('Too many consoles are open for this VM: close another one and try again.', 'relay');
+      return withReason(limitSentence(reason) ?? 'Too many consoles are open for this VM: close another one and try again.', 'relay');
     case 1006:
       return wasConnected
         ? { text: 'The connection to the console was lost.', kind: 'network', retry: true }
