@@ -63,11 +63,14 @@ public sealed class HaproxyFront : IAsyncLifetime
     }
 
     /// <summary>The status column of the stats page's CSV for one server of be_relay ("UP", "DRAIN (agent)", ...).</summary>
-    public async Task<string> ServerStatusAsync(string server)
+    public Task<string> ServerStatusAsync(string server) => ServerStatusAsync(Http, Admin("/"), StatsPassword, server);
+
+    /// <summary>The status of one server of be_relay on the stats page of the HAProxy whose admin frontend is <paramref name="admin"/>.</summary>
+    public static async Task<string> ServerStatusAsync(HttpClient http, Uri admin, string statsPassword, string server)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Get, Admin("/stats;csv"));
-        request.Headers.Authorization = Basic("admin", StatsPassword);
-        using var response = await Http.SendAsync(request);
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(admin, "/stats;csv"));
+        request.Headers.Authorization = Basic("admin", statsPassword);
+        using var response = await http.SendAsync(request);
         response.EnsureSuccessStatusCode();
         var lines = (await response.Content.ReadAsStringAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries);
         var status = Array.IndexOf(lines[0].TrimStart('#', ' ').Split(','), "status");
