@@ -213,8 +213,9 @@ public sealed class SeparateHostsTests(SeparateHostsFixture fixture) : IClassFix
     [Fact]
     public async Task HostWhoseLinkIsCut_IsDroppedByHaproxy_AndNewSessionsGoToTheOtherHosts()
     {
-        // Every node has looked the token up once: whichever survives answers from its cache even if the token's
-        // grain lived on the host that goes away (the cluster needs longer than this test to declare it dead).
+        // Every node has looked the token up once: whichever survives answers from its cache even if the token's grain
+        // lived on the host that goes away. A silent host is declared dead far later than HAProxy drops it (here about
+        // 70 s against 9 s), and until then a call to a grain on it only times out.
         foreach (var node in fixture.Nodes)
         {
             await using var direct = await OpenRfbAsync(node.WebSocketUri(fixture.Token), $"{node.Settings.SiloName} relays the token");
@@ -233,8 +234,8 @@ public sealed class SeparateHostsTests(SeparateHostsFixture fixture) : IClassFix
         Assert.True(ended is null or WebSocketException, $"the session on the cut host ends, not {ended}");
 
         await using var again = await OpenRfbAsync(fixture.ThroughHaproxy(fixture.Token), "HAProxy relays a new session to another host");
-        var survivors = fixture.Nodes.Where((_, i) => i != serving).ToList();
-        Assert.Contains(survivors[await ServingNodeAsync(survivors)], survivors);
+        // Exactly one of the other hosts has it (the cut host cannot even be asked).
+        await ServingNodeAsync([.. fixture.Nodes.Where((_, i) => i != serving)]);
     }
 
     /// <summary>Opens a session and proves it reaches the VNC server: its banner arrives and bytes come back.</summary>
