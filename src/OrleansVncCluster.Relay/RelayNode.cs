@@ -101,6 +101,12 @@ public static class RelayNode
         {
             redis = await ClusterHosting.ConnectRedisAsync(cluster, new Serilog.Extensions.Logging.SerilogLoggerFactory(Log.Logger).CreateLogger("Cluster"), CancellationToken.None);
             Log.Information("Clustering through Redis as silo {SiloName} (cluster {ClusterId}, silo port {SiloPort})", cluster.SiloName, cluster.ClusterId, cluster.SiloPort);
+            if (cluster.AdvertisedAddress is null)
+            {
+                // Fine for several nodes on one host; on separate hosts the others would dial their own loopback.
+                Log.Warning("Orleans:Endpoints:AdvertisedIPAddress is not set: this silo advertises 127.0.0.1, which only nodes on this host can reach; "
+                    + "set it to this host's routable address (e.g. 10.0.0.5) when nodes run on separate hosts");
+            }
             builder.Services.AddSingleton(redis);
         }
 

@@ -56,7 +56,11 @@ public static class AdminEndpoints
 
         api.MapGet("/sessions", async (IGrainFactory grains) =>
         {
-            var nodes = await grains.GetGrain<INodeDirectoryGrain>(NodeDirectory.Key).NodesAsync();
+            if (await NodesAsync(grains) is not { } nodes)
+            {
+                return DirectoryUnavailable();
+            }
+
             var lists = await Task.WhenAll(nodes.Select(async node =>
             {
                 try
@@ -73,7 +77,11 @@ public static class AdminEndpoints
 
         api.MapDelete("/sessions/{id}", async (string id, IGrainFactory grains) =>
         {
-            var nodes = await grains.GetGrain<INodeDirectoryGrain>(NodeDirectory.Key).NodesAsync();
+            if (await NodesAsync(grains) is not { } nodes)
+            {
+                return DirectoryUnavailable();
+            }
+
             var answers = await Task.WhenAll(nodes.Select(async node =>
             {
                 try
@@ -90,6 +98,26 @@ public static class AdminEndpoints
 
         return api;
     }
+
+    /// <summary>
+    /// The node directory with a deadline: its grain may sit on a silo that just went silent, and until membership
+    /// declares that silo dead (tens of seconds on a real network) a call would otherwise hang, then fail with a 500.
+    /// </summary>
+    private static async Task<List<NodeRegistration>?> NodesAsync(IGrainFactory grains)
+    {
+        try
+        {
+            return await grains.GetGrain<INodeDirectoryGrain>(NodeDirectory.Key).NodesAsync().WaitAsync(NodeAnswerTimeout);
+        }
+        catch (Exception exception) when (exception is TimeoutException or OrleansException)
+        {
+            return null;
+        }
+    }
+
+    private static IResult DirectoryUnavailable() => Results.Problem(
+        "The cluster's node directory did not answer in time (a node may have just failed): try again in a few seconds.",
+        statusCode: StatusCodes.Status503ServiceUnavailable);
 
     /// <summary>True when the request's "Authorization: Bearer" value equals <paramref name="expected"/> (constant time).</summary>
     internal static bool HasBearer(HttpRequest request, string? expected)

@@ -52,7 +52,7 @@ public sealed class HaproxyServer : IAsyncDisposable
         };
         for (var i = 0; i < nodes.Count; i++)
         {
-            environment[$"RELAY{i + 1}_ADDR"] = $"127.0.0.1:{nodes[i].Port}";
+            environment[$"RELAY{i + 1}_ADDR"] = $"{nodes[i].Address}:{nodes[i].Port}";
             environment[$"RELAY{i + 1}_AGENT_PORT"] = nodes[i].AgentPort.ToString(CultureInfo.InvariantCulture);
         }
 

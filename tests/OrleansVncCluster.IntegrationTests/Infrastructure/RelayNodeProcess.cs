@@ -10,6 +10,9 @@ public sealed record RelayNodeSettings
     public string SiloName { get; init; } = "node-" + Guid.NewGuid().ToString("N")[..6];
     public Dictionary<string, string?> Environment { get; init; } = [];
     public List<string> ExtraArgs { get; init; } = [];
+
+    /// <summary>A simulated host to run on (its namespace and address); none = the machine itself, on loopback.</summary>
+    public NetworkHost? Host { get; init; }
 }
 
 /// <summary>A published vnc-relay node on free loopback ports.</summary>
@@ -35,12 +38,15 @@ public sealed class RelayNodeProcess : IAsyncDisposable
     public int AgentPort { get; }
     public RelayNodeSettings Settings { get; }
 
+    /// <summary>The address every listener of the node binds and its silo advertises.</summary>
+    public string Address => Settings.Host?.Address.ToString() ?? "127.0.0.1";
+
     /// <summary>ws:// URL of the relay path with a token.</summary>
-    public Uri WebSocketUri(string? token) => new(token is null ? $"ws://127.0.0.1:{Port}/websockify" : $"ws://127.0.0.1:{Port}/websockify?token={Uri.EscapeDataString(token)}");
+    public Uri WebSocketUri(string? token) => new(token is null ? $"ws://{Address}:{Port}/websockify" : $"ws://{Address}:{Port}/websockify?token={Uri.EscapeDataString(token)}");
 
-    public Uri HttpUri(string path) => new($"http://127.0.0.1:{Port}{path}");
+    public Uri HttpUri(string path) => new($"http://{Address}:{Port}{path}");
 
-    public Uri AdminUri(string path) => new($"http://127.0.0.1:{AdminPort}{path}");
+    public Uri AdminUri(string path) => new($"http://{Address}:{AdminPort}{path}");
 
     /// <summary>
     /// Starts a node and waits until /readyz answers 200 (its silo joined the cluster). Ports not given are free ones;
@@ -60,14 +66,15 @@ public sealed class RelayNodeProcess : IAsyncDisposable
         var agent = agentPort ?? Ports.Free();
         var adminTokenFile = Path.Combine(Repo.TempDirectory("admin"), "admin-token");
         await File.WriteAllTextAsync(adminTokenFile, AdminToken);
+        var address = settings.Host?.Address.ToString() ?? "127.0.0.1";
         var environment = new Dictionary<string, string?>(settings.Environment)
         {
-            ["Relay__Listen"] = $"127.0.0.1:{relayPort}",
-            ["Relay__AdminListen"] = $"127.0.0.1:{admin}",
+            ["Relay__Listen"] = $"{address}:{relayPort}",
+            ["Relay__AdminListen"] = $"{address}:{admin}",
             ["Orleans__Endpoints__SiloPort"] = silo.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["Orleans__Endpoints__AdvertisedIPAddress"] = "127.0.0.1",
+            ["Orleans__Endpoints__AdvertisedIPAddress"] = address,
             ["Orleans__SiloName"] = settings.SiloName,
-            ["Relay__AgentListen"] = $"127.0.0.1:{agent}",
+            ["Relay__AgentListen"] = $"{address}:{agent}",
             ["Admin__TokenFile"] = adminTokenFile,
             ["DOTNET_gcServer"] = "0",
         };
@@ -83,7 +90,8 @@ public sealed class RelayNodeProcess : IAsyncDisposable
         }
 
         args.AddRange(settings.ExtraArgs);
-        var process = ManagedProcess.Start(settings.SiloName, Repo.RelayExecutable, args, environment);
+        var (file, argv) = settings.Host is { } host ? host.Command(Repo.RelayExecutable, args) : (Repo.RelayExecutable, args);
+        var process = ManagedProcess.Start(settings.SiloName, file, argv, environment);
         var node = new RelayNodeProcess(process, relayPort, admin, silo, agent, settings);
         try
         {
@@ -119,7 +127,7 @@ public sealed class RelayNodeProcess : IAsyncDisposable
     /// <summary>An HTTP client for the admin API with the admin token.</summary>
     public HttpClient AdminClient()
     {
-        var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{AdminPort}") };
+        var http = new HttpClient { BaseAddress = new Uri($"http://{Address}:{AdminPort}") };
         http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", AdminToken);
         return http;
     }
@@ -128,7 +136,7 @@ public sealed class RelayNodeProcess : IAsyncDisposable
     public async Task<string> AskAgentAsync()
     {
         using var client = new System.Net.Sockets.TcpClient();
-        await client.ConnectAsync("127.0.0.1", AgentPort);
+        await client.ConnectAsync(Address, AgentPort);
         using var reader = new StreamReader(client.GetStream());
         return (await reader.ReadToEndAsync()).Trim();
     }

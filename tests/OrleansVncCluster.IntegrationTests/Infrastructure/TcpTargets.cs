@@ -3,7 +3,7 @@ using System.Net.Sockets;
 
 namespace OrleansVncCluster.IntegrationTests.Infrastructure;
 
-/// <summary>A TCP server on a free loopback port that runs <paramref name="serve"/> for each connection.</summary>
+/// <summary>A TCP server on a free port (of loopback unless given another address) that runs the serve callback for each connection.</summary>
 public sealed class TcpTarget : IAsyncDisposable
 {
     private readonly TcpListener _listener;
@@ -11,13 +11,16 @@ public sealed class TcpTarget : IAsyncDisposable
     private readonly Task _accepting;
     private int _accepted;
 
-    private TcpTarget(Func<NetworkStream, CancellationToken, Task> serve)
+    private TcpTarget(Func<NetworkStream, CancellationToken, Task> serve, IPAddress? address = null)
     {
-        _listener = new TcpListener(IPAddress.Loopback, 0);
+        Address = address ?? IPAddress.Loopback;
+        _listener = new TcpListener(Address, 0);
         _listener.Start();
         Port = ((IPEndPoint)_listener.LocalEndpoint).Port;
         _accepting = AcceptAsync(serve);
     }
+
+    public IPAddress Address { get; }
 
     public int Port { get; }
 
@@ -39,7 +42,7 @@ public sealed class TcpTarget : IAsyncDisposable
     public static TcpTarget SendAndClose(byte[] banner) => new(async (stream, ct) => await stream.WriteAsync(banner, ct));
 
     /// <summary>Runs custom logic per connection.</summary>
-    public static TcpTarget Custom(Func<NetworkStream, CancellationToken, Task> serve) => new(serve);
+    public static TcpTarget Custom(Func<NetworkStream, CancellationToken, Task> serve, IPAddress? address = null) => new(serve, address);
 
     private async Task AcceptAsync(Func<NetworkStream, CancellationToken, Task> serve)
     {
