@@ -87,27 +87,52 @@ public sealed class ConsoleClient : IAsyncDisposable
     public static async Task<ConsoleClient> OpenEchoingAsync(Uri uri, string what, IPAddress? source = null, TimeSpan? timeout = null)
     {
         ConsoleClient? opened = null;
-        await Eventually.HoldsAsync(async () =>
+        var lastRefusal = "none";
+        try
         {
-            opened = await TryOpenEchoingAsync(uri, source);
-            return opened is not null;
-        }, timeout ?? TimeSpan.FromSeconds(30), what);
+            await Eventually.HoldsAsync(async () =>
+            {
+                opened = await TryOpenEchoingAsync(uri, source, refusal => lastRefusal = refusal);
+                return opened is not null;
+            }, timeout ?? TimeSpan.FromSeconds(30), what);
+        }
+        catch (TimeoutException exception)
+        {
+            // Which refusal kept it from working is what the reader of a failed test needs first.
+            throw new TimeoutException($"{exception.Message}; last answer: {lastRefusal}", exception);
+        }
+
         return opened!;
     }
 
     /// <summary>One attempt: a session whose first 512 bytes come back, or null (refused, closed or no echo).</summary>
-    public static async Task<ConsoleClient?> TryOpenEchoingAsync(Uri uri, IPAddress? source = null)
+    public static async Task<ConsoleClient?> TryOpenEchoingAsync(Uri uri, IPAddress? source = null, Action<string>? refused = null)
     {
-        var client = await ConnectAsync(uri, source: source);
+        ConsoleClient client;
+        try
+        {
+            client = await ConnectAsync(uri, source: source);
+        }
+        catch (Exception exception) when (exception is WebSocketException or OperationCanceledException or HttpRequestException)
+        {
+            refused?.Invoke($"connect failed: {exception.Message}");
+            return null;
+        }
+
         try
         {
             if (await client.EchoesAsync(512))
             {
                 return client;
             }
+
+            refused?.Invoke("the echo came back different");
         }
         catch (Exception exception) when (exception is InvalidOperationException or WebSocketException or OperationCanceledException)
         {
+            refused?.Invoke(client.Socket.CloseStatus is { } status
+                ? $"closed {(int)status} {client.Socket.CloseStatusDescription}"
+                : $"{exception.GetType().Name}: {exception.Message}");
         }
 
         await client.DisposeAsync();
