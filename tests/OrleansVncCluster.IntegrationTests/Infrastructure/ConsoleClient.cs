@@ -9,9 +9,11 @@ public sealed class ConsoleClient : IAsyncDisposable
 
     public ClientWebSocket Socket { get; }
 
-    public static async Task<ConsoleClient> ConnectAsync(Uri uri, string[]? subprotocols = null, string? cookie = null, string? origin = null)
+    public static async Task<ConsoleClient> ConnectAsync(Uri uri, string[]? subprotocols = null, string? cookie = null, string? origin = null,
+        Action<ClientWebSocketOptions>? configure = null)
     {
         var socket = new ClientWebSocket();
+        configure?.Invoke(socket.Options);
         foreach (var protocol in subprotocols ?? [])
         {
             socket.Options.AddSubProtocol(protocol);
