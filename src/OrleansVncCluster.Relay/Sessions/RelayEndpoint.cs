@@ -105,6 +105,10 @@ public sealed partial class RelayEndpoint(
                 (var status, closeReason) = CloseFor(outcome, session, settings);
                 if (outcome == SessionOutcome.ClientFailed)
                 {
+                    // The browser's reader may still be sending the close frame of a protocol error (1002) it just saw,
+                    // while the other direction already failed on the closing socket: aborting now would lose that
+                    // frame (the hostile-input battery caught it); it ends at once either way.
+                    await Task.WhenAny(clientReader, Task.Delay(CloseHandshakeTimeout));
                     socket.Abort();
                 }
                 else
