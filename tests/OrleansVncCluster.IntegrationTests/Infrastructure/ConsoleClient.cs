@@ -38,12 +38,16 @@ public sealed class ConsoleClient : IAsyncDisposable
     /// Opens a session that echoes through an echo target, retrying while the token is still unknown to the node
     /// (token files load asynchronously, and another node may be the one writing the token).
     /// </summary>
-    public static async Task<ConsoleClient> OpenEchoingAsync(RelayNodeProcess node, string token)
+    public static Task<ConsoleClient> OpenEchoingAsync(RelayNodeProcess node, string token) =>
+        OpenEchoingAsync(node.WebSocketUri(token), $"node {node.Settings.SiloName} relays an echoing session for token {token[..Math.Min(10, token.Length)]}");
+
+    /// <summary>As above for any URL (wss:// with <paramref name="configure"/> setting certificate validation, say).</summary>
+    public static async Task<ConsoleClient> OpenEchoingAsync(Uri uri, string what, Action<ClientWebSocketOptions>? configure = null)
     {
         ConsoleClient? opened = null;
         await Eventually.HoldsAsync(async () =>
         {
-            var client = await ConnectAsync(node.WebSocketUri(token));
+            var client = await ConnectAsync(uri, configure: configure);
             var probe = System.Security.Cryptography.RandomNumberGenerator.GetBytes(512);
             await client.SendAsync(probe);
             try
@@ -57,7 +61,7 @@ public sealed class ConsoleClient : IAsyncDisposable
                 await client.DisposeAsync();
                 return false;
             }
-        }, TimeSpan.FromSeconds(30), $"node {node.Settings.SiloName} relays an echoing session for token {token[..Math.Min(10, token.Length)]}");
+        }, TimeSpan.FromSeconds(30), what);
         return opened!;
     }
 

@@ -55,27 +55,7 @@ public sealed class CertificateReloadTests
         await using var fresh = await OpenWssEchoAsync(node);
     }
 
-    private static async Task<ConsoleClient> OpenWssEchoAsync(RelayNodeProcess node)
-    {
-        ConsoleClient? opened = null;
-        await Eventually.HoldsAsync(async () =>
-        {
-            var client = await ConsoleClient.ConnectAsync(new Uri($"wss://127.0.0.1:{node.Port}/websockify?token={Token}"),
-                configure: options => options.RemoteCertificateValidationCallback = (_, _, _, _) => true);
-            var probe = System.Security.Cryptography.RandomNumberGenerator.GetBytes(512);
-            await client.SendAsync(probe);
-            try
-            {
-                var echoed = await client.ReadExactlyAsync(probe.Length, TimeSpan.FromSeconds(5));
-                opened = client;
-                return probe.SequenceEqual(echoed);
-            }
-            catch (InvalidOperationException)
-            {
-                await client.DisposeAsync();
-                return false; // the token file is not loaded yet
-            }
-        }, TimeSpan.FromSeconds(30), "a wss session relays bytes through the echo target");
-        return opened!;
-    }
+    private static Task<ConsoleClient> OpenWssEchoAsync(RelayNodeProcess node) =>
+        ConsoleClient.OpenEchoingAsync(new Uri($"wss://127.0.0.1:{node.Port}/websockify?token={Token}"), "a wss session relays bytes through the echo target",
+            options => options.RemoteCertificateValidationCallback = (_, _, _, _) => true);
 }
