@@ -49,6 +49,7 @@ internal static class EventIds
     public const int TlsCertificateRefused = 6202;
     public const int TlsCertificateWatchUnavailable = 6203;
     public const int ConnectionCaps = 6210;
+    public const int UpgradeCapReached = 6211;
     public const int RedisTls = 6220;
     public const int RedisAuthenticationFailed = 6221;
     public const int PlaceholderSecret = 6230;

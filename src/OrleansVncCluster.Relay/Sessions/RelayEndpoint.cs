@@ -56,13 +56,25 @@ public sealed partial class RelayEndpoint(
         }
 
         var token = Handshake.ReadToken(context.Request);
-        using var socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
+        WebSocket accepted;
+        try
         {
-            SubProtocol = Handshake.ChooseSubprotocol(context.WebSockets.WebSocketRequestedProtocols),
-            KeepAliveInterval = settings.KeepAliveInterval,
-            // A browser that stops answering pings is gone: free its session instead of waiting for TCP to notice.
-            KeepAliveTimeout = settings.KeepAliveInterval > TimeSpan.Zero ? settings.KeepAliveInterval * 2 : Timeout.InfiniteTimeSpan,
-        });
+            accepted = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
+            {
+                SubProtocol = Handshake.ChooseSubprotocol(context.WebSockets.WebSocketRequestedProtocols),
+                KeepAliveInterval = settings.KeepAliveInterval,
+                // A browser that stops answering pings is gone: free its session instead of waiting for TCP to notice.
+                KeepAliveTimeout = settings.KeepAliveInterval > TimeSpan.Zero ? settings.KeepAliveInterval * 2 : Timeout.InfiniteTimeSpan,
+            });
+        }
+        catch (InvalidOperationException) when (!context.Response.HasStarted)
+        {
+            // Kestrel's upgraded-connection cap (Transport/ConnectionCaps.cs) is reached; it throws before the 101.
+            await Transport.ConnectionCaps.RefuseUpgradeAsync(context, client);
+            return;
+        }
+
+        using var socket = accepted;
 
         var refusal = await CheckAsync(token, context.RequestAborted);
         if (refusal.Entry is null)
