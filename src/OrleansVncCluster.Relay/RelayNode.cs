@@ -1,6 +1,6 @@
 using System.Net;
-using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.HttpOverrides;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.Options;
 using OrleansVncCluster.Relay.Admin;
 using OrleansVncCluster.Relay.Cli;
@@ -11,6 +11,7 @@ using OrleansVncCluster.Relay.Sessions;
 using OrleansVncCluster.Relay.Sync;
 using OrleansVncCluster.Relay.Tickets;
 using OrleansVncCluster.Relay.Tokens;
+using OrleansVncCluster.Relay.Transport;
 using Serilog;
 using Serilog.Formatting.Compact;
 
@@ -91,6 +92,13 @@ public static class RelayNode
         }
 
         var cluster = ClusterSettings.From(builder.Configuration);
+        var secretProblems = SecretSources.CommandLineProblems(request.NativeArgs).Concat(SecretSources.PlaceholderProblems(builder.Configuration,
+            cluster.RedisConnectionString, ("Admin:TokenFile", builder.Configuration.GetSection(AdminOptions.Section).Get<AdminOptions>()?.Resolve()))).ToList();
+        if (secretProblems.Count > 0)
+        {
+            throw new OptionsValidationException("Secrets", typeof(SecretSources), secretProblems);
+        }
+
         StackExchange.Redis.IConnectionMultiplexer? redis = null;
         if (cluster.RedisConnectionString is null)
         {
@@ -186,16 +194,27 @@ public static class RelayNode
 
     private static void ConfigureListeners(WebApplicationBuilder builder, RelayOptions relay)
     {
+        var transportLogger = new Serilog.Extensions.Logging.SerilogLoggerFactory(Log.Logger).CreateLogger("Transport");
+        var certificate = relay.CertificateFile is { Length: > 0 } certificateFile
+            ? new CertificateReloader(certificateFile, relay.KeyFile, relay.CertificateCheckInterval, transportLogger)
+            : null;
+        if (certificate is not null)
+        {
+            builder.Services.AddSingleton(certificate);
+        }
+
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
             kestrel.Limits.RequestHeadersTimeout = relay.HandshakeTimeout;
+            ConnectionCaps.Apply(kestrel, builder.Configuration, transportLogger);
             ListenAddress.TryParse(relay.Listen, out var publicEndpoint, out _);
             kestrel.Listen(publicEndpoint, listen =>
             {
-                if (relay.CertificateFile is { Length: > 0 } certificate)
+                if (certificate is not null)
                 {
-                    listen.UseHttps(X509Certificate2.CreateFromPemFile(certificate, relay.KeyFile is { Length: > 0 } key ? key : null));
+                    // Asked per handshake, so a reloaded certificate serves new connections only.
+                    listen.UseHttps(new HttpsConnectionAdapterOptions { ServerCertificateSelector = (_, _) => certificate.Current });
                 }
             });
             if (!string.IsNullOrWhiteSpace(relay.AdminListen) && ListenAddress.TryParse(relay.AdminListen, out var admin, out _))

@@ -30,6 +30,9 @@ public sealed class ClusterSettings
     /// <summary>The address other nodes reach this one at; never a VIP, never loopback across hosts.</summary>
     public IPAddress? AdvertisedAddress { get; init; }
 
+    /// <summary>Redis TLS files (private CA, client certificate).</summary>
+    public Transport.RedisTransport RedisTransport { get; init; } = new();
+
     /// <summary>How long start-up waits for Redis before giving up.</summary>
     public TimeSpan RedisStartupTimeout { get; init; } = TimeSpan.FromMinutes(5);
 
@@ -39,7 +42,15 @@ public sealed class ClusterSettings
         var connection = configuration["Redis:ConnectionString"];
         if (string.IsNullOrWhiteSpace(connection) && configuration["Redis:ConnectionStringFile"] is { Length: > 0 } file)
         {
-            connection = File.ReadAllText(file).Trim();
+            connection = File.Exists(file)
+                ? File.ReadAllText(file).Trim()
+                : throw new InvalidOperationException($"Redis:ConnectionStringFile '{file}' does not exist; it holds the connection string, e.g. redis.example:6379,password=...,ssl=true");
+        }
+
+        var transport = Transport.RedisTransport.From(configuration);
+        if (!string.IsNullOrWhiteSpace(connection) && transport.Problems() is { Count: > 0 } problems)
+        {
+            throw new InvalidOperationException(string.Join("; ", problems));
         }
 
         var advertised = configuration["Orleans:Endpoints:AdvertisedIPAddress"];
@@ -64,6 +75,7 @@ public sealed class ClusterSettings
             SiloName = configuration["Orleans:SiloName"] is { Length: > 0 } siloName ? siloName : $"{Environment.MachineName}-{siloPort}",
             SiloPort = siloPort,
             AdvertisedAddress = address,
+            RedisTransport = transport,
             RedisStartupTimeout = configuration.GetValue("Redis:StartupTimeout", TimeSpan.FromMinutes(5)),
         };
     }
@@ -125,24 +137,38 @@ public static partial class ClusterHosting
     /// </summary>
     public static async Task<IConnectionMultiplexer> ConnectRedisAsync(ClusterSettings settings, ILogger logger, CancellationToken cancellationToken)
     {
-        var configuration = ConfigurationOptions.Parse(settings.RedisConnectionString!);
-        configuration.AbortOnConnectFail = false;
+        var configuration = settings.RedisTransport.Apply(settings.RedisConnectionString!);
+
+        // Each attempt reports why it failed, so wrong credentials stop start-up at once instead of retrying for
+        // minutes; once connected, the multiplexer reconnects on its own whatever this flag says.
+        configuration.AbortOnConnectFail = true;
         configuration.ConnectRetry = 1;
-        var endpoints = string.Join(", ", configuration.EndPoints.Select(e => e.ToString()));
+        var endpoints = Transport.RedisTransport.Describe(configuration);
         var delay = TimeSpan.FromMilliseconds(500);
         var deadline = DateTime.UtcNow + settings.RedisStartupTimeout;
         var attempt = 0;
         while (true)
         {
             attempt++;
-            var multiplexer = await ConnectionMultiplexer.ConnectAsync(configuration);
-            if (multiplexer.IsConnected)
+            try
             {
+                var multiplexer = await ConnectionMultiplexer.ConnectAsync(configuration);
                 LogRedisConnected(logger, endpoints);
                 return multiplexer;
             }
+            catch (RedisConnectionException exception) when (exception.FailureType == ConnectionFailureType.AuthenticationFailure)
+            {
+                // The exception is not passed on: its text may quote the server's answer, never needed to fix this.
+                // StackExchange.Redis reports a refused password and a refused TLS certificate alike.
+                throw new InvalidOperationException(configuration.Ssl
+                    ? $"Redis at {endpoints} refused the node: wrong or missing password= (or user=) in the connection string, or TLS verification failed; check the connection string in Redis:ConnectionStringFile or the redis-connection credential, and Redis:CaFile (the CA that issued Redis' certificate, which must name the host the connection string uses)"
+                    : $"Redis at {endpoints} refused the node's credentials: wrong or missing password= (or user=); fix the connection string in Redis:ConnectionStringFile or the redis-connection credential");
+            }
+            catch (RedisConnectionException)
+            {
+                // Not reachable (yet): retry below.
+            }
 
-            await multiplexer.DisposeAsync();
             if (DateTime.UtcNow + delay > deadline)
             {
                 throw new InvalidOperationException(

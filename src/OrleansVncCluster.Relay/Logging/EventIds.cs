@@ -53,4 +53,13 @@ internal static class EventIds
     public const int TargetNotAllowed = 6101;
     public const int LeaseUnavailable = 6102;
     public const int LeaseReleaseFailed = 6103;
+    public const int TlsCertificateLoaded = 6200;
+    public const int TlsCertificateReloaded = 6201;
+    public const int TlsCertificateRefused = 6202;
+    public const int TlsCertificateWatchUnavailable = 6203;
+    public const int ConnectionCaps = 6210;
+    public const int UpgradeCapReached = 6211;
+    public const int RedisTls = 6220;
+    public const int RedisAuthenticationFailed = 6221;
+    public const int PlaceholderSecret = 6230;
 }

@@ -62,13 +62,25 @@ public sealed partial class RelayEndpoint(
         var presented = TicketGate.ReadPresented(context.Request);
         var ticket = tickets.Admit(presented);
         var token = ticket.Token;
-        using var socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
+        WebSocket accepted;
+        try
         {
-            SubProtocol = Handshake.ChooseSubprotocol(context.WebSockets.WebSocketRequestedProtocols),
-            KeepAliveInterval = settings.KeepAliveInterval,
-            // A browser that stops answering pings is gone: free its session instead of waiting for TCP to notice.
-            KeepAliveTimeout = settings.KeepAliveInterval > TimeSpan.Zero ? settings.KeepAliveInterval * 2 : Timeout.InfiniteTimeSpan,
-        });
+            accepted = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
+            {
+                SubProtocol = Handshake.ChooseSubprotocol(context.WebSockets.WebSocketRequestedProtocols),
+                KeepAliveInterval = settings.KeepAliveInterval,
+                // A browser that stops answering pings is gone: free its session instead of waiting for TCP to notice.
+                KeepAliveTimeout = settings.KeepAliveInterval > TimeSpan.Zero ? settings.KeepAliveInterval * 2 : Timeout.InfiniteTimeSpan,
+            });
+        }
+        catch (InvalidOperationException) when (!context.Response.HasStarted)
+        {
+            // Kestrel's upgraded-connection cap (Transport/ConnectionCaps.cs) is reached; it throws before the 101.
+            await Transport.ConnectionCaps.RefuseUpgradeAsync(context, client);
+            return;
+        }
+
+        using var socket = accepted;
 
         // Limits (Limits/SessionAdmission) wrap CheckAsync; disposing the admission gives its session leases back.
         await using var refusal = await admission.AdmitAsync(client, token, cancellationToken => CheckAsync(ticket, cancellationToken), context.RequestAborted);
@@ -112,6 +124,10 @@ public sealed partial class RelayEndpoint(
                 (var status, closeReason) = CloseFor(outcome, session, settings);
                 if (outcome == SessionOutcome.ClientFailed)
                 {
+                    // The browser's reader may still be sending the close frame of a protocol error (1002) it just saw,
+                    // while the other direction already failed on the closing socket: aborting now would lose that
+                    // frame (the hostile-input battery caught it); it ends at once either way.
+                    await Task.WhenAny(clientReader, Task.Delay(CloseHandshakeTimeout));
                     socket.Abort();
                 }
                 else

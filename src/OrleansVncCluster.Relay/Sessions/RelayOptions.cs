@@ -30,6 +30,9 @@ public sealed class RelayOptions
     /// <summary>PEM private key (websockify's --key); may be omitted when the certificate file holds the key too.</summary>
     public string? KeyFile { get; set; }
 
+    /// <summary>How often the certificate files are checked for changes besides file-change notifications.</summary>
+    public TimeSpan CertificateCheckInterval { get; set; } = TimeSpan.FromMinutes(1);
+
     /// <summary>Extra static web root (websockify's --web), served on the public listener.</summary>
     public string? WebRoot { get; set; }
 
@@ -187,6 +190,11 @@ internal sealed class RelayOptionsValidator : IValidateOptions<RelayOptions>
         if (options.HandshakeTimeout <= TimeSpan.Zero || options.ConnectTimeout <= TimeSpan.Zero)
         {
             errors.Add("Relay:HandshakeTimeout and Relay:ConnectTimeout must be positive, e.g. 00:00:10");
+        }
+
+        if (options.CertificateCheckInterval <= TimeSpan.Zero)
+        {
+            errors.Add("Relay:CertificateCheckInterval must be positive, e.g. 00:01:00");
         }
 
         if (options.DrainBudget < TimeSpan.Zero)

@@ -60,7 +60,12 @@ internal static class SessionPump
                 }
 
                 buffer ??= ArrayPool<byte>.Shared.Rent(RelayOptions.BufferBytes);
-                var received = await client.ReceiveAsync(buffer.AsMemory(), CancellationToken.None);
+
+                // ManagedWebSocket waits until the buffer is full or the frame ends: never ask for more than one byte past
+                // the limit, so a frame header announcing a huge length is refused as soon as that byte arrives instead
+                // of the session hanging on a buffer the sender never fills (the hostile-input battery found this).
+                var wanted = (int)Math.Min(buffer.Length, maxMessageBytes - messageBytes + 1);
+                var received = await client.ReceiveAsync(buffer.AsMemory(0, wanted), CancellationToken.None);
                 switch (received.MessageType)
                 {
                     case WebSocketMessageType.Close:

@@ -84,6 +84,15 @@ public sealed class HaproxyConfigCheckTests
         AssertValid(result);
     }
 
+    [Fact]
+    public async Task ExamplePlaceholderStatsPassword_FailsTheCheck()
+    {
+        var result = await DeployCommands.CheckHaproxyConfigAsync(HostEnvironment("REPLACE-ME-with-a-generated-password"));
+
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains("still the placeholder of k8s/secrets.example.yaml", result.Output, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData(false, null)]
     [InlineData(false, "")]

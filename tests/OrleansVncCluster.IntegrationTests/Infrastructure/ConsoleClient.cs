@@ -19,12 +19,15 @@ public sealed class ConsoleClient : IAsyncDisposable
 
     /// <summary>
     /// Opens a WebSocket. <paramref name="source"/> binds the client to a loopback address such as 127.0.0.7, so that
-    /// HAProxy's <c>balance source</c> sees distinct clients and spreads them over the nodes.
+    /// HAProxy's <c>balance source</c> sees distinct clients and spreads them over the nodes; <paramref name="configure"/>
+    /// sets client options (certificate validation for wss://, say).
     /// </summary>
     public static async Task<ConsoleClient> ConnectAsync(
-        Uri uri, string[]? subprotocols = null, string? cookie = null, string? origin = null, IPAddress? source = null)
+        Uri uri, string[]? subprotocols = null, string? cookie = null, string? origin = null, IPAddress? source = null,
+        Action<ClientWebSocketOptions>? configure = null)
     {
         var socket = new ClientWebSocket();
+        configure?.Invoke(socket.Options);
         foreach (var protocol in subprotocols ?? [])
         {
             socket.Options.AddSubProtocol(protocol);
@@ -84,7 +87,8 @@ public sealed class ConsoleClient : IAsyncDisposable
         OpenEchoingAsync(node.WebSocketUri(token), $"node {node.Settings.SiloName} relays an echoing session for token {token[..Math.Min(10, token.Length)]}", source);
 
     /// <summary>Opens an echoing session at <paramref name="uri"/> (a node or HAProxy), retrying until one echoes.</summary>
-    public static async Task<ConsoleClient> OpenEchoingAsync(Uri uri, string what, IPAddress? source = null, TimeSpan? timeout = null)
+    public static async Task<ConsoleClient> OpenEchoingAsync(
+        Uri uri, string what, IPAddress? source = null, TimeSpan? timeout = null, Action<ClientWebSocketOptions>? configure = null)
     {
         ConsoleClient? opened = null;
         var lastRefusal = "none";
@@ -92,7 +96,7 @@ public sealed class ConsoleClient : IAsyncDisposable
         {
             await Eventually.HoldsAsync(async () =>
             {
-                opened = await TryOpenEchoingAsync(uri, source, refusal => lastRefusal = refusal);
+                opened = await TryOpenEchoingAsync(uri, source, refusal => lastRefusal = refusal, configure);
                 return opened is not null;
             }, timeout ?? TimeSpan.FromSeconds(30), what);
         }
@@ -106,12 +110,13 @@ public sealed class ConsoleClient : IAsyncDisposable
     }
 
     /// <summary>One attempt: a session whose first 512 bytes come back, or null (refused, closed or no echo).</summary>
-    public static async Task<ConsoleClient?> TryOpenEchoingAsync(Uri uri, IPAddress? source = null, Action<string>? refused = null)
+    public static async Task<ConsoleClient?> TryOpenEchoingAsync(
+        Uri uri, IPAddress? source = null, Action<string>? refused = null, Action<ClientWebSocketOptions>? configure = null)
     {
         ConsoleClient client;
         try
         {
-            client = await ConnectAsync(uri, source: source);
+            client = await ConnectAsync(uri, source: source, configure: configure);
         }
         catch (Exception exception) when (exception is WebSocketException or OperationCanceledException or HttpRequestException)
         {

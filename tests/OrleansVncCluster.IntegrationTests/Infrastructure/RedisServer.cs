@@ -23,13 +23,26 @@ public sealed class RedisServer : IAsyncDisposable
     /// Starts redis-server on <paramref name="address"/> (default loopback). Redis only accepts clients from other
     /// addresses (e.g. simulated hosts behind a bridge) with a <paramref name="password"/>, as in production.
     /// </summary>
-    public static async Task<RedisServer> StartAsync(int? port = null, string? directory = null, string address = "127.0.0.1", string? password = null)
+    public static Task<RedisServer> StartAsync(int? port = null, string? directory = null, string address = "127.0.0.1", string? password = null) =>
+        StartCoreAsync(port, directory, address, password, password is null ? [] : [$"requirepass {password}"], tls: false);
+
+    /// <summary>
+    /// Starts redis-server with <paramref name="lines"/> added to its config file. With <paramref name="tls"/> the port
+    /// is a TLS port.
+    /// </summary>
+    public static Task<RedisServer> StartWithConfigAsync(IEnumerable<string> lines, bool tls = false) =>
+        StartCoreAsync(null, null, "127.0.0.1", null, lines, tls);
+
+    /// <summary>Every setting goes in a config file, so secrets (requirepass) never appear on redis-server's command line.</summary>
+    private static async Task<RedisServer> StartCoreAsync(int? port, string? directory, string address, string? password, IEnumerable<string> lines, bool tls)
     {
         var redisPort = port ?? Ports.Free();
         var dir = directory ?? Repo.TempDirectory("redis");
-        var process = ManagedProcess.Start("redis", "redis-server",
-            ["--port", redisPort.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", address, "--save", "", "--appendonly", "yes", "--dir", dir,
-             .. (password is null ? Array.Empty<string>() : ["--requirepass", password])]);
+        var portText = redisPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var config = Path.Combine(dir, "redis.conf");
+        await File.WriteAllLinesAsync(config,
+            [.. (tls ? new[] { "port 0", $"tls-port {portText}" } : new[] { $"port {portText}" }), $"bind {address}", "save \"\"", "appendonly yes", $"dir {dir}", .. lines]);
+        var process = ManagedProcess.Start("redis", "redis-server", [config]);
         await process.WaitForOutputAsync("Ready to accept connections", TimeSpan.FromSeconds(20));
         return new RedisServer(process, address, redisPort, dir, password);
     }

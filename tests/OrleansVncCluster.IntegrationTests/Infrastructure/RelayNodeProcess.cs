@@ -116,12 +116,16 @@ public sealed class RelayNodeProcess : IAsyncDisposable
         {
             if (Process.HasExited)
             {
-                throw new InvalidOperationException($"node {Settings.SiloName} exited with {Process.ExitCode}:\n{Process.Tail()}");
+                return true; // reported below: Eventually would retry a throw until the timeout
             }
 
             using var response = await http.GetAsync(AdminUri("/readyz"));
             return response.IsSuccessStatusCode;
         }, timeout, $"node {Settings.SiloName} answers /readyz with 200");
+        if (Process.HasExited)
+        {
+            throw new InvalidOperationException($"node {Settings.SiloName} exited with {Process.ExitCode}:\n{Process.Tail()}");
+        }
     }
 
     /// <summary>An HTTP client for the admin API with the admin token.</summary>

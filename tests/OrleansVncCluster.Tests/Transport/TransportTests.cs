@@ -1,0 +1,88 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging.Abstractions;
+using OrleansVncCluster.Relay.Transport;
+
+namespace OrleansVncCluster.Tests.Transport;
+
+/// <summary>The certificate holder, the connection caps and where secrets may come from.</summary>
+public sealed class TransportTests
+{
+    [Fact]
+    public void CertificateReloader_KeepsTheCurrentCertificate_WhenTheNewKeyDoesNotMatch_ThenTakesTheCompletePair()
+    {
+        var directory = Directory.CreateTempSubdirectory("ovc-cert-").FullName;
+        using var first = SelfSigned("first");
+        using var second = SelfSigned("second");
+        var (certificateFile, keyFile) = (Path.Combine(directory, "c.pem"), Path.Combine(directory, "k.pem"));
+        Write(first, certificateFile, keyFile);
+        using var reloader = new CertificateReloader(certificateFile, keyFile, TimeSpan.FromHours(1), NullLogger.Instance);
+        Assert.Equal(first.Thumbprint, reloader.Current.Thumbprint);
+
+        File.WriteAllText(certificateFile, second.ExportCertificatePem()); // the key is still the first one's
+        reloader.Reload();
+        Assert.Equal(first.Thumbprint, reloader.Current.Thumbprint);
+
+        File.WriteAllText(keyFile, second.GetECDsaPrivateKey()!.ExportPkcs8PrivateKeyPem());
+        reloader.Reload();
+        Assert.Equal(second.Thumbprint, reloader.Current.Thumbprint);
+    }
+
+    [Fact]
+    public void CertificateReloader_RefusesToStart_WithoutALoadablePair()
+    {
+        var directory = Directory.CreateTempSubdirectory("ovc-cert-").FullName;
+        var file = Path.Combine(directory, "c.pem");
+        File.WriteAllText(file, "-----BEGIN CERTIFICATE-----\nnot base64\n");
+        var error = Assert.Throws<InvalidOperationException>(() => new CertificateReloader(file, null, TimeSpan.FromHours(1), NullLogger.Instance));
+        Assert.Contains("does not load", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("            1024                 4096                 files", 1024L)]
+    [InlineData("            unlimited            unlimited            files", null)]
+    public void OpenFileLimit_IsTheSoftColumn(string columns, long? expected) => Assert.Equal(expected, ConnectionCaps.ParseSoftLimit(columns));
+
+    [Fact]
+    public void ConnectionCap_LeavesTheReserve_AndCountsTwoDescriptorsPerSession()
+    {
+        Assert.Equal((20000 - ConnectionCaps.Reserved) / 2, ConnectionCaps.Derive(20000));
+        Assert.Equal(16, ConnectionCaps.Derive(100));
+        Assert.Null(ConnectionCaps.Derive(null));
+        Assert.NotNull(ConnectionCaps.OpenFileLimit());
+    }
+
+    [Theory]
+    [InlineData("--Admin:Token=abc")]
+    [InlineData("--Abiquo:Password=abc")]
+    [InlineData("--tickets:secret=abc")]
+    [InlineData("--Redis:ConnectionString=redis:6379,password=abc")]
+    public void SecretsOnTheCommandLine_AreRefused(string arg) => Assert.Single(SecretSources.CommandLineProblems([arg]));
+
+    [Fact]
+    public void NonSecretsOnTheCommandLine_AreFine() =>
+        Assert.Empty(SecretSources.CommandLineProblems(["--Redis:ConnectionString=redis:6379", "--Admin:TokenFile=/run/credentials/admin-token", "--Relay:Listen=6080"]));
+
+    [Fact]
+    public void ExamplePlaceholders_AreRefused_WithoutQuotingTheValue()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Admin:Token"] = "REPLACE-ME-with-a-generated-token" }).Build();
+        var problems = SecretSources.PlaceholderProblems(configuration, "redis-0.redis:6379,password=REPLACE-ME-now");
+        Assert.Equal(2, problems.Count);
+        Assert.All(problems, p => Assert.DoesNotContain("generated-token", p, StringComparison.Ordinal));
+    }
+
+    private static X509Certificate2 SelfSigned(string name)
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest($"CN={name}", key, HashAlgorithmName.SHA256);
+        return request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
+    }
+
+    private static void Write(X509Certificate2 certificate, string certificateFile, string keyFile)
+    {
+        File.WriteAllText(certificateFile, certificate.ExportCertificatePem());
+        File.WriteAllText(keyFile, certificate.GetECDsaPrivateKey()!.ExportPkcs8PrivateKeyPem());
+    }
+}
