@@ -19,9 +19,9 @@ public static class Program
         var started = Stopwatch.StartNew();
         await using var host = await SimulatorHost.StartAsync(settings);
         var counts = host.Simulator.World.Counts();
-        var passwordSource = args.Any(a => a.StartsWith("--password-file", StringComparison.Ordinal)) ? "from --password-file"
-            : Environment.GetEnvironmentVariable(SimulatorCommandLine.PasswordVariable) is { Length: > 0 } ? $"from ${SimulatorCommandLine.PasswordVariable}"
-            : $"the default {SimulatorCommandLine.DefaultPassword}";
+        var passwordSource = settings.PasswordGenerated ? $"generated into {WriteGeneratedPassword(settings.Password)}"
+            : args.Any(a => a.StartsWith("--password-file", StringComparison.Ordinal)) ? "from --password-file"
+            : $"from ${SimulatorCommandLine.PasswordVariable}";
         Console.WriteLine($"abiquo-simulator: {counts.Enterprises} enterprises, {counts.Vms} VMs ({counts.Deployed} with a console), seed {counts.Seed}, ready in {started.ElapsedMilliseconds} ms");
         Console.WriteLine($"abiquo-simulator: user {settings.User} (cloud admin) and {settings.NonAdminUser} (not admin), password {passwordSource}");
         foreach (var address in host.Addresses)
@@ -31,5 +31,25 @@ public static class Program
 
         await host.WaitForShutdownAsync();
         return 0;
+    }
+
+    /// <summary>Writes a generated password where only this user can read it, and returns the path (never the password).</summary>
+    private static string WriteGeneratedPassword(string password)
+    {
+        var directory = Environment.GetEnvironmentVariable("XDG_RUNTIME_DIR") is { Length: > 0 } runtime ? runtime : Path.GetTempPath();
+        var path = Path.Combine(directory, $"abiquo-simulator-{Environment.ProcessId}.password");
+        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+
+        using (var file = new FileStream(path, options))
+        using (var writer = new StreamWriter(file))
+        {
+            writer.Write(password);
+        }
+
+        return path;
     }
 }

@@ -9,9 +9,6 @@ public static class SimulatorCommandLine
     /// <summary>Environment variable holding the simulator's password when no file is given.</summary>
     public const string PasswordVariable = "ABIQUO_SIM_PASSWORD";
 
-    /// <summary>Abiquo's well-known default administrator password, used when nothing else is configured.</summary>
-    public const string DefaultPassword = "xabiquo";
-
     public const string Usage = """
         usage: abiquo-simulator [options]
           --urls URL[;URL]          listen addresses (default http://127.0.0.1:8780; port 0 picks a free port)
@@ -20,7 +17,8 @@ public static class SimulatorCommandLine
           --enterprises N           enterprises to generate (default 10)
           --user NAME               cloud administrator account (default admin)
           --non-admin-user NAME     an account that is not a cloud administrator: 403 on /admin (default user)
-          --password-file FILE      password of both accounts; else $ABIQUO_SIM_PASSWORD; else xabiquo
+          --password-file FILE      password of both accounts; else $ABIQUO_SIM_PASSWORD; else a random one,
+                                    written to a mode 600 file whose path is printed (no default password)
           --api-version V           newest media type version served (default 3.10)
           --max-page-size N         cap every page at N items, even limit=0, and page the per-enterprise VM lists
           --public-url URL          base written into hrefs, as a proxy in front would (default: the request's)
@@ -108,6 +106,7 @@ public static class SimulatorCommandLine
         }
 
         string password;
+        var generated = false;
         if (passwordFile is not null)
         {
             try
@@ -122,7 +121,9 @@ public static class SimulatorCommandLine
         }
         else
         {
-            password = environment(PasswordVariable) is { Length: > 0 } fromEnvironment ? fromEnvironment : DefaultPassword;
+            // Never Abiquo's well-known factory password: a simulator reachable on a network would be an open door.
+            generated = environment(PasswordVariable) is not { Length: > 0 };
+            password = generated ? Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(12)).ToLowerInvariant() : environment(PasswordVariable)!;
         }
 
         if (password.Length == 0)
@@ -137,7 +138,7 @@ public static class SimulatorCommandLine
             return null;
         }
 
-        var settings = new SimulatorSettings { Password = password, World = world, VncTargets = targets, MaxPageSize = maxPageSize, PublicUrl = publicUrl?.TrimEnd('/') };
+        var settings = new SimulatorSettings { Password = password, PasswordGenerated = generated, World = world, VncTargets = targets, MaxPageSize = maxPageSize, PublicUrl = publicUrl?.TrimEnd('/') };
         return settings with
         {
             User = user ?? settings.User,

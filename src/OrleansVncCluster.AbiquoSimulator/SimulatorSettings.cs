@@ -20,6 +20,9 @@ public sealed record SimulatorSettings
     /// <summary>The password of both accounts. Comes from a file or the environment, never from the command line.</summary>
     public required string Password { get; init; }
 
+    /// <summary>True when no password was configured and a random one was made (the program writes it to a file).</summary>
+    public bool PasswordGenerated { get; init; }
+
     /// <summary>An account that logs in but is not a cloud administrator (its /admin requests get 403 GEN-4).</summary>
     public string NonAdminUser { get; init; } = "user";
 

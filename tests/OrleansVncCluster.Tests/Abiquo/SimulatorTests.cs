@@ -196,6 +196,18 @@ public sealed class SimulatorTests : IClassFixture<SimulatorFixture>
     }
 
     [Fact]
+    public void CommandLine_WithoutAPassword_MakesARandomOne_NeverAbiquosFactoryDefault()
+    {
+        var first = SimulatorCommandLine.Parse([], _ => null, out var problem);
+        var second = SimulatorCommandLine.Parse([], _ => null, out _);
+        Assert.NotNull(first);
+        Assert.True(first.PasswordGenerated, problem);
+        Assert.NotEqual("xabiquo", first.Password);
+        Assert.Equal(24, first.Password.Length);
+        Assert.NotEqual(first.Password, second!.Password);
+    }
+
+    [Fact]
     public void CommandLine_TakesThePasswordFromTheEnvironment()
     {
         var settings = SimulatorCommandLine.Parse(["--vms", "10", "--vnc-target", "127.0.0.1:5901"], name => name == SimulatorCommandLine.PasswordVariable ? "from-env" : null, out _);
