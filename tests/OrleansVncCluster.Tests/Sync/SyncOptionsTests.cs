@@ -1,0 +1,43 @@
+using OrleansVncCluster.Relay.Sync;
+
+namespace OrleansVncCluster.Tests.Sync;
+
+public sealed class SyncOptionsTests
+{
+    [Theory]
+    [InlineData(30, 20)]
+    [InlineData(3600, 20)]
+    [InlineData(6, 4)]
+    public void DefaultBudget_IsTwoThirdsOfTheIntervalAtMostTwentySeconds(int intervalSeconds, int budgetSeconds) =>
+        Assert.Equal(TimeSpan.FromSeconds(budgetSeconds), new SyncOptions().BudgetFor(TimeSpan.FromSeconds(intervalSeconds)));
+
+    [Fact]
+    public void ConfiguredBudget_WinsOverTheInterval() =>
+        Assert.Equal(TimeSpan.FromSeconds(25), new SyncOptions { ApplyBudget = TimeSpan.FromSeconds(25) }.BudgetFor(TimeSpan.FromHours(1)));
+
+    [Fact]
+    public void HundredThousandVmSync_IsPacedToFinishWithinTheBudget()
+    {
+        var pacing = new SyncOptions().PacingFor(84_200, TimeSpan.FromSeconds(30));
+
+        Assert.True(pacing.IsPaced);
+        Assert.Equal(4, pacing.Parallelism);
+        Assert.Equal(20, 84_200 / pacing.WritesPerSecond, precision: 6);
+    }
+
+    [Fact]
+    public void Defaults_AreValid() => Assert.True(new SyncOptionsValidator().Validate(null, new SyncOptions()).Succeeded);
+
+    [Fact]
+    public void BadValues_AreRejectedWithTheKeyToFix()
+    {
+        var options = new SyncOptions { ApplyBudget = TimeSpan.FromSeconds(-1), MinWritesPerSecond = 0, ApplyParallelism = 0 };
+
+        var result = new SyncOptionsValidator().Validate(null, options);
+
+        Assert.True(result.Failed);
+        Assert.Contains("Sync:ApplyBudget", result.FailureMessage, StringComparison.Ordinal);
+        Assert.Contains("Sync:MinWritesPerSecond", result.FailureMessage, StringComparison.Ordinal);
+        Assert.Contains("Sync:ApplyParallelism", result.FailureMessage, StringComparison.Ordinal);
+    }
+}
