@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using Orleans.Core.Internal;
 
 namespace OrleansVncCluster.Relay.Tokens;
 
@@ -86,7 +87,12 @@ public sealed class TokenTable(IGrainFactory grains, TimeProvider time)
                 {
                     if (item.Entry is { } entry)
                     {
-                        await grains.GetGrain<ITokenGrain>(item.Token).SetAsync(entry);
+                        var grain = grains.GetGrain<ITokenGrain>(item.Token);
+                        await grain.SetAsync(entry);
+                        if (pacing.DeactivateNewTokens && !plan.PreviousIndex.ContainsKey(item.Token))
+                        {
+                            await DeactivateAsync(grain);
+                        }
                     }
                     else
                     {
@@ -110,6 +116,19 @@ public sealed class TokenTable(IGrainFactory grains, TimeProvider time)
 
         await grains.GetGrain<ITokenIndexGrain>(plan.Source).SetAsync(outcomes.CompleteIndex(plan));
         return new TokenApplyResult(outcomes.Written, outcomes.Removed, plan.Unchanged, outcomes.FailedCount);
+    }
+
+    /// <summary>Lets a freshly written token grain go; only tokens new to the source, as a known one may be in use.</summary>
+    private static async Task DeactivateAsync(ITokenGrain grain)
+    {
+        try
+        {
+            await grain.AsReference<IGrainManagementExtension>().DeactivateOnIdle();
+        }
+        catch (Exception)
+        {
+            // The token is written; an activation left behind costs memory until idle collection, nothing else.
+        }
     }
 
     /// <summary>Plans and applies in one step.</summary>

@@ -36,6 +36,21 @@ public sealed class TokenTablePacingTests(TokenClusterFixture fixture) : IClassF
     }
 
     [Fact]
+    public async Task PacedApply_LeavesNoActivationBehindForNewTokens()
+    {
+        var table = new TokenTable(fixture.Grains, TimeProvider.System);
+        var (source, desired) = NewSet("rest", 20);
+        var management = fixture.Grains.GetGrain<IManagementGrain>(0);
+        var ids = desired.Keys.Select(token => fixture.Grains.GetGrain<ITokenGrain>(token).GetGrainId()).ToHashSet();
+
+        await table.ApplyAsync(await table.PlanAsync(source, desired), TokenApplyPacing.ForBudget(20, TimeSpan.Zero, 1000, 4), CancellationToken.None);
+
+        await Eventually.ThatAsync(async () => !(await management.GetActiveGrains(ids.First().Type)).Any(ids.Contains),
+            Patience, "the grains of tokens written by a paced apply stayed active");
+        Assert.Equal(20, await CountExistingAsync(desired.Keys));
+    }
+
+    [Fact]
     public async Task CancelledApply_LeavesAnIndexFromWhichTheNextRoundCleansUp()
     {
         var time = new FakeTimeProvider();
