@@ -33,7 +33,7 @@ public sealed class SyncOptions
 
     /// <summary>Token writes in flight at once: enough to hide the storage's latency, few enough to leave the session
     /// set-up path room on the thread pool.</summary>
-    public int ApplyParallelism { get; set; } = 4;
+    public int ApplyParallelism { get; set; } = 8;
 
     /// <summary>The budget for a sync that runs every <paramref name="syncInterval"/>.</summary>
     public TimeSpan BudgetFor(TimeSpan syncInterval)
@@ -71,7 +71,7 @@ public sealed class SyncOptionsValidator : IValidateOptions<SyncOptions>
 
         if (options.ApplyParallelism is < 1 or > 256)
         {
-            failures.Add($"Sync:ApplyParallelism {options.ApplyParallelism} must be between 1 and 256 token writes in flight (default 4; raise it only if the token storage is slow to answer)");
+            failures.Add($"Sync:ApplyParallelism {options.ApplyParallelism} must be between 1 and 256 token writes in flight (default 8; raise it only if the token storage is slow to answer)");
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
