@@ -5,10 +5,10 @@ namespace OrleansVncCluster.Tests.Sync;
 public sealed class SyncOptionsTests
 {
     [Theory]
-    [InlineData(30, 20)]
-    [InlineData(3600, 20)]
-    [InlineData(6, 4)]
-    public void DefaultBudget_IsTwoThirdsOfTheIntervalAtMostTwentySeconds(int intervalSeconds, int budgetSeconds) =>
+    [InlineData(30, 15)]
+    [InlineData(3600, 15)]
+    [InlineData(6, 3)]
+    public void DefaultBudget_IsHalfTheIntervalAtMostFifteenSeconds(int intervalSeconds, int budgetSeconds) =>
         Assert.Equal(TimeSpan.FromSeconds(budgetSeconds), new SyncOptions().BudgetFor(TimeSpan.FromSeconds(intervalSeconds)));
 
     [Fact]
@@ -22,7 +22,7 @@ public sealed class SyncOptionsTests
 
         Assert.True(pacing.IsPaced);
         Assert.Equal(8, pacing.Parallelism);
-        Assert.Equal(20, 84_200 / pacing.WritesPerSecond, precision: 6);
+        Assert.Equal(15, 84_200 / pacing.WritesPerSecond, precision: 6);
     }
 
     [Fact]
