@@ -1,3 +1,6 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using OrleansVncCluster.Relay.Sync;
 
 namespace OrleansVncCluster.Tests.Sync;
@@ -39,5 +42,24 @@ public sealed class SyncOptionsTests
         Assert.Contains("Sync:ApplyBudget", result.FailureMessage, StringComparison.Ordinal);
         Assert.Contains("Sync:MinWritesPerSecond", result.FailureMessage, StringComparison.Ordinal);
         Assert.Contains("Sync:ApplyParallelism", result.FailureMessage, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TokenSync_BindsTheSyncSectionAndRejectsBadValues()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Abiquo:ApiUrl"] = "http://127.0.0.1:1/api",
+            ["Abiquo:User"] = "admin",
+            ["Abiquo:Password"] = "secret",
+            ["Sync:ApplyBudget"] = "00:00:25",
+            ["Sync:ApplyParallelism"] = "0",
+        }).Build();
+        using var services = new ServiceCollection().AddLogging().AddTokenSync(configuration).BuildServiceProvider();
+
+        var failure = Assert.Throws<OptionsValidationException>(() => services.GetRequiredService<IOptions<SyncOptions>>().Value);
+
+        Assert.Contains("Sync:ApplyParallelism 0", failure.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("Sync:ApplyBudget", failure.Message, StringComparison.Ordinal);
     }
 }
