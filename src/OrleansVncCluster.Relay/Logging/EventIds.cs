@@ -42,6 +42,9 @@ internal static class EventIds
     public const int ListenerStarted = 4004;
     public const int CertificateReloaded = 4005;
 
+    public const int SyncApplyPaced = 4100;
+    public const int SyncApplyBehind = 4101;
+
     public const int AdminRequest = 5000;
 
     public const int TicketKeysLoaded = 6000;

@@ -19,6 +19,7 @@ internal sealed partial class TokenSyncGrain(
     IEnumerable<ITokenSource> sources,
     TokenTable table,
     IOptionsMonitor<AbiquoOptions> options,
+    IOptionsMonitor<SyncOptions> syncOptions,
     TimeProvider time,
     ILocalSiloDetails silo,
     ILogger<TokenSyncGrain> logger) : Grain, ITokenSyncGrain, IRemindable
@@ -156,7 +157,7 @@ internal sealed partial class TokenSyncGrain(
                 LogMassRemovalConfirmed(logger, source.Name, plan.Removals.Count, plan.PreviousCount);
             }
 
-            var result = await table.ApplyAsync(plan, cancellationToken);
+            var result = await ApplyPacedAsync(plan, cancellationToken);
             var failed = result.Failed > 0 ? $"{result.Failed} token writes or removals failed; retried next sync" : null;
             _sources[source.Name] = new SourceSyncStatus
             {
@@ -177,6 +178,28 @@ internal sealed partial class TokenSyncGrain(
             _sources[source.Name] = previous with { LastError = exception.Message, HeldRemovals = null };
             return (exception.Message, false);
         }
+    }
+
+    /// <summary>Applies a plan paced to the <see cref="SyncOptions"/> budget, so a big sync does not starve session set-up.</summary>
+    private async Task<TokenApplyResult> ApplyPacedAsync(TokenPlan plan, CancellationToken cancellationToken)
+    {
+        var changes = plan.Upserts.Count + plan.Removals.Count;
+        var pacing = syncOptions.CurrentValue.PacingFor(changes, _interval);
+        var started = Stopwatch.GetTimestamp();
+        var result = await table.ApplyAsync(plan, pacing, cancellationToken);
+        var elapsed = Stopwatch.GetElapsedTime(started);
+        if (pacing.IsPaced && changes > pacing.WritesPerSecond)
+        {
+            // Only applies that take over a second are worth a line: the ordinary interval's few changes are not.
+            var planned = TimeSpan.FromSeconds(changes / pacing.WritesPerSecond);
+            LogApplyPaced(logger, plan.Source, changes, pacing.WritesPerSecond, pacing.Parallelism, elapsed.TotalSeconds, planned.TotalSeconds);
+            if (elapsed > planned * 1.5 + TimeSpan.FromSeconds(1))
+            {
+                LogApplyBehind(logger, plan.Source, changes, elapsed.TotalSeconds, planned.TotalSeconds, pacing.Parallelism);
+            }
+        }
+
+        return result;
     }
 
     /// <summary>One interval after the first failure, then twice as long each time, up to <see cref="TokenSync.MaxBackoff"/>.</summary>
@@ -215,6 +238,15 @@ internal sealed partial class TokenSyncGrain(
     [LoggerMessage(EventId = EventIds.SyncMassRemovalConfirmed, Level = LogLevel.Error,
         Message = "MASS REMOVAL CONFIRMED: source {Source} gave the same answer twice; removing {Removals} of its {Previous} tokens now")]
     private static partial void LogMassRemovalConfirmed(ILogger logger, string source, int removals, int previous);
+
+    [LoggerMessage(EventId = EventIds.SyncApplyPaced, Level = LogLevel.Information,
+        Message = "Token sync applied {Changes} changes from {Source} at up to {Rate:0}/s, {Parallelism} in flight, in {ElapsedSeconds:0.0} s (planned {PlannedSeconds:0.0} s)")]
+    private static partial void LogApplyPaced(ILogger logger, string source, int changes, double rate, int parallelism, double elapsedSeconds, double plannedSeconds);
+
+    [LoggerMessage(EventId = EventIds.SyncApplyBehind, Level = LogLevel.Warning,
+        Message = "Token sync from {Source} fell behind its pace: {Changes} changes took {ElapsedSeconds:0.0} s instead of {PlannedSeconds:0.0} s; " +
+                  "the token storage answers slowly for {Parallelism} writes in flight (raise Sync:ApplyParallelism if it can take more)")]
+    private static partial void LogApplyBehind(ILogger logger, string source, int changes, double elapsedSeconds, double plannedSeconds, int parallelism);
 
     [LoggerMessage(EventId = EventIds.SyncReminderUnavailable, Level = LogLevel.Warning,
         Message = "Token sync could not register its reminder (is a reminder service configured?); the node keepers still restart it")]

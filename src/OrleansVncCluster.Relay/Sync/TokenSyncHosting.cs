@@ -13,7 +13,8 @@ namespace OrleansVncCluster.Relay.Sync;
 public static class TokenSyncHosting
 {
     /// <summary>
-    /// Registers the Abiquo options (section <c>Abiquo</c>, validated at start-up), the Abiquo client, the Abiquo token
+    /// Registers the Abiquo options (section <c>Abiquo</c>) and the sync pacing options (section <c>Sync</c>), both
+    /// validated at start-up, the Abiquo client, the Abiquo token
     /// source, the keeper that keeps the sync grain running and a silo start-up step that starts it as soon as the silo
     /// is active. Call it only when <c>Abiquo:ApiUrl</c> is configured.
     /// </summary>
@@ -21,6 +22,8 @@ public static class TokenSyncHosting
     {
         services.AddOptions<AbiquoOptions>().Bind(configuration.GetSection(AbiquoOptions.SectionName)).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AbiquoOptions>, AbiquoOptionsValidator>());
+        services.AddOptions<SyncOptions>().Bind(configuration.GetSection(SyncOptions.SectionName)).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SyncOptions>, SyncOptionsValidator>());
         services.AddAbiquoClient();
         services.TryAddEnumerable(ServiceDescriptor.Transient<ITokenSource, AbiquoTokenSource>());
         services.TryAddSingleton(TimeProvider.System);

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using Orleans.Core.Internal;
 
 namespace OrleansVncCluster.Relay.Tokens;
 
@@ -10,7 +11,11 @@ public sealed record TokenPlan(
     IReadOnlyList<string> Removals,
     int Unchanged,
     int PreviousCount,
-    Dictionary<string, string> NewIndex);
+    Dictionary<string, string> NewIndex)
+{
+    /// <summary>The index the plan was made against: what an interrupted apply falls back to for tokens it did not reach.</summary>
+    public IReadOnlyDictionary<string, string> PreviousIndex { get; init; } = new Dictionary<string, string>(StringComparer.Ordinal);
+}
 
 /// <summary>What applying a plan did.</summary>
 public sealed record TokenApplyResult(int Written, int Removed, int Unchanged, int Failed);
@@ -20,10 +25,16 @@ public sealed record TokenApplyResult(int Written, int Removed, int Unchanged, i
 /// Abiquo sync, the admin API) describe the whole table they want; this turns that into per-token writes and deletes,
 /// so running it twice, or on two nodes at once, ends in the same state.
 /// </summary>
-public sealed class TokenTable(IGrainFactory grains)
+public sealed class TokenTable(IGrainFactory grains, TimeProvider time)
 {
-    /// <summary>Parallel grain calls while applying; enough to hide Redis latency without flooding the silo.</summary>
-    private const int ApplyParallelism = 64;
+    /// <summary>In an index, a fingerprint no entry has: the next plan writes (or deletes) the token again.</summary>
+    private const string RetryFingerprint = "";
+
+    /// <summary>A table on the system clock.</summary>
+    public TokenTable(IGrainFactory grains)
+        : this(grains, TimeProvider.System)
+    {
+    }
 
     /// <summary>Compares <paramref name="desired"/> with what <paramref name="source"/> last wrote.</summary>
     public async Task<TokenPlan> PlanAsync(string source, IReadOnlyDictionary<string, ConsoleTokenEntry> desired)
@@ -47,54 +58,77 @@ public sealed class TokenTable(IGrainFactory grains)
         }
 
         var removals = current.Keys.Where(token => !desired.ContainsKey(token)).ToList();
-        return new TokenPlan(source, upserts, removals, unchanged, current.Count, index);
+        return new TokenPlan(source, upserts, removals, unchanged, current.Count, index) { PreviousIndex = current };
     }
 
-    /// <summary>Applies a plan. Failed writes are left out of the index so the next run retries them.</summary>
-    public async Task<TokenApplyResult> ApplyAsync(TokenPlan plan, CancellationToken cancellationToken)
+    /// <summary>Applies a plan as fast as <see cref="TokenApplyPacing.Unpaced"/> allows.</summary>
+    public Task<TokenApplyResult> ApplyAsync(TokenPlan plan, CancellationToken cancellationToken) =>
+        ApplyAsync(plan, TokenApplyPacing.Unpaced, cancellationToken);
+
+    /// <summary>
+    /// Applies a plan, writes first, then removals, spread as <paramref name="pacing"/> says. Failed writes and removals
+    /// stay in the index with a fingerprint no entry has, so the next plan retries them. When cancelled, the index still
+    /// records exactly what was done (and the previous state of what was not) before the cancellation is thrown, so the
+    /// next plan neither misses a token written here nor forgets one still to delete.
+    /// </summary>
+    public async Task<TokenApplyResult> ApplyAsync(TokenPlan plan, TokenApplyPacing pacing, CancellationToken cancellationToken)
     {
-        var writeFailures = 0;
-        var options = new ParallelOptions { MaxDegreeOfParallelism = ApplyParallelism, CancellationToken = cancellationToken };
-        await Parallel.ForEachAsync(plan.Upserts, options, async (pair, _) =>
+        var pacer = new WritePacer(pacing.WritesPerSecond, time);
+        var outcomes = new Outcomes();
+        var work = plan.Upserts.Select(pair => (Token: pair.Key, Entry: (ConsoleTokenEntry?)pair.Value))
+            .Concat(plan.Removals.Select(token => (Token: token, Entry: (ConsoleTokenEntry?)null)));
+        var options = new ParallelOptions { MaxDegreeOfParallelism = pacing.Parallelism, CancellationToken = cancellationToken };
+        try
         {
-            try
+            await Parallel.ForEachAsync(work, options, async (item, ct) =>
             {
-                await grains.GetGrain<ITokenGrain>(pair.Key).SetAsync(pair.Value);
-            }
-            catch (Exception) when (!cancellationToken.IsCancellationRequested)
-            {
-                Interlocked.Increment(ref writeFailures);
-                lock (plan.NewIndex)
+                await pacer.WaitTurnAsync(ct);
+                try
                 {
-                    plan.NewIndex.Remove(pair.Key);
-                }
-            }
-        });
+                    if (item.Entry is { } entry)
+                    {
+                        var grain = grains.GetGrain<ITokenGrain>(item.Token);
+                        await grain.SetAsync(entry);
+                        if (pacing.DeactivateNewTokens && !plan.PreviousIndex.ContainsKey(item.Token))
+                        {
+                            await DeactivateAsync(grain);
+                        }
+                    }
+                    else
+                    {
+                        await grains.GetGrain<ITokenGrain>(item.Token).RemoveAsync(plan.Source);
+                    }
 
-        var removeFailures = new List<string>();
-        await Parallel.ForEachAsync(plan.Removals, options, async (token, _) =>
-        {
-            try
-            {
-                await grains.GetGrain<ITokenGrain>(token).RemoveAsync(plan.Source);
-            }
-            catch (Exception) when (!cancellationToken.IsCancellationRequested)
-            {
-                lock (removeFailures)
+                    outcomes.Done(item.Token, item.Entry is not null);
+                }
+                catch (Exception)
                 {
-                    removeFailures.Add(token);
+                    // Whether it landed is unknown (a timeout may come after the write): retry it next time.
+                    outcomes.Failed(item.Token);
                 }
-            }
-        });
-
-        // A token whose delete failed stays in the index (with an impossible fingerprint) so the next run deletes it.
-        foreach (var token in removeFailures)
+            });
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            plan.NewIndex[token] = "";
+            await grains.GetGrain<ITokenIndexGrain>(plan.Source).SetAsync(outcomes.PartialIndex(plan));
+            throw;
         }
 
-        await grains.GetGrain<ITokenIndexGrain>(plan.Source).SetAsync(plan.NewIndex);
-        return new TokenApplyResult(plan.Upserts.Count - writeFailures, plan.Removals.Count - removeFailures.Count, plan.Unchanged, writeFailures + removeFailures.Count);
+        await grains.GetGrain<ITokenIndexGrain>(plan.Source).SetAsync(outcomes.CompleteIndex(plan));
+        return new TokenApplyResult(outcomes.Written, outcomes.Removed, plan.Unchanged, outcomes.FailedCount);
+    }
+
+    /// <summary>Lets a freshly written token grain go; only tokens new to the source, as a known one may be in use.</summary>
+    private static async Task DeactivateAsync(ITokenGrain grain)
+    {
+        try
+        {
+            await grain.AsReference<IGrainManagementExtension>().DeactivateOnIdle();
+        }
+        catch (Exception)
+        {
+            // The token is written; an activation left behind costs memory until idle collection, nothing else.
+        }
     }
 
     /// <summary>Plans and applies in one step.</summary>
@@ -109,5 +143,70 @@ public sealed class TokenTable(IGrainFactory grains)
         Span<byte> hash = stackalloc byte[32];
         SHA256.HashData(Encoding.UTF8.GetBytes(text), hash);
         return Convert.ToBase64String(hash[..12]);
+    }
+
+    /// <summary>What happened to each token of an apply; written from the parallel workers.</summary>
+    private sealed class Outcomes
+    {
+        private readonly Lock _lock = new();
+        private readonly List<string> _written = [];
+        private readonly List<string> _removed = [];
+        private readonly List<string> _failed = [];
+
+        public int Written => _written.Count;
+
+        public int Removed => _removed.Count;
+
+        public int FailedCount => _failed.Count;
+
+        public void Done(string token, bool write)
+        {
+            lock (_lock)
+            {
+                (write ? _written : _removed).Add(token);
+            }
+        }
+
+        public void Failed(string token)
+        {
+            lock (_lock)
+            {
+                _failed.Add(token);
+            }
+        }
+
+        /// <summary>The plan's new index, with every failure marked for a retry.</summary>
+        public Dictionary<string, string> CompleteIndex(TokenPlan plan)
+        {
+            var index = plan.NewIndex;
+            foreach (var token in _failed)
+            {
+                index[token] = RetryFingerprint;
+            }
+
+            return index;
+        }
+
+        /// <summary>The previous index with what this apply did before it was stopped; tokens it did not reach keep their old state.</summary>
+        public Dictionary<string, string> PartialIndex(TokenPlan plan)
+        {
+            var index = new Dictionary<string, string>(plan.PreviousIndex, StringComparer.Ordinal);
+            foreach (var token in _written)
+            {
+                index[token] = plan.NewIndex[token];
+            }
+
+            foreach (var token in _removed)
+            {
+                index.Remove(token);
+            }
+
+            foreach (var token in _failed)
+            {
+                index[token] = RetryFingerprint;
+            }
+
+            return index;
+        }
     }
 }

@@ -1,0 +1,65 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using OrleansVncCluster.Relay.Sync;
+
+namespace OrleansVncCluster.Tests.Sync;
+
+public sealed class SyncOptionsTests
+{
+    [Theory]
+    [InlineData(30, 15)]
+    [InlineData(3600, 15)]
+    [InlineData(6, 3)]
+    public void DefaultBudget_IsHalfTheIntervalAtMostFifteenSeconds(int intervalSeconds, int budgetSeconds) =>
+        Assert.Equal(TimeSpan.FromSeconds(budgetSeconds), new SyncOptions().BudgetFor(TimeSpan.FromSeconds(intervalSeconds)));
+
+    [Fact]
+    public void ConfiguredBudget_WinsOverTheInterval() =>
+        Assert.Equal(TimeSpan.FromSeconds(25), new SyncOptions { ApplyBudget = TimeSpan.FromSeconds(25) }.BudgetFor(TimeSpan.FromHours(1)));
+
+    [Fact]
+    public void HundredThousandVmSync_IsPacedToFinishWithinTheBudget()
+    {
+        var pacing = new SyncOptions().PacingFor(84_200, TimeSpan.FromSeconds(30));
+
+        Assert.True(pacing.IsPaced);
+        Assert.Equal(8, pacing.Parallelism);
+        Assert.Equal(15, 84_200 / pacing.WritesPerSecond, precision: 6);
+    }
+
+    [Fact]
+    public void Defaults_AreValid() => Assert.True(new SyncOptionsValidator().Validate(null, new SyncOptions()).Succeeded);
+
+    [Fact]
+    public void BadValues_AreRejectedWithTheKeyToFix()
+    {
+        var options = new SyncOptions { ApplyBudget = TimeSpan.FromSeconds(-1), MinWritesPerSecond = 0, ApplyParallelism = 0 };
+
+        var result = new SyncOptionsValidator().Validate(null, options);
+
+        Assert.True(result.Failed);
+        Assert.Contains("Sync:ApplyBudget", result.FailureMessage, StringComparison.Ordinal);
+        Assert.Contains("Sync:MinWritesPerSecond", result.FailureMessage, StringComparison.Ordinal);
+        Assert.Contains("Sync:ApplyParallelism", result.FailureMessage, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TokenSync_BindsTheSyncSectionAndRejectsBadValues()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Abiquo:ApiUrl"] = "http://127.0.0.1:1/api",
+            ["Abiquo:User"] = "admin",
+            ["Abiquo:Password"] = "secret",
+            ["Sync:ApplyBudget"] = "00:00:25",
+            ["Sync:ApplyParallelism"] = "0",
+        }).Build();
+        using var services = new ServiceCollection().AddLogging().AddTokenSync(configuration).BuildServiceProvider();
+
+        var failure = Assert.Throws<OptionsValidationException>(() => services.GetRequiredService<IOptions<SyncOptions>>().Value);
+
+        Assert.Contains("Sync:ApplyParallelism 0", failure.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("Sync:ApplyBudget", failure.Message, StringComparison.Ordinal);
+    }
+}
