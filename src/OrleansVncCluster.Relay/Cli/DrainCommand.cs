@@ -31,10 +31,8 @@ public static class DrainCommand
     /// <summary>Runs the command with explicit streams and environment (tests).</summary>
     public static async Task<int> RunAsync(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr, Func<string, string?> environment, CancellationToken cancellationToken)
     {
-        var arguments = args.Count > 0 && args[0] == Name ? args.Skip(1).ToList() : [.. args];
-        if (arguments.Any(a => a is "-h" or "--help"))
+        if (await SubCommand.ArgumentsAsync(args, Name, Usage, stdout) is not { } arguments)
         {
-            await stdout.WriteLineAsync(Usage);
             return 0;
         }
 
