@@ -30,7 +30,8 @@ public static class RelayNode
         {
             var app = await BuildAsync(request);
             await app.RunAsync();
-            return 0;
+            // A component that stopped the node because it could not work (e.g. the HAProxy agent's port) set it.
+            return Environment.ExitCode;
         }
         catch (OptionsValidationException exception)
         {

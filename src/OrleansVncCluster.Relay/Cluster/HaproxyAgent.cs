@@ -14,7 +14,7 @@ namespace OrleansVncCluster.Relay.Cluster;
 /// stops sending new sessions but keeps live ones), "maxconn:N" when a per-node session cap is set. Only the agent can
 /// undo its own "drain", so a restarted node simply says "ready" again.
 /// </summary>
-internal sealed partial class HaproxyAgent(DrainState drain, IOptions<RelayOptions> options, ILogger<HaproxyAgent> logger) : BackgroundService
+internal sealed partial class HaproxyAgent(DrainState drain, IOptions<RelayOptions> options, IHostApplicationLifetime lifetime, ILogger<HaproxyAgent> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -24,7 +24,19 @@ internal sealed partial class HaproxyAgent(DrainState drain, IOptions<RelayOptio
         }
 
         using var listener = new TcpListener(endpoint);
-        listener.Start();
+        try
+        {
+            listener.Start();
+        }
+        catch (SocketException exception)
+        {
+            // A node HAProxy cannot ask would never be drained gracefully: refuse to run, with what to fix.
+            LogCannotListen(logger, endpoint, exception.Message);
+            Environment.ExitCode = 1;
+            lifetime.StopApplication();
+            return;
+        }
+
         LogListening(logger, endpoint);
         while (!stoppingToken.IsCancellationRequested)
         {
@@ -62,6 +74,10 @@ internal sealed partial class HaproxyAgent(DrainState drain, IOptions<RelayOptio
 
         return options.Value.MaxSessions > 0 ? $"ready maxconn:{options.Value.MaxSessions}" : "ready";
     }
+
+    [LoggerMessage(EventId = EventIds.AgentCannotListen, Level = LogLevel.Critical,
+        Message = "The HAProxy agent cannot listen on {Endpoint}: {Error}. Another process holds the port: set Relay:AgentListen (Relay__AgentListen) to a free address, or stop the other process")]
+    private static partial void LogCannotListen(ILogger logger, System.Net.IPEndPoint endpoint, string error);
 
     [LoggerMessage(EventId = EventIds.ListenerStarted, Level = LogLevel.Information, Message = "HAProxy agent answering on {Endpoint}")]
     private static partial void LogListening(ILogger logger, IPEndPoint endpoint);

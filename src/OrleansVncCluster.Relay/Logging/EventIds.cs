@@ -41,6 +41,7 @@ internal static class EventIds
     public const int Draining = 4003;
     public const int ListenerStarted = 4004;
     public const int CertificateReloaded = 4005;
+    public const int AgentCannotListen = 4006;
 
     public const int SyncApplyPaced = 4100;
     public const int SyncApplyBehind = 4101;

@@ -183,6 +183,8 @@ internal sealed class RelayPeer : Peer
         {
             ["Relay__Listen"] = Loopback(port),
             ["Relay__AdminListen"] = Loopback(adminPort),
+            // No HAProxy agent: its default port 8081 would collide with any other node on this machine.
+            ["Relay__AgentListen"] = "",
             ["Orleans__Endpoints__SiloPort"] = FreePorts.Next().ToString(CultureInfo.InvariantCulture),
             ["Orleans__Endpoints__GatewayPort"] = FreePorts.Next().ToString(CultureInfo.InvariantCulture),
             ["Tokens__Files__0"] = tokenFile,

@@ -49,6 +49,22 @@ public sealed class ListenerOptionsTests
     }
 
     [Fact]
+    public async Task AgentPortTaken_NodeStopsWithExitCode1_AndSaysWhatToFix()
+    {
+        using var holder = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        holder.Start();
+        var taken = ((System.Net.IPEndPoint)holder.LocalEndpoint).Port;
+
+        var failure = await Assert.ThrowsAsync<InvalidOperationException>(() => RelayNodeProcess.StartAsync(
+            new RelayNodeSettings { SiloName = "agent-port-taken" }, agentPort: taken));
+
+        Assert.Contains("exited with 1", failure.Message, StringComparison.Ordinal);
+        Assert.Contains($"The HAProxy agent cannot listen on 127.0.0.1:{taken}", failure.Message, StringComparison.Ordinal);
+        Assert.Contains("set Relay:AgentListen", failure.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", failure.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task IdleTimeout_ClosesAQuietSessionWith4408()
     {
         await using var echo = TcpTarget.Echo();
