@@ -31,6 +31,8 @@ internal sealed class AbiquoVirtualMachineDto
     public int? Id { get; set; }
     public string? Name { get; set; }
     public string? Label { get; set; }
+
+    [JsonConverter(typeof(AbiquoSharedStringConverter))]
     public string? State { get; set; }
     public string? VdrpIP { get; set; }
     public int? VdrpPort { get; set; }

@@ -46,12 +46,12 @@ internal sealed class AbiquoVmLinksConverter : JsonConverter<AbiquoVmLinks>
             if (rel == LinkRel.Machine && !machineSeen)
             {
                 machineSeen = true;
-                machine = hasTitle ? titleAt.GetString() : null;
+                machine = hasTitle ? AbiquoSharedStrings.Read(ref titleAt) : null;
             }
             else if (rel == LinkRel.Enterprise && !enterpriseSeen)
             {
                 enterpriseSeen = true;
-                enterprise = hasTitle ? titleAt.GetString() : null;
+                enterprise = hasTitle ? AbiquoSharedStrings.Read(ref titleAt) : null;
             }
         }
 

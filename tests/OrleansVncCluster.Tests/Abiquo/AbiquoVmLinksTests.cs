@@ -85,6 +85,27 @@ public sealed class AbiquoVmLinksTests
         Assert.Throws<JsonException>(() => Read(json));
     }
 
+    [Fact]
+    public void TitleThatIsNotUtf8_IsMalformedJson()
+    {
+        byte[] json = [.. """{"collection": [{"links": [{"rel": "machine", "title": "kvm-"""u8, 0xFF, .. "\"}]}]}"u8];
+
+        Assert.Throws<JsonException>(() => JsonSerializer.Deserialize(json, AbiquoJsonContext.Default.AbiquoCollectionDtoAbiquoVirtualMachineDto));
+    }
+
+    [Fact]
+    public void RepeatedTitlesAndStates_AreOneString()
+    {
+        var page = JsonSerializer.Deserialize("""
+            {"collection": [{"state": "ON", "links": [{"rel": "machine", "title": "kvm-shared-1"}]},
+                            {"state": "ON", "links": [{"title": "kvm-shared-1", "rel": "machine"}]}]}
+            """, AbiquoJsonContext.Default.AbiquoCollectionDtoAbiquoVirtualMachineDto)!.Collection!;
+
+        Assert.Equal("kvm-shared-1", page[0].Links.Machine);
+        Assert.Same(page[0].Links.Machine, page[1].Links.Machine);
+        Assert.Same(page[0].State, page[1].State);
+    }
+
     /// <summary>
     /// The converter gives what the list of link objects gave: for each rel, the title of its first link, with rels and
     /// property names matched ignoring case, and the last of duplicate properties winning.
