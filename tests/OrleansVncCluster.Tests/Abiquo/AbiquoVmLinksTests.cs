@@ -106,6 +106,17 @@ public sealed class AbiquoVmLinksTests
         Assert.Same(page[0].State, page[1].State);
     }
 
+    [Theory]
+    [InlineData("5")]
+    [InlineData("true")]
+    [InlineData("{}")]
+    [InlineData("[\"ON\"]")]
+    public void StateOfTheWrongType_IsMalformedJson(string state)
+    {
+        Assert.Throws<JsonException>(() => JsonSerializer.Deserialize($$"""{"collection": [{"state": {{state}}}]}""",
+            AbiquoJsonContext.Default.AbiquoCollectionDtoAbiquoVirtualMachineDto));
+    }
+
     /// <summary>
     /// The converter gives what the list of link objects gave: for each rel, the title of its first link, with rels and
     /// property names matched ignoring case, and the last of duplicate properties winning.
