@@ -133,10 +133,11 @@ public sealed partial class AbiquoClient
             throw new AbiquoException(AbiquoFailure.InvalidResponse, $"an enterprise named '{enterprise.Name}' has neither an id nor a virtualmachines link", Root);
         }
 
-        List<AbiquoVirtualMachineDto> dtos;
         try
         {
-            dtos = await GetAllPagesAsync(first, "virtualmachines", AbiquoJsonContext.Default.AbiquoCollectionDtoAbiquoVirtualMachineDto, vm => vm.Id, requests, cancellationToken);
+            // Each page becomes records as it arrives, so a page's DTOs are garbage as soon as the next page is read.
+            return await GetAllPagesAsync(first, "virtualmachines", AbiquoJsonContext.Default.AbiquoCollectionDtoAbiquoVirtualMachineDto, vm => vm.Id,
+                vm => ToVirtualMachine(vm, enterprise), requests, cancellationToken);
         }
         catch (AbiquoException exception) when (exception.StatusCode == HttpStatusCode.NotFound && exception.ErrorCode == "EN-0")
         {
@@ -145,20 +146,11 @@ public sealed partial class AbiquoClient
             LogEnterpriseVanished(_logger, enterprise.Id, enterprise.Name);
             return null;
         }
-
-        var result = new AbiquoVirtualMachine[dtos.Count];
-        for (var i = 0; i < dtos.Count; i++)
-        {
-            var vm = dtos[i];
-            var hypervisor = vm.Links?.FirstOrDefault(l => string.Equals(l.Rel, "machine", StringComparison.OrdinalIgnoreCase))?.Title;
-            var enterpriseName = enterprise.Name
-                ?? vm.Links?.FirstOrDefault(l => string.Equals(l.Rel, "enterprise", StringComparison.OrdinalIgnoreCase))?.Title;
-            result[i] = new AbiquoVirtualMachine(vm.Id, vm.Name, vm.Label, vm.State, vm.VdrpIP, vm.VdrpPort ?? 0,
-                string.IsNullOrEmpty(vm.Password) ? null : vm.Password, enterpriseName, hypervisor);
-        }
-
-        return result;
     }
+
+    private static AbiquoVirtualMachine ToVirtualMachine(AbiquoVirtualMachineDto vm, AbiquoEnterpriseDto enterprise) =>
+        new(vm.Id, vm.Name, vm.Label, vm.State, vm.VdrpIP, vm.VdrpPort ?? 0, string.IsNullOrEmpty(vm.Password) ? null : vm.Password,
+            enterprise.Name ?? vm.Links.Enterprise, vm.Links.Machine);
 
     /// <summary>
     /// Reads a collection, following <c>next</c> links until there is none; never trusts <c>totalSize</c>. A chain of
@@ -166,10 +158,15 @@ public sealed partial class AbiquoClient
     /// "page/" grows the path at each hop) is refused: it would otherwise run to <see cref="MaxPages"/> requests and hold
     /// every repeated page in memory (found by the fuzzing in tests/OrleansVncCluster.Tests/Fuzzing).
     /// </summary>
-    private async Task<List<T>> GetAllPagesAsync<T>(Uri first, string entity, JsonTypeInfo<AbiquoCollectionDto<T>> typeInfo, Func<T, int?> id,
-        RequestCount requests, CancellationToken cancellationToken)
+    private Task<List<T>> GetAllPagesAsync<T>(Uri first, string entity, JsonTypeInfo<AbiquoCollectionDto<T>> typeInfo, Func<T, int?> id,
+        RequestCount requests, CancellationToken cancellationToken) =>
+        GetAllPagesAsync(first, entity, typeInfo, id, item => item, requests, cancellationToken);
+
+    /// <summary>As above, keeping <paramref name="map"/> of each item instead of the item.</summary>
+    private async Task<List<TResult>> GetAllPagesAsync<T, TResult>(Uri first, string entity, JsonTypeInfo<AbiquoCollectionDto<T>> typeInfo, Func<T, int?> id,
+        Func<T, TResult> map, RequestCount requests, CancellationToken cancellationToken)
     {
-        var items = new List<T>();
+        var items = new List<TResult>();
         var ids = new HashSet<int>();
         var barrenPages = 0;
         var visited = new HashSet<string>(StringComparer.Ordinal);
@@ -186,7 +183,7 @@ public sealed partial class AbiquoClient
             foreach (var item in page.Collection ?? [])
             {
                 fresh |= id(item) is not { } itemId || ids.Add(itemId);
-                items.Add(item);
+                items.Add(map(item));
             }
 
             barrenPages = fresh ? 0 : barrenPages + 1;

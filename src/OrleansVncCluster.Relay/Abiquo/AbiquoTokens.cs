@@ -23,8 +23,10 @@ public static class AbiquoTokens
     /// <summary>Builds the token set of <paramref name="vms"/>.</summary>
     public static AbiquoTokenSet Build(IEnumerable<AbiquoVirtualMachine> vms)
     {
-        var tokens = new Dictionary<string, ConsoleTokenEntry>(StringComparer.Ordinal);
-        var running = new HashSet<string>(StringComparer.Ordinal);
+        // Sized once: growing to 100,000 entries would copy the large-object-heap arrays several times over.
+        var capacity = vms.TryGetNonEnumeratedCount(out var count) ? count : 0;
+        var tokens = new Dictionary<string, ConsoleTokenEntry>(capacity, StringComparer.Ordinal);
+        var running = new HashSet<string>(capacity, StringComparer.Ordinal);
         var withoutConsole = 0;
         var shared = 0;
         foreach (var vm in vms)

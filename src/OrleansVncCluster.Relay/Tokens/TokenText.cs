@@ -1,5 +1,7 @@
+using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Unicode;
 
 namespace OrleansVncCluster.Relay.Tokens;
 
@@ -16,7 +18,17 @@ public static class TokenText
     public static string Md5Token(string host, int port)
     {
         Span<byte> hash = stackalloc byte[16];
-        MD5.HashData(Encoding.UTF8.GetBytes($"{host}:{port}"), hash);
+        // A sync hashes 100,000 addresses at once: short ones are formatted on the stack, with no string or array each.
+        Span<byte> address = stackalloc byte[256];
+        if (Utf8.TryWrite(address, CultureInfo.InvariantCulture, $"{host}:{port}", out var written))
+        {
+            MD5.HashData(address[..written], hash);
+        }
+        else
+        {
+            MD5.HashData(Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture, $"{host}:{port}")), hash);
+        }
+
         return Convert.ToHexStringLower(hash);
     }
 

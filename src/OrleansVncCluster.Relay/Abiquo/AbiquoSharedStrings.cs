@@ -1,0 +1,57 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace OrleansVncCluster.Relay.Abiquo;
+
+/// <summary>
+/// One string for each short value that 100,000 VMs repeat (a state, a hypervisor's or an enterprise's name): a value
+/// seen before is decoded onto the stack and looked up, not allocated again, and the tokens built from the VMs share it.
+/// Bounded, so a cloud with ever new names costs at most <see cref="MaxEntries"/> strings of <see cref="MaxLength"/> characters.
+/// </summary>
+internal static class AbiquoSharedStrings
+{
+    /// <summary>Longer values (in UTF-8 bytes) are read as ordinary strings: names that long are rarely shared.</summary>
+    public const int MaxLength = 128;
+
+    /// <summary>Distinct values kept; later new ones are read as ordinary strings.</summary>
+    public const int MaxEntries = 16_384;
+
+    private static readonly ConcurrentDictionary<string, string> Cache = new(StringComparer.Ordinal);
+    private static readonly ConcurrentDictionary<string, string>.AlternateLookup<ReadOnlySpan<char>> Lookup =
+        Cache.GetAlternateLookup<ReadOnlySpan<char>>();
+
+    /// <summary>The current string token's value (null for a JSON null), shared with earlier equal values.</summary>
+    public static string? Read(ref Utf8JsonReader reader)
+    {
+        if (reader.TokenType == JsonTokenType.Null)
+        {
+            return null;
+        }
+
+        var length = reader.HasValueSequence ? reader.ValueSequence.Length : reader.ValueSpan.Length;
+        if (reader.TokenType != JsonTokenType.String || length > MaxLength)
+        {
+            return reader.GetString();
+        }
+
+        // Never more characters than UTF-8 bytes: an escape is longer than what it stands for.
+        Span<char> chars = stackalloc char[MaxLength];
+        var value = chars[..reader.CopyString(chars)];
+        if (Lookup.TryGetValue(value, out var shared))
+        {
+            return shared;
+        }
+
+        var text = new string(value);
+        return Cache.Count < MaxEntries ? Cache.GetOrAdd(text, text) : text;
+    }
+}
+
+/// <summary>Reads a string property through <see cref="AbiquoSharedStrings"/>.</summary>
+internal sealed class AbiquoSharedStringConverter : JsonConverter<string>
+{
+    public override string? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => AbiquoSharedStrings.Read(ref reader);
+
+    public override void Write(Utf8JsonWriter writer, string value, JsonSerializerOptions options) => writer.WriteStringValue(value);
+}
