@@ -9,9 +9,10 @@ public sealed class SyncOptionsTests
 {
     [Theory]
     [InlineData(30, 15)]
-    [InlineData(3600, 15)]
+    [InlineData(60, 22)]
+    [InlineData(3600, 22)]
     [InlineData(6, 3)]
-    public void DefaultBudget_IsHalfTheIntervalAtMostFifteenSeconds(int intervalSeconds, int budgetSeconds) =>
+    public void DefaultBudget_IsHalfTheIntervalAtMostTwentyTwoSeconds(int intervalSeconds, int budgetSeconds) =>
         Assert.Equal(TimeSpan.FromSeconds(budgetSeconds), new SyncOptions().BudgetFor(TimeSpan.FromSeconds(intervalSeconds)));
 
     [Fact]
