@@ -28,23 +28,18 @@ public sealed class Admission : IAsyncDisposable
     private readonly List<ISessionLeaseHolder> _holders;
     private readonly string _leaseId;
 
-    internal Admission(WebSocketCloseStatus status, string reason, string metric, ConsoleTokenEntry? entry,
-        SessionAdmission? owner = null, List<ISessionLeaseHolder>? holders = null, string leaseId = "")
+    internal Admission(Refusal refused) => (Refused, _holders, _leaseId) = (refused, [], "");
+
+    internal Admission(ConsoleTokenEntry entry, SessionAdmission? owner = null, List<ISessionLeaseHolder>? holders = null, string leaseId = "")
     {
-        Status = status;
-        Reason = reason;
-        Metric = metric;
         Entry = entry;
         _owner = owner;
         _holders = holders ?? [];
         _leaseId = leaseId;
     }
 
-    public WebSocketCloseStatus Status { get; }
-
-    public string Reason { get; }
-
-    public string Metric { get; }
+    /// <summary>Why the session is refused; default when it is admitted.</summary>
+    public Refusal Refused { get; }
 
     /// <summary>What to relay to; null when refused. Its target is the checked address when a target allow-list is set.</summary>
     public ConsoleTokenEntry? Entry { get; }
@@ -83,31 +78,31 @@ public sealed partial class SessionAdmission(
     public async ValueTask<Admission> AdmitAsync(
         string client,
         string? token,
-        Func<CancellationToken, ValueTask<(WebSocketCloseStatus Status, string Reason, string Metric, ConsoleTokenEntry? Entry)>> check,
+        Func<CancellationToken, ValueTask<(Refusal Refused, ConsoleTokenEntry? Entry)>> check,
         CancellationToken cancellationToken)
     {
         var settings = options.CurrentValue;
         var key = Networks.ClientKey(client, settings.ClientIPv6PrefixLength);
         if (rates.TryHandshake(key) is { } slowDown)
         {
-            return new Admission(CloseReasons.TooMany, $"{CloseReasons.HandshakeRateText}: retry in {Seconds(slowDown)} s", LimitReasons.HandshakeRate, null);
+            return new Admission(new Refusal(CloseReasons.TooMany, $"{CloseReasons.HandshakeRateText}: retry in {Seconds(slowDown)} s", LimitReasons.HandshakeRate));
         }
 
         if (rates.FailedTokensBlocked(key) is { } blocked)
         {
             // No lookup at all: guessing costs the cluster nothing once over the limit.
-            return new Admission(CloseReasons.TooMany, $"{CloseReasons.FailedTokenRateText}: retry in {Seconds(blocked)} s", LimitReasons.FailedTokenRate, null);
+            return new Admission(new Refusal(CloseReasons.TooMany, $"{CloseReasons.FailedTokenRateText}: retry in {Seconds(blocked)} s", LimitReasons.FailedTokenRate));
         }
 
-        var (status, reason, metric, entry) = await check(cancellationToken);
+        var (refused, entry) = await check(cancellationToken);
         if (entry is null)
         {
-            if (IsTokenFailure(status) && rates.RecordFailedToken(key))
+            if (IsTokenFailure(refused.Status) && rates.RecordFailedToken(key))
             {
                 LogFailedTokenLimit(logger, key, settings.MaxFailedTokens, settings.FailedTokenWindow, TokenText.ForLog(token));
             }
 
-            return new Admission(status, reason, metric, null);
+            return new Admission(refused);
         }
 
         var (verdict, target, offending) = await targets.CheckAsync(entry.Target, cancellationToken);
@@ -116,9 +111,9 @@ public sealed partial class SessionAdmission(
             LogTargetRefused(logger, client, TokenText.ForLog(token), entry.Target, offending, verdict);
             return verdict switch
             {
-                TargetVerdict.Unresolved => new Admission(CloseReasons.TargetFailed, CloseReasons.TargetUnresolvedText, LimitReasons.TargetUnresolved, null),
-                TargetVerdict.OwnEndpoint => new Admission(CloseReasons.Forbidden, CloseReasons.TargetNotAllowedText, LimitReasons.TargetOwnEndpoint, null),
-                _ => new Admission(CloseReasons.Forbidden, CloseReasons.TargetNotAllowedText, LimitReasons.TargetNotAllowed, null),
+                TargetVerdict.Unresolved => new Admission(new Refusal(CloseReasons.TargetFailed, CloseReasons.TargetUnresolvedText, LimitReasons.TargetUnresolved)),
+                TargetVerdict.OwnEndpoint => new Admission(new Refusal(CloseReasons.Forbidden, CloseReasons.TargetNotAllowedText, LimitReasons.TargetOwnEndpoint)),
+                _ => new Admission(new Refusal(CloseReasons.Forbidden, CloseReasons.TargetNotAllowedText, LimitReasons.TargetNotAllowed)),
             };
         }
 
@@ -154,7 +149,7 @@ public sealed partial class SessionAdmission(
 
         if (wanted.Count == 0)
         {
-            return new Admission(default, "", "", entry);
+            return new Admission(entry);
         }
 
         var answers = await Task.WhenAll(wanted.Select(w => AcquireAsync(w.Holder, leaseId, w.Max, settings.LeaseTimeout)));
@@ -175,10 +170,10 @@ public sealed partial class SessionAdmission(
         if (refused is { } no)
         {
             Release(held, leaseId);
-            return new Admission(CloseReasons.TooMany, no.Reason, no.Metric, null);
+            return new Admission(new Refusal(CloseReasons.TooMany, no.Reason, no.Metric));
         }
 
-        return new Admission(default, "", "", entry, this, held, leaseId);
+        return new Admission(entry, this, held, leaseId);
     }
 
     private async Task<LeaseAnswer> AcquireAsync(ISessionLeaseHolder holder, string leaseId, int max, TimeSpan timeout)

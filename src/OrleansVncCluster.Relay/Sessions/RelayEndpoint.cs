@@ -84,15 +84,15 @@ public sealed partial class RelayEndpoint(
 
         // Limits (Limits/SessionAdmission) wrap CheckAsync; disposing the admission gives its session leases back.
         await using var refusal = await admission.AdmitAsync(client, token, cancellationToken => CheckAsync(ticket, cancellationToken), context.RequestAborted);
-        if (refusal.Entry is null)
+        if (refusal.Entry is not { } entry)
         {
-            metrics.SessionFailed(refusal.Metric);
-            LogRefused(logger, client, TokenText.ForLog(presented), (int)refusal.Status, refusal.Reason);
-            await CloseAsync(socket, refusal.Status, refusal.Reason, clientReader: null);
+            var (status, reason, metric) = refusal.Refused;
+            metrics.SessionFailed(metric);
+            LogRefused(logger, client, TokenText.ForLog(presented), (int)status, reason);
+            await CloseAsync(socket, status, reason, clientReader: null);
             return;
         }
 
-        var entry = refusal.Entry;
         NetworkStream target;
         try
         {
@@ -147,46 +147,46 @@ public sealed partial class RelayEndpoint(
         }
     }
 
-    private async ValueTask<(WebSocketCloseStatus Status, string Reason, string Metric, ConsoleTokenEntry? Entry)> CheckAsync(Admission ticket, CancellationToken cancellationToken)
+    private async ValueTask<(Refusal Refused, ConsoleTokenEntry? Entry)> CheckAsync(Presented ticket, CancellationToken cancellationToken)
     {
         var token = ticket.Token;
         if (drain.IsDraining)
         {
-            return (CloseReasons.TryAgainLater, CloseReasons.DrainingText, "draining", null);
+            return (new(CloseReasons.TryAgainLater, CloseReasons.DrainingText, "draining"), null);
         }
 
         var cap = options.CurrentValue.MaxSessions;
         if (cap > 0 && sessions.Count >= cap)
         {
-            return (CloseReasons.TooMany, CloseReasons.NodeFullText, "node_full", null);
+            return (new(CloseReasons.TooMany, CloseReasons.NodeFullText, "node_full"), null);
         }
 
         if (ticket.Refused is { } ticketRefusal)
         {
-            return (ticketRefusal.Status, ticketRefusal.Reason, ticketRefusal.Metric, null);
+            return (ticketRefusal, null);
         }
 
         if (string.IsNullOrEmpty(token))
         {
-            return (CloseReasons.BadToken, CloseReasons.MissingTokenText, "missing_token", null);
+            return (new(CloseReasons.BadToken, CloseReasons.MissingTokenText, "missing_token"), null);
         }
 
         if (!TokenText.IsWellFormed(token))
         {
-            return (CloseReasons.BadToken, CloseReasons.MalformedTokenText, "malformed_token", null);
+            return (new(CloseReasons.BadToken, CloseReasons.MalformedTokenText, "malformed_token"), null);
         }
 
         var lookup = await tokens.ResolveAsync(token, cancellationToken);
         if (lookup.Status == LookupStatus.Found && await tickets.RedeemAsync(ticket, cancellationToken) is { } spent)
         {
-            return (spent.Status, spent.Reason, spent.Metric, null);
+            return (spent, null);
         }
 
         return lookup.Status switch
         {
-            LookupStatus.Found => (default, "", "", lookup.Entry),
-            LookupStatus.Unknown => (CloseReasons.UnknownToken, CloseReasons.UnknownTokenText, "unknown_token", null),
-            _ => (CloseReasons.TryAgainLater, CloseReasons.TokenStoreUnavailableText, "token_store_unavailable", null),
+            LookupStatus.Found => (default, lookup.Entry),
+            LookupStatus.Unknown => (new(CloseReasons.UnknownToken, CloseReasons.UnknownTokenText, "unknown_token"), null),
+            _ => (new(CloseReasons.TryAgainLater, CloseReasons.TokenStoreUnavailableText, "token_store_unavailable"), null),
         };
     }
 

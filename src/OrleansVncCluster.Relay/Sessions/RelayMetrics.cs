@@ -10,7 +10,6 @@ public sealed class RelayMetrics
 {
     private readonly ConcurrentDictionary<string, long> _failures = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, long> _endings = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, long> _ticketRefusals = new(StringComparer.Ordinal);
     private long _ticketsIssued;
     private long _started;
     private long _bytesToTarget;
@@ -35,8 +34,6 @@ public sealed class RelayMetrics
 
     public IReadOnlyDictionary<string, long> EndingsByOutcome => _endings;
 
-    public IReadOnlyDictionary<string, long> TicketRefusalsByReason => _ticketRefusals;
-
     public long TicketsIssued => Interlocked.Read(ref _ticketsIssued);
 
     internal void SessionStarted() => Interlocked.Increment(ref _started);
@@ -55,8 +52,6 @@ public sealed class RelayMetrics
     internal void LookupMiss() => Interlocked.Increment(ref _lookupMisses);
 
     internal void LookupUnknownToken() => Interlocked.Increment(ref _lookupUnknown);
-
-    internal void TicketRefused(string reason) => _ticketRefusals.AddOrUpdate(reason, 1, static (_, n) => n + 1);
 
     internal void TicketIssued() => Interlocked.Increment(ref _ticketsIssued);
 }

@@ -8,14 +8,11 @@ using OrleansVncCluster.Relay.Tokens;
 
 namespace OrleansVncCluster.Relay.Tickets;
 
-/// <summary>A refusal the relay sends as a close frame, and the metric label that counts it.</summary>
-public readonly record struct Refusal(WebSocketCloseStatus Status, string Reason, string Metric);
-
 /// <summary>What the client presented, once read: the VM token to resolve, the ticket it came in, or why it is refused.</summary>
 /// <param name="Token">The console token to resolve; null when nothing usable was presented.</param>
 /// <param name="Ticket">The verified ticket, when the client presented one.</param>
 /// <param name="Refused">Set when the presented text is refused before any lookup.</param>
-public readonly record struct Admission(string? Token, ConsoleTicket? Ticket, Refusal? Refused);
+public readonly record struct Presented(string? Token, ConsoleTicket? Ticket, Refusal? Refused);
 
 /// <summary>
 /// The relay's door for tickets and plain tokens: a ticket is verified and replaced by the VM token inside it; a plain
@@ -28,7 +25,6 @@ public sealed partial class TicketGate(
     IGrainFactory grains,
     IOptionsMonitor<TokenOptions> tokenOptions,
     IOptionsMonitor<TicketOptions> ticketOptions,
-    RelayMetrics metrics,
     TimeProvider time,
     ILogger<TicketGate> logger)
 {
@@ -45,17 +41,17 @@ public sealed partial class TicketGate(
     }
 
     /// <summary>Checks what the client presented; never throws.</summary>
-    public Admission Admit(string? presented)
+    public Presented Admit(string? presented)
     {
         if (string.IsNullOrEmpty(presented))
         {
-            return new Admission(null, null, null);
+            return new Presented(null, null, null);
         }
 
         if (!TicketText.LooksLikeTicket(presented))
         {
             return tokenOptions.CurrentValue.AcceptPlainTokens
-                ? new Admission(presented, null, null)
+                ? new Presented(presented, null, null)
                 : Refuse(CloseReasons.PlainTokenRefused, CloseReasons.PlainTokenRefusedText, "plain_token_refused");
         }
 
@@ -66,7 +62,7 @@ public sealed partial class TicketGate(
 
         return TicketText.Verify(presented, keys.Find, time.GetUtcNow(), out var ticket) switch
         {
-            TicketStatus.Valid => new Admission(ticket!.Token, ticket, null),
+            TicketStatus.Valid => new Presented(ticket!.Token, ticket, null),
             TicketStatus.Expired => Refuse(CloseReasons.TicketExpired, CloseReasons.TicketExpiredText, "ticket_expired"),
             TicketStatus.BadSignature => Refuse(CloseReasons.TicketBadSignature, CloseReasons.TicketBadSignatureText, "ticket_bad_signature"),
             TicketStatus.UnknownKey => Refuse(CloseReasons.TicketUnknownKey, CloseReasons.TicketUnknownKeyText, "ticket_unknown_key"),
@@ -75,9 +71,9 @@ public sealed partial class TicketGate(
     }
 
     /// <summary>Redeems a single-use ticket; null when the session may go on.</summary>
-    public async ValueTask<Refusal?> RedeemAsync(Admission admission, CancellationToken cancellationToken)
+    public async ValueTask<Refusal?> RedeemAsync(Presented presented, CancellationToken cancellationToken)
     {
-        if (admission.Ticket is not { SingleUse: true } ticket)
+        if (presented.Ticket is not { SingleUse: true } ticket)
         {
             return null;
         }
@@ -92,7 +88,7 @@ public sealed partial class TicketGate(
         catch (Exception exception) when (exception is TimeoutException or OrleansException or SiloUnavailableException)
         {
             LogRedeemFailed(logger, ticket.KeyId, TokenText.ForLog(ticket.Nonce), exception.Message);
-            return Count(new Refusal(CloseReasons.TryAgainLater, CloseReasons.TicketCheckUnavailableText, "ticket_check_unavailable"));
+            return new Refusal(CloseReasons.TryAgainLater, CloseReasons.TicketCheckUnavailableText, "ticket_check_unavailable");
         }
 
         if (first)
@@ -101,17 +97,10 @@ public sealed partial class TicketGate(
         }
 
         LogReplayed(logger, ticket.KeyId, TokenText.ForLog(ticket.Nonce), TokenText.ForLog(ticket.Token));
-        return Count(new Refusal(CloseReasons.TicketUsed, CloseReasons.TicketUsedText, "ticket_replayed"));
+        return new Refusal(CloseReasons.TicketUsed, CloseReasons.TicketUsedText, "ticket_replayed");
     }
 
-    private Admission Refuse(WebSocketCloseStatus status, string reason, string metric) =>
-        new(null, null, Count(new Refusal(status, reason, metric)));
-
-    private Refusal Count(Refusal refusal)
-    {
-        metrics.TicketRefused(refusal.Metric);
-        return refusal;
-    }
+    private static Presented Refuse(WebSocketCloseStatus status, string reason, string metric) => new(null, null, new Refusal(status, reason, metric));
 
     [LoggerMessage(EventId = EventIds.TicketReplayed, Level = LogLevel.Warning,
         Message = "Refused a replayed single-use ticket (key {KeyId}, nonce {Nonce}) for token {Token}")]
