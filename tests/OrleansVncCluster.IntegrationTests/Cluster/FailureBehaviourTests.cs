@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Net.Http.Json;
+using System.Text.Json;
 using System.Net.WebSockets;
 using OrleansVncCluster.IntegrationTests.Infrastructure;
 
@@ -24,13 +26,17 @@ public sealed class FailureBehaviourTests(FailureClusterFixture fixture, ITestOu
     private static readonly TimeSpan RecoveryPromise = TimeSpan.FromSeconds(5);
 
     [Fact]
-    public async Task KillNine_OfOneOfThreeNodes_OtherSessionsFlow_NewSessionsRecover_SyncCarriesOn_AndTheNodeRejoins()
+    public async Task KillNine_OfTheNodeHostingTheSync_OtherSessionsFlow_NewSessionsRecover_SyncMovesToASurvivor_AndTheNodeRejoins()
     {
         await fixture.EnsureHealthyAsync();
-        await using var sessions = await fixture.SpreadAsync(carriers => carriers.Count == FailureClusterFixture.NodeCount, "every node carries one");
-        var victimIndex = 1;
+        await using var sessions = await fixture.PlaceAsync(0, 1, 2);
+
+        // The node to kill is the one that runs the singleton sync grain, wherever Orleans placed it.
+        var syncHost = await SyncHostAsync(fixture.Nodes[0]);
+        var victimIndex = fixture.IndexOf(syncHost);
         var victim = fixture.Nodes[victimIndex];
         var orphan = sessions.On(victim.Settings.SiloName).First();
+        output.WriteLine($"kill -9: the sync grain runs on {syncHost}; killing it");
 
         var killed = Stopwatch.StartNew();
         victim.Process.Signal("KILL");
@@ -59,6 +65,18 @@ public sealed class FailureBehaviourTests(FailureClusterFixture fixture, ITestOu
             output.WriteLine($"kill -9: a VM added after the kill opened {vmAdded.ElapsedMilliseconds} ms after it was added ({killed.ElapsedMilliseconds} ms after the kill)");
         }
 
+        var newHost = await SyncHostAsync(fixture.Nodes.First(n => n != victim));
+        Assert.NotEqual(victim.Settings.SiloName, newHost);
+        output.WriteLine($"kill -9: the sync grain now runs on {newHost}");
+
+        // No token is lost: every VM the simulator started with still opens through HAProxy, from a client address that
+        // hashed to the dead node (so HAProxy must send it elsewhere).
+        foreach (var token in fixture.Tokens)
+        {
+            await using var kept = await ConsoleClient.OpenEchoingAsync(fixture.Haproxy.WebSocketUri(token),
+                $"token {token[..6]}... still opens after the kill", fixture.SourceOnNode(victimIndex));
+        }
+
         foreach (var survivor in sessions.NotOn(victim.Settings.SiloName))
         {
             Assert.True(await survivor.Client.EchoesAsync(), $"the session on {survivor.Node} still relays bytes");
@@ -78,11 +96,9 @@ public sealed class FailureBehaviourTests(FailureClusterFixture fixture, ITestOu
     public async Task DrainThroughTheAgent_HaproxySendsNewSessionsElsewhere_WhileTheLiveSessionKeepsFlowing()
     {
         await fixture.EnsureHealthyAsync();
-        await using var sessions = await fixture.SpreadAsync(
-            carriers => carriers.Any(c => c != fixture.Nodes[FailureClusterFixture.ShortBudgetNode].Settings.SiloName) && carriers.Count >= 2,
-            "a node with the long drain budget and one other carry sessions");
-        var index = Enumerable.Range(0, FailureClusterFixture.NodeCount)
-            .First(i => i != FailureClusterFixture.ShortBudgetNode && sessions.On(fixture.Nodes[i].Settings.SiloName).Any());
+        // Node 0 has the long drain budget, so HAProxy's agent check sees the drain before the node stops.
+        var index = 0;
+        await using var sessions = await fixture.PlaceAsync(index, 1);
         var drained = fixture.Nodes[index];
         var live = sessions.On(drained.Settings.SiloName).First();
 
@@ -112,8 +128,7 @@ public sealed class FailureBehaviourTests(FailureClusterFixture fixture, ITestOu
     {
         await fixture.EnsureHealthyAsync();
         var stopping = fixture.Nodes[FailureClusterFixture.ShortBudgetNode];
-        await using var sessions = await fixture.SpreadAsync(carriers => carriers.Contains(stopping.Settings.SiloName) && carriers.Count >= 2,
-            $"{stopping.Settings.SiloName} and another node carry sessions");
+        await using var sessions = await fixture.PlaceAsync(FailureClusterFixture.ShortBudgetNode, 0);
         var live = sessions.On(stopping.Settings.SiloName).First();
 
         var signalled = Stopwatch.StartNew();
@@ -140,7 +155,7 @@ public sealed class FailureBehaviourTests(FailureClusterFixture fixture, ITestOu
     public async Task RedisRestart_WithAof_LiveSessionsUntouched_AndKnownTokensStillOpenEverywhere()
     {
         await fixture.EnsureHealthyAsync();
-        await using var sessions = await fixture.SpreadAsync(carriers => carriers.Count >= 2, "two nodes carry sessions");
+        await using var sessions = await fixture.PlaceAsync(0, 1);
 
         var down = Stopwatch.StartNew();
         await fixture.RestartRedisAsync(async () =>
@@ -175,7 +190,7 @@ public sealed class FailureBehaviourTests(FailureClusterFixture fixture, ITestOu
     public async Task HaproxyReload_LiveSessionsSurvive_AndNewOnesWork()
     {
         await fixture.EnsureHealthyAsync();
-        await using var sessions = await fixture.SpreadAsync(carriers => carriers.Count >= 2, "two nodes carry sessions");
+        await using var sessions = await fixture.PlaceAsync(0, 1);
 
         await fixture.Haproxy.ReloadAsync();
 
@@ -188,5 +203,26 @@ public sealed class FailureBehaviourTests(FailureClusterFixture fixture, ITestOu
             "a new session through the reloaded HAProxy", fixture.NextSource());
         Assert.True(await sessions[0].Client.EchoesAsync(), "old sessions still relay next to new ones");
         Assert.Equal(WebSocketState.Open, sessions[^1].Client.Socket.State);
+    }
+
+    /// <summary>The silo that runs the singleton sync grain, as <c>GET /api/sync</c> on <paramref name="node"/> reports it.</summary>
+    private static async Task<string> SyncHostAsync(RelayNodeProcess node)
+    {
+        string? host = null;
+        await Eventually.HoldsAsync(async () =>
+        {
+            try
+            {
+                using var admin = node.AdminClient();
+                admin.Timeout = TimeSpan.FromSeconds(10);
+                host = (await admin.GetFromJsonAsync<JsonElement>("/api/sync")).GetProperty("host").GetString();
+                return !string.IsNullOrEmpty(host);
+            }
+            catch (Exception exception) when (exception is HttpRequestException or TaskCanceledException)
+            {
+                return false;
+            }
+        }, Timeout, $"GET /api/sync on {node.Settings.SiloName} names the silo that runs the sync");
+        return host!;
     }
 }

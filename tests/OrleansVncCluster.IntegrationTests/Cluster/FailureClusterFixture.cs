@@ -84,8 +84,11 @@ public sealed class FailureClusterFixture : IAsyncLifetime
     /// <summary>A loopback client address no earlier session of this fixture used (127.0.0.2, .3, ...).</summary>
     public IPAddress NextSource()
     {
-        var n = Interlocked.Increment(ref _nextSource);
-        return IPAddress.Parse($"127.0.{n / 250}.{(n % 250) + 2}");
+        lock (_nodes)
+        {
+            var n = _nextSource++;
+            return IPAddress.Parse($"127.0.{n / 250}.{(n % 250) + 2}");
+        }
     }
 
     /// <summary>
@@ -136,24 +139,28 @@ public sealed class FailureClusterFixture : IAsyncLifetime
     }
 
     /// <summary>
-    /// Opens echoing sessions through HAProxy from fresh loopback client addresses until the nodes carrying them satisfy
-    /// <paramref name="enough"/>. HAProxy hashes the client address (balance source), so distinct addresses spread over
-    /// the nodes; sessions already open also count towards its bounded load (hash-balance-factor).
+    /// Opens one echoing session through HAProxy onto each node of <paramref name="nodeIndexes"/>, from a fresh loopback
+    /// client address that HAProxy's source hash sends to that node (<see cref="HaproxySourceHash"/>), and checks in the
+    /// cluster-wide session list that it landed there. Placement is deterministic: no retries until sessions happen to
+    /// spread. Pass each node at most once: a node that already carries a session may be skipped by hash-balance-factor.
     /// </summary>
-    public async Task<Sessions> SpreadAsync(Func<IReadOnlyCollection<string>, bool> enough, string what)
+    public async Task<Sessions> PlaceAsync(params int[] nodeIndexes)
     {
+        Assert.Equal(nodeIndexes.Length, nodeIndexes.Distinct().Count());
         var sessions = new Sessions();
         try
         {
-            for (var attempt = 0; attempt < 40 && !enough(sessions.Carriers); attempt++)
+            foreach (var index in nodeIndexes)
             {
-                var source = NextSource();
-                var token = Tokens[attempt % Tokens.Count];
+                var source = SourceOnNode(index);
+                var token = Tokens[sessions.Count % Tokens.Count];
                 var client = await ConsoleClient.OpenEchoingAsync(Haproxy.WebSocketUri(token), $"a session from {source} through HAProxy echoes", source);
-                sessions.Add(new PlacedSession(client, source, token, await NodeCarryingAsync(source)));
+                var carrier = await NodeCarryingAsync(source);
+                sessions.Add(new PlacedSession(client, source, token, carrier));
+                Assert.True(carrier == _nodes[index].Settings.SiloName,
+                    $"HAProxy's source hash sends {source} to {ServerName(index)} ({_nodes[index].Settings.SiloName}), but {carrier} carries its session: has haproxy.cfg's balance or hash-type changed?");
             }
 
-            Assert.True(enough(sessions.Carriers), $"sessions through HAProxy did not spread so that {what}: {sessions}");
             return sessions;
         }
         catch
@@ -162,6 +169,19 @@ public sealed class FailureClusterFixture : IAsyncLifetime
             throw;
         }
     }
+
+    /// <summary>A loopback client address no earlier session of this fixture used, which HAProxy hashes to node <paramref name="index"/>.</summary>
+    public IPAddress SourceOnNode(int index)
+    {
+        lock (_nodes)
+        {
+            return HaproxySourceHash.SourceFor(index + 1, NodeCount, ref _nextSource);
+        }
+    }
+
+    /// <summary>The index of the node whose silo name is <paramref name="siloName"/>.</summary>
+    public int IndexOf(string siloName) =>
+        Enumerable.Range(0, NodeCount).Single(i => _nodes[i].Settings.SiloName == siloName);
 
     /// <summary>Sessions held open through HAProxy by loopback clients from <see cref="SpreadAsync"/>.</summary>
     public sealed class Sessions : List<PlacedSession>, IAsyncDisposable
