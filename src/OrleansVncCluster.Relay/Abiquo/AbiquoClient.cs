@@ -120,7 +120,7 @@ public sealed partial class AbiquoClient
         Uri first;
         if (link is not null)
         {
-            first = AppendQuery(Resolve(Root, link.Href!), "limit=0");
+            first = AppendQuery(Follow(Root, link.Href!), "limit=0");
         }
         else if (enterprise.Id is { } id)
         {
@@ -194,7 +194,7 @@ public sealed partial class AbiquoClient
             }
 
             var href = page.Links?.FirstOrDefault(l => string.Equals(l.Rel, "next", StringComparison.OrdinalIgnoreCase) && !string.IsNullOrEmpty(l.Href))?.Href;
-            next = href is null ? null : Resolve(next, href);
+            next = href is null ? null : Follow(next, href);
         }
 
         return items;
@@ -388,6 +388,35 @@ public sealed partial class AbiquoClient
         Uri.TryCreate(page, href, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps)
             ? uri
             : throw new AbiquoException(AbiquoFailure.InvalidResponse, $"Abiquo gave a link that is not an http(s) URL: '{href}'", page);
+
+    /// <summary>
+    /// A link from a response that the credentials may follow: the same scheme, host and port as Abiquo:ApiUrl, so a
+    /// link naming plain http behind a TLS-terminating proxy, or another host, never receives the Basic credentials.
+    /// With Abiquo:RewriteLinks such a link is followed on Abiquo:ApiUrl's scheme, host and port instead.
+    /// </summary>
+    private Uri Follow(Uri page, string href)
+    {
+        var uri = Resolve(page, href);
+        if (SameOrigin(uri, Root))
+        {
+            return uri;
+        }
+
+        if (_options.RewriteLinks)
+        {
+            return new UriBuilder(uri) { Scheme = Root.Scheme, Host = Root.Host, Port = Root.Port }.Uri;
+        }
+
+        throw new AbiquoException(AbiquoFailure.InvalidResponse,
+            $"Abiquo gave a link to {uri.GetLeftPart(UriPartial.Authority)}, not to Abiquo:ApiUrl's {Root.GetLeftPart(UriPartial.Authority)}, " +
+            "and the credentials go only to Abiquo:ApiUrl: make Abiquo's public API location (abiquo.server.api.location) the address " +
+            "the relay uses, or set Abiquo:RewriteLinks=true to follow such links on Abiquo:ApiUrl's scheme, host and port", page);
+    }
+
+    private static bool SameOrigin(Uri a, Uri b) =>
+        string.Equals(a.Scheme, b.Scheme, StringComparison.OrdinalIgnoreCase)
+        && string.Equals(a.IdnHost, b.IdnHost, StringComparison.OrdinalIgnoreCase)
+        && a.Port == b.Port;
 
     /// <summary>Requests made by one walk, counted across parallel enterprise fetches.</summary>
     private sealed class RequestCount

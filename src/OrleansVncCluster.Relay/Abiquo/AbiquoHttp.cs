@@ -24,6 +24,9 @@ public static partial class AbiquoHttp
             ConnectTimeout = options.Timeout,
             AutomaticDecompression = System.Net.DecompressionMethods.All,
             UseCookies = false,
+            // A redirect is answered as an error that names its target: following it would send the next request
+            // somewhere Abiquo:ApiUrl does not name (and .NET drops the credentials on the way anyway).
+            AllowAutoRedirect = false,
         };
 
         if (options.InsecureSkipTlsVerify)

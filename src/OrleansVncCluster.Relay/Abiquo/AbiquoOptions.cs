@@ -44,6 +44,13 @@ public sealed class AbiquoOptions
     /// <summary>Accepts any server certificate. Only for labs: anyone on the path can then read the admin password.</summary>
     public bool InsecureSkipTlsVerify { get; set; }
 
+    /// <summary>
+    /// Follows links that name another scheme, host or port than <see cref="ApiUrl"/> (an Abiquo whose public API location
+    /// is an internal or plain-http address) on <see cref="ApiUrl"/>'s scheme, host and port instead. Off: such a link is
+    /// an error, because the credentials are sent only to <see cref="ApiUrl"/>.
+    /// </summary>
+    public bool RewriteLinks { get; set; }
+
     /// <summary>How often every node makes sure the sync grain runs (and so how fast it comes back after its node dies).</summary>
     public TimeSpan KeeperInterval { get; set; } = TimeSpan.FromSeconds(10);
 
@@ -56,7 +63,7 @@ public sealed class AbiquoOptions
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
         $"ApiUrl={ApiUrl}, User={User}, Password={(string.IsNullOrEmpty(Password) ? "(none)" : "***")}, PasswordFile={PasswordFile ?? "(none)"}, " +
         $"ApiVersion={(string.IsNullOrEmpty(ApiVersion) ? "(newest)" : ApiVersion)}, SyncInterval={SyncInterval}, Timeout={Timeout}, " +
-        $"MaxRemovalShare={MaxRemovalShare}, CaFile={CaFile ?? "(system)"}, InsecureSkipTlsVerify={InsecureSkipTlsVerify}");
+        $"MaxRemovalShare={MaxRemovalShare}, CaFile={CaFile ?? "(system)"}, InsecureSkipTlsVerify={InsecureSkipTlsVerify}, RewriteLinks={RewriteLinks}");
 }
 
 /// <summary>Checks <see cref="AbiquoOptions"/> at start-up; each message names the key and what to put in it.</summary>

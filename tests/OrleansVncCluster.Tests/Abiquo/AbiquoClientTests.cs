@@ -45,16 +45,31 @@ public sealed class AbiquoClientTests : IClassFixture<SimulatorFixture>
     }
 
     [Fact]
-    public async Task HrefsNamingAnotherHost_AreFollowedAsGiven()
+    public async Task HrefsNamingAnotherHost_AreRefused_AndGetNoCredentials()
     {
         var proxyPort = new Uri(_fixture.Host.Addresses[1]).Port;
         var before = _fixture.Simulator.RequestsOnPort(proxyPort);
         _fixture.Simulator.PublicUrl = _fixture.Host.Addresses[1];
 
-        var inventory = await _fixture.Client().GetVirtualMachinesAsync(Cancel);
+        var failure = await Assert.ThrowsAsync<AbiquoException>(() => _fixture.Client().GetVirtualMachinesAsync(Cancel));
+
+        Assert.Equal(AbiquoFailure.InvalidResponse, failure.Failure);
+        Assert.Contains("Abiquo:RewriteLinks", failure.Message, StringComparison.Ordinal);
+        Assert.Contains($":{proxyPort}", failure.Message, StringComparison.Ordinal);
+        Assert.Equal(before, _fixture.Simulator.RequestsOnPort(proxyPort));
+    }
+
+    [Fact]
+    public async Task HrefsNamingAnotherHost_AreFollowedOnTheApiUrl_WithRewriteLinks()
+    {
+        var proxyPort = new Uri(_fixture.Host.Addresses[1]).Port;
+        var before = _fixture.Simulator.RequestsOnPort(proxyPort);
+        _fixture.Simulator.PublicUrl = _fixture.Host.Addresses[1];
+
+        var inventory = await _fixture.Client(o => o.RewriteLinks = true).GetVirtualMachinesAsync(Cancel);
 
         Assert.Equal(_fixture.AllVms().Count, inventory.VirtualMachines.Count);
-        Assert.Equal(SimulatorFixture.World.Enterprises, _fixture.Simulator.RequestsOnPort(proxyPort) - before);
+        Assert.Equal(before, _fixture.Simulator.RequestsOnPort(proxyPort));
     }
 
     [Fact]
