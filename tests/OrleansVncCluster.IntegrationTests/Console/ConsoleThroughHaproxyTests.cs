@@ -43,6 +43,41 @@ public sealed class ConsoleThroughHaproxyTests(HaproxyConsoleFixture fixture) : 
     }
 
     [Fact]
+    public async Task HaproxysLog_OfAConsoleSession_HoldsThePathButNoTokenTicketOrPassword()
+    {
+        const string ticket = "vt1.k1.not-a-real-ticket-body.mac";
+        await using (var session = await ConsoleClient.ConnectAsync(fixture.Haproxy.WebSocketUri(fixture.Token)))
+        {
+            // The RFB banner proves the session reached the VNC server through HAProxy.
+            Assert.Equal("RFB 003.008\n"u8.ToArray(), await session.ReadExactlyAsync(12, Timeout));
+            await session.Socket.CloseAsync(System.Net.WebSockets.WebSocketCloseStatus.NormalClosure, "done", CancellationToken.None);
+        }
+
+        using (var http = new HttpClient(new SocketsHttpHandler { UseProxy = false }))
+        using (await http.GetAsync(fixture.ConsoleUri($"token={fixture.Token}&ticket={ticket}&password={DesktopFixture.Password}")))
+        {
+        }
+
+        // HAProxy logs a tunnel when it ends and a plain request when it is answered; wait for both lines.
+        string[] lines = [];
+        await Eventually.HoldsAsync(() =>
+        {
+            lines = [.. fixture.Haproxy.Process.Output.Split('\n').Where(l => l.Contains(" be_relay/", StringComparison.Ordinal))];
+            return lines.Any(l => l.Contains("GET /websockify", StringComparison.Ordinal) && l.Contains(" 101 ", StringComparison.Ordinal))
+                && lines.Any(l => l.Contains("GET /console", StringComparison.Ordinal));
+        }, Timeout, "HAProxy logs the console session (101 on /websockify) and the console page request");
+
+        var log = string.Join('\n', lines);
+        Assert.Contains("GET /websockify HTTP/1.1", log, StringComparison.Ordinal);
+        Assert.Contains("GET /console HTTP/1.1", log, StringComparison.Ordinal);
+        Assert.DoesNotContain(fixture.Token, log, StringComparison.Ordinal);
+        Assert.DoesNotContain(fixture.Token[..8], log, StringComparison.Ordinal);
+        Assert.DoesNotContain(ticket, log, StringComparison.Ordinal);
+        Assert.DoesNotContain(DesktopFixture.Password, log, StringComparison.Ordinal);
+        Assert.DoesNotContain("?", log, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task AbiquoDropIn_GivenAddressPortAndPassword_ConnectsThroughTheCluster()
     {
         await using var tab = await fixture.Browser.OpenTabAsync();
