@@ -6,15 +6,27 @@ namespace OrleansVncCluster.Relay.Abiquo;
 /// <summary>The console tokens of an inventory, and what did not become one.</summary>
 /// <param name="Tokens">Token to entry.</param>
 /// <param name="WithoutConsole">VMs with no console address (undeployed: no <c>vdrpIP</c> or port 0).</param>
-/// <param name="SharedAddresses">VMs whose IP:port another VM also reports; one entry per token is kept.</param>
-public sealed record AbiquoTokenSet(IReadOnlyDictionary<string, ConsoleTokenEntry> Tokens, int WithoutConsole, int SharedAddresses);
+/// <param name="SharedAddresses">VMs whose IP:port another VM of the same enterprise also reports; one entry per token is kept.</param>
+/// <param name="Contested">IP:ports that VMs of different enterprises report: they get no token at all.</param>
+public sealed record AbiquoTokenSet(IReadOnlyDictionary<string, ConsoleTokenEntry> Tokens, int WithoutConsole, int SharedAddresses,
+    IReadOnlyList<ContestedAddress> Contested);
+
+/// <summary>A console address that VMs of several enterprises report (Abiquo reused it), so no token names it.</summary>
+/// <param name="Address">IP:port.</param>
+/// <param name="Vms">The VMs that report it, as "enterprise/vm id".</param>
+public sealed record ContestedAddress(string Address, IReadOnlyList<string> Vms);
 
 /// <summary>
 /// Turns Abiquo VMs into console tokens the legacy way: a VM with a non-empty <c>vdrpIP</c> and a <c>vdrpPort</c> in
 /// 1-65535 gets token md5("vdrpIP:vdrpPort") (so Abiquo's own console page finds it); OFF VMs keep their port and their
-/// token. When several VMs report the same IP:port (Abiquo reuses ports), the running one wins, else the last listed,
-/// as later lines win in a websockify token file.
+/// token.
 /// </summary>
+/// <remarks>
+/// When several VMs of one enterprise report the same IP:port (Abiquo reuses ports), the running one wins, else
+/// the last listed, as later lines win in a websockify token file. When VMs of different enterprises report it, no token
+/// is made: the token names an address, so "the running one wins" would open one tenant's screen from another tenant's
+/// console button (an OFF VM of A and the running VM of B share the token).
+/// </remarks>
 public static class AbiquoTokens
 {
     /// <summary>The token table source the Abiquo sync writes as.</summary>
@@ -27,6 +39,7 @@ public static class AbiquoTokens
         var capacity = vms.TryGetNonEnumeratedCount(out var count) ? count : 0;
         var tokens = new Dictionary<string, ConsoleTokenEntry>(capacity, StringComparer.Ordinal);
         var running = new HashSet<string>(capacity, StringComparer.Ordinal);
+        HashSet<string>? contested = null;
         var withoutConsole = 0;
         var shared = 0;
         foreach (var vm in vms)
@@ -40,8 +53,13 @@ public static class AbiquoTokens
 
             var token = TokenText.Md5Token(ip, vm.VdrpPort);
             var isOn = string.Equals(vm.State, "ON", StringComparison.OrdinalIgnoreCase);
-            if (tokens.ContainsKey(token))
+            if (tokens.TryGetValue(token, out var earlier))
             {
+                if (!string.Equals(earlier.Vm?.Enterprise, vm.Enterprise, StringComparison.Ordinal))
+                {
+                    (contested ??= new(StringComparer.Ordinal)).Add(token);
+                }
+
                 shared++;
                 if (running.Contains(token) && !isOn)
                 {
@@ -70,6 +88,47 @@ public static class AbiquoTokens
             };
         }
 
-        return new AbiquoTokenSet(tokens, withoutConsole, shared);
+        if (contested is null)
+        {
+            return new AbiquoTokenSet(tokens, withoutConsole, shared, []);
+        }
+
+        return new AbiquoTokenSet(tokens, withoutConsole, shared, Contest(vms, tokens, contested));
+    }
+
+    /// <summary>Takes the contested tokens out of <paramref name="tokens"/> and says which VMs reported each address.</summary>
+    private static List<ContestedAddress> Contest(IEnumerable<AbiquoVirtualMachine> vms, Dictionary<string, ConsoleTokenEntry> tokens, HashSet<string> contested)
+    {
+        // A second pass over the VMs only when there is a conflict, so the common case keeps no per-VM bookkeeping.
+        var byToken = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        foreach (var vm in vms)
+        {
+            var ip = vm.VdrpIP?.Trim();
+            if (string.IsNullOrEmpty(ip) || vm.VdrpPort is < 1 or > 65535)
+            {
+                continue;
+            }
+
+            var token = TokenText.Md5Token(ip, vm.VdrpPort);
+            if (contested.Contains(token))
+            {
+                if (!byToken.TryGetValue(token, out var list))
+                {
+                    byToken[token] = list = [];
+                }
+
+                list.Add($"{vm.Enterprise}/{vm.Id?.ToString(CultureInfo.InvariantCulture)}");
+            }
+        }
+
+        var result = new List<ContestedAddress>(contested.Count);
+        foreach (var token in contested)
+        {
+            var target = tokens[token].Target;
+            tokens.Remove(token);
+            result.Add(new ContestedAddress(target.ToString(), byToken[token]));
+        }
+
+        return result;
     }
 }

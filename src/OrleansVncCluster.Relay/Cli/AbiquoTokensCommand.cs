@@ -179,7 +179,8 @@ public static class AbiquoTokensCommand
             using var http = new HttpClient(AbiquoHttp.CreateHandler(options)) { Timeout = Timeout.InfiniteTimeSpan };
             var client = new AbiquoClient(http, Options.Create(options), NullLogger<AbiquoClient>.Instance);
             var inventory = await client.GetVirtualMachinesAsync(cancellationToken);
-            var tokens = AbiquoTokens.Build(inventory.VirtualMachines).Tokens;
+            var set = AbiquoTokens.Build(inventory.VirtualMachines);
+            var tokens = set.Tokens;
 
             var previous = ReadPrevious();
             var removed = previous.Count(token => !tokens.ContainsKey(token));
@@ -199,7 +200,8 @@ public static class AbiquoTokensCommand
             System.IO.File.Delete(HeldFile);
             var elapsed = Stopwatch.GetElapsedTime(started).TotalSeconds;
             return string.Create(CultureInfo.InvariantCulture,
-                $"wrote {tokens.Count} tokens ({inventory.VirtualMachines.Count} VMs of {inventory.Enterprises} enterprises, {removed} tokens removed) to {file} in {elapsed:0.0} s");
+                $"wrote {tokens.Count} tokens ({inventory.VirtualMachines.Count} VMs of {inventory.Enterprises} enterprises, {removed} tokens removed) to {file} in {elapsed:0.0} s")
+                + string.Concat(set.Contested.Select(c => $"\nno token for {c.Address}: VMs of different enterprises report it ({string.Join(", ", c.Vms)})"));
         }
 
         private HashSet<string> ReadPrevious()

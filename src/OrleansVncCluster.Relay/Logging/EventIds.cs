@@ -34,6 +34,7 @@ internal static class EventIds
     public const int AbiquoEnterpriseWithoutVmLink = 3012;
     public const int AbiquoTlsVerificationDisabled = 3013;
     public const int AbiquoTokensWritten = 3014;
+    public const int AbiquoAddressContested = 3015;
 
     public const int ClusteringMode = 4000;
     public const int WaitingForRedis = 4001;

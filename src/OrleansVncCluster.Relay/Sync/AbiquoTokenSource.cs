@@ -16,8 +16,17 @@ internal sealed partial class AbiquoTokenSource(AbiquoClient client, ILogger<Abi
         var set = AbiquoTokens.Build(inventory.VirtualMachines);
         LogLoaded(logger, set.Tokens.Count, inventory.VirtualMachines.Count, inventory.Enterprises, set.WithoutConsole, set.SharedAddresses,
             inventory.Requests, inventory.Elapsed.TotalMilliseconds);
+        foreach (var contested in set.Contested)
+        {
+            LogContested(logger, contested.Address, string.Join(", ", contested.Vms));
+        }
+
         return set.Tokens;
     }
+
+    [LoggerMessage(EventId = EventIds.AbiquoAddressContested, Level = LogLevel.Error,
+        Message = "Abiquo reports console address {Address} for VMs of different enterprises ({Vms}): no token is published for it until only one enterprise reports it")]
+    private static partial void LogContested(ILogger logger, string address, string vms);
 
     [LoggerMessage(EventId = EventIds.AbiquoTokensWritten, Level = LogLevel.Debug,
         Message = "Abiquo gave {Tokens} console tokens from {Vms} VMs of {Enterprises} enterprises ({WithoutConsole} without a console, {Shared} sharing an IP:port) in {Requests} requests, {ElapsedMs:0} ms")]

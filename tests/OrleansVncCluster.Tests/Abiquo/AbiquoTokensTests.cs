@@ -142,8 +142,32 @@ public sealed class AbiquoTokensTests
     public void LimitZero_IsAppendedToTheHrefAsGiven(string href, string expected) =>
         Assert.Equal(expected, AbiquoClient.AppendQuery(new Uri(href), "limit=0").OriginalString);
 
-    private static AbiquoVirtualMachine Vm(int id, string? ip, int port, string state = "ON") =>
-        new(id, $"ABQ_{id}", $"vm-{id}", state, ip, port, "pw", "Enterprise", "kvm-1");
+    [Fact]
+    public void AddressReportedByTwoEnterprises_GetsNoToken_AndIsNamedWithItsVms()
+    {
+        var set = AbiquoTokens.Build([
+            Vm(1, "10.0.0.1", 5900, "OFF", "Tenant A"),
+            Vm(2, "10.0.0.1", 5900, "ON", "Tenant B"),
+            Vm(3, "10.0.0.2", 5900, "ON", "Tenant A"),
+        ]);
+
+        Assert.Equal("3", Assert.Single(set.Tokens).Value.Vm!.Id);
+        var contested = Assert.Single(set.Contested);
+        Assert.Equal("10.0.0.1:5900", contested.Address);
+        Assert.Equal(["Tenant A/1", "Tenant B/2"], contested.Vms);
+    }
+
+    [Fact]
+    public void AddressReusedWithinOneEnterprise_IsNotContested()
+    {
+        var set = AbiquoTokens.Build([Vm(1, "10.0.0.1", 5900, "OFF", "Tenant A"), Vm(2, "10.0.0.1", 5900, "ON", "Tenant A")]);
+
+        Assert.Equal("2", Assert.Single(set.Tokens).Value.Vm!.Id);
+        Assert.Empty(set.Contested);
+    }
+
+    private static AbiquoVirtualMachine Vm(int id, string? ip, int port, string state = "ON", string enterprise = "Enterprise") =>
+        new(id, $"ABQ_{id}", $"vm-{id}", state, ip, port, "pw", enterprise, "kvm-1");
 
     private static AbiquoClient Client(Dictionary<string, string> documents)
     {
