@@ -125,6 +125,11 @@ public sealed class NodeTestRun
                 passed = false; // a skipped test proves nothing; the suite has none today
             }
 
+            // Node reports a file in which no test registered (or which failed to load) as one result named after the
+            // file, "ok" when it merely loaded: that is no test at all.
+            var noTestInFile = Path.IsPathRooted(name) && name.EndsWith("js", StringComparison.Ordinal);
+            passed &= !noTestInFile;
+
             // Two tests of the same name in different files stay two cases.
             seen[name] = seen.GetValueOrDefault(name) + 1;
             if (seen[name] > 1)
@@ -132,7 +137,7 @@ public sealed class NodeTestRun
                 name += $" #{seen[name]}";
             }
 
-            var details = new List<string> { line };
+            var details = new List<string> { noTestInFile ? $"{line}  <- this file registered no test, or failed to load" : line };
             for (var j = i + 1; j < lines.Length && lines[j].StartsWith("  ", StringComparison.Ordinal); j++)
             {
                 details.Add(lines[j].TrimEnd('\r'));
