@@ -42,23 +42,22 @@ public sealed class BootedSystemd : IAsyncLifetime
             "systemd.unit=basic.target", "systemd.mask=systemd-firstboot.service",
             "systemd.mask=redis-server.service", "systemd.mask=redis-sentinel.service", "systemd.mask=haproxy.service",
         ]);
-        await Eventually.HoldsAsync(() =>
+        // nspawn's first child is a helper that clones the container and leaves: the container's PID 1 is the child
+        // whose name is systemd, read again on each poll.
+        var state = "";
+        await Eventually.HoldsAsync(async () =>
         {
             if (_nspawn.HasExited)
             {
                 throw new InvalidOperationException($"systemd-nspawn exited with {_nspawn.ExitCode}:\n{_nspawn.Tail()}");
             }
 
-            var children = File.ReadAllText($"/proc/{_nspawn.Pid}/task/{_nspawn.Pid}/children").Split(' ', StringSplitOptions.RemoveEmptyEntries);
-            InitPid = children.Length == 1 ? int.Parse(children[0], CultureInfo.InvariantCulture) : 0;
-            return InitPid != 0;
-        }, TimeSpan.FromSeconds(30), "systemd-nspawn starts the container's systemd");
-        string state = "";
-        await Eventually.HoldsAsync(async () =>
-        {
-            state = (await InsideAsync("systemctl", "is-system-running")).Output.Trim();
+            InitPid = File.ReadAllText($"/proc/{_nspawn.Pid}/task/{_nspawn.Pid}/children").Split(' ', StringSplitOptions.RemoveEmptyEntries)
+                .Select(pid => int.Parse(pid, CultureInfo.InvariantCulture))
+                .FirstOrDefault(pid => File.ReadAllText($"/proc/{pid}/comm").Trim() == "systemd");
+            state = InitPid == 0 ? "no systemd yet" : (await InsideAsync("systemctl", "is-system-running")).Output.Trim();
             return state is "running" or "degraded";
-        }, TimeSpan.FromSeconds(90), "the container's systemd finishes booting basic.target");
+        }, TimeSpan.FromSeconds(90), $"the container's systemd finishes booting basic.target (last state: {state})");
 
         var install = await InsideAsync(Path.Combine(Repo.Root, "deploy", "install.sh"));
         Assert.True(install.ExitCode == 0, $"install.sh inside the container failed:\n{install.Output}");
