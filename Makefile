@@ -10,7 +10,7 @@ export DOTNET_NOLOGO := 1
 # Capability-specific targets (bench, cluster, console bundle) live in mk/*.mk.
 -include mk/*.mk
 
-.PHONY: all deps build run test test-unit test-integration bench cluster cluster-stop clean
+.PHONY: all deps build run test test-results-clear test-unit test-integration bench cluster cluster-stop clean
 
 all: build
 
@@ -29,11 +29,15 @@ build:
 run: deps build
 	@scripts/run-demo.sh
 
-## test: every test (unit and real-process integration); totals in artifacts/test-results/*.trx
-test: deps build
-	@rm -rf $(RESULTS) && mkdir -p $(RESULTS)
+## test: every test (unit and real-process integration); totals in artifacts/test-results/*.trx, at least .ci/minimum-tests of them
+# The reports of a previous run go first, before the build: a build that fails must leave nothing to count.
+test: test-results-clear deps build
+	@mkdir -p $(RESULTS)
 	dotnet test --solution OrleansVncCluster.sln -c $(CONFIG) --no-build --report-xunit-trx --results-directory $(RESULTS)
 	@scripts/test-summary.sh $(RESULTS)
+
+test-results-clear:
+	@rm -rf $(RESULTS)
 
 test-unit: build
 	dotnet test --project tests/OrleansVncCluster.Tests -c $(CONFIG) --no-build

@@ -73,10 +73,29 @@ public sealed class HaproxyFrontTests(HaproxyFront front) : IClassFixture<Haprox
     [InlineData("/novnc")]
     public async Task PathOutsideTheConsole_Is404AndReachesNoNode(string path)
     {
-        using var response = await front.Http.GetAsync(front.Public(path));
+        // The stubs record every request, HAProxy's own /healthz checks too; the probe header marks this one.
+        var probe = Guid.NewGuid().ToString("N");
+        using var request = new HttpRequestMessage(HttpMethod.Get, front.Public(path));
+        request.Headers.Add(SeenRequest.ProbeHeader, probe);
 
+        using var response = await front.Http.SendAsync(request);
+
+        Assert.DoesNotContain(front.Relay1.AllRequests.Concat(front.Relay2.AllRequests), seen => seen.Probe == probe);
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
-        Assert.DoesNotContain(front.Relay1.Requests.Concat(front.Relay2.Requests), seen => seen.Path == path);
+    }
+
+    [Fact]
+    public async Task ProbeHeader_IsSeenByTheStub_WhenHaproxyForwardsTheRequest()
+    {
+        // The check above is only as good as the stub's view: a console request carrying a probe must show up.
+        var probe = Guid.NewGuid().ToString("N");
+        using var request = new HttpRequestMessage(HttpMethod.Get, front.Public("/console/?probe=1"));
+        request.Headers.Add(SeenRequest.ProbeHeader, probe);
+
+        using var response = await front.Http.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Single(front.Relay1.AllRequests.Concat(front.Relay2.AllRequests), seen => seen.Probe == probe);
     }
 
     [Fact]

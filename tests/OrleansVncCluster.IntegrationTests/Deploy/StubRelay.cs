@@ -5,12 +5,23 @@ using OrleansVncCluster.IntegrationTests.Infrastructure;
 
 namespace OrleansVncCluster.IntegrationTests.Deploy;
 
-/// <summary>A request a stub relay received through HAProxy.</summary>
-public sealed record SeenRequest(string Path, IReadOnlyList<string> ForwardedFor);
+/// <summary>
+/// A request a stub relay received. <paramref name="Probe"/> is the test's own <c>X-Test-Probe</c> header, which HAProxy
+/// passes on: it tells a forwarded test request from HAProxy's health checks of the same path.
+/// </summary>
+public sealed record SeenRequest(string Path, IReadOnlyList<string> ForwardedFor, string? Probe = null)
+{
+    /// <summary>The header a test sets to find its own request among everything the stubs received.</summary>
+    public const string ProbeHeader = "X-Test-Probe";
+
+    /// <summary>HAProxy's own check (http-check send ... hdr Host haproxy): /healthz, no client behind it, no probe.</summary>
+    public bool IsHealthCheck => Path == "/healthz" && ForwardedFor.Count == 0 && Probe is null;
+}
 
 /// <summary>
-/// Stands in for a relay node where only HAProxy's side of the contract matters: /healthz answers 200 (HAProxy's
-/// check), every other request is recorded and answered 200 with the node's name. One request per connection.
+/// Stands in for a relay node where only HAProxy's side of the contract matters: every request is recorded (HAProxy's
+/// /healthz checks too, so a test can see a forwarded /healthz) and answered 200 with the node's name. One request per
+/// connection.
 /// </summary>
 public sealed class StubRelay : IAsyncDisposable
 {
@@ -31,7 +42,10 @@ public sealed class StubRelay : IAsyncDisposable
     public int Port => _target.Port;
 
     /// <summary>Requests other than HAProxy's health checks, oldest first.</summary>
-    public IReadOnlyList<SeenRequest> Requests => [.. _requests];
+    public IReadOnlyList<SeenRequest> Requests => [.. _requests.Where(request => !request.IsHealthCheck)];
+
+    /// <summary>Every request received, HAProxy's health checks included, oldest first.</summary>
+    public IReadOnlyList<SeenRequest> AllRequests => [.. _requests];
 
     /// <summary>Listens on a free loopback port.</summary>
     public static StubRelay Start(string name) => new(name);
@@ -42,14 +56,10 @@ public sealed class StubRelay : IAsyncDisposable
     {
         var lines = (await ReadHeadAsync(stream, cancellation)).Split("\r\n");
         var path = lines[0].Split(' ') is [_, var target, ..] ? target : "";
-        if (path != "/healthz")
-        {
-            var forwardedFor = lines.Skip(1)
-                .Where(line => line.StartsWith("X-Forwarded-For:", StringComparison.OrdinalIgnoreCase))
-                .Select(line => line["X-Forwarded-For:".Length..].Trim())
-                .ToList();
-            _requests.Enqueue(new SeenRequest(path, forwardedFor));
-        }
+        string[] Header(string name) => [.. lines.Skip(1)
+            .Where(line => line.StartsWith(name + ":", StringComparison.OrdinalIgnoreCase))
+            .Select(line => line[(name.Length + 1)..].Trim())];
+        _requests.Enqueue(new SeenRequest(path, Header("X-Forwarded-For"), Header(SeenRequest.ProbeHeader).FirstOrDefault()));
 
         var body = $"{Name}\n";
         var response = $"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {body.Length}\r\nConnection: close\r\n\r\n{body}";

@@ -16,6 +16,8 @@ public sealed class LimitsClusterFixture : IAsyncLifetime
     public const int MaxPerToken = 2;
     public const int MaxFailedTokens = 3;
     public const int MaxSessionsPerNode = 4;
+    public const int HandshakesPerSecond = 1;
+    public const int HandshakeBurst = 10;
 
     private RedisServer? _redis;
     private TcpTarget? _echo;
@@ -53,8 +55,8 @@ public sealed class LimitsClusterFixture : IAsyncLifetime
             ["Relay__MaxSessions"] = MaxSessionsPerNode.ToString(CultureInfo.InvariantCulture),
             ["Limits__MaxSessionsPerClient"] = MaxPerClient.ToString(CultureInfo.InvariantCulture),
             ["Limits__MaxSessionsPerToken"] = MaxPerToken.ToString(CultureInfo.InvariantCulture),
-            ["Limits__HandshakesPerSecond"] = "5",
-            ["Limits__HandshakeBurst"] = "10",
+            ["Limits__HandshakesPerSecond"] = HandshakesPerSecond.ToString(CultureInfo.InvariantCulture),
+            ["Limits__HandshakeBurst"] = HandshakeBurst.ToString(CultureInfo.InvariantCulture),
             ["Limits__MaxFailedTokens"] = MaxFailedTokens.ToString(CultureInfo.InvariantCulture),
             ["Limits__FailedTokenWindow"] = "00:10:00",
             ["Limits__AllowedTargetNetworks__0"] = "127.0.0.1/32",
@@ -141,23 +143,79 @@ public sealed class LimitsAcrossNodesTests(LimitsClusterFixture fixture) : IClas
     [Fact]
     public async Task HandshakesPerSecond_AreLimitedPerClientAddress_WithTheReasonVisible()
     {
-        // Sessions are opened and closed as fast as possible; other refusals (a lease not yet given back) are skipped.
-        string? reason = null;
-        WebSocketCloseStatus? status = null;
-        for (var attempt = 0; attempt < 60 && reason?.StartsWith("too many connection attempts", StringComparison.Ordinal) != true; attempt++)
+        // All attempts at once, so the outcome does not depend on how fast this machine opens sessions one by one: the
+        // bucket holds HandshakeBurst and gains HandshakesPerSecond each second, so however long the attempts take to
+        // arrive (measured), at most burst + rate x (elapsed + 1 s) of them pass the rate check; the rest are refused with
+        // the rate's reason. Attempts that pass may still be refused for other limits (two consoles per address), which
+        // is not what this test counts.
+        const int attempts = 3 * LimitsClusterFixture.HandshakeBurst;
+        var elapsed = System.Diagnostics.Stopwatch.StartNew();
+        var outcomes = await Task.WhenAll(Enumerable.Range(0, attempts).Select(_ => FirstAnswerAsync(fixture.NodeB, fixture.Tokens["rate"], Client(41))));
+        elapsed.Stop();
+        try
         {
-            await using var client = await ConsoleClient.ConnectAsync(fixture.NodeB.WebSocketUri(fixture.Tokens["rate"]), source: Client(41));
-            await client.SendAsync(new byte[16]);
-            var received = await client.Socket.ReceiveAsync(new byte[64], TestContext.Current.CancellationToken);
-            if (received.MessageType == WebSocketMessageType.Close)
+            var rateRefusals = outcomes.Where(o => o.Reason?.StartsWith(CloseReasonHandshakeRate, StringComparison.Ordinal) == true).ToList();
+            var passed = attempts - rateRefusals.Count;
+            var allowed = LimitsClusterFixture.HandshakeBurst + (int)Math.Ceiling(elapsed.Elapsed.TotalSeconds + 1) * LimitsClusterFixture.HandshakesPerSecond;
+            var seen = string.Join(", ", outcomes.GroupBy(o => $"{(int?)o.Status} {o.Reason}").Select(g => $"{g.Count()} x '{g.Key}'"));
+            TestContext.Current.TestOutputHelper?.WriteLine($"{attempts} attempts in {elapsed.ElapsedMilliseconds} ms: {passed} passed the rate check, at most {allowed} may; {seen}");
+
+            Assert.True(rateRefusals.Count > 0, $"none of {attempts} simultaneous attempts (in {elapsed.ElapsedMilliseconds} ms) was refused for the handshake rate: {seen}");
+            Assert.True(passed <= allowed, $"{passed} of {attempts} attempts in {elapsed.ElapsedMilliseconds} ms passed the rate check, more than the {allowed} the bucket allows: {seen}");
+            Assert.All(rateRefusals, refusal => Assert.Equal((WebSocketCloseStatus)4429, refusal.Status));
+            Assert.All(rateRefusals, refusal => Assert.Matches(@"^too many connection attempts from your address: retry in \d+ s$", refusal.Reason));
+        }
+        finally
+        {
+            foreach (var (_, _, open) in outcomes)
             {
-                (status, reason) = (client.Socket.CloseStatus, client.Socket.CloseStatusDescription);
+                if (open is not null)
+                {
+                    await open.DisposeAsync();
+                }
             }
         }
 
-        Assert.Equal((WebSocketCloseStatus)4429, status);
-        Assert.StartsWith("too many connection attempts from your address: retry in ", reason, StringComparison.Ordinal);
         await using var unaffected = await ConsoleClient.OpenEchoingAsync(fixture.NodeB, fixture.Tokens["rate"], Client(42));
+    }
+
+    private const string CloseReasonHandshakeRate = "too many connection attempts from your address";
+
+    /// <summary>
+    /// Opens a session and reads its first answer within a deadline: a close (its code and reason), or the echo of a
+    /// probe (the session is open and returned, for the caller to close).
+    /// </summary>
+    private static async Task<(WebSocketCloseStatus? Status, string? Reason, ConsoleClient? Open)> FirstAnswerAsync(RelayNodeProcess node, string token, IPAddress source)
+    {
+        var client = await ConsoleClient.ConnectAsync(node.WebSocketUri(token), source: source);
+        try
+        {
+            await client.SendAsync(new byte[16]);
+            using var deadline = new CancellationTokenSource(Timeout);
+            WebSocketReceiveResult received;
+            try
+            {
+                received = await client.Socket.ReceiveAsync(new byte[64], deadline.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                throw new TimeoutException($"a session from {source} was neither closed nor echoed within {Timeout.TotalSeconds:F0} s");
+            }
+
+            if (received.MessageType == WebSocketMessageType.Close)
+            {
+                var answer = (client.Socket.CloseStatus, client.Socket.CloseStatusDescription);
+                await client.DisposeAsync();
+                return (answer.CloseStatus, answer.CloseStatusDescription, null);
+            }
+
+            return (null, null, client);
+        }
+        catch
+        {
+            await client.DisposeAsync();
+            throw;
+        }
     }
 
     [Fact]

@@ -153,7 +153,14 @@ public sealed class RelaySessionTests(SingleNodeFixture fixture) : IClassFixture
             await AssertEchoAsync(client);
         }
 
-        await Eventually.HoldsAsync(() => fixture.Node.Process.Output.Contains("skipped", StringComparison.Ordinal), Timeout, "the broken line is logged");
+        // Every load logs "(... N lines skipped)", so only the line's own warning (file and line number) and a count of
+        // one prove that the broken line was noticed: line 5 is the fifth entry written above.
+        var brokenLine = $"Token file {fixture.TokenFile} line 5 skipped: expected 'TOKEN: HOST:PORT'";
+        var counted = $"Token file {fixture.TokenFile}: 4 tokens (1 written, 0 removed, 1 lines skipped)";
+        await Eventually.HoldsAsync(() => fixture.Node.Process.Output.Contains(brokenLine, StringComparison.Ordinal), Timeout,
+            $"the node logs \"{brokenLine}\"");
+        await Eventually.HoldsAsync(() => fixture.Node.Process.Output.Contains(counted, StringComparison.Ordinal), Timeout,
+            $"the node logs \"{counted}\"");
 
         TokenFiles.Rewrite(fixture.TokenFile, fixed_);
         await Eventually.HoldsAsync(async () =>

@@ -33,21 +33,14 @@ public sealed class SingleNodeFixture : IAsyncLifetime
         await WaitForTokenAsync(EchoToken);
     }
 
-    /// <summary>Waits until a session with <paramref name="token"/> is accepted (the file was loaded).</summary>
-    public Task WaitForTokenAsync(string token) => Eventually.HoldsAsync(async () =>
+    /// <summary>
+    /// Waits until a session with <paramref name="token"/> (an echo target's) relays bytes both ways: the file was loaded.
+    /// Only an echo proves it; a quiet open socket may still be waiting for the lookup.
+    /// </summary>
+    public async Task WaitForTokenAsync(string token)
     {
-        await using var client = await ConsoleClient.ConnectAsync(Node.WebSocketUri(token));
-        var receive = client.Socket.ReceiveAsync(new byte[16], new CancellationTokenSource(TimeSpan.FromMilliseconds(300)).Token);
-        try
-        {
-            var result = await receive;
-            return result.MessageType != System.Net.WebSockets.WebSocketMessageType.Close || client.Socket.CloseStatus != (System.Net.WebSockets.WebSocketCloseStatus)4404;
-        }
-        catch (OperationCanceledException)
-        {
-            return true; // open and quiet: the token resolved
-        }
-    }, TimeSpan.FromSeconds(20), $"token {token} is known to the node");
+        await using var client = await ConsoleClient.OpenEchoingAsync(Node, token);
+    }
 
     public async ValueTask DisposeAsync()
     {

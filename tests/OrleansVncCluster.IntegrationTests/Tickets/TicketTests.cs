@@ -121,18 +121,37 @@ public sealed class TicketTests(TicketClusterFixture fixture) : IClassFixture<Ti
     [Fact]
     public async Task Refusals_AreCountedByReason_AndLogsNeverHoldAWholeTicket()
     {
+        // The issued counter is printed from the start, at 0, and a refusal reason once any ticket test refused one: only
+        // their movement shows that this refusal and this issue were counted.
+        const string badSignature = "vnc_relay_ticket_refusals_total{reason=\"ticket_bad_signature\"}";
+        const string expired = "vnc_relay_ticket_refusals_total{reason=\"ticket_expired\"}";
+        const string issued = "vnc_relay_tickets_issued_total";
+        var before = await MetricsAsync(fixture.NodeA, badSignature, expired, issued);
+
         var ticket = await fixture.TicketAsync();
-        await RefusalAsync(fixture.NodeA.WebSocketUri(TicketMint.Tamper(ticket)));
+        var refusal = await RefusalAsync(fixture.NodeA.WebSocketUri(TicketMint.Tamper(ticket)));
+        var after = await MetricsAsync(fixture.NodeA, badSignature, expired, issued);
 
-        using var http = new HttpClient();
-        var metrics = await http.GetStringAsync(fixture.NodeA.AdminUri("/metrics"));
-
-        Assert.Contains("vnc_relay_ticket_refusals_total{reason=\"ticket_bad_signature\"}", metrics, StringComparison.Ordinal);
-        Assert.Contains("vnc_relay_tickets_issued_total", metrics, StringComparison.Ordinal);
+        Assert.Equal((WebSocketCloseStatus)4401, refusal.Status);
+        string Moved(string series) => $"{series} went from {before[series]} to {after[series]}";
+        Assert.True(after[badSignature] == before[badSignature] + 1, Moved(badSignature) + " after one tampered ticket");
+        Assert.True(after[expired] == before[expired], Moved(expired) + " though no ticket expired");
+        Assert.True(after[issued] == before[issued] + 1, Moved(issued) + " after one ticket was issued");
         var logs = fixture.NodeA.Process.Output + fixture.NodeB.Process.Output;
         Assert.DoesNotContain(ticket[..40], logs, StringComparison.Ordinal);
         Assert.DoesNotContain(TicketClusterFixture.Secret, logs, StringComparison.Ordinal);
         Assert.DoesNotContain(TicketClusterFixture.ApiKey, logs, StringComparison.Ordinal);
+    }
+
+    /// <summary>The values of <paramref name="series"/> on a node's /metrics; a labelled series not yet printed is 0.</summary>
+    private static async Task<Dictionary<string, long>> MetricsAsync(RelayNodeProcess node, params string[] series)
+    {
+        using var http = new HttpClient();
+        var lines = (await http.GetStringAsync(node.AdminUri("/metrics"))).Split('\n');
+        return series.ToDictionary(name => name, name =>
+            lines.SingleOrDefault(l => l.StartsWith(name + " ", StringComparison.Ordinal)) is { } line
+                ? long.Parse(line[(name.Length + 1)..], System.Globalization.CultureInfo.InvariantCulture)
+                : 0);
     }
 
     private static async Task AssertEchoesAsync(ConsoleClient client)
