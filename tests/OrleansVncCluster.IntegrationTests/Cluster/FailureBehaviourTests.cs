@@ -187,6 +187,44 @@ public sealed class FailureBehaviourTests(FailureClusterFixture fixture, ITestOu
     }
 
     [Fact]
+    public async Task VmMovedToAnotherAddress_WhileItsConsoleIsOpen_ClosesWith4410ConsoleRevoked_AndTheNewAddressOpens()
+    {
+        await fixture.EnsureHealthyAsync();
+        // A VM of its own: the fixture's VMs stay where other tests expect them.
+        var token = await fixture.AddVmAsync();
+        await using var open = await ConsoleClient.OpenEchoingAsync(fixture.Haproxy.WebSocketUri(token),
+            "a session to the VM before it moves", fixture.NextSource(), Timeout);
+        await using var bystander = await ConsoleClient.OpenEchoingAsync(fixture.Haproxy.WebSocketUri(fixture.Tokens[0]),
+            "a session to a VM that stays", fixture.NextSource());
+
+        var moved = Stopwatch.StartNew();
+        var (newVm, newToken) = await fixture.MoveVmAsync(token);
+        var (status, reason) = await open.ReadUntilCloseAsync(Timeout);
+        var closedAfter = moved.Elapsed;
+
+        // README's table: "token removed or retargeted while in use | 4410 | console revoked". Abiquo's token is
+        // md5("vdrpIP:vdrpPort"), so a moved console is the old token removed and a new one added.
+        Assert.Equal((WebSocketCloseStatus)4410, status);
+        Assert.Equal("console revoked", reason);
+        Assert.True(await bystander.EchoesAsync(), "a session to a VM that did not move keeps relaying");
+
+        await using var atNewAddress = await ConsoleClient.OpenEchoingAsync(fixture.Haproxy.WebSocketUri(newToken),
+            "the moved VM's new token opens through HAProxy", fixture.NextSource(), Timeout);
+        var reopened = moved.Elapsed;
+        Assert.True(newVm.Accepted >= 1, "the new session reaches the console at the VM's new address");
+        // A node may answer from its few-second token cache just after the move; the old token must end up unknown.
+        await Eventually.HoldsAsync(async () =>
+        {
+            await using var stale = await ConsoleClient.ConnectAsync(fixture.Haproxy.WebSocketUri(token), source: fixture.NextSource());
+            var (staleStatus, staleReason) = await stale.ReadUntilCloseAsync(TimeSpan.FromSeconds(5));
+            return staleStatus == (WebSocketCloseStatus)4404 && staleReason == "unknown console token";
+        }, Timeout, "a new session for the moved VM's old token closes with 4404 unknown console token");
+
+        output.WriteLine($"VM moved: its open console closed with {(int?)status} \"{reason}\" {closedAfter.TotalMilliseconds:F0} ms after the move; " +
+            $"the new address opened {reopened.TotalMilliseconds:F0} ms after the move (sync interval 1 s); the old token now gets 4404");
+    }
+
+    [Fact]
     public async Task HaproxyReload_LiveSessionsSurvive_AndNewOnesWork()
     {
         await fixture.EnsureHealthyAsync();

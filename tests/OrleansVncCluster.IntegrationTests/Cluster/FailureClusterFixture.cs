@@ -246,6 +246,19 @@ public sealed class FailureClusterFixture : IAsyncLifetime
         return SimulatorProcess.TokenOf(vm.Port);
     }
 
+    /// <summary>
+    /// Moves the VM of <paramref name="token"/> in the simulator to a new console address (a new echo server), as a live
+    /// migration does in Abiquo; returns the new echo server and the token of the new address (md5 of "vdrpIP:vdrpPort").
+    /// </summary>
+    public async Task<(TcpTarget Vm, string Token)> MoveVmAsync(string token)
+    {
+        var from = _vms.Single(vm => SimulatorProcess.TokenOf(vm.Port) == token);
+        var to = TcpTarget.Echo();
+        _vms.Add(to);
+        await Simulator.MoveVmAsync(from.Port, "127.0.0.1", to.Port);
+        return (to, SimulatorProcess.TokenOf(to.Port));
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (Haproxy is not null)
