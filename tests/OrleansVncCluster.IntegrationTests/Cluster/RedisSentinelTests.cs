@@ -13,6 +13,7 @@ public sealed class RedisSentinelTests(ITestOutputHelper output)
 {
     private const int NodeCount = 2;
     private const int VmCount = 8;
+    private const string TryAgainReason = "token store unavailable: try again shortly";
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
 
     [Fact]
@@ -116,16 +117,21 @@ public sealed class RedisSentinelTests(ITestOutputHelper output)
 
             var attempts = await trickle.StopAsync();
             var after = await StoredTokens.PresentAsync(promoted, cluster, tokens);
-            var duringFailover = attempts.Where(a => a.Within(killedAt, followedAt)).ToList();
+            var duringFailover = attempts.Where(a => a.Started >= killedAt && a.Started <= followedAt).ToList();
+            var slowest = duringFailover.Count == 0 ? TimeSpan.Zero : duringFailover.Max(a => a.Ended - a.Started);
             output.WriteLine($"Sentinel: primary killed; sentinels promoted the replica after {(switchedAt - killedAt).TotalMilliseconds:F0} ms " +
                 $"(down-after {RedisSentinelGroup.DownAfter.TotalMilliseconds:F0} ms); both nodes' writes reached the new primary {(followedAt - killedAt).TotalMilliseconds:F0} ms after the kill");
-            output.WriteLine($"Sentinel: {live.Count}/{live.Count} live sessions relayed after the failover; during it {duringFailover.Count(a => a.Opened)}/{duringFailover.Count} new sessions opened");
+            output.WriteLine($"Sentinel: {live.Count}/{live.Count} live sessions relayed after the failover; of {duringFailover.Count} new sessions started during it " +
+                $"{duringFailover.Count(a => a.Opened)} opened and {duringFailover.Count(a => a.CloseCode == 1013)} got 1013; the slowest answer took {slowest.TotalMilliseconds:F0} ms");
             output.WriteLine($"Sentinel: tokens stored {before.Count} on the old primary before the kill, {after.Count} on the new primary after it (of {VmCount} synced)");
 
             Assert.Equal(before.Order(StringComparer.Ordinal), after.Order(StringComparer.Ordinal));
             Assert.Equal(VmCount, after.Count);
-            var refused = duringFailover.Where(a => !a.Opened).ToList();
-            Assert.True(refused.Count == 0, $"every new session during the failover opens (the tokens' grains answer from memory); these did not:\n{string.Join("\n", refused)}");
+            // A token whose grain must be read from Redis may be refused while no primary answers, but readably: it
+            // opens, or it gets 1013 "try again shortly"; nothing hangs or fails another way.
+            var unexpected = duringFailover.Where(a => !a.Opened && !(a.CloseCode == 1013 && a.Reason == TryAgainReason)).ToList();
+            Assert.True(duringFailover.Count >= 1, $"the trickle made at least 1 attempt during the failover: {duringFailover.Count}");
+            Assert.True(unexpected.Count == 0, $"every new session during the failover opens or gets 1013 \"{TryAgainReason}\"; these did not:\n{string.Join("\n", unexpected)}");
         }
         finally
         {
