@@ -1,8 +1,7 @@
 using System.Diagnostics;
-using System.Net.Http.Json;
-using System.Text.Json;
 using System.Net.WebSockets;
 using OrleansVncCluster.IntegrationTests.Infrastructure;
+using OrleansVncCluster.IntegrationTests.Sync;
 
 namespace OrleansVncCluster.IntegrationTests.Cluster;
 
@@ -243,24 +242,5 @@ public sealed class FailureBehaviourTests(FailureClusterFixture fixture, ITestOu
         Assert.Equal(WebSocketState.Open, sessions[^1].Client.Socket.State);
     }
 
-    /// <summary>The silo that runs the singleton sync grain, as <c>GET /api/sync</c> on <paramref name="node"/> reports it.</summary>
-    private static async Task<string> SyncHostAsync(RelayNodeProcess node)
-    {
-        string? host = null;
-        await Eventually.HoldsAsync(async () =>
-        {
-            try
-            {
-                using var admin = node.AdminClient();
-                admin.Timeout = TimeSpan.FromSeconds(10);
-                host = (await admin.GetFromJsonAsync<JsonElement>("/api/sync")).GetProperty("host").GetString();
-                return !string.IsNullOrEmpty(host);
-            }
-            catch (Exception exception) when (exception is HttpRequestException or TaskCanceledException)
-            {
-                return false;
-            }
-        }, Timeout, $"GET /api/sync on {node.Settings.SiloName} names the silo that runs the sync");
-        return host!;
-    }
+    private static Task<string> SyncHostAsync(RelayNodeProcess node) => SyncStatus.HostAsync(node, Timeout);
 }
