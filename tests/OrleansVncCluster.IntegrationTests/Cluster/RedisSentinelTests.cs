@@ -66,8 +66,8 @@ public sealed class RedisSentinelTests(ITestOutputHelper output)
                 Assert.Contains($"Sentinel service {RedisSentinelGroup.ServiceName}", node.Process.Output, StringComparison.Ordinal);
             }
 
-            var primary = $"127.0.0.1:{redis.Primary.Port}";
-            var promoted = $"127.0.0.1:{redis.Replica.Port}";
+            var primary = redis.Direct(redis.Primary);
+            var promoted = redis.Direct(redis.Replica);
             await Eventually.HoldsAsync(async () => (await StoredTokens.PresentAsync(primary, cluster, tokens)).Count == VmCount, Timeout,
                 $"all {VmCount} tokens synced from the simulator are stored on the primary");
             await simulator.DisposeAsync();

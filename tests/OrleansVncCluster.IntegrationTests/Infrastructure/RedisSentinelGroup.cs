@@ -6,7 +6,8 @@ namespace OrleansVncCluster.IntegrationTests.Infrastructure;
 /// A Sentinel-managed Redis on loopback, as docs/OPERATIONS.md describes it: a primary and one replica (both with AOF)
 /// and three redis-sentinel processes (Debian's redis-sentinel) with a quorum of two, which promote the replica when the
 /// primary stops answering for <see cref="DownAfter"/>. Nodes connect with <see cref="ConnectionString"/>, which names
-/// only the sentinels: they can reach the primary only by asking them.
+/// only the sentinels: they can reach the primary only by asking them. Data nodes and sentinels share one password, as
+/// docs/OPERATIONS.md advises; it is only ever in config files and the connection string, never on a command line.
 /// </summary>
 public sealed class RedisSentinelGroup : IAsyncDisposable
 {
@@ -19,11 +20,15 @@ public sealed class RedisSentinelGroup : IAsyncDisposable
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(30);
     private readonly List<(ManagedProcess Process, int Port)> _sentinels = [];
 
-    private RedisSentinelGroup(RedisServer primary, RedisServer replica)
+    private RedisSentinelGroup(RedisServer primary, RedisServer replica, string password)
     {
         Primary = primary;
         Replica = replica;
+        Password = password;
     }
+
+    /// <summary>The password of the data nodes and the sentinels.</summary>
+    public string Password { get; }
 
     /// <summary>The primary the group started with.</summary>
     public RedisServer Primary { get; }
@@ -33,17 +38,22 @@ public sealed class RedisSentinelGroup : IAsyncDisposable
 
     /// <summary>StackExchange.Redis' Sentinel form: the sentinels' endpoints and the service name, no data node.</summary>
     public string ConnectionString =>
-        string.Join(",", _sentinels.Select(s => $"127.0.0.1:{s.Port.ToString(CultureInfo.InvariantCulture)}")) + $",serviceName={ServiceName}";
+        string.Join(",", _sentinels.Select(s => $"127.0.0.1:{s.Port.ToString(CultureInfo.InvariantCulture)}")) + $",serviceName={ServiceName},password={Password}";
+
+    /// <summary>A connection string for <paramref name="server"/> alone, to read what it holds.</summary>
+    public string Direct(RedisServer server) => $"127.0.0.1:{server.Port.ToString(CultureInfo.InvariantCulture)},password={Password}";
 
     /// <summary>Starts the primary, the replica (and waits for its first sync), then three sentinels that know both and each other.</summary>
     public static async Task<RedisSentinelGroup> StartAsync()
     {
-        var primary = await RedisServer.StartWithConfigAsync([]);
+        var password = "sentinel-" + Guid.NewGuid().ToString("N");
+        string[] auth = [$"requirepass {password}", $"masterauth {password}"];
+        var primary = await RedisServer.StartWithConfigAsync(auth);
         RedisSentinelGroup? group = null;
         try
         {
-            var replica = await RedisServer.StartWithConfigAsync([$"replicaof 127.0.0.1 {primary.Port.ToString(CultureInfo.InvariantCulture)}"]);
-            group = new RedisSentinelGroup(primary, replica);
+            var replica = await RedisServer.StartWithConfigAsync([.. auth, $"replicaof 127.0.0.1 {primary.Port.ToString(CultureInfo.InvariantCulture)}"]);
+            group = new RedisSentinelGroup(primary, replica, password);
             await replica.Process.WaitForOutputAsync("MASTER <-> REPLICA sync: Finished with success", StartTimeout);
             for (var i = 0; i < 3; i++)
             {
@@ -121,6 +131,8 @@ public sealed class RedisSentinelGroup : IAsyncDisposable
             $"sentinel down-after-milliseconds {ServiceName} {DownAfter.TotalMilliseconds.ToString(CultureInfo.InvariantCulture)}",
             $"sentinel failover-timeout {ServiceName} 10000",
             $"sentinel parallel-syncs {ServiceName} 1",
+            $"sentinel auth-pass {ServiceName} {Password}",
+            $"requirepass {Password}",
         ]);
         _sentinels.Add((ManagedProcess.Start($"sentinel{index + 1}", "redis-sentinel", [config]), port));
     }

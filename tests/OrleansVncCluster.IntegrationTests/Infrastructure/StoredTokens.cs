@@ -9,7 +9,7 @@ namespace OrleansVncCluster.IntegrationTests.Infrastructure;
 /// </summary>
 public static class StoredTokens
 {
-    /// <summary>Those of <paramref name="tokens"/> that have a grain state key in the Redis at <paramref name="endpoint"/> ("host:port").</summary>
+    /// <summary>Those of <paramref name="tokens"/> that have a grain state key in the one Redis server <paramref name="endpoint"/> names ("host:port", with ",password=..." if it has one).</summary>
     public static async Task<IReadOnlyList<string>> PresentAsync(string endpoint, string serviceId, IEnumerable<string> tokens)
     {
         var options = ConfigurationOptions.Parse(endpoint);
