@@ -73,6 +73,13 @@ public sealed class RedisSentinelTests(ITestOutputHelper output)
             await simulator.DisposeAsync();
             var before = await StoredTokens.PresentAsync(primary, cluster, tokens);
 
+            // The nodes know only the sentinels, so whatever they keep on the primary came through Sentinel: Orleans'
+            // membership table, the token grains' state and the sync grain's reminder all share that one connection.
+            var families = (await StoredTokens.KeysAsync(primary, $"{cluster}/*")).Select(key => key.Split('/')[1]).Distinct().Order(StringComparer.Ordinal).ToList();
+            Assert.Contains("members", families);
+            Assert.Contains("state", families);
+            Assert.Contains(families, family => family.Contains("reminder", StringComparison.OrdinalIgnoreCase));
+
             foreach (var node in nodes)
             {
                 foreach (var token in tokens.Take(2))
@@ -123,6 +130,7 @@ public sealed class RedisSentinelTests(ITestOutputHelper output)
                 $"(down-after {RedisSentinelGroup.DownAfter.TotalMilliseconds:F0} ms); both nodes' writes reached the new primary {(followedAt - killedAt).TotalMilliseconds:F0} ms after the kill");
             output.WriteLine($"Sentinel: {live.Count}/{live.Count} live sessions relayed after the failover; of {duringFailover.Count} new sessions started during it " +
                 $"{duringFailover.Count(a => a.Opened)} opened and {duringFailover.Count(a => a.CloseCode == 1013)} got 1013; the slowest answer took {slowest.TotalMilliseconds:F0} ms");
+            output.WriteLine($"Sentinel: the nodes' keys on the primary, reached through the sentinels only: {string.Join(", ", families)}");
             output.WriteLine($"Sentinel: tokens stored {before.Count} on the old primary before the kill, {after.Count} on the new primary after it (of {VmCount} synced)");
 
             Assert.Equal(before.Order(StringComparer.Ordinal), after.Order(StringComparer.Ordinal));
