@@ -56,15 +56,10 @@ public sealed class FailureClusterFixture : IAsyncLifetime
         {
             RedisConnectionString = Redis.ConnectionString,
             SiloName = $"failure-node{index + 1}",
-            Environment = new()
+            Environment = new(Simulator.NodeEnvironment())
             {
                 ["Orleans__ClusterId"] = cluster,
                 ["Orleans__ServiceId"] = cluster,
-                ["Abiquo__ApiUrl"] = Simulator.ApiUrl,
-                ["Abiquo__User"] = SimulatorProcess.User,
-                ["Abiquo__PasswordFile"] = Simulator.PasswordFile,
-                ["Abiquo__SyncInterval"] = "00:00:01",
-                ["Abiquo__KeeperInterval"] = "00:00:01",
                 ["Relay__DrainBudget"] = (index == ShortBudgetNode ? ShortDrainBudget : LongDrainBudget).ToString("c", CultureInfo.InvariantCulture),
                 // SpreadAsync holds sessions open until every node carries one, and a restarted node in HAProxy's
                 // 60 s slowstart gets few new clients: with two VMs that can pass the default 10 sessions per VM.

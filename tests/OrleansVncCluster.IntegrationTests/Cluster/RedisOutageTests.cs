@@ -216,15 +216,10 @@ public sealed class RedisOutageTests(ITestOutputHelper output)
         {
             RedisConnectionString = Redis.ConnectionString,
             SiloName = $"outage-node{index + 1}",
-            Environment = new()
+            Environment = new(_simulator!.NodeEnvironment())
             {
                 ["Orleans__ClusterId"] = _cluster,
                 ["Orleans__ServiceId"] = _cluster,
-                ["Abiquo__ApiUrl"] = _simulator!.ApiUrl,
-                ["Abiquo__User"] = SimulatorProcess.User,
-                ["Abiquo__PasswordFile"] = _simulator.PasswordFile,
-                ["Abiquo__SyncInterval"] = "00:00:01",
-                ["Abiquo__KeeperInterval"] = "00:00:01",
                 ["Relay__DrainBudget"] = "00:00:01",
                 ["Limits__MaxSessionsPerToken"] = "200",
             },

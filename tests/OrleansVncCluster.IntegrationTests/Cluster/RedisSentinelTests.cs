@@ -45,15 +45,10 @@ public sealed class RedisSentinelTests(ITestOutputHelper output)
                     RedisConnectionString = redis.ConnectionString,
                     SiloName = $"sentinel-node{i + 1}",
                     TokenFile = files[i],
-                    Environment = new()
+                    Environment = new(simulator.NodeEnvironment())
                     {
                         ["Orleans__ClusterId"] = cluster,
                         ["Orleans__ServiceId"] = cluster,
-                        ["Abiquo__ApiUrl"] = simulator.ApiUrl,
-                        ["Abiquo__User"] = SimulatorProcess.User,
-                        ["Abiquo__PasswordFile"] = simulator.PasswordFile,
-                        ["Abiquo__SyncInterval"] = "00:00:01",
-                        ["Abiquo__KeeperInterval"] = "00:00:01",
                         ["Tokens__FilePollInterval"] = "00:00:00.500",
                         ["Relay__DrainBudget"] = "00:00:01",
                         ["Limits__MaxSessionsPerToken"] = "200",

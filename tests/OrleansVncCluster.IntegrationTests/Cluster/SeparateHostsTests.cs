@@ -89,18 +89,13 @@ public sealed class SeparateHostsFixture : IAsyncLifetime
             SiloName = "host-" + host.Name,
             RedisConnectionString = Redis.ConnectionString,
             TokenFile = i == 0 ? TokenFile : null,
-            Environment = new()
+            Environment = new(Simulator.NodeEnvironment())
             {
                 ["Orleans__ClusterId"] = ClusterId,
                 ["Orleans__ServiceId"] = ClusterId,
                 // HAProxy reaches the hosts from the bridge address: only its X-Forwarded-For is believed.
                 ["Relay__TrustedProxies__0"] = $"{bridge}/32",
                 ["Relay__DrainBudget"] = "00:00:01",
-                ["Abiquo__ApiUrl"] = Simulator.ApiUrl,
-                ["Abiquo__User"] = SimulatorProcess.User,
-                ["Abiquo__PasswordFile"] = Simulator.PasswordFile,
-                ["Abiquo__SyncInterval"] = "00:00:01",
-                ["Abiquo__KeeperInterval"] = "00:00:01",
                 ["Limits__MaxSessionsPerToken"] = "200",
             },
         }, RelayPort, SiloPort)).ToList();

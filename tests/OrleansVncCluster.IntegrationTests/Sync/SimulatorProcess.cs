@@ -35,6 +35,19 @@ public sealed class SimulatorProcess : IAsyncDisposable
 
     public string ApiUrl => $"http://{Address}:{Port}/api";
 
+    /// <summary>
+    /// The environment a node needs to sync from this simulator every second (the Abiquo__* settings, the password from
+    /// its file), to which a test adds its own settings.
+    /// </summary>
+    public Dictionary<string, string?> NodeEnvironment() => new()
+    {
+        ["Abiquo__ApiUrl"] = ApiUrl,
+        ["Abiquo__User"] = User,
+        ["Abiquo__PasswordFile"] = PasswordFile,
+        ["Abiquo__SyncInterval"] = "00:00:01",
+        ["Abiquo__KeeperInterval"] = "00:00:01",
+    };
+
     /// <summary>The token Abiquo's own console page computes for the VM at 127.0.0.1:<paramref name="vncPort"/>: md5("vdrpIP:vdrpPort").</summary>
     public static string TokenOf(int vncPort) => TokenOf("127.0.0.1", vncPort);
 
