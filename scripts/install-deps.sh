@@ -4,7 +4,7 @@
 #   scripts/install-deps.sh bench      also the peers measured by `make bench`
 set -euo pipefail
 
-want=(redis-server haproxy curl tigervnc-standalone-server tigervnc-tools x11-xserver-utils chromium socat iproute2 systemd systemd-container xauth)
+want=(redis-server redis-sentinel haproxy curl tigervnc-standalone-server tigervnc-tools x11-xserver-utils chromium socat iproute2 systemd systemd-container xauth)
 if [ "${1:-}" = "bench" ]; then
   want+=(websockify python3-numpy)
 fi

@@ -31,7 +31,19 @@ internal sealed partial class TokenGrain(
         }
 
         state.State.Entry = entry with { SetAt = time.GetUtcNow() };
-        await state.WriteStateAsync();
+        try
+        {
+            await state.WriteStateAsync();
+        }
+        catch
+        {
+            // Memory must not run ahead of storage: the retry would find "same content", write nothing and report
+            // success, and the token would vanish with the activation (seen in a Sentinel failover: the write reached a
+            // replica that was not promoted yet, READONLY, and the token file's retry then wrote nothing).
+            state.State.Entry = previous;
+            throw;
+        }
+
         if (previous is not null && previous.Target != entry.Target)
         {
             LogRetargeted(logger, TokenText.ForLog(this.GetPrimaryKeyString()), previous.Target, entry.Target);
@@ -70,10 +82,20 @@ internal sealed class TokenIndexGrain(
 {
     public Task<Dictionary<string, string>> GetAsync() => Task.FromResult(state.State.Fingerprints);
 
-    public Task SetAsync(Dictionary<string, string> fingerprints)
+    public async Task SetAsync(Dictionary<string, string> fingerprints)
     {
+        var previous = state.State.Fingerprints;
         state.State.Fingerprints = fingerprints;
-        return fingerprints.Count == 0 ? state.ClearStateAsync() : state.WriteStateAsync();
+        try
+        {
+            await (fingerprints.Count == 0 ? state.ClearStateAsync() : state.WriteStateAsync());
+        }
+        catch
+        {
+            // As for a token: a failed write must leave the index as stored, so the next plan redoes what it lists.
+            state.State.Fingerprints = previous;
+            throw;
+        }
     }
 }
 

@@ -85,9 +85,13 @@ public sealed class RedisTransport
         return configuration;
     }
 
-    /// <summary>Endpoints and security, for logs: never the password or the connection string.</summary>
+    /// <summary>
+    /// Endpoints and security, for logs: never the password or the connection string. With <c>serviceName=</c> the
+    /// endpoints are Sentinels, and StackExchange.Redis asks them for the primary and follows its failovers.
+    /// </summary>
     public static string Describe(ConfigurationOptions configuration) =>
         string.Join(", ", configuration.EndPoints.Select(e => e.ToString()))
+        + (string.IsNullOrEmpty(configuration.ServiceName) ? "" : $" (Sentinel service {configuration.ServiceName})")
         + (configuration.Ssl ? " over TLS" : " in plain text")
         + (string.IsNullOrEmpty(configuration.Password) ? ", no password" : ", with a password");
 

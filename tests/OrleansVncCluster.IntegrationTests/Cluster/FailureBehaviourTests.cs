@@ -1,8 +1,7 @@
 using System.Diagnostics;
-using System.Net.Http.Json;
-using System.Text.Json;
 using System.Net.WebSockets;
 using OrleansVncCluster.IntegrationTests.Infrastructure;
+using OrleansVncCluster.IntegrationTests.Sync;
 
 namespace OrleansVncCluster.IntegrationTests.Cluster;
 
@@ -151,8 +150,13 @@ public sealed class FailureBehaviourTests(FailureClusterFixture fixture, ITestOu
             $"the closed session's client ({live.Source}) reconnects through HAProxy", live.Source);
     }
 
+    /// <summary>
+    /// A quick, graceful Redis restart (SIGTERM, down for well under a second). It cannot tell the AOF from a node's cache
+    /// or the next sync: <see cref="RedisOutageTests"/> keeps Redis down for 30 s under load and proves the AOF with the
+    /// sync stopped and every node restarted.
+    /// </summary>
     [Fact]
-    public async Task RedisRestart_WithAof_LiveSessionsUntouched_AndKnownTokensStillOpenEverywhere()
+    public async Task RedisRestart_LiveSessionsUntouched_AndKnownTokensStillOpenEverywhere()
     {
         await fixture.EnsureHealthyAsync();
         await using var sessions = await fixture.PlaceAsync(0, 1);
@@ -187,6 +191,44 @@ public sealed class FailureBehaviourTests(FailureClusterFixture fixture, ITestOu
     }
 
     [Fact]
+    public async Task VmMovedToAnotherAddress_WhileItsConsoleIsOpen_ClosesWith4410ConsoleRevoked_AndTheNewAddressOpens()
+    {
+        await fixture.EnsureHealthyAsync();
+        // A VM of its own: the fixture's VMs stay where other tests expect them.
+        var token = await fixture.AddVmAsync();
+        await using var open = await ConsoleClient.OpenEchoingAsync(fixture.Haproxy.WebSocketUri(token),
+            "a session to the VM before it moves", fixture.NextSource(), Timeout);
+        await using var bystander = await ConsoleClient.OpenEchoingAsync(fixture.Haproxy.WebSocketUri(fixture.Tokens[0]),
+            "a session to a VM that stays", fixture.NextSource());
+
+        var moved = Stopwatch.StartNew();
+        var (newVm, newToken) = await fixture.MoveVmAsync(token);
+        var (status, reason) = await open.ReadUntilCloseAsync(Timeout);
+        var closedAfter = moved.Elapsed;
+
+        // README's table: "token removed or retargeted while in use | 4410 | console revoked". Abiquo's token is
+        // md5("vdrpIP:vdrpPort"), so a moved console is the old token removed and a new one added.
+        Assert.Equal((WebSocketCloseStatus)4410, status);
+        Assert.Equal("console revoked", reason);
+        Assert.True(await bystander.EchoesAsync(), "a session to a VM that did not move keeps relaying");
+
+        await using var atNewAddress = await ConsoleClient.OpenEchoingAsync(fixture.Haproxy.WebSocketUri(newToken),
+            "the moved VM's new token opens through HAProxy", fixture.NextSource(), Timeout);
+        var reopened = moved.Elapsed;
+        Assert.True(newVm.Accepted >= 1, "the new session reaches the console at the VM's new address");
+        // A node may answer from its few-second token cache just after the move; the old token must end up unknown.
+        await Eventually.HoldsAsync(async () =>
+        {
+            await using var stale = await ConsoleClient.ConnectAsync(fixture.Haproxy.WebSocketUri(token), source: fixture.NextSource());
+            var (staleStatus, staleReason) = await stale.ReadUntilCloseAsync(TimeSpan.FromSeconds(5));
+            return staleStatus == (WebSocketCloseStatus)4404 && staleReason == "unknown console token";
+        }, Timeout, "a new session for the moved VM's old token closes with 4404 unknown console token");
+
+        output.WriteLine($"VM moved: its open console closed with {(int?)status} \"{reason}\" {closedAfter.TotalMilliseconds:F0} ms after the move; " +
+            $"the new address opened {reopened.TotalMilliseconds:F0} ms after the move (sync interval 1 s); the old token now gets 4404");
+    }
+
+    [Fact]
     public async Task HaproxyReload_LiveSessionsSurvive_AndNewOnesWork()
     {
         await fixture.EnsureHealthyAsync();
@@ -205,24 +247,5 @@ public sealed class FailureBehaviourTests(FailureClusterFixture fixture, ITestOu
         Assert.Equal(WebSocketState.Open, sessions[^1].Client.Socket.State);
     }
 
-    /// <summary>The silo that runs the singleton sync grain, as <c>GET /api/sync</c> on <paramref name="node"/> reports it.</summary>
-    private static async Task<string> SyncHostAsync(RelayNodeProcess node)
-    {
-        string? host = null;
-        await Eventually.HoldsAsync(async () =>
-        {
-            try
-            {
-                using var admin = node.AdminClient();
-                admin.Timeout = TimeSpan.FromSeconds(10);
-                host = (await admin.GetFromJsonAsync<JsonElement>("/api/sync")).GetProperty("host").GetString();
-                return !string.IsNullOrEmpty(host);
-            }
-            catch (Exception exception) when (exception is HttpRequestException or TaskCanceledException)
-            {
-                return false;
-            }
-        }, Timeout, $"GET /api/sync on {node.Settings.SiloName} names the silo that runs the sync");
-        return host!;
-    }
+    private static Task<string> SyncHostAsync(RelayNodeProcess node) => SyncStatus.HostAsync(node, Timeout);
 }

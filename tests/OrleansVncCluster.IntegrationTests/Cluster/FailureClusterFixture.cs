@@ -56,15 +56,10 @@ public sealed class FailureClusterFixture : IAsyncLifetime
         {
             RedisConnectionString = Redis.ConnectionString,
             SiloName = $"failure-node{index + 1}",
-            Environment = new()
+            Environment = new(Simulator.NodeEnvironment())
             {
                 ["Orleans__ClusterId"] = cluster,
                 ["Orleans__ServiceId"] = cluster,
-                ["Abiquo__ApiUrl"] = Simulator.ApiUrl,
-                ["Abiquo__User"] = SimulatorProcess.User,
-                ["Abiquo__PasswordFile"] = Simulator.PasswordFile,
-                ["Abiquo__SyncInterval"] = "00:00:01",
-                ["Abiquo__KeeperInterval"] = "00:00:01",
                 ["Relay__DrainBudget"] = (index == ShortBudgetNode ? ShortDrainBudget : LongDrainBudget).ToString("c", CultureInfo.InvariantCulture),
                 // SpreadAsync holds sessions open until every node carries one, and a restarted node in HAProxy's
                 // 60 s slowstart gets few new clients: with two VMs that can pass the default 10 sessions per VM.
@@ -244,6 +239,19 @@ public sealed class FailureClusterFixture : IAsyncLifetime
         _vms.Add(vm);
         await Simulator.AddVmAtAsync(vm.Port);
         return SimulatorProcess.TokenOf(vm.Port);
+    }
+
+    /// <summary>
+    /// Moves the VM of <paramref name="token"/> in the simulator to a new console address (a new echo server), as a live
+    /// migration does in Abiquo; returns the new echo server and the token of the new address (md5 of "vdrpIP:vdrpPort").
+    /// </summary>
+    public async Task<(TcpTarget Vm, string Token)> MoveVmAsync(string token)
+    {
+        var from = _vms.Single(vm => SimulatorProcess.TokenOf(vm.Port) == token);
+        var to = TcpTarget.Echo();
+        _vms.Add(to);
+        await Simulator.MoveVmAsync(from.Port, "127.0.0.1", to.Port);
+        return (to, SimulatorProcess.TokenOf(to.Port));
     }
 
     public async ValueTask DisposeAsync()

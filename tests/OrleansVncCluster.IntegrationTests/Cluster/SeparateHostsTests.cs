@@ -1,18 +1,22 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
 using System.Net.Http.Json;
 using System.Net.WebSockets;
 using System.Security.Cryptography;
 using System.Text.Json;
 using OrleansVncCluster.IntegrationTests.Console;
 using OrleansVncCluster.IntegrationTests.Infrastructure;
+using OrleansVncCluster.IntegrationTests.Sync;
 using StackExchange.Redis;
 
 namespace OrleansVncCluster.IntegrationTests.Cluster;
 
 /// <summary>
 /// Three simulated hosts (network namespaces "a", "b", "c" on one bridge), one relay node on each at its own address,
-/// all on the same ports as real hosts would be. Redis, HAProxy (the shipped config) and a VNC server stand in the root
-/// namespace on the bridge address, where every host reaches them. Only host "a" has a token file.
+/// all on the same ports as real hosts would be. Redis, HAProxy (the shipped config), a VNC server, the Abiquo simulator
+/// and its VMs' consoles (echo servers) stand in the root namespace on the bridge address, where every host reaches them.
+/// Only host "a" has a token file; every node syncs from the simulator (the singleton sync grain runs on one of them).
 /// </summary>
 public sealed class SeparateHostsFixture : IAsyncLifetime
 {
@@ -25,6 +29,7 @@ public sealed class SeparateHostsFixture : IAsyncLifetime
     private readonly string _directory = Repo.TempDirectory("hosts");
     private readonly HashSet<int> _cut = [];
     private readonly List<RelayNodeProcess> _nodes = [];
+    private readonly List<TcpTarget> _vms = [];
 
     public string ClusterId { get; } = "hosts-" + Guid.NewGuid().ToString("N")[..8];
     public string Token { get; } = "hosts-" + Guid.NewGuid().ToString("N")[..16];
@@ -32,7 +37,11 @@ public sealed class SeparateHostsFixture : IAsyncLifetime
     public RedisServer Redis { get; private set; } = null!;
     public TcpTarget Vnc { get; private set; } = null!;
     public HaproxyServer Haproxy { get; private set; } = null!;
+    public SimulatorProcess Simulator { get; private set; } = null!;
     public IReadOnlyList<RelayNodeProcess> Nodes => _nodes;
+
+    /// <summary>The tokens of the VMs the simulator started with, whose consoles echo.</summary>
+    public IReadOnlyList<string> VmTokens { get; private set; } = [];
 
     /// <summary>Host "a"'s token file.</summary>
     public string TokenFile { get; private set; } = "";
@@ -70,6 +79,9 @@ public sealed class SeparateHostsFixture : IAsyncLifetime
             }
         }, Network.BridgeAddress);
         TokenFile = TokenFiles.Write(_directory, (Token, VncTarget));
+        _vms.AddRange([TcpTarget.Echo(Network.BridgeAddress), TcpTarget.Echo(Network.BridgeAddress), TcpTarget.Echo(Network.BridgeAddress)]);
+        Simulator = await SimulatorProcess.StartOnAsync(bridge, bridge, [.. _vms.Select(vm => vm.Port)]);
+        VmTokens = [.. _vms.Select(vm => SimulatorProcess.TokenOf(bridge, vm.Port))];
 
         var starting = Network.Hosts.Select((host, i) => RelayNodeProcess.StartAsync(new RelayNodeSettings
         {
@@ -77,13 +89,14 @@ public sealed class SeparateHostsFixture : IAsyncLifetime
             SiloName = "host-" + host.Name,
             RedisConnectionString = Redis.ConnectionString,
             TokenFile = i == 0 ? TokenFile : null,
-            Environment = new()
+            Environment = new(Simulator.NodeEnvironment())
             {
                 ["Orleans__ClusterId"] = ClusterId,
                 ["Orleans__ServiceId"] = ClusterId,
                 // HAProxy reaches the hosts from the bridge address: only its X-Forwarded-For is believed.
                 ["Relay__TrustedProxies__0"] = $"{bridge}/32",
                 ["Relay__DrainBudget"] = "00:00:01",
+                ["Limits__MaxSessionsPerToken"] = "200",
             },
         }, RelayPort, SiloPort)).ToList();
         try
@@ -101,6 +114,15 @@ public sealed class SeparateHostsFixture : IAsyncLifetime
             var statuses = await Task.WhenAll(_nodes.Select((_, i) => Haproxy.ServerStatusAsync($"relay{i + 1}")));
             return statuses.All(status => status.StartsWith("UP", StringComparison.Ordinal));
         }, TimeSpan.FromSeconds(30), "HAProxy reports all three hosts UP");
+    }
+
+    /// <summary>A new VM in the simulator whose console is a new echo server on the bridge; returns its token.</summary>
+    public async Task<string> AddVmAsync()
+    {
+        var vm = TcpTarget.Echo(Network.BridgeAddress);
+        _vms.Add(vm);
+        await Simulator.AddVmAtAsync(vm.Port, Network.BridgeAddress.ToString());
+        return SimulatorProcess.TokenOf(Network.BridgeAddress.ToString(), vm.Port);
     }
 
     public async ValueTask DisposeAsync()
@@ -129,6 +151,12 @@ public sealed class SeparateHostsFixture : IAsyncLifetime
         }
 
         await Task.WhenAll(_nodes.Select(StopAsync));
+        await StopAsync(Simulator);
+        foreach (var vm in _vms)
+        {
+            await StopAsync(vm);
+        }
+
         await StopAsync(Redis);
         await StopAsync(Vnc);
 
@@ -211,42 +239,114 @@ public sealed class SeparateHostsTests(SeparateHostsFixture fixture, ITestOutput
     }
 
     [Fact]
-    public async Task HostWhoseLinkIsCut_IsDroppedByHaproxy_AndNewSessionsGoToTheOtherHosts()
+    public async Task HostCarryingSessionsAndTheSync_IsCutOff_SessionsElsewhereSurvive_NewSessionsGoToTheOthers_AndTheSyncResumesOnASurvivor()
     {
-        // Every node has looked the token up once: whichever survives answers from its cache even if the token's grain
-        // lived on the host that goes away. A silent host is declared dead later than HAProxy drops it (27 s against
-        // 9 s measured here with Orleans:Membership:ProbeTimeout 2 s; 63 s with Orleans' 5 s default), and until then a
-        // call to a grain on it only times out.
+        // The host to cut is the one that runs the singleton sync grain, wherever Orleans placed it.
+        var syncHost = await SyncStatus.HostAsync(fixture.Nodes[0], Timeout);
+        var victim = fixture.Nodes.Select((node, i) => (node, i)).Single(n => n.node.Settings.SiloName == syncHost).i;
+        var survivors = fixture.Nodes.Where((_, i) => i != victim).ToList();
+
+        // Every node has looked every token up once: a survivor answers from its cache even if the token's grain lived
+        // on the host that goes away. A silent host is declared dead later than HAProxy drops it (27 s against 9 s
+        // measured here with Orleans:Membership:ProbeTimeout 2 s; 63 s with Orleans' 5 s default), and until then a call
+        // to a grain on it only times out.
         foreach (var node in fixture.Nodes)
         {
-            await using var direct = await OpenRfbAsync(node.WebSocketUri(fixture.Token), $"{node.Settings.SiloName} relays the token");
+            foreach (var token in fixture.VmTokens)
+            {
+                await using var direct = await ConsoleClient.OpenEchoingAsync(node, token);
+            }
         }
 
-        var live = await OpenRfbAsync(fixture.ThroughHaproxy(fixture.Token), "HAProxy relays a session");
-        await using var _ = live;
-        var serving = await ServingNodeAsync(fixture.Nodes);
+        // One session through HAProxy on every host, placed by HAProxy's own source hash.
+        var cursor = 1;
+        var sessions = new List<(int Node, IPAddress Source, ConsoleClient Client)>();
+        try
+        {
+            for (var i = 0; i < fixture.Nodes.Count; i++)
+            {
+                var source = HaproxySourceHash.SourceFor(i + 1, fixture.Nodes.Count, ref cursor);
+                sessions.Add((i, source, await ConsoleClient.OpenEchoingAsync(fixture.ThroughHaproxy(fixture.VmTokens[i]),
+                    $"a session from {source} through HAProxy to {fixture.Nodes[i].Settings.SiloName}", source)));
+                Assert.Equal(fixture.Nodes[i].Settings.SiloName, await CarrierAsync(survivors[0], source));
+            }
 
-        var cut = System.Diagnostics.Stopwatch.StartNew();
-        await fixture.CutAsync(serving);
-        await Eventually.HoldsAsync(async () => (await fixture.Haproxy.ServerStatusAsync($"relay{serving + 1}")).StartsWith("DOWN", StringComparison.Ordinal),
-            Timeout, $"HAProxy marks relay{serving + 1} (host {fixture.Network.Hosts[serving].Name}) DOWN after its link was cut");
+            var cut = Stopwatch.StartNew();
+            await fixture.CutAsync(victim);
+            await Eventually.HoldsAsync(async () => (await fixture.Haproxy.ServerStatusAsync($"relay{victim + 1}")).StartsWith("DOWN", StringComparison.Ordinal),
+                Timeout, $"HAProxy marks relay{victim + 1} (host {fixture.Network.Hosts[victim].Name}) DOWN after its link was cut");
+            var markedDown = cut.Elapsed;
 
-        // on-marked-down shutdown-sessions: the browser's session is cut too, so noVNC reconnects elsewhere.
-        var ended = await Record.ExceptionAsync(() => live.ReadUntilCloseAsync(Timeout));
-        Assert.True(ended is null or WebSocketException, $"the session on the cut host ends, not {ended}");
+            // on-marked-down shutdown-sessions: the browser's session on the cut host is cut too, so noVNC reconnects.
+            var orphan = sessions.Single(s => s.Node == victim);
+            var ended = await Record.ExceptionAsync(() => orphan.Client.ReadUntilCloseAsync(Timeout));
+            Assert.True(ended is null or WebSocketException, $"the session on the cut host ends, not {ended}");
+            foreach (var (node, _, client) in sessions.Where(s => s.Node != victim))
+            {
+                Assert.True(await client.EchoesAsync(), $"the session on {fixture.Nodes[node].Settings.SiloName} relays after host {fixture.Network.Hosts[victim].Name} was cut");
+            }
 
-        await using var again = await OpenRfbAsync(fixture.ThroughHaproxy(fixture.Token), "HAProxy relays a new session to another host");
-        // Exactly one of the other hosts has it (the cut host cannot even be asked).
-        await ServingNodeAsync([.. fixture.Nodes.Where((_, i) => i != serving)]);
-        var movedOn = cut.Elapsed;
+            // The cut host's own client (its source hashed there) comes back on another host.
+            TimeSpan movedOn, listed;
+            await using (var again = await ConsoleClient.OpenEchoingAsync(fixture.ThroughHaproxy(fixture.VmTokens[victim]),
+                $"a new session from {orphan.Source} (the cut host's client) works through HAProxy", orphan.Source))
+            {
+                movedOn = cut.Elapsed;
+                Assert.Contains(await CarrierAsync(survivors[0], orphan.Source), survivors.Select(n => n.Settings.SiloName));
+                listed = cut.Elapsed;
+            }
 
-        // The survivors' silos declare the silent one dead; until then its grains (tokens, leases) only time out.
-        var cutAddress = fixture.Nodes[serving].Address;
-        await using var redis = await ConnectionMultiplexer.ConnectAsync(fixture.Redis.ConnectionString);
-        await Eventually.HoldsAsync(async () => !(await ActiveSilosAsync(redis.GetDatabase())).Any(a => a.StartsWith(cutAddress + ":", StringComparison.Ordinal)),
-            TimeSpan.FromSeconds(150), $"Orleans membership stops listing the cut host {cutAddress} as Active");
-        output.WriteLine($"link cut: HAProxy DOWN and new sessions elsewhere after {movedOn.TotalSeconds:F1} s; " +
-            $"Orleans declared the silent silo dead after {cut.Elapsed.TotalSeconds:F1} s");
+            // The survivors' silos declare the silent one dead; then the sync grain comes back on one of them.
+            var cutAddress = fixture.Nodes[victim].Address;
+            await using var redis = await ConnectionMultiplexer.ConnectAsync(fixture.Redis.ConnectionString);
+            await Eventually.HoldsAsync(async () => !(await ActiveSilosAsync(redis.GetDatabase())).Any(a => a.StartsWith(cutAddress + ":", StringComparison.Ordinal)),
+                TimeSpan.FromSeconds(150), $"Orleans membership stops listing the cut host {cutAddress} as Active");
+            var declaredDead = cut.Elapsed;
+            var newSyncHost = await SyncStatus.HostAsync(survivors[0], TimeSpan.FromSeconds(90), host => host != syncHost);
+            Assert.Contains(newSyncHost, survivors.Select(n => n.Settings.SiloName));
+            var syncMoved = cut.Elapsed;
+            var newToken = await fixture.AddVmAsync();
+            await using (var fresh = await ConsoleClient.OpenEchoingAsync(fixture.ThroughHaproxy(newToken),
+                "a VM added to Abiquo after the cut is synced by a survivor and opens through HAProxy", timeout: TimeSpan.FromSeconds(60)))
+            {
+            }
+
+            var synced = cut.Elapsed;
+            foreach (var (node, _, client) in sessions.Where(s => s.Node != victim))
+            {
+                Assert.True(await client.EchoesAsync(), $"the session on {fixture.Nodes[node].Settings.SiloName} still relays at the end");
+            }
+
+            output.WriteLine($"host cut: {fixture.Nodes[victim].Settings.SiloName} carried a session and the sync grain; HAProxy marked it DOWN after {markedDown.TotalSeconds:F1} s; " +
+                $"its client's new session worked on another host after {movedOn.TotalSeconds:F1} s (the cluster-wide session list showed it after {listed.TotalSeconds:F1} s); " +
+                $"{sessions.Count - 1}/{sessions.Count - 1} sessions on the other hosts kept relaying");
+            output.WriteLine($"host cut: Orleans declared the silent silo dead after {declaredDead.TotalSeconds:F1} s; the sync grain ran on {newSyncHost} after {syncMoved.TotalSeconds:F1} s; " +
+                $"a VM added then opened after {synced.TotalSeconds:F1} s (all from the cut)");
+        }
+        finally
+        {
+            foreach (var (_, _, client) in sessions)
+            {
+                await client.DisposeAsync();
+            }
+        }
+    }
+
+    /// <summary>The node that carries the live session of client <paramref name="source"/>, from <paramref name="admin"/>'s cluster-wide list.</summary>
+    private static async Task<string> CarrierAsync(RelayNodeProcess admin, IPAddress source)
+    {
+        string? carrier = null;
+        using var http = admin.AdminClient();
+        http.Timeout = TimeSpan.FromSeconds(10);
+        await Eventually.HoldsAsync(async () =>
+        {
+            carrier = (await http.GetFromJsonAsync<JsonElement>("/api/sessions")).GetProperty("sessions").EnumerateArray()
+                .LastOrDefault(s => s.GetProperty("client").GetString() == source.ToString()) is { ValueKind: JsonValueKind.Object } listed
+                ? listed.GetProperty("node").GetString()
+                : null;
+            return carrier is not null;
+        }, Timeout, $"{admin.Settings.SiloName}'s admin API lists the session of client {source}");
+        return carrier!;
     }
 
     /// <summary>Opens a session and proves it reaches the VNC server: its banner arrives and bytes come back.</summary>
@@ -280,21 +380,6 @@ public sealed class SeparateHostsTests(SeparateHostsFixture fixture, ITestOutput
             }
         }, Timeout, what);
         return opened!;
-    }
-
-    /// <summary>The index in <paramref name="nodes"/> of the one node with a live session (the others have none).</summary>
-    private static async Task<int> ServingNodeAsync(IReadOnlyList<RelayNodeProcess> nodes)
-    {
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
-        var serving = -1;
-        await Eventually.HoldsAsync(async () =>
-        {
-            var active = await Task.WhenAll(nodes.Select(async node =>
-                (await http.GetStringAsync(node.AdminUri("/metrics"))).Contains("vnc_relay_active_sessions 1\n", StringComparison.Ordinal)));
-            serving = Array.IndexOf(active, true);
-            return active.Count(a => a) == 1;
-        }, Timeout, $"exactly one of {string.Join(", ", nodes.Select(n => n.Settings.SiloName))} has the live session");
-        return serving;
     }
 
     /// <summary>

@@ -27,8 +27,8 @@ public sealed class TcpTarget : IAsyncDisposable
     /// <summary>Connections accepted so far.</summary>
     public int Accepted => Volatile.Read(ref _accepted);
 
-    /// <summary>Echoes every byte back.</summary>
-    public static TcpTarget Echo() => new(async (stream, ct) =>
+    /// <summary>Echoes every byte back; listens on <paramref name="address"/> (loopback by default).</summary>
+    public static TcpTarget Echo(IPAddress? address = null) => new(async (stream, ct) =>
     {
         var buffer = new byte[64 * 1024];
         int read;
@@ -36,7 +36,7 @@ public sealed class TcpTarget : IAsyncDisposable
         {
             await stream.WriteAsync(buffer.AsMemory(0, read), ct);
         }
-    });
+    }, address);
 
     /// <summary>Sends <paramref name="banner"/> then closes.</summary>
     public static TcpTarget SendAndClose(byte[] banner) => new(async (stream, ct) => await stream.WriteAsync(banner, ct));

@@ -13,30 +13,57 @@ public sealed class SimulatorProcess : IAsyncDisposable
 
     private readonly HttpClient _admin;
 
-    private SimulatorProcess(ManagedProcess process, int port, string passwordFile, string password)
+    private SimulatorProcess(ManagedProcess process, string address, int port, string passwordFile, string password)
     {
         Process = process;
+        Address = address;
         Port = port;
         PasswordFile = passwordFile;
-        _admin = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+        _admin = new HttpClient { BaseAddress = new Uri($"http://{address}:{port}") };
         _admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{User}:{password}")));
     }
 
     public ManagedProcess Process { get; }
+
+    /// <summary>The address it listens on (loopback unless a test puts it on a bridge that simulated hosts reach).</summary>
+    public string Address { get; }
 
     public int Port { get; }
 
     /// <summary>A file holding the password, as nodes are given it (Abiquo__PasswordFile).</summary>
     public string PasswordFile { get; }
 
-    public string ApiUrl => $"http://127.0.0.1:{Port}/api";
+    public string ApiUrl => $"http://{Address}:{Port}/api";
+
+    /// <summary>
+    /// The environment a node needs to sync from this simulator every second (the Abiquo__* settings, the password from
+    /// its file), to which a test adds its own settings.
+    /// </summary>
+    public Dictionary<string, string?> NodeEnvironment() => new()
+    {
+        ["Abiquo__ApiUrl"] = ApiUrl,
+        ["Abiquo__User"] = User,
+        ["Abiquo__PasswordFile"] = PasswordFile,
+        ["Abiquo__SyncInterval"] = "00:00:01",
+        ["Abiquo__KeeperInterval"] = "00:00:01",
+    };
 
     /// <summary>The token Abiquo's own console page computes for the VM at 127.0.0.1:<paramref name="vncPort"/>: md5("vdrpIP:vdrpPort").</summary>
-    public static string TokenOf(int vncPort) =>
-        Convert.ToHexStringLower(System.Security.Cryptography.MD5.HashData(Encoding.UTF8.GetBytes($"127.0.0.1:{vncPort}")));
+    public static string TokenOf(int vncPort) => TokenOf("127.0.0.1", vncPort);
 
-    /// <summary>Starts the simulator with no generated VMs and one ON VM per VNC target, and waits until it listens.</summary>
-    public static async Task<SimulatorProcess> StartAsync(params int[] vncTargetPorts)
+    /// <summary>The token of the VM whose console is at <paramref name="vdrpIP"/>:<paramref name="vncPort"/>.</summary>
+    public static string TokenOf(string vdrpIP, int vncPort) =>
+        Convert.ToHexStringLower(System.Security.Cryptography.MD5.HashData(Encoding.UTF8.GetBytes($"{vdrpIP}:{vncPort}")));
+
+    /// <summary>Starts the simulator on loopback with no generated VMs and one ON VM per VNC target at 127.0.0.1, and waits until it listens.</summary>
+    public static Task<SimulatorProcess> StartAsync(params int[] vncTargetPorts) =>
+        StartOnAsync("127.0.0.1", "127.0.0.1", vncTargetPorts);
+
+    /// <summary>
+    /// Starts the simulator listening on <paramref name="address"/>, with one ON VM per VNC target at
+    /// <paramref name="vdrpIP"/> (e.g. a bridge address that simulated hosts reach), and waits until it listens.
+    /// </summary>
+    public static async Task<SimulatorProcess> StartOnAsync(string address, string vdrpIP, params int[] vncTargetPorts)
     {
         if (!File.Exists(Repo.SimulatorExecutable))
         {
@@ -47,10 +74,10 @@ public sealed class SimulatorProcess : IAsyncDisposable
         var passwordFile = Path.Combine(Repo.TempDirectory("sim"), "password");
         await File.WriteAllTextAsync(passwordFile, password);
         var port = Ports.Free();
-        var args = new List<string> { "--urls", $"http://127.0.0.1:{port}", "--vms", "0", "--enterprises", "1", "--password-file", passwordFile };
+        var args = new List<string> { "--urls", $"http://{address}:{port}", "--vms", "0", "--enterprises", "1", "--password-file", passwordFile };
         foreach (var target in vncTargetPorts)
         {
-            args.AddRange(["--vnc-target", $"127.0.0.1:{target}"]);
+            args.AddRange(["--vnc-target", $"{vdrpIP}:{target}"]);
         }
 
         var process = ManagedProcess.Start("abiquo-simulator", Repo.SimulatorExecutable, args);
@@ -64,23 +91,37 @@ public sealed class SimulatorProcess : IAsyncDisposable
             throw;
         }
 
-        return new SimulatorProcess(process, port, passwordFile, password);
+        return new SimulatorProcess(process, address, port, passwordFile, password);
     }
 
-    /// <summary>Adds an ON VM whose console is at 127.0.0.1:<paramref name="vncPort"/>, as a new VM deployed in Abiquo.</summary>
-    public async Task AddVmAtAsync(int vncPort)
+    /// <summary>Adds an ON VM whose console is at <paramref name="vdrpIP"/>:<paramref name="vncPort"/>, as a new VM deployed in Abiquo.</summary>
+    public async Task AddVmAtAsync(int vncPort, string vdrpIP = "127.0.0.1")
     {
-        using var response = await _admin.PostAsJsonAsync("/_sim/vms", new { vdrpIP = "127.0.0.1", vdrpPort = vncPort, state = "ON" });
+        using var response = await _admin.PostAsJsonAsync("/_sim/vms", new { vdrpIP, vdrpPort = vncPort, state = "ON" });
         response.EnsureSuccessStatusCode();
     }
 
     /// <summary>Deletes the VM whose console is at 127.0.0.1:<paramref name="vncPort"/>.</summary>
     public async Task RemoveVmAtAsync(int vncPort)
     {
-        var vms = await _admin.GetFromJsonAsync<JsonElement>("/_sim/vms");
-        var id = vms.EnumerateArray().Single(vm => vm.GetProperty("vdrpPort").GetInt32() == vncPort).GetProperty("id").GetInt32();
-        using var response = await _admin.DeleteAsync($"/_sim/vms/{id}");
+        using var response = await _admin.DeleteAsync($"/_sim/vms/{await VmIdAtAsync(vncPort)}");
         response.EnsureSuccessStatusCode();
+    }
+
+    /// <summary>
+    /// Moves the VM whose console is at port <paramref name="fromPort"/> so that its console is at
+    /// <paramref name="vdrpIP"/>:<paramref name="toPort"/>, as a live migration to another hypervisor does in Abiquo.
+    /// </summary>
+    public async Task MoveVmAsync(int fromPort, string vdrpIP, int toPort)
+    {
+        using var response = await _admin.PostAsJsonAsync($"/_sim/vms/{await VmIdAtAsync(fromPort)}/move", new { vdrpIP, vdrpPort = toPort });
+        response.EnsureSuccessStatusCode();
+    }
+
+    private async Task<int> VmIdAtAsync(int vncPort)
+    {
+        var vms = await _admin.GetFromJsonAsync<JsonElement>("/_sim/vms");
+        return vms.EnumerateArray().Single(vm => vm.GetProperty("vdrpPort").GetInt32() == vncPort).GetProperty("id").GetInt32();
     }
 
     public async ValueTask DisposeAsync()

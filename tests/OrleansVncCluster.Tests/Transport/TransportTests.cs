@@ -30,6 +30,18 @@ public sealed class TransportTests
     }
 
     [Fact]
+    public void SentinelConnectionString_KeepsItsServiceName_AndTheLogNamesTheSentinelsButNoPassword()
+    {
+        var configuration = new RedisTransport().Apply("127.0.0.1:26379,127.0.0.1:26380,serviceName=mymaster,password=sentinel-secret");
+
+        Assert.Equal("mymaster", configuration.ServiceName);
+        Assert.Equal(2, configuration.EndPoints.Count);
+        var described = RedisTransport.Describe(configuration);
+        Assert.Contains("(Sentinel service mymaster)", described, StringComparison.Ordinal);
+        Assert.DoesNotContain("sentinel-secret", described, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void CertificateReloader_RefusesToStart_WithoutALoadablePair()
     {
         var directory = Directory.CreateTempSubdirectory("ovc-cert-").FullName;
