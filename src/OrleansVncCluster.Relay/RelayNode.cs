@@ -142,6 +142,12 @@ public static class RelayNode
         builder.Services.AddConsoleTickets();
         builder.Services.AddOptions<AdminOptions>().BindConfiguration(AdminOptions.Section);
         var abiquoSync = !string.IsNullOrWhiteSpace(builder.Configuration["Abiquo:ApiUrl"]);
+        Log.Information("Token sources: {TokenSources}", TokenSourceSummary.Describe(builder.Configuration));
+        if (TokenSourceSummary.AbiquoWithoutApiUrl(builder.Configuration) is { } abiquoWarning)
+        {
+            Log.Warning("{AbiquoProblem}", abiquoWarning);
+        }
+
         if (abiquoSync)
         {
             builder.Services.AddTokenSync(builder.Configuration);
