@@ -13,6 +13,9 @@ public sealed partial class ConfigurationDocTests
 {
     private static readonly string RepoRoot = FindRepoRoot();
 
+    /// <summary>Literals that look like keys but name no setting: secret names the command line is checked for.</summary>
+    private static readonly HashSet<string> NotSettings = new(StringComparer.Ordinal) { "Tickets:PreviousSecret" };
+
     private static readonly string Document = File.ReadAllText(Path.Combine(RepoRoot, "docs", "CONFIGURATION.md"));
 
     [Fact]
@@ -34,7 +37,7 @@ public sealed partial class ConfigurationDocTests
         var keys = sources.SelectMany(path => ConfigurationKeyLiteral().Matches(File.ReadAllText(path)).Select(match => match.Groups[1].Value))
             .ToHashSet(StringComparer.Ordinal);
 
-        var missing = keys.Where(key => !Document.Contains($"`{key}`", StringComparison.Ordinal)).Order(StringComparer.Ordinal).ToList();
+        var missing = keys.Where(key => !NotSettings.Contains(key) && !Document.Contains($"`{key}`", StringComparison.Ordinal)).Order(StringComparer.Ordinal).ToList();
 
         Assert.Contains("Orleans:Endpoints:AdvertisedIPAddress", keys);
         Assert.True(missing.Count == 0, "docs/CONFIGURATION.md lacks these keys read in src/ (add a row `Section:Key` | default | meaning):\n  " + string.Join("\n  ", missing));

@@ -28,14 +28,14 @@ public sealed class TokenSourceSummaryTests
     [Fact]
     public void AbiquoKeysWithoutApiUrl_WarnNamingMisspeltKeysButNoValue()
     {
-        var warning = TokenSourceSummary.AbiquoWithoutApiUrl(Settings(("Abiquo:Url", "https://abiquo.example/api"),
+        var warning = TokenSourceSummary.AbiquoWithoutApiUrl(Settings(("Abiquo:Url", "https://cloud.internal.test/api"),
             ("Abiquo:User", "sync"), ("Abiquo:Password", "very-secret-password")));
 
         Assert.NotNull(warning);
         Assert.Contains("Abiquo:ApiUrl is not: the Abiquo token sync is OFF", warning, StringComparison.Ordinal);
         Assert.Contains("not Abiquo settings (misspelt?): Abiquo:Url", warning, StringComparison.Ordinal);
         Assert.DoesNotContain("very-secret-password", warning, StringComparison.Ordinal);
-        Assert.DoesNotContain("abiquo.example", warning, StringComparison.Ordinal);
+        Assert.DoesNotContain("cloud.internal.test", warning, StringComparison.Ordinal);
     }
 
     [Fact]
