@@ -23,7 +23,7 @@ public static class RelayNode
     /// <summary>Builds and runs the node until it is stopped; returns the process exit code.</summary>
     public static async Task<int> RunAsync(CommandLineRequest request)
     {
-        Log.Logger = new LoggerConfiguration().WriteTo.Console(LogFormat.Formatter(null)).CreateBootstrapLogger();
+        Log.Logger = new LoggerConfiguration().Enrich.WithProperty("SourceContext", "vnc-relay").WriteTo.Console(LogFormat.Formatter(null)).CreateBootstrapLogger();
         try
         {
             var app = await BuildAsync(request);
@@ -69,7 +69,7 @@ public static class RelayNode
 
         builder.Host.UseSerilog((context, services, logging) =>
         {
-            logging.ReadFrom.Configuration(context.Configuration).Enrich.FromLogContext()
+            logging.ReadFrom.Configuration(context.Configuration).Enrich.FromLogContext().Enrich.WithProperty("SourceContext", "vnc-relay")
                 .MinimumLevel.Override("Microsoft.AspNetCore", Serilog.Events.LogEventLevel.Warning)
                 .MinimumLevel.Override("Orleans", Serilog.Events.LogEventLevel.Warning)
                 .MinimumLevel.Override("Orleans.Runtime.Silo", Serilog.Events.LogEventLevel.Error)
