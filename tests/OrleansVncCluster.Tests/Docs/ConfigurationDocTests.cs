@@ -44,6 +44,20 @@ public sealed partial class ConfigurationDocTests
     }
 
     [Fact]
+    public void EveryKeyOfTheEnvironmentExample_IsADocumentedSetting()
+    {
+        // A misspelt key there (it once said Abiquo__Url) silently turns a feature off on every host installed from it.
+        var example = File.ReadAllLines(Path.Combine(RepoRoot, "deploy", "env", "vnc-relay.env.example"));
+        var keys = example.Select(line => EnvironmentKey().Match(line)).Where(match => match.Success)
+            .Select(match => IndexSuffix().Replace(match.Groups[1].Value, "").Replace("__", ":", StringComparison.Ordinal)).ToList();
+
+        var unknown = keys.Where(key => !Document.Contains($"`{key}`", StringComparison.Ordinal)).ToList();
+
+        Assert.Contains("Abiquo:ApiUrl", keys);
+        Assert.True(unknown.Count == 0, "deploy/env/vnc-relay.env.example sets keys docs/CONFIGURATION.md does not know:\n  " + string.Join("\n  ", unknown));
+    }
+
+    [Fact]
     public void ReadmeLinksTheConfigurationReference()
     {
         var readme = File.ReadAllText(Path.Combine(RepoRoot, "README.md"));
@@ -83,6 +97,13 @@ public sealed partial class ConfigurationDocTests
 
         throw new InvalidOperationException("OrleansVncCluster.sln not found above the test binaries");
     }
+
+    /// <summary>KEY= or #KEY= at the start of an environment file line.</summary>
+    [GeneratedRegex(@"^#?([A-Z][A-Za-z]+(?:__[A-Za-z0-9]+)+)=")]
+    private static partial Regex EnvironmentKey();
+
+    [GeneratedRegex(@"(__[0-9]+)+$")]
+    private static partial Regex IndexSuffix();
 
     /// <summary>A string literal that is exactly a configuration key of a known top-level section.</summary>
     [GeneratedRegex("\"((?:Relay|Tokens|Abiquo|Sync|Tickets|Limits|Console|Admin|Redis|Orleans|Logging|Kestrel):[A-Za-z][A-Za-z:]*[A-Za-z])\"")]
