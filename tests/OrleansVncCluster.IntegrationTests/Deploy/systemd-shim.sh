@@ -2,7 +2,7 @@
 # It stands in for `systemctl` and `journalctl` and nothing else, and does what systemd would do for our units,
 # read from the installed unit file itself:
 #   - User=/Group= (DynamicUser=yes without User=: nobody/nogroup), via setpriv;
-#   - the specifier %d (the credentials directory) in ExecStart=;
+#   - the specifier %d (the credentials directory) and ${NAME} variables in ExecStart=;
 #   - EnvironmentFile= (a leading - makes it optional), Environment=, WorkingDirectory=, ExecStart=;
 #   - LoadCredential=NAME:FILE from /etc/credstore, copied into a fresh directory owned by the service user,
 #     mode 0400, passed as CREDENTIALS_DIRECTORY (missing ones skipped, as credstore look-ups are optional);
@@ -60,7 +60,12 @@ _shim_start() {
         echo "systemctl (shim): EnvironmentFile $envfile is missing" >&2; exit 1
       fi
     done < <(_shim_key "$file" EnvironmentFile)
-    while IFS= read -r line; do envs+=("$line"); done < <(_shim_key "$file" Environment)
+    # Environment= first, then the files, which override it (systemd.exec(5)).
+    local fromunit=()
+    while IFS= read -r line; do fromunit+=("$line"); done < <(_shim_key "$file" Environment)
+    envs=("${envs[@]:0:8}" "${fromunit[@]}" "${envs[@]:8}")
+    # ${NAME} in ExecStart= is replaced by the variable's value, as systemd does.
+    for line in "${envs[@]}"; do exec=${exec//\$\{${line%%=*}\}/${line#*=}}; done
     cd "${workdir:-/}"
     # shellcheck disable=SC2086 # ExecStart= of our units is a path and plain words
     exec setsid env -i "${envs[@]}" setpriv --reuid="$user" --regid="$group" --init-groups --inh-caps=-all $exec \
