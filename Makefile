@@ -3,6 +3,9 @@ SHELL := /bin/bash
 CONFIG ?= Release
 ARTIFACTS := $(CURDIR)/artifacts
 RESULTS := $(ARTIFACTS)/test-results
+# scripts/version.sh: X.Y.Z from the tag or CHANGELOG.md, -dev.N+gSHA between releases; `vnc-relay --version` says it.
+VERSION := $(shell scripts/version.sh)
+VERSION_FLAGS := -p:Version=$(shell scripts/version.sh --numeric) -p:InformationalVersion=$(VERSION)
 DOTNET_FLAGS := -c $(CONFIG) --nologo -v quiet
 export DOTNET_CLI_TELEMETRY_OPTOUT := 1
 export DOTNET_NOLOGO := 1
@@ -20,10 +23,10 @@ deps:
 
 ## build: publish the node to artifacts/vnc-relay/vnc-relay and the simulator to artifacts/abiquo-simulator/
 build:
-	dotnet build OrleansVncCluster.sln $(DOTNET_FLAGS)
-	dotnet publish src/OrleansVncCluster.Relay/OrleansVncCluster.Relay.csproj $(DOTNET_FLAGS) --no-build -o $(ARTIFACTS)/vnc-relay
-	dotnet publish src/OrleansVncCluster.AbiquoSimulator/OrleansVncCluster.AbiquoSimulator.csproj $(DOTNET_FLAGS) --no-build -o $(ARTIFACTS)/abiquo-simulator
-	@echo "built $(ARTIFACTS)/vnc-relay/vnc-relay"
+	dotnet build OrleansVncCluster.sln $(DOTNET_FLAGS) $(VERSION_FLAGS)
+	dotnet publish src/OrleansVncCluster.Relay/OrleansVncCluster.Relay.csproj $(DOTNET_FLAGS) $(VERSION_FLAGS) --no-build -o $(ARTIFACTS)/vnc-relay
+	dotnet publish src/OrleansVncCluster.AbiquoSimulator/OrleansVncCluster.AbiquoSimulator.csproj $(DOTNET_FLAGS) $(VERSION_FLAGS) --no-build -o $(ARTIFACTS)/abiquo-simulator
+	@echo "built $(ARTIFACTS)/vnc-relay/vnc-relay $(VERSION)"
 
 ## run: one node with embedded clustering, a demo Xvnc desktop and a token for it
 run: deps build

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Puts a published relay node (and optionally the simulator and the HAProxy pieces) in place on a systemd host.
 # Idempotent: binaries, units and the shipped HAProxy config are replaced; environment files and secrets that
-# already exist are never touched. Starts nothing unless --start is given.
+# already exist are never touched. The tree it replaces is kept as /opt/vnc-relay.previous (and
+# /opt/abiquo-simulator.previous) for --rollback. Starts nothing unless --start is given.
 #
 #   deploy/install.sh [--root DIR] [--artifacts DIR] [--no-node] [--simulator] [--haproxy] [--enable] [--start]
+#   deploy/install.sh --rollback [--root DIR] [--start]
 #
 #   --root DIR       install below DIR instead of / (also: DESTDIR=DIR); systemctl is not called then
 #   --artifacts DIR  where `make build` published vnc-relay/ and abiquo-simulator/ (default: <repo>/artifacts)
@@ -13,15 +15,17 @@
 #                    haproxy.service and /etc/haproxy/vnc-relay.env (with a generated stats password)
 #   --enable         systemctl enable the installed units
 #   --start          systemctl (re)start them (a running node drains first: SIGTERM)
+#   --rollback       swap the installed trees with the kept .previous ones (run it again to roll forward);
+#                    configuration and secrets are not touched
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/.." && pwd)"
 root="${DESTDIR:-/}"
 artifacts="$repo/artifacts"
-node=1 simulator=0 haproxy=0 enable=0 start=0
+node=1 simulator=0 haproxy=0 enable=0 start=0 rollback=0
 
-usage() { sed -n '2,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --root) root="${2:?--root needs a directory}"; shift 2 ;;
@@ -33,6 +37,7 @@ while [ $# -gt 0 ]; do
     --haproxy) haproxy=1; shift ;;
     --enable) enable=1; shift ;;
     --start) start=1; shift ;;
+    --rollback) rollback=1; shift ;;
     -h|--help) usage; exit 0 ;;
     *) echo "install.sh: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
   esac
@@ -43,19 +48,52 @@ root="${root%/}"
 say() { echo "install.sh: $*"; }
 fail() { echo "install.sh: $*" >&2; exit 1; }
 
+# Only the node answers --version (the simulator would take it for a setting and start).
+version_of() { case "$1" in */vnc-relay) "$1" --version 2>/dev/null | head -n1 || echo "an unknown version" ;; *) echo "its previous version" ;; esac; }
+
 # Replaces a published folder as a whole: a running node keeps the files it mapped (the old inodes) and sees
-# the new version after its restart, never a half-copied mix.
+# the new version after its restart, never a half-copied mix. The replaced tree stays as TARGET.previous.
 install_tree() {
   local source="$1" target="$2" executable="$3"
   [ -x "$source/$executable" ] || fail "$source/$executable is missing: run 'make build' first (or pass --artifacts DIR)"
   mkdir -p "$(dirname "$target")"
-  rm -rf "$target.new" "$target.old"
+  rm -rf "$target.new"
   cp -a "$source" "$target.new"
   chmod -R u=rwX,go=rX "$target.new"
-  [ -d "$target" ] && mv "$target" "$target.old"
+  if [ -d "$target" ]; then
+    rm -rf "$target.previous"
+    mv "$target" "$target.previous"
+    say "kept the previous tree as $target.previous ($(version_of "$target.previous/$executable")) for --rollback"
+  fi
   mv "$target.new" "$target"
-  rm -rf "$target.old"
-  say "installed $target/$executable"
+  say "installed $target/$executable ($(version_of "$target/$executable"))"
+}
+
+# --rollback: TARGET and TARGET.previous change places, so a second rollback rolls forward again.
+rollback_tree() {
+  local target="$1" executable="$2"
+  [ -d "$target" ] && [ -d "$target.previous" ] || return 0
+  rm -rf "$target.rollback"
+  mv "$target" "$target.rollback"
+  mv "$target.previous" "$target"
+  mv "$target.rollback" "$target.previous"
+  say "rolled $target back to $(version_of "$target/$executable"); $(version_of "$target.previous/$executable") is now $target.previous"
+}
+
+# The node's static system user and group (deploy/sysusers.d/vnc-relay.conf), as the .deb creates them.
+create_account() {
+  install -D -m 0644 "$here/sysusers.d/vnc-relay.conf" "$root/etc/sysusers.d/vnc-relay.conf"
+  command -v systemd-sysusers >/dev/null || fail "systemd-sysusers is missing (package systemd): it creates the vnc-relay user"
+  mkdir -p "$root/etc"
+  if [ -n "$root" ]; then
+    systemd-sysusers --root="$root" "$root/etc/sysusers.d/vnc-relay.conf" >/dev/null 2>&1 \
+      || fail "systemd-sysusers --root=$root could not create the vnc-relay user and group"
+  else
+    systemd-sysusers /etc/sysusers.d/vnc-relay.conf >/dev/null 2>&1 || fail "systemd-sysusers could not create the vnc-relay user and group"
+  fi
+  vnc_gid=$(awk -F: '$1 == "vnc-relay" { print $3 }' "$root/etc/group")
+  [ -n "$vnc_gid" ] || fail "systemd-sysusers did not create the group vnc-relay in $root/etc/group"
+  say "system user and group vnc-relay (gid $vnc_gid)"
 }
 
 install_file() { # mode source target
@@ -75,12 +113,28 @@ install_once() { # mode source target
 
 random_secret() { head -c 64 /dev/urandom | base64 -w0 | tr -dc 'A-Za-z0-9' | head -c 32; }
 
+if [ "$rollback" = 1 ]; then
+  [ -d "$root/opt/vnc-relay.previous" ] || [ -d "$root/opt/abiquo-simulator.previous" ] \
+    || fail "no $root/opt/vnc-relay.previous to roll back to: install.sh keeps one from the second install on"
+  rollback_tree "$root/opt/vnc-relay" vnc-relay
+  rollback_tree "$root/opt/abiquo-simulator" abiquo-simulator
+  if [ -z "$root" ] && [ -d /run/systemd/system ] && [ "$start" = 1 ]; then
+    systemctl restart vnc-relay.service
+  else
+    say "restart the node to run it: systemctl restart vnc-relay (a running node drains first)"
+  fi
+  exit 0
+fi
+
 units=()
 if [ "$node" = 1 ]; then
   units+=(vnc-relay.service)
+  create_account
   install_tree "$artifacts/vnc-relay" "$root/opt/vnc-relay" vnc-relay
   [ -f "$repo/docs/OPERATIONS.md" ] && install_file 0644 "$repo/docs/OPERATIONS.md" "$root/opt/vnc-relay/OPERATIONS.md"
   install_file 0644 "$here/systemd/vnc-relay.service" "$root/etc/systemd/system/vnc-relay.service"
+  # Readable by the node's group: it reads files here while it runs (ticket secret, token files).
+  install -d -m 0750 -o 0 -g "$vnc_gid" "$root/etc/vnc-relay"
   install_once 0644 "$here/env/vnc-relay.env.example" "$root/etc/vnc-relay/vnc-relay.env"
 
   # systemd's credential store: LoadCredential=admin-token:vnc-relay.admin-token reads from here.

@@ -4,7 +4,8 @@
 #   scripts/install-deps.sh bench      also the peers measured by `make bench`
 set -euo pipefail
 
-want=(redis-server redis-sentinel haproxy curl tigervnc-standalone-server tigervnc-tools x11-xserver-utils chromium socat iproute2 systemd systemd-container xauth)
+# lintian: `make dist` checks the .deb with it; systemd-container: the unit is tested under systemd-nspawn.
+want=(redis-server redis-sentinel haproxy curl tigervnc-standalone-server tigervnc-tools x11-xserver-utils chromium socat iproute2 systemd systemd-container xauth lintian)
 if [ "${1:-}" = "bench" ]; then
   want+=(websockify python3-numpy)
 fi
@@ -17,7 +18,10 @@ done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "install-deps: installing ${missing[*]}"
   sudo_cmd=""
-  [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null || { echo "install-deps: run as root to apt-install ${missing[*]} (sudo is not installed): e.g. su -c 'make deps'" >&2; exit 1; }
+    sudo_cmd="sudo"
+  fi
   export DEBIAN_FRONTEND=noninteractive
   $sudo_cmd apt-get update -qq
   $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

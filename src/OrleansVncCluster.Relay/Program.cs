@@ -8,6 +8,12 @@ public static class Program
     /// <summary>Runs the node (or a one-shot command).</summary>
     public static async Task<int> Main(string[] args)
     {
+        if (VersionCommand.Matches(args))
+        {
+            System.Console.Out.WriteLine(VersionCommand.Line);
+            return 0;
+        }
+
         if (args is ["abiquo-tokens", ..])
         {
             return await AbiquoTokensCommand.RunAsync(args[1..]);

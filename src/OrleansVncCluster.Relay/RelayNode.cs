@@ -13,19 +13,17 @@ using OrleansVncCluster.Relay.Tickets;
 using OrleansVncCluster.Relay.Tokens;
 using OrleansVncCluster.Relay.Transport;
 using Serilog;
-using Serilog.Formatting.Compact;
+using OrleansVncCluster.Relay.Logging;
 
 namespace OrleansVncCluster.Relay;
 
 /// <summary>Composes one relay node: configuration, logging, the silo, the listeners and the endpoints.</summary>
 public static class RelayNode
 {
-    private const string ConsoleTemplate = "[{Timestamp:HH:mm:ss} {Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}";
-
     /// <summary>Builds and runs the node until it is stopped; returns the process exit code.</summary>
     public static async Task<int> RunAsync(CommandLineRequest request)
     {
-        Log.Logger = new LoggerConfiguration().WriteTo.Console(outputTemplate: ConsoleTemplate).CreateBootstrapLogger();
+        Log.Logger = new LoggerConfiguration().Enrich.WithProperty("SourceContext", "vnc-relay").WriteTo.Console(LogFormat.Formatter(null)).CreateBootstrapLogger();
         try
         {
             var app = await BuildAsync(request);
@@ -64,22 +62,19 @@ public static class RelayNode
 
         builder.Configuration.AddInMemoryCollection(Credentials.Read());
         builder.Configuration.AddInMemoryCollection(request.Settings);
+        if (LogFormat.Problem(builder.Configuration[LogFormat.Key]) is { } formatProblem)
+        {
+            throw new OptionsValidationException("Logging", typeof(LogFormat), [formatProblem]);
+        }
 
         builder.Host.UseSerilog((context, services, logging) =>
         {
-            logging.ReadFrom.Configuration(context.Configuration).Enrich.FromLogContext()
+            logging.ReadFrom.Configuration(context.Configuration).Enrich.FromLogContext().Enrich.WithProperty("SourceContext", "vnc-relay")
                 .MinimumLevel.Override("Microsoft.AspNetCore", Serilog.Events.LogEventLevel.Warning)
                 .MinimumLevel.Override("Orleans", Serilog.Events.LogEventLevel.Warning)
                 .MinimumLevel.Override("Orleans.Runtime.Silo", Serilog.Events.LogEventLevel.Error)
                 .MinimumLevel.Override("Polly", Serilog.Events.LogEventLevel.Warning);
-            if (string.Equals(context.Configuration["Logging:Format"], "json", StringComparison.OrdinalIgnoreCase))
-            {
-                logging.WriteTo.Console(new RenderedCompactJsonFormatter());
-            }
-            else
-            {
-                logging.WriteTo.Console(outputTemplate: ConsoleTemplate);
-            }
+            logging.WriteTo.Console(LogFormat.Formatter(context.Configuration[LogFormat.Key]));
         });
         builder.Host.UseSystemd();
 
@@ -142,6 +137,12 @@ public static class RelayNode
         builder.Services.AddConsoleTickets();
         builder.Services.AddOptions<AdminOptions>().BindConfiguration(AdminOptions.Section);
         var abiquoSync = !string.IsNullOrWhiteSpace(builder.Configuration["Abiquo:ApiUrl"]);
+        Log.Information("Token sources: {TokenSources}", TokenSourceSummary.Describe(builder.Configuration));
+        if (TokenSourceSummary.AbiquoWithoutApiUrl(builder.Configuration) is { } abiquoWarning)
+        {
+            Log.Warning("{AbiquoProblem}", abiquoWarning);
+        }
+
         if (abiquoSync)
         {
             builder.Services.AddTokenSync(builder.Configuration);

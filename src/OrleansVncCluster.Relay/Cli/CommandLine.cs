@@ -36,6 +36,8 @@ public static class CommandLine
                          [--cert=FILE [--key=FILE]] [--heartbeat=SECONDS] [--web=DIR] [--config=FILE.json]
                          [--Section:Key=value ...]
                vnc-relay abiquo-tokens -a API_URL -u USER --password-file FILE -f TOKEN_FILE
+               vnc-relay drain [--admin HOST:PORT] [--token-file FILE]
+               vnc-relay --version
 
         Everything else is native configuration: appsettings.json, a --config file, environment variables such as
         Relay__Listen=0.0.0.0:6080, Redis__ConnectionString=..., Tokens__Files__0=/path, or --Relay:IdleTimeout=00:30:00.

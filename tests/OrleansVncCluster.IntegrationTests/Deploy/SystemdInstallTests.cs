@@ -102,6 +102,49 @@ public sealed partial class SystemdInstallTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Install_CreatesTheNodesSystemUser_AndAConfigFolderItsGroupMayRead()
+    {
+        var passwd = await File.ReadAllLinesAsync(Path.Combine(_root, "etc", "passwd"));
+        var group = await File.ReadAllLinesAsync(Path.Combine(_root, "etc", "group"));
+        var unit = await File.ReadAllTextAsync(Path.Combine(_root, "etc", "systemd", "system", "vnc-relay.service"));
+
+        var user = Assert.Single(passwd, line => line.StartsWith("vnc-relay:", StringComparison.Ordinal)).Split(':');
+        var gid = Assert.Single(group, line => line.StartsWith("vnc-relay:", StringComparison.Ordinal)).Split(':')[2];
+        Assert.True(int.Parse(user[2], CultureInfo.InvariantCulture) < 1000, $"vnc-relay is not a system user: uid {user[2]}");
+        Assert.Equal("/usr/sbin/nologin", user[6]);
+        Assert.Equal(gid, user[3]);
+        Assert.Contains("\nUser=vnc-relay\n", unit, StringComparison.Ordinal);
+        Assert.DoesNotMatch(new Regex("^DynamicUser=yes", RegexOptions.Multiline), unit);
+        var config = Path.Combine(_root, "etc", "vnc-relay");
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute,
+            File.GetUnixFileMode(config));
+        var stat = await DeployCommands.RunAsync("stat", "stat", ["-c", "%u:%g", config]);
+        Assert.Equal($"0:{gid}", stat.Output.Trim());
+    }
+
+    [Fact]
+    public async Task SecondInstall_KeepsThePreviousTree_AndRollbackSwapsThemBack()
+    {
+        var node = Path.Combine(_root, "opt", "vnc-relay", "vnc-relay");
+        var first = await File.ReadAllTextAsync(node);
+        WriteStub(Path.Combine(_artifacts, "vnc-relay", "vnc-relay"), "# second build");
+
+        var second = await InstallAsync();
+        Assert.True(second.ExitCode == 0, second.Output);
+        Assert.Contains("# second build", await File.ReadAllTextAsync(node), StringComparison.Ordinal);
+        Assert.Equal(first, await File.ReadAllTextAsync(Path.Combine(_root, "opt", "vnc-relay.previous", "vnc-relay")));
+
+        var rollback = await DeployCommands.RunAsync("install.sh", "bash", [InstallScript, "--root", _root, "--rollback"]);
+        Assert.True(rollback.ExitCode == 0, rollback.Output);
+        Assert.Equal(first, await File.ReadAllTextAsync(node));
+        Assert.Contains("# second build", await File.ReadAllTextAsync(Path.Combine(_root, "opt", "vnc-relay.previous", "vnc-relay")), StringComparison.Ordinal);
+
+        var forward = await DeployCommands.RunAsync("install.sh", "bash", [InstallScript, "--root", _root, "--rollback"]);
+        Assert.True(forward.ExitCode == 0, forward.Output);
+        Assert.Contains("# second build", await File.ReadAllTextAsync(node), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Install_WithoutPublishedNode_FailsAndSaysWhatToRun()
     {
         var empty = Repo.TempDirectory("no-artifacts");
@@ -128,10 +171,10 @@ public sealed partial class SystemdInstallTests : IAsyncLifetime
     private Task<CommandResult> InstallAsync() =>
         DeployCommands.RunAsync("install.sh", "bash", [InstallScript, "--root", _root, "--artifacts", _artifacts, "--simulator", "--haproxy"]);
 
-    private static void WriteStub(string path)
+    private static void WriteStub(string path, string marker = "")
     {
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        File.WriteAllText(path, "#!/bin/sh\nexit 0\n");
+        File.WriteAllText(path, $"#!/bin/sh\n{marker}\nexit 0\n");
         File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
     }
 

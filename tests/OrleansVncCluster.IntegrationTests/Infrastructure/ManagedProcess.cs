@@ -109,6 +109,13 @@ public sealed class ManagedProcess : IAsyncDisposable
         return output.Length <= chars ? output : output[^chars..];
     }
 
+    /// <summary>Writes <paramref name="text"/> to its standard input and closes it (a prompt answered, then end of input).</summary>
+    public async Task WriteInputAndCloseAsync(string text)
+    {
+        await _process.StandardInput.WriteAsync(text);
+        _process.StandardInput.Close();
+    }
+
     /// <summary>Sends a signal to this PID only.</summary>
     public void Signal(string signal)
     {
