@@ -177,7 +177,13 @@ public sealed class RedisOutageTests(ITestOutputHelper output)
             await StartNodesAsync();
         }
 
-        public async Task StartRedisAgainAsync() => Redis = await RedisServer.StartAsync(Redis.Port, Redis.Directory);
+        /// <summary>A new redis-server on the killed one's port and data directory: it loads the AOF.</summary>
+        public async Task StartRedisAgainAsync()
+        {
+            var killed = Redis;
+            await killed.DisposeAsync();
+            Redis = await RedisServer.StartAsync(killed.Port, killed.Directory);
+        }
 
         public async ValueTask DisposeAsync()
         {
