@@ -229,6 +229,32 @@ public sealed class FailureBehaviourTests(FailureClusterFixture fixture, ITestOu
     }
 
     [Fact]
+    public async Task VmAddedWhileRedisIsDown_IsWrittenByTheSyncOnceRedisIsBack_AndRedisHoldsIt()
+    {
+        await fixture.EnsureHealthyAsync();
+        string? token = null;
+        var down = Stopwatch.StartNew();
+        await fixture.RestartRedisAsync(async () =>
+        {
+            token = await fixture.AddVmAsync();
+            // The sync has tried to store the new token and failed (reading the new grain's state, or writing it): the
+            // event this test is about.
+            await Eventually.HoldsAsync(() => fixture.Nodes.Any(n => n.Process.Output.Contains($"grain state for token grain with ID token/{token}", StringComparison.Ordinal)),
+                Timeout, "a node logs that storing the new VM's token failed while Redis is down");
+        });
+        var back = Stopwatch.StartNew();
+
+        // A failed write must not count as done: a later sync writes the token, to Redis itself.
+        var endpoint = $"127.0.0.1:{fixture.Redis.Port}";
+        await Eventually.HoldsAsync(async () => (await StoredTokens.PresentAsync(endpoint, fixture.ClusterId, [token!])).Count == 1, Timeout,
+            "the token of the VM added while Redis was down is stored in Redis after it is back");
+        var stored = back.Elapsed;
+        await using var opened = await ConsoleClient.OpenEchoingAsync(fixture.Haproxy.WebSocketUri(token!),
+            "the VM added while Redis was down opens through HAProxy", fixture.NextSource(), Timeout);
+        output.WriteLine($"VM added during a Redis outage ({(down.Elapsed - back.Elapsed).TotalMilliseconds:F0} ms): its token was in Redis {stored.TotalMilliseconds:F0} ms after Redis was back");
+    }
+
+    [Fact]
     public async Task HaproxyReload_LiveSessionsSurvive_AndNewOnesWork()
     {
         await fixture.EnsureHealthyAsync();

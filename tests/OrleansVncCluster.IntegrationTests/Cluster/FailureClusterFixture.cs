@@ -36,6 +36,9 @@ public sealed class FailureClusterFixture : IAsyncLifetime
 
     public HaproxyServer Haproxy { get; private set; } = null!;
 
+    /// <summary>The nodes' Orleans cluster and service id: the prefix of their keys in Redis.</summary>
+    public string ClusterId { get; } = "failure-" + Guid.NewGuid().ToString("N")[..8];
+
     /// <summary>The console tokens of the VMs the simulator started with.</summary>
     public IReadOnlyList<string> Tokens { get; private set; } = [];
 
@@ -51,7 +54,7 @@ public sealed class FailureClusterFixture : IAsyncLifetime
         Simulator = await SimulatorProcess.StartAsync([.. _vms.Select(vm => vm.Port)]);
         Tokens = [.. _vms.Select(vm => SimulatorProcess.TokenOf(vm.Port))];
 
-        var cluster = "failure-" + Guid.NewGuid().ToString("N")[..8];
+        var cluster = ClusterId;
         RelayNodeSettings Settings(int index) => new()
         {
             RedisConnectionString = Redis.ConnectionString,

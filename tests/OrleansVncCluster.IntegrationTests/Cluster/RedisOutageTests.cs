@@ -109,8 +109,8 @@ public sealed class RedisOutageTests(ITestOutputHelper output)
             output.WriteLine($"Redis outage: uncached tokens opened on every node {(recoveredAt - backAt).TotalMilliseconds:F0} ms after redis-server was ready again");
 
             var unexpected = warmDuring.Where(a => !a.Opened).Concat(coldDuring.Where(a => a.Opened || a.CloseCode != 1013 || a.Reason != TryAgainReason)).ToList();
-            Assert.True(warmDuring.Count >= 10 && coldDuring.Count >= 10,
-                $"the trickle made at least 10 attempts of each kind during the outage: {warmDuring.Count} cached, {coldDuring.Count} uncached");
+            Assert.True(warmDuring.Count >= 5 && coldDuring.Count >= 5,
+                $"the trickle made at least 5 attempts of each kind during the outage (an uncached one waits out the 2 s lookup deadline): {warmDuring.Count} cached, {coldDuring.Count} uncached");
             Assert.True(unexpected.Count == 0,
                 $"during the outage every cached token opens and every uncached one gets 1013 \"{TryAgainReason}\"; these did not:\n{string.Join("\n", unexpected)}");
         }
@@ -177,7 +177,13 @@ public sealed class RedisOutageTests(ITestOutputHelper output)
             await StartNodesAsync();
         }
 
-        public async Task StartRedisAgainAsync() => Redis = await RedisServer.StartAsync(Redis.Port, Redis.Directory);
+        /// <summary>A new redis-server on the killed one's port and data directory: it loads the AOF.</summary>
+        public async Task StartRedisAgainAsync()
+        {
+            var killed = Redis;
+            await killed.DisposeAsync();
+            Redis = await RedisServer.StartAsync(killed.Port, killed.Directory);
+        }
 
         public async ValueTask DisposeAsync()
         {
