@@ -193,6 +193,100 @@ function checkReferences(secretTemplates) {
   }
 }
 
+// The policy every workload here keeps (the relay's, HAProxy's and Redis's pods alike): a pod that can be checked,
+// scheduled and contained. Each rule names the container and the field to fix.
+function checkPolicies() {
+  const workloads = documents.filter(({ doc }) => ["Deployment", "StatefulSet", "DaemonSet"].includes(doc.kind));
+  const policies = documents.filter(({ doc }) => doc.kind === "NetworkPolicy");
+  const podLabelSets = workloads.map((w) => w.doc.spec?.template?.metadata?.labels ?? {});
+  // An empty selector in a rule means every pod of the namespace: it always admits someone.
+  const selectsAnyPod = (selector) =>
+    (Object.keys(selector.matchLabels ?? {}).length === 0 && !selector.matchExpressions) || podLabelSets.some((labels) => selects(selector, labels));
+
+  for (const { where, doc } of workloads) {
+    const name = `${doc.kind} ${doc.metadata?.name}`;
+    const podSpec = doc.spec?.template?.spec ?? {};
+    const pod = podSpec.securityContext ?? {};
+    if (podSpec.hostNetwork || podSpec.hostPID || podSpec.hostIPC) {
+      problem(where, `${name}: shares the host's network, PID or IPC namespace`);
+    }
+    for (const container of podSpec.containers ?? []) {
+      const c = `${name} container ${container.name}`;
+      for (const probe of ["readinessProbe", "livenessProbe"]) {
+        const p = container[probe];
+        if (!p || !(p.httpGet || p.tcpSocket || p.exec || p.grpc)) {
+          problem(where, `${c}: no ${probe} (httpGet, tcpSocket, exec or grpc)`);
+        }
+      }
+      const resources = container.resources ?? {};
+      for (const [kind, key] of [["requests", "cpu"], ["requests", "memory"], ["limits", "memory"]]) {
+        if (resources[kind]?.[key] === undefined) {
+          problem(where, `${c}: no resources.${kind}.${key}`);
+        }
+      }
+      const security = container.securityContext ?? {};
+      if ((security.runAsNonRoot ?? pod.runAsNonRoot) !== true) {
+        problem(where, `${c}: runAsNonRoot is not true (pod or container securityContext)`);
+      }
+      if ((security.runAsUser ?? pod.runAsUser) === 0) {
+        problem(where, `${c}: runs as user 0`);
+      }
+      if (security.privileged === true) {
+        problem(where, `${c}: securityContext.privileged is true`);
+      }
+      if (security.allowPrivilegeEscalation !== false) {
+        problem(where, `${c}: securityContext.allowPrivilegeEscalation must be false`);
+      }
+      if (security.readOnlyRootFilesystem !== true) {
+        problem(where, `${c}: securityContext.readOnlyRootFilesystem must be true`);
+      }
+      if (!(security.capabilities?.drop ?? []).includes("ALL")) {
+        problem(where, `${c}: securityContext.capabilities.drop must include ALL`);
+      }
+      if ((security.capabilities?.add ?? []).length > 0) {
+        problem(where, `${c}: securityContext.capabilities.add ${security.capabilities.add.join(", ")}`);
+      }
+      const seccomp = (security.seccompProfile ?? pod.seccompProfile)?.type;
+      if (seccomp !== "RuntimeDefault" && seccomp !== "Localhost") {
+        problem(where, `${c}: seccompProfile.type must be RuntimeDefault or Localhost (pod or container), not ${seccomp ?? "unset"}`);
+      }
+    }
+    const labels = doc.spec?.template?.metadata?.labels ?? {};
+    const covering = policies.filter(({ doc: policy }) =>
+      (policy.spec?.policyTypes ?? ["Ingress"]).includes("Ingress") && selects(policy.spec?.podSelector, labels));
+    if (covering.length === 0) {
+      problem(where, `${name}: no NetworkPolicy with Ingress selects its pods (every pod here takes traffic only as a policy allows)`);
+    }
+  }
+
+  for (const { where, doc } of policies) {
+    const name = `NetworkPolicy ${doc.metadata?.name}`;
+    const selector = doc.spec?.podSelector;
+    if (!selector || Object.keys(selector.matchLabels ?? {}).length === 0) {
+      problem(where, `${name}: spec.podSelector must name the pods it is for (an empty selector takes every pod of the namespace)`);
+    } else if (!workloads.some((w) => selects(selector, w.doc.spec?.template?.metadata?.labels))) {
+      problem(where, `${name}: spec.podSelector selects no pod of any workload here`);
+    }
+    for (const [index, rule] of (doc.spec?.ingress ?? []).entries()) {
+      for (const peer of rule.from ?? []) {
+        if (peer.podSelector && !peer.namespaceSelector && !selectsAnyPod(peer.podSelector)) {
+          problem(where, `${name}: ingress.${index} admits pods selected by ${JSON.stringify(peer.podSelector.matchLabels ?? {})}, which no workload here has`);
+        }
+      }
+      const target = workloads.find((w) => selects(selector, w.doc.spec?.template?.metadata?.labels));
+      const containerPorts = (target?.doc.spec?.template?.spec?.containers ?? []).flatMap((c) => c.ports ?? []);
+      for (const port of rule.ports ?? []) {
+        const known = typeof port.port === "string"
+          ? containerPorts.some((p) => p.name === port.port)
+          : port.port === undefined || containerPorts.some((p) => p.containerPort === port.port);
+        if (target && !known) {
+          problem(where, `${name}: ingress.${index} port ${port.port} is not a port of ${target.doc.kind} ${target.doc.metadata?.name}`);
+        }
+      }
+    }
+  }
+}
+
 function checkSecretTemplates(secretTemplates) {
   for (const { where, doc } of secretTemplates) {
     for (const [key, value] of Object.entries({ ...(doc.stringData ?? {}), ...(doc.data ?? {}) })) {
@@ -220,6 +314,7 @@ for (const entry of documents) {
   await validateSchema(entry);
 }
 checkReferences(secretTemplates);
+checkPolicies();
 checkSecretTemplates(secretTemplates);
 
 if (problems.length > 0) {

@@ -2,7 +2,11 @@ using OrleansVncCluster.IntegrationTests.Infrastructure;
 
 namespace OrleansVncCluster.IntegrationTests.Deploy;
 
-/// <summary>k8s/ against the Kubernetes API schemas (npm kubernetes-models via tools/k8s-validate), offline.</summary>
+/// <summary>
+/// k8s/ against the Kubernetes API schemas (npm kubernetes-models via tools/k8s-validate), the references between its
+/// documents and this project's policy (probes, resources, security contexts, NetworkPolicies), offline: no single-node
+/// Kubernetes (k3s, kind, minikube) is packaged for this machine and none can be downloaded, so nothing is applied.
+/// </summary>
 public sealed class KubernetesManifestTests : IDisposable
 {
     private readonly string _directory = Repo.TempDirectory("k8s");
@@ -13,7 +17,7 @@ public sealed class KubernetesManifestTests : IDisposable
         var result = await DeployCommands.ValidateManifestsAsync();
 
         Assert.True(result.ExitCode == 0, $"k8s-validate found problems:\n{result.Output}");
-        foreach (var kind in new[] { "StatefulSet", "Deployment", "Service", "PodDisruptionBudget", "HorizontalPodAutoscaler", "ConfigMap", "Secret" })
+        foreach (var kind in new[] { "StatefulSet", "Deployment", "Service", "PodDisruptionBudget", "HorizontalPodAutoscaler", "ConfigMap", "Secret", "NetworkPolicy" })
         {
             Assert.Contains(kind, result.Output, StringComparison.Ordinal);
         }
@@ -73,6 +77,161 @@ public sealed class KubernetesManifestTests : IDisposable
             """);
 
         await AssertRejectedAsync(file, "Secret haproxy-stats key password");
+    }
+
+    [Fact]
+    public async Task KustomizeOutput_WhatKubectlWouldApply_IsValidWithTheSecretTemplates()
+    {
+        var rendered = await DeployCommands.RunAsync("kubectl-kustomize", "bash",
+            ["-c", "kubectl kustomize --load-restrictor LoadRestrictionsNone \"$0\" > \"$1\"", Path.Combine(Repo.Root, "k8s"), Path.Combine(_directory, "rendered.yaml")]);
+        Assert.True(rendered.ExitCode == 0, $"kubectl kustomize failed:\n{rendered.Output}");
+
+        var result = await DeployCommands.ValidateManifestsAsync(Path.Combine(_directory, "rendered.yaml"), Path.Combine(Repo.Root, "k8s", "secrets.example.yaml"));
+
+        Assert.True(result.ExitCode == 0, $"k8s-validate found problems in kubectl kustomize's output:\n{result.Output}");
+        Assert.Contains("NetworkPolicy", result.Output, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("readinessProbe:", "no readinessProbe")]
+    [InlineData("livenessProbe:", "no livenessProbe")]
+    [InlineData("limits: {memory: 512Mi}", "no resources.limits.memory")]
+    [InlineData("requests: {cpu: 100m, memory: 64Mi}", "no resources.requests.cpu")]
+    [InlineData("allowPrivilegeEscalation: false", "allowPrivilegeEscalation must be false")]
+    [InlineData("readOnlyRootFilesystem: true", "readOnlyRootFilesystem must be true")]
+    [InlineData("drop: [ALL]", "capabilities.drop must include ALL")]
+    [InlineData("runAsNonRoot: true", "runAsNonRoot is not true")]
+    [InlineData("type: RuntimeDefault", "seccompProfile.type must be RuntimeDefault or Localhost")]
+    public async Task WorkloadMissingAPolicyField_IsRejectedNamingIt(string removedLine, string problem)
+    {
+        var yaml = CompliantWorkload + CoveringPolicy;
+        Assert.Contains(removedLine, yaml, StringComparison.Ordinal);
+        var file = Write("workload.yaml", RemoveLine(yaml, removedLine));
+
+        await AssertRejectedAsync(file, problem);
+    }
+
+    [Fact]
+    public async Task CompliantWorkload_WithItsNetworkPolicy_IsAccepted()
+    {
+        // The cases above differ from this by one line each: it is that line they are rejected for.
+        var result = await DeployCommands.ValidateManifestsAsync(Write("workload.yaml", CompliantWorkload + CoveringPolicy));
+
+        Assert.True(result.ExitCode == 0, $"k8s-validate rejected the compliant workload:\n{result.Output}");
+    }
+
+    [Fact]
+    public async Task PrivilegedContainer_IsRejected()
+    {
+        var file = Write("workload.yaml", CompliantWorkload.Replace("allowPrivilegeEscalation: false", "allowPrivilegeEscalation: false\n            privileged: true", StringComparison.Ordinal) + CoveringPolicy);
+
+        await AssertRejectedAsync(file, "securityContext.privileged is true");
+    }
+
+    [Fact]
+    public async Task WorkloadThatNoNetworkPolicySelects_IsRejected()
+    {
+        var file = Write("workload.yaml", CompliantWorkload);
+
+        await AssertRejectedAsync(file, "Deployment web: no NetworkPolicy with Ingress selects its pods");
+    }
+
+    [Fact]
+    public async Task NetworkPolicyForPodsThatDoNotExist_OrAdmittingPodsThatDoNotExist_IsRejected()
+    {
+        var file = Write("workload.yaml", CompliantWorkload + CoveringPolicy + """
+            ---
+            apiVersion: networking.k8s.io/v1
+            kind: NetworkPolicy
+            metadata:
+              name: stale
+            spec:
+              podSelector:
+                matchLabels: {app: renamed}
+              ingress:
+                - from:
+                    - podSelector:
+                        matchLabels: {app: also-renamed}
+            """);
+
+        await AssertRejectedAsync(file, "NetworkPolicy stale: spec.podSelector selects no pod of any workload here");
+        await AssertRejectedAsync(file, "admits pods selected by {\"app\":\"also-renamed\"}, which no workload here has");
+    }
+
+    [Fact]
+    public async Task NetworkPolicyNamingAPortThePodDoesNotHave_IsRejected()
+    {
+        var file = Write("workload.yaml", CompliantWorkload + CoveringPolicy.Replace("port: web", "port: websockify", StringComparison.Ordinal));
+
+        await AssertRejectedAsync(file, "port websockify is not a port of Deployment web");
+    }
+
+    private const string CompliantWorkload = """
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata:
+          name: web
+        spec:
+          selector:
+            matchLabels: {app: web}
+          template:
+            metadata:
+              labels: {app: web}
+            spec:
+              securityContext:
+                runAsNonRoot: true
+                seccompProfile:
+                  type: RuntimeDefault
+              containers:
+                - name: web
+                  image: web
+                  ports:
+                    - {name: web, containerPort: 8080}
+                  readinessProbe:
+                    httpGet: {path: /readyz, port: web}
+                  livenessProbe:
+                    httpGet: {path: /healthz, port: web}
+                  resources:
+                    requests: {cpu: 100m, memory: 64Mi}
+                    limits: {memory: 512Mi}
+                  securityContext:
+                    allowPrivilegeEscalation: false
+                    readOnlyRootFilesystem: true
+                    capabilities:
+                      drop: [ALL]
+
+        """;
+
+    private const string CoveringPolicy = """
+        ---
+        apiVersion: networking.k8s.io/v1
+        kind: NetworkPolicy
+        metadata:
+          name: web
+        spec:
+          podSelector:
+            matchLabels: {app: web}
+          policyTypes: [Ingress]
+          ingress:
+            - ports:
+                - port: web
+
+        """;
+
+    /// <summary>The YAML without <paramref name="line"/> and, for a key that opens a block, the lines indented under it.</summary>
+    private static string RemoveLine(string yaml, string line)
+    {
+        var lines = yaml.Split('\n').ToList();
+        var index = lines.FindIndex(l => l.Trim() == line);
+        var indent = lines[index].Length - lines[index].TrimStart().Length;
+        var end = index + 1;
+        while (end < lines.Count && lines[end].Trim().Length > 0 && lines[end].Length - lines[end].TrimStart().Length > indent)
+        {
+            end++;
+        }
+
+        lines.RemoveRange(index, end - index);
+        return string.Join('\n', lines);
     }
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);

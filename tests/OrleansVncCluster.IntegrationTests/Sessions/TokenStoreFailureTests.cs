@@ -23,7 +23,17 @@ public sealed class TokenStoreFailureTests
         await using var live = await ConsoleClient.OpenEchoingAsync(node, token);
 
         TokenFiles.Rewrite(tokenFile, (token, $"127.0.0.1:{newTarget.Port}"));
-        var (status, reason) = await live.ReadUntilCloseAsync(Timeout);
+        (WebSocketCloseStatus? Status, string? Reason) closed;
+        try
+        {
+            closed = await live.ReadUntilCloseAsync(Timeout);
+        }
+        catch (OperationCanceledException)
+        {
+            throw new TimeoutException($"the live session was not closed within {Timeout.TotalSeconds:F0} s of its token moving to another address");
+        }
+
+        var (status, reason) = closed;
 
         Assert.Equal((WebSocketCloseStatus)4410, status);
         Assert.Equal("console revoked: the VM's console moved", reason);
