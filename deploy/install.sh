@@ -91,7 +91,11 @@ create_account() {
   else
     systemd-sysusers /etc/sysusers.d/vnc-relay.conf >/dev/null 2>&1 || fail "systemd-sysusers could not create the vnc-relay user and group"
   fi
-  vnc_gid=$(awk -F: '$1 == "vnc-relay" { print $3 }' "$root/etc/group")
+  # Plain shell, no awk: a minimal root (a container's fresh /etc) may lack the awk alternative.
+  vnc_gid=""
+  while IFS=: read -r name _ gid _; do
+    if [ "$name" = vnc-relay ]; then vnc_gid=$gid; fi
+  done < "$root/etc/group"
   [ -n "$vnc_gid" ] || fail "systemd-sysusers did not create the group vnc-relay in $root/etc/group"
   say "system user and group vnc-relay (gid $vnc_gid)"
 }

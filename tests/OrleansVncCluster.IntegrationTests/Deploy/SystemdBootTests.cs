@@ -129,15 +129,17 @@ public sealed class SystemdBootTests(BootedSystemd systemd) : IClassFixture<Boot
     }
 
     [Fact]
-    public async Task Node_RunsAsADynamicUser_WithoutCapabilities_NoNewPrivileges_Seccomp_AndAReadOnlySystem()
+    public async Task Node_RunsAsTheVncRelayUser_WithoutCapabilities_NoNewPrivileges_Seccomp_AndAReadOnlySystem()
     {
         var pid = await systemd.UnitPropertyAsync("MainPID");
+        var vncRelayUid = (await systemd.InsideAsync("id", "-u", "vnc-relay")).Output.Trim();
         var status = (await systemd.InsideAsync("cat", $"/proc/{pid}/status")).Output;
         var mounts = (await systemd.InsideAsync("cat", $"/proc/{pid}/mountinfo")).Output;
         string Field(string name) => status.Split('\n').Single(line => line.StartsWith(name + ":", StringComparison.Ordinal))[(name.Length + 1)..].Trim();
 
         Assert.True(pid != "0", "vnc-relay.service has no main process");
-        Assert.All(Field("Uid").Split('\t', StringSplitOptions.RemoveEmptyEntries), uid => Assert.NotEqual("0", uid));
+        Assert.NotEqual("0", vncRelayUid);
+        Assert.All(Field("Uid").Split('\t', StringSplitOptions.RemoveEmptyEntries), uid => Assert.Equal(vncRelayUid, uid));
         Assert.Equal("0000000000000000", Field("CapEff"));
         Assert.Equal("0000000000000000", Field("CapBnd"));
         Assert.Equal("1", Field("NoNewPrivs"));
