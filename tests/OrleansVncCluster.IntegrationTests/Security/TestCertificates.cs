@@ -33,6 +33,12 @@ public static class TestCertificates
             [client ? new Oid("1.3.6.1.5.5.7.3.2") : new Oid("1.3.6.1.5.5.7.3.1")], false));
         var notBefore = DateTimeOffset.UtcNow.AddMinutes(-5);
         var notAfter = DateTimeOffset.UtcNow.AddDays(1);
+        if (issuer is not null && notAfter > issuer.NotAfter)
+        {
+            // Computed after the issuer's: a moment later than its NotAfter, which .NET refuses to sign.
+            notAfter = issuer.NotAfter;
+        }
+
         if (issuer is null)
         {
             return request.CreateSelfSigned(notBefore, notAfter);
