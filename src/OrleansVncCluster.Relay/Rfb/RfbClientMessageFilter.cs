@@ -7,8 +7,9 @@ namespace OrleansVncCluster.Relay.Rfb;
 /// Splits the browser-to-server byte stream after the handshake into messages (RFC 6143 section 7.5 and the extensions
 /// in docs/RFB.md) and applies a policy to each: forward, or drop and count. It works in the caller's buffer, across any
 /// chunk boundaries, without allocating: forwarded bytes are compacted in place, dropped ones (however long, e.g. a huge
-/// ClientCutText) are skipped as they arrive and never buffered, and only a partial header of at most 11 bytes is kept
-/// between chunks. A message type the relay does not know ends the stream with a reason, since its length is unknown
+/// ClientCutText) are skipped as they arrive and never buffered, and only a partial header of at most 11 bytes (or a
+/// partial SetEncodings word) is kept between chunks. The only bytes it changes are an ExtendedMouseButtons request in
+/// SetEncodings, see <see cref="ForwardEncodings"/>. A message type the relay does not know ends the stream with a reason, since its length is unknown
 /// and anything after it would be read out of step. One instance per session direction; not thread-safe.
 /// </summary>
 public sealed class RfbClientMessageFilter
@@ -23,6 +24,9 @@ public sealed class RfbClientMessageFilter
     /// <summary>ClientFence carries at most 64 bytes of payload (rfbproto.rst "ClientFence").</summary>
     private const int MaxFencePayload = 64;
 
+    /// <summary>The ExtendedMouseButtons pseudo-encoding, which makes PointerEvent 7 bytes long after confirmation.</summary>
+    private const int ExtendedMouseButtons = -316;
+
     private static readonly int KindCount = Enum.GetValues<RfbClientMessageKind>().Length;
 
     private readonly IRfbClientMessagePolicy _policy;
@@ -31,7 +35,10 @@ public sealed class RfbClientMessageFilter
     private readonly long[] _dropped = new long[KindCount];
     private int _heldCount;
     private long _remaining;
+    private long _length;
     private bool _forwarding;
+    private bool _rewritingEncodings;
+    private long _strippedEncodings;
     private string? _error;
     private long _droppedBytes;
     private long _forwardedClipboardBytes;
@@ -53,6 +60,9 @@ public sealed class RfbClientMessageFilter
 
     /// <summary>The reason the stream ended, once it has.</summary>
     public string? Error => _error;
+
+    /// <summary>How many ExtendedMouseButtons requests were replaced in SetEncodings so far.</summary>
+    public long StrippedEncodings => Volatile.Read(ref _strippedEncodings);
 
     /// <summary>Bytes of dropped messages so far.</summary>
     public long DroppedBytes => Volatile.Read(ref _droppedBytes);
@@ -83,8 +93,8 @@ public sealed class RfbClientMessageFilter
             return new RfbFilterResult(Headroom, 0, _error);
         }
 
-        // Bytes held back are always the start of a message, so putting them back in front makes the chunk begin at
-        // a message boundary again.
+        // Bytes held back are the start of a message (or of a SetEncodings word), so putting them back in front makes
+        // the chunk begin where parsing stopped.
         var start = Headroom - _heldCount;
         _held.AsSpan(0, _heldCount).CopyTo(buffer[start..]);
         _heldCount = 0;
@@ -93,6 +103,16 @@ public sealed class RfbClientMessageFilter
         var end = Headroom + count;
         while (read < end)
         {
+            if (_remaining > 0 && _rewritingEncodings)
+            {
+                if (!ForwardEncodings(buffer, ref read, ref write, end))
+                {
+                    break;
+                }
+
+                continue;
+            }
+
             if (_remaining > 0)
             {
                 var piece = (int)Math.Min(_remaining, end - read);
@@ -125,11 +145,56 @@ public sealed class RfbClientMessageFilter
                     _forwarding = _policy.Decide(message) == RfbMessageVerdict.Forward;
                     Count(message);
                     _remaining = message.Length;
+                    _length = message.Length;
+                    _rewritingEncodings = _forwarding && message.Kind == RfbClientMessageKind.SetEncodings;
                     break;
             }
         }
 
         return new RfbFilterResult(start, write - start, null);
+    }
+
+    /// <summary>
+    /// Forwards SetEncodings in whole 4-byte words, holding back a word cut by the chunk end, and replaces the
+    /// ExtendedMouseButtons pseudo-encoding (-316) with Raw (0, which every server supports and noVNC lists anyway).
+    /// Once a server confirms -316, noVNC sends 7-byte PointerEvents when mask bit 7 is set; the confirmation travels in
+    /// the server-to-browser stream, which the relay passes through unparsed, so it could not tell a 6-byte PointerEvent
+    /// from a 7-byte one. Never asking for the extension keeps every PointerEvent 6 bytes (rfbproto.rst
+    /// "ExtendedMouseButtons Pseudo-encoding").
+    /// </summary>
+    /// <returns>False when the rest of the chunk was held back.</returns>
+    private bool ForwardEncodings(Span<byte> buffer, ref int read, ref int write, int end)
+    {
+        var piece = (int)Math.Min(_remaining, end - read);
+        var position = _length - _remaining;
+        var usable = piece < _remaining ? piece - (int)((position + piece) % 4) : piece;
+        if (write != read)
+        {
+            buffer.Slice(read, usable).CopyTo(buffer[write..]);
+        }
+
+        // Words are aligned to the message start: the 4-byte header, then one S32 per encoding.
+        for (var word = 0; word + 4 <= usable; word += 4)
+        {
+            if (position + word >= 4 && BinaryPrimitives.ReadInt32BigEndian(buffer[(write + word)..]) == ExtendedMouseButtons)
+            {
+                BinaryPrimitives.WriteInt32BigEndian(buffer[(write + word)..], 0);
+                _strippedEncodings++;
+            }
+        }
+
+        write += usable;
+        read += usable;
+        _remaining -= usable;
+        if (usable == piece)
+        {
+            return true;
+        }
+
+        buffer[read..end].CopyTo(_held);
+        _heldCount = end - read;
+        read = end;
+        return false;
     }
 
     private void Count(in RfbClientMessage message)

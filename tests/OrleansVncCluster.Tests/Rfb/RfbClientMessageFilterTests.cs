@@ -14,7 +14,7 @@ public sealed class RfbClientMessageFilterTests
     private static readonly (RfbClientMessageKind Kind, bool Input, byte[] Bytes)[] Catalogue =
     [
         (RfbClientMessageKind.SetPixelFormat, false, [0, 0, 0, 0, 32, 24, 0, 1, 0, 255, 0, 255, 0, 255, 16, 8, 0, 0, 0, 0]),
-        (RfbClientMessageKind.SetEncodings, false, [2, 0, 0, 3, 0, 0, 0, 7, 0, 0, 0, 1, 0xFF, 0xFF, 0xFE, 0xC4]),
+        (RfbClientMessageKind.SetEncodings, false, [2, 0, 0, 3, 0, 0, 0, 7, 0, 0, 0, 1, 0xFF, 0xFF, 0xFE, 0xCC]),
         (RfbClientMessageKind.FramebufferUpdateRequest, false, [3, 0, 0, 0, 0, 0, 5, 0, 3, 0]),
         (RfbClientMessageKind.KeyEvent, true, [4, 1, 0, 0, 0, 0, 0xFF, 0x0D]),
         (RfbClientMessageKind.PointerEvent, true, [5, 1, 0, 10, 0, 20]),
@@ -101,6 +101,59 @@ public sealed class RfbClientMessageFilterTests
         Assert.Equal(4, filter.Forwarded(RfbClientMessageKind.QemuAudio));
         Assert.Equal(0, filter.Forwarded(RfbClientMessageKind.KeyEvent));
         Assert.Equal(2 * (5 + 10), filter.DroppedClipboardBytes); // legacy text, extended payload with its flags
+    }
+
+    public static TheoryData<int> EncodingSplitPoints()
+    {
+        var data = new TheoryData<int>();
+        for (var split = 0; split <= NoVncEncodings.Length; split++)
+        {
+            data.Add(split);
+        }
+
+        return data;
+    }
+
+    /// <summary>noVNC 1.7's SetEncodings at depth 24 (docs/RFB.md), then a PointerEvent.</summary>
+    private static readonly byte[] NoVncEncodings = EncodingsMessage(7, -260, 16, 21, 5, 2, 6, 0, -26, -254, -223, -224, -258, -261, -308, -309, -312, -313,
+        -307, unchecked((int)0xC0A1E5CE), -316, 0x574D5664, -239);
+
+    [Theory]
+    [MemberData(nameof(EncodingSplitPoints))]
+    public void ExtendedMouseButtons_IsReplacedByRaw_InSetEncodings_WhereverTheStreamIsSplit(int split)
+    {
+        var filter = new RfbClientMessageFilter(Control);
+        var expected = EncodingsMessage(7, -260, 16, 21, 5, 2, 6, 0, -26, -254, -223, -224, -258, -261, -308, -309, -312, -313,
+            -307, unchecked((int)0xC0A1E5CE), 0, 0x574D5664, -239);
+
+        var output = Run(filter, NoVncEncodings, split, NoVncEncodings.Length - split);
+
+        Assert.Equal(expected, output);
+        Assert.Equal(1, filter.StrippedEncodings);
+    }
+
+    [Fact]
+    public void ExtendedMouseButtons_IsReplaced_EvenByteByByte()
+    {
+        var filter = new RfbClientMessageFilter(Control);
+
+        var output = Run(filter, NoVncEncodings, Enumerable.Repeat(1, NoVncEncodings.Length).ToArray());
+
+        const int Word = 4 + (20 * 4);
+        Assert.Equal(0, BinaryPrimitives.ReadInt32BigEndian(output.AsSpan(Word)));
+        Assert.Equal(NoVncEncodings[..Word], output[..Word]);
+        Assert.Equal(NoVncEncodings[(Word + 4)..], output[(Word + 4)..]);
+    }
+
+    [Fact]
+    public void MinusThreeSixteen_IsOnlyReplacedAsAnEncoding_NotInsideOtherMessages()
+    {
+        var filter = new RfbClientMessageFilter(Control);
+        byte[] pointer = [5, 0, 0xFF, 0xFF, 0xFE, 0xC4];
+        byte[] key = [4, 1, 0, 0, 0xFF, 0xFF, 0xFE, 0xC4];
+        byte[] encodingsHeaderLike = EncodingsMessage(1);
+
+        Assert.Equal([.. pointer, .. key, .. encodingsHeaderLike], Run(filter, [.. pointer, .. key, .. encodingsHeaderLike], 6 + 8 + 8));
     }
 
     [Fact]
@@ -244,6 +297,19 @@ public sealed class RfbClientMessageFilterTests
 
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
         Assert.Null(filter.Error);
+    }
+
+    private static byte[] EncodingsMessage(params int[] encodings)
+    {
+        var bytes = new byte[4 + (4 * encodings.Length)];
+        bytes[0] = 2;
+        BinaryPrimitives.WriteUInt16BigEndian(bytes.AsSpan(2), (ushort)encodings.Length);
+        for (var i = 0; i < encodings.Length; i++)
+        {
+            BinaryPrimitives.WriteInt32BigEndian(bytes.AsSpan(4 + (4 * i)), encodings[i]);
+        }
+
+        return bytes;
     }
 
     private static byte[] S32(int value)
