@@ -65,8 +65,10 @@ public sealed class RfbBrowserHandshake
         {
             return RfbBrowserHandshakeResult.Failed(null, RfbFailureKind.Closed, "the browser closed the connection during the RFB handshake");
         }
-        catch (Exception exception) when (exception is IOException or ObjectDisposedException)
+        catch (Exception exception) when (exception is not OutOfMemoryException)
         {
+            // Whatever the browser's transport throws (IOException, a WebSocketException from the adapter) ends only
+            // this session.
             return RfbBrowserHandshakeResult.Failed(null, RfbFailureKind.TransportError,
                 $"the connection to the browser failed during the RFB handshake: {exception.Message}");
         }
@@ -82,7 +84,7 @@ public sealed class RfbBrowserHandshake
         }
         else
         {
-            await browser.WriteAsync(new byte[] { 1, RfbSecurityTypes.None }, cancellationToken).ConfigureAwait(false);
+            await RfbWire.WriteAsync(browser, new byte[] { 1, RfbSecurityTypes.None }, cancellationToken).ConfigureAwait(false);
             var chosen = await RfbWire.ReadU8Async(browser, scratch, cancellationToken).ConfigureAwait(false);
             if (chosen != RfbSecurityTypes.None)
             {

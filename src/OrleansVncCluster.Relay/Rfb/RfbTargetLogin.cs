@@ -78,8 +78,6 @@ public sealed class RfbTargetLogin
         EndOfStreamException => (RfbFailureKind.Closed, $"the VNC server closed the connection during {attempt.Stage}"),
         IOException io when attempt.Stage == Stages.Tls => (RfbFailureKind.TlsFailed, $"the TLS handshake with the VNC server failed: {io.Message}"),
         IOException or ObjectDisposedException => (RfbFailureKind.TransportError, $"the connection to the VNC server failed during {attempt.Stage}: {exception.Message}"),
-        CryptographicException => (RfbFailureKind.AuthenticationFailed,
-            "the password known for this console cannot be used for VNC authentication (it makes a weak DES key)"),
         _ => (RfbFailureKind.ProtocolViolation, $"the login to the VNC server failed during {attempt.Stage}: {exception.Message}"),
     };
 
@@ -137,6 +135,7 @@ public sealed class RfbTargetLogin
     private sealed class Attempt(RfbTargetLogin owner, Stream stream, RfbTarget target)
     {
         private readonly byte[] _scratch = new byte[RfbVncAuthentication.ChallengeLength];
+        private uint _effectiveType;
         private RfbTargetLoginOptions Options => owner._options;
 
         public Stream Stream { get; private set; } = stream;
@@ -153,8 +152,9 @@ public sealed class RfbTargetLogin
                 ? await ServerChoosesSecurityAsync(cancellationToken).ConfigureAwait(false)
                 : await ClientChoosesSecurityAsync(cancellationToken).ConfigureAwait(false);
 
-            // RFC 6143 section 7.1.3: before 3.8 there is no SecurityResult after None.
-            if (Version == RfbVersion.V3_8 || Security != "None")
+            // RFC 6143 section 7.1.3: before 3.8 there is no SecurityResult after None, also when None was chosen inside
+            // VeNCrypt (TigerVNC common/rfb/SConnection.cxx asks the chosen subtype).
+            if (Version == RfbVersion.V3_8 || _effectiveType != RfbSecurityTypes.None)
             {
                 await ReadSecurityResultAsync(usesPassword, cancellationToken).ConfigureAwait(false);
             }
@@ -184,6 +184,7 @@ public sealed class RfbTargetLogin
                     $"the VNC server speaks RFB {major}.{minor}, older than 3.3"),
             };
             await Stream.WriteAsync(RfbWire.VersionBytes(Version), cancellationToken).ConfigureAwait(false);
+            await Stream.FlushAsync(cancellationToken).ConfigureAwait(false);
         }
 
         /// <summary>RFB 3.3 (RFC 6143 appendix A.1): the server names the one type, a U32.</summary>
@@ -205,9 +206,11 @@ public sealed class RfbTargetLogin
             {
                 case RfbSecurityTypes.None:
                     Security = "None";
+                    _effectiveType = type;
                     return false;
                 case RfbSecurityTypes.VncAuthentication:
                     Security = "VncAuth";
+                    _effectiveType = type;
                     await AnswerChallengeAsync(cancellationToken).ConfigureAwait(false);
                     return true;
                 default:
@@ -229,6 +232,7 @@ public sealed class RfbTargetLogin
             var offered = new byte[count];
             await Stream.ReadExactlyAsync(offered, cancellationToken).ConfigureAwait(false);
             var chosen = ChooseSecurityType(offered);
+            _effectiveType = chosen;
             await RfbWire.WriteU8Async(Stream, chosen, cancellationToken).ConfigureAwait(false);
             switch (chosen)
             {
@@ -292,6 +296,7 @@ public sealed class RfbTargetLogin
             }
 
             await Stream.WriteAsync(new byte[] { 0, 2 }, cancellationToken).ConfigureAwait(false);
+            await Stream.FlushAsync(cancellationToken).ConfigureAwait(false);
             if (await RfbWire.ReadU8Async(Stream, _scratch, cancellationToken).ConfigureAwait(false) != 0)
             {
                 throw new RfbFailureException(RfbFailureKind.UnsupportedVersion, "the VNC server does not accept VeNCrypt 0.2");
@@ -305,6 +310,7 @@ public sealed class RfbTargetLogin
             }
 
             var chosen = ChooseSubtype(subtypes);
+            _effectiveType = chosen;
             Security = "VeNCrypt/" + RfbSecurityTypes.Name(chosen);
             await RfbWire.WriteU32Async(Stream, chosen, cancellationToken).ConfigureAwait(false);
             if (chosen is RfbSecurityTypes.None or RfbSecurityTypes.VncAuthentication)
@@ -451,7 +457,20 @@ public sealed class RfbTargetLogin
             Stage = Stages.VncAuthentication;
             var challenge = new byte[RfbVncAuthentication.ChallengeLength];
             await Stream.ReadExactlyAsync(challenge, cancellationToken).ConfigureAwait(false);
-            await Stream.WriteAsync(RfbVncAuthentication.Respond(password, challenge), cancellationToken).ConfigureAwait(false);
+            byte[] response;
+            try
+            {
+                response = RfbVncAuthentication.Respond(password, challenge);
+            }
+            catch (CryptographicException)
+            {
+                // .NET refuses DES's weak keys, which a few passwords (such as eight NUL bytes) make.
+                throw new RfbFailureException(RfbFailureKind.AuthenticationFailed,
+                    "the password known for this console cannot be used for VNC authentication (it makes a weak DES key)");
+            }
+
+            await Stream.WriteAsync(response, cancellationToken).ConfigureAwait(false);
+            await Stream.FlushAsync(cancellationToken).ConfigureAwait(false);
         }
 
         /// <summary>RFC 6143 section 7.1.3: U32 0 is OK; a failure carries a reason from 3.8 on.</summary>

@@ -26,14 +26,22 @@ internal static class RfbWire
         return BinaryPrimitives.ReadUInt32BigEndian(scratch);
     }
 
+    /// <summary>Writes and flushes: a handshake write is always followed by a read of the answer, and a stream that
+    /// buffers (a WebSocket adapter) must not sit on the question.</summary>
+    public static async ValueTask WriteAsync(Stream stream, ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken)
+    {
+        await stream.WriteAsync(bytes, cancellationToken).ConfigureAwait(false);
+        await stream.FlushAsync(cancellationToken).ConfigureAwait(false);
+    }
+
     public static ValueTask WriteU8Async(Stream stream, byte value, CancellationToken cancellationToken) =>
-        stream.WriteAsync(new[] { value }, cancellationToken);
+        WriteAsync(stream, new[] { value }, cancellationToken);
 
     public static ValueTask WriteU32Async(Stream stream, uint value, CancellationToken cancellationToken)
     {
         var bytes = new byte[4];
         BinaryPrimitives.WriteUInt32BigEndian(bytes, value);
-        return stream.WriteAsync(bytes, cancellationToken);
+        return WriteAsync(stream, bytes, cancellationToken);
     }
 
     /// <summary>Reads a U32 length and the reason string after it (RFC 6143 sections 7.1.2 and 7.1.3), keeping at most
@@ -56,7 +64,7 @@ internal static class RfbWire
         var bytes = new byte[4 + length];
         BinaryPrimitives.WriteUInt32BigEndian(bytes, (uint)length);
         text.AsSpan(0, length).CopyTo(bytes.AsSpan(4));
-        return stream.WriteAsync(bytes, cancellationToken);
+        return WriteAsync(stream, bytes, cancellationToken);
     }
 
     /// <summary>Peer-supplied text made safe for a log line or a close reason: UTF-8 decoded, control characters

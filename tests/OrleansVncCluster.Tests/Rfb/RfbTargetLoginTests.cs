@@ -374,6 +374,45 @@ public sealed class RfbTargetLoginTests
     }
 
     [Fact]
+    public async Task VeNCryptNoneInside_On37_ReadsNoSecurityResult()
+    {
+        var (client, server) = DuplexPipe.Create();
+        var login = new RfbTargetLogin(new RfbTargetLoginOptions()).LoginAsync(client, new RfbTarget("h"));
+
+        await WriteTextAsync(server, "RFB 003.007\n");
+        await ReadAsync(server, 12);
+        await WriteAsync(server, 1, 19);
+        await ReadAsync(server, 1);
+        await WriteAsync(server, 0, 2);
+        await ReadAsync(server, 2);
+        await WriteAsync(server, [0, 1, .. U32(1)]);
+        Assert.Equal(U32(1), await ReadAsync(server, 4));
+        Assert.Equal(new byte[] { 1 }, await ReadAsync(server, 1)); // ClientInit right away
+        await WriteAsync(server, ServerInit(8, 8, "n"));
+
+        var result = await login;
+        Assert.True(result.Succeeded, result.Reason);
+        Assert.Equal("VeNCrypt/None", result.Security);
+    }
+
+    [Fact]
+    public async Task PasswordMakingAWeakDesKey_FailsSayingSo()
+    {
+        var (client, server) = DuplexPipe.Create();
+        var login = new RfbTargetLogin(new RfbTargetLoginOptions()).LoginAsync(client, new RfbTarget("h", Password: "\0\0\0\0\0\0\0\0"));
+
+        await WriteTextAsync(server, "RFB 003.008\n");
+        await ReadAsync(server, 12);
+        await WriteAsync(server, 1, 2);
+        await ReadAsync(server, 1);
+        await WriteAsync(server, new byte[16]);
+
+        var result = await login;
+        Assert.Equal(RfbFailureKind.AuthenticationFailed, result.Failure);
+        Assert.Contains("weak DES key", result.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task VeNCryptWithoutX509_AndRequireTls_FailsNamingTheSubtypes()
     {
         var (client, server) = DuplexPipe.Create();
