@@ -1,6 +1,5 @@
 using System.Net.Sockets;
 using OrleansVncCluster.IntegrationTests.Infrastructure;
-using OrleansVncCluster.IntegrationTests.Security;
 using OrleansVncCluster.Relay.Rfb;
 
 namespace OrleansVncCluster.IntegrationTests.Rfb;
@@ -42,10 +41,9 @@ public sealed class RfbTargetLoginXvncTests
     public async Task X509Vnc_WithThePrivateCa_LogsInInsideTls_AndDraws()
     {
         var directory = Repo.TempDirectory("rfb-x509");
-        using var ca = TestCertificates.CreateCa("rfb-private-ca");
-        using var leaf = TestCertificates.CreateLeaf("vnc-target", ca);
-        var caFile = WriteCa(ca, directory);
-        await using var vnc = await SecuredXvnc.StartAsync("X509Vnc", Password, TestCertificates.WritePem(leaf, directory, "server"), 1024, 768);
+        using var ca = RfbCertificates.CreateCa("rfb-private-ca");
+        var caFile = RfbCertificates.WriteCaPem(ca, directory);
+        await using var vnc = await SecuredXvnc.StartAsync("X509Vnc", Password, RfbCertificates.WriteServerPem(ca, "vnc-target", directory), 1024, 768);
         using var tcp = await ConnectAsync(vnc.Port);
 
         var result = await new RfbTargetLogin(new RfbTargetLoginOptions { CaFile = caFile, RequireTls = true })
@@ -62,11 +60,10 @@ public sealed class RfbTargetLoginXvncTests
     public async Task X509Vnc_WithACertificateOfAnotherCa_IsRefusedWithTheReason()
     {
         var directory = Repo.TempDirectory("rfb-x509");
-        using var ca = TestCertificates.CreateCa("rfb-private-ca");
-        using var otherCa = TestCertificates.CreateCa("somebody-else");
-        using var leaf = TestCertificates.CreateLeaf("vnc-target", otherCa);
-        var caFile = WriteCa(ca, directory);
-        await using var vnc = await SecuredXvnc.StartAsync("X509Vnc", Password, TestCertificates.WritePem(leaf, directory, "server"));
+        using var ca = RfbCertificates.CreateCa("rfb-private-ca");
+        using var otherCa = RfbCertificates.CreateCa("somebody-else");
+        var caFile = RfbCertificates.WriteCaPem(ca, directory);
+        await using var vnc = await SecuredXvnc.StartAsync("X509Vnc", Password, RfbCertificates.WriteServerPem(otherCa, "vnc-target", directory));
         using var tcp = await ConnectAsync(vnc.Port);
 
         var result = await new RfbTargetLogin(new RfbTargetLoginOptions { CaFile = caFile })
@@ -94,13 +91,6 @@ public sealed class RfbTargetLoginXvncTests
         var tcp = new TcpClient();
         await tcp.ConnectAsync("127.0.0.1", port);
         return tcp;
-    }
-
-    private static string WriteCa(System.Security.Cryptography.X509Certificates.X509Certificate2 ca, string directory)
-    {
-        var path = Path.Combine(directory, "ca.pem");
-        File.WriteAllText(path, ca.ExportCertificatePem());
-        return path;
     }
 
     /// <summary>Asks for the whole screen (RFC 6143 section 7.5.3) and returns the type byte of the server's answer.</summary>

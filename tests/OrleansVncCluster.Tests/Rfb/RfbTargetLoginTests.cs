@@ -524,6 +524,25 @@ public sealed class RfbTargetLoginTests
     }
 
     [Fact]
+    public async Task X509_PresentsTheConfiguredClientCertificate_WhenTheServerAsks()
+    {
+        using var ca = CreateCa("rfb-test-ca");
+        using var certificate = CreateServerCertificate(ca);
+        using var clientCertificate = CreateServerCertificate(ca, "relay-node");
+        var directory = Directory.CreateTempSubdirectory("ovc-rfb-").FullName;
+        var (certificateFile, keyFile) = (Path.Combine(directory, "client.crt"), Path.Combine(directory, "client.key"));
+        File.WriteAllText(certificateFile, clientCertificate.ExportCertificatePem());
+        File.WriteAllText(keyFile, clientCertificate.GetECDsaPrivateKey()!.ExportPkcs8PrivateKeyPem());
+        var login = new RfbTargetLogin(new RfbTargetLoginOptions { CaFile = WriteCaFile(ca), ClientCertificateFile = certificateFile, ClientKeyFile = keyFile });
+        string? presented = null;
+
+        var (result, _) = await X509LoginAsync(login, WithPassword, certificate, RfbTestX509Subtype.X509Vnc, c => presented = c?.Subject);
+
+        Assert.True(result.Succeeded, result.Reason);
+        Assert.Equal("CN=relay-node", presented);
+    }
+
+    [Fact]
     public void Configuration_CaFileThatDoesNotLoad_IsRefusedNamingTheSetting()
     {
         var path = Path.Combine(Directory.CreateTempSubdirectory("ovc-rfb-").FullName, "ca.pem");
@@ -551,7 +570,7 @@ public sealed class RfbTargetLoginTests
     /// <summary>Plays a VeNCrypt server offering X509Vnc, X509None and VncAuth that chooses nothing itself, then runs
     /// TLS with <paramref name="certificate"/> and the inner exchange of <paramref name="expected"/>.</summary>
     private static async Task<(RfbTargetLoginResult Result, bool ChallengeAnswered)> X509LoginAsync(
-        RfbTargetLogin login, RfbTarget target, X509Certificate2 certificate, RfbTestX509Subtype expected)
+        RfbTargetLogin login, RfbTarget target, X509Certificate2 certificate, RfbTestX509Subtype expected, Action<X509Certificate?>? clientCertificate = null)
     {
         var (client, server) = DuplexPipe.Create();
         var loginTask = login.LoginAsync(client, target);
@@ -569,7 +588,18 @@ public sealed class RfbTargetLoginTests
         try
         {
             using var timeout = new CancellationTokenSource(Patience);
-            await tls.AuthenticateAsServerAsync(new SslServerAuthenticationOptions { ServerCertificate = certificate }, timeout.Token);
+            var options = new SslServerAuthenticationOptions { ServerCertificate = certificate };
+            if (clientCertificate is not null)
+            {
+                options.ClientCertificateRequired = true;
+                options.RemoteCertificateValidationCallback = (_, presented, _, _) =>
+                {
+                    clientCertificate(presented);
+                    return presented is not null;
+                };
+            }
+
+            await tls.AuthenticateAsServerAsync(options, timeout.Token);
         }
         catch (Exception exception) when (exception is System.Security.Authentication.AuthenticationException or IOException)
         {

@@ -101,7 +101,8 @@ public static class RfbTestPeer
         request.CertificateExtensions.Add(names.Build());
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, false));
         request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], false));
-        using var signed = request.Create(issuer, DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1), RandomNumberGenerator.GetBytes(12));
+        // Within the issuer's validity, or Create refuses when the clock ticks between the two certificates.
+        using var signed = request.Create(issuer, issuer.NotBefore.AddMinutes(1), issuer.NotAfter.AddMinutes(-1), RandomNumberGenerator.GetBytes(12));
         using var withKey = signed.CopyWithPrivateKey(key);
         // A PFX round trip gives the key a form SslStream can use as a server on every platform.
         return X509CertificateLoader.LoadPkcs12(withKey.Export(X509ContentType.Pfx), null);
