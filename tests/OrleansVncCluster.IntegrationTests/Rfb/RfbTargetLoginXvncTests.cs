@@ -86,6 +86,35 @@ public sealed class RfbTargetLoginXvncTests
         Assert.Equal("the VNC server offers no TLS and Targets:RequireTls is set", result.Reason);
     }
 
+    [Fact]
+    public async Task X509None_WithoutAKnownPassword_LogsInInsideTls()
+    {
+        var directory = Repo.TempDirectory("rfb-x509");
+        using var ca = RfbCertificates.CreateCa("rfb-private-ca");
+        var caFile = RfbCertificates.WriteCaPem(ca, directory);
+        await using var vnc = await SecuredXvnc.StartAsync("X509None", Password, RfbCertificates.WriteServerPem(ca, "vnc-target", directory));
+        using var tcp = await ConnectAsync(vnc.Port);
+
+        var result = await new RfbTargetLogin(new RfbTargetLoginOptions { CaFile = caFile })
+            .LoginAsync(tcp.GetStream(), new RfbTarget("10.20.30.40", Name: "vnc-target"));
+
+        Assert.True(result.Succeeded, result.Reason);
+        Assert.Equal("VeNCrypt/X509None", result.Security);
+    }
+
+    [Fact]
+    public async Task TigerVncDefaultTypes_TlsVncAndVncAuth_LogInWithVncAuthInsideVeNCrypt()
+    {
+        await using var vnc = await SecuredXvnc.StartAsync("TLSVnc,VncAuth", Password);
+        using var tcp = await ConnectAsync(vnc.Port);
+
+        var result = await new RfbTargetLogin(new RfbTargetLoginOptions()).LoginAsync(tcp.GetStream(), new RfbTarget("127.0.0.1", Password: Password));
+
+        Assert.True(result.Succeeded, result.Reason);
+        Assert.Equal("VeNCrypt/VncAuth", result.Security);
+        Assert.False(result.Encrypted);
+    }
+
     private static async Task<TcpClient> ConnectAsync(int port)
     {
         var tcp = new TcpClient();
