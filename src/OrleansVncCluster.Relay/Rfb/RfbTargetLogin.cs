@@ -15,8 +15,10 @@ namespace OrleansVncCluster.Relay.Rfb;
 /// </summary>
 public sealed class RfbTargetLogin
 {
-    private static readonly uint[] TlsSubtypePreference =
-        [RfbSecurityTypes.X509Vnc, RfbSecurityTypes.X509None, RfbSecurityTypes.TlsVnc, RfbSecurityTypes.TlsNone];
+    /// <summary>The TLS subtypes the relay can use, best first. TLSVnc and TLSNone are missing on purpose: they are
+    /// anonymous Diffie-Hellman TLS, which OpenSSL under .NET refuses ("no ciphers available", tried against Xtigervnc
+    /// 1.12) and which would not authenticate the server anyway (docs/RFB.md).</summary>
+    private static readonly uint[] TlsSubtypePreference = [RfbSecurityTypes.X509Vnc, RfbSecurityTypes.X509None];
 
     private readonly RfbTargetLoginOptions _options;
     private readonly TimeProvider _timeProvider;
@@ -331,7 +333,7 @@ public sealed class RfbTargetLogin
             }
 
             await StartTlsAsync(cancellationToken).ConfigureAwait(false);
-            if (chosen is RfbSecurityTypes.X509Vnc or RfbSecurityTypes.TlsVnc)
+            if (chosen == RfbSecurityTypes.X509Vnc)
             {
                 await AnswerChallengeAsync(cancellationToken).ConfigureAwait(false);
                 return true;
@@ -341,19 +343,12 @@ public sealed class RfbTargetLogin
         }
 
         /// <summary>X.509 subtypes first (only they authenticate the server), VNC-password subtypes only with a known
-        /// password, and the plain subtypes only when TLS is not required. TLSVnc and TLSNone are anonymous
-        /// Diffie-Hellman, which .NET's TLS does not offer, so they are never chosen (see docs/RFB.md).</summary>
+        /// password, and the plain subtypes only when TLS is not required.</summary>
         private uint ChooseSubtype(uint[] subtypes)
         {
             foreach (var candidate in TlsSubtypePreference)
             {
-                if (candidate is RfbSecurityTypes.TlsVnc or RfbSecurityTypes.TlsNone)
-                {
-                    continue;
-                }
-
-                var needsPassword = candidate is RfbSecurityTypes.X509Vnc or RfbSecurityTypes.TlsVnc;
-                if (subtypes.Contains(candidate) && (!needsPassword || target.Password is not null))
+                if (subtypes.Contains(candidate) && (candidate != RfbSecurityTypes.X509Vnc || target.Password is not null))
                 {
                     return candidate;
                 }
