@@ -146,6 +146,19 @@ public sealed class RfbClientMessageFilterTests
     }
 
     [Fact]
+    public void LargestSetEncodings_StreamsThroughInOddChunks_WithEveryExtendedMouseButtonsReplaced()
+    {
+        var filter = new RfbClientMessageFilter(Control);
+        var input = EncodingsMessage(Enumerable.Repeat(-316, ushort.MaxValue).ToArray());
+        var chunks = Enumerable.Repeat(4093, input.Length / 4093).Append(input.Length % 4093).ToArray();
+
+        var output = Run(filter, input, chunks);
+
+        Assert.Equal(EncodingsMessage(new int[ushort.MaxValue]), output);
+        Assert.Equal(ushort.MaxValue, filter.StrippedEncodings);
+    }
+
+    [Fact]
     public void MinusThreeSixteen_IsOnlyReplacedAsAnEncoding_NotInsideOtherMessages()
     {
         var filter = new RfbClientMessageFilter(Control);
