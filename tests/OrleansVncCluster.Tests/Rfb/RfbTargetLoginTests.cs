@@ -128,6 +128,7 @@ public sealed class RfbTargetLoginTests
         var result = await login;
         Assert.Equal(RfbFailureKind.AuthenticationFailed, result.Failure);
         Assert.Equal("the VNC server refused the password (Authentication failure)", result.Reason);
+        Assert.DoesNotContain("secret12", result.Reason + result.Security + result.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]
