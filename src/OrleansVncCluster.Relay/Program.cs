@@ -1,4 +1,5 @@
 using OrleansVncCluster.Relay.Cli;
+using OrleansVncCluster.Relay.Hosting;
 
 namespace OrleansVncCluster.Relay;
 

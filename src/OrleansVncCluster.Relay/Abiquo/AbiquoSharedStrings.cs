@@ -47,11 +47,3 @@ internal static class AbiquoSharedStrings
         return Cache.Count < MaxEntries ? Cache.GetOrAdd(text, text) : text;
     }
 }
-
-/// <summary>Reads a string property through <see cref="AbiquoSharedStrings"/>.</summary>
-internal sealed class AbiquoSharedStringConverter : JsonConverter<string>
-{
-    public override string? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => AbiquoSharedStrings.Read(ref reader);
-
-    public override void Write(Utf8JsonWriter writer, string value, JsonSerializerOptions options) => writer.WriteStringValue(value);
-}

@@ -3,12 +3,6 @@ using OrleansVncCluster.Relay.Tokens;
 
 namespace OrleansVncCluster.Relay.Abiquo;
 
-/// <summary>The console tokens of an inventory, and what did not become one.</summary>
-/// <param name="Tokens">Token to entry.</param>
-/// <param name="WithoutConsole">VMs with no console address (undeployed: no <c>vdrpIP</c> or port 0).</param>
-/// <param name="SharedAddresses">VMs whose IP:port another VM also reports; one entry per token is kept.</param>
-public sealed record AbiquoTokenSet(IReadOnlyDictionary<string, ConsoleTokenEntry> Tokens, int WithoutConsole, int SharedAddresses);
-
 /// <summary>
 /// Turns Abiquo VMs into console tokens the legacy way: a VM with a non-empty <c>vdrpIP</c> and a <c>vdrpPort</c> in
 /// 1-65535 gets token md5("vdrpIP:vdrpPort") (so Abiquo's own console page finds it); OFF VMs keep their port and their

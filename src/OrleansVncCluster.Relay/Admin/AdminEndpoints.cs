@@ -2,23 +2,10 @@ using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Options;
 using OrleansVncCluster.Relay.Cluster;
+using OrleansVncCluster.Relay.Node;
+using OrleansVncCluster.Relay.Sessions;
 
 namespace OrleansVncCluster.Relay.Admin;
-
-/// <summary>The admin credential (configuration section "Admin"): a bearer token, given directly or in a file.</summary>
-public sealed class AdminOptions
-{
-    public const string Section = "Admin";
-
-    /// <summary>The token itself (prefer <see cref="TokenFile"/> or systemd's LoadCredential: file "admin-token").</summary>
-    public string? Token { get; set; }
-
-    /// <summary>A file holding the token.</summary>
-    public string? TokenFile { get; set; }
-
-    internal string? Resolve() =>
-        Token is { Length: > 0 } token ? token : TokenFile is { Length: > 0 } file && File.Exists(file) ? File.ReadAllText(file).Trim() : null;
-}
 
 /// <summary>
 /// The admin surface, on the admin listener only: drain, the cluster's live sessions, and closing one. Every /api call
@@ -48,7 +35,7 @@ public static class AdminEndpoints
             return await next(context);
         });
 
-        api.MapPost("/drain", (DrainCoordinator drain, Sessions.SessionRegistry sessions) =>
+        api.MapPost("/drain", (DrainCoordinator drain, SessionRegistry sessions) =>
         {
             _ = drain.DrainAsync();
             return Results.Accepted(value: new { draining = true, liveSessions = sessions.Count });

@@ -1,13 +1,13 @@
 using System.Diagnostics;
-using System.Net;
 using System.Net.Sockets;
 using System.Net.WebSockets;
+using System.Net;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using OrleansVncCluster.Relay.Cluster;
-using OrleansVncCluster.Relay.Logging;
-using OrleansVncCluster.Relay.Tickets;
+using OrleansVncCluster.Relay.Admission;
+using OrleansVncCluster.Relay.Diagnostics;
+using OrleansVncCluster.Relay.Hosting;
 using OrleansVncCluster.Relay.Tokens;
 
 namespace OrleansVncCluster.Relay.Sessions;
@@ -23,7 +23,7 @@ public sealed partial class RelayEndpoint(
     SessionRegistry sessions,
     RelayMetrics metrics,
     DrainState drain,
-    Limits.SessionAdmission admission,
+    SessionAdmission admission,
     IOptionsMonitor<RelayOptions> options,
     TimeProvider time,
     ILogger<RelayEndpoint> logger)
@@ -47,7 +47,7 @@ public sealed partial class RelayEndpoint(
 
         var settings = options.CurrentValue;
         var origin = context.Request.Headers.Origin.ToString();
-        if (!Console.OriginPolicy.IsAllowed(origin, context.Request.Host.Value ?? "", AllowedOrigins(settings)))
+        if (!OriginPolicy.IsAllowed(origin, context.Request.Host.Value ?? "", AllowedOrigins(settings)))
         {
             // Cross-site WebSocket hijacking: browsers send cookies with cross-site upgrades and apply no CORS to them.
             metrics.SessionFailed("origin_refused");
@@ -76,7 +76,7 @@ public sealed partial class RelayEndpoint(
         catch (InvalidOperationException) when (!context.Response.HasStarted)
         {
             // Kestrel's upgraded-connection cap (Transport/ConnectionCaps.cs) is reached; it throws before the 101.
-            await Transport.ConnectionCaps.RefuseUpgradeAsync(context, client);
+            await ConnectionCaps.RefuseUpgradeAsync(context, client);
             return;
         }
 

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Net.WebSockets;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
+using OrleansVncCluster.Relay.Admission;
 
 namespace OrleansVncCluster.Relay.Sessions;
 

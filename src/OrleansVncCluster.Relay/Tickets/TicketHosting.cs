@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using OrleansVncCluster.Relay.Admission;
 
 namespace OrleansVncCluster.Relay.Tickets;
 

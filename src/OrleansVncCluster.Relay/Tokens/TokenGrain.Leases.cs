@@ -1,5 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
-using OrleansVncCluster.Relay.Limits;
+using OrleansVncCluster.Relay.Cluster;
 
 namespace OrleansVncCluster.Relay.Tokens;
 

@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Logging;
+using OrleansVncCluster.Relay.Admission;
 using OrleansVncCluster.Relay.Cluster;
-using OrleansVncCluster.Relay.Logging;
-using OrleansVncCluster.Relay.Sessions;
+using OrleansVncCluster.Relay.Diagnostics;
 
 namespace OrleansVncCluster.Relay.Tokens;
 
@@ -62,24 +62,4 @@ internal sealed partial class TokenGrain(
     [LoggerMessage(EventId = EventIds.TokenRetargeted, Level = LogLevel.Information,
         Message = "Token {Token} now leads to {NewTarget} instead of {OldTarget}; its live sessions are revoked")]
     private static partial void LogRetargeted(ILogger logger, string token, ConsoleTarget oldTarget, ConsoleTarget newTarget);
-}
-
-/// <summary>Keeps a source's token index.</summary>
-internal sealed class TokenIndexGrain(
-    [PersistentState("index", TokenStorage.Name)] IPersistentState<TokenIndexState> state) : Grain, ITokenIndexGrain
-{
-    public Task<Dictionary<string, string>> GetAsync() => Task.FromResult(state.State.Fingerprints);
-
-    public Task SetAsync(Dictionary<string, string> fingerprints)
-    {
-        state.State.Fingerprints = fingerprints;
-        return fingerprints.Count == 0 ? state.ClearStateAsync() : state.WriteStateAsync();
-    }
-}
-
-/// <summary>The grain storage provider that holds tokens (Redis, or memory in the embedded mode).</summary>
-public static class TokenStorage
-{
-    /// <summary>Provider name.</summary>
-    public const string Name = "tokens";
 }

@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
-using OrleansVncCluster.Relay.Transport;
+using OrleansVncCluster.Relay.Hosting;
 
 namespace OrleansVncCluster.Tests.Transport;
 

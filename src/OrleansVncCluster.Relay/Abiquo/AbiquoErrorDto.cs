@@ -1,0 +1,9 @@
+using System.Text.Json.Serialization;
+
+namespace OrleansVncCluster.Relay.Abiquo;
+
+internal sealed class AbiquoErrorDto
+{
+    public string? Code { get; set; }
+    public string? Message { get; set; }
+}

@@ -1,0 +1,10 @@
+using System.Globalization;
+using OrleansVncCluster.Relay.Tokens;
+
+namespace OrleansVncCluster.Relay.Abiquo;
+
+/// <summary>The console tokens of an inventory, and what did not become one.</summary>
+/// <param name="Tokens">Token to entry.</param>
+/// <param name="WithoutConsole">VMs with no console address (undeployed: no <c>vdrpIP</c> or port 0).</param>
+/// <param name="SharedAddresses">VMs whose IP:port another VM also reports; one entry per token is kept.</param>
+public sealed record AbiquoTokenSet(IReadOnlyDictionary<string, ConsoleTokenEntry> Tokens, int WithoutConsole, int SharedAddresses);

@@ -1,0 +1,9 @@
+using System.Text.Json.Serialization;
+
+namespace OrleansVncCluster.Relay.Abiquo;
+
+internal sealed class AbiquoUserDto
+{
+    public string? Nick { get; set; }
+    public string? Name { get; set; }
+}

@@ -1,0 +1,10 @@
+using Orleans.Runtime;
+using OrleansVncCluster.Relay.Cluster;
+
+namespace OrleansVncCluster.Relay.Admission;
+
+/// <summary>Live sessions of one client address (its key, see <see cref="Networks.ClientKey"/>) across the cluster.</summary>
+[Alias("vnc.IClientSessionsGrain")]
+public interface IClientSessionsGrain : IGrainWithStringKey, ISessionLeaseHolder
+{
+}

@@ -1,0 +1,22 @@
+using Microsoft.Extensions.Logging;
+using Orleans.Concurrency;
+using Orleans.Runtime;
+
+namespace OrleansVncCluster.Relay.Cluster;
+
+/// <summary>What every node can be asked from anywhere in the cluster. Implemented by each node, not by a grain.</summary>
+[Alias("vnc.INodeObserver")]
+public interface INodeObserver : IGrainObserver
+{
+    /// <summary>Closes the node's live sessions of <paramref name="token"/> with <paramref name="reason"/> and forgets its cached entry.</summary>
+    [Alias("TokenRevoked")]
+    Task TokenRevokedAsync(string token, string reason);
+
+    /// <summary>The node's live sessions.</summary>
+    [Alias("ListSessions")]
+    Task<List<SessionInfo>> ListSessionsAsync();
+
+    /// <summary>Closes one session by id; false when the node has no such session.</summary>
+    [Alias("CloseSession")]
+    Task<bool> CloseSessionAsync(string sessionId, string reason);
+}

@@ -1,0 +1,8 @@
+using System.Security.Cryptography;
+using System.Text;
+using Orleans.Core.Internal;
+
+namespace OrleansVncCluster.Relay.Tokens;
+
+/// <summary>What applying a plan did.</summary>
+public sealed record TokenApplyResult(int Written, int Removed, int Unchanged, int Failed);
