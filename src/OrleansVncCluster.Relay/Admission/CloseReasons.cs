@@ -50,7 +50,7 @@ public static class CloseReasons
     public const string TicketCheckUnavailableText = "console ticket check unavailable: try again shortly";
     public const string PlainTokenRefusedText = "plain console tokens are turned off: open the console with a ticket";
 
-    // Limits (Limits/): 4429 for every "too many", 4403 for a target outside the allow-list.
+    // Limits (Admission/): 4429 for every "too many", 4403 for a target outside the allow-list.
     public const string ClientSessionsText = "too many consoles open from your address: close one and try again";
     public const string TokenSessionsText = "too many consoles open for this VM: close one and try again";
     public const string HandshakeRateText = "too many connection attempts from your address";

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
 namespace OrleansVncCluster.Relay.Admission;
@@ -13,6 +14,7 @@ public static class LimitsHosting
         services.AddSingleton<ClientRateLimits>();
         services.AddSingleton<TargetPolicy>();
         services.AddSingleton<SessionAdmission>();
+        services.TryAddSingleton<TicketGate>();
         return services;
     }
 }

@@ -1,10 +1,8 @@
 using System.Net;
 using System.Net.NetworkInformation;
 using System.Net.Sockets;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 using Orleans.Runtime;
-using OrleansVncCluster.Relay.Sessions;
 using OrleansVncCluster.Relay.Tokens;
 
 namespace OrleansVncCluster.Relay.Admission;
@@ -29,13 +27,12 @@ public sealed class TargetPolicy
     private readonly Lazy<HashSet<IPAddress>> _ownAddresses;
     private (List<string> Source, IPNetwork[] Networks) _parsed = ([], []);
 
-    public TargetPolicy(IOptionsMonitor<LimitsOptions> options, IOptions<RelayOptions> relay, IConfiguration configuration, IClusterMembershipService membership)
+    public TargetPolicy(IOptionsMonitor<LimitsOptions> options, NodeEndpoints own, IClusterMembershipService membership)
     {
         _options = options;
         _membership = membership;
-        _ownPorts = OwnPorts(relay.Value, configuration);
-        var listen = new[] { relay.Value.Listen, relay.Value.AdminListen, relay.Value.AgentListen, configuration["Orleans:Endpoints:AdvertisedIPAddress"] };
-        _ownAddresses = new(() => OwnAddresses(listen));
+        _ownPorts = [.. own.Ports];
+        _ownAddresses = new(() => OwnAddresses(own.Addresses));
     }
 
     internal TargetPolicy(IOptionsMonitor<LimitsOptions> options, IEnumerable<int> ownPorts, IEnumerable<IPAddress> ownAddresses)
@@ -138,36 +135,9 @@ public sealed class TargetPolicy
         return parsed.Networks;
     }
 
-    private static HashSet<int> OwnPorts(RelayOptions relay, IConfiguration configuration)
+    private static HashSet<IPAddress> OwnAddresses(IEnumerable<IPAddress> configured)
     {
-        var ports = new HashSet<int>();
-        foreach (var listen in new[] { relay.Listen, relay.AdminListen, relay.AgentListen })
-        {
-            if (!string.IsNullOrWhiteSpace(listen) && ListenAddress.TryParse(listen, out var endpoint, out _) && endpoint.Port > 0)
-            {
-                ports.Add(endpoint.Port);
-            }
-        }
-
-        ports.Add(configuration.GetValue("Orleans:Endpoints:SiloPort", 11111));
-        if (configuration.GetValue("Orleans:Endpoints:GatewayPort", 0) is > 0 and var gateway)
-        {
-            ports.Add(gateway);
-        }
-
-        return ports;
-    }
-
-    private static HashSet<IPAddress> OwnAddresses(IEnumerable<string?> listeners)
-    {
-        var addresses = new HashSet<IPAddress>();
-        foreach (var text in listeners)
-        {
-            if (text is { Length: > 0 } && (ListenAddress.TryParse(text, out var endpoint, out _) || IPAddress.TryParse(text, out _)))
-            {
-                addresses.Add(Networks.Normalize(IPAddress.TryParse(text, out var bare) ? bare : endpoint.Address));
-            }
-        }
+        var addresses = configured.Select(Networks.Normalize).ToHashSet();
 
         try
         {

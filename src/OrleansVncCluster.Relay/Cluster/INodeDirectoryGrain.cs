@@ -18,6 +18,6 @@ public interface INodeDirectoryGrain : IGrainWithIntegerKey
     Task<List<NodeRegistration>> NodesAsync();
 
     /// <summary>Tells every node to close the sessions of a token. One-way: the writer of a token never waits on sessions.</summary>
-    [OneWay, Alias("Revoke")]
-    Task RevokeAsync(string token, string reason);
+    [OneWay, Alias("RevokeForCause")]
+    Task RevokeAsync(string token, RevocationCause cause);
 }

@@ -8,9 +8,10 @@ namespace OrleansVncCluster.Relay.Cluster;
 [Alias("vnc.INodeObserver")]
 public interface INodeObserver : IGrainObserver
 {
-    /// <summary>Closes the node's live sessions of <paramref name="token"/> with <paramref name="reason"/> and forgets its cached entry.</summary>
-    [Alias("TokenRevoked")]
-    Task TokenRevokedAsync(string token, string reason);
+    /// <summary>Closes the node's live sessions of <paramref name="token"/> for <paramref name="cause"/> and forgets its cached entry.</summary>
+    /// <remarks>Aliased anew when the cause replaced the reason text: a node of the old shape fails the call instead of misreading it.</remarks>
+    [Alias("TokenRevokedForCause")]
+    Task TokenRevokedAsync(string token, RevocationCause cause);
 
     /// <summary>The node's live sessions.</summary>
     [Alias("ListSessions")]

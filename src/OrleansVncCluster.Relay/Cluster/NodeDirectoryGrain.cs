@@ -21,14 +21,14 @@ internal sealed partial class NodeDirectoryGrain(
 
     public Task<List<NodeRegistration>> NodesAsync() => Task.FromResult(LiveNodes());
 
-    public async Task RevokeAsync(string token, string reason)
+    public async Task RevokeAsync(string token, RevocationCause cause)
     {
         var nodes = LiveNodes();
         var calls = nodes.Select(async node =>
         {
             try
             {
-                await node.Observer.TokenRevokedAsync(token, reason).WaitAsync(TimeSpan.FromSeconds(5));
+                await node.Observer.TokenRevokedAsync(token, cause).WaitAsync(TimeSpan.FromSeconds(5));
             }
             catch (Exception exception)
             {

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using OrleansVncCluster.Relay.Sessions;
 
 namespace OrleansVncCluster.Relay.Diagnostics;
 
@@ -41,9 +40,9 @@ public sealed class RelayMetrics
 
     internal void SessionFailed(string reason) => _failures.AddOrUpdate(reason, 1, static (_, n) => n + 1);
 
-    internal void SessionEnded(SessionOutcome outcome, long toTarget, long toClient)
+    internal void SessionEnded(string outcome, long toTarget, long toClient)
     {
-        _endings.AddOrUpdate(outcome.ToString(), 1, static (_, n) => n + 1);
+        _endings.AddOrUpdate(outcome, 1, static (_, n) => n + 1);
         Interlocked.Add(ref _bytesToTarget, toTarget);
         Interlocked.Add(ref _bytesToClient, toClient);
     }

@@ -76,24 +76,6 @@ public static partial class ConnectionCaps
     private static long? Configured(IConfiguration configuration, string key) =>
         configuration[key] is { Length: > 0 } text && long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) ? value : null;
 
-    /// <summary>
-    /// Answers an upgrade refused by the cap with 503 and Retry-After (the browser sees a failed WebSocket, noVNC retries),
-    /// instead of the 500 and the stack trace Kestrel's exception would give for every attempt.
-    /// </summary>
-    internal static async Task RefuseUpgradeAsync(HttpContext context, string client)
-    {
-        var logger = context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ConnectionCaps));
-        LogUpgradeRefused(logger, client);
-        context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
-        context.Response.Headers.RetryAfter = "5";
-        context.Response.ContentType = "text/plain; charset=utf-8";
-        await context.Response.WriteAsync("relay node is at its WebSocket connection cap: try again shortly\n");
-    }
-
-    [LoggerMessage(EventId = EventIds.UpgradeCapReached, Level = LogLevel.Warning,
-        Message = "Refused a WebSocket upgrade from {Client} with 503: the node is at its upgraded-connection cap (Kestrel:Limits:MaxConcurrentUpgradedConnections)")]
-    private static partial void LogUpgradeRefused(ILogger logger, string client);
-
     [LoggerMessage(EventId = EventIds.ConnectionCaps, Level = LogLevel.Information,
         Message = "Connection caps: {MaxConnections} connections, {MaxUpgraded} WebSocket sessions (open-file limit {OpenFiles}, 2 per session; set Kestrel:Limits:MaxConcurrentConnections to override)")]
     private static partial void LogCaps(ILogger logger, string maxConnections, string maxUpgraded, string openFiles);

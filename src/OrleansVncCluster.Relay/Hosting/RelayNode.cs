@@ -1,6 +1,7 @@
 using System.Net;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using OrleansVncCluster.Relay.Admin;
 using OrleansVncCluster.Relay.Admission;
@@ -134,6 +135,7 @@ public static class RelayNode
         builder.Services.AddSingleton<TokenTable>();
         builder.Services.AddSingleton<RelayEndpoint>();
         builder.Services.AddLimits();
+        builder.Services.TryAddSingleton(sp => NodeEndpointsFactory.From(sp.GetRequiredService<IOptions<RelayOptions>>().Value, sp.GetRequiredService<IConfiguration>()));
         builder.Services.AddSingleton<LocalNode>();
         builder.Services.AddHostedService<NodeRegistrar>();
         builder.Services.AddHostedService<TokenFileWatcher>();

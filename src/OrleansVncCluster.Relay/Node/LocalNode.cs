@@ -15,8 +15,9 @@ internal sealed partial class LocalNode(SessionRegistry sessions, TokenResolver 
 {
     public string Name => silo.Name;
 
-    public Task TokenRevokedAsync(string token, string reason)
+    public Task TokenRevokedAsync(string token, RevocationCause cause)
     {
+        var reason = cause == RevocationCause.Retargeted ? CloseReasons.TargetChangedText : CloseReasons.RevokedText;
         tokens.Invalidate(token);
         var closed = sessions.StopByToken(token, CloseReasons.Revoked, reason);
         if (closed > 0)

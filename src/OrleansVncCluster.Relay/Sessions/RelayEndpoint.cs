@@ -7,7 +7,6 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using OrleansVncCluster.Relay.Admission;
 using OrleansVncCluster.Relay.Diagnostics;
-using OrleansVncCluster.Relay.Hosting;
 using OrleansVncCluster.Relay.Tokens;
 
 namespace OrleansVncCluster.Relay.Sessions;
@@ -75,8 +74,8 @@ public sealed partial class RelayEndpoint(
         }
         catch (InvalidOperationException) when (!context.Response.HasStarted)
         {
-            // Kestrel's upgraded-connection cap (Transport/ConnectionCaps.cs) is reached; it throws before the 101.
-            await ConnectionCaps.RefuseUpgradeAsync(context, client);
+            // Kestrel's upgraded-connection cap (Hosting/ConnectionCaps.cs) is reached; it throws before the 101.
+            await RefuseUpgradeAsync(context, client);
             return;
         }
 
@@ -140,7 +139,7 @@ public sealed partial class RelayEndpoint(
             finally
             {
                 sessions.Remove(session);
-                metrics.SessionEnded(outcome, session.BytesToTarget, session.BytesToClient);
+                metrics.SessionEnded(outcome.ToString(), session.BytesToTarget, session.BytesToClient);
                 LogEnded(logger, session.Id, client, TokenText.ForLog(token), entry.Target, session.BytesToTarget, session.BytesToClient,
                     watch.Elapsed.TotalSeconds, outcome, closeReason);
             }
@@ -291,6 +290,23 @@ public sealed partial class RelayEndpoint(
             }
         }
     }
+
+    /// <summary>
+    /// Answers an upgrade refused by the cap with 503 and Retry-After (the browser sees a failed WebSocket, noVNC retries),
+    /// instead of the 500 and the stack trace Kestrel's exception would give for every attempt.
+    /// </summary>
+    private async Task RefuseUpgradeAsync(HttpContext context, string client)
+    {
+        LogUpgradeRefused(logger, client);
+        context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+        context.Response.Headers.RetryAfter = "5";
+        context.Response.ContentType = "text/plain; charset=utf-8";
+        await context.Response.WriteAsync("relay node is at its WebSocket connection cap: try again shortly\n");
+    }
+
+    [LoggerMessage(EventId = EventIds.UpgradeCapReached, Level = LogLevel.Warning,
+        Message = "Refused a WebSocket upgrade from {Client} with 503: the node is at its upgraded-connection cap (Kestrel:Limits:MaxConcurrentUpgradedConnections)")]
+    private static partial void LogUpgradeRefused(ILogger logger, string client);
 
     [LoggerMessage(EventId = EventIds.NotWebSocket, Level = LogLevel.Information,
         Message = "Refused a {Method} request from {Client} on the relay path: not a WebSocket upgrade (400)")]

@@ -1,6 +1,5 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
-using OrleansVncCluster.Relay.Admission;
 
 namespace OrleansVncCluster.Relay.Tickets;
 
@@ -13,7 +12,6 @@ public static class TicketHosting
         services.AddOptions<TicketOptions>().BindConfiguration(TicketOptions.Section).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<TicketOptions>, TicketOptionsValidator>());
         services.TryAddSingleton<TicketKeyRing>();
-        services.TryAddSingleton<TicketGate>();
         return services;
     }
 }

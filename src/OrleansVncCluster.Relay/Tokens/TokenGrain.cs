@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Logging;
-using OrleansVncCluster.Relay.Admission;
 using OrleansVncCluster.Relay.Cluster;
 using OrleansVncCluster.Relay.Diagnostics;
 
@@ -35,7 +34,7 @@ internal sealed partial class TokenGrain(
         if (previous is not null && previous.Target != entry.Target)
         {
             LogRetargeted(logger, TokenText.ForLog(this.GetPrimaryKeyString()), previous.Target, entry.Target);
-            await RevokeAsync(CloseReasons.TargetChangedText);
+            await RevokeAsync(RevocationCause.Retargeted);
         }
 
         return true;
@@ -51,13 +50,13 @@ internal sealed partial class TokenGrain(
 
         await state.ClearStateAsync();
         state.State.Entry = null;
-        await RevokeAsync(CloseReasons.RevokedText);
+        await RevokeAsync(RevocationCause.Removed);
         DeactivateOnIdle();
         return true;
     }
 
-    private Task RevokeAsync(string reason) =>
-        GrainFactory.GetGrain<INodeDirectoryGrain>(NodeDirectory.Key).RevokeAsync(this.GetPrimaryKeyString(), reason);
+    private Task RevokeAsync(RevocationCause cause) =>
+        GrainFactory.GetGrain<INodeDirectoryGrain>(NodeDirectory.Key).RevokeAsync(this.GetPrimaryKeyString(), cause);
 
     [LoggerMessage(EventId = EventIds.TokenRetargeted, Level = LogLevel.Information,
         Message = "Token {Token} now leads to {NewTarget} instead of {OldTarget}; its live sessions are revoked")]

@@ -1,6 +1,6 @@
 using Microsoft.AspNetCore.Http;
 
-namespace OrleansVncCluster.Relay.Sessions;
+namespace OrleansVncCluster.Relay.Admission;
 
 /// <summary>What a WebSocket upgrade request asks for, read the way websockify and nova read it.</summary>
 public static class Handshake
