@@ -134,6 +134,8 @@ public static class RelayNode
         builder.Services.AddSingleton<TokenResolver>();
         builder.Services.AddSingleton<TokenTable>();
         builder.Services.AddSingleton<RelayEndpoint>();
+        builder.Services.AddSingleton<TargetDialer>();
+        builder.Services.AddSingleton<SessionForwarder>();
         builder.Services.AddLimits();
         builder.Services.TryAddSingleton(sp => NodeEndpointsFactory.From(sp.GetRequiredService<IOptions<RelayOptions>>().Value, sp.GetRequiredService<IConfiguration>()));
         builder.Services.AddSingleton<LocalNode>();

@@ -23,13 +23,12 @@ public sealed partial class RelayEndpoint(
     RelayMetrics metrics,
     DrainState drain,
     SessionAdmission admission,
+    TargetDialer dialer,
+    SessionForwarder forwarder,
     IOptionsMonitor<RelayOptions> options,
     TimeProvider time,
     ILogger<RelayEndpoint> logger)
 {
-    /// <summary>How long we wait for the browser to answer our close frame before dropping the connection.</summary>
-    private static readonly TimeSpan CloseHandshakeTimeout = TimeSpan.FromSeconds(3);
-
     /// <summary>Handles one request on the relay path.</summary>
     public async Task HandleAsync(HttpContext context)
     {
@@ -88,14 +87,14 @@ public sealed partial class RelayEndpoint(
             var (status, reason, metric) = refusal.Refused;
             metrics.SessionFailed(metric);
             LogRefused(logger, client, TokenText.ForLog(presented), (int)status, reason);
-            await CloseAsync(socket, status, reason, clientReader: null);
+            await forwarder.RefuseAsync(socket, status, reason);
             return;
         }
 
         NetworkStream target;
         try
         {
-            target = await ConnectAsync(entry.Target, settings.ConnectTimeout, context.RequestAborted);
+            target = await dialer.DialAsync(entry.Target, settings.ConnectTimeout, context.RequestAborted);
         }
         catch (Exception exception) when (exception is SocketException or OperationCanceledException or IOException)
         {
@@ -104,7 +103,7 @@ public sealed partial class RelayEndpoint(
                 : exception is OperationCanceledException ? "console target did not answer in time" : "console target unreachable";
             metrics.SessionFailed("target_unreachable");
             LogTargetUnreachable(logger, client, TokenText.ForLog(token), entry.Target, exception.Message);
-            await CloseAsync(socket, CloseReasons.TargetFailed, reason, clientReader: null);
+            await forwarder.RefuseAsync(socket, CloseReasons.TargetFailed, reason);
             return;
         }
 
@@ -116,30 +115,15 @@ public sealed partial class RelayEndpoint(
             LogStarted(logger, session.Id, client, TokenText.ForLog(token), entry.Target, entry.Vm?.Label ?? entry.Vm?.Name);
             var watch = Stopwatch.StartNew();
             var outcome = SessionOutcome.ClientFailed;
-            var closeReason = "";
             try
             {
-                (outcome, var clientReader) = await SessionPump.RunAsync(socket, target, session, settings);
-                (var status, closeReason) = CloseFor(outcome, session, settings);
-                if (outcome == SessionOutcome.ClientFailed)
-                {
-                    // The browser's reader may still be sending the close frame of a protocol error (1002) it just saw,
-                    // while the other direction already failed on the closing socket: aborting now would lose that
-                    // frame (the hostile-input battery caught it); it ends at once either way.
-                    await Task.WhenAny(clientReader, Task.Delay(CloseHandshakeTimeout));
-                    socket.Abort();
-                }
-                else
-                {
-                    // Tell the VNC server first: the browser's close handshake does not need it.
-                    target.Close();
-                    await CloseAsync(socket, status, closeReason, clientReader);
-                }
+                outcome = await forwarder.ForwardAsync(socket, target, session, settings);
             }
             finally
             {
                 sessions.Remove(session);
                 metrics.SessionEnded(outcome.ToString(), session.BytesToTarget, session.BytesToClient);
+                var closeReason = SessionForwarder.CloseFor(outcome, session, settings).Reason;
                 LogEnded(logger, session.Id, client, TokenText.ForLog(token), entry.Target, session.BytesToTarget, session.BytesToClient,
                     watch.Elapsed.TotalSeconds, outcome, closeReason);
             }
@@ -191,105 +175,6 @@ public sealed partial class RelayEndpoint(
 
     private static List<string> AllowedOrigins(RelayOptions settings) =>
         settings.PublicUrl is { Length: > 0 } publicUrl ? [.. settings.AllowedOrigins, publicUrl] : settings.AllowedOrigins;
-
-    private static (WebSocketCloseStatus Status, string Reason) CloseFor(SessionOutcome outcome, RelaySession session, RelayOptions settings) => outcome switch
-    {
-        SessionOutcome.TargetClosed => (CloseReasons.TargetClosed, CloseReasons.TargetClosedText),
-        SessionOutcome.TargetFailed => (CloseReasons.TargetFailed, CloseReasons.TargetLostText),
-        SessionOutcome.TextFrame => (CloseReasons.TextFrame, CloseReasons.TextFrameText),
-        SessionOutcome.TooBig => (CloseReasons.TooBig, $"message larger than {settings.MaxMessageBytes} bytes"),
-        SessionOutcome.Stopped when session.StopReason is { } stop => stop,
-        _ => (WebSocketCloseStatus.NormalClosure, "session closed"),
-    };
-
-    private static async Task<NetworkStream> ConnectAsync(ConsoleTarget target, TimeSpan timeout, CancellationToken aborted)
-    {
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(aborted);
-        deadline.CancelAfter(timeout);
-        Socket socket;
-        if (target.UnixSocket is { } path)
-        {
-            socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-            try
-            {
-                await socket.ConnectAsync(new UnixDomainSocketEndPoint(path), deadline.Token);
-            }
-            catch
-            {
-                socket.Dispose();
-                throw;
-            }
-        }
-        else
-        {
-            socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-            try
-            {
-                socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive, true);
-                var host = target.Host.Trim('[', ']');
-                if (IPAddress.TryParse(host, out var address))
-                {
-                    await socket.ConnectAsync(new IPEndPoint(address, target.Port), deadline.Token);
-                }
-                else
-                {
-                    await socket.ConnectAsync(host, target.Port, deadline.Token);
-                }
-            }
-            catch
-            {
-                socket.Dispose();
-                throw;
-            }
-        }
-
-        // Non-blocking, so the pump can take what a zero-byte receive announced without ever waiting on a buffer
-        // (SessionPump.TargetToClientAsync); async operations are unaffected. Only after the stream exists: the
-        // NetworkStream constructor refuses a non-blocking socket.
-        var stream = new NetworkStream(socket, ownsSocket: true);
-        socket.Blocking = false;
-        return stream;
-    }
-
-    /// <summary>Sends our close frame and waits briefly for the browser's answer; then the connection may drop.</summary>
-    private static async Task CloseAsync(WebSocket socket, WebSocketCloseStatus status, string reason, Task? clientReader)
-    {
-        try
-        {
-            if (socket.State == WebSocketState.CloseReceived)
-            {
-                // The browser closed first: echo its code (RFC 6455 section 5.5.1), as websockify does.
-                await socket.CloseOutputAsync(socket.CloseStatus ?? WebSocketCloseStatus.NormalClosure, socket.CloseStatusDescription, CancellationToken.None);
-                return;
-            }
-
-            if (socket.State != WebSocketState.Open)
-            {
-                return;
-            }
-
-            await socket.CloseOutputAsync(status, reason, CancellationToken.None);
-            clientReader ??= DrainUntilCloseAsync(socket);
-            await clientReader.WaitAsync(CloseHandshakeTimeout);
-        }
-        catch (Exception exception) when (exception is WebSocketException or TimeoutException or IOException or OperationCanceledException or ObjectDisposedException)
-        {
-            socket.Abort();
-        }
-    }
-
-    private static async Task DrainUntilCloseAsync(WebSocket socket)
-    {
-        var scratch = new byte[256];
-        while (socket.State == WebSocketState.CloseSent)
-        {
-            var result = await socket.ReceiveAsync(scratch, CancellationToken.None);
-            if (result.MessageType == WebSocketMessageType.Close)
-            {
-                return;
-            }
-        }
-    }
 
     /// <summary>
     /// Answers an upgrade refused by the cap with 503 and Retry-After (the browser sees a failed WebSocket, noVNC retries),
