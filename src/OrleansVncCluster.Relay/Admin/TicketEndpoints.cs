@@ -48,7 +48,7 @@ public static partial class TicketEndpoints
         TokenResolver tokens,
         RelayMetrics metrics,
         IOptionsMonitor<TicketOptions> ticketOptions,
-        IOptionsMonitor<RelayOptions> relayOptions,
+        IOptionsMonitor<AdmissionOptions> admissionOptions,
         TimeProvider time,
         ILoggerFactory loggers,
         HttpContext context)
@@ -90,7 +90,7 @@ public static partial class TicketEndpoints
         LogIssued(loggers.CreateLogger(typeof(TicketEndpoints).FullName!), TokenText.ForLog(token), key.Id, expiresAt, singleUse,
             context.Connection.RemoteIpAddress?.ToString() ?? "unknown");
         // The fragment never reaches a server, so the ticket stays out of access logs on the way to the page.
-        var consoleUrl = $"{relayOptions.CurrentValue.PublicUrl?.TrimEnd('/')}{ConsolePageHosting.PagePath}#{TicketGate.QueryName}={ticket}";
+        var consoleUrl = $"{admissionOptions.CurrentValue.PublicUrl?.TrimEnd('/')}{ConsolePageHosting.PagePath}#{TicketGate.QueryName}={ticket}";
         return Results.Ok(new { ticket, expiresAt, singleUse, keyId = key.Id, consoleUrl });
     }
 

@@ -1,44 +1,30 @@
-using System.Globalization;
-using System.Net.WebSockets;
-using System.Net;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
-using OrleansVncCluster.Relay.Cluster;
 using OrleansVncCluster.Relay.Tokens;
 
 namespace OrleansVncCluster.Relay.Admission;
 
-/// <summary>The outcome of admission: a refusal (no <see cref="Entry"/>), or a session to relay holding its leases until disposed.</summary>
+/// <summary>
+/// The answer of <see cref="AdmissionPipeline.AdmitAsync"/>: a refusal, or a session to relay that holds what admission
+/// took (its leases) until it is disposed.
+/// </summary>
 public sealed class AdmissionResult : IAsyncDisposable
 {
-    private readonly SessionAdmission? _owner;
-    private readonly List<ISessionLeaseHolder> _holders;
-    private readonly string _leaseId;
+    private readonly AdmissionContext _context;
 
-    internal AdmissionResult(Refusal refused) => (Refused, _holders, _leaseId) = (refused, [], "");
+    internal AdmissionResult(Refusal? refused, AdmissionContext context) => (Refused, _context) = (refused, context);
 
-    internal AdmissionResult(ConsoleTokenEntry entry, SessionAdmission? owner = null, List<ISessionLeaseHolder>? holders = null, string leaseId = "")
-    {
-        Entry = entry;
-        _owner = owner;
-        _holders = holders ?? [];
-        _leaseId = leaseId;
-    }
-
-    /// <summary>Why the session is refused; default when it is admitted.</summary>
-    public Refusal Refused { get; }
+    /// <summary>Why the session is refused; null when it is admitted.</summary>
+    public Refusal? Refused { get; }
 
     /// <summary>What to relay to; null when refused. Its target is the checked address when a target allow-list is set.</summary>
-    public ConsoleTokenEntry? Entry { get; }
+    public ConsoleTokenEntry? Entry => Refused is null ? _context.Entry : null;
 
-    /// <summary>Gives the session's leases back (in the background: the session is over, nobody waits on the grains).</summary>
+    /// <summary>The console token of the admitted session.</summary>
+    public string Token => _context.Token ?? "";
+
+    /// <summary>Gives back what admission took (in the background: the session is over, nobody waits on the grains).</summary>
     public ValueTask DisposeAsync()
     {
-        if (_owner is not null && _holders.Count > 0)
-        {
-            _owner.Release(_holders, _leaseId);
-        }
-
+        _context.Release();
         return ValueTask.CompletedTask;
     }
 }

@@ -1,5 +1,6 @@
 using Orleans.Runtime;
 using OrleansVncCluster.Relay.Cluster;
+using OrleansVncCluster.Relay.Tokens;
 
 namespace OrleansVncCluster.Relay.Admission;
 

@@ -128,7 +128,6 @@ public static class RelayNode
         builder.Services.AddSingleton<Microsoft.AspNetCore.Connections.IMemoryPoolFactory<byte>, LargeBlockMemoryPoolFactory>();
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<RelayMetrics>();
-        builder.Services.AddSingleton<DrainState>();
         builder.Services.AddSingleton<SessionRegistry>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<SessionRegistry>());
         builder.Services.AddSingleton<TokenResolver>();
@@ -136,7 +135,8 @@ public static class RelayNode
         builder.Services.AddSingleton<RelayEndpoint>();
         builder.Services.AddSingleton<TargetDialer>();
         builder.Services.AddSingleton<SessionForwarder>();
-        builder.Services.AddLimits();
+        builder.Services.AddAdmission();
+        builder.Services.TryAddSingleton<INodeLoad>(sp => sp.GetRequiredService<SessionRegistry>());
         builder.Services.TryAddSingleton(sp => NodeEndpointsFactory.From(sp.GetRequiredService<IOptions<RelayOptions>>().Value, sp.GetRequiredService<IConfiguration>()));
         builder.Services.AddSingleton<LocalNode>();
         builder.Services.AddHostedService<NodeRegistrar>();

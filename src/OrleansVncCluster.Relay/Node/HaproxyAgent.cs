@@ -15,7 +15,7 @@ namespace OrleansVncCluster.Relay.Node;
 /// stops sending new sessions but keeps live ones), "maxconn:N" when a per-node session cap is set. Only the agent can
 /// undo its own "drain", so a restarted node simply says "ready" again.
 /// </summary>
-internal sealed partial class HaproxyAgent(DrainState drain, IOptions<RelayOptions> options, IHostApplicationLifetime lifetime, ILogger<HaproxyAgent> logger) : BackgroundService
+internal sealed partial class HaproxyAgent(DrainState drain, IOptions<RelayOptions> options, IOptions<AdmissionOptions> admission, IHostApplicationLifetime lifetime, ILogger<HaproxyAgent> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -73,7 +73,7 @@ internal sealed partial class HaproxyAgent(DrainState drain, IOptions<RelayOptio
             return "drain";
         }
 
-        return options.Value.MaxSessions > 0 ? $"ready maxconn:{options.Value.MaxSessions}" : "ready";
+        return admission.Value.MaxSessions > 0 ? $"ready maxconn:{admission.Value.MaxSessions}" : "ready";
     }
 
     [LoggerMessage(EventId = EventIds.AgentCannotListen, Level = LogLevel.Critical,

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Net.Sockets;
 using System.Net.WebSockets;
-using System.Net;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -12,19 +11,17 @@ using OrleansVncCluster.Relay.Tokens;
 namespace OrleansVncCluster.Relay.Sessions;
 
 /// <summary>
-/// The console WebSocket endpoint: accept the upgrade, resolve the token, dial the VNC server, relay, close with a
-/// reason the user can read. Every refusal happens after the 101 as a close frame with a reason, because a browser
-/// cannot see the status of a refused upgrade (it reports a bare 1006).
+/// The console WebSocket endpoint: accept -> admit -> dial -> relay -> close. Admission (Admission/AdmissionPipeline)
+/// decides every refusal; the dialer connects to the VNC server; the forwarder owns the live session and its close.
+/// Refusals after the upgrade are close frames with a reason the user can read, because a browser cannot see the
+/// status of a refused upgrade (it reports a bare 1006).
 /// </summary>
 public sealed partial class RelayEndpoint(
-    TokenResolver tokens,
-    TicketGate tickets,
-    SessionRegistry sessions,
-    RelayMetrics metrics,
-    DrainState drain,
-    SessionAdmission admission,
+    AdmissionPipeline admission,
     TargetDialer dialer,
     SessionForwarder forwarder,
+    SessionRegistry sessions,
+    RelayMetrics metrics,
     IOptionsMonitor<RelayOptions> options,
     TimeProvider time,
     ILogger<RelayEndpoint> logger)
@@ -36,34 +33,49 @@ public sealed partial class RelayEndpoint(
         if (!context.WebSockets.IsWebSocketRequest)
         {
             LogNotWebSocket(logger, client, context.Request.Method);
-            context.Response.StatusCode = StatusCodes.Status400BadRequest;
-            context.Response.ContentType = "text/plain; charset=utf-8";
-            await context.Response.WriteAsync(
+            await RespondAsync(context, StatusCodes.Status400BadRequest,
                 "This is a VNC console WebSocket endpoint: open it with a WebSocket client such as noVNC, e.g. ws://HOST/websockify?token=TOKEN\n");
             return;
         }
 
         var settings = options.CurrentValue;
-        var origin = context.Request.Headers.Origin.ToString();
-        if (!OriginPolicy.IsAllowed(origin, context.Request.Host.Value ?? "", AllowedOrigins(settings)))
+        var request = new AdmissionContext(client, TicketGate.ReadPresented(context.Request), context.Request.Headers.Origin.ToString(), context.Request.Host.Value ?? "");
+        if (await admission.CheckUpgradeAsync(request, context.RequestAborted) is { } forbidden)
         {
-            // Cross-site WebSocket hijacking: browsers send cookies with cross-site upgrades and apply no CORS to them.
-            metrics.SessionFailed("origin_refused");
-            LogOriginRefused(logger, client, origin);
-            context.Response.StatusCode = StatusCodes.Status403Forbidden;
-            context.Response.ContentType = "text/plain; charset=utf-8";
-            await context.Response.WriteAsync($"Origin {origin} may not open consoles here; add it to Relay:AllowedOrigins.\n");
+            await RespondAsync(context, StatusCodes.Status403Forbidden, forbidden.Reason + "\n");
             return;
         }
 
-        // A ticket is verified here and stands for the VM token inside it from now on (sessions, revocation, logs).
-        var presented = TicketGate.ReadPresented(context.Request);
-        var ticket = tickets.Admit(presented);
-        var token = ticket.Token;
-        WebSocket accepted;
+        using var socket = await AcceptAsync(context, settings, client);
+        if (socket is null)
+        {
+            return;
+        }
+
+        await using var admitted = await admission.AdmitAsync(request, context.RequestAborted);
+        if (admitted.Refused is { } refused)
+        {
+            await forwarder.RefuseAsync(socket, refused.Status, refused.Reason);
+            return;
+        }
+
+        var entry = admitted.Entry!;
+        if (await DialAsync(socket, entry, client, admitted.Token, settings, context.RequestAborted) is not { } target)
+        {
+            return;
+        }
+
+        await using (target)
+        {
+            await RelayAsync(socket, target, new RelaySession(Guid.NewGuid().ToString("N")[..12], admitted.Token, entry, client, time.GetUtcNow()), settings);
+        }
+    }
+
+    private async Task<WebSocket?> AcceptAsync(HttpContext context, RelayOptions settings, string client)
+    {
         try
         {
-            accepted = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
+            return await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
             {
                 SubProtocol = Handshake.ChooseSubprotocol(context.WebSockets.WebSocketRequestedProtocols),
                 KeepAliveInterval = settings.KeepAliveInterval,
@@ -74,27 +86,20 @@ public sealed partial class RelayEndpoint(
         catch (InvalidOperationException) when (!context.Response.HasStarted)
         {
             // Kestrel's upgraded-connection cap (Hosting/ConnectionCaps.cs) is reached; it throws before the 101.
-            await RefuseUpgradeAsync(context, client);
-            return;
+            // Answer 503 and Retry-After (the browser sees a failed WebSocket, noVNC retries), instead of the 500 and
+            // the stack trace Kestrel's exception would give for every attempt.
+            LogUpgradeRefused(logger, client);
+            context.Response.Headers.RetryAfter = "5";
+            await RespondAsync(context, StatusCodes.Status503ServiceUnavailable, "relay node is at its WebSocket connection cap: try again shortly\n");
+            return null;
         }
+    }
 
-        using var socket = accepted;
-
-        // Limits (Limits/SessionAdmission) wrap CheckAsync; disposing the admission gives its session leases back.
-        await using var refusal = await admission.AdmitAsync(client, token, cancellationToken => CheckAsync(ticket, cancellationToken), context.RequestAborted);
-        if (refusal.Entry is not { } entry)
-        {
-            var (status, reason, metric) = refusal.Refused;
-            metrics.SessionFailed(metric);
-            LogRefused(logger, client, TokenText.ForLog(presented), (int)status, reason);
-            await forwarder.RefuseAsync(socket, status, reason);
-            return;
-        }
-
-        NetworkStream target;
+    private async Task<NetworkStream?> DialAsync(WebSocket socket, ConsoleTokenEntry entry, string client, string token, RelayOptions settings, CancellationToken aborted)
+    {
         try
         {
-            target = await dialer.DialAsync(entry.Target, settings.ConnectTimeout, context.RequestAborted);
+            return await dialer.DialAsync(entry.Target, settings.ConnectTimeout, aborted);
         }
         catch (Exception exception) when (exception is SocketException or OperationCanceledException or IOException)
         {
@@ -104,106 +109,44 @@ public sealed partial class RelayEndpoint(
             metrics.SessionFailed("target_unreachable");
             LogTargetUnreachable(logger, client, TokenText.ForLog(token), entry.Target, exception.Message);
             await forwarder.RefuseAsync(socket, CloseReasons.TargetFailed, reason);
-            return;
-        }
-
-        await using (target)
-        {
-            var session = new RelaySession(Guid.NewGuid().ToString("N")[..12], token!, entry, client, time.GetUtcNow());
-            sessions.Add(session);
-            metrics.SessionStarted();
-            LogStarted(logger, session.Id, client, TokenText.ForLog(token), entry.Target, entry.Vm?.Label ?? entry.Vm?.Name);
-            var watch = Stopwatch.StartNew();
-            var outcome = SessionOutcome.ClientFailed;
-            try
-            {
-                outcome = await forwarder.ForwardAsync(socket, target, session, settings);
-            }
-            finally
-            {
-                sessions.Remove(session);
-                metrics.SessionEnded(outcome.ToString(), session.BytesToTarget, session.BytesToClient);
-                var closeReason = SessionForwarder.CloseFor(outcome, session, settings).Reason;
-                LogEnded(logger, session.Id, client, TokenText.ForLog(token), entry.Target, session.BytesToTarget, session.BytesToClient,
-                    watch.Elapsed.TotalSeconds, outcome, closeReason);
-            }
+            return null;
         }
     }
 
-    private async ValueTask<(Refusal Refused, ConsoleTokenEntry? Entry)> CheckAsync(Presented ticket, CancellationToken cancellationToken)
+    private async Task RelayAsync(WebSocket socket, NetworkStream target, RelaySession session, RelayOptions settings)
     {
-        var token = ticket.Token;
-        if (drain.IsDraining)
+        sessions.Add(session);
+        metrics.SessionStarted();
+        LogStarted(logger, session.Id, session.Client, TokenText.ForLog(session.Token), session.Entry.Target, session.Entry.Vm?.Label ?? session.Entry.Vm?.Name);
+        var watch = Stopwatch.StartNew();
+        var outcome = SessionOutcome.ClientFailed;
+        try
         {
-            return (new(CloseReasons.TryAgainLater, CloseReasons.DrainingText, "draining"), null);
+            outcome = await forwarder.ForwardAsync(socket, target, session, settings);
         }
-
-        var cap = options.CurrentValue.MaxSessions;
-        if (cap > 0 && sessions.Count >= cap)
+        finally
         {
-            return (new(CloseReasons.TooMany, CloseReasons.NodeFullText, "node_full"), null);
+            sessions.Remove(session);
+            metrics.SessionEnded(outcome.ToString(), session.BytesToTarget, session.BytesToClient);
+            LogEnded(logger, session.Id, session.Client, TokenText.ForLog(session.Token), session.Entry.Target, session.BytesToTarget, session.BytesToClient,
+                watch.Elapsed.TotalSeconds, outcome, SessionForwarder.CloseFor(outcome, session, settings).Reason);
         }
-
-        if (ticket.Refused is { } ticketRefusal)
-        {
-            return (ticketRefusal, null);
-        }
-
-        if (string.IsNullOrEmpty(token))
-        {
-            return (new(CloseReasons.BadToken, CloseReasons.MissingTokenText, "missing_token"), null);
-        }
-
-        if (!TokenText.IsWellFormed(token))
-        {
-            return (new(CloseReasons.BadToken, CloseReasons.MalformedTokenText, "malformed_token"), null);
-        }
-
-        var lookup = await tokens.ResolveAsync(token, cancellationToken);
-        if (lookup.Status == LookupStatus.Found && await tickets.RedeemAsync(ticket, cancellationToken) is { } spent)
-        {
-            return (spent, null);
-        }
-
-        return lookup.Status switch
-        {
-            LookupStatus.Found => (default, lookup.Entry),
-            LookupStatus.Unknown => (new(CloseReasons.UnknownToken, CloseReasons.UnknownTokenText, "unknown_token"), null),
-            _ => (new(CloseReasons.TryAgainLater, CloseReasons.TokenStoreUnavailableText, "token_store_unavailable"), null),
-        };
     }
 
-    private static List<string> AllowedOrigins(RelayOptions settings) =>
-        settings.PublicUrl is { Length: > 0 } publicUrl ? [.. settings.AllowedOrigins, publicUrl] : settings.AllowedOrigins;
-
-    /// <summary>
-    /// Answers an upgrade refused by the cap with 503 and Retry-After (the browser sees a failed WebSocket, noVNC retries),
-    /// instead of the 500 and the stack trace Kestrel's exception would give for every attempt.
-    /// </summary>
-    private async Task RefuseUpgradeAsync(HttpContext context, string client)
+    private static async Task RespondAsync(HttpContext context, int status, string text)
     {
-        LogUpgradeRefused(logger, client);
-        context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
-        context.Response.Headers.RetryAfter = "5";
+        context.Response.StatusCode = status;
         context.Response.ContentType = "text/plain; charset=utf-8";
-        await context.Response.WriteAsync("relay node is at its WebSocket connection cap: try again shortly\n");
+        await context.Response.WriteAsync(text);
     }
-
-    [LoggerMessage(EventId = EventIds.UpgradeCapReached, Level = LogLevel.Warning,
-        Message = "Refused a WebSocket upgrade from {Client} with 503: the node is at its upgraded-connection cap (Kestrel:Limits:MaxConcurrentUpgradedConnections)")]
-    private static partial void LogUpgradeRefused(ILogger logger, string client);
 
     [LoggerMessage(EventId = EventIds.NotWebSocket, Level = LogLevel.Information,
         Message = "Refused a {Method} request from {Client} on the relay path: not a WebSocket upgrade (400)")]
     private static partial void LogNotWebSocket(ILogger logger, string client, string method);
 
-    [LoggerMessage(EventId = EventIds.OriginRefused, Level = LogLevel.Warning,
-        Message = "Refused a cross-site WebSocket upgrade from {Client}: origin {Origin} is not allowed (403)")]
-    private static partial void LogOriginRefused(ILogger logger, string client, string origin);
-
-    [LoggerMessage(EventId = EventIds.SessionRefused, Level = LogLevel.Information,
-        Message = "Refused session from {Client} with token {Token}: {CloseCode} {CloseReason}")]
-    private static partial void LogRefused(ILogger logger, string client, string token, int closeCode, string closeReason);
+    [LoggerMessage(EventId = EventIds.UpgradeCapReached, Level = LogLevel.Warning,
+        Message = "Refused a WebSocket upgrade from {Client} with 503: the node is at its upgraded-connection cap (Kestrel:Limits:MaxConcurrentUpgradedConnections)")]
+    private static partial void LogUpgradeRefused(ILogger logger, string client);
 
     [LoggerMessage(EventId = EventIds.TargetUnreachable, Level = LogLevel.Warning,
         Message = "Session from {Client} with token {Token}: target {Target} unreachable: {Error}")]

@@ -18,9 +18,6 @@ public sealed class RelayOptions
     /// <summary>HAProxy agent-check listener (answers ready/drain/maxconn); empty to disable.</summary>
     public string AgentListen { get; set; } = "0.0.0.0:8081";
 
-    /// <summary>Most sessions this node carries; beyond it new sessions are refused with 4429 (0 = no cap).</summary>
-    public int MaxSessions { get; set; }
-
     /// <summary>The WebSocket path; noVNC's default is "websockify".</summary>
     public string Path { get; set; } = "/websockify";
 
@@ -54,13 +51,6 @@ public sealed class RelayOptions
     /// <summary>On SIGTERM or drain, how long live sessions may continue before they are closed with 1012.</summary>
     public TimeSpan DrainBudget { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>Origins (besides the node's own host) whose pages may open consoles, e.g. https://abiquo.example.com;
-    /// "*" turns the cross-site WebSocket check off.</summary>
-    public List<string> AllowedOrigins { get; set; } = [];
-
-    /// <summary>The URL users reach the cluster at (HAProxy), e.g. https://console.example.com; its origin is allowed.</summary>
-    public string? PublicUrl { get; set; }
-
     /// <summary>Proxies (CIDR) whose X-Forwarded-For is believed for the client address in logs.</summary>
     public List<string> TrustedProxies { get; set; } = ["127.0.0.0/8", "::1/128"];
 
@@ -91,11 +81,6 @@ internal sealed class RelayOptionsValidator : IValidateOptions<RelayOptions>
         if (!string.IsNullOrWhiteSpace(options.AgentListen) && !ListenAddress.TryParse(options.AgentListen, out _, out var agentError))
         {
             errors.Add($"Relay:AgentListen {agentError}");
-        }
-
-        if (options.MaxSessions < 0)
-        {
-            errors.Add("Relay:MaxSessions must be 0 (no cap) or positive, e.g. 5000");
         }
 
         if (!options.Path.StartsWith('/'))

@@ -1,6 +1,6 @@
 using Orleans.Runtime;
 
-namespace OrleansVncCluster.Relay.Cluster;
+namespace OrleansVncCluster.Relay.Tokens;
 
 /// <summary>
 /// The lease table of one grain. Why leases die with their node instead of being renewed: Orleans membership already

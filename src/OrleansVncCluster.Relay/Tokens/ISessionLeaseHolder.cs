@@ -1,6 +1,6 @@
 using Orleans.Runtime;
 
-namespace OrleansVncCluster.Relay.Cluster;
+namespace OrleansVncCluster.Relay.Tokens;
 
 /// <summary>
 /// Something that counts live sessions cluster-wide as leases: the token grain (sessions per token) and the client grain

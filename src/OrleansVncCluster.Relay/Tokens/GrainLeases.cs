@@ -1,6 +1,6 @@
 using Orleans.Runtime;
 
-namespace OrleansVncCluster.Relay.Cluster;
+namespace OrleansVncCluster.Relay.Tokens;
 
 /// <summary>
 /// A <see cref="LeaseBook"/> inside a grain. Leases live in memory only: persisting them would cost a storage write per
