@@ -4,7 +4,6 @@ using OrleansVncCluster.Relay.Admin;
 using OrleansVncCluster.Relay.Admission;
 using OrleansVncCluster.Relay.ConsolePage;
 using OrleansVncCluster.Relay.Diagnostics;
-using OrleansVncCluster.Relay.Sessions;
 using OrleansVncCluster.Relay.Tickets;
 using OrleansVncCluster.Relay.Tokens;
 

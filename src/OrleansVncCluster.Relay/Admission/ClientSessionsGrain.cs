@@ -1,5 +1,4 @@
 using Orleans.Runtime;
-using OrleansVncCluster.Relay.Cluster;
 using OrleansVncCluster.Relay.Tokens;
 
 namespace OrleansVncCluster.Relay.Admission;

@@ -2,6 +2,7 @@ using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Orleans.Configuration;
 using OrleansVncCluster.Relay.Diagnostics;
@@ -62,6 +63,34 @@ public static partial class ClusterHosting
     }
 
     /// <summary>
+    /// The cluster for this node: connects to Redis (the one place a multiplexer is made; it is shared by clustering,
+    /// storage and reminders and registered for the rest of the node) and hosts the silo. Without Redis the node runs an
+    /// embedded single-node cluster with in-memory tokens.
+    /// </summary>
+    public static async Task<WebApplicationBuilder> AddRelayClusterAsync(this WebApplicationBuilder builder, ClusterSettings settings, ILogger logger)
+    {
+        IConnectionMultiplexer? redis = null;
+        if (settings.RedisConnectionString is null)
+        {
+            LogEmbedded(logger);
+        }
+        else
+        {
+            redis = await ConnectRedisAsync(settings, logger, CancellationToken.None);
+            LogClustering(logger, settings.SiloName, settings.ClusterId, settings.SiloPort);
+            if (settings.AdvertisedAddress is null)
+            {
+                LogLoopbackAdvertised(logger);
+            }
+
+            builder.Services.TryAddSingleton(redis);
+        }
+
+        builder.AddRelayCluster(settings, redis);
+        return builder;
+    }
+
+    /// <summary>
     /// Connects to Redis, retrying with backoff and a clear log line instead of letting the silo crash on start-up
     /// (Orleans exits after 6-8 s when Redis is down at start). The connection string is never logged: only endpoints.
     /// </summary>
@@ -115,6 +144,18 @@ public static partial class ClusterHosting
         Message = "Waiting for Redis at {Endpoints} (attempt {Attempt}); next try in {DelaySeconds:F1} s")]
     private static partial void LogWaitingForRedis(ILogger logger, string endpoints, int attempt, double delaySeconds);
 
-    [LoggerMessage(EventId = EventIds.ClusteringMode, Level = LogLevel.Information, Message = "Connected to Redis at {Endpoints}")]
+    [LoggerMessage(EventId = EventIds.RedisConnected, Level = LogLevel.Information, Message = "Connected to Redis at {Endpoints}")]
     private static partial void LogRedisConnected(ILogger logger, string endpoints);
+
+    [LoggerMessage(EventId = EventIds.EmbeddedClustering, Level = LogLevel.Warning,
+        Message = "No Redis configured (Redis:ConnectionString): embedded single-node clustering with in-memory tokens; tokens are not shared with other nodes and are reloaded from their sources on restart")]
+    private static partial void LogEmbedded(ILogger logger);
+
+    [LoggerMessage(EventId = EventIds.RedisClustering, Level = LogLevel.Information,
+        Message = "Clustering through Redis as silo {SiloName} (cluster {ClusterId}, silo port {SiloPort})")]
+    private static partial void LogClustering(ILogger logger, string siloName, string clusterId, int siloPort);
+
+    [LoggerMessage(EventId = EventIds.LoopbackAdvertised, Level = LogLevel.Warning,
+        Message = "Orleans:Endpoints:AdvertisedIPAddress is not set: this silo advertises 127.0.0.1, which only nodes on this host can reach; set it to this host's routable address (e.g. 10.0.0.5) when nodes run on separate hosts")]
+    private static partial void LogLoopbackAdvertised(ILogger logger);
 }

@@ -54,6 +54,6 @@ internal sealed partial class NodeDirectoryGrain(
         return [.. _nodes.Values];
     }
 
-    [LoggerMessage(EventId = EventIds.NodeRegistrationFailed, Level = LogLevel.Warning, Message = "Node {Node} did not answer a revocation")]
+    [LoggerMessage(EventId = EventIds.RevocationUndelivered, Level = LogLevel.Warning, Message = "Node {Node} did not answer a revocation")]
     private static partial void LogNodeUnreachable(ILogger logger, Exception exception, string node);
 }

@@ -11,7 +11,6 @@ internal static class EventIds
     public const int SessionRefused = 1002;
     public const int NotWebSocket = 1003;
     public const int TargetUnreachable = 1004;
-    public const int TokenLookupFailed = 1005;
     public const int SessionsClosed = 1006;
     public const int OriginRefused = 1007;
 
@@ -29,24 +28,27 @@ internal static class EventIds
     public const int SyncReminderUnavailable = 3005;
     public const int SyncSourceFailed = 3006;
     public const int SyncStarted = 3007;
+    public const int SyncStartupFailed = 3008;
     public const int AbiquoInventoryLoaded = 3010;
     public const int AbiquoEnterpriseVanished = 3011;
     public const int AbiquoEnterpriseWithoutVmLink = 3012;
     public const int AbiquoTlsVerificationDisabled = 3013;
     public const int AbiquoTokensWritten = 3014;
 
-    public const int ClusteringMode = 4000;
+    public const int RedisConnected = 4000;
     public const int WaitingForRedis = 4001;
     public const int NodeRegistrationFailed = 4002;
     public const int Draining = 4003;
     public const int ListenerStarted = 4004;
-    public const int CertificateReloaded = 4005;
     public const int AgentCannotListen = 4006;
+    public const int RevocationUndelivered = 4007;
+    public const int EmbeddedClustering = 4008;
+    public const int RedisClustering = 4009;
+    public const int LoopbackAdvertised = 4010;
 
     public const int SyncApplyPaced = 4100;
     public const int SyncApplyBehind = 4101;
 
-    public const int AdminRequest = 5000;
 
     public const int TicketKeysLoaded = 6000;
     public const int TicketKeysFailed = 6001;
@@ -63,7 +65,4 @@ internal static class EventIds
     public const int TlsCertificateWatchUnavailable = 6203;
     public const int ConnectionCaps = 6210;
     public const int UpgradeCapReached = 6211;
-    public const int RedisTls = 6220;
-    public const int RedisAuthenticationFailed = 6221;
-    public const int PlaceholderSecret = 6230;
 }

@@ -26,7 +26,7 @@ internal sealed partial class SyncStartupTask(IGrainFactory grains, ILogger<Sync
         }
     }
 
-    [LoggerMessage(EventId = EventIds.SyncKeeperFailed, Level = LogLevel.Warning,
+    [LoggerMessage(EventId = EventIds.SyncStartupFailed, Level = LogLevel.Warning,
         Message = "Could not start the token sync grain at silo start-up; the node keepers will retry")]
     private static partial void LogStartupFailed(ILogger logger, Exception exception);
 }

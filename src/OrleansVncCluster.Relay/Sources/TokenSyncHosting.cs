@@ -16,6 +16,8 @@ public static class TokenSyncHosting
     /// validated at start-up, the Abiquo client, the Abiquo token
     /// source, the keeper that keeps the sync grain running and a silo start-up step that starts it as soon as the silo
     /// is active. Call it only when <c>Abiquo:ApiUrl</c> is configured.
+    /// Binds from <paramref name="configuration"/> rather than the container's configuration, because the in-process
+    /// test clusters hand each silo its own.
     /// </summary>
     public static IServiceCollection AddTokenSync(this IServiceCollection services, IConfiguration configuration)
     {
@@ -28,7 +30,7 @@ public static class TokenSyncHosting
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<TokenTable>();
         services.AddHostedService<SyncKeeper>();
-        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, SyncStartupTask>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ILifecycleParticipant<ISiloLifecycle>, SyncStartupTask>());
         return services;
     }
 

@@ -1,5 +1,4 @@
 using Orleans.Concurrency;
-using OrleansVncCluster.Relay.Cluster;
 
 namespace OrleansVncCluster.Relay.Tokens;
 

@@ -1,5 +1,4 @@
 using Microsoft.Extensions.DependencyInjection;
-using OrleansVncCluster.Relay.Cluster;
 
 namespace OrleansVncCluster.Relay.Tokens;
 
