@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
@@ -10,11 +11,15 @@ namespace OrleansVncCluster.Relay.Admin;
 /// <summary>Registers and maps the admin listener's endpoints: /metrics, /api (sessions, drain, sync) and /api/tickets.</summary>
 public static class AdminHosting
 {
-    /// <summary>Adds <see cref="AdminOptions"/> (section "Admin", validated at start-up).</summary>
+    /// <summary>Adds <see cref="AdminOptions"/> (section "Admin", validated at start-up) and the admin authentication and policies.</summary>
     public static IServiceCollection AddRelayAdmin(this IServiceCollection services)
     {
         services.AddOptions<AdminOptions>().BindConfiguration(AdminOptions.Section).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AdminOptions>, AdminOptionsValidator>());
+        services.AddAuthentication().AddScheme<AuthenticationSchemeOptions, AdminBearerHandler>(AdminPolicies.Scheme, configureOptions: null);
+        services.AddAuthorizationBuilder()
+            .AddPolicy(AdminPolicies.Admin, policy => policy.AddAuthenticationSchemes(AdminPolicies.Scheme).RequireRole(AdminPolicies.Admin))
+            .AddPolicy(AdminPolicies.TicketIssuer, policy => policy.AddAuthenticationSchemes(AdminPolicies.Scheme).RequireRole(AdminPolicies.Admin, AdminPolicies.TicketIssuer));
         return services;
     }
 

@@ -18,28 +18,7 @@ public static partial class TicketEndpoints
 {
     /// <summary>Maps the endpoint; call next to the admin API.</summary>
     public static RouteHandlerBuilder MapTicketApi(this IEndpointRouteBuilder endpoints, string adminHost) =>
-        endpoints.MapPost("/api/tickets", IssueAsync).RequireHost(adminHost).AddEndpointFilter(async (context, next) =>
-        {
-            var services = context.HttpContext.RequestServices;
-            var admin = services.GetRequiredService<IOptionsMonitor<AdminOptions>>().CurrentValue.Resolve();
-            var apiKey = services.GetRequiredService<IOptionsMonitor<TicketOptions>>().CurrentValue.ApiKeyFile is { Length: > 0 } file && File.Exists(file)
-                ? File.ReadAllText(file).Trim()
-                : null;
-            if (admin is null && apiKey is null)
-            {
-                return Results.Problem("Ticket issuing is disabled: set Tickets:ApiKeyFile or Admin:TokenFile.", statusCode: StatusCodes.Status403Forbidden);
-            }
-
-            var request = context.HttpContext.Request;
-            if (!AdminEndpoints.HasBearer(request, admin) && !AdminEndpoints.HasBearer(request, apiKey))
-            {
-                context.HttpContext.Response.Headers.WWWAuthenticate = "Bearer";
-                return Results.Problem("Missing or wrong credential: send Authorization: Bearer with the admin token or the ticket API key.",
-                    statusCode: StatusCodes.Status401Unauthorized);
-            }
-
-            return await next(context);
-        });
+        endpoints.MapPost("/api/tickets", IssueAsync).RequireHost(adminHost).RequireAuthorization(AdminPolicies.TicketIssuer);
 
     private static async Task<IResult> IssueAsync(
         TicketRequest? body,

@@ -37,9 +37,16 @@ public sealed partial class AdmissionPipeline
         IOptionsMonitor<LimitsOptions> limits,
         RelayMetrics metrics,
         ILogger<AdmissionPipeline> logger)
+        : this([origin], [rate, drain, capacity, ticket, token, redemption, target, leases], limits, metrics, logger)
     {
-        _beforeUpgrade = [origin];
-        _afterUpgrade = [rate, drain, capacity, ticket, token, redemption, target, leases];
+    }
+
+    /// <summary>Any checks, for tests of the pipeline itself.</summary>
+    internal AdmissionPipeline(
+        IAdmissionCheck[] beforeUpgrade, IAdmissionCheck[] afterUpgrade, IOptionsMonitor<LimitsOptions> limits, RelayMetrics metrics, ILogger<AdmissionPipeline> logger)
+    {
+        _beforeUpgrade = beforeUpgrade;
+        _afterUpgrade = afterUpgrade;
         _limits = limits;
         _metrics = metrics;
         _logger = logger;

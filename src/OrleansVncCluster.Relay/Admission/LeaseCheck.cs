@@ -71,7 +71,7 @@ public sealed partial class LeaseCheck(
         {
             return await call.WaitAsync(timeout) ? LeaseAnswer.Held : LeaseAnswer.Refused;
         }
-        catch (Exception exception) when (exception is TimeoutException or OrleansException or SiloUnavailableException)
+        catch (Exception exception) when (ClusterCall.Failed(exception))
         {
             LogLeaseUnavailable(logger, exception.GetType().Name);
             // The call may still land after the deadline: give back whatever it takes, or the slot would stay counted.
@@ -104,7 +104,7 @@ public sealed partial class LeaseCheck(
                 await holder.ReleaseLeaseAsync(leaseId).WaitAsync(options.CurrentValue.LeaseTimeout * 5);
                 return;
             }
-            catch (Exception exception) when (exception is TimeoutException or OrleansException or SiloUnavailableException)
+            catch (Exception exception) when (ClusterCall.Failed(exception))
             {
                 if (attempt >= ReleaseRetries.Length)
                 {

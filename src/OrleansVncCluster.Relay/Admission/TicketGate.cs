@@ -79,7 +79,7 @@ public sealed partial class TicketGate(
                 .WaitAsync(ticketOptions.CurrentValue.RedeemTimeout, time, cancellationToken);
         }
         // A failed storage write (InconsistentStateException, a conflicting activation wrote first) is an OrleansException.
-        catch (Exception exception) when (exception is TimeoutException or OrleansException or SiloUnavailableException)
+        catch (Exception exception) when (ClusterCall.Failed(exception))
         {
             LogRedeemFailed(logger, ticket.KeyId, TokenText.ForLog(ticket.Nonce), exception.Message);
             return new Refusal(CloseReasons.TryAgainLater, CloseReasons.TicketCheckUnavailableText, "ticket_check_unavailable");

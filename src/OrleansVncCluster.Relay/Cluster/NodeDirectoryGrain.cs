@@ -23,19 +23,11 @@ internal sealed partial class NodeDirectoryGrain(
 
     public async Task RevokeAsync(string token, RevocationCause cause)
     {
-        var nodes = LiveNodes();
-        var calls = nodes.Select(async node =>
+        await NodeFanOut.AskEveryAsync(LiveNodes(), async node =>
         {
-            try
-            {
-                await node.Observer.TokenRevokedAsync(token, cause).WaitAsync(TimeSpan.FromSeconds(5));
-            }
-            catch (Exception exception)
-            {
-                LogNodeUnreachable(logger, exception, node.Name);
-            }
-        });
-        await Task.WhenAll(calls);
+            await node.TokenRevokedAsync(token, cause);
+            return true;
+        }, TimeSpan.FromSeconds(5), fallback: false, failed: (node, exception) => LogNodeUnreachable(logger, exception, node.Name));
     }
 
     private List<NodeRegistration> LiveNodes()

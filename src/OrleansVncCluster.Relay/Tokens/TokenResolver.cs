@@ -31,7 +31,7 @@ public sealed class TokenResolver(IGrainFactory grains, IOptionsMonitor<TokenOpt
         {
             entry = await grains.GetGrain<ITokenGrain>(token).GetAsync().WaitAsync(settings.LookupTimeout, time, cancellationToken);
         }
-        catch (Exception exception) when (exception is TimeoutException or OrleansException or SiloUnavailableException)
+        catch (Exception exception) when (ClusterCall.Failed(exception))
         {
             return cached?.Entry is { } stale ? new TokenLookup(LookupStatus.Found, stale) : new TokenLookup(LookupStatus.Unavailable, null);
         }
