@@ -29,6 +29,7 @@ internal static class EventIds
     public const int SyncSourceFailed = 3006;
     public const int SyncStarted = 3007;
     public const int SyncStartupFailed = 3008;
+    public const int SyncOldKey = 3009;
     public const int AbiquoInventoryLoaded = 3010;
     public const int AbiquoEnterpriseVanished = 3011;
     public const int AbiquoEnterpriseWithoutVmLink = 3012;

@@ -4,7 +4,7 @@ using Orleans.Concurrency;
 namespace OrleansVncCluster.Relay.Sources;
 
 /// <summary>
-/// The cluster's one token sync (key <see cref="TokenSync.Key"/>): polls every source each <c>Abiquo:SyncInterval</c>
+/// The cluster's one token sync (key <see cref="TokenSync.Key"/>): polls every source each <c>Sync:Interval</c>
 /// and applies the differences to the token grains. Kept running by a start-up task, a keeper on every node and a
 /// reminder, so it comes back on a surviving node when its node dies.
 /// </summary>

@@ -1,11 +1,15 @@
 using System.Globalization;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 using OrleansVncCluster.Relay.Tokens;
 
 namespace OrleansVncCluster.Relay.Sources;
 
 /// <summary>
-/// How the token sync applies what changed (configuration section <c>Sync</c>). A first sync of 100,000 VMs writes
+/// The token sync's schedule and pacing, in one section (<c>Sync</c>): how often it polls its sources, how often every
+/// node's keeper checks that it runs, and how it applies what changed. The schedule used to sit in the <c>Abiquo</c>
+/// section: <c>Abiquo:SyncInterval</c> and <c>Abiquo:KeeperInterval</c> are still read when the new keys are not set,
+/// and the keeper warns at start-up naming the new key (<see cref="OldKeys"/>). A first sync of 100,000 VMs writes
 /// about 85,000 token grains; written as fast as possible that takes both cores of a small node for 10 s or more and
 /// multiplies session set-up latency, so the writes are spread over <see cref="ApplyBudget"/> instead.
 /// </summary>
@@ -14,7 +18,21 @@ public sealed class SyncOptions
     /// <summary>The configuration section.</summary>
     public const string SectionName = "Sync";
 
-    /// <summary>The budget when <see cref="ApplyBudget"/> is not set is this share of <c>Abiquo:SyncInterval</c>...</summary>
+    /// <summary>The old keys of this section's settings, and their new names.</summary>
+    public static readonly IReadOnlyList<(string Old, string New)> OldKeys =
+    [
+        ("Abiquo:SyncInterval", "Sync:Interval"),
+        ("Abiquo:KeeperInterval", "Sync:KeeperInterval"),
+    ];
+
+    /// <summary>How often the sync polls every source (formerly Abiquo:SyncInterval).</summary>
+    public TimeSpan Interval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How often every node's keeper makes sure the sync grain runs (formerly Abiquo:KeeperInterval); a node
+    /// that hosted it and died is replaced within about this long.</summary>
+    public TimeSpan KeeperInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The budget when <see cref="ApplyBudget"/> is not set is this share of <see cref="Interval"/>...</summary>
     public const double DefaultBudgetShareOfInterval = 0.5;
 
     /// <summary>...but no longer than this, so a long interval does not make a big change trickle in for minutes.</summary>
@@ -22,7 +40,7 @@ public sealed class SyncOptions
 
     /// <summary>
     /// How long applying one sync's changes should take: writes are paced to finish in about this time. Unset: half of
-    /// <c>Abiquo:SyncInterval</c>, at most 00:00:22, which leaves a 100,000-VM sync room for reading the inventory
+    /// <see cref="Interval"/>, at most 00:00:22, which leaves a 100,000-VM sync room for reading the inventory
     /// within 30 s (24 s measured) while set-up p99 during it stays near 2x idle (20-24 ms against 32-40 ms at 15 s). 00:00:00 turns pacing off (as fast as <see cref="ApplyParallelism"/> allows).
     /// </summary>
     public TimeSpan? ApplyBudget { get; set; }
@@ -47,6 +65,34 @@ public sealed class SyncOptions
         return share < MaxDefaultBudget ? share : MaxDefaultBudget;
     }
 
+    /// <summary>
+    /// Takes the old keys' values for settings whose new key is not set (old keys are still accepted); returns the old
+    /// keys found, for the start-up warning.
+    /// </summary>
+    public static IReadOnlyList<(string Old, string New)> ApplyOldKeys(SyncOptions options, IConfiguration configuration)
+    {
+        var found = OldKeys.Where(key => configuration[key.Old] is { Length: > 0 }).ToList();
+        foreach (var (old, now) in found)
+        {
+            if (configuration[now] is { Length: > 0 })
+            {
+                continue;
+            }
+
+            var value = configuration.GetValue<TimeSpan>(old);
+            if (now == "Sync:Interval")
+            {
+                options.Interval = value;
+            }
+            else
+            {
+                options.KeeperInterval = value;
+            }
+        }
+
+        return found;
+    }
+
     /// <summary>The pacing for <paramref name="changes"/> token writes and removals.</summary>
     public TokenApplyPacing PacingFor(int changes, TimeSpan syncInterval) =>
         TokenApplyPacing.ForBudget(changes, BudgetFor(syncInterval), MinWritesPerSecond, ApplyParallelism);
@@ -59,9 +105,19 @@ public sealed class SyncOptionsValidator : IValidateOptions<SyncOptions>
     public ValidateOptionsResult Validate(string? name, SyncOptions options)
     {
         var failures = new List<string>();
+        if (options.Interval < TimeSpan.FromSeconds(1) || options.Interval > TimeSpan.FromDays(1))
+        {
+            failures.Add($"Sync:Interval {options.Interval} must be between 00:00:01 and 1.00:00:00 (default 00:00:30)");
+        }
+
+        if (options.KeeperInterval < TimeSpan.FromMilliseconds(100) || options.KeeperInterval > TimeSpan.FromHours(1))
+        {
+            failures.Add($"Sync:KeeperInterval {options.KeeperInterval} must be between 00:00:00.1 and 01:00:00 (default 00:00:10)");
+        }
+
         if (options.ApplyBudget is { } budget && (budget < TimeSpan.Zero || budget > TimeSpan.FromHours(1)))
         {
-            failures.Add($"Sync:ApplyBudget {budget} must be between 00:00:00 (no pacing) and 01:00:00; leave it unset for half of Abiquo:SyncInterval, at most 00:00:22");
+            failures.Add($"Sync:ApplyBudget {budget} must be between 00:00:00 (no pacing) and 01:00:00; leave it unset for half of Sync:Interval, at most 00:00:22");
         }
 
         if (!(options.MinWritesPerSecond >= 1 && options.MinWritesPerSecond <= 1_000_000))

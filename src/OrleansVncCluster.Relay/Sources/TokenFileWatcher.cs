@@ -62,32 +62,20 @@ internal sealed partial class TokenFileWatcher(
 
     private async Task<bool> LoadAsync(string source, CancellationToken cancellationToken)
     {
+        var file = new FileTokenSource(source, time, logger);
         try
         {
-            var content = TokenFile.Load(source);
-            foreach (var error in content.Errors)
-            {
-                LogLineSkipped(logger, error.File, error.Line, error.Message);
-            }
-
-            var now = time.GetUtcNow();
-            var desired = content.Tokens.ToDictionary(
-                pair => pair.Key,
-                pair => new ConsoleTokenEntry { Target = pair.Value, Source = SourceName(source), SetAt = now },
-                StringComparer.Ordinal);
-            var result = await table.ReplaceSourceAsync(SourceName(source), desired, cancellationToken);
-            LogLoaded(logger, source, desired.Count, result.Written, result.Removed, content.Errors.Count);
+            var desired = await file.LoadAsync(cancellationToken);
+            var result = await table.ReplaceSourceAsync(file.Name, desired, cancellationToken);
+            LogLoaded(logger, source, desired.Count, result.Written, result.Removed, file.SkippedLines);
             return result.Failed == 0;
         }
-        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException or OrleansException or TimeoutException)
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException || ClusterCall.Failed(exception))
         {
             LogFailed(logger, exception, source);
             return false;
         }
     }
-
-    /// <summary>The token-source name of a file: every node that loads the same path owns the same set.</summary>
-    public static string SourceName(string path) => "file:" + Path.GetFullPath(path);
 
     private FileSystemWatcher? CreateWatcher(string source)
     {
@@ -136,9 +124,6 @@ internal sealed partial class TokenFileWatcher(
     [LoggerMessage(EventId = EventIds.TokenFileLoaded, Level = LogLevel.Information,
         Message = "Token file {Source}: {Tokens} tokens ({Written} written, {Removed} removed, {Skipped} lines skipped)")]
     private static partial void LogLoaded(ILogger logger, string source, int tokens, int written, int removed, int skipped);
-
-    [LoggerMessage(EventId = EventIds.TokenFileLineSkipped, Level = LogLevel.Warning, Message = "Token file {File} line {Line} skipped: {Problem}")]
-    private static partial void LogLineSkipped(ILogger logger, string file, int line, string problem);
 
     [LoggerMessage(EventId = EventIds.TokenFileFailed, Level = LogLevel.Error, Message = "Token file {Source} could not be loaded; its previous tokens stay in place")]
     private static partial void LogFailed(ILogger logger, Exception exception, string source);

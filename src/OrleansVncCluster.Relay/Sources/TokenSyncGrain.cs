@@ -34,7 +34,7 @@ internal sealed partial class TokenSyncGrain(
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        _interval = options.CurrentValue.SyncInterval;
+        _interval = syncOptions.CurrentValue.Interval;
         var now = time.GetUtcNow();
         _status = new SyncStatus { Host = silo.Name, Interval = _interval, NextRunAt = now };
         foreach (var source in _sourceList)

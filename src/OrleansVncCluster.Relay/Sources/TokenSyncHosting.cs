@@ -23,7 +23,9 @@ public static class TokenSyncHosting
     {
         services.AddOptions<AbiquoOptions>().Bind(configuration.GetSection(AbiquoOptions.SectionName)).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AbiquoOptions>, AbiquoOptionsValidator>());
-        services.AddOptions<SyncOptions>().Bind(configuration.GetSection(SyncOptions.SectionName)).ValidateOnStart();
+        services.AddOptions<SyncOptions>().Bind(configuration.GetSection(SyncOptions.SectionName))
+            .PostConfigure(sync => SyncOptions.ApplyOldKeys(sync, configuration)).ValidateOnStart();
+        services.TryAddSingleton(new SyncOldKeys([.. SyncOptions.OldKeys.Where(key => configuration[key.Old] is { Length: > 0 })]));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SyncOptions>, SyncOptionsValidator>());
         services.AddAbiquoClient();
         services.TryAddEnumerable(ServiceDescriptor.Transient<ITokenSource, AbiquoTokenSource>());
