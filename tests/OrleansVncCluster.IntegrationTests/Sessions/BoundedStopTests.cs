@@ -128,6 +128,7 @@ public sealed class BoundedStopTests
         {
             var stopAt = _clock.Elapsed - sinceStop.Elapsed;
             var closedAt = await _targetClosed.Task.WaitAsync(Timeout, TestContext.Current.CancellationToken);
+            TestContext.Current.TestOutputHelper?.WriteLine($"the VNC server saw its connection closed {(closedAt - stopAt).TotalSeconds:F2} s after the stop");
             Assert.True(closedAt - stopAt <= Bound, $"the VNC server saw its connection closed {(closedAt - stopAt).TotalSeconds:F1} s after the stop (bound {Bound.TotalSeconds} s)");
             await Eventually.HoldsAsync(async () =>
                 (await Admin.GetFromJsonAsync<JsonElement>("/api/sessions")).GetProperty("sessions").GetArrayLength() == 0,
