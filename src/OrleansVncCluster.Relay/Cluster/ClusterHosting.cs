@@ -4,6 +4,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using OrleansVncCluster.Relay.Diagnostics;
 using StackExchange.Redis;
@@ -86,6 +87,7 @@ public static partial class ClusterHosting
             builder.Services.TryAddSingleton(redis);
         }
 
+        builder.Services.TryAddSingleton(Options.Create(settings));
         builder.AddRelayCluster(settings, redis);
         return builder;
     }

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using StackExchange.Redis;
 
@@ -43,45 +44,47 @@ public sealed class ClusterSettings
     /// <summary>How long start-up waits for Redis before giving up.</summary>
     public TimeSpan RedisStartupTimeout { get; init; } = TimeSpan.FromMinutes(5);
 
-    /// <summary>Reads the settings, with secrets from files when <c>Redis:ConnectionStringFile</c> is given.</summary>
+    /// <summary>What could not even be read (a value of the wrong kind); the validator reports it with the rest.</summary>
+    internal List<string> ReadProblems { get; } = [];
+
+    /// <summary>
+    /// Reads the settings (sections "Redis" and "Orleans", with secrets from files when <c>Redis:ConnectionStringFile</c>
+    /// is given) and validates them with <see cref="ClusterSettingsValidator"/>. They are needed before the host is
+    /// built (they shape the silo and the Redis connection), so they are validated here rather than at start-up;
+    /// every problem is reported at once.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The settings do not validate; the message says what to fix.</exception>
     public static ClusterSettings From(IConfiguration configuration)
     {
+        var problems = new List<string>();
         var connection = configuration["Redis:ConnectionString"];
         if (string.IsNullOrWhiteSpace(connection) && configuration["Redis:ConnectionStringFile"] is { Length: > 0 } file)
         {
-            connection = File.Exists(file)
-                ? File.ReadAllText(file).Trim()
-                : throw new InvalidOperationException($"Redis:ConnectionStringFile '{file}' does not exist; it holds the connection string, e.g. redis.example:6379,password=...,ssl=true");
-        }
-
-        var transport = RedisTransport.From(configuration);
-        if (!string.IsNullOrWhiteSpace(connection) && transport.Problems() is { Count: > 0 } problems)
-        {
-            throw new InvalidOperationException(string.Join("; ", problems));
+            if (File.Exists(file))
+            {
+                connection = File.ReadAllText(file).Trim();
+            }
+            else
+            {
+                problems.Add($"Redis:ConnectionStringFile '{file}' does not exist; it holds the connection string, e.g. redis.example:6379,password=...,ssl=true");
+            }
         }
 
         var advertised = configuration["Orleans:Endpoints:AdvertisedIPAddress"];
         IPAddress? address = null;
         if (!string.IsNullOrWhiteSpace(advertised) && !IPAddress.TryParse(advertised, out address))
         {
-            throw new InvalidOperationException($"Orleans:Endpoints:AdvertisedIPAddress '{advertised}' is not an IP address; give this host's routable address, e.g. 10.0.0.5");
+            problems.Add($"Orleans:Endpoints:AdvertisedIPAddress '{advertised}' is not an IP address; give this host's routable address, e.g. 10.0.0.5");
         }
 
         var siloPortText = configuration["Orleans:Endpoints:SiloPort"];
         var siloPort = 11111;
-        if (!string.IsNullOrWhiteSpace(siloPortText) && (!int.TryParse(siloPortText, System.Globalization.CultureInfo.InvariantCulture, out siloPort) || siloPort is < 1 or > 65535))
+        if (!string.IsNullOrWhiteSpace(siloPortText) && !int.TryParse(siloPortText, System.Globalization.CultureInfo.InvariantCulture, out siloPort))
         {
-            throw new InvalidOperationException($"Orleans:Endpoints:SiloPort '{siloPortText}' is not a port (1-65535), e.g. 11111");
+            problems.Add($"Orleans:Endpoints:SiloPort '{siloPortText}' is not a port (1-65535), e.g. 11111");
         }
 
-        var probeTimeout = configuration.GetValue("Orleans:Membership:ProbeTimeout", TimeSpan.FromSeconds(2));
-        if (probeTimeout < TimeSpan.FromMilliseconds(500) || probeTimeout > TimeSpan.FromMinutes(1))
-        {
-            throw new InvalidOperationException($"Orleans:Membership:ProbeTimeout {probeTimeout} must be between 00:00:00.5 and 00:01:00, e.g. 00:00:02; "
-                + "shorter declares busy nodes dead, longer leaves a silent host's tokens unreachable for minutes");
-        }
-
-        return new ClusterSettings
+        var settings = new ClusterSettings
         {
             RedisConnectionString = string.IsNullOrWhiteSpace(connection) ? null : connection,
             ClusterId = configuration["Orleans:ClusterId"] is { Length: > 0 } clusterId ? clusterId : "vnc-relay",
@@ -89,9 +92,39 @@ public sealed class ClusterSettings
             SiloName = configuration["Orleans:SiloName"] is { Length: > 0 } siloName ? siloName : $"{Environment.MachineName}-{siloPort}",
             SiloPort = siloPort,
             AdvertisedAddress = address,
-            RedisTransport = transport,
+            RedisTransport = RedisTransport.From(configuration),
             RedisStartupTimeout = configuration.GetValue("Redis:StartupTimeout", TimeSpan.FromMinutes(5)),
-            ProbeTimeout = probeTimeout,
+            ProbeTimeout = configuration.GetValue("Orleans:Membership:ProbeTimeout", TimeSpan.FromSeconds(2)),
         };
+        settings.ReadProblems.AddRange(problems);
+        var result = new ClusterSettingsValidator().Validate(null, settings);
+        return result.Failed ? throw new InvalidOperationException(string.Join("; ", result.Failures)) : settings;
+    }
+}
+
+/// <summary>Validation of <see cref="ClusterSettings"/> with messages that say what to fix; secrets are never printed.</summary>
+public sealed class ClusterSettingsValidator : IValidateOptions<ClusterSettings>
+{
+    /// <inheritdoc/>
+    public ValidateOptionsResult Validate(string? name, ClusterSettings options)
+    {
+        var failures = new List<string>(options.ReadProblems);
+        if (options.RedisConnectionString is not null)
+        {
+            failures.AddRange(options.RedisTransport.Problems());
+        }
+
+        if (options.SiloPort is < 1 or > 65535 && !failures.Any(f => f.StartsWith("Orleans:Endpoints:SiloPort", StringComparison.Ordinal)))
+        {
+            failures.Add($"Orleans:Endpoints:SiloPort '{options.SiloPort}' is not a port (1-65535), e.g. 11111");
+        }
+
+        if (options.ProbeTimeout < TimeSpan.FromMilliseconds(500) || options.ProbeTimeout > TimeSpan.FromMinutes(1))
+        {
+            failures.Add($"Orleans:Membership:ProbeTimeout {options.ProbeTimeout} must be between 00:00:00.5 and 00:01:00, e.g. 00:00:02; "
+                + "shorter declares busy nodes dead, longer leaves a silent host's tokens unreachable for minutes");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }
