@@ -1,5 +1,3 @@
-using System.Text.Json.Serialization;
-
 namespace OrleansVncCluster.Relay.Abiquo;
 
 internal sealed class AbiquoErrorDto

@@ -1,5 +1,3 @@
-using System.Net;
-
 namespace OrleansVncCluster.Relay.Abiquo;
 
 /// <summary>What kind of failure an Abiquo request met.</summary>

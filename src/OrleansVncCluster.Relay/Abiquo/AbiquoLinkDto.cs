@@ -1,5 +1,3 @@
-using System.Text.Json.Serialization;
-
 namespace OrleansVncCluster.Relay.Abiquo;
 
 // What the client reads of Abiquo's JSON, written from the API reference and matched case-insensitively (a public

@@ -1,4 +1,3 @@
-using System.Globalization;
 using OrleansVncCluster.Relay.Tokens;
 
 namespace OrleansVncCluster.Relay.Abiquo;

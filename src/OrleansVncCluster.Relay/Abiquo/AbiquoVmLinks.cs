@@ -1,7 +1,3 @@
-using System.Text;
-using System.Text.Json;
-using System.Text.Json.Serialization;
-
 namespace OrleansVncCluster.Relay.Abiquo;
 
 /// <summary>What the sync reads of a VM's <c>links</c>: the titles of its first <c>machine</c> and first <c>enterprise</c> link.</summary>

@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Options;
 using OrleansVncCluster.Relay.Cluster;
 using OrleansVncCluster.Relay.Diagnostics;
 using OrleansVncCluster.Relay.Node;

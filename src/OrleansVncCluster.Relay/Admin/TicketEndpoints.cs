@@ -1,6 +1,4 @@
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using OrleansVncCluster.Relay.Admin;
 using OrleansVncCluster.Relay.Admission;
 using OrleansVncCluster.Relay.ConsolePage;
 using OrleansVncCluster.Relay.Diagnostics;

@@ -1,7 +1,3 @@
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
-using OrleansVncCluster.Relay.Admin;
-
 namespace OrleansVncCluster.Relay.Admin;
 
 /// <summary>What a caller of POST /api/tickets sends.</summary>

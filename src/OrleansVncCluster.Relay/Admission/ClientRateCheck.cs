@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Net.WebSockets;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using OrleansVncCluster.Relay.Diagnostics;
 using OrleansVncCluster.Relay.Tokens;

@@ -1,5 +1,3 @@
-using Microsoft.AspNetCore.Http;
-
 namespace OrleansVncCluster.Relay.Admission;
 
 /// <summary>What a WebSocket upgrade request asks for, read the way websockify and nova read it.</summary>

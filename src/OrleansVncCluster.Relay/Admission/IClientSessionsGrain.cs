@@ -1,4 +1,3 @@
-using Orleans.Runtime;
 using OrleansVncCluster.Relay.Tokens;
 
 namespace OrleansVncCluster.Relay.Admission;

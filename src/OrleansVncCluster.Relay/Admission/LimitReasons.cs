@@ -1,9 +1,3 @@
-using System.Globalization;
-using System.Net.WebSockets;
-using System.Net;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
-
 namespace OrleansVncCluster.Relay.Admission;
 
 /// <summary>The metric reasons (vnc_relay_sessions_failed_total{reason}) of the limits' refusals.</summary>

@@ -1,7 +1,3 @@
-using System.Net.WebSockets;
-using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 using OrleansVncCluster.Relay.Tickets;
 
 namespace OrleansVncCluster.Relay.Admission;

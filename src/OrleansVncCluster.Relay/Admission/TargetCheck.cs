@@ -1,5 +1,4 @@
 using System.Net;
-using Microsoft.Extensions.Logging;
 using OrleansVncCluster.Relay.Diagnostics;
 using OrleansVncCluster.Relay.Tokens;
 

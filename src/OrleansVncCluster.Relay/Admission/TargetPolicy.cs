@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.NetworkInformation;
 using System.Net.Sockets;
 using Microsoft.Extensions.Options;
-using Orleans.Runtime;
 using OrleansVncCluster.Relay.Tokens;
 
 namespace OrleansVncCluster.Relay.Admission;

@@ -1,10 +1,3 @@
-using System.Net;
-using System.Net.NetworkInformation;
-using System.Net.Sockets;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.Options;
-using Orleans.Runtime;
-
 namespace OrleansVncCluster.Relay.Admission;
 
 /// <summary>Why a console target was refused.</summary>

@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace OrleansVncCluster.Relay.Cli;
 
 /// <summary>What the command line asked for.</summary>

@@ -1,6 +1,4 @@
-using Microsoft.Extensions.Logging;
 using Orleans.Concurrency;
-using Orleans.Runtime;
 
 namespace OrleansVncCluster.Relay.Cluster;
 

@@ -1,7 +1,3 @@
-using Microsoft.Extensions.Logging;
-using Orleans.Concurrency;
-using Orleans.Runtime;
-
 namespace OrleansVncCluster.Relay.Cluster;
 
 /// <summary>What every node can be asked from anywhere in the cluster. Implemented by each node, not by a grain.</summary>

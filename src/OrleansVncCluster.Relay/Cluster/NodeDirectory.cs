@@ -1,7 +1,3 @@
-using Microsoft.Extensions.Logging;
-using Orleans.Concurrency;
-using Orleans.Runtime;
-
 namespace OrleansVncCluster.Relay.Cluster;
 
 /// <summary>Constants of the node directory.</summary>

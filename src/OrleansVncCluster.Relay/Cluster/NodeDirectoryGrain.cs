@@ -1,6 +1,4 @@
-using Microsoft.Extensions.Logging;
 using Orleans.Concurrency;
-using Orleans.Runtime;
 using OrleansVncCluster.Relay.Diagnostics;
 
 namespace OrleansVncCluster.Relay.Cluster;

@@ -1,7 +1,3 @@
-using Microsoft.Extensions.Logging;
-using Orleans.Concurrency;
-using Orleans.Runtime;
-
 namespace OrleansVncCluster.Relay.Cluster;
 
 /// <summary>A node as the directory knows it.</summary>

@@ -1,6 +1,5 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
-using Microsoft.Extensions.Configuration;
 using StackExchange.Redis;
 
 namespace OrleansVncCluster.Relay.Cluster;

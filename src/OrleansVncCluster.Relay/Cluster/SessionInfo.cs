@@ -1,7 +1,3 @@
-using Microsoft.Extensions.Logging;
-using Orleans.Concurrency;
-using Orleans.Runtime;
-
 namespace OrleansVncCluster.Relay.Cluster;
 
 /// <summary>A live session as the admin API shows it (no token beyond its log prefix, no password).</summary>

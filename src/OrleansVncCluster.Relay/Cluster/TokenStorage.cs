@@ -1,6 +1,3 @@
-using Microsoft.Extensions.Logging;
-using OrleansVncCluster.Relay.Cluster;
-
 namespace OrleansVncCluster.Relay.Cluster;
 
 /// <summary>The grain storage provider that holds tokens (Redis, or memory in the embedded mode).</summary>

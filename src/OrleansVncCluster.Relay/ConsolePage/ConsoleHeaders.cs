@@ -1,5 +1,4 @@
 using System.Text;
-using Microsoft.AspNetCore.Http;
 using OrleansVncCluster.Relay.Admission;
 
 namespace OrleansVncCluster.Relay.ConsolePage;

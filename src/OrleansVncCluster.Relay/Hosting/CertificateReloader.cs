@@ -1,6 +1,5 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
-using Microsoft.Extensions.Logging;
 using OrleansVncCluster.Relay.Diagnostics;
 
 namespace OrleansVncCluster.Relay.Hosting;

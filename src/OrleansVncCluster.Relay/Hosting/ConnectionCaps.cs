@@ -1,9 +1,5 @@
 using System.Globalization;
-using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.Logging;
 using OrleansVncCluster.Relay.Diagnostics;
 
 namespace OrleansVncCluster.Relay.Hosting;

@@ -1,11 +1,3 @@
-using System.Net;
-using Microsoft.AspNetCore.HttpOverrides;
-using Microsoft.AspNetCore.Server.Kestrel.Https;
-using Microsoft.Extensions.Options;
-using OrleansVncCluster.Relay.Hosting;
-using Serilog.Formatting.Compact;
-using Serilog;
-
 namespace OrleansVncCluster.Relay.Hosting;
 
 /// <summary>

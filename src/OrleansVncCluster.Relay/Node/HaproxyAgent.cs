@@ -1,8 +1,6 @@
-using System.Net.Sockets;
 using System.Net;
+using System.Net.Sockets;
 using System.Text;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using OrleansVncCluster.Relay.Admission;
 using OrleansVncCluster.Relay.Diagnostics;

@@ -1,8 +1,3 @@
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Routing;
-using Microsoft.Extensions.DependencyInjection;
-using Orleans.Runtime;
 using OrleansVncCluster.Relay.Admission;
 
 namespace OrleansVncCluster.Relay.Node;

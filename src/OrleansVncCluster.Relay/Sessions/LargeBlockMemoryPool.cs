@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Collections.Concurrent;
-using Microsoft.AspNetCore.Connections;
 
 namespace OrleansVncCluster.Relay.Sessions;
 

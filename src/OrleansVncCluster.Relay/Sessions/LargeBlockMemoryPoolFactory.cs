@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Collections.Concurrent;
 using Microsoft.AspNetCore.Connections;
 
 namespace OrleansVncCluster.Relay.Sessions;

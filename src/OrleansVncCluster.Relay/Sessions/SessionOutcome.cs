@@ -1,5 +1,3 @@
-using System.Net.WebSockets;
-
 namespace OrleansVncCluster.Relay.Sessions;
 
 /// <summary>Why a session ended: the first side to finish decides, and the outcome picks the close code.</summary>

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Net.WebSockets;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using OrleansVncCluster.Relay.Admission;
 

@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Logging;
 using OrleansVncCluster.Relay.Abiquo;
 using OrleansVncCluster.Relay.Diagnostics;
 using OrleansVncCluster.Relay.Tokens;

@@ -1,6 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
-
 namespace OrleansVncCluster.Relay.Sources;
 
 /// <summary>What the guard decided about a plan.</summary>

@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using Orleans.Concurrency;
 
 namespace OrleansVncCluster.Relay.Sources;

@@ -1,6 +1,3 @@
-using System.Collections.Immutable;
-using Orleans.Concurrency;
-
 namespace OrleansVncCluster.Relay.Sources;
 
 /// <summary>One source's part of the last sync.</summary>

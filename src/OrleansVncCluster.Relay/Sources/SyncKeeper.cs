@@ -1,7 +1,4 @@
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using OrleansVncCluster.Relay.Abiquo;
 using OrleansVncCluster.Relay.Diagnostics;
 
 namespace OrleansVncCluster.Relay.Sources;

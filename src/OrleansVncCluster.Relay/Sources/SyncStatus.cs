@@ -1,5 +1,4 @@
 using System.Collections.Immutable;
-using Orleans.Concurrency;
 
 namespace OrleansVncCluster.Relay.Sources;
 

@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using OrleansVncCluster.Relay.Tokens;
 
 namespace OrleansVncCluster.Relay.Sources;

@@ -1,5 +1,3 @@
-using System.Text.RegularExpressions;
-
 namespace OrleansVncCluster.Relay.Sources;
 
 /// <summary>A line of a token file that could not be used, with where it is so an operator can fix it.</summary>

@@ -1,5 +1,3 @@
-using Microsoft.Extensions.Configuration;
-
 namespace OrleansVncCluster.Relay.Sources;
 
 /// <summary>Registers where tokens come from: the token file watcher, and the Abiquo sync when Abiquo:ApiUrl is set.</summary>

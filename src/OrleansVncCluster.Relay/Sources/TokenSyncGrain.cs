@@ -1,8 +1,5 @@
-using System.Collections.Immutable;
 using System.Diagnostics;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Orleans.Runtime;
 using OrleansVncCluster.Relay.Abiquo;
 using OrleansVncCluster.Relay.Diagnostics;
 using OrleansVncCluster.Relay.Tokens;

@@ -1,8 +1,3 @@
-using System.Buffers.Binary;
-using System.Buffers.Text;
-using System.Security.Cryptography;
-using System.Text;
-
 namespace OrleansVncCluster.Relay.Tickets;
 
 /// <summary>Why a presented ticket was not accepted.</summary>

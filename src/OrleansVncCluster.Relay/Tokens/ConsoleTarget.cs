@@ -1,5 +1,3 @@
-using System.Text;
-
 namespace OrleansVncCluster.Relay.Tokens;
 
 /// <summary>Where a console token leads: a TCP host and port, or a Unix socket on the node.</summary>

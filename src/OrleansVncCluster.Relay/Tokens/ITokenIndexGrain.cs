@@ -1,5 +1,3 @@
-using Orleans.Concurrency;
-
 namespace OrleansVncCluster.Relay.Tokens;
 
 /// <summary>What one token source last wrote: token to content fingerprint, so a source can apply only differences.</summary>

@@ -1,5 +1,3 @@
-using Orleans.Runtime;
-
 namespace OrleansVncCluster.Relay.Tokens;
 
 /// <summary>

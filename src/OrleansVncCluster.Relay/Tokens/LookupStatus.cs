@@ -1,6 +1,3 @@
-using System.Collections.Concurrent;
-using Microsoft.Extensions.Options;
-
 namespace OrleansVncCluster.Relay.Tokens;
 
 /// <summary>How a token lookup went.</summary>

@@ -1,7 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
-using Orleans.Core.Internal;
-
 namespace OrleansVncCluster.Relay.Tokens;
 
 /// <summary>What applying a plan did.</summary>

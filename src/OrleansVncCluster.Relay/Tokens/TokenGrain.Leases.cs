@@ -1,5 +1,3 @@
-using Microsoft.Extensions.DependencyInjection;
-
 namespace OrleansVncCluster.Relay.Tokens;
 
 /// <summary>The token's live sessions across the cluster (Limits:MaxSessionsPerToken), kept apart from its persisted entry.</summary>

@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Logging;
 using OrleansVncCluster.Relay.Cluster;
 using OrleansVncCluster.Relay.Diagnostics;
 

@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Logging;
 using OrleansVncCluster.Relay.Cluster;
 
 namespace OrleansVncCluster.Relay.Tokens;

@@ -1,5 +1,3 @@
-using Orleans.Concurrency;
-
 namespace OrleansVncCluster.Relay.Tokens;
 
 /// <summary>The persisted state of a token index grain.</summary>

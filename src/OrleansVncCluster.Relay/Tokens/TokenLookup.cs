@@ -1,6 +1,3 @@
-using System.Collections.Concurrent;
-using Microsoft.Extensions.Options;
-
 namespace OrleansVncCluster.Relay.Tokens;
 
 /// <summary>The result of a token lookup.</summary>

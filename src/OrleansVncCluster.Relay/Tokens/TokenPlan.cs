@@ -1,7 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
-using Orleans.Core.Internal;
-
 namespace OrleansVncCluster.Relay.Tokens;
 
 /// <summary>The changes that would make the token grains hold exactly what a source now says.</summary>

@@ -1,5 +1,3 @@
-using System.Text;
-
 namespace OrleansVncCluster.Relay.Tokens;
 
 /// <summary>Who the console belongs to, as far as the token's source knows.</summary>
