@@ -195,7 +195,7 @@ start() {
       Orleans__Endpoints__SiloPort="$silo" Orleans__Endpoints__AdvertisedIPAddress=127.0.0.1 \
       Redis__ConnectionStringFile="$dir/redis-connection" Admin__TokenFile="$dir/admin-token" \
       Abiquo__ApiUrl="http://127.0.0.1:$sim_port/api" Abiquo__User=admin Abiquo__PasswordFile="$dir/abiquo-password" \
-      Abiquo__SyncInterval=00:00:10 DOTNET_gcServer=0 \
+      Sync__Interval=00:00:10 DOTNET_gcServer=0 \
       "$relay"
     # env execs the node, so this PID is the node itself; record the node's executable, not env's.
     sed -i "\$s|.*|$launched_pid $(readlink -f "$relay")|" "$started"
@@ -206,7 +206,7 @@ start() {
   done
   say "$nodes relay nodes joined the cluster"
 
-  # First sync now rather than after SyncInterval, so the printed URLs work at once.
+  # First sync now rather than after Sync:Interval, so the printed URLs work at once.
   wait_for "the token sync found the $desktops desktops" 60 \
     sh -c "curl -sf -X POST -H @'$dir/admin-auth.header' 'http://127.0.0.1:${node_admin[0]}/api/sync' | grep -q '\"tokens\":$desktops'"
 

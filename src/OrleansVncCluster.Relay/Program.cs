@@ -1,8 +1,9 @@
 using OrleansVncCluster.Relay.Cli;
+using OrleansVncCluster.Relay.Hosting;
 
 namespace OrleansVncCluster.Relay;
 
-/// <summary>Entry point of the vnc-relay node: picks the command, then hands over to <see cref="RelayNode"/>.</summary>
+/// <summary>Entry point of the vnc-relay node: picks the command, then builds and runs the node (Hosting/).</summary>
 public static class Program
 {
     /// <summary>Runs the node (or a one-shot command).</summary>
@@ -25,18 +26,19 @@ public static class Program
         }
 
         var request = CommandLine.Parse(args);
-        if (request.Help)
+        if (request.Help || request.Error is not null)
         {
-            System.Console.Out.WriteLine(CommandLine.Usage);
-            return 0;
+            await (request.Help ? Console.Out : Console.Error).WriteLineAsync(request.Help ? CommandLine.Usage : $"vnc-relay: {request.Error}\n\n{CommandLine.Usage}");
+            return request.Help ? 0 : 2;
         }
 
-        if (request.Error is { } error)
+        return request.Daemonize ? Daemon.Detach(args) : await RelayNode.RunAsync(async () =>
         {
-            await System.Console.Error.WriteLineAsync($"vnc-relay: {error}\n\n{CommandLine.Usage}");
-            return 2;
-        }
-
-        return request.Daemonize ? Daemon.Detach(args) : await RelayNode.RunAsync(request);
+            var builder = WebApplication.CreateBuilder(RelayNode.BuilderOptions(request));
+            await builder.AddVncRelayNode(request);
+            var app = builder.Build();
+            app.MapVncRelayNode();
+            return app;
+        });
     }
 }

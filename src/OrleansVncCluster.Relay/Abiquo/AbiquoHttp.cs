@@ -1,9 +1,7 @@
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using OrleansVncCluster.Relay.Logging;
+using OrleansVncCluster.Relay.Diagnostics;
 
 namespace OrleansVncCluster.Relay.Abiquo;
 

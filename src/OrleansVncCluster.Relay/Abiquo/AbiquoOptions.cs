@@ -29,7 +29,7 @@ public sealed class AbiquoOptions
     /// <summary>The media type version to ask for (<c>; version=3.10</c>); empty: the server's newest.</summary>
     public string? ApiVersion { get; set; }
 
-    /// <summary>Time between two syncs.</summary>
+    /// <summary>Old key of Sync:Interval (time between two syncs), still read when Sync:Interval is not set.</summary>
     public TimeSpan SyncInterval { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Longest wait for one API request, body included.</summary>
@@ -51,7 +51,7 @@ public sealed class AbiquoOptions
     /// </summary>
     public bool RewriteLinks { get; set; }
 
-    /// <summary>How often every node makes sure the sync grain runs (and so how fast it comes back after its node dies).</summary>
+    /// <summary>Old key of Sync:KeeperInterval (how often every node makes sure the sync grain runs), still read when Sync:KeeperInterval is not set.</summary>
     public TimeSpan KeeperInterval { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>The password, read from <see cref="PasswordFile"/> when one is set.</summary>

@@ -3,19 +3,6 @@ using OrleansVncCluster.Relay.Tokens;
 
 namespace OrleansVncCluster.Relay.Abiquo;
 
-/// <summary>The console tokens of an inventory, and what did not become one.</summary>
-/// <param name="Tokens">Token to entry.</param>
-/// <param name="WithoutConsole">VMs with no console address (undeployed: no <c>vdrpIP</c> or port 0).</param>
-/// <param name="SharedAddresses">VMs whose IP:port another VM of the same enterprise also reports; one entry per token is kept.</param>
-/// <param name="Contested">IP:ports that VMs of different enterprises report: they get no token at all.</param>
-public sealed record AbiquoTokenSet(IReadOnlyDictionary<string, ConsoleTokenEntry> Tokens, int WithoutConsole, int SharedAddresses,
-    IReadOnlyList<ContestedAddress> Contested);
-
-/// <summary>A console address that VMs of several enterprises report (Abiquo reused it), so no token names it.</summary>
-/// <param name="Address">IP:port.</param>
-/// <param name="Vms">The VMs that report it, as "enterprise/vm id".</param>
-public sealed record ContestedAddress(string Address, IReadOnlyList<string> Vms);
-
 /// <summary>
 /// Turns Abiquo VMs into console tokens the legacy way: a VM with a non-empty <c>vdrpIP</c> and a <c>vdrpPort</c> in
 /// 1-65535 gets token md5("vdrpIP:vdrpPort") (so Abiquo's own console page finds it); OFF VMs keep their port and their

@@ -1,24 +1,9 @@
-using System.Security.Cryptography;
-using System.Text;
-using Microsoft.Extensions.Options;
 using OrleansVncCluster.Relay.Cluster;
+using OrleansVncCluster.Relay.Diagnostics;
+using OrleansVncCluster.Relay.Node;
+using OrleansVncCluster.Relay.Sessions;
 
 namespace OrleansVncCluster.Relay.Admin;
-
-/// <summary>The admin credential (configuration section "Admin"): a bearer token, given directly or in a file.</summary>
-public sealed class AdminOptions
-{
-    public const string Section = "Admin";
-
-    /// <summary>The token itself (prefer <see cref="TokenFile"/> or systemd's LoadCredential: file "admin-token").</summary>
-    public string? Token { get; set; }
-
-    /// <summary>A file holding the token.</summary>
-    public string? TokenFile { get; set; }
-
-    internal string? Resolve() =>
-        Token is { Length: > 0 } token ? token : TokenFile is { Length: > 0 } file && File.Exists(file) ? File.ReadAllText(file).Trim() : null;
-}
 
 /// <summary>
 /// The admin surface, on the admin listener only: drain, the cluster's live sessions, and closing one. Every /api call
@@ -31,24 +16,9 @@ public static class AdminEndpoints
     /// <summary>Maps /api/* behind the admin credential; returns the group so other capabilities can add to it.</summary>
     public static RouteGroupBuilder MapAdminApi(this IEndpointRouteBuilder endpoints, string adminHost)
     {
-        var api = endpoints.MapGroup("/api").RequireHost(adminHost).AddEndpointFilter(async (context, next) =>
-        {
-            var expected = context.HttpContext.RequestServices.GetRequiredService<IOptionsMonitor<AdminOptions>>().CurrentValue.Resolve();
-            if (expected is null)
-            {
-                return Results.Problem("The admin API is disabled: set Admin:TokenFile (or the admin-token credential).", statusCode: StatusCodes.Status403Forbidden);
-            }
+        var api = endpoints.MapGroup("/api").RequireHost(adminHost).RequireAuthorization(AdminPolicies.Admin);
 
-            if (!HasBearer(context.HttpContext.Request, expected))
-            {
-                context.HttpContext.Response.Headers.WWWAuthenticate = "Bearer";
-                return Results.Problem("Missing or wrong admin token (Authorization: Bearer TOKEN).", statusCode: StatusCodes.Status401Unauthorized);
-            }
-
-            return await next(context);
-        });
-
-        api.MapPost("/drain", (DrainCoordinator drain, Sessions.SessionRegistry sessions) =>
+        api.MapPost("/drain", (DrainCoordinator drain, SessionRegistry sessions) =>
         {
             _ = drain.DrainAsync();
             return Results.Accepted(value: new { draining = true, liveSessions = sessions.Count });
@@ -61,17 +31,7 @@ public static class AdminEndpoints
                 return DirectoryUnavailable();
             }
 
-            var lists = await Task.WhenAll(nodes.Select(async node =>
-            {
-                try
-                {
-                    return await node.Observer.ListSessionsAsync().WaitAsync(NodeAnswerTimeout);
-                }
-                catch (Exception exception) when (exception is TimeoutException or OrleansException)
-                {
-                    return [];
-                }
-            }));
+            var lists = await NodeFanOut.AskEveryAsync(nodes, node => node.ListSessionsAsync(), NodeAnswerTimeout, fallback: []);
             return Results.Ok(new { nodes = nodes.Select(n => n.Name).Order(StringComparer.Ordinal), sessions = lists.SelectMany(l => l).OrderBy(s => s.StartedAt) });
         });
 
@@ -82,17 +42,7 @@ public static class AdminEndpoints
                 return DirectoryUnavailable();
             }
 
-            var answers = await Task.WhenAll(nodes.Select(async node =>
-            {
-                try
-                {
-                    return await node.Observer.CloseSessionAsync(id, "console closed by an administrator").WaitAsync(NodeAnswerTimeout);
-                }
-                catch (Exception exception) when (exception is TimeoutException or OrleansException)
-                {
-                    return false;
-                }
-            }));
+            var answers = await NodeFanOut.AskEveryAsync(nodes, node => node.CloseSessionAsync(id, "console closed by an administrator"), NodeAnswerTimeout, fallback: false);
             return answers.Any(closed => closed) ? Results.Ok(new { closed = id }) : Results.NotFound(new { error = $"no live session {id}" });
         });
 
@@ -109,7 +59,7 @@ public static class AdminEndpoints
         {
             return await grains.GetGrain<INodeDirectoryGrain>(NodeDirectory.Key).NodesAsync().WaitAsync(NodeAnswerTimeout);
         }
-        catch (Exception exception) when (exception is TimeoutException or OrleansException)
+        catch (Exception exception) when (ClusterCall.Failed(exception))
         {
             return null;
         }
@@ -118,17 +68,4 @@ public static class AdminEndpoints
     private static IResult DirectoryUnavailable() => Results.Problem(
         "The cluster's node directory did not answer in time (a node may have just failed): try again in a few seconds.",
         statusCode: StatusCodes.Status503ServiceUnavailable);
-
-    /// <summary>True when the request's "Authorization: Bearer" value equals <paramref name="expected"/> (constant time).</summary>
-    internal static bool HasBearer(HttpRequest request, string? expected)
-    {
-        if (string.IsNullOrEmpty(expected))
-        {
-            return false;
-        }
-
-        var header = request.Headers.Authorization.ToString();
-        var given = header.StartsWith("Bearer ", StringComparison.Ordinal) ? header["Bearer ".Length..].Trim() : "";
-        return CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(given), Encoding.UTF8.GetBytes(expected));
-    }
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
-using OrleansVncCluster.Relay.Cluster;
+using OrleansVncCluster.Relay.Admission;
+using OrleansVncCluster.Relay.Diagnostics;
 using OrleansVncCluster.Relay.Sessions;
 
 namespace OrleansVncCluster.Relay.Admin;

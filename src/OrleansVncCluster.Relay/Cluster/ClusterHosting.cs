@@ -1,101 +1,11 @@
 using System.Net;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 using Orleans.Configuration;
-using OrleansVncCluster.Relay.Tokens;
+using OrleansVncCluster.Relay.Diagnostics;
 using StackExchange.Redis;
 
 namespace OrleansVncCluster.Relay.Cluster;
-
-/// <summary>Where the cluster keeps membership, tokens and reminders (configuration sections "Redis" and "Orleans").</summary>
-public sealed class ClusterSettings
-{
-    /// <summary>StackExchange.Redis connection string; empty means embedded single-node clustering in memory.</summary>
-    public string? RedisConnectionString { get; init; }
-
-    /// <summary>Orleans cluster id; the same on every node of one cluster.</summary>
-    public string ClusterId { get; init; } = "vnc-relay";
-
-    /// <summary>Orleans service id; keys in Redis are prefixed with it.</summary>
-    public string ServiceId { get; init; } = "vnc-relay";
-
-    /// <summary>Unique per node.</summary>
-    public string SiloName { get; init; } = Environment.MachineName;
-
-    /// <summary>Silo-to-silo port.</summary>
-    public int SiloPort { get; init; } = 11111;
-
-    /// <summary>The address other nodes reach this one at; never a VIP, never loopback across hosts.</summary>
-    public IPAddress? AdvertisedAddress { get; init; }
-
-    /// <summary>Redis TLS files (private CA, client certificate).</summary>
-    public Transport.RedisTransport RedisTransport { get; init; } = new();
-
-    /// <summary>
-    /// Orleans' initial liveness-probe timeout (<c>Orleans:Membership:ProbeTimeout</c>). It bounds how long a silent
-    /// host (crashed, cut off) keeps its grains, and so its uncached tokens, unreachable: Orleans' 5 s default took
-    /// 63 s to declare a cut-off host dead in the separate-hosts test, 2 s took 27 s (one run each). Orleans adapts the timeout to
-    /// measured probe times and stretches it while the prober itself is degraded, which guards against false deaths.
-    /// </summary>
-    public TimeSpan ProbeTimeout { get; init; } = TimeSpan.FromSeconds(2);
-
-    /// <summary>How long start-up waits for Redis before giving up.</summary>
-    public TimeSpan RedisStartupTimeout { get; init; } = TimeSpan.FromMinutes(5);
-
-    /// <summary>Reads the settings, with secrets from files when <c>Redis:ConnectionStringFile</c> is given.</summary>
-    public static ClusterSettings From(IConfiguration configuration)
-    {
-        var connection = configuration["Redis:ConnectionString"];
-        if (string.IsNullOrWhiteSpace(connection) && configuration["Redis:ConnectionStringFile"] is { Length: > 0 } file)
-        {
-            connection = File.Exists(file)
-                ? File.ReadAllText(file).Trim()
-                : throw new InvalidOperationException($"Redis:ConnectionStringFile '{file}' does not exist; it holds the connection string, e.g. redis.example:6379,password=...,ssl=true");
-        }
-
-        var transport = Transport.RedisTransport.From(configuration);
-        if (!string.IsNullOrWhiteSpace(connection) && transport.Problems() is { Count: > 0 } problems)
-        {
-            throw new InvalidOperationException(string.Join("; ", problems));
-        }
-
-        var advertised = configuration["Orleans:Endpoints:AdvertisedIPAddress"];
-        IPAddress? address = null;
-        if (!string.IsNullOrWhiteSpace(advertised) && !IPAddress.TryParse(advertised, out address))
-        {
-            throw new InvalidOperationException($"Orleans:Endpoints:AdvertisedIPAddress '{advertised}' is not an IP address; give this host's routable address, e.g. 10.0.0.5");
-        }
-
-        var siloPortText = configuration["Orleans:Endpoints:SiloPort"];
-        var siloPort = 11111;
-        if (!string.IsNullOrWhiteSpace(siloPortText) && (!int.TryParse(siloPortText, System.Globalization.CultureInfo.InvariantCulture, out siloPort) || siloPort is < 1 or > 65535))
-        {
-            throw new InvalidOperationException($"Orleans:Endpoints:SiloPort '{siloPortText}' is not a port (1-65535), e.g. 11111");
-        }
-
-        var probeTimeout = configuration.GetValue("Orleans:Membership:ProbeTimeout", TimeSpan.FromSeconds(2));
-        if (probeTimeout < TimeSpan.FromMilliseconds(500) || probeTimeout > TimeSpan.FromMinutes(1))
-        {
-            throw new InvalidOperationException($"Orleans:Membership:ProbeTimeout {probeTimeout} must be between 00:00:00.5 and 00:01:00, e.g. 00:00:02; "
-                + "shorter declares busy nodes dead, longer leaves a silent host's tokens unreachable for minutes");
-        }
-
-        return new ClusterSettings
-        {
-            RedisConnectionString = string.IsNullOrWhiteSpace(connection) ? null : connection,
-            ClusterId = configuration["Orleans:ClusterId"] is { Length: > 0 } clusterId ? clusterId : "vnc-relay",
-            ServiceId = configuration["Orleans:ServiceId"] is { Length: > 0 } serviceId ? serviceId : "vnc-relay",
-            SiloName = configuration["Orleans:SiloName"] is { Length: > 0 } siloName ? siloName : $"{Environment.MachineName}-{siloPort}",
-            SiloPort = siloPort,
-            AdvertisedAddress = address,
-            RedisTransport = transport,
-            RedisStartupTimeout = configuration.GetValue("Redis:StartupTimeout", TimeSpan.FromMinutes(5)),
-            ProbeTimeout = probeTimeout,
-        };
-    }
-}
 
 /// <summary>Co-hosts the Orleans silo in the node process.</summary>
 public static partial class ClusterHosting
@@ -150,6 +60,35 @@ public static partial class ClusterHosting
     }
 
     /// <summary>
+    /// The cluster for this node: connects to Redis (the one place a multiplexer is made; it is shared by clustering,
+    /// storage and reminders and registered for the rest of the node) and hosts the silo. Without Redis the node runs an
+    /// embedded single-node cluster with in-memory tokens.
+    /// </summary>
+    public static async Task<WebApplicationBuilder> AddRelayClusterAsync(this WebApplicationBuilder builder, ClusterSettings settings, ILogger logger)
+    {
+        IConnectionMultiplexer? redis = null;
+        if (settings.RedisConnectionString is null)
+        {
+            LogEmbedded(logger);
+        }
+        else
+        {
+            redis = await ConnectRedisAsync(settings, logger, CancellationToken.None);
+            LogClustering(logger, settings.SiloName, settings.ClusterId, settings.SiloPort);
+            if (settings.AdvertisedAddress is null)
+            {
+                LogLoopbackAdvertised(logger);
+            }
+
+            builder.Services.TryAddSingleton(redis);
+        }
+
+        builder.Services.TryAddSingleton(Options.Create(settings));
+        builder.AddRelayCluster(settings, redis);
+        return builder;
+    }
+
+    /// <summary>
     /// Connects to Redis, retrying with backoff and a clear log line instead of letting the silo crash on start-up
     /// (Orleans exits after 6-8 s when Redis is down at start). The connection string is never logged: only endpoints.
     /// </summary>
@@ -161,7 +100,7 @@ public static partial class ClusterHosting
         // minutes; once connected, the multiplexer reconnects on its own whatever this flag says.
         configuration.AbortOnConnectFail = true;
         configuration.ConnectRetry = 1;
-        var endpoints = Transport.RedisTransport.Describe(configuration);
+        var endpoints = RedisTransport.Describe(configuration);
         var delay = TimeSpan.FromMilliseconds(500);
         var deadline = DateTime.UtcNow + settings.RedisStartupTimeout;
         var attempt = 0;
@@ -199,10 +138,22 @@ public static partial class ClusterHosting
         }
     }
 
-    [LoggerMessage(EventId = Logging.EventIds.WaitingForRedis, Level = LogLevel.Warning,
+    [LoggerMessage(EventId = EventIds.WaitingForRedis, Level = LogLevel.Warning,
         Message = "Waiting for Redis at {Endpoints} (attempt {Attempt}); next try in {DelaySeconds:F1} s")]
     private static partial void LogWaitingForRedis(ILogger logger, string endpoints, int attempt, double delaySeconds);
 
-    [LoggerMessage(EventId = Logging.EventIds.ClusteringMode, Level = LogLevel.Information, Message = "Connected to Redis at {Endpoints}")]
+    [LoggerMessage(EventId = EventIds.RedisConnected, Level = LogLevel.Information, Message = "Connected to Redis at {Endpoints}")]
     private static partial void LogRedisConnected(ILogger logger, string endpoints);
+
+    [LoggerMessage(EventId = EventIds.EmbeddedClustering, Level = LogLevel.Warning,
+        Message = "No Redis configured (Redis:ConnectionString): embedded single-node clustering with in-memory tokens; tokens are not shared with other nodes and are reloaded from their sources on restart")]
+    private static partial void LogEmbedded(ILogger logger);
+
+    [LoggerMessage(EventId = EventIds.RedisClustering, Level = LogLevel.Information,
+        Message = "Clustering through Redis as silo {SiloName} (cluster {ClusterId}, silo port {SiloPort})")]
+    private static partial void LogClustering(ILogger logger, string siloName, string clusterId, int siloPort);
+
+    [LoggerMessage(EventId = EventIds.LoopbackAdvertised, Level = LogLevel.Warning,
+        Message = "Orleans:Endpoints:AdvertisedIPAddress is not set: this silo advertises 127.0.0.1, which only nodes on this host can reach; set it to this host's routable address (e.g. 10.0.0.5) when nodes run on separate hosts")]
+    private static partial void LogLoopbackAdvertised(ILogger logger);
 }

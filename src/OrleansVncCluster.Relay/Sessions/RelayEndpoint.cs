@@ -1,36 +1,29 @@
 using System.Diagnostics;
-using System.Net;
 using System.Net.Sockets;
 using System.Net.WebSockets;
-using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using OrleansVncCluster.Relay.Cluster;
-using OrleansVncCluster.Relay.Logging;
-using OrleansVncCluster.Relay.Tickets;
+using OrleansVncCluster.Relay.Admission;
+using OrleansVncCluster.Relay.Diagnostics;
 using OrleansVncCluster.Relay.Tokens;
 
 namespace OrleansVncCluster.Relay.Sessions;
 
 /// <summary>
-/// The console WebSocket endpoint: accept the upgrade, resolve the token, dial the VNC server, relay, close with a
-/// reason the user can read. Every refusal happens after the 101 as a close frame with a reason, because a browser
-/// cannot see the status of a refused upgrade (it reports a bare 1006).
+/// The console WebSocket endpoint: accept -> admit -> dial -> relay -> close. Admission (Admission/AdmissionPipeline)
+/// decides every refusal; the dialer connects to the VNC server; the forwarder owns the live session and its close.
+/// Refusals after the upgrade are close frames with a reason the user can read, because a browser cannot see the
+/// status of a refused upgrade (it reports a bare 1006).
 /// </summary>
 public sealed partial class RelayEndpoint(
-    TokenResolver tokens,
-    TicketGate tickets,
+    AdmissionPipeline admission,
+    TargetDialer dialer,
+    SessionForwarder forwarder,
     SessionRegistry sessions,
     RelayMetrics metrics,
-    DrainState drain,
-    Limits.SessionAdmission admission,
     IOptionsMonitor<RelayOptions> options,
     TimeProvider time,
     ILogger<RelayEndpoint> logger)
 {
-    /// <summary>How long we wait for the browser to answer our close frame before dropping the connection.</summary>
-    private static readonly TimeSpan CloseHandshakeTimeout = TimeSpan.FromSeconds(3);
-
     /// <summary>Handles one request on the relay path.</summary>
     public async Task HandleAsync(HttpContext context)
     {
@@ -38,34 +31,49 @@ public sealed partial class RelayEndpoint(
         if (!context.WebSockets.IsWebSocketRequest)
         {
             LogNotWebSocket(logger, client, context.Request.Method);
-            context.Response.StatusCode = StatusCodes.Status400BadRequest;
-            context.Response.ContentType = "text/plain; charset=utf-8";
-            await context.Response.WriteAsync(
+            await RespondAsync(context, StatusCodes.Status400BadRequest,
                 "This is a VNC console WebSocket endpoint: open it with a WebSocket client such as noVNC, e.g. ws://HOST/websockify?token=TOKEN\n");
             return;
         }
 
         var settings = options.CurrentValue;
-        var origin = context.Request.Headers.Origin.ToString();
-        if (!Console.OriginPolicy.IsAllowed(origin, context.Request.Host.Value ?? "", AllowedOrigins(settings)))
+        var request = new AdmissionContext(client, TicketGate.ReadPresented(context.Request), context.Request.Headers.Origin.ToString(), context.Request.Host.Value ?? "");
+        if (await admission.CheckUpgradeAsync(request, context.RequestAborted) is { } forbidden)
         {
-            // Cross-site WebSocket hijacking: browsers send cookies with cross-site upgrades and apply no CORS to them.
-            metrics.SessionFailed("origin_refused");
-            LogOriginRefused(logger, client, origin);
-            context.Response.StatusCode = StatusCodes.Status403Forbidden;
-            context.Response.ContentType = "text/plain; charset=utf-8";
-            await context.Response.WriteAsync($"Origin {origin} may not open consoles here; add it to Relay:AllowedOrigins.\n");
+            await RespondAsync(context, StatusCodes.Status403Forbidden, forbidden.Reason + "\n");
             return;
         }
 
-        // A ticket is verified here and stands for the VM token inside it from now on (sessions, revocation, logs).
-        var presented = TicketGate.ReadPresented(context.Request);
-        var ticket = tickets.Admit(presented);
-        var token = ticket.Token;
-        WebSocket accepted;
+        using var socket = await AcceptAsync(context, settings, client);
+        if (socket is null)
+        {
+            return;
+        }
+
+        await using var admitted = await admission.AdmitAsync(request, context.RequestAborted);
+        if (admitted.Refused is { } refused)
+        {
+            await forwarder.RefuseAsync(socket, refused.Status, refused.Reason);
+            return;
+        }
+
+        var entry = admitted.Entry!;
+        if (await DialAsync(socket, entry, client, admitted.Token, settings, context.RequestAborted) is not { } target)
+        {
+            return;
+        }
+
+        await using (target)
+        {
+            await RelayAsync(socket, target, new RelaySession(Guid.NewGuid().ToString("N")[..12], admitted.Token, entry, client, time.GetUtcNow()), settings);
+        }
+    }
+
+    private async Task<WebSocket?> AcceptAsync(HttpContext context, RelayOptions settings, string client)
+    {
         try
         {
-            accepted = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
+            return await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
             {
                 SubProtocol = Handshake.ChooseSubprotocol(context.WebSockets.WebSocketRequestedProtocols),
                 KeepAliveInterval = settings.KeepAliveInterval,
@@ -75,28 +83,21 @@ public sealed partial class RelayEndpoint(
         }
         catch (InvalidOperationException) when (!context.Response.HasStarted)
         {
-            // Kestrel's upgraded-connection cap (Transport/ConnectionCaps.cs) is reached; it throws before the 101.
-            await Transport.ConnectionCaps.RefuseUpgradeAsync(context, client);
-            return;
+            // Kestrel's upgraded-connection cap (Hosting/ConnectionCaps.cs) is reached; it throws before the 101.
+            // Answer 503 and Retry-After (the browser sees a failed WebSocket, noVNC retries), instead of the 500 and
+            // the stack trace Kestrel's exception would give for every attempt.
+            LogUpgradeRefused(logger, client);
+            context.Response.Headers.RetryAfter = "5";
+            await RespondAsync(context, StatusCodes.Status503ServiceUnavailable, "relay node is at its WebSocket connection cap: try again shortly\n");
+            return null;
         }
+    }
 
-        using var socket = accepted;
-
-        // Limits (Limits/SessionAdmission) wrap CheckAsync; disposing the admission gives its session leases back.
-        await using var refusal = await admission.AdmitAsync(client, token, cancellationToken => CheckAsync(ticket, cancellationToken), context.RequestAborted);
-        if (refusal.Entry is not { } entry)
-        {
-            var (status, reason, metric) = refusal.Refused;
-            metrics.SessionFailed(metric);
-            LogRefused(logger, client, TokenText.ForLog(presented), (int)status, reason);
-            await CloseAsync(socket, status, reason, clientReader: null);
-            return;
-        }
-
-        NetworkStream target;
+    private async Task<NetworkStream?> DialAsync(WebSocket socket, ConsoleTokenEntry entry, string client, string token, RelayOptions settings, CancellationToken aborted)
+    {
         try
         {
-            target = await ConnectAsync(entry.Target, settings.ConnectTimeout, context.RequestAborted);
+            return await dialer.DialAsync(entry.Target, settings.ConnectTimeout, aborted);
         }
         catch (Exception exception) when (exception is SocketException or OperationCanceledException or IOException)
         {
@@ -105,204 +106,45 @@ public sealed partial class RelayEndpoint(
                 : exception is OperationCanceledException ? "console target did not answer in time" : "console target unreachable";
             metrics.SessionFailed("target_unreachable");
             LogTargetUnreachable(logger, client, TokenText.ForLog(token), entry.Target, exception.Message);
-            await CloseAsync(socket, CloseReasons.TargetFailed, reason, clientReader: null);
-            return;
-        }
-
-        await using (target)
-        {
-            var session = new RelaySession(Guid.NewGuid().ToString("N")[..12], token!, entry, client, time.GetUtcNow());
-            sessions.Add(session);
-            metrics.SessionStarted();
-            LogStarted(logger, session.Id, client, TokenText.ForLog(token), entry.Target, entry.Vm?.Label ?? entry.Vm?.Name);
-            var watch = Stopwatch.StartNew();
-            var outcome = SessionOutcome.ClientFailed;
-            var closeReason = "";
-            try
-            {
-                (outcome, var clientReader) = await SessionPump.RunAsync(socket, target, session, settings);
-                (var status, closeReason) = CloseFor(outcome, session, settings);
-                if (outcome == SessionOutcome.ClientFailed)
-                {
-                    // The browser's reader may still be sending the close frame of a protocol error (1002) it just saw,
-                    // while the other direction already failed on the closing socket: aborting now would lose that
-                    // frame (the hostile-input battery caught it); it ends at once either way.
-                    await Task.WhenAny(clientReader, Task.Delay(CloseHandshakeTimeout));
-                    socket.Abort();
-                }
-                else
-                {
-                    // Tell the VNC server first: the browser's close handshake does not need it.
-                    target.Close();
-                    await CloseAsync(socket, status, closeReason, clientReader);
-                }
-            }
-            finally
-            {
-                sessions.Remove(session);
-                metrics.SessionEnded(outcome, session.BytesToTarget, session.BytesToClient);
-                LogEnded(logger, session.Id, client, TokenText.ForLog(token), entry.Target, session.BytesToTarget, session.BytesToClient,
-                    watch.Elapsed.TotalSeconds, outcome, closeReason);
-            }
+            await forwarder.RefuseAsync(socket, CloseReasons.TargetFailed, reason);
+            return null;
         }
     }
 
-    private async ValueTask<(Refusal Refused, ConsoleTokenEntry? Entry)> CheckAsync(Presented ticket, CancellationToken cancellationToken)
+    private async Task RelayAsync(WebSocket socket, NetworkStream target, RelaySession session, RelayOptions settings)
     {
-        var token = ticket.Token;
-        if (drain.IsDraining)
-        {
-            return (new(CloseReasons.TryAgainLater, CloseReasons.DrainingText, "draining"), null);
-        }
-
-        var cap = options.CurrentValue.MaxSessions;
-        if (cap > 0 && sessions.Count >= cap)
-        {
-            return (new(CloseReasons.TooMany, CloseReasons.NodeFullText, "node_full"), null);
-        }
-
-        if (ticket.Refused is { } ticketRefusal)
-        {
-            return (ticketRefusal, null);
-        }
-
-        if (string.IsNullOrEmpty(token))
-        {
-            return (new(CloseReasons.BadToken, CloseReasons.MissingTokenText, "missing_token"), null);
-        }
-
-        if (!TokenText.IsWellFormed(token))
-        {
-            return (new(CloseReasons.BadToken, CloseReasons.MalformedTokenText, "malformed_token"), null);
-        }
-
-        var lookup = await tokens.ResolveAsync(token, cancellationToken);
-        if (lookup.Status == LookupStatus.Found && await tickets.RedeemAsync(ticket, cancellationToken) is { } spent)
-        {
-            return (spent, null);
-        }
-
-        return lookup.Status switch
-        {
-            LookupStatus.Found => (default, lookup.Entry),
-            LookupStatus.Unknown => (new(CloseReasons.UnknownToken, CloseReasons.UnknownTokenText, "unknown_token"), null),
-            _ => (new(CloseReasons.TryAgainLater, CloseReasons.TokenStoreUnavailableText, "token_store_unavailable"), null),
-        };
-    }
-
-    private static List<string> AllowedOrigins(RelayOptions settings) =>
-        settings.PublicUrl is { Length: > 0 } publicUrl ? [.. settings.AllowedOrigins, publicUrl] : settings.AllowedOrigins;
-
-    private static (WebSocketCloseStatus Status, string Reason) CloseFor(SessionOutcome outcome, RelaySession session, RelayOptions settings) => outcome switch
-    {
-        SessionOutcome.TargetClosed => (CloseReasons.TargetClosed, CloseReasons.TargetClosedText),
-        SessionOutcome.TargetFailed => (CloseReasons.TargetFailed, CloseReasons.TargetLostText),
-        SessionOutcome.TextFrame => (CloseReasons.TextFrame, CloseReasons.TextFrameText),
-        SessionOutcome.TooBig => (CloseReasons.TooBig, $"message larger than {settings.MaxMessageBytes} bytes"),
-        SessionOutcome.Stopped when session.StopReason is { } stop => stop,
-        _ => (WebSocketCloseStatus.NormalClosure, "session closed"),
-    };
-
-    private static async Task<NetworkStream> ConnectAsync(ConsoleTarget target, TimeSpan timeout, CancellationToken aborted)
-    {
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(aborted);
-        deadline.CancelAfter(timeout);
-        Socket socket;
-        if (target.UnixSocket is { } path)
-        {
-            socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-            try
-            {
-                await socket.ConnectAsync(new UnixDomainSocketEndPoint(path), deadline.Token);
-            }
-            catch
-            {
-                socket.Dispose();
-                throw;
-            }
-        }
-        else
-        {
-            socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-            try
-            {
-                socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive, true);
-                var host = target.Host.Trim('[', ']');
-                if (IPAddress.TryParse(host, out var address))
-                {
-                    await socket.ConnectAsync(new IPEndPoint(address, target.Port), deadline.Token);
-                }
-                else
-                {
-                    await socket.ConnectAsync(host, target.Port, deadline.Token);
-                }
-            }
-            catch
-            {
-                socket.Dispose();
-                throw;
-            }
-        }
-
-        // Non-blocking, so the pump can take what a zero-byte receive announced without ever waiting on a buffer
-        // (SessionPump.TargetToClientAsync); async operations are unaffected. Only after the stream exists: the
-        // NetworkStream constructor refuses a non-blocking socket.
-        var stream = new NetworkStream(socket, ownsSocket: true);
-        socket.Blocking = false;
-        return stream;
-    }
-
-    /// <summary>Sends our close frame and waits briefly for the browser's answer; then the connection may drop.</summary>
-    private static async Task CloseAsync(WebSocket socket, WebSocketCloseStatus status, string reason, Task? clientReader)
-    {
+        sessions.Add(session);
+        metrics.SessionStarted();
+        LogStarted(logger, session.Id, session.Client, TokenText.ForLog(session.Token), session.Entry.Target, session.Entry.Vm?.Label ?? session.Entry.Vm?.Name);
+        var watch = Stopwatch.StartNew();
+        var outcome = SessionOutcome.ClientFailed;
         try
         {
-            if (socket.State == WebSocketState.CloseReceived)
-            {
-                // The browser closed first: echo its code (RFC 6455 section 5.5.1), as websockify does.
-                await socket.CloseOutputAsync(socket.CloseStatus ?? WebSocketCloseStatus.NormalClosure, socket.CloseStatusDescription, CancellationToken.None);
-                return;
-            }
-
-            if (socket.State != WebSocketState.Open)
-            {
-                return;
-            }
-
-            await socket.CloseOutputAsync(status, reason, CancellationToken.None);
-            clientReader ??= DrainUntilCloseAsync(socket);
-            await clientReader.WaitAsync(CloseHandshakeTimeout);
+            outcome = await forwarder.ForwardAsync(socket, target, session, settings);
         }
-        catch (Exception exception) when (exception is WebSocketException or TimeoutException or IOException or OperationCanceledException or ObjectDisposedException)
+        finally
         {
-            socket.Abort();
+            sessions.Remove(session);
+            metrics.SessionEnded(outcome.ToString(), session.BytesToTarget, session.BytesToClient);
+            LogEnded(logger, session.Id, session.Client, TokenText.ForLog(session.Token), session.Entry.Target, session.BytesToTarget, session.BytesToClient,
+                watch.Elapsed.TotalSeconds, outcome, SessionForwarder.CloseFor(outcome, session, settings).Reason);
         }
     }
 
-    private static async Task DrainUntilCloseAsync(WebSocket socket)
+    private static async Task RespondAsync(HttpContext context, int status, string text)
     {
-        var scratch = new byte[256];
-        while (socket.State == WebSocketState.CloseSent)
-        {
-            var result = await socket.ReceiveAsync(scratch, CancellationToken.None);
-            if (result.MessageType == WebSocketMessageType.Close)
-            {
-                return;
-            }
-        }
+        context.Response.StatusCode = status;
+        context.Response.ContentType = "text/plain; charset=utf-8";
+        await context.Response.WriteAsync(text);
     }
 
     [LoggerMessage(EventId = EventIds.NotWebSocket, Level = LogLevel.Information,
         Message = "Refused a {Method} request from {Client} on the relay path: not a WebSocket upgrade (400)")]
     private static partial void LogNotWebSocket(ILogger logger, string client, string method);
 
-    [LoggerMessage(EventId = EventIds.OriginRefused, Level = LogLevel.Warning,
-        Message = "Refused a cross-site WebSocket upgrade from {Client}: origin {Origin} is not allowed (403)")]
-    private static partial void LogOriginRefused(ILogger logger, string client, string origin);
-
-    [LoggerMessage(EventId = EventIds.SessionRefused, Level = LogLevel.Information,
-        Message = "Refused session from {Client} with token {Token}: {CloseCode} {CloseReason}")]
-    private static partial void LogRefused(ILogger logger, string client, string token, int closeCode, string closeReason);
+    [LoggerMessage(EventId = EventIds.UpgradeCapReached, Level = LogLevel.Warning,
+        Message = "Refused a WebSocket upgrade from {Client} with 503: the node is at its upgraded-connection cap (Kestrel:Limits:MaxConcurrentUpgradedConnections)")]
+    private static partial void LogUpgradeRefused(ILogger logger, string client);
 
     [LoggerMessage(EventId = EventIds.TargetUnreachable, Level = LogLevel.Warning,
         Message = "Session from {Client} with token {Token}: target {Target} unreachable: {Error}")]

@@ -1,4 +1,3 @@
-using System.Net;
 using Microsoft.Extensions.Options;
 
 namespace OrleansVncCluster.Relay.Sessions;
@@ -17,9 +16,6 @@ public sealed class RelayOptions
 
     /// <summary>HAProxy agent-check listener (answers ready/drain/maxconn); empty to disable.</summary>
     public string AgentListen { get; set; } = "0.0.0.0:8081";
-
-    /// <summary>Most sessions this node carries; beyond it new sessions are refused with 4429 (0 = no cap).</summary>
-    public int MaxSessions { get; set; }
 
     /// <summary>The WebSocket path; noVNC's default is "websockify".</summary>
     public string Path { get; set; } = "/websockify";
@@ -54,13 +50,6 @@ public sealed class RelayOptions
     /// <summary>On SIGTERM or drain, how long live sessions may continue before they are closed with 1012.</summary>
     public TimeSpan DrainBudget { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>Origins (besides the node's own host) whose pages may open consoles, e.g. https://abiquo.example.com;
-    /// "*" turns the cross-site WebSocket check off.</summary>
-    public List<string> AllowedOrigins { get; set; } = [];
-
-    /// <summary>The URL users reach the cluster at (HAProxy), e.g. https://console.example.com; its origin is allowed.</summary>
-    public string? PublicUrl { get; set; }
-
     /// <summary>Proxies (CIDR) whose X-Forwarded-For is believed for the client address in logs.</summary>
     public List<string> TrustedProxies { get; set; } = ["127.0.0.0/8", "::1/128"];
 
@@ -70,55 +59,6 @@ public sealed class RelayOptions
     /// each 64 KiB frame into 4 writes and cost 0.6x socat's echo throughput (docs/benchmarks.md).
     /// </summary>
     internal const int BufferBytes = 64 * 1024;
-}
-
-/// <summary>A listener address in the forms websockify and operators write.</summary>
-public static class ListenAddress
-{
-    /// <summary>Parses "PORT", "HOST:PORT", "[IPv6]:PORT", "*:PORT" or "localhost:PORT".</summary>
-    public static bool TryParse(string? text, out IPEndPoint endpoint, out string error)
-    {
-        endpoint = new IPEndPoint(IPAddress.Any, 0);
-        error = "";
-        if (string.IsNullOrWhiteSpace(text))
-        {
-            error = "is empty; write PORT or HOST:PORT, e.g. 0.0.0.0:6080";
-            return false;
-        }
-
-        text = text.Trim();
-        var colon = text.LastIndexOf(':');
-        var hostPart = colon >= 0 ? text[..colon] : "";
-        var portPart = colon >= 0 ? text[(colon + 1)..] : text;
-        if (!int.TryParse(portPart, System.Globalization.CultureInfo.InvariantCulture, out var port) || port is < 0 or > 65535)
-        {
-            error = $"'{text}' has no valid port (0-65535); write PORT or HOST:PORT, e.g. 0.0.0.0:6080";
-            return false;
-        }
-
-        hostPart = hostPart.Trim('[', ']');
-        IPAddress address;
-        if (hostPart is "" or "*" or "0.0.0.0")
-        {
-            address = IPAddress.Any;
-        }
-        else if (hostPart is "::")
-        {
-            address = IPAddress.IPv6Any;
-        }
-        else if (hostPart.Equals("localhost", StringComparison.OrdinalIgnoreCase))
-        {
-            address = IPAddress.Loopback;
-        }
-        else if (!IPAddress.TryParse(hostPart, out address!))
-        {
-            error = $"'{text}' does not start with an IP address; listeners bind to addresses, e.g. 0.0.0.0:6080 or [::]:6080";
-            return false;
-        }
-
-        endpoint = new IPEndPoint(address, port);
-        return true;
-    }
 }
 
 /// <summary>Start-up validation of <see cref="RelayOptions"/> with messages that say what to fix.</summary>
@@ -140,11 +80,6 @@ internal sealed class RelayOptionsValidator : IValidateOptions<RelayOptions>
         if (!string.IsNullOrWhiteSpace(options.AgentListen) && !ListenAddress.TryParse(options.AgentListen, out _, out var agentError))
         {
             errors.Add($"Relay:AgentListen {agentError}");
-        }
-
-        if (options.MaxSessions < 0)
-        {
-            errors.Add("Relay:MaxSessions must be 0 (no cap) or positive, e.g. 5000");
         }
 
         if (!options.Path.StartsWith('/'))

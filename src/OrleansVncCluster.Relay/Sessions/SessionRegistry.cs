@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net.WebSockets;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
+using OrleansVncCluster.Relay.Admission;
 
 namespace OrleansVncCluster.Relay.Sessions;
 
@@ -9,12 +9,15 @@ namespace OrleansVncCluster.Relay.Sessions;
 /// This node's live sessions: for revocation (close every session of a token), drain, the admin list, metrics and the
 /// idle timeout. One sweeper for all sessions keeps the per-frame cost of the idle timeout to a timestamp write.
 /// </summary>
-public sealed class SessionRegistry(IOptionsMonitor<RelayOptions> options, TimeProvider time) : BackgroundService
+public sealed class SessionRegistry(IOptionsMonitor<RelayOptions> options, TimeProvider time) : BackgroundService, INodeLoad
 {
     private readonly ConcurrentDictionary<string, RelaySession> _sessions = new(StringComparer.Ordinal);
 
     /// <summary>Live sessions right now.</summary>
     public int Count => _sessions.Count;
+
+    /// <inheritdoc/>
+    int INodeLoad.LiveSessions => _sessions.Count;
 
     /// <summary>A snapshot of the live sessions.</summary>
     public IReadOnlyCollection<RelaySession> Snapshot() => [.. _sessions.Values];

@@ -12,7 +12,6 @@ public static class TicketHosting
         services.AddOptions<TicketOptions>().BindConfiguration(TicketOptions.Section).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<TicketOptions>, TicketOptionsValidator>());
         services.TryAddSingleton<TicketKeyRing>();
-        services.TryAddSingleton<TicketGate>();
         return services;
     }
 }

@@ -1,8 +1,7 @@
 using System.Globalization;
 using System.Text;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using OrleansVncCluster.Relay.Logging;
+using OrleansVncCluster.Relay.Diagnostics;
 
 namespace OrleansVncCluster.Relay.Tickets;
 

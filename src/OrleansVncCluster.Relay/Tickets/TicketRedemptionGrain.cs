@@ -1,30 +1,6 @@
-using OrleansVncCluster.Relay.Tokens;
+using OrleansVncCluster.Relay.Cluster;
 
 namespace OrleansVncCluster.Relay.Tickets;
-
-/// <summary>
-/// The single use of one single-use ticket, keyed by the ticket's nonce. One activation in the cluster serialises
-/// concurrent redemptions; the redemption is persisted in the token storage (Redis in a cluster), so the silo holding
-/// it may die and the next activation, on another silo, still says "already used".
-/// </summary>
-[Alias("vnc.ITicketRedemptionGrain")]
-public interface ITicketRedemptionGrain : IGrainWithStringKey
-{
-    /// <summary>True the first time, false ever after (until the record is dropped once the ticket expired).</summary>
-    [Alias("Redeem")]
-    Task<bool> RedeemAsync(DateTimeOffset expiresAt);
-}
-
-/// <summary>The persisted state of a redemption.</summary>
-[GenerateSerializer, Alias("vnc.TicketRedemptionState")]
-public sealed class TicketRedemptionState
-{
-    /// <summary>When the ticket was redeemed, null before.</summary>
-    [Id(0)] public DateTimeOffset? RedeemedAt { get; set; }
-
-    /// <summary>The ticket's expiry: after it the record serves nothing (the ticket is refused as expired anyway).</summary>
-    [Id(1)] public DateTimeOffset ExpiresAt { get; set; }
-}
 
 internal sealed class TicketRedemptionGrain(
     [PersistentState("ticket", TokenStorage.Name)] IPersistentState<TicketRedemptionState> state,

@@ -1,6 +1,3 @@
-using Microsoft.Extensions.DependencyInjection;
-using OrleansVncCluster.Relay.Limits;
-
 namespace OrleansVncCluster.Relay.Tokens;
 
 /// <summary>The token's live sessions across the cluster (Limits:MaxSessionsPerToken), kept apart from its persisted entry.</summary>

@@ -1,7 +1,5 @@
-using Microsoft.Extensions.Logging;
 using OrleansVncCluster.Relay.Cluster;
-using OrleansVncCluster.Relay.Logging;
-using OrleansVncCluster.Relay.Sessions;
+using OrleansVncCluster.Relay.Diagnostics;
 
 namespace OrleansVncCluster.Relay.Tokens;
 
@@ -47,7 +45,7 @@ internal sealed partial class TokenGrain(
         if (previous is not null && previous.Target != entry.Target)
         {
             LogRetargeted(logger, TokenText.ForLog(this.GetPrimaryKeyString()), previous.Target, entry.Target);
-            await RevokeAsync(CloseReasons.TargetChangedText);
+            await RevokeAsync(RevocationCause.Retargeted);
         }
 
         return true;
@@ -63,45 +61,15 @@ internal sealed partial class TokenGrain(
 
         await state.ClearStateAsync();
         state.State.Entry = null;
-        await RevokeAsync(CloseReasons.RevokedText);
+        await RevokeAsync(RevocationCause.Removed);
         DeactivateOnIdle();
         return true;
     }
 
-    private Task RevokeAsync(string reason) =>
-        GrainFactory.GetGrain<INodeDirectoryGrain>(NodeDirectory.Key).RevokeAsync(this.GetPrimaryKeyString(), reason);
+    private Task RevokeAsync(RevocationCause cause) =>
+        GrainFactory.GetGrain<INodeDirectoryGrain>(NodeDirectory.Key).RevokeAsync(this.GetPrimaryKeyString(), cause);
 
     [LoggerMessage(EventId = EventIds.TokenRetargeted, Level = LogLevel.Information,
         Message = "Token {Token} now leads to {NewTarget} instead of {OldTarget}; its live sessions are revoked")]
     private static partial void LogRetargeted(ILogger logger, string token, ConsoleTarget oldTarget, ConsoleTarget newTarget);
-}
-
-/// <summary>Keeps a source's token index.</summary>
-internal sealed class TokenIndexGrain(
-    [PersistentState("index", TokenStorage.Name)] IPersistentState<TokenIndexState> state) : Grain, ITokenIndexGrain
-{
-    public Task<Dictionary<string, string>> GetAsync() => Task.FromResult(state.State.Fingerprints);
-
-    public async Task SetAsync(Dictionary<string, string> fingerprints)
-    {
-        var previous = state.State.Fingerprints;
-        state.State.Fingerprints = fingerprints;
-        try
-        {
-            await (fingerprints.Count == 0 ? state.ClearStateAsync() : state.WriteStateAsync());
-        }
-        catch
-        {
-            // As for a token: a failed write must leave the index as stored, so the next plan redoes what it lists.
-            state.State.Fingerprints = previous;
-            throw;
-        }
-    }
-}
-
-/// <summary>The grain storage provider that holds tokens (Redis, or memory in the embedded mode).</summary>
-public static class TokenStorage
-{
-    /// <summary>Provider name.</summary>
-    public const string Name = "tokens";
 }

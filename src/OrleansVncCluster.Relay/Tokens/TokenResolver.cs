@@ -1,24 +1,8 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Options;
-using OrleansVncCluster.Relay.Sessions;
+using OrleansVncCluster.Relay.Diagnostics;
 
 namespace OrleansVncCluster.Relay.Tokens;
-
-/// <summary>How a token lookup went.</summary>
-public enum LookupStatus
-{
-    /// <summary>The token exists.</summary>
-    Found,
-
-    /// <summary>No such token.</summary>
-    Unknown,
-
-    /// <summary>The token grain did not answer in time and nothing was cached.</summary>
-    Unavailable,
-}
-
-/// <summary>The result of a token lookup.</summary>
-public readonly record struct TokenLookup(LookupStatus Status, ConsoleTokenEntry? Entry);
 
 /// <summary>
 /// Resolves console tokens for new sessions: a per-node cache with a short TTL in front of the token grains, and a
@@ -47,7 +31,7 @@ public sealed class TokenResolver(IGrainFactory grains, IOptionsMonitor<TokenOpt
         {
             entry = await grains.GetGrain<ITokenGrain>(token).GetAsync().WaitAsync(settings.LookupTimeout, time, cancellationToken);
         }
-        catch (Exception exception) when (exception is TimeoutException or OrleansException or SiloUnavailableException)
+        catch (Exception exception) when (ClusterCall.Failed(exception))
         {
             return cached?.Entry is { } stale ? new TokenLookup(LookupStatus.Found, stale) : new TokenLookup(LookupStatus.Unavailable, null);
         }

@@ -4,22 +4,6 @@ using Orleans.Core.Internal;
 
 namespace OrleansVncCluster.Relay.Tokens;
 
-/// <summary>The changes that would make the token grains hold exactly what a source now says.</summary>
-public sealed record TokenPlan(
-    string Source,
-    IReadOnlyDictionary<string, ConsoleTokenEntry> Upserts,
-    IReadOnlyList<string> Removals,
-    int Unchanged,
-    int PreviousCount,
-    Dictionary<string, string> NewIndex)
-{
-    /// <summary>The index the plan was made against: what an interrupted apply falls back to for tokens it did not reach.</summary>
-    public IReadOnlyDictionary<string, string> PreviousIndex { get; init; } = new Dictionary<string, string>(StringComparer.Ordinal);
-}
-
-/// <summary>What applying a plan did.</summary>
-public sealed record TokenApplyResult(int Written, int Removed, int Unchanged, int Failed);
-
 /// <summary>
 /// Writes a source's desired token set into the token grains, touching only what changed. Sources (token files, the
 /// Abiquo sync, the admin API) describe the whole table they want; this turns that into per-token writes and deletes,

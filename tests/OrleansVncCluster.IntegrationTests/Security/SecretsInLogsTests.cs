@@ -42,8 +42,8 @@ public sealed class SecretsInLogsTests
                 ["CREDENTIALS_DIRECTORY"] = credentials,
                 ["Abiquo__ApiUrl"] = simulator.ApiUrl,
                 ["Abiquo__User"] = SimulatorProcess.User,
-                ["Abiquo__SyncInterval"] = "00:00:01",
-                ["Abiquo__KeeperInterval"] = "00:00:01",
+                ["Sync__Interval"] = "00:00:01",
+                ["Sync__KeeperInterval"] = "00:00:01",
             },
         });
         var revokedToken = Md5($"127.0.0.1:{revokedVm.Port}");

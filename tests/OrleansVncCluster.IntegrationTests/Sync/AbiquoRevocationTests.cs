@@ -25,8 +25,8 @@ public sealed class AbiquoRevocationTests
             ["Abiquo__ApiUrl"] = simulator.ApiUrl,
             ["Abiquo__User"] = SimulatorProcess.User,
             ["Abiquo__PasswordFile"] = simulator.PasswordFile,
-            ["Abiquo__SyncInterval"] = "00:00:01",
-            ["Abiquo__KeeperInterval"] = "00:00:01",
+            ["Sync__Interval"] = "00:00:01",
+            ["Sync__KeeperInterval"] = "00:00:01",
         };
         await using var nodeA = await RelayNodeProcess.StartAsync(new RelayNodeSettings
         {

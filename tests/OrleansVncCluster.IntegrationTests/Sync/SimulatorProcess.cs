@@ -44,8 +44,8 @@ public sealed class SimulatorProcess : IAsyncDisposable
         ["Abiquo__ApiUrl"] = ApiUrl,
         ["Abiquo__User"] = User,
         ["Abiquo__PasswordFile"] = PasswordFile,
-        ["Abiquo__SyncInterval"] = "00:00:01",
-        ["Abiquo__KeeperInterval"] = "00:00:01",
+        ["Sync__Interval"] = "00:00:01",
+        ["Sync__KeeperInterval"] = "00:00:01",
     };
 
     /// <summary>The token Abiquo's own console page computes for the VM at 127.0.0.1:<paramref name="vncPort"/>: md5("vdrpIP:vdrpPort").</summary>

@@ -1,5 +1,6 @@
 using OrleansVncCluster.AbiquoSimulator.Faults;
 using OrleansVncCluster.Relay.Cli;
+using OrleansVncCluster.Relay.Sources;
 using OrleansVncCluster.Relay.Tokens;
 using OrleansVncCluster.Tests.Abiquo;
 

@@ -8,7 +8,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using OrleansVncCluster.Relay.Console;
+using OrleansVncCluster.Relay.ConsolePage;
 
 namespace OrleansVncCluster.Tests.Console;
 

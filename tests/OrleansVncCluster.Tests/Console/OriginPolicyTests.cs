@@ -1,4 +1,5 @@
-using OrleansVncCluster.Relay.Console;
+using OrleansVncCluster.Relay.Admission;
+using OrleansVncCluster.Relay.ConsolePage;
 
 namespace OrleansVncCluster.Tests.Console;
 

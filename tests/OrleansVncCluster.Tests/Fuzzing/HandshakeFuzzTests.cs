@@ -1,6 +1,7 @@
-using FsCheck;
 using FsCheck.Fluent;
+using FsCheck;
 using Microsoft.AspNetCore.Http;
+using OrleansVncCluster.Relay.Admission;
 using OrleansVncCluster.Relay.Sessions;
 
 namespace OrleansVncCluster.Tests.Fuzzing;

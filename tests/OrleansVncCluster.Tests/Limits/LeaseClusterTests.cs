@@ -1,5 +1,5 @@
 using Orleans.Runtime;
-using OrleansVncCluster.Relay.Limits;
+using OrleansVncCluster.Relay.Admission;
 using OrleansVncCluster.Relay.Tokens;
 using OrleansVncCluster.Tests.Sync;
 using OrleansVncCluster.Tests.Tokens;

@@ -1,7 +1,8 @@
 using System.Net;
 using Microsoft.Extensions.Options;
 using Orleans.Runtime;
-using OrleansVncCluster.Relay.Limits;
+using OrleansVncCluster.Relay.Admission;
+using OrleansVncCluster.Relay.Cluster;
 using OrleansVncCluster.Relay.Tokens;
 
 namespace OrleansVncCluster.Tests.Limits;

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http;
+using OrleansVncCluster.Relay.Admission;
 using OrleansVncCluster.Relay.Sessions;
 
 namespace OrleansVncCluster.Tests.Sessions;

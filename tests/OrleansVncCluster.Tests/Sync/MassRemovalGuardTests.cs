@@ -1,4 +1,4 @@
-using OrleansVncCluster.Relay.Sync;
+using OrleansVncCluster.Relay.Sources;
 using OrleansVncCluster.Relay.Tokens;
 
 namespace OrleansVncCluster.Tests.Sync;

@@ -1,9 +1,10 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.TestingHost;
-using OrleansVncCluster.AbiquoSimulator;
 using OrleansVncCluster.AbiquoSimulator.World;
-using OrleansVncCluster.Relay.Sync;
+using OrleansVncCluster.AbiquoSimulator;
+using OrleansVncCluster.Relay.Cluster;
+using OrleansVncCluster.Relay.Sources;
 using OrleansVncCluster.Relay.Tokens;
 
 namespace OrleansVncCluster.Tests.Sync;

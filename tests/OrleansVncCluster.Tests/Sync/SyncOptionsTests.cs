@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
-using OrleansVncCluster.Relay.Sync;
+using OrleansVncCluster.Relay.Sources;
 
 namespace OrleansVncCluster.Tests.Sync;
 

@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Configuration;
-using OrleansVncCluster.Relay.Sync;
+using OrleansVncCluster.Relay.Sources;
 
 namespace OrleansVncCluster.Tests.Sync;
 

@@ -4,7 +4,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using OrleansVncCluster.AbiquoSimulator.Faults;
 using OrleansVncCluster.AbiquoSimulator.World;
-using OrleansVncCluster.Relay.Sync;
+using OrleansVncCluster.Relay.Sources;
 using OrleansVncCluster.Relay.Tokens;
 
 namespace OrleansVncCluster.Tests.Sync;

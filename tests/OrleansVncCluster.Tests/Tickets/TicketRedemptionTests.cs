@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
+using OrleansVncCluster.Relay.Admission;
 using OrleansVncCluster.Relay.Sessions;
 using OrleansVncCluster.Relay.Tickets;
 using OrleansVncCluster.Relay.Tokens;

@@ -105,16 +105,16 @@ public sealed class TokenGrainTests(TokenClusterFixture fixture) : IClassFixture
         await grain.RemoveAsync(null);
 
         var revoked = await observer.Revoked.Task.WaitAsync(TimeSpan.FromSeconds(10));
-        Assert.Equal(("revoked-token", "console revoked"), revoked);
+        Assert.Equal(("revoked-token", RevocationCause.Removed), revoked);
     }
 
     private sealed class RecordingNode : INodeObserver
     {
-        public TaskCompletionSource<(string, string)> Revoked { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public TaskCompletionSource<(string, RevocationCause)> Revoked { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        public Task TokenRevokedAsync(string token, string reason)
+        public Task TokenRevokedAsync(string token, RevocationCause cause)
         {
-            Revoked.TrySetResult((token, reason));
+            Revoked.TrySetResult((token, cause));
             return Task.CompletedTask;
         }
 

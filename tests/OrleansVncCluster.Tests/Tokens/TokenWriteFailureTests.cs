@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Orleans.Runtime.Hosting;
 using Orleans.Storage;
 using Orleans.TestingHost;
+using OrleansVncCluster.Relay.Cluster;
 using OrleansVncCluster.Relay.Tokens;
 
 namespace OrleansVncCluster.Tests.Tokens;

@@ -2,7 +2,8 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
-using OrleansVncCluster.Relay.Transport;
+using OrleansVncCluster.Relay.Cluster;
+using OrleansVncCluster.Relay.Hosting;
 
 namespace OrleansVncCluster.Tests.Transport;
 

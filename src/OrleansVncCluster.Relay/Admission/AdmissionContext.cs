@@ -1,0 +1,76 @@
+using OrleansVncCluster.Relay.Tokens;
+
+namespace OrleansVncCluster.Relay.Admission;
+
+/// <summary>
+/// One session's way through admission: what the request presented, what the checks found (the ticket, the token's
+/// entry), and what they took (leases) together with how to give it back.
+/// </summary>
+public sealed class AdmissionContext
+{
+    private readonly List<Action> _releases = [];
+    private readonly List<Action<Refusal>> _onRefused = [];
+
+    /// <summary>Starts admission for one request.</summary>
+    /// <param name="client">The client address (from X-Forwarded-For when the peer is a trusted proxy).</param>
+    /// <param name="presented">The ticket or token text as presented (<see cref="TicketGate.ReadPresented"/>).</param>
+    /// <param name="origin">The request's Origin header, empty when absent.</param>
+    /// <param name="host">The request's Host header.</param>
+    public AdmissionContext(string client, string? presented, string origin, string host)
+    {
+        Client = client;
+        Presented = presented;
+        Origin = origin;
+        Host = host;
+    }
+
+    /// <summary>The client address.</summary>
+    public string Client { get; }
+
+    /// <summary>The ticket or token text as presented; logs show it through <see cref="TokenText.ForLog"/> only.</summary>
+    public string? Presented { get; }
+
+    /// <summary>The request's Origin header.</summary>
+    public string Origin { get; }
+
+    /// <summary>The request's Host header.</summary>
+    public string Host { get; }
+
+    /// <summary>The key the client's limits count under (its address, or its IPv6 prefix).</summary>
+    public string ClientKey { get; internal set; } = "";
+
+    /// <summary>What <see cref="TicketCheck"/> made of the presented text: the VM token, and the ticket it came in.</summary>
+    public Presented Ticket { get; internal set; }
+
+    /// <summary>The console token the session is for (the one inside a ticket); null until the ticket check ran.</summary>
+    public string? Token => Ticket.Token;
+
+    /// <summary>What the token resolved to; its target is the checked address once the target check ran.</summary>
+    public ConsoleTokenEntry? Entry { get; internal set; }
+
+    /// <summary>Something a check took that the session gives back when it ends (or right away when a later check refuses).</summary>
+    internal void Hold(Action release) => _releases.Add(release);
+
+    /// <summary>Something a check wants to know when a later check refuses the session.</summary>
+    internal void WhenRefused(Action<Refusal> observer) => _onRefused.Add(observer);
+
+    internal void Refused(Refusal refusal)
+    {
+        foreach (var observer in _onRefused)
+        {
+            observer(refusal);
+        }
+
+        Release();
+    }
+
+    internal void Release()
+    {
+        foreach (var release in _releases)
+        {
+            release();
+        }
+
+        _releases.Clear();
+    }
+}

@@ -1,0 +1,90 @@
+using Microsoft.Extensions.Options;
+using OrleansVncCluster.Relay.Diagnostics;
+using OrleansVncCluster.Relay.Tokens;
+
+namespace OrleansVncCluster.Relay.Admission;
+
+/// <summary>
+/// Every reason a console session can be refused, in one place and one order. Before the upgrade: the origin (a 403,
+/// the only refusal a browser's developer tools can show as such). After it, as close frames with a reason, because a
+/// browser cannot see the status of a refused upgrade (it reports a bare 1006): client rate, drain, node capacity,
+/// ticket, token lookup, ticket redemption, target policy, leases. The rate check comes first so that a flood or a
+/// guesser costs no lookup; redemption comes after the lookup so a refusal for another cause does not burn a
+/// single-use ticket; leases come last so a refused session never holds one. Each check runs once; the first refusal
+/// ends admission, is counted (vnc_relay_sessions_failed_total{reason}) and logged here, and gives back what the
+/// checks before it took.
+/// </summary>
+public sealed partial class AdmissionPipeline
+{
+    private readonly IAdmissionCheck[] _beforeUpgrade;
+    private readonly IAdmissionCheck[] _afterUpgrade;
+    private readonly IOptionsMonitor<LimitsOptions> _limits;
+    private readonly RelayMetrics _metrics;
+    private readonly ILogger<AdmissionPipeline> _logger;
+
+    /// <summary>The checks, in the order they run.</summary>
+    public AdmissionPipeline(
+        OriginCheck origin,
+        ClientRateCheck rate,
+        DrainCheck drain,
+        NodeCapacityCheck capacity,
+        TicketCheck ticket,
+        TokenLookupCheck token,
+        TicketRedemptionCheck redemption,
+        TargetCheck target,
+        LeaseCheck leases,
+        IOptionsMonitor<LimitsOptions> limits,
+        RelayMetrics metrics,
+        ILogger<AdmissionPipeline> logger)
+        : this([origin], [rate, drain, capacity, ticket, token, redemption, target, leases], limits, metrics, logger)
+    {
+    }
+
+    /// <summary>Any checks, for tests of the pipeline itself.</summary>
+    internal AdmissionPipeline(
+        IAdmissionCheck[] beforeUpgrade, IAdmissionCheck[] afterUpgrade, IOptionsMonitor<LimitsOptions> limits, RelayMetrics metrics, ILogger<AdmissionPipeline> logger)
+    {
+        _beforeUpgrade = beforeUpgrade;
+        _afterUpgrade = afterUpgrade;
+        _limits = limits;
+        _metrics = metrics;
+        _logger = logger;
+    }
+
+    /// <summary>The checks that answer with an HTTP status before the upgrade; null when the upgrade may go ahead.</summary>
+    public async ValueTask<Refusal?> CheckUpgradeAsync(AdmissionContext context, CancellationToken cancellationToken)
+    {
+        foreach (var check in _beforeUpgrade)
+        {
+            if (await check.CheckAsync(context, cancellationToken) is { } refusal)
+            {
+                _metrics.SessionFailed(refusal.Metric);
+                return refusal;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Runs the checks after the upgrade; the result holds what they took until it is disposed.</summary>
+    public async ValueTask<AdmissionResult> AdmitAsync(AdmissionContext context, CancellationToken cancellationToken)
+    {
+        context.ClientKey = Networks.ClientKey(context.Client, _limits.CurrentValue.ClientIPv6PrefixLength);
+        foreach (var check in _afterUpgrade)
+        {
+            if (await check.CheckAsync(context, cancellationToken) is { } refusal)
+            {
+                context.Refused(refusal);
+                _metrics.SessionFailed(refusal.Metric);
+                LogRefused(_logger, context.Client, TokenText.ForLog(context.Presented), (int)refusal.Status, refusal.Reason);
+                return new AdmissionResult(refusal, context);
+            }
+        }
+
+        return new AdmissionResult(null, context);
+    }
+
+    [LoggerMessage(EventId = EventIds.SessionRefused, Level = LogLevel.Information,
+        Message = "Refused session from {Client} with token {Token}: {CloseCode} {CloseReason}")]
+    private static partial void LogRefused(ILogger logger, string client, string token, int closeCode, string closeReason);
+}

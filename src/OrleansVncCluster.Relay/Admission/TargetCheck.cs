@@ -1,0 +1,37 @@
+using System.Net;
+using OrleansVncCluster.Relay.Diagnostics;
+using OrleansVncCluster.Relay.Tokens;
+
+namespace OrleansVncCluster.Relay.Admission;
+
+/// <summary>Limits:AllowedTargetNetworks (<see cref="TargetPolicy"/>); an allowed session then dials the checked address.</summary>
+public sealed partial class TargetCheck(TargetPolicy targets, ILogger<TargetCheck> logger) : IAdmissionCheck
+{
+    /// <inheritdoc/>
+    public async ValueTask<Refusal?> CheckAsync(AdmissionContext context, CancellationToken cancellationToken)
+    {
+        var entry = context.Entry!;
+        var (verdict, target, offending) = await targets.CheckAsync(entry.Target, cancellationToken);
+        if (verdict == TargetVerdict.Allowed)
+        {
+            if (target != entry.Target)
+            {
+                context.Entry = entry with { Target = target };
+            }
+
+            return null;
+        }
+
+        LogTargetRefused(logger, context.Client, TokenText.ForLog(context.Token), entry.Target, offending, verdict);
+        return verdict switch
+        {
+            TargetVerdict.Unresolved => new Refusal(CloseReasons.TargetFailed, CloseReasons.TargetUnresolvedText, LimitReasons.TargetUnresolved),
+            TargetVerdict.OwnEndpoint => new Refusal(CloseReasons.Forbidden, CloseReasons.TargetNotAllowedText, LimitReasons.TargetOwnEndpoint),
+            _ => new Refusal(CloseReasons.Forbidden, CloseReasons.TargetNotAllowedText, LimitReasons.TargetNotAllowed),
+        };
+    }
+
+    [LoggerMessage(EventId = EventIds.TargetNotAllowed, Level = LogLevel.Warning,
+        Message = "Refused session from {Client} with token {Token}: target {Target} (address {Address}) is {Verdict} under Limits:AllowedTargetNetworks; check the token's source")]
+    private static partial void LogTargetRefused(ILogger logger, string client, string token, ConsoleTarget target, IPAddress? address, TargetVerdict verdict);
+}

@@ -1,0 +1,104 @@
+using System.Net.WebSockets;
+using Microsoft.Extensions.Options;
+using OrleansVncCluster.Relay.Diagnostics;
+using OrleansVncCluster.Relay.Tickets;
+using OrleansVncCluster.Relay.Tokens;
+
+namespace OrleansVncCluster.Relay.Admission;
+
+/// <summary>
+/// The relay's door for tickets and plain tokens: a ticket is verified and replaced by the VM token inside it; a plain
+/// token passes only while <see cref="TokenOptions.AcceptPlainTokens"/> holds. Single-use tickets are redeemed through
+/// their grain after the token resolved, just before the relay dials the VM, so a refusal for another cause (node
+/// draining, unknown VM) does not burn the ticket.
+/// </summary>
+public sealed partial class TicketGate(
+    TicketKeyRing keys,
+    IGrainFactory grains,
+    IOptionsMonitor<TokenOptions> tokenOptions,
+    IOptionsMonitor<TicketOptions> ticketOptions,
+    TimeProvider time,
+    ILogger<TicketGate> logger)
+{
+    /// <summary>The query parameter that carries a ticket; a ticket may also come in <c>token</c>, where noVNC puts it.</summary>
+    public const string QueryName = "ticket";
+
+    /// <summary>The first <c>ticket</c> query value, else the token as websockify reads it (query, then cookie).</summary>
+    public static string? ReadPresented(HttpRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return request.Query.TryGetValue(QueryName, out var values) && values.Count > 0 && values[0] is { Length: > 0 } ticket
+            ? ticket.TrimEnd('\n', '\r')
+            : Handshake.ReadToken(request);
+    }
+
+    /// <summary>Checks what the client presented; never throws.</summary>
+    public Presented Admit(string? presented)
+    {
+        if (string.IsNullOrEmpty(presented))
+        {
+            return new Presented(null, null, null);
+        }
+
+        if (!TicketText.LooksLikeTicket(presented))
+        {
+            return tokenOptions.CurrentValue.AcceptPlainTokens
+                ? new Presented(presented, null, null)
+                : Refuse(CloseReasons.PlainTokenRefused, CloseReasons.PlainTokenRefusedText, "plain_token_refused");
+        }
+
+        if (!keys.Enabled)
+        {
+            return Refuse(CloseReasons.TicketUnknownKey, CloseReasons.TicketsOffText, "ticket_unknown_key");
+        }
+
+        return TicketText.Verify(presented, keys.Find, time.GetUtcNow(), out var ticket) switch
+        {
+            TicketStatus.Valid => new Presented(ticket!.Token, ticket, null),
+            TicketStatus.Expired => Refuse(CloseReasons.TicketExpired, CloseReasons.TicketExpiredText, "ticket_expired"),
+            TicketStatus.BadSignature => Refuse(CloseReasons.TicketBadSignature, CloseReasons.TicketBadSignatureText, "ticket_bad_signature"),
+            TicketStatus.UnknownKey => Refuse(CloseReasons.TicketUnknownKey, CloseReasons.TicketUnknownKeyText, "ticket_unknown_key"),
+            _ => Refuse(CloseReasons.BadToken, CloseReasons.TicketMalformedText, "ticket_malformed"),
+        };
+    }
+
+    /// <summary>Redeems a single-use ticket; null when the session may go on.</summary>
+    public async ValueTask<Refusal?> RedeemAsync(Presented presented, CancellationToken cancellationToken)
+    {
+        if (presented.Ticket is not { SingleUse: true } ticket)
+        {
+            return null;
+        }
+
+        bool first;
+        try
+        {
+            first = await grains.GetGrain<ITicketRedemptionGrain>(ticket.Nonce).RedeemAsync(ticket.ExpiresAt)
+                .WaitAsync(ticketOptions.CurrentValue.RedeemTimeout, time, cancellationToken);
+        }
+        // A failed storage write (InconsistentStateException, a conflicting activation wrote first) is an OrleansException.
+        catch (Exception exception) when (ClusterCall.Failed(exception))
+        {
+            LogRedeemFailed(logger, ticket.KeyId, TokenText.ForLog(ticket.Nonce), exception.Message);
+            return new Refusal(CloseReasons.TryAgainLater, CloseReasons.TicketCheckUnavailableText, "ticket_check_unavailable");
+        }
+
+        if (first)
+        {
+            return null;
+        }
+
+        LogReplayed(logger, ticket.KeyId, TokenText.ForLog(ticket.Nonce), TokenText.ForLog(ticket.Token));
+        return new Refusal(CloseReasons.TicketUsed, CloseReasons.TicketUsedText, "ticket_replayed");
+    }
+
+    private static Presented Refuse(WebSocketCloseStatus status, string reason, string metric) => new(null, null, new Refusal(status, reason, metric));
+
+    [LoggerMessage(EventId = EventIds.TicketReplayed, Level = LogLevel.Warning,
+        Message = "Refused a replayed single-use ticket (key {KeyId}, nonce {Nonce}) for token {Token}")]
+    private static partial void LogReplayed(ILogger logger, string keyId, string nonce, string token);
+
+    [LoggerMessage(EventId = EventIds.TicketRedeemFailed, Level = LogLevel.Warning,
+        Message = "Could not redeem a single-use ticket (key {KeyId}, nonce {Nonce}), refused it: {Error}")]
+    private static partial void LogRedeemFailed(ILogger logger, string keyId, string nonce, string error);
+}

@@ -1,0 +1,70 @@
+namespace OrleansVncCluster.Relay.Diagnostics;
+
+/// <summary>
+/// Every log event id in one place, grouped by capability, so operators can alert on an id and ids never collide.
+/// 1xxx sessions, 2xxx tokens, 3xxx sync and Abiquo, 4xxx cluster and hosting, 5xxx admin, 6xxx security.
+/// </summary>
+internal static class EventIds
+{
+    public const int SessionStarted = 1000;
+    public const int SessionEnded = 1001;
+    public const int SessionRefused = 1002;
+    public const int NotWebSocket = 1003;
+    public const int TargetUnreachable = 1004;
+    public const int SessionsClosed = 1006;
+    public const int OriginRefused = 1007;
+
+    public const int TokenRetargeted = 2000;
+    public const int TokenFileLoaded = 2001;
+    public const int TokenFileLineSkipped = 2002;
+    public const int TokenFileFailed = 2003;
+    public const int TokenRevoked = 2004;
+
+    public const int SyncCompleted = 3000;
+    public const int SyncFailed = 3001;
+    public const int SyncMassRemovalHeld = 3002;
+    public const int SyncKeeperFailed = 3003;
+    public const int SyncMassRemovalConfirmed = 3004;
+    public const int SyncReminderUnavailable = 3005;
+    public const int SyncSourceFailed = 3006;
+    public const int SyncStarted = 3007;
+    public const int SyncStartupFailed = 3008;
+    public const int SyncOldKey = 3009;
+    public const int AbiquoInventoryLoaded = 3010;
+    public const int AbiquoEnterpriseVanished = 3011;
+    public const int AbiquoEnterpriseWithoutVmLink = 3012;
+    public const int AbiquoTlsVerificationDisabled = 3013;
+    public const int AbiquoTokensWritten = 3014;
+    public const int AbiquoAddressContested = 3015;
+
+    public const int RedisConnected = 4000;
+    public const int WaitingForRedis = 4001;
+    public const int NodeRegistrationFailed = 4002;
+    public const int Draining = 4003;
+    public const int ListenerStarted = 4004;
+    public const int AgentCannotListen = 4006;
+    public const int RevocationUndelivered = 4007;
+    public const int EmbeddedClustering = 4008;
+    public const int RedisClustering = 4009;
+    public const int LoopbackAdvertised = 4010;
+
+    public const int SyncApplyPaced = 4100;
+    public const int SyncApplyBehind = 4101;
+
+
+    public const int TicketKeysLoaded = 6000;
+    public const int TicketKeysFailed = 6001;
+    public const int TicketIssued = 6002;
+    public const int TicketReplayed = 6003;
+    public const int TicketRedeemFailed = 6004;
+    public const int FailedTokenLimitReached = 6100;
+    public const int TargetNotAllowed = 6101;
+    public const int LeaseUnavailable = 6102;
+    public const int LeaseReleaseFailed = 6103;
+    public const int TlsCertificateLoaded = 6200;
+    public const int TlsCertificateReloaded = 6201;
+    public const int TlsCertificateRefused = 6202;
+    public const int TlsCertificateWatchUnavailable = 6203;
+    public const int ConnectionCaps = 6210;
+    public const int UpgradeCapReached = 6211;
+}

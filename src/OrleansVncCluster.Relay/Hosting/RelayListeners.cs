@@ -1,0 +1,45 @@
+using Microsoft.AspNetCore.Server.Kestrel.Https;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using OrleansVncCluster.Relay.Sessions;
+
+namespace OrleansVncCluster.Relay.Hosting;
+
+/// <summary>Kestrel's listeners: the public one (with a reloading TLS certificate when configured) and the admin one.</summary>
+public static class RelayListeners
+{
+    /// <summary>
+    /// Configures Kestrel from the validated <see cref="RelayOptions"/>: Kestrel reads its options when the server starts,
+    /// after start-up validation, so an invalid listener is reported as a setting to fix rather than a bind error.
+    /// </summary>
+    public static WebApplicationBuilder AddRelayListeners(this WebApplicationBuilder builder, ILogger transportLogger)
+    {
+        builder.Services.TryAddSingleton(sp =>
+        {
+            var relay = sp.GetRequiredService<IOptions<RelayOptions>>().Value;
+            return new CertificateReloader(relay.CertificateFile!, relay.KeyFile, relay.CertificateCheckInterval, transportLogger);
+        });
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            var relay = kestrel.ApplicationServices.GetRequiredService<IOptions<RelayOptions>>().Value;
+            var certificate = relay.CertificateFile is { Length: > 0 } ? kestrel.ApplicationServices.GetRequiredService<CertificateReloader>() : null;
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.RequestHeadersTimeout = relay.HandshakeTimeout;
+            ConnectionCaps.Apply(kestrel, builder.Configuration, transportLogger);
+            ListenAddress.TryParse(relay.Listen, out var publicEndpoint, out _);
+            kestrel.Listen(publicEndpoint, listen =>
+            {
+                if (certificate is not null)
+                {
+                    // Asked per handshake, so a reloaded certificate serves new connections only.
+                    listen.UseHttps(new HttpsConnectionAdapterOptions { ServerCertificateSelector = (_, _) => certificate.Current });
+                }
+            });
+            if (!string.IsNullOrWhiteSpace(relay.AdminListen) && ListenAddress.TryParse(relay.AdminListen, out var admin, out _))
+            {
+                kestrel.Listen(admin);
+            }
+        });
+        return builder;
+    }
+}

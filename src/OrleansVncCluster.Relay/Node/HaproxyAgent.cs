@@ -1,0 +1,83 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Microsoft.Extensions.Options;
+using OrleansVncCluster.Relay.Admission;
+using OrleansVncCluster.Relay.Diagnostics;
+using OrleansVncCluster.Relay.Sessions;
+
+namespace OrleansVncCluster.Relay.Node;
+
+/// <summary>
+/// HAProxy's agent-check: one line per connection, then close. "ready" while serving, "drain" while draining (HAProxy
+/// stops sending new sessions but keeps live ones), "maxconn:N" when a per-node session cap is set. Only the agent can
+/// undo its own "drain", so a restarted node simply says "ready" again.
+/// </summary>
+internal sealed partial class HaproxyAgent(DrainState drain, IOptions<RelayOptions> options, IOptions<AdmissionOptions> admission, IHostApplicationLifetime lifetime, ILogger<HaproxyAgent> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (string.IsNullOrWhiteSpace(options.Value.AgentListen) || !ListenAddress.TryParse(options.Value.AgentListen, out var endpoint, out _))
+        {
+            return;
+        }
+
+        using var listener = new TcpListener(endpoint);
+        try
+        {
+            listener.Start();
+        }
+        catch (SocketException exception)
+        {
+            // A node HAProxy cannot ask would never be drained gracefully: refuse to run, with what to fix.
+            LogCannotListen(logger, endpoint, exception.Message);
+            Environment.ExitCode = 1;
+            lifetime.StopApplication();
+            return;
+        }
+
+        LogListening(logger, endpoint);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            Socket client;
+            try
+            {
+                client = await listener.AcceptSocketAsync(stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            using (client)
+            {
+                try
+                {
+                    await client.SendAsync(Encoding.ASCII.GetBytes(Answer() + "\n"), SocketFlags.None, stoppingToken);
+                    client.Shutdown(SocketShutdown.Both);
+                }
+                catch (SocketException)
+                {
+                    // HAProxy went away mid-check; it will ask again.
+                }
+            }
+        }
+    }
+
+    private string Answer()
+    {
+        if (drain.IsDraining)
+        {
+            return "drain";
+        }
+
+        return admission.Value.MaxSessions > 0 ? $"ready maxconn:{admission.Value.MaxSessions}" : "ready";
+    }
+
+    [LoggerMessage(EventId = EventIds.AgentCannotListen, Level = LogLevel.Critical,
+        Message = "The HAProxy agent cannot listen on {Endpoint}: {Error}. Another process holds the port: set Relay:AgentListen (Relay__AgentListen) to a free address, or stop the other process")]
+    private static partial void LogCannotListen(ILogger logger, System.Net.IPEndPoint endpoint, string error);
+
+    [LoggerMessage(EventId = EventIds.ListenerStarted, Level = LogLevel.Information, Message = "HAProxy agent answering on {Endpoint}")]
+    private static partial void LogListening(ILogger logger, IPEndPoint endpoint);
+}

@@ -1,0 +1,30 @@
+using OrleansVncCluster.Relay.Admission;
+
+namespace OrleansVncCluster.Relay.Node;
+
+/// <summary>Liveness and readiness, the contract with HAProxy and Kubernetes.</summary>
+public static class HealthEndpoints
+{
+    /// <summary>
+    /// <c>/healthz</c>: 200 while the process serves, draining included (HAProxy's check would otherwise cut live
+    /// sessions); never touches grains or Redis. <c>/readyz</c>: 200 only when the local silo is Active in the cluster
+    /// and the node is not draining.
+    /// </summary>
+    public static IEndpointRouteBuilder MapHealth(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapGet("/healthz", () => Results.Text("ok\n"));
+        endpoints.MapGet("/readyz", (IClusterMembershipService membership, ILocalSiloDetails silo, DrainState drain) =>
+        {
+            if (drain.IsDraining)
+            {
+                return Results.Text("draining\n", statusCode: StatusCodes.Status503ServiceUnavailable);
+            }
+
+            var status = membership.CurrentSnapshot.GetSiloStatus(silo.SiloAddress);
+            return status == SiloStatus.Active
+                ? Results.Text("ready\n")
+                : Results.Text($"silo {status.ToString().ToLowerInvariant()}\n", statusCode: StatusCodes.Status503ServiceUnavailable);
+        });
+        return endpoints;
+    }
+}

@@ -1,0 +1,37 @@
+using System.Net.WebSockets;
+using OrleansVncCluster.Relay.Admission;
+using OrleansVncCluster.Relay.Cluster;
+using OrleansVncCluster.Relay.Diagnostics;
+using OrleansVncCluster.Relay.Sessions;
+using OrleansVncCluster.Relay.Tokens;
+
+namespace OrleansVncCluster.Relay.Node;
+
+/// <summary>This node as the rest of the cluster sees it: revocations and session queries arrive here.</summary>
+internal sealed partial class LocalNode(SessionRegistry sessions, TokenResolver tokens, ILocalSiloDetails silo, ILogger<LocalNode> logger) : INodeObserver
+{
+    public string Name => silo.Name;
+
+    public Task TokenRevokedAsync(string token, RevocationCause cause)
+    {
+        var reason = cause == RevocationCause.Retargeted ? CloseReasons.TargetChangedText : CloseReasons.RevokedText;
+        tokens.Invalidate(token);
+        var closed = sessions.StopByToken(token, CloseReasons.Revoked, reason);
+        if (closed > 0)
+        {
+            LogRevoked(logger, TokenText.ForLog(token), closed, reason);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task<List<SessionInfo>> ListSessionsAsync() =>
+        Task.FromResult(sessions.Snapshot().Select(session => session.Describe(Name)).ToList());
+
+    public Task<bool> CloseSessionAsync(string sessionId, string reason) =>
+        Task.FromResult(sessions.StopById(sessionId, WebSocketCloseStatus.PolicyViolation, reason));
+
+    [LoggerMessage(EventId = EventIds.TokenRevoked, Level = LogLevel.Information,
+        Message = "Token {Token} revoked: closing {Sessions} live session(s) with '{Reason}'")]
+    private static partial void LogRevoked(ILogger logger, string token, int sessions, string reason);
+}

@@ -1,0 +1,18 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace OrleansVncCluster.Relay.Node;
+
+/// <summary>Registers this node's face to the cluster: its observer and registration, drain, and the HAProxy agent.</summary>
+public static class NodeHosting
+{
+    /// <summary>Adds the node observer and its registrar, the drain coordinator and the HAProxy agent.</summary>
+    public static IServiceCollection AddRelayNodeServices(this IServiceCollection services)
+    {
+        services.TryAddSingleton<LocalNode>();
+        services.AddHostedService<NodeRegistrar>();
+        services.TryAddSingleton<DrainCoordinator>();
+        services.AddHostedService(sp => sp.GetRequiredService<DrainCoordinator>());
+        services.AddHostedService<HaproxyAgent>();
+        return services;
+    }
+}

@@ -1,0 +1,327 @@
+using System.Buffers;
+using System.Net.Sockets;
+using System.Net.WebSockets;
+using OrleansVncCluster.Relay.Admission;
+
+namespace OrleansVncCluster.Relay.Sessions;
+
+/// <summary>
+/// The one owner of a live session (as YARP's HttpForwarder owns both directions of an upgraded request): it runs the
+/// two-way copy between a browser's WebSocket and a VNC server's stream, ends both sides and returns only an outcome.
+/// One task per direction; the first to finish, or a stop asked from outside, decides the outcome; the other is
+/// stopped and awaited. Per frame it allocates nothing: pooled buffers, ValueTask-based reads and writes. An idle
+/// direction holds no buffer: it waits with a zero-byte read and rents only when data is there, so thousands of quiet
+/// consoles cost little memory.
+/// <para>
+/// Every ending is bounded whatever the peers do. Unless the VNC server ended the session itself, its socket is shut
+/// first, so no more of the browser's input reaches the VM; then the close handshake gets <see cref="CloseTimeout"/>
+/// in all (including waiting for a send stuck on a browser that stopped reading); then the WebSocket is aborted. A
+/// send to the browser carries no deadline of its own because ManagedWebSocket aborts the whole socket when a pending
+/// send or receive is cancelled, which would make a close frame impossible in the common case.
+/// </para>
+/// </summary>
+public sealed class SessionForwarder(TimeProvider time)
+{
+    /// <summary>How long the close of a session may take, from its end to the WebSocket's abort.</summary>
+    public static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(3);
+
+    /// <summary>
+    /// Relays until one side ends or <paramref name="session"/> is asked to stop, then closes both sides. Never throws for
+    /// I/O failures: they become outcomes. On return the target is closed and the WebSocket closed or aborted.
+    /// </summary>
+    public async Task<SessionOutcome> ForwardAsync(WebSocket client, NetworkStream target, RelaySession session, RelayOptions options)
+    {
+        using var stopTargetRead = new CancellationTokenSource();
+        var clientReader = ClientToTargetAsync(client, target, session, options.MaxMessageBytes);
+        var targetReader = TargetToClientAsync(target.Socket, client, session, stopTargetRead.Token);
+
+        var first = await Task.WhenAny(clientReader, targetReader, session.StopRequested);
+        var targetFinishedFirst = targetReader.IsCompleted;
+        using var deadline = new CancellationTokenSource(CloseTimeout, time);
+        SessionOutcome outcome;
+        if (targetFinishedFirst)
+        {
+            outcome = await targetReader;
+            Shut(target);
+        }
+        else
+        {
+            // The browser side ended or a stop was asked: the VNC server hears nothing more from this session. Cancel
+            // the target's read first so it reports Stopped rather than the end the shutdown causes.
+            await stopTargetRead.CancelAsync();
+            Shut(target);
+
+            // The target reader may be stuck in a send to a browser that stopped reading: give it the close budget,
+            // then abort the WebSocket, which fails that send.
+            if (!await FinishesAsync(targetReader, deadline.Token))
+            {
+                client.Abort();
+            }
+
+            await targetReader;
+            outcome = first == clientReader ? await clientReader : SessionOutcome.Stopped;
+        }
+
+        if (outcome == SessionOutcome.ClientFailed)
+        {
+            // The browser's reader may still be sending the close frame of a protocol error (1002) it just saw, while
+            // the other direction already failed on the closing socket: aborting now would lose that frame (the
+            // hostile-input battery caught it); it ends at once either way.
+            await FinishesAsync(clientReader, deadline.Token);
+            client.Abort();
+            return outcome;
+        }
+
+        var (status, reason) = CloseFor(outcome, session, options);
+        await CloseAsync(client, status, reason, clientReader, deadline.Token);
+        return outcome;
+    }
+
+    /// <summary>The close code and reason the browser gets for an outcome.</summary>
+    public static (WebSocketCloseStatus Status, string Reason) CloseFor(SessionOutcome outcome, RelaySession session, RelayOptions options) => outcome switch
+    {
+        SessionOutcome.TargetClosed => (CloseReasons.TargetClosed, CloseReasons.TargetClosedText),
+        SessionOutcome.TargetFailed => (CloseReasons.TargetFailed, CloseReasons.TargetLostText),
+        SessionOutcome.TextFrame => (CloseReasons.TextFrame, CloseReasons.TextFrameText),
+        SessionOutcome.TooBig => (CloseReasons.TooBig, $"message larger than {options.MaxMessageBytes} bytes"),
+        SessionOutcome.Stopped when session.StopReason is { } stop => stop,
+        _ => (WebSocketCloseStatus.NormalClosure, "session closed"),
+    };
+
+    /// <summary>
+    /// Refuses a session that never relayed: sends the close frame and waits briefly for the browser's answer, then the
+    /// connection may drop. Bounded by <see cref="CloseTimeout"/>.
+    /// </summary>
+    public async Task RefuseAsync(WebSocket client, WebSocketCloseStatus status, string reason)
+    {
+        using var deadline = new CancellationTokenSource(CloseTimeout, time);
+        await CloseAsync(client, status, reason, clientReader: null, deadline.Token);
+    }
+
+    private static void Shut(NetworkStream target)
+    {
+        try
+        {
+            // Shutdown before dispose: the VNC server sees the end at once even while a write of ours is pending.
+            target.Socket.Shutdown(SocketShutdown.Both);
+        }
+        catch (Exception exception) when (exception is SocketException or ObjectDisposedException)
+        {
+            // Already closed by the peer or by us.
+        }
+
+        target.Dispose();
+    }
+
+    private static async Task<bool> FinishesAsync(Task task, CancellationToken deadline)
+    {
+        try
+        {
+            await task.WaitAsync(deadline);
+            return true;
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Sends our close frame and waits for the browser's answer until <paramref name="deadline"/>; then aborts.</summary>
+    private static async Task CloseAsync(WebSocket socket, WebSocketCloseStatus status, string reason, Task? clientReader, CancellationToken deadline)
+    {
+        try
+        {
+            if (socket.State == WebSocketState.CloseReceived)
+            {
+                // The browser closed first: echo its code (RFC 6455 section 5.5.1), as websockify does.
+                await socket.CloseOutputAsync(socket.CloseStatus ?? WebSocketCloseStatus.NormalClosure, socket.CloseStatusDescription, deadline);
+                return;
+            }
+
+            if (socket.State != WebSocketState.Open)
+            {
+                return;
+            }
+
+            // A cancelled send aborts the socket: exactly what the deadline should do to a browser that does not read.
+            await socket.CloseOutputAsync(status, reason, deadline);
+            clientReader ??= DrainUntilCloseAsync(socket);
+            if (!await FinishesAsync(clientReader, deadline))
+            {
+                socket.Abort();
+            }
+        }
+        catch (Exception exception) when (exception is WebSocketException or IOException or OperationCanceledException or ObjectDisposedException)
+        {
+            socket.Abort();
+        }
+    }
+
+    private static async Task DrainUntilCloseAsync(WebSocket socket)
+    {
+        var scratch = new byte[256];
+        while (socket.State == WebSocketState.CloseSent)
+        {
+            var result = await socket.ReceiveAsync(scratch, CancellationToken.None);
+            if (result.MessageType == WebSocketMessageType.Close)
+            {
+                return;
+            }
+        }
+    }
+
+    private static async Task<SessionOutcome> ClientToTargetAsync(WebSocket client, NetworkStream target, RelaySession session, int maxMessageBytes)
+    {
+        byte[]? buffer = null;
+        long messageBytes = 0;
+        try
+        {
+            while (true)
+            {
+                // Wait for the next frame without holding a buffer.
+                var peek = await client.ReceiveAsync(Memory<byte>.Empty, CancellationToken.None);
+                if (peek.MessageType == WebSocketMessageType.Close)
+                {
+                    return SessionOutcome.ClientClosed;
+                }
+
+                buffer ??= ArrayPool<byte>.Shared.Rent(RelayOptions.BufferBytes);
+
+                // ManagedWebSocket waits until the buffer is full or the frame ends: never ask for more than one byte past
+                // the limit, so a frame header announcing a huge length is refused as soon as that byte arrives instead
+                // of the session hanging on a buffer the sender never fills (the hostile-input battery found this).
+                var wanted = (int)Math.Min(buffer.Length, maxMessageBytes - messageBytes + 1);
+                var received = await client.ReceiveAsync(buffer.AsMemory(0, wanted), CancellationToken.None);
+                switch (received.MessageType)
+                {
+                    case WebSocketMessageType.Close:
+                        return SessionOutcome.ClientClosed;
+                    case WebSocketMessageType.Text:
+                        return SessionOutcome.TextFrame;
+                }
+
+                messageBytes += received.Count;
+                if (messageBytes > maxMessageBytes)
+                {
+                    return SessionOutcome.TooBig;
+                }
+
+                if (received.EndOfMessage)
+                {
+                    messageBytes = 0;
+                }
+
+                if (received.Count > 0)
+                {
+                    try
+                    {
+                        await target.WriteAsync(buffer.AsMemory(0, received.Count), CancellationToken.None);
+                    }
+                    catch (Exception exception) when (IsIoFailure(exception))
+                    {
+                        return SessionOutcome.TargetFailed;
+                    }
+
+                    session.AddToTarget(received.Count);
+                }
+
+                // Give the buffer back while the client is quiet; keep it only mid-burst.
+                if (received.Count < buffer.Length)
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = null;
+                }
+            }
+        }
+        catch (Exception exception) when (IsIoFailure(exception))
+        {
+            return SessionOutcome.ClientFailed;
+        }
+        finally
+        {
+            if (buffer is not null)
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+        }
+    }
+
+    private static async Task<SessionOutcome> TargetToClientAsync(Socket target, WebSocket client, RelaySession session, CancellationToken stop)
+    {
+        byte[]? buffer = null;
+        try
+        {
+            while (true)
+            {
+                int read;
+                if (buffer is null)
+                {
+                    // Wait for data (or EOF) with a zero-byte receive: a quiet console holds no buffer.
+                    await target.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, stop);
+                    buffer = ArrayPool<byte>.Shared.Rent(RelayOptions.BufferBytes);
+
+                    // Take only what is there now. The zero-byte receive can complete with nothing to read (seen on most
+                    // sockets whose server spoke first: docs/benchmarks.md), and an awaited read would then pin this
+                    // buffer for as long as the console stays quiet. The socket is non-blocking, so this never waits.
+                    read = target.Receive(buffer, SocketFlags.None, out var error);
+                    if (error == SocketError.WouldBlock)
+                    {
+                        ArrayPool<byte>.Shared.Return(buffer);
+                        buffer = null;
+                        continue;
+                    }
+
+                    if (error != SocketError.Success)
+                    {
+                        throw new SocketException((int)error);
+                    }
+                }
+                else
+                {
+                    // The last read filled the buffer: more is on its way, so keep the buffer for it.
+                    read = await target.ReceiveAsync(buffer.AsMemory(), SocketFlags.None, stop);
+                }
+
+                if (read == 0)
+                {
+                    return SessionOutcome.TargetClosed;
+                }
+
+                try
+                {
+                    // One binary frame per target read, as websockify sends them.
+                    await client.SendAsync(buffer.AsMemory(0, read), WebSocketMessageType.Binary, endOfMessage: true, CancellationToken.None);
+                }
+                catch (Exception exception) when (IsIoFailure(exception))
+                {
+                    return SessionOutcome.ClientFailed;
+                }
+
+                session.AddToClient(read);
+                if (read < buffer.Length)
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = null;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            return SessionOutcome.Stopped;
+        }
+        catch (Exception exception) when (IsIoFailure(exception))
+        {
+            return SessionOutcome.TargetFailed;
+        }
+        finally
+        {
+            if (buffer is not null)
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+        }
+    }
+
+    private static bool IsIoFailure(Exception exception) =>
+        exception is IOException or SocketException or WebSocketException or ObjectDisposedException or OperationCanceledException;
+}

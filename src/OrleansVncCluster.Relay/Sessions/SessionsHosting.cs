@@ -1,0 +1,32 @@
+using Microsoft.AspNetCore.Connections;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using OrleansVncCluster.Relay.Admission;
+
+namespace OrleansVncCluster.Relay.Sessions;
+
+/// <summary>Registers and maps the console sessions: the endpoint, the dialer, the forwarder and the session registry.</summary>
+public static class SessionsHosting
+{
+    /// <summary>Adds <see cref="RelayOptions"/> (section "Relay", validated once at start-up) and the session path's services.</summary>
+    public static IServiceCollection AddRelaySessions(this IServiceCollection services)
+    {
+        services.AddOptions<RelayOptions>().BindConfiguration(RelayOptions.Section).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RelayOptions>, RelayOptionsValidator>());
+        services.TryAddSingleton<IMemoryPoolFactory<byte>, LargeBlockMemoryPoolFactory>();
+        services.TryAddSingleton<SessionRegistry>();
+        services.AddHostedService(sp => sp.GetRequiredService<SessionRegistry>());
+        services.TryAddSingleton<INodeLoad>(sp => sp.GetRequiredService<SessionRegistry>());
+        services.TryAddSingleton<TargetDialer>();
+        services.TryAddSingleton<SessionForwarder>();
+        services.TryAddSingleton<RelayEndpoint>();
+        return services;
+    }
+
+    /// <summary>Maps the console WebSocket path (Relay:Path, websockify's /websockify by default).</summary>
+    public static IEndpointConventionBuilder MapRelaySessions(this IEndpointRouteBuilder endpoints)
+    {
+        var path = endpoints.ServiceProvider.GetRequiredService<IOptions<RelayOptions>>().Value.Path;
+        return endpoints.Map(path, (HttpContext context, RelayEndpoint endpoint) => endpoint.HandleAsync(context));
+    }
+}

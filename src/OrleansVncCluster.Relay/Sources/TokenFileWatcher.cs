@@ -1,0 +1,128 @@
+using Microsoft.Extensions.Options;
+using OrleansVncCluster.Relay.Diagnostics;
+using OrleansVncCluster.Relay.Tokens;
+
+namespace OrleansVncCluster.Relay.Sources;
+
+/// <summary>
+/// Loads websockify token files into the token grains at start and whenever they change, so the cron-written files of
+/// the legacy setup keep working. A change is noticed by a file watcher (atomic rename or in-place rewrite) and, as a
+/// backstop for filesystems without notifications, by polling the files' size and time. Only differences are written.
+/// A broken line is logged with file and line and skipped; an unreadable file keeps the tokens it gave before.
+/// </summary>
+internal sealed partial class TokenFileWatcher(
+    TokenTable table, IOptions<TokenOptions> options, TimeProvider time, ILogger<TokenFileWatcher> logger) : BackgroundService
+{
+    private readonly SemaphoreSlim _changed = new(0, 1);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var sources = options.Value.Files.Select(Path.GetFullPath).ToList();
+        if (sources.Count == 0)
+        {
+            return;
+        }
+
+        var watchers = sources.Select(CreateWatcher).OfType<FileSystemWatcher>().ToList();
+        var stamps = new Dictionary<string, string>();
+        try
+        {
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                foreach (var source in sources)
+                {
+                    var stamp = Stamp(source);
+                    if (!stamps.TryGetValue(source, out var previous) || previous != stamp)
+                    {
+                        if (await LoadAsync(source, stoppingToken))
+                        {
+                            stamps[source] = stamp;
+                        }
+                    }
+                }
+
+                // Wake on a change notification or at the poll interval, then let a burst of writes settle.
+                await _changed.WaitAsync(options.Value.FilePollInterval, stoppingToken);
+                await Task.Delay(TimeSpan.FromMilliseconds(100), time, stoppingToken);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        finally
+        {
+            foreach (var watcher in watchers)
+            {
+                watcher.Dispose();
+            }
+        }
+    }
+
+    private async Task<bool> LoadAsync(string source, CancellationToken cancellationToken)
+    {
+        var file = new FileTokenSource(source, time, logger);
+        try
+        {
+            var desired = await file.LoadAsync(cancellationToken);
+            var result = await table.ReplaceSourceAsync(file.Name, desired, cancellationToken);
+            LogLoaded(logger, source, desired.Count, result.Written, result.Removed, file.SkippedLines);
+            return result.Failed == 0;
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException || ClusterCall.Failed(exception))
+        {
+            LogFailed(logger, exception, source);
+            return false;
+        }
+    }
+
+    private FileSystemWatcher? CreateWatcher(string source)
+    {
+        var directory = Directory.Exists(source) ? source : Path.GetDirectoryName(source);
+        if (directory is null || !Directory.Exists(directory))
+        {
+            return null;
+        }
+
+        var watcher = new FileSystemWatcher(directory)
+        {
+            Filter = Directory.Exists(source) ? "*" : Path.GetFileName(source),
+            NotifyFilter = NotifyFilters.FileName | NotifyFilters.LastWrite | NotifyFilters.Size,
+        };
+        FileSystemEventHandler onChange = (_, _) => Signal();
+        watcher.Changed += onChange;
+        watcher.Created += onChange;
+        watcher.Deleted += onChange;
+        watcher.Renamed += (_, _) => Signal();
+        watcher.EnableRaisingEvents = true;
+        return watcher;
+    }
+
+    private void Signal()
+    {
+        try
+        {
+            _changed.Release();
+        }
+        catch (SemaphoreFullException)
+        {
+            // A change is already signalled; one reload covers both.
+        }
+    }
+
+    private static string Stamp(string source)
+    {
+        var files = Directory.Exists(source) ? Directory.GetFiles(source) : File.Exists(source) ? [source] : [];
+        return string.Join('|', files.Order(StringComparer.Ordinal).Select(f =>
+        {
+            var info = new FileInfo(f);
+            return $"{f}:{info.Length}:{info.LastWriteTimeUtc.Ticks}";
+        }));
+    }
+
+    [LoggerMessage(EventId = EventIds.TokenFileLoaded, Level = LogLevel.Information,
+        Message = "Token file {Source}: {Tokens} tokens ({Written} written, {Removed} removed, {Skipped} lines skipped)")]
+    private static partial void LogLoaded(ILogger logger, string source, int tokens, int written, int removed, int skipped);
+
+    [LoggerMessage(EventId = EventIds.TokenFileFailed, Level = LogLevel.Error, Message = "Token file {Source} could not be loaded; its previous tokens stay in place")]
+    private static partial void LogFailed(ILogger logger, Exception exception, string source);
+}

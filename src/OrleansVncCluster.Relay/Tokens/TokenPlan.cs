@@ -1,0 +1,14 @@
+namespace OrleansVncCluster.Relay.Tokens;
+
+/// <summary>The changes that would make the token grains hold exactly what a source now says.</summary>
+public sealed record TokenPlan(
+    string Source,
+    IReadOnlyDictionary<string, ConsoleTokenEntry> Upserts,
+    IReadOnlyList<string> Removals,
+    int Unchanged,
+    int PreviousCount,
+    Dictionary<string, string> NewIndex)
+{
+    /// <summary>The index the plan was made against: what an interrupted apply falls back to for tokens it did not reach.</summary>
+    public IReadOnlyDictionary<string, string> PreviousIndex { get; init; } = new Dictionary<string, string>(StringComparer.Ordinal);
+}

@@ -1,0 +1,94 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using OrleansVncCluster.Relay.Admission;
+using OrleansVncCluster.Relay.Diagnostics;
+using OrleansVncCluster.Tests.Limits;
+
+namespace OrleansVncCluster.Tests.Admission;
+
+/// <summary>The pipeline runs each check once, in order; the first refusal ends it and gives back what was taken.</summary>
+public sealed class AdmissionPipelineTests
+{
+    private static readonly Refusal Full = new(CloseReasons.TooMany, CloseReasons.NodeFullText, "node_full");
+
+    [Fact]
+    public async Task EveryCheckAdmits_RunsEachOnceInOrder_AndTheResultHoldsUntilDisposed()
+    {
+        var log = new List<string>();
+        var pipeline = Pipeline(log, new Step("a", log), new Step("b", log, takes: "lease-b"), new Step("c", log));
+
+        var result = await pipeline.AdmitAsync(Request(), TestContext.Current.CancellationToken);
+
+        Assert.Null(result.Refused);
+        Assert.Equal(["a", "b", "c"], log);
+        await result.DisposeAsync();
+        await result.DisposeAsync();
+        Assert.Equal(["a", "b", "c", "release lease-b"], log);
+    }
+
+    [Fact]
+    public async Task FirstRefusal_StopsThePipeline_CountsItsReason_AndGivesBackWhatEarlierChecksTook()
+    {
+        var log = new List<string>();
+        var metrics = new RelayMetrics();
+        var pipeline = Pipeline(log, metrics, new Step("a", log, takes: "lease-a"), new Step("b", log, refuses: Full), new Step("c", log));
+
+        var result = await pipeline.AdmitAsync(Request(), TestContext.Current.CancellationToken);
+
+        Assert.Equal(Full, result.Refused);
+        Assert.Null(result.Entry);
+        Assert.Equal(["a", "b", "release lease-a"], log);
+        Assert.Equal(1, metrics.FailuresByReason["node_full"]);
+    }
+
+    [Fact]
+    public async Task CheckThatWatchesRefusals_HearsTheRefusalOfALaterCheck()
+    {
+        var log = new List<string>();
+        var pipeline = Pipeline(log, new Step("rate", log, watches: true), new Step("token", log, refuses: Full));
+
+        await pipeline.AdmitAsync(Request(), TestContext.Current.CancellationToken);
+
+        Assert.Contains("rate heard node_full", log);
+    }
+
+    [Fact]
+    public async Task UpgradeRefusal_IsCountedAndLeavesTheSessionChecksUnrun()
+    {
+        var log = new List<string>();
+        var metrics = new RelayMetrics();
+        var origin = new Refusal(CloseReasons.Forbidden, "Origin x may not open consoles here", "origin_refused");
+        var pipeline = new AdmissionPipeline([new Step("origin", log, refuses: origin)], [new Step("a", log)],
+            new FixedLimits(new LimitsOptions()), metrics, NullLogger<AdmissionPipeline>.Instance);
+
+        Assert.Equal(origin, await pipeline.CheckUpgradeAsync(Request(), TestContext.Current.CancellationToken));
+        Assert.Equal(["origin"], log);
+        Assert.Equal(1, metrics.FailuresByReason["origin_refused"]);
+    }
+
+    private static AdmissionPipeline Pipeline(List<string> log, params IAdmissionCheck[] checks) => Pipeline(log, new RelayMetrics(), checks);
+
+    private static AdmissionPipeline Pipeline(List<string> log, RelayMetrics metrics, params IAdmissionCheck[] checks) =>
+        new([], checks, new FixedLimits(new LimitsOptions()), metrics, NullLogger<AdmissionPipeline>.Instance);
+
+    private static AdmissionContext Request() => new("192.0.2.7", "token-0001", "", "relay.example");
+
+    private sealed class Step(string name, List<string> log, Refusal? refuses = null, string? takes = null, bool watches = false) : IAdmissionCheck
+    {
+        public ValueTask<Refusal?> CheckAsync(AdmissionContext context, CancellationToken cancellationToken)
+        {
+            log.Add(name);
+            if (takes is not null)
+            {
+                context.Hold(() => log.Add("release " + takes));
+            }
+
+            if (watches)
+            {
+                context.WhenRefused(refusal => log.Add($"{name} heard {refusal.Metric}"));
+            }
+
+            return ValueTask.FromResult(refuses);
+        }
+    }
+}
