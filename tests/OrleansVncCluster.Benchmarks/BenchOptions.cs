@@ -7,7 +7,7 @@ internal sealed record BenchOptions
 {
     public const string Usage = """
         vnc-bench run --relay PATH [--simulator PATH] [--out DIR] [--doc FILE] [--quick] [--throughput-seconds N] [--idle-tiers N,M] [--idle-hold-seconds N]
-                      [--relay-env NAME=VALUE]
+                      [--relay-env NAME=VALUE] [--baseline-relay PATH]
                       [--peers direct,socat,websockify,relay,haproxy] [--workloads throughput,setup,idle,tokens,sync]
           Measures the relay side by side with websockify, socat and a direct connection on this machine.
           --relay      the published node (artifacts/vnc-relay/vnc-relay)
@@ -19,6 +19,8 @@ internal sealed record BenchOptions
           --idle-tiers N,M         idle-session tiers instead of 1000,10000
           --idle-hold-seconds N    keep idle sessions N s after measuring (to take dotnet-gcdump of a peer meanwhile)
           --relay-env NAME=VALUE   extra environment for every relay node, repeatable (DOTNET_PerfMapEnabled=1 for perf)
+          --baseline-relay PATH    another build of the node, measured as peer "relay-baseline" beside "relay" in the
+                                   throughput and set-up rounds (a change's cost as a ratio from one run)
         vnc-bench serve-banner
           (internal) serves RFB banners on a free port for the idle-session workload
         """;
@@ -33,6 +35,9 @@ internal sealed record BenchOptions
     public string CommandLine { get; init; } = "";
 
     public string? SimulatorPath { get; init; }
+
+    /// <summary>Another build of the node, measured beside <see cref="RelayPath"/> as peer "relay-baseline".</summary>
+    public string? BaselineRelayPath { get; init; }
 
     public string OutputDirectory { get; init; } = Path.Combine("artifacts", "bench");
 
@@ -90,6 +95,7 @@ internal sealed record BenchOptions
     public static BenchOptions Parse(string[] args)
     {
         string? relay = null;
+        string? baseline = null;
         string? simulator = null;
         string? output = null;
         string? doc = null;
@@ -107,6 +113,9 @@ internal sealed record BenchOptions
             {
                 case "--relay":
                     relay = Value();
+                    break;
+                case "--baseline-relay":
+                    baseline = Value();
                     break;
                 case "--simulator":
                     simulator = Value();
@@ -160,6 +169,7 @@ internal sealed record BenchOptions
             CommandLine = "vnc-bench " + string.Join(' ', args.Select(arg => arg.Contains(' ', StringComparison.Ordinal) ? $"'{arg}'" : arg)),
             RelayPath = relay ?? "",
             SimulatorPath = simulator,
+            BaselineRelayPath = baseline,
             OutputDirectory = output ?? Path.Combine("artifacts", "bench"),
             DocFile = doc,
             Quick = quick,

@@ -104,6 +104,13 @@ internal sealed class BenchRunner(BenchOptions options)
                 }
             }
 
+            if (options.BaselineRelayPath is { } baselinePath)
+            {
+                var baseline = await RelayPeer.StartAsync(baselinePath, tokens, _logs, "relay-baseline", options.RelayEnvironment, name: "relay-baseline");
+                Log($"relay-baseline ({baselinePath}): pid {baseline.Pid}, ws://127.0.0.1:{baseline.Port}");
+                peers.Add(baseline);
+            }
+
             if (options.Runs("websockify"))
             {
                 peers.Add(await WebsockifyPeer.StartAsync(tokens, _logs));
@@ -120,7 +127,7 @@ internal sealed class BenchRunner(BenchOptions options)
             }
 
             // The relay only serves its sessions through HAProxy if asked for HAProxy alone.
-            var measured = peers.Where(p => p is not RelayPeer || options.Runs("relay")).ToList();
+            var measured = peers.Where(p => p is not RelayPeer { Name: "relay" } || options.Runs("relay")).ToList();
             if (options.Measures("throughput"))
             {
                 await MeasureThroughputAsync(measured, targets);

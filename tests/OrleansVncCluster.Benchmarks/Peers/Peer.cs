@@ -151,15 +151,17 @@ internal sealed class RelayPeer : Peer
 {
     private readonly PeerProcess _process;
 
-    private RelayPeer(PeerProcess process, int port, int adminPort)
+    private RelayPeer(string name, PeerProcess process, int port, int adminPort)
     {
+        Name = name;
         _process = process;
         Port = port;
         AdminPort = adminPort;
         Endpoint = new WebSocketEndpoint(port);
     }
 
-    public override string Name => "relay";
+    /// <summary>"relay", or "relay-baseline" for the build a change is compared with.</summary>
+    public override string Name { get; }
 
     /// <summary>The browser's connection and the VNC server's.</summary>
     public override int? DescriptorsPerSession => 2;
@@ -175,7 +177,7 @@ internal sealed class RelayPeer : Peer
     public override IReadOnlyList<PeerProcess> Processes => [_process];
 
     public static async Task<RelayPeer> StartAsync(string relayPath, string tokenFile, string workDir, string logName,
-        IReadOnlyDictionary<string, string>? extraEnvironment = null)
+        IReadOnlyDictionary<string, string>? extraEnvironment = null, string name = "relay")
     {
         var port = FreePorts.Next();
         var adminPort = FreePorts.Next();
@@ -204,7 +206,7 @@ internal sealed class RelayPeer : Peer
         }
 
         var process = PeerProcess.Start("vnc-relay", relayPath, [], Path.Combine(workDir, logName + ".log"), environment);
-        return await ReadyOrStoppedAsync(new RelayPeer(process, port, adminPort),
+        return await ReadyOrStoppedAsync(new RelayPeer(name, process, port, adminPort),
             () => process.WaitForHttpOkAsync($"http://127.0.0.1:{adminPort}/healthz", TimeSpan.FromSeconds(90)));
     }
 }
