@@ -171,9 +171,17 @@ if [ "$haproxy" = 1 ]; then
     say "created $envfile with a generated stats password (HAPROXY_STATS_PASSWORD; user admin)"
     say "edit RELAYn_ADDR there to your nodes' addresses"
   fi
+  # The servers' runtime state a reload hands to the new worker; a file with only the format version to begin with
+  # (HAProxy warns about a missing or empty one).
+  state="$root/var/lib/haproxy/server-state"
+  if [ ! -e "$state" ]; then
+    install -d -m 0755 "$(dirname "$state")"
+    printf '1\n' > "$state"
+    say "created $state"
+  fi
   if command -v haproxy >/dev/null; then
     # The same check Debian's unit runs before every reload, with the environment the unit will have.
-    (set -a && . "$envfile" && haproxy -c -q -f "$root/etc/haproxy/vnc-relay.cfg") \
+    (set -a && . "$envfile" && HAPROXY_STATE_FILE="$state" && haproxy -c -q -f "$root/etc/haproxy/vnc-relay.cfg") \
       || fail "haproxy -c rejected $root/etc/haproxy/vnc-relay.cfg with $envfile"
     say "haproxy -c accepts $root/etc/haproxy/vnc-relay.cfg"
   fi

@@ -3,7 +3,7 @@
 #   vnc-relay-VERSION-linux-x64.tar.gz   node + simulator (artifacts/), deploy/, haproxy/, docs/, README, CHANGELOG
 #   vnc-relay_DEBVERSION_amd64.deb       the node as a Debian package (scripts/build-deb.sh), checked by lintian
 #   SHA256SUMS
-# linux-arm64 is not built: its runtime pack restores here, but the result could not be run or tested on this machine.
+# linux-arm64 is not built: nothing here could run or test it (no arm64 machine or emulator in make test).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"

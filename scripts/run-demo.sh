@@ -65,8 +65,15 @@ trap 'stop_all; exit 143' TERM HUP
 Xvnc ":$display" -rfbport "$vnc_port" -localhost -geometry 1024x768 -depth 24 -SecurityTypes VncAuth \
   -PasswordFile "$run/vnc-passwd.bin" -AlwaysShared >"$run/xvnc.log" 2>&1 &
 pids+=($!)
-for _ in $(seq 1 50); do [ -e "/tmp/.X11-unix/X$display" ] && break; sleep 0.1; done
-[ -e "/tmp/.X11-unix/X$display" ] || fail "Xvnc :$display did not start; its log ($run/xvnc.log):
+xvnc=$!
+# Ready means its VNC port accepts connections: the X socket appears before the VNC listener, and the port picked
+# above may have been taken meanwhile by another program (then Xvnc exits, and its log says so).
+for _ in $(seq 1 150); do
+  kill -0 "$xvnc" 2>/dev/null || break
+  [ -e "/tmp/.X11-unix/X$display" ] && (exec 3<>"/dev/tcp/127.0.0.1/$vnc_port") 2>/dev/null && break
+  sleep 0.2
+done
+(exec 3<>"/dev/tcp/127.0.0.1/$vnc_port") 2>/dev/null || fail "Xvnc :$display does not accept VNC connections on port $vnc_port; the end of its log ($run/xvnc.log):
 $(tail -n 20 "$run/xvnc.log")"
 DISPLAY=":$display" xsetroot -solid '#2a6f97' || true
 

@@ -36,7 +36,7 @@ public sealed class HaproxyServer : IAsyncDisposable
 
     public Uri AdminUri(string path) => new($"http://127.0.0.1:{AdminPort}{path}");
 
-    public static async Task<HaproxyServer> StartAsync(IReadOnlyList<RelayNodeProcess> nodes, bool masterWorker = false)
+    public static async Task<HaproxyServer> StartAsync(IReadOnlyList<RelayNodeProcess> nodes, bool masterWorker = false, IDictionary<string, string?>? extraEnvironment = null)
     {
         var port = Ports.Free();
         var adminPort = Ports.Free();
@@ -54,6 +54,11 @@ public sealed class HaproxyServer : IAsyncDisposable
         {
             environment[$"RELAY{i + 1}_ADDR"] = $"{nodes[i].Address}:{nodes[i].Port}";
             environment[$"RELAY{i + 1}_AGENT_PORT"] = nodes[i].AgentPort.ToString(CultureInfo.InvariantCulture);
+        }
+
+        foreach (var (key, value) in extraEnvironment ?? new Dictionary<string, string?>())
+        {
+            environment[key] = value;
         }
 
         string[] args = masterWorker ? ["-W", "-db", "-f", DeployCommands.HaproxyConfig] : ["-f", DeployCommands.HaproxyConfig, "-db"];

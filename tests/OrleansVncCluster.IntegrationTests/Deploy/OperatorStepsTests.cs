@@ -58,6 +58,8 @@ public sealed partial class OperatorStepsTests : IAsyncLifetime
         Assert.Equal($"0:{HostInstall.GroupId("vnc-relay")}", (await DeployCommands.RunAsync("stat", "stat", ["-c", "%u:%g", secret])).Output.Trim());
         await RunBlockAsync("ticket-setting");
         await WaitReadyAsync();
+        // Embedded mode keeps tokens in memory: the restarted node has them again after its first sync.
+        await WaitForFirstSyncAsync();
         // Signing reads the secret as the node's own user, through the group vnc-relay.
         var token = await SyncedTokenAsync(password);
         var first = await IssueTicketKeyIdAsync(token);

@@ -35,6 +35,7 @@ public sealed partial class SystemdInstallTests : IAsyncLifetime
         Assert.Equal(0, copy.ExitCode);
         WriteStub(Path.Combine(_root, "usr", "sbin", "haproxy"));
         WriteStub(Path.Combine(_root, "bin", "kill"));
+        WriteStub(Path.Combine(_root, "bin", "sh"));
 
         var verify = await DeployCommands.RunAsync("systemd-analyze", "systemd-analyze",
             ["verify", $"--root={_root}", "vnc-relay.service", "abiquo-simulator.service", "haproxy.service"]);
