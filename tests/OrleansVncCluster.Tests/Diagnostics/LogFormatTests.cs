@@ -1,8 +1,8 @@
-using OrleansVncCluster.Relay.Logging;
+using OrleansVncCluster.Relay.Diagnostics;
 using Serilog.Events;
 using Serilog.Parsing;
 
-namespace OrleansVncCluster.Tests.Logging;
+namespace OrleansVncCluster.Tests.Diagnostics;
 
 public sealed class LogFormatTests
 {
