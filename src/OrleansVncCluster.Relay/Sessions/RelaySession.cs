@@ -46,6 +46,9 @@ public sealed class RelaySession
     /// <summary>Milliseconds (Environment.TickCount64) of the last relayed data.</summary>
     public long LastActivity => Volatile.Read(ref _lastActivity);
 
+    /// <summary>Why the browser's RFB stream could not be filtered, when it could not.</summary>
+    internal string? ProtocolError { get; set; }
+
     /// <summary>Completes when something outside the pump asks the session to end.</summary>
     internal Task StopRequested => _stop.Task;
 

@@ -13,6 +13,10 @@ public static class SessionsHosting
     {
         services.AddOptions<RelayOptions>().BindConfiguration(RelayOptions.Section).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RelayOptions>, RelayOptionsValidator>());
+        services.AddOptions<TargetOptions>().BindConfiguration(TargetOptions.Section).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<TargetOptions>, TargetOptionsValidator>());
+        services.AddOptions<VncOptions>().BindConfiguration(VncOptions.Section);
+        services.TryAddSingleton<VncLogin>();
         services.TryAddSingleton<IMemoryPoolFactory<byte>, LargeBlockMemoryPoolFactory>();
         services.TryAddSingleton<SessionRegistry>();
         services.AddHostedService(sp => sp.GetRequiredService<SessionRegistry>());
