@@ -67,8 +67,8 @@ public sealed partial class RelayEndpoint(
 
         await using (target)
         {
-            var session = new RelaySession(Guid.NewGuid().ToString("N")[..12], admitted.Token, entry, client, time.GetUtcNow());
-            if (!vncLogin.Applies(entry, viewOnly: false))
+            var session = new RelaySession(Guid.NewGuid().ToString("N")[..12], admitted.Token, entry, client, time.GetUtcNow(), admitted.ViewOnly);
+            if (!vncLogin.Applies(entry, session.ViewOnly))
             {
                 await RelayAsync(socket, target, session, settings, loggedIn: null, filter: null);
                 return;
@@ -81,9 +81,13 @@ public sealed partial class RelayEndpoint(
 
             // Inside TLS the session runs on the TLS stream; otherwise on the socket's fast path as before.
             var tls = login.Encrypted ? login.Stream : null;
+
+            // Only a view session has a policy on what the browser sends; a control session forwards its bytes as they
+            // come, as the pass-through does.
+            var filter = session.ViewOnly ? new RfbClientMessageFilter(ViewOnlyPolicy) : null;
             await using (tls)
             {
-                await RelayAsync(socket, target, session, settings, tls, filter: null);
+                await RelayAsync(socket, target, session, settings, tls, filter);
             }
         }
     }
@@ -118,6 +122,9 @@ public sealed partial class RelayEndpoint(
         LogVncLoggedIn(logger, session.Client, TokenText.ForLog(session.Token), session.Entry.Target, login.Security);
         return login;
     }
+
+    /// <summary>What a view session may send: no key, pointer, clipboard, resize or power actions (Rfb/RfbInputPolicy).</summary>
+    private static readonly RfbInputPolicy ViewOnlyPolicy = new() { ViewOnly = true };
 
     private async Task<WebSocket?> AcceptAsync(HttpContext context, RelayOptions settings, string client)
     {
@@ -165,7 +172,8 @@ public sealed partial class RelayEndpoint(
     {
         sessions.Add(session);
         metrics.SessionStarted();
-        LogStarted(logger, session.Id, session.Client, TokenText.ForLog(session.Token), session.Entry.Target, session.Entry.Vm?.Label ?? session.Entry.Vm?.Name);
+        LogStarted(logger, session.Id, session.Client, TokenText.ForLog(session.Token), session.Entry.Target, session.Entry.Vm?.Label ?? session.Entry.Vm?.Name,
+            session.ViewOnly ? "view" : "control");
         var watch = Stopwatch.StartNew();
         var outcome = SessionOutcome.ClientFailed;
         try
@@ -213,8 +221,8 @@ public sealed partial class RelayEndpoint(
     private static partial void LogBrowserHandshakeFailed(ILogger logger, string client, string token, string reason);
 
     [LoggerMessage(EventId = EventIds.SessionStarted, Level = LogLevel.Information,
-        Message = "Session {SessionId} started: client {Client}, token {Token}, target {Target}, vm {Vm}")]
-    private static partial void LogStarted(ILogger logger, string sessionId, string client, string token, ConsoleTarget target, string? vm);
+        Message = "Session {SessionId} started: client {Client}, token {Token}, target {Target}, vm {Vm}, role {Role}")]
+    private static partial void LogStarted(ILogger logger, string sessionId, string client, string token, ConsoleTarget target, string? vm, string role);
 
     [LoggerMessage(EventId = EventIds.SessionEnded, Level = LogLevel.Information,
         Message = "Session {SessionId} ended: client {Client}, token {Token}, target {Target}, {BytesToTarget} bytes up, {BytesToClient} bytes down, {DurationSeconds:F1} s, {Outcome}: {CloseReason}")]
