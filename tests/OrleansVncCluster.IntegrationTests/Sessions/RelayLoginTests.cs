@@ -4,11 +4,12 @@ using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
 using OrleansVncCluster.IntegrationTests.Infrastructure;
+using OrleansVncCluster.IntegrationTests.Rfb;
 
 namespace OrleansVncCluster.IntegrationTests.Sessions;
 
-/// <summary>The relay logs in to a real Xvnc (VncAuth) with the password from Tokens:PasswordFiles, and the browser
-/// sees security type None only (issue 13, part 1).</summary>
+/// <summary>The relay logs in to a real Xvnc (VncAuth, or X509Vnc with Targets:CaFile) with the password from
+/// Tokens:PasswordFiles, and the browser sees security type None only (issue 13, parts 1 and 2).</summary>
 public sealed class RelayLoginTests
 {
     private const string Password = "Pw7xQz9k";
@@ -18,24 +19,11 @@ public sealed class RelayLoginTests
     public async Task KnownPassword_BrowserGetsSecurityNoneAndServerInit_AndThePasswordIsNowhere()
     {
         await using var vnc = await XvncServer.StartAsync(password: Password, width: 320, height: 200);
-        var (node, token) = await StartNodeAsync(vnc, Password);
+        var (node, token) = await StartNodeAsync(vnc.Port, Password);
         await using (node)
         {
             await using var client = await OpenAsync(node, token);
-            Assert.Equal("RFB 003.008\n", Encoding.ASCII.GetString(await client.ReadExactlyAsync(12, Patience)));
-            await client.SendAsync("RFB 003.008\n"u8.ToArray());
-            Assert.Equal(new byte[] { 1, 1 }, await client.ReadExactlyAsync(2, Patience)); // one type: None
-            await client.SendAsync(new byte[] { 1 });
-            Assert.Equal(new byte[4], await client.ReadExactlyAsync(4, Patience)); // SecurityResult OK
-            await client.SendAsync(new byte[] { 1 }); // ClientInit: shared
-            var init = await client.ReadExactlyAsync(24, Patience);
-            Assert.Equal(320, BinaryPrimitives.ReadUInt16BigEndian(init));
-            Assert.Equal(200, BinaryPrimitives.ReadUInt16BigEndian(init.AsSpan(2)));
-            await client.ReadExactlyAsync((int)BinaryPrimitives.ReadUInt32BigEndian(init.AsSpan(20)), Patience);
-
-            // The session relays after the login: an update request is answered with a FramebufferUpdate.
-            await client.SendAsync(new byte[] { 3, 0, 0, 0, 0, 0, 1, 64, 0, 200 });
-            Assert.Equal(0, (await client.ReadExactlyAsync(1, Patience))[0]);
+            await BrowserSeesNoneAndTheDesktopAsync(client, 320, 200);
 
             using var admin = node.AdminClient();
             var sessions = await admin.GetStringAsync("/api/sessions");
@@ -51,7 +39,7 @@ public sealed class RelayLoginTests
     public async Task WrongPassword_ClosesWith4502AndTheServersReason()
     {
         await using var vnc = await XvncServer.StartAsync(password: Password, width: 320, height: 200);
-        var (node, token) = await StartNodeAsync(vnc, "Wrong123");
+        var (node, token) = await StartNodeAsync(vnc.Port, "Wrong123");
         await using (node)
         {
             await using var client = await OpenAsync(node, token);
@@ -62,7 +50,54 @@ public sealed class RelayLoginTests
         }
     }
 
-    private static async Task<(RelayNodeProcess Node, string Token)> StartNodeAsync(XvncServer vnc, string password)
+    [Fact]
+    public async Task CaFile_X509VncServer_SessionRunsInsideTls_AndDraws()
+    {
+        var directory = Repo.TempDirectory("login-tls");
+        using var ca = RfbCertificates.CreateCa("relay-private-ca");
+        var caFile = RfbCertificates.WriteCaPem(ca, directory);
+        await using var vnc = await SecuredXvnc.StartAsync("X509Vnc", Password, RfbCertificates.WriteServerPem(ca, "vnc-target", directory), 320, 200);
+        var (node, token) = await StartNodeAsync(vnc.Port, Password, ("Targets__CaFile", caFile), ("Targets__RequireTls", "true"));
+        await using (node)
+        {
+            await using var client = await OpenAsync(node, token);
+            await BrowserSeesNoneAndTheDesktopAsync(client, 320, 200);
+        }
+    }
+
+    [Fact]
+    public async Task RequireTls_PlainServer_ClosesWith4502AndSaysTlsIsMissing()
+    {
+        await using var vnc = await XvncServer.StartAsync(password: Password, width: 320, height: 200);
+        var (node, token) = await StartNodeAsync(vnc.Port, Password, ("Targets__RequireTls", "true"));
+        await using (node)
+        {
+            await using var client = await OpenAsync(node, token);
+            var (status, reason) = await client.ReadUntilCloseAsync(Patience);
+            Assert.Equal((WebSocketCloseStatus)4502, status);
+            Assert.Contains("TLS", reason, StringComparison.Ordinal);
+        }
+    }
+
+    /// <summary>noVNC's side of RFB 3.8 as the relay presents it: one security type, None; then ServerInit, and an update
+    /// request answered with a FramebufferUpdate, so the session relays after the login.</summary>
+    private static async Task BrowserSeesNoneAndTheDesktopAsync(ConsoleClient client, int width, int height)
+    {
+        Assert.Equal("RFB 003.008\n", Encoding.ASCII.GetString(await client.ReadExactlyAsync(12, Patience)));
+        await client.SendAsync("RFB 003.008\n"u8.ToArray());
+        Assert.Equal(new byte[] { 1, 1 }, await client.ReadExactlyAsync(2, Patience)); // one type: None
+        await client.SendAsync(new byte[] { 1 });
+        Assert.Equal(new byte[4], await client.ReadExactlyAsync(4, Patience)); // SecurityResult OK
+        await client.SendAsync(new byte[] { 1 }); // ClientInit: shared
+        var init = await client.ReadExactlyAsync(24, Patience);
+        Assert.Equal(width, BinaryPrimitives.ReadUInt16BigEndian(init));
+        Assert.Equal(height, BinaryPrimitives.ReadUInt16BigEndian(init.AsSpan(2)));
+        await client.ReadExactlyAsync((int)BinaryPrimitives.ReadUInt32BigEndian(init.AsSpan(20)), Patience);
+        await client.SendAsync(new byte[] { 3, 0, 0, 0, 0, 0, (byte)(width >> 8), (byte)width, (byte)(height >> 8), (byte)height });
+        Assert.Equal(0, (await client.ReadExactlyAsync(1, Patience))[0]);
+    }
+
+    private static async Task<(RelayNodeProcess Node, string Token)> StartNodeAsync(int port, string password, params (string Key, string Value)[] settings)
     {
         var directory = Repo.TempDirectory("login");
         var token = "login-" + Guid.NewGuid().ToString("N")[..12];
@@ -70,9 +105,12 @@ public sealed class RelayLoginTests
         await File.WriteAllTextAsync(passwords, $"# VNC passwords\n{token}: {password}\n");
         var node = await RelayNodeProcess.StartAsync(new RelayNodeSettings
         {
-            TokenFile = TokenFiles.Write(directory, (token, $"127.0.0.1:{vnc.Port}")),
+            TokenFile = TokenFiles.Write(directory, (token, $"127.0.0.1:{port}")),
             SiloName = "login",
-            Environment = { ["Tokens__PasswordFiles__0"] = passwords },
+            Environment = new Dictionary<string, string?>(settings.Select(s => KeyValuePair.Create(s.Key, (string?)s.Value)))
+            {
+                ["Tokens__PasswordFiles__0"] = passwords,
+            },
         });
         return (node, token);
     }
