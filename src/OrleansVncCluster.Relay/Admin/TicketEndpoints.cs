@@ -47,6 +47,12 @@ public static partial class TicketEndpoints
             return Results.Problem($"ttlSeconds must be between 1 and {(int)settings.MaxTtl.TotalSeconds} (Tickets:MaxTtl).", statusCode: StatusCodes.Status400BadRequest);
         }
 
+        var role = body.Role ?? "control";
+        if (role is not ("control" or "view"))
+        {
+            return Results.Problem("role must be \"control\" (the default) or \"view\" (watch only: input never reaches the VM).", statusCode: StatusCodes.Status400BadRequest);
+        }
+
         var lookup = await tokens.ResolveAsync(token, context.RequestAborted);
         if (lookup.Status == LookupStatus.Unknown)
         {
@@ -61,16 +67,16 @@ public static partial class TicketEndpoints
         var singleUse = body.SingleUse ?? settings.SingleUseByDefault;
         // Whole seconds: the ticket carries unix seconds, so say exactly what it carries.
         var expiresAt = DateTimeOffset.FromUnixTimeSeconds((time.GetUtcNow() + ttl).ToUnixTimeSeconds());
-        var ticket = TicketText.Issue(key, token, expiresAt, singleUse);
+        var ticket = TicketText.Issue(key, token, expiresAt, singleUse, viewOnly: role == "view");
         metrics.TicketIssued();
-        LogIssued(loggers.CreateLogger(typeof(TicketEndpoints).FullName!), TokenText.ForLog(token), key.Id, expiresAt, singleUse,
+        LogIssued(loggers.CreateLogger(typeof(TicketEndpoints).FullName!), TokenText.ForLog(token), key.Id, expiresAt, singleUse, role,
             context.Connection.RemoteIpAddress?.ToString() ?? "unknown");
         // The fragment never reaches a server, so the ticket stays out of access logs on the way to the page.
         var consoleUrl = $"{admissionOptions.CurrentValue.PublicUrl?.TrimEnd('/')}{ConsolePageHosting.PagePath}#{TicketGate.QueryName}={ticket}";
-        return Results.Ok(new { ticket, expiresAt, singleUse, keyId = key.Id, consoleUrl });
+        return Results.Ok(new { ticket, expiresAt, singleUse, role, keyId = key.Id, consoleUrl });
     }
 
     [LoggerMessage(EventId = EventIds.TicketIssued, Level = LogLevel.Information,
-        Message = "Issued a console ticket for token {Token} (key {KeyId}, expires {ExpiresAt:u}, single use {SingleUse}) to {Caller}")]
-    private static partial void LogIssued(ILogger logger, string token, string keyId, DateTimeOffset expiresAt, bool singleUse, string caller);
+        Message = "Issued a console ticket for token {Token} (key {KeyId}, expires {ExpiresAt:u}, single use {SingleUse}, role {Role}) to {Caller}")]
+    private static partial void LogIssued(ILogger logger, string token, string keyId, DateTimeOffset expiresAt, bool singleUse, string role, string caller);
 }

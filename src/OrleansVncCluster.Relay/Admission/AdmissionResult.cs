@@ -18,6 +18,9 @@ public sealed class AdmissionResult : IAsyncDisposable
     /// <summary>What to relay to; null when refused. Its target is the checked address when a target allow-list is set.</summary>
     public ConsoleTokenEntry? Entry => Refused is null ? _context.Entry : null;
 
+    /// <summary>True when the session was opened with a "view" ticket: it watches, its input never reaches the VM.</summary>
+    public bool ViewOnly => _context.Ticket.Ticket?.ViewOnly ?? false;
+
     /// <summary>The console token of the admitted session.</summary>
     public string Token => _context.Token ?? "";
 

@@ -28,6 +28,8 @@ public static class CloseReasons
     public const WebSocketCloseStatus TicketExpired = (WebSocketCloseStatus)4419;                      // 419 "Page Expired"
     public const WebSocketCloseStatus TicketUnknownKey = (WebSocketCloseStatus)4421;                   // 421 Misdirected
     public const WebSocketCloseStatus PlainTokenRefused = (WebSocketCloseStatus)4426;                  // 426 Upgrade Required
+    public const WebSocketCloseStatus VncLoginFailed = (WebSocketCloseStatus)4502;                     // 502 Bad Gateway
+    public const WebSocketCloseStatus RfbViolation = WebSocketCloseStatus.ProtocolError;               // 1002
 
     public const string TargetClosedText = "console target closed the connection";
     public const string MissingTokenText = "missing console token: connect to /websockify?token=TOKEN";
@@ -48,6 +50,7 @@ public static class CloseReasons
     public const string TicketUsedText = "console ticket already used: it opens one console only";
     public const string TicketMalformedText = "malformed console ticket";
     public const string TicketCheckUnavailableText = "console ticket check unavailable: try again shortly";
+    public const string RfbViolationText = "the browser sent an RFB message the relay does not know";
     public const string PlainTokenRefusedText = "plain console tokens are turned off: open the console with a ticket";
 
     // Limits (Admission/): 4429 for every "too many", 4403 for a target outside the allow-list.

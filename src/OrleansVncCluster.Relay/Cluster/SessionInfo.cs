@@ -13,4 +13,7 @@ public sealed record SessionInfo
     [Id(6)] public DateTimeOffset StartedAt { get; init; }
     [Id(7)] public long BytesToTarget { get; init; }
     [Id(8)] public long BytesToClient { get; init; }
+
+    /// <summary>"control", or "view" for a session opened with a view ticket (its input is dropped).</summary>
+    [Id(9)] public string Role { get; init; } = "control";
 }

@@ -13,6 +13,9 @@ internal static class EventIds
     public const int TargetUnreachable = 1004;
     public const int SessionsClosed = 1006;
     public const int OriginRefused = 1007;
+    public const int VncLoginFailed = 1008;
+    public const int VncLoggedIn = 1009;
+    public const int BrowserHandshakeFailed = 1010;
 
     public const int TokenRetargeted = 2000;
     public const int TokenFileLoaded = 2001;

@@ -4,6 +4,7 @@ using System.Net.WebSockets;
 using Microsoft.Extensions.Options;
 using OrleansVncCluster.Relay.Admission;
 using OrleansVncCluster.Relay.Diagnostics;
+using OrleansVncCluster.Relay.Rfb;
 using OrleansVncCluster.Relay.Tokens;
 
 namespace OrleansVncCluster.Relay.Sessions;
@@ -18,6 +19,7 @@ public sealed partial class RelayEndpoint(
     AdmissionPipeline admission,
     TargetDialer dialer,
     SessionForwarder forwarder,
+    VncLogin vncLogin,
     SessionRegistry sessions,
     RelayMetrics metrics,
     IOptionsMonitor<RelayOptions> options,
@@ -65,9 +67,64 @@ public sealed partial class RelayEndpoint(
 
         await using (target)
         {
-            await RelayAsync(socket, target, new RelaySession(Guid.NewGuid().ToString("N")[..12], admitted.Token, entry, client, time.GetUtcNow()), settings);
+            var session = new RelaySession(Guid.NewGuid().ToString("N")[..12], admitted.Token, entry, client, time.GetUtcNow(), admitted.ViewOnly);
+            if (!vncLogin.Applies(entry, session.ViewOnly))
+            {
+                await RelayAsync(socket, target, session, settings, loggedIn: null, filter: null);
+                return;
+            }
+
+            if (await LogInAsync(socket, target, session, context.RequestAborted) is not { } login)
+            {
+                return;
+            }
+
+            // Inside TLS the session runs on the TLS stream; otherwise on the socket's fast path as before.
+            var tls = login.Encrypted ? login.Stream : null;
+
+            // Only a view session has a policy on what the browser sends; a control session forwards its bytes as they
+            // come, as the pass-through does.
+            var filter = session.ViewOnly ? new RfbClientMessageFilter(ViewOnlyPolicy) : null;
+            await using (tls)
+            {
+                await RelayAsync(socket, target, session, settings, tls, filter);
+            }
         }
     }
+
+    /// <summary>The relay's own login to the VNC server, then the None handshake it presents the browser. A refusal from
+    /// the server closes with 4502 and the server's reason; the password is in neither (Rfb/RfbTargetLogin).</summary>
+    private async Task<RfbTargetLoginResult?> LogInAsync(WebSocket socket, NetworkStream target, RelaySession session, CancellationToken aborted)
+    {
+        var login = await vncLogin.LoginAsync(target, session.Entry, aborted);
+        if (!login.Succeeded)
+        {
+            metrics.SessionFailed("vnc_login");
+            LogVncLoginFailed(logger, session.Client, TokenText.ForLog(session.Token), session.Entry.Target, login.Failure.Value, login.Reason);
+            await forwarder.RefuseAsync(socket, CloseReasons.VncLoginFailed, VncLogin.FitCloseReason(login.Reason));
+            return null;
+        }
+
+        var greeting = await vncLogin.GreetBrowserAsync(new WebSocketByteStream(socket), login.ServerInit, aborted);
+        if (!greeting.Succeeded)
+        {
+            if (login.Encrypted)
+            {
+                await login.Stream.DisposeAsync();
+            }
+
+            metrics.SessionFailed("browser_handshake");
+            LogBrowserHandshakeFailed(logger, session.Client, TokenText.ForLog(session.Token), greeting.Reason);
+            await forwarder.RefuseAsync(socket, CloseReasons.RfbViolation, VncLogin.FitCloseReason(greeting.Reason));
+            return null;
+        }
+
+        LogVncLoggedIn(logger, session.Client, TokenText.ForLog(session.Token), session.Entry.Target, login.Security);
+        return login;
+    }
+
+    /// <summary>What a view session may send: no key, pointer, clipboard, resize or power actions (Rfb/RfbInputPolicy).</summary>
+    private static readonly RfbInputPolicy ViewOnlyPolicy = new() { ViewOnly = true };
 
     private async Task<WebSocket?> AcceptAsync(HttpContext context, RelayOptions settings, string client)
     {
@@ -111,16 +168,17 @@ public sealed partial class RelayEndpoint(
         }
     }
 
-    private async Task RelayAsync(WebSocket socket, NetworkStream target, RelaySession session, RelayOptions settings)
+    private async Task RelayAsync(WebSocket socket, NetworkStream target, RelaySession session, RelayOptions settings, Stream? loggedIn, RfbClientMessageFilter? filter)
     {
         sessions.Add(session);
         metrics.SessionStarted();
-        LogStarted(logger, session.Id, session.Client, TokenText.ForLog(session.Token), session.Entry.Target, session.Entry.Vm?.Label ?? session.Entry.Vm?.Name);
+        LogStarted(logger, session.Id, session.Client, TokenText.ForLog(session.Token), session.Entry.Target, session.Entry.Vm?.Label ?? session.Entry.Vm?.Name,
+            session.ViewOnly ? "view" : "control");
         var watch = Stopwatch.StartNew();
         var outcome = SessionOutcome.ClientFailed;
         try
         {
-            outcome = await forwarder.ForwardAsync(socket, target, session, settings);
+            outcome = await forwarder.ForwardAsync(socket, target, session, settings, loggedIn, filter);
         }
         finally
         {
@@ -150,9 +208,21 @@ public sealed partial class RelayEndpoint(
         Message = "Session from {Client} with token {Token}: target {Target} unreachable: {Error}")]
     private static partial void LogTargetUnreachable(ILogger logger, string client, string token, ConsoleTarget target, string error);
 
+    [LoggerMessage(EventId = EventIds.VncLoginFailed, Level = LogLevel.Warning,
+        Message = "Session from {Client} with token {Token}: the relay's login to the VNC server {Target} failed ({Failure}): {Reason}")]
+    private static partial void LogVncLoginFailed(ILogger logger, string client, string token, ConsoleTarget target, RfbFailureKind failure, string reason);
+
+    [LoggerMessage(EventId = EventIds.VncLoggedIn, Level = LogLevel.Debug,
+        Message = "Session from {Client} with token {Token}: the relay logged in to the VNC server {Target} with {Security}")]
+    private static partial void LogVncLoggedIn(ILogger logger, string client, string token, ConsoleTarget target, string security);
+
+    [LoggerMessage(EventId = EventIds.BrowserHandshakeFailed, Level = LogLevel.Information,
+        Message = "Session from {Client} with token {Token}: the browser's RFB handshake failed: {Reason}")]
+    private static partial void LogBrowserHandshakeFailed(ILogger logger, string client, string token, string reason);
+
     [LoggerMessage(EventId = EventIds.SessionStarted, Level = LogLevel.Information,
-        Message = "Session {SessionId} started: client {Client}, token {Token}, target {Target}, vm {Vm}")]
-    private static partial void LogStarted(ILogger logger, string sessionId, string client, string token, ConsoleTarget target, string? vm);
+        Message = "Session {SessionId} started: client {Client}, token {Token}, target {Target}, vm {Vm}, role {Role}")]
+    private static partial void LogStarted(ILogger logger, string sessionId, string client, string token, ConsoleTarget target, string? vm, string role);
 
     [LoggerMessage(EventId = EventIds.SessionEnded, Level = LogLevel.Information,
         Message = "Session {SessionId} ended: client {Client}, token {Token}, target {Target}, {BytesToTarget} bytes up, {BytesToClient} bytes down, {DurationSeconds:F1} s, {Outcome}: {CloseReason}")]

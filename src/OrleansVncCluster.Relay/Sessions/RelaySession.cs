@@ -12,8 +12,9 @@ public sealed class RelaySession
     private long _bytesToClient;
     private long _lastActivity;
 
-    internal RelaySession(string id, string token, ConsoleTokenEntry entry, string client, DateTimeOffset startedAt)
+    internal RelaySession(string id, string token, ConsoleTokenEntry entry, string client, DateTimeOffset startedAt, bool viewOnly = false)
     {
+        ViewOnly = viewOnly;
         Id = id;
         Token = token;
         Entry = entry;
@@ -34,6 +35,9 @@ public sealed class RelaySession
     /// <summary>The client address (from X-Forwarded-For when the peer is a trusted proxy).</summary>
     public string Client { get; }
 
+    /// <summary>True for a session opened with a "view" ticket: the relay drops its input (RfbInputPolicy).</summary>
+    public bool ViewOnly { get; }
+
     /// <summary>When the session opened.</summary>
     public DateTimeOffset StartedAt { get; }
 
@@ -45,6 +49,9 @@ public sealed class RelaySession
 
     /// <summary>Milliseconds (Environment.TickCount64) of the last relayed data.</summary>
     public long LastActivity => Volatile.Read(ref _lastActivity);
+
+    /// <summary>Why the browser's RFB stream could not be filtered, when it could not.</summary>
+    internal string? ProtocolError { get; set; }
 
     /// <summary>Completes when something outside the pump asks the session to end.</summary>
     internal Task StopRequested => _stop.Task;
@@ -93,5 +100,6 @@ public sealed class RelaySession
         StartedAt = StartedAt,
         BytesToTarget = BytesToTarget,
         BytesToClient = BytesToClient,
+        Role = ViewOnly ? "view" : "control",
     };
 }

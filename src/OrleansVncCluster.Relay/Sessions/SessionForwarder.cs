@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Net.Sockets;
 using System.Net.WebSockets;
 using OrleansVncCluster.Relay.Admission;
+using OrleansVncCluster.Relay.Rfb;
 
 namespace OrleansVncCluster.Relay.Sessions;
 
@@ -29,11 +30,24 @@ public sealed class SessionForwarder(TimeProvider time)
     /// Relays until one side ends or <paramref name="session"/> is asked to stop, then closes both sides. Never throws for
     /// I/O failures: they become outcomes. On return the target is closed and the WebSocket closed or aborted.
     /// </summary>
-    public async Task<SessionOutcome> ForwardAsync(WebSocket client, NetworkStream target, RelaySession session, RelayOptions options)
+    /// <param name="client">The browser's WebSocket.</param>
+    /// <param name="target">The dialled connection to the VNC server; this method shuts it.</param>
+    /// <param name="session">The session, its counters and its stop request.</param>
+    /// <param name="options">The relay's settings.</param>
+    /// <param name="loggedIn">When the relay logged in itself and the session runs inside TLS: the TLS stream over
+    /// <paramref name="target"/>; null relays on <paramref name="target"/> directly, whether logged in or not.</param>
+    /// <param name="filter">When a policy applies to what the browser sends (a view-only session): the filter every
+    /// browser byte passes through; null forwards the browser's bytes as they come.</param>
+    public async Task<SessionOutcome> ForwardAsync(
+        WebSocket client, NetworkStream target, RelaySession session, RelayOptions options, Stream? loggedIn = null, RfbClientMessageFilter? filter = null)
     {
         using var stopTargetRead = new CancellationTokenSource();
-        var clientReader = ClientToTargetAsync(client, target, session, options.MaxMessageBytes);
-        var targetReader = TargetToClientAsync(target.Socket, client, session, stopTargetRead.Token);
+        var clientReader = ClientToTargetAsync(client, loggedIn ?? target, session, options.MaxMessageBytes, filter);
+
+        // Without TLS the fast socket path stays, logged in or not: after ServerInit the server's bytes are opaque.
+        var targetReader = loggedIn is null
+            ? TargetToClientAsync(target.Socket, client, session, stopTargetRead.Token)
+            : TargetStreamToClientAsync(loggedIn, client, session, stopTargetRead.Token);
 
         var first = await Task.WhenAny(clientReader, targetReader, session.StopRequested);
         var targetFinishedFirst = targetReader.IsCompleted;
@@ -84,6 +98,7 @@ public sealed class SessionForwarder(TimeProvider time)
         SessionOutcome.TargetFailed => (CloseReasons.TargetFailed, CloseReasons.TargetLostText),
         SessionOutcome.TextFrame => (CloseReasons.TextFrame, CloseReasons.TextFrameText),
         SessionOutcome.TooBig => (CloseReasons.TooBig, $"message larger than {options.MaxMessageBytes} bytes"),
+        SessionOutcome.RfbViolation => (CloseReasons.RfbViolation, VncLogin.FitCloseReason(session.ProtocolError ?? CloseReasons.RfbViolationText)),
         SessionOutcome.Stopped when session.StopReason is { } stop => stop,
         _ => (WebSocketCloseStatus.NormalClosure, "session closed"),
     };
@@ -170,8 +185,11 @@ public sealed class SessionForwarder(TimeProvider time)
         }
     }
 
-    private static async Task<SessionOutcome> ClientToTargetAsync(WebSocket client, NetworkStream target, RelaySession session, int maxMessageBytes)
+    private static async Task<SessionOutcome> ClientToTargetAsync(WebSocket client, Stream target, RelaySession session, int maxMessageBytes, RfbClientMessageFilter? filter)
     {
+        // The filter puts a message header held back from the previous frame in front of the next one, in the same
+        // buffer: leave it that room, so filtering allocates nothing either.
+        var offset = filter is null ? 0 : RfbClientMessageFilter.Headroom;
         byte[]? buffer = null;
         long messageBytes = 0;
         try
@@ -185,13 +203,14 @@ public sealed class SessionForwarder(TimeProvider time)
                     return SessionOutcome.ClientClosed;
                 }
 
-                buffer ??= ArrayPool<byte>.Shared.Rent(RelayOptions.BufferBytes);
+                buffer ??= ArrayPool<byte>.Shared.Rent(offset + RelayOptions.BufferBytes);
+                var room = buffer.Length - offset;
 
                 // ManagedWebSocket waits until the buffer is full or the frame ends: never ask for more than one byte past
                 // the limit, so a frame header announcing a huge length is refused as soon as that byte arrives instead
                 // of the session hanging on a buffer the sender never fills (the hostile-input battery found this).
-                var wanted = (int)Math.Min(buffer.Length, maxMessageBytes - messageBytes + 1);
-                var received = await client.ReceiveAsync(buffer.AsMemory(0, wanted), CancellationToken.None);
+                var wanted = (int)Math.Min(room, maxMessageBytes - messageBytes + 1);
+                var received = await client.ReceiveAsync(buffer.AsMemory(offset, wanted), CancellationToken.None);
                 switch (received.MessageType)
                 {
                     case WebSocketMessageType.Close:
@@ -211,22 +230,36 @@ public sealed class SessionForwarder(TimeProvider time)
                     messageBytes = 0;
                 }
 
-                if (received.Count > 0)
+                var (start, count, error) = (offset, received.Count, (string?)null);
+                if (filter is not null && received.Count > 0)
+                {
+                    var result = filter.Filter(buffer, received.Count);
+                    (start, count, error) = (result.Offset, result.Count, result.Error);
+                }
+
+                if (count > 0)
                 {
                     try
                     {
-                        await target.WriteAsync(buffer.AsMemory(0, received.Count), CancellationToken.None);
+                        await target.WriteAsync(buffer.AsMemory(start, count), CancellationToken.None);
                     }
                     catch (Exception exception) when (IsIoFailure(exception))
                     {
                         return SessionOutcome.TargetFailed;
                     }
 
-                    session.AddToTarget(received.Count);
+                    session.AddToTarget(count);
+                }
+
+                if (error is not null)
+                {
+                    // An unknown message has no known length: whatever follows would be read out of step (docs/RFB.md).
+                    session.ProtocolError = error;
+                    return SessionOutcome.RfbViolation;
                 }
 
                 // Give the buffer back while the client is quiet; keep it only mid-burst.
-                if (received.Count < buffer.Length)
+                if (received.Count < room)
                 {
                     ArrayPool<byte>.Shared.Return(buffer);
                     buffer = null;
@@ -236,6 +269,62 @@ public sealed class SessionForwarder(TimeProvider time)
         catch (Exception exception) when (IsIoFailure(exception))
         {
             return SessionOutcome.ClientFailed;
+        }
+        finally
+        {
+            if (buffer is not null)
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+        }
+    }
+
+    /// <summary>The server-to-browser copy inside TLS: the same pattern as the socket path (a zero-byte read while idle,
+    /// one binary frame per read), on the stream, since TLS records must be decrypted by SslStream.</summary>
+    private static async Task<SessionOutcome> TargetStreamToClientAsync(Stream target, WebSocket client, RelaySession session, CancellationToken stop)
+    {
+        byte[]? buffer = null;
+        try
+        {
+            while (true)
+            {
+                if (buffer is null)
+                {
+                    // SslStream completes a zero-byte read when decrypted data is there, without a buffer of ours.
+                    _ = await target.ReadAsync(Memory<byte>.Empty, stop);
+                    buffer = ArrayPool<byte>.Shared.Rent(RelayOptions.BufferBytes);
+                }
+
+                var read = await target.ReadAsync(buffer.AsMemory(), stop);
+                if (read == 0)
+                {
+                    return SessionOutcome.TargetClosed;
+                }
+
+                try
+                {
+                    await client.SendAsync(buffer.AsMemory(0, read), WebSocketMessageType.Binary, endOfMessage: true, CancellationToken.None);
+                }
+                catch (Exception exception) when (IsIoFailure(exception))
+                {
+                    return SessionOutcome.ClientFailed;
+                }
+
+                session.AddToClient(read);
+                if (read < buffer.Length)
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = null;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            return SessionOutcome.Stopped;
+        }
+        catch (Exception exception) when (IsIoFailure(exception))
+        {
+            return stop.IsCancellationRequested ? SessionOutcome.Stopped : SessionOutcome.TargetFailed;
         }
         finally
         {

@@ -21,6 +21,9 @@ public enum SessionOutcome
     /// <summary>The browser sent a message over the size cap.</summary>
     TooBig,
 
+    /// <summary>The browser sent an RFB message the relay cannot parse, in a session whose input it filters.</summary>
+    RfbViolation,
+
     /// <summary>The session was ended from outside (revocation, drain, idle timeout, an operator).</summary>
     Stopped,
 }

@@ -8,7 +8,9 @@ namespace OrleansVncCluster.Relay.Sources;
 /// load it (at start and on every change); the Abiquo source is polled by the sync grain instead. Both write through
 /// <see cref="TokenTable"/> under their <see cref="Name"/>.
 /// </summary>
-internal sealed partial class FileTokenSource(string path, TimeProvider time, ILogger logger) : ITokenSource
+/// <remarks>The passwords of <paramref name="passwordFiles"/> (Tokens:PasswordFiles) join the entries of the tokens they
+/// name, so the relay can log in to those consoles itself.</remarks>
+internal sealed partial class FileTokenSource(string path, IReadOnlyList<string> passwordFiles, TimeProvider time, ILogger logger) : ITokenSource
 {
     /// <summary>The token-source name of a file: every node that loads the same path owns the same set.</summary>
     public string Name { get; } = "file:" + Path.GetFullPath(path);
@@ -25,11 +27,17 @@ internal sealed partial class FileTokenSource(string path, TimeProvider time, IL
             LogLineSkipped(logger, error.File, error.Line, error.Message);
         }
 
-        SkippedLines = content.Errors.Count;
+        var (passwords, passwordErrors) = TokenPasswordFile.Load(passwordFiles);
+        foreach (var error in passwordErrors)
+        {
+            LogLineSkipped(logger, error.File, error.Line, error.Message);
+        }
+
+        SkippedLines = content.Errors.Count + passwordErrors.Count;
         var now = time.GetUtcNow();
         IReadOnlyDictionary<string, ConsoleTokenEntry> desired = content.Tokens.ToDictionary(
             pair => pair.Key,
-            pair => new ConsoleTokenEntry { Target = pair.Value, Source = Name, SetAt = now },
+            pair => new ConsoleTokenEntry { Target = pair.Value, Password = passwords.GetValueOrDefault(pair.Key), Source = Name, SetAt = now },
             StringComparer.Ordinal);
         return Task.FromResult(desired);
     }

@@ -23,7 +23,10 @@ internal sealed partial class TokenFileWatcher(
             return;
         }
 
-        var watchers = sources.Select(CreateWatcher).OfType<FileSystemWatcher>().ToList();
+        var passwordFiles = options.Value.PasswordFiles.Select(Path.GetFullPath).ToList();
+
+        // A password file's change reloads every token file: the passwords are part of their entries.
+        var watchers = sources.Concat(passwordFiles).Select(CreateWatcher).OfType<FileSystemWatcher>().ToList();
         var stamps = new Dictionary<string, string>();
         try
         {
@@ -31,10 +34,10 @@ internal sealed partial class TokenFileWatcher(
             {
                 foreach (var source in sources)
                 {
-                    var stamp = Stamp(source);
+                    var stamp = string.Join('|', passwordFiles.Prepend(source).Select(Stamp));
                     if (!stamps.TryGetValue(source, out var previous) || previous != stamp)
                     {
-                        if (await LoadAsync(source, stoppingToken))
+                        if (await LoadAsync(source, passwordFiles, stoppingToken))
                         {
                             stamps[source] = stamp;
                         }
@@ -58,9 +61,9 @@ internal sealed partial class TokenFileWatcher(
         }
     }
 
-    private async Task<bool> LoadAsync(string source, CancellationToken cancellationToken)
+    private async Task<bool> LoadAsync(string source, IReadOnlyList<string> passwordFiles, CancellationToken cancellationToken)
     {
-        var file = new FileTokenSource(source, time, logger);
+        var file = new FileTokenSource(source, passwordFiles, time, logger);
         try
         {
             var desired = await file.LoadAsync(cancellationToken);

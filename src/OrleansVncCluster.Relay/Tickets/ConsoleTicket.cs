@@ -6,4 +6,5 @@ namespace OrleansVncCluster.Relay.Tickets;
 /// <param name="ExpiresAt">After this instant it no longer opens a console; a session opened before it lives on.</param>
 /// <param name="Nonce">Random, unique per ticket: the key of its single-use redemption.</param>
 /// <param name="SingleUse">True when the cluster lets it open one session only.</param>
-public sealed record ConsoleTicket(string KeyId, string Token, DateTimeOffset ExpiresAt, string Nonce, bool SingleUse);
+/// <param name="ViewOnly">True for a "view" ticket: the session watches, its input never reaches the VM.</param>
+public sealed record ConsoleTicket(string KeyId, string Token, DateTimeOffset ExpiresAt, string Nonce, bool SingleUse, bool ViewOnly = false);

@@ -9,7 +9,8 @@ namespace OrleansVncCluster.Relay.Tickets;
 /// <summary>
 /// The ticket text: <c>vt1.KEYID.BODY.MAC</c>, every part URL-safe (base64url without padding) so it travels unescaped in
 /// a <c>token</c> or <c>ticket</c> query value, a fragment or a cookie, and a "vt1." prefix no md5 token (32 hex digits)
-/// can have. BODY is expiry (unix seconds, 8 bytes big-endian), nonce (16 bytes), flags (1 byte), then the VM token in
+/// can have. BODY is expiry (unix seconds, 8 bytes big-endian), nonce (16 bytes), flags (1 byte: bit 0 single use,
+/// bit 1 view only; a ticket issued before roles has bit 1 clear and stays a control ticket), then the VM token in
 /// UTF-8. MAC is HMAC-SHA256 over the ASCII text before it, so it covers version, key id, expiry, nonce, flags and token,
 /// and altering any character of the text changes the MAC input or the MAC itself.
 /// </summary>
@@ -25,6 +26,7 @@ public static class TicketText
     private const int MacBytes = 32;
     private const int FixedBodyBytes = 8 + NonceBytes + 1;
     private const byte SingleUseFlag = 1;
+    private const byte ViewOnlyFlag = 2;
     private const int KeyIdLength = 8;
     private static readonly int MacChars = Base64Url.GetEncodedLength(MacBytes);
 
@@ -32,7 +34,7 @@ public static class TicketText
     public static bool LooksLikeTicket(string? text) => text is not null && text.StartsWith(Prefix, StringComparison.Ordinal);
 
     /// <summary>Signs a new ticket for <paramref name="token"/>.</summary>
-    public static string Issue(TicketKey key, string token, DateTimeOffset expiresAt, bool singleUse)
+    public static string Issue(TicketKey key, string token, DateTimeOffset expiresAt, bool singleUse, bool viewOnly = false)
     {
         ArgumentNullException.ThrowIfNull(key);
         if (!TokenText.IsWellFormed(token))
@@ -44,7 +46,7 @@ public static class TicketText
         var body = new byte[FixedBodyBytes + tokenBytes.Length];
         BinaryPrimitives.WriteInt64BigEndian(body, expiresAt.ToUnixTimeSeconds());
         RandomNumberGenerator.Fill(body.AsSpan(8, NonceBytes));
-        body[8 + NonceBytes] = singleUse ? SingleUseFlag : (byte)0;
+        body[8 + NonceBytes] = (byte)((singleUse ? SingleUseFlag : 0) | (viewOnly ? ViewOnlyFlag : 0));
         tokenBytes.CopyTo(body.AsSpan(FixedBodyBytes));
 
         var signed = $"{Prefix}{key.Id}.{Base64Url.EncodeToString(body)}";
@@ -108,7 +110,7 @@ public static class TicketText
         var expiresAt = DateTimeOffset.FromUnixTimeSeconds(Math.Clamp(BinaryPrimitives.ReadInt64BigEndian(body),
             DateTimeOffset.MinValue.ToUnixTimeSeconds(), DateTimeOffset.MaxValue.ToUnixTimeSeconds()));
         ticket = new ConsoleTicket(keyId, token, expiresAt, Base64Url.EncodeToString(body.AsSpan(8, NonceBytes)),
-            (body[8 + NonceBytes] & SingleUseFlag) != 0);
+            (body[8 + NonceBytes] & SingleUseFlag) != 0, (body[8 + NonceBytes] & ViewOnlyFlag) != 0);
         return now >= expiresAt ? TicketStatus.Expired : TicketStatus.Valid;
     }
 

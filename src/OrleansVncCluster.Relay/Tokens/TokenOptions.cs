@@ -11,6 +11,10 @@ public sealed class TokenOptions
     /// <summary>websockify token files or directories loaded into the grains and watched for changes.</summary>
     public List<string> Files { get; set; } = [];
 
+    /// <summary>Files of <c>TOKEN: PASSWORD</c> lines: the VNC passwords of token-file consoles, with which the relay logs
+    /// in for the user (Sources/TokenPasswordFile). Separate from <see cref="Files"/>, which stay websockify's format.</summary>
+    public List<string> PasswordFiles { get; set; } = [];
+
     /// <summary>How long this node trusts a looked-up token before asking its grain again.</summary>
     public TimeSpan CacheTtl { get; set; } = TimeSpan.FromSeconds(5);
 
@@ -42,6 +46,14 @@ internal sealed class TokenOptionsValidator : IValidateOptions<TokenOptions>
             if (!File.Exists(file) && !Directory.Exists(file))
             {
                 errors.Add($"Tokens:Files entry '{file}' is neither a file nor a directory (websockify's --target-config / --token-source)");
+            }
+        }
+
+        foreach (var file in options.PasswordFiles)
+        {
+            if (!File.Exists(file))
+            {
+                errors.Add($"Tokens:PasswordFiles entry '{file}' does not exist: give a file of 'TOKEN: PASSWORD' lines, readable by the node only");
             }
         }
 

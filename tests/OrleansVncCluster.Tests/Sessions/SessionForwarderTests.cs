@@ -1,6 +1,7 @@
 using System.Net.Sockets;
 using System.Net.WebSockets;
 using OrleansVncCluster.Relay.Admission;
+using OrleansVncCluster.Relay.Rfb;
 using OrleansVncCluster.Relay.Sessions;
 
 namespace OrleansVncCluster.Tests.Sessions;
@@ -125,6 +126,46 @@ public sealed class SessionForwarderTests
         Assert.Equal(SessionOutcome.Stopped, await run);
         Assert.InRange(took, TimeSpan.Zero, SessionForwarder.CloseTimeout + TimeSpan.FromMilliseconds(500));
         await flood.CancelAsync();
+    }
+
+    [Fact]
+    public async Task ViewOnlyFilter_DropsKeyAndPointerEvents_AndForwardsTheUpdateRequest()
+    {
+        await using var rig = await ForwarderRig.StartAsync();
+        var filter = new RfbClientMessageFilter(new RfbInputPolicy { ViewOnly = true });
+        var run = rig.Forwarder.ForwardAsync(rig.RelayClient, rig.Target, rig.Session, rig.Options, filter: filter);
+        byte[] update = [3, 0, 0, 0, 0, 0, 0, 64, 0, 48];
+
+        // Key, pointer, then the update request split over two frames: the filter holds the partial header between them.
+        await rig.Browser.SendAsync((byte[])[4, 1, 0, 0, 0, 0, 0, 0x61, 5, 1, 0, 10, 0, 10, .. update[..4]], WebSocketMessageType.Binary, true, TestContext.Current.CancellationToken);
+        await rig.Browser.SendAsync(update[4..], WebSocketMessageType.Binary, true, TestContext.Current.CancellationToken);
+
+        var received = new byte[update.Length];
+        using var timeout = new CancellationTokenSource(Soon);
+        await new NetworkStream(rig.VncServer, ownsSocket: false).ReadExactlyAsync(received, timeout.Token);
+        Assert.Equal(update, received);
+        Assert.Equal(1, filter.Dropped(RfbClientMessageKind.KeyEvent));
+        Assert.Equal(1, filter.Dropped(RfbClientMessageKind.PointerEvent));
+        Assert.Equal(update.Length, rig.Session.BytesToTarget);
+        await rig.Browser.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "", TestContext.Current.CancellationToken);
+        Assert.Equal(SessionOutcome.ClientClosed, await run.WaitAsync(Soon, TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
+    public async Task FilteredSession_UnknownMessageType_ClosesWith1002AndTheFiltersReason()
+    {
+        await using var rig = await ForwarderRig.StartAsync();
+        var filter = new RfbClientMessageFilter(new RfbInputPolicy { ViewOnly = true });
+        var run = rig.Forwarder.ForwardAsync(rig.RelayClient, rig.Target, rig.Session, rig.Options, filter: filter);
+
+        await rig.Browser.SendAsync(new byte[] { 77, 0, 0, 0 }, WebSocketMessageType.Binary, true, TestContext.Current.CancellationToken);
+
+        var (status, reason) = await ReceiveCloseAsync(rig.Browser);
+        Assert.Equal(WebSocketCloseStatus.ProtocolError, status);
+        Assert.Equal(filter.Error, reason);
+        await rig.Browser.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "", TestContext.Current.CancellationToken);
+        Assert.Equal(SessionOutcome.RfbViolation, await run.WaitAsync(Soon, TestContext.Current.CancellationToken));
+        await rig.VncServerSeesCloseAsync(Soon);
     }
 
     private static async Task<(WebSocketCloseStatus?, string?)> ReceiveCloseAsync(WebSocket browser)

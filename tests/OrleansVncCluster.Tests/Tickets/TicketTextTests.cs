@@ -29,6 +29,17 @@ public sealed class TicketTextTests
     }
 
     [Fact]
+    public void ViewTicket_VerifiesAsViewOnly_AndAControlTicketDoesNot()
+    {
+        Assert.Equal(TicketStatus.Valid, Verify(TicketText.Issue(Key, Token, Now.AddSeconds(60), singleUse: true, viewOnly: true), out var view));
+        Assert.Equal(TicketStatus.Valid, Verify(TicketText.Issue(Key, Token, Now.AddSeconds(60), singleUse: true), out var control));
+
+        Assert.True(view!.ViewOnly);
+        Assert.True(view.SingleUse);
+        Assert.False(control!.ViewOnly);
+    }
+
+    [Fact]
     public void Ticket_IsUrlSafeAndNeverLooksLikeAnMd5Token()
     {
         var text = TicketText.Issue(Key, Token, Now.AddSeconds(60), singleUse: false);

@@ -1,0 +1,66 @@
+using System.Text;
+using Microsoft.Extensions.Options;
+using OrleansVncCluster.Relay.Rfb;
+using OrleansVncCluster.Relay.Tokens;
+
+namespace OrleansVncCluster.Relay.Sessions;
+
+/// <summary>
+/// Decides whether the relay speaks RFB for a session and does the two handshakes: its own login to the VNC server
+/// (Rfb/RfbTargetLogin: VNC authentication with the known password, VeNCrypt X.509 TLS) and the None handshake it
+/// presents the browser (Rfb/RfbBrowserHandshake). One instance per node: it holds the loaded CA and client
+/// certificates. The password goes only into the RFB layer, which never puts it into a reason.
+/// </summary>
+public sealed class VncLogin
+{
+    /// <summary>The browser's part of the handshake (noVNC answers at once) must end within this.</summary>
+    public static readonly TimeSpan BrowserHandshakeTimeout = TimeSpan.FromSeconds(10);
+
+    private readonly RfbTargetLogin _login;
+    private readonly RfbBrowserHandshake _browser;
+    private readonly bool _loginAlways;
+
+    /// <summary>Builds the login from Targets and Vnc (validated at start-up, so the certificate files load).</summary>
+    public VncLogin(IOptions<TargetOptions> targets, IOptions<VncOptions> vnc, TimeProvider time)
+    {
+        _login = new RfbTargetLogin(targets.Value.ToLoginOptions(vnc.Value.Exclusive), time);
+        _browser = new RfbBrowserHandshake(BrowserHandshakeTimeout, time);
+        _loginAlways = targets.Value.LoginAlways;
+    }
+
+    /// <summary>True when the relay logs in for this session: the password is known, TLS to the hypervisor is configured,
+    /// or the session is view-only (input can only be filtered by a relay that speaks RFB). Otherwise the session stays
+    /// an opaque pipe and the browser negotiates security with the VNC server itself, as with websockify.</summary>
+    public bool Applies(ConsoleTokenEntry entry, bool viewOnly) => entry.Password is not null || _loginAlways || viewOnly;
+
+    /// <summary>Logs in to the VNC server over the dialled connection.</summary>
+    public Task<RfbTargetLoginResult> LoginAsync(Stream target, ConsoleTokenEntry entry, CancellationToken cancellationToken) =>
+        _login.LoginAsync(target, new RfbTarget(entry.Target.UnixSocket is null ? entry.Target.Host.Trim('[', ']') : "localhost", Password: entry.Password), cancellationToken);
+
+    /// <summary>Presents the browser security type None and the server's ServerInit.</summary>
+    public Task<RfbBrowserHandshakeResult> GreetBrowserAsync(Stream browser, RfbServerInit serverInit, CancellationToken cancellationToken) =>
+        _browser.RunAsync(browser, serverInit, cancellationToken);
+
+    /// <summary>A close reason fits a close frame: at most 123 bytes of UTF-8 (RFC 6455 section 5.5), cut at a character.</summary>
+    public static string FitCloseReason(string reason)
+    {
+        const int MaxBytes = 123;
+        if (Encoding.UTF8.GetByteCount(reason) <= MaxBytes)
+        {
+            return reason;
+        }
+
+        var length = reason.Length;
+        while (length > 0 && Encoding.UTF8.GetByteCount(reason.AsSpan(0, length)) > MaxBytes - 3)
+        {
+            length--;
+        }
+
+        if (length > 0 && char.IsHighSurrogate(reason[length - 1]))
+        {
+            length--;
+        }
+
+        return string.Concat(reason.AsSpan(0, length), "...");
+    }
+}

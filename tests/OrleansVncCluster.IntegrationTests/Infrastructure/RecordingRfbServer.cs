@@ -1,0 +1,73 @@
+using System.Text;
+
+namespace OrleansVncCluster.IntegrationTests.Infrastructure;
+
+/// <summary>
+/// A fake VNC server: RFB 3.8 with security type None, a 64x48 ServerInit named "fake", then it records every byte the
+/// client sends and answers nothing. It shows exactly what reached the VNC server through the relay.
+/// </summary>
+public sealed class RecordingRfbServer : IAsyncDisposable
+{
+    private readonly TcpTarget _target;
+    private readonly List<byte> _received = [];
+    private readonly SemaphoreSlim _arrived = new(0);
+
+    public RecordingRfbServer() => _target = TcpTarget.Custom(ServeAsync);
+
+    public int Port => _target.Port;
+
+    /// <summary>Every byte received after ClientInit, over all connections, in arrival order.</summary>
+    public byte[] Received
+    {
+        get
+        {
+            lock (_received)
+            {
+                return [.. _received];
+            }
+        }
+    }
+
+    /// <summary>Waits until the bytes received end with <paramref name="suffix"/>.</summary>
+    public async Task WaitForSuffixAsync(byte[] suffix, TimeSpan timeout)
+    {
+        using var deadline = new CancellationTokenSource(timeout);
+        while (!Received.AsSpan().EndsWith(suffix))
+        {
+            try
+            {
+                await _arrived.WaitAsync(deadline.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                throw new TimeoutException($"the fake VNC server did not receive [{string.Join(',', suffix)}] within {timeout}; it has [{string.Join(',', Received)}]");
+            }
+        }
+    }
+
+    private async Task ServeAsync(Stream stream, CancellationToken cancellationToken)
+    {
+        await stream.WriteAsync("RFB 003.008\n"u8.ToArray(), cancellationToken);
+        await stream.ReadExactlyAsync(new byte[12], cancellationToken);
+        await stream.WriteAsync(new byte[] { 1, 1 }, cancellationToken);
+        await stream.ReadExactlyAsync(new byte[1], cancellationToken);
+        await stream.WriteAsync(new byte[4], cancellationToken);
+        await stream.ReadExactlyAsync(new byte[1], cancellationToken); // ClientInit
+        byte[] pixelFormat = [32, 24, 0, 1, 0, 255, 0, 255, 0, 255, 16, 8, 0, 0, 0, 0];
+        var name = Encoding.ASCII.GetBytes("fake");
+        await stream.WriteAsync((byte[])[0, 64, 0, 48, .. pixelFormat, 0, 0, 0, (byte)name.Length, .. name], cancellationToken);
+        var buffer = new byte[4096];
+        int read;
+        while ((read = await stream.ReadAsync(buffer, cancellationToken)) > 0)
+        {
+            lock (_received)
+            {
+                _received.AddRange(buffer.AsSpan(0, read));
+            }
+
+            _arrived.Release();
+        }
+    }
+
+    public ValueTask DisposeAsync() => _target.DisposeAsync();
+}
