@@ -61,6 +61,7 @@ internal static class EventIds
     public const int TargetNotAllowed = 6101;
     public const int LeaseUnavailable = 6102;
     public const int LeaseReleaseFailed = 6103;
+    public const int TargetAllowListEmpty = 6104;
     public const int TlsCertificateLoaded = 6200;
     public const int TlsCertificateReloaded = 6201;
     public const int TlsCertificateRefused = 6202;
