@@ -47,6 +47,9 @@ internal static class EventIds
     public const int EmbeddedClustering = 4008;
     public const int RedisClustering = 4009;
     public const int LoopbackAdvertised = 4010;
+    public const int SessionTokenInvalid = 4011;
+    public const int RevalidationFailed = 4012;
+    public const int RevocationDroppedForTesting = 4013;
 
     public const int SyncApplyPaced = 4100;
     public const int SyncApplyBehind = 4101;
