@@ -19,6 +19,8 @@ internal static class EventIds
     public const int TokenFileLineSkipped = 2002;
     public const int TokenFileFailed = 2003;
     public const int TokenRevoked = 2004;
+    public const int TokenFileUnstable = 2005;
+    public const int TokenFileMassRemovalHeld = 2006;
 
     public const int SyncCompleted = 3000;
     public const int SyncFailed = 3001;
