@@ -207,6 +207,9 @@ function checkPolicies() {
     const name = `${doc.kind} ${doc.metadata?.name}`;
     const podSpec = doc.spec?.template?.spec ?? {};
     const pod = podSpec.securityContext ?? {};
+    if (podSpec.automountServiceAccountToken !== false) {
+      problem(where, `${name}: automountServiceAccountToken must be false (the relay, HAProxy and Redis never call the Kubernetes API)`);
+    }
     if (podSpec.hostNetwork || podSpec.hostPID || podSpec.hostIPC) {
       problem(where, `${name}: shares the host's network, PID or IPC namespace`);
     }

@@ -14,9 +14,9 @@ public static class AdminEndpoints
     private static readonly TimeSpan NodeAnswerTimeout = TimeSpan.FromSeconds(3);
 
     /// <summary>Maps /api/* behind the admin credential; returns the group so other capabilities can add to it.</summary>
-    public static RouteGroupBuilder MapAdminApi(this IEndpointRouteBuilder endpoints, string adminHost)
+    public static RouteGroupBuilder MapAdminApi(this IEndpointRouteBuilder endpoints, int adminPort)
     {
-        var api = endpoints.MapGroup("/api").RequireHost(adminHost).RequireAuthorization(AdminPolicies.Admin);
+        var api = endpoints.MapGroup("/api").WithMetadata(new AdminPortMetadata(adminPort)).RequireAuthorization(AdminPolicies.Admin);
 
         api.MapPost("/drain", (DrainCoordinator drain, SessionRegistry sessions) =>
         {

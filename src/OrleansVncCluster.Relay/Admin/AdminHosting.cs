@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using OrleansVncCluster.Relay.Sources;
@@ -17,10 +18,11 @@ public static class AdminHosting
         services.AddAuthorizationBuilder()
             .AddPolicy(AdminPolicies.Admin, policy => policy.AddAuthenticationSchemes(AdminPolicies.Scheme).RequireRole(AdminPolicies.Admin))
             .AddPolicy(AdminPolicies.TicketIssuer, policy => policy.AddAuthenticationSchemes(AdminPolicies.Scheme).RequireRole(AdminPolicies.Admin, AdminPolicies.TicketIssuer));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<MatcherPolicy, AdminPortPolicy>());
         return services;
     }
 
-    /// <summary>Maps the admin endpoints on the admin listener's port only; nothing when the admin listener is off.</summary>
+    /// <summary>Maps the admin endpoints on the admin listener's local port only (<see cref="AdminPortPolicy"/>, never the Host header); nothing when the admin listener is off.</summary>
     public static IEndpointRouteBuilder MapRelayAdmin(this IEndpointRouteBuilder endpoints, int? adminPort)
     {
         if (adminPort is not { } port)
@@ -28,10 +30,9 @@ public static class AdminHosting
             return endpoints;
         }
 
-        var adminHost = $"*:{port}";
-        endpoints.MapMetrics(adminHost);
-        var api = endpoints.MapAdminApi(adminHost);
-        endpoints.MapTicketApi(adminHost);
+        endpoints.MapMetrics(port);
+        var api = endpoints.MapAdminApi(port);
+        endpoints.MapTicketApi(port);
         if (TokenSourcesHosting.AbiquoSyncEnabled(endpoints.ServiceProvider.GetRequiredService<IConfiguration>()))
         {
             api.MapSyncEndpoints("/sync");

@@ -12,7 +12,7 @@ namespace OrleansVncCluster.Relay.Admin;
 /// </summary>
 public static class MetricsEndpoint
 {
-    public static IEndpointConventionBuilder MapMetrics(this IEndpointRouteBuilder endpoints, string adminHost) =>
+    public static IEndpointConventionBuilder MapMetrics(this IEndpointRouteBuilder endpoints, int adminPort) =>
         endpoints.MapGet("/metrics", (RelayMetrics metrics, SessionRegistry sessions, DrainState drain) =>
         {
             var live = sessions.Snapshot();
@@ -34,7 +34,7 @@ public static class MetricsEndpoint
                 metrics.FailuresByReason.Where(p => p.Key.StartsWith("ticket_", StringComparison.Ordinal) || p.Key == "plain_token_refused"));
 
             return Results.Text(text.ToString(), "text/plain; version=0.0.4; charset=utf-8");
-        }).RequireHost(adminHost);
+        }).WithMetadata(new AdminPortMetadata(adminPort));
 
     private static void Labeled(StringBuilder text, string name, string help, string label, IEnumerable<KeyValuePair<string, long>> counts)
     {

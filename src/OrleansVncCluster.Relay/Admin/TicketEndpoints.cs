@@ -15,8 +15,8 @@ namespace OrleansVncCluster.Relay.Admin;
 public static partial class TicketEndpoints
 {
     /// <summary>Maps the endpoint; call next to the admin API.</summary>
-    public static RouteHandlerBuilder MapTicketApi(this IEndpointRouteBuilder endpoints, string adminHost) =>
-        endpoints.MapPost("/api/tickets", IssueAsync).RequireHost(adminHost).RequireAuthorization(AdminPolicies.TicketIssuer);
+    public static RouteHandlerBuilder MapTicketApi(this IEndpointRouteBuilder endpoints, int adminPort) =>
+        endpoints.MapPost("/api/tickets", IssueAsync).WithMetadata(new AdminPortMetadata(adminPort)).RequireAuthorization(AdminPolicies.TicketIssuer);
 
     private static async Task<IResult> IssueAsync(
         TicketRequest? body,

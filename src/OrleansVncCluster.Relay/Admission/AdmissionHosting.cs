@@ -30,6 +30,7 @@ public static class AdmissionHosting
         services.TryAddSingleton<TargetCheck>();
         services.TryAddSingleton<LeaseCheck>();
         services.TryAddSingleton<AdmissionPipeline>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, TargetPolicyWarning>());
         return services;
     }
 }

@@ -60,4 +60,6 @@ public static class CloseReasons
     public const string FailedTokenRateText = "too many invalid console tokens from your address";
     public const string TargetNotAllowedText = "console target address is not allowed by this relay";
     public const string TargetUnresolvedText = "console target host name did not resolve";
+    public const string TargetReservedText = "console target address is not allowed by this relay: reserved (link-local, multicast or unspecified)";
+    public const string TargetOwnEndpointText = "console target address is not allowed by this relay: own endpoint of the cluster";
 }

@@ -10,4 +10,5 @@ public static class LimitReasons
     public const string TargetNotAllowed = "target_not_allowed";
     public const string TargetOwnEndpoint = "target_own_endpoint";
     public const string TargetUnresolved = "target_unresolved";
+    public const string TargetReserved = "target_reserved";
 }

@@ -9,4 +9,5 @@ namespace OrleansVncCluster.Relay.Admission;
 /// </summary>
 /// <param name="Ports">The ports this node listens on.</param>
 /// <param name="Addresses">The addresses its listeners were configured with (besides every local interface's).</param>
-public sealed record NodeEndpoints(IReadOnlyCollection<int> Ports, IReadOnlyCollection<IPAddress> Addresses);
+/// <param name="Services">The cluster's own services a console must not reach (its Redis endpoints), by host and port.</param>
+public sealed record NodeEndpoints(IReadOnlyCollection<int> Ports, IReadOnlyCollection<IPAddress> Addresses, IReadOnlyCollection<DnsEndPoint>? Services = null);

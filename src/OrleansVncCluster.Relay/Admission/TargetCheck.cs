@@ -4,7 +4,7 @@ using OrleansVncCluster.Relay.Tokens;
 
 namespace OrleansVncCluster.Relay.Admission;
 
-/// <summary>Limits:AllowedTargetNetworks (<see cref="TargetPolicy"/>); an allowed session then dials the checked address.</summary>
+/// <summary>The target policy (<see cref="TargetPolicy"/>, Limits:AllowedTargetNetworks); an allowed session then dials the checked address.</summary>
 public sealed partial class TargetCheck(TargetPolicy targets, ILogger<TargetCheck> logger) : IAdmissionCheck
 {
     /// <inheritdoc/>
@@ -26,12 +26,13 @@ public sealed partial class TargetCheck(TargetPolicy targets, ILogger<TargetChec
         return verdict switch
         {
             TargetVerdict.Unresolved => new Refusal(CloseReasons.TargetFailed, CloseReasons.TargetUnresolvedText, LimitReasons.TargetUnresolved),
-            TargetVerdict.OwnEndpoint => new Refusal(CloseReasons.Forbidden, CloseReasons.TargetNotAllowedText, LimitReasons.TargetOwnEndpoint),
+            TargetVerdict.OwnEndpoint => new Refusal(CloseReasons.Forbidden, CloseReasons.TargetOwnEndpointText, LimitReasons.TargetOwnEndpoint),
+            TargetVerdict.Reserved => new Refusal(CloseReasons.Forbidden, CloseReasons.TargetReservedText, LimitReasons.TargetReserved),
             _ => new Refusal(CloseReasons.Forbidden, CloseReasons.TargetNotAllowedText, LimitReasons.TargetNotAllowed),
         };
     }
 
     [LoggerMessage(EventId = EventIds.TargetNotAllowed, Level = LogLevel.Warning,
-        Message = "Refused session from {Client} with token {Token}: target {Target} (address {Address}) is {Verdict} under Limits:AllowedTargetNetworks; check the token's source")]
+        Message = "Refused session from {Client} with token {Token}: target {Target} (address {Address}) is {Verdict} under the target policy (Limits:AllowedTargetNetworks and the always-refused places); check the token's source")]
     private static partial void LogTargetRefused(ILogger logger, string client, string token, ConsoleTarget target, IPAddress? address, TargetVerdict verdict);
 }

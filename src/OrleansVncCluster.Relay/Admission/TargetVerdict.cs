@@ -9,9 +9,12 @@ public enum TargetVerdict
     /// <summary>An address of the target lies outside Limits:AllowedTargetNetworks.</summary>
     NotAllowed,
 
-    /// <summary>The target is one of this node's own listeners, or the silo endpoint of any cluster member.</summary>
+    /// <summary>The target is one of this node's own listeners, the silo endpoint of any cluster member, or the cluster's Redis.</summary>
     OwnEndpoint,
 
     /// <summary>The host name did not resolve.</summary>
     Unresolved,
+
+    /// <summary>A link-local, unspecified, multicast or broadcast address: refused even with no allow-list.</summary>
+    Reserved,
 }

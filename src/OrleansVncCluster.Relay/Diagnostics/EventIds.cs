@@ -22,6 +22,8 @@ internal static class EventIds
     public const int TokenFileLineSkipped = 2002;
     public const int TokenFileFailed = 2003;
     public const int TokenRevoked = 2004;
+    public const int TokenFileUnstable = 2005;
+    public const int TokenFileMassRemovalHeld = 2006;
 
     public const int SyncCompleted = 3000;
     public const int SyncFailed = 3001;
@@ -50,6 +52,9 @@ internal static class EventIds
     public const int EmbeddedClustering = 4008;
     public const int RedisClustering = 4009;
     public const int LoopbackAdvertised = 4010;
+    public const int SessionTokenInvalid = 4011;
+    public const int RevalidationFailed = 4012;
+    public const int RevocationDroppedForTesting = 4013;
 
     public const int SyncApplyPaced = 4100;
     public const int SyncApplyBehind = 4101;
@@ -64,6 +69,7 @@ internal static class EventIds
     public const int TargetNotAllowed = 6101;
     public const int LeaseUnavailable = 6102;
     public const int LeaseReleaseFailed = 6103;
+    public const int TargetAllowListEmpty = 6104;
     public const int TlsCertificateLoaded = 6200;
     public const int TlsCertificateReloaded = 6201;
     public const int TlsCertificateRefused = 6202;

@@ -8,7 +8,7 @@ namespace OrleansVncCluster.Relay.Hosting;
 public static class NodeEndpointsFactory
 {
     /// <summary>The ports and configured addresses of the public, admin and agent listeners and of the silo.</summary>
-    public static NodeEndpoints From(RelayOptions relay, IConfiguration configuration)
+    public static NodeEndpoints From(RelayOptions relay, IConfiguration configuration, string? redisConnectionString)
     {
         var ports = new HashSet<int>();
         var addresses = new HashSet<IPAddress>();
@@ -35,6 +35,32 @@ public static class NodeEndpointsFactory
             addresses.Add(advertised);
         }
 
-        return new NodeEndpoints(ports, addresses);
+        return new NodeEndpoints(ports, addresses, RedisEndpoints(redisConnectionString));
+    }
+
+    /// <summary>The Redis (or Sentinel) endpoints of the connection string, which no console target may name.</summary>
+    private static List<DnsEndPoint> RedisEndpoints(string? connectionString)
+    {
+        var endpoints = new List<DnsEndPoint>();
+        if (string.IsNullOrWhiteSpace(connectionString))
+        {
+            return endpoints;
+        }
+
+        var options = StackExchange.Redis.ConfigurationOptions.Parse(connectionString, ignoreUnknown: true);
+        foreach (var endpoint in options.EndPoints)
+        {
+            switch (endpoint)
+            {
+                case DnsEndPoint named:
+                    endpoints.Add(new DnsEndPoint(named.Host, named.Port > 0 ? named.Port : 6379));
+                    break;
+                case IPEndPoint literal:
+                    endpoints.Add(new DnsEndPoint(literal.Address.ToString(), literal.Port > 0 ? literal.Port : 6379));
+                    break;
+            }
+        }
+
+        return endpoints;
     }
 }

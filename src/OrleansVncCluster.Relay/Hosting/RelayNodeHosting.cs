@@ -75,7 +75,7 @@ public static class RelayNodeHosting
             .AddRelayNodeServices()
             .AddConsolePage()
             .AddRelayAdmin();
-        builder.Services.TryAddSingleton(sp => NodeEndpointsFactory.From(sp.GetRequiredService<IOptions<RelayOptions>>().Value, sp.GetRequiredService<IConfiguration>()));
+        builder.Services.TryAddSingleton(sp => NodeEndpointsFactory.From(sp.GetRequiredService<IOptions<RelayOptions>>().Value, sp.GetRequiredService<IConfiguration>(), cluster.RedisConnectionString));
 
         // The drain budget runs inside shutdown: give it room, or the host would cut it short.
         builder.Services.AddOptions<HostOptions>().Configure<IOptions<RelayOptions>>((host, relay) => host.ShutdownTimeout = relay.Value.DrainBudget + TimeSpan.FromSeconds(15));

@@ -1,4 +1,5 @@
 using System.Net.WebSockets;
+using Microsoft.Extensions.Options;
 using OrleansVncCluster.Relay.Admission;
 using OrleansVncCluster.Relay.Cluster;
 using OrleansVncCluster.Relay.Diagnostics;
@@ -8,12 +9,19 @@ using OrleansVncCluster.Relay.Tokens;
 namespace OrleansVncCluster.Relay.Node;
 
 /// <summary>This node as the rest of the cluster sees it: revocations and session queries arrive here.</summary>
-internal sealed partial class LocalNode(SessionRegistry sessions, TokenResolver tokens, ILocalSiloDetails silo, ILogger<LocalNode> logger) : INodeObserver
+internal sealed partial class LocalNode(
+    SessionRegistry sessions, TokenResolver tokens, ILocalSiloDetails silo, IOptionsMonitor<RevalidationOptions> revalidation, ILogger<LocalNode> logger) : INodeObserver
 {
     public string Name => silo.Name;
 
     public Task TokenRevokedAsync(string token, RevocationCause cause)
     {
+        if (revalidation.CurrentValue.DropBroadcastsForTesting)
+        {
+            LogDroppedForTesting(logger, TokenText.ForLog(token));
+            return Task.CompletedTask;
+        }
+
         var reason = cause == RevocationCause.Retargeted ? CloseReasons.TargetChangedText : CloseReasons.RevokedText;
         tokens.Invalidate(token);
         var closed = sessions.StopByToken(token, CloseReasons.Revoked, reason);
@@ -30,6 +38,10 @@ internal sealed partial class LocalNode(SessionRegistry sessions, TokenResolver 
 
     public Task<bool> CloseSessionAsync(string sessionId, string reason) =>
         Task.FromResult(sessions.StopById(sessionId, WebSocketCloseStatus.PolicyViolation, reason));
+
+    [LoggerMessage(EventId = EventIds.RevocationDroppedForTesting, Level = LogLevel.Warning,
+        Message = "Revocation of token {Token} dropped: Revalidation:DropBroadcastsForTesting is on (fault injection; never in production)")]
+    private static partial void LogDroppedForTesting(ILogger logger, string token);
 
     [LoggerMessage(EventId = EventIds.TokenRevoked, Level = LogLevel.Information,
         Message = "Token {Token} revoked: closing {Sessions} live session(s) with '{Reason}'")]

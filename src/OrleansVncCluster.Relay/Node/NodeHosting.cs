@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 
 namespace OrleansVncCluster.Relay.Node;
 
@@ -9,6 +10,9 @@ public static class NodeHosting
     public static IServiceCollection AddRelayNodeServices(this IServiceCollection services)
     {
         services.TryAddSingleton<LocalNode>();
+        services.AddOptions<RevalidationOptions>().BindConfiguration(RevalidationOptions.Section).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RevalidationOptions>, RevalidationOptionsValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, SessionRevalidator>());
         services.AddHostedService<NodeRegistrar>();
         services.TryAddSingleton<DrainCoordinator>();
         services.AddHostedService(sp => sp.GetRequiredService<DrainCoordinator>());

@@ -22,7 +22,17 @@ public sealed class SessionRegistry(IOptionsMonitor<RelayOptions> options, TimeP
     /// <summary>A snapshot of the live sessions.</summary>
     public IReadOnlyCollection<RelaySession> Snapshot() => [.. _sessions.Values];
 
-    internal void Add(RelaySession session) => _sessions[session.Id] = session;
+    /// <summary>
+    /// Raised after a session is registered, so that its token can be checked again once the session is visible to
+    /// revocation: a removal that landed between the lookup and the registration found nothing to close.
+    /// </summary>
+    public event Action<RelaySession>? Registered;
+
+    internal void Add(RelaySession session)
+    {
+        _sessions[session.Id] = session;
+        Registered?.Invoke(session);
+    }
 
     internal void Remove(RelaySession session) => _sessions.TryRemove(session.Id, out _);
 

@@ -30,6 +30,12 @@ public sealed class TokenOptions
     /// <summary>How often token files are checked for changes the file watcher may miss (network filesystems).</summary>
     public TimeSpan FilePollInterval { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>A changed token file is applied only when two reads this far apart give the same tokens.</summary>
+    public TimeSpan FileSettleTime { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>A file change removing more than this share of the file's tokens waits for a second identical read.</summary>
+    public double FileMaxRemovalShare { get; set; } = 0.5;
+
     /// <summary>
     /// Whether a plain token (Abiquo's guessable md5 of "IP:PORT") opens a console; false leaves signed tickets only.
     /// </summary>
@@ -70,6 +76,16 @@ internal sealed class TokenOptionsValidator : IValidateOptions<TokenOptions>
         if (options.CacheCapacity < 1)
         {
             errors.Add("Tokens:CacheCapacity must be at least 1, e.g. 100000");
+        }
+
+        if (options.FileSettleTime < TimeSpan.Zero || options.FileSettleTime > TimeSpan.FromSeconds(30))
+        {
+            errors.Add("Tokens:FileSettleTime must be between 00:00:00 and 00:00:30, e.g. 00:00:00.500");
+        }
+
+        if (options.FileMaxRemovalShare is < 0 or > 1 || double.IsNaN(options.FileMaxRemovalShare))
+        {
+            errors.Add("Tokens:FileMaxRemovalShare must be between 0 and 1 (1 = never hold), e.g. 0.5");
         }
 
         if (options.FilePollInterval <= TimeSpan.Zero)

@@ -8,10 +8,13 @@ namespace OrleansVncCluster.Relay.Tokens;
 /// Resolves console tokens for new sessions: a per-node cache with a short TTL in front of the token grains, and a
 /// deadline on the grain call. When the grain cannot answer in time (its silo is dying), a stale cached entry is
 /// still used: a console that worked a minute ago is better than a 30 s stall (orleans-notes: response timeout).
+/// A revocation leaves a tombstone (issue 12, item 4): a lookup that was already in flight when the token was removed
+/// answers with what the grain held before, so its answer is neither cached nor trusted; the grain is asked again.
 /// </summary>
 public sealed class TokenResolver(IGrainFactory grains, IOptionsMonitor<TokenOptions> options, TimeProvider time, RelayMetrics metrics)
 {
     private readonly ConcurrentDictionary<string, Slot> _cache = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, long> _tombstones = new(StringComparer.Ordinal);
 
     /// <summary>Looks a token up.</summary>
     public async ValueTask<TokenLookup> ResolveAsync(string token, CancellationToken cancellationToken)
@@ -30,10 +33,15 @@ public sealed class TokenResolver(IGrainFactory grains, IOptionsMonitor<TokenOpt
         try
         {
             entry = await grains.GetGrain<ITokenGrain>(token).GetAsync().WaitAsync(settings.LookupTimeout, time, cancellationToken);
+            if (RevokedSince(token, now))
+            {
+                // The answer may predate the removal; the grain's answer now is after it, and is not cached either.
+                return Answer(await grains.GetGrain<ITokenGrain>(token).GetAsync().WaitAsync(settings.LookupTimeout, time, cancellationToken));
+            }
         }
         catch (Exception exception) when (ClusterCall.Failed(exception))
         {
-            return cached?.Entry is { } stale ? new TokenLookup(LookupStatus.Found, stale) : new TokenLookup(LookupStatus.Unavailable, null);
+            return cached?.Entry is { } stale && !RevokedSince(token, now) ? new TokenLookup(LookupStatus.Found, stale) : new TokenLookup(LookupStatus.Unavailable, null);
         }
 
         var ttl = entry is null ? settings.NegativeCacheTtl : settings.CacheTtl;
@@ -45,13 +53,37 @@ public sealed class TokenResolver(IGrainFactory grains, IOptionsMonitor<TokenOpt
             }
 
             _cache[token] = new Slot(entry, now + (long)(ttl.TotalSeconds * time.TimestampFrequency));
+            if (RevokedSince(token, now))
+            {
+                _cache.TryRemove(token, out _); // a revocation raced the write above
+            }
         }
 
         return Answer(entry);
     }
 
-    /// <summary>Forgets a token on this node (it was revoked or changed).</summary>
-    public void Invalidate(string token) => _cache.TryRemove(token, out _);
+    /// <summary>Forgets a token on this node (it was revoked or changed) and leaves a tombstone for lookups in flight.</summary>
+    public void Invalidate(string token)
+    {
+        var now = time.GetTimestamp();
+        if (_tombstones.Count >= options.CurrentValue.CacheCapacity)
+        {
+            // A tombstone matters only to lookups that started before it, and none outlives a minute.
+            var old = now - (60 * time.TimestampFrequency);
+            foreach (var (key, at) in _tombstones)
+            {
+                if (at < old)
+                {
+                    _tombstones.TryRemove(key, out _);
+                }
+            }
+        }
+
+        _tombstones[token] = now;
+        _cache.TryRemove(token, out _);
+    }
+
+    private bool RevokedSince(string token, long started) => _tombstones.TryGetValue(token, out var at) && at >= started;
 
     private TokenLookup Answer(ConsoleTokenEntry? entry)
     {

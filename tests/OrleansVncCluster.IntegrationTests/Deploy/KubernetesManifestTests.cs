@@ -102,6 +102,7 @@ public sealed class KubernetesManifestTests : IDisposable
     [InlineData("drop: [ALL]", "capabilities.drop must include ALL")]
     [InlineData("runAsNonRoot: true", "runAsNonRoot is not true")]
     [InlineData("type: RuntimeDefault", "seccompProfile.type must be RuntimeDefault or Localhost")]
+    [InlineData("automountServiceAccountToken: false", "automountServiceAccountToken must be false")]
     public async Task WorkloadMissingAPolicyField_IsRejectedNamingIt(string removedLine, string problem)
     {
         var yaml = CompliantWorkload + CoveringPolicy;
@@ -178,6 +179,7 @@ public sealed class KubernetesManifestTests : IDisposable
             metadata:
               labels: {app: web}
             spec:
+              automountServiceAccountToken: false
               securityContext:
                 runAsNonRoot: true
                 seccompProfile:

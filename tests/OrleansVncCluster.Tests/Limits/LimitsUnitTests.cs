@@ -177,16 +177,30 @@ public sealed class TargetPolicyTests
         Assert.True(IPAddress.TryParse(dialled.Host, out _), $"the checked address is dialled, not the name again: {dialled}");
     }
 
-    [Fact]
-    public async Task NoAllowList_ChecksNothing()
+    [Theory]
+    [InlineData("127.0.0.1", 8082, TargetVerdict.OwnEndpoint)]
+    [InlineData("169.254.169.254", 80, TargetVerdict.Reserved)]
+    [InlineData("0.0.0.0", 5901, TargetVerdict.Reserved)]
+    [InlineData("0.1.2.3", 5901, TargetVerdict.Reserved)]
+    [InlineData("::", 5901, TargetVerdict.Reserved)]
+    [InlineData("fe80::1", 5901, TargetVerdict.Reserved)]
+    [InlineData("224.0.0.1", 5901, TargetVerdict.Reserved)]
+    [InlineData("ff02::1", 5901, TargetVerdict.Reserved)]
+    [InlineData("255.255.255.255", 5901, TargetVerdict.Reserved)]
+    [InlineData("127.0.0.1", 5901, TargetVerdict.Allowed)]
+    [InlineData("10.30.1.2", 5901, TargetVerdict.Allowed)]
+    public async Task NoAllowList_StillRefusesReservedAddressesAndOwnPorts(string address, int port, TargetVerdict expected)
     {
         var policy = new TargetPolicy(new FixedLimits(new LimitsOptions()), ownPorts: [8082], ownAddresses: []);
-        var target = ConsoleTarget.Tcp("127.0.0.1", 8082);
 
-        var (verdict, dialled, _) = await policy.CheckAsync(target, TestContext.Current.CancellationToken);
+        var (verdict, _, _) = await policy.CheckAsync(ConsoleTarget.Tcp(address, port), TestContext.Current.CancellationToken);
 
-        Assert.Equal((TargetVerdict.Allowed, target), (verdict, dialled));
+        Assert.Equal(expected, verdict);
     }
+
+    [Fact]
+    public void ReservedAddresses_AreRefusedEvenWhenTheAllowListCoversThem() =>
+        Assert.Equal(TargetVerdict.Reserved, Policy("0.0.0.0/0").Check([IPAddress.Parse("169.254.169.254")], 80).Verdict);
 }
 
 public sealed class LeaseBookTests
