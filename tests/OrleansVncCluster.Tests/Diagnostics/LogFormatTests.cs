@@ -32,7 +32,7 @@ public sealed class LogFormatTests
         Assert.Single(line.TrimEnd('\n').Split('\n'));
         Assert.StartsWith("<3>test: first second ", line, StringComparison.Ordinal);
         Assert.Contains("System.InvalidOperationException: broken", line, StringComparison.Ordinal);
-        Assert.Contains(" at OrleansVncCluster.Tests.Logging.LogFormatTests.Thrown", line, StringComparison.Ordinal);
+        Assert.Contains(" at OrleansVncCluster.Tests.Diagnostics.LogFormatTests.Thrown", line, StringComparison.Ordinal);
     }
 
     [Fact]
