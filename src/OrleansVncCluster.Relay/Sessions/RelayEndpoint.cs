@@ -27,6 +27,7 @@ public sealed partial class RelayEndpoint(
     /// <summary>Handles one request on the relay path.</summary>
     public async Task HandleAsync(HttpContext context)
     {
+        var arrived = Stopwatch.GetTimestamp();
         var client = context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
         if (!context.WebSockets.IsWebSocketRequest)
         {
@@ -65,7 +66,7 @@ public sealed partial class RelayEndpoint(
 
         await using (target)
         {
-            await RelayAsync(socket, target, new RelaySession(Guid.NewGuid().ToString("N")[..12], admitted.Token, entry, client, time.GetUtcNow()), settings);
+            await RelayAsync(socket, target, new RelaySession(Guid.NewGuid().ToString("N")[..12], admitted.Token, entry, client, time.GetUtcNow()), settings, arrived);
         }
     }
 
@@ -111,10 +112,10 @@ public sealed partial class RelayEndpoint(
         }
     }
 
-    private async Task RelayAsync(WebSocket socket, NetworkStream target, RelaySession session, RelayOptions settings)
+    private async Task RelayAsync(WebSocket socket, NetworkStream target, RelaySession session, RelayOptions settings, long arrived)
     {
         sessions.Add(session);
-        metrics.SessionStarted();
+        metrics.SessionStarted(Stopwatch.GetElapsedTime(arrived));
         LogStarted(logger, session.Id, session.Client, TokenText.ForLog(session.Token), session.Entry.Target, session.Entry.Vm?.Label ?? session.Entry.Vm?.Name);
         var watch = Stopwatch.StartNew();
         var outcome = SessionOutcome.ClientFailed;
@@ -125,7 +126,7 @@ public sealed partial class RelayEndpoint(
         finally
         {
             sessions.Remove(session);
-            metrics.SessionEnded(outcome.ToString(), session.BytesToTarget, session.BytesToClient);
+            metrics.SessionEnded(outcome.ToString(), session.BytesToTarget, session.BytesToClient, watch.Elapsed);
             LogEnded(logger, session.Id, session.Client, TokenText.ForLog(session.Token), session.Entry.Target, session.BytesToTarget, session.BytesToClient,
                 watch.Elapsed.TotalSeconds, outcome, SessionForwarder.CloseFor(outcome, session, settings).Reason);
         }

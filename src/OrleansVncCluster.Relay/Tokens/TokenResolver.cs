@@ -27,12 +27,15 @@ public sealed class TokenResolver(IGrainFactory grains, IOptionsMonitor<TokenOpt
         metrics.LookupMiss();
         var settings = options.CurrentValue;
         ConsoleTokenEntry? entry;
+        var asked = time.GetTimestamp();
         try
         {
             entry = await grains.GetGrain<ITokenGrain>(token).GetAsync().WaitAsync(settings.LookupTimeout, time, cancellationToken);
+            metrics.LookupTimed(time.GetElapsedTime(asked), entry is null ? "unknown" : "found");
         }
         catch (Exception exception) when (ClusterCall.Failed(exception))
         {
+            metrics.LookupTimed(time.GetElapsedTime(asked), "unavailable");
             return cached?.Entry is { } stale ? new TokenLookup(LookupStatus.Found, stale) : new TokenLookup(LookupStatus.Unavailable, null);
         }
 
