@@ -4,8 +4,9 @@
 #   scripts/install-deps.sh bench      also the peers measured by `make bench`
 set -euo pipefail
 
-# lintian: `make dist` checks the .deb with it; systemd-container: the unit is tested under systemd-nspawn.
-want=(redis-server redis-sentinel haproxy curl tigervnc-standalone-server tigervnc-tools x11-xserver-utils chromium socat iproute2 systemd systemd-container xauth lintian)
+# lintian: `make dist` checks the .deb with it; systemd-container: the unit is tested under systemd-nspawn;
+# prometheus: its promtool unit-tests deploy/prometheus/*.rules.yml.
+want=(redis-server redis-sentinel haproxy curl tigervnc-standalone-server tigervnc-tools x11-xserver-utils chromium socat iproute2 systemd systemd-container xauth lintian prometheus)
 if [ "${1:-}" = "bench" ]; then
   want+=(websockify python3-numpy)
 fi

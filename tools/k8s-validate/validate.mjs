@@ -61,8 +61,12 @@ function load(file) {
 
 async function modelFor(apiVersion, kind) {
   // kubernetes-models is laid out by API group and version: "apps/v1" -> kubernetes-models/apps/v1.
+  // The Prometheus Operator's custom resources (k8s/monitoring.yaml) come from its own models package.
+  const source = apiVersion.startsWith("monitoring.coreos.com/")
+    ? `@kubernetes-models/prometheus-operator/${apiVersion}`
+    : `kubernetes-models/${apiVersion}`;
   try {
-    const module = await import(`kubernetes-models/${apiVersion}`);
+    const module = await import(source);
     return module[kind];
   } catch {
     return undefined;

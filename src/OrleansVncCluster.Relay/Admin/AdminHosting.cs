@@ -9,10 +9,11 @@ namespace OrleansVncCluster.Relay.Admin;
 /// <summary>Registers and maps the admin listener's endpoints: /metrics, /api (sessions, drain, sync) and /api/tickets.</summary>
 public static class AdminHosting
 {
-    /// <summary>Adds <see cref="AdminOptions"/> (section "Admin", validated at start-up) and the admin authentication and policies.</summary>
+    /// <summary>Adds <see cref="AdminOptions"/> (section "Admin", validated at start-up), the metrics export, and the admin authentication and policies.</summary>
     public static IServiceCollection AddRelayAdmin(this IServiceCollection services)
     {
         services.AddOptions<AdminOptions>().BindConfiguration(AdminOptions.Section).ValidateOnStart();
+        services.AddRelayMetricsExport();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AdminOptions>, AdminOptionsValidator>());
         services.AddAuthentication().AddScheme<AuthenticationSchemeOptions, AdminBearerHandler>(AdminPolicies.Scheme, configureOptions: null);
         services.AddAuthorizationBuilder()

@@ -1,53 +1,44 @@
-using System.Globalization;
-using System.Text;
-using OrleansVncCluster.Relay.Admission;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OrleansVncCluster.Relay.Cli;
 using OrleansVncCluster.Relay.Diagnostics;
-using OrleansVncCluster.Relay.Sessions;
 
 namespace OrleansVncCluster.Relay.Admin;
 
 /// <summary>
-/// Prometheus text exposition at /metrics on the admin listener. Written by hand from the node's counters: a handful of
-/// series, no per-frame instrumentation, and `vnc_relay_active_sessions` is the autoscaling signal.
+/// /metrics on the admin listener: the Prometheus text exposition of the node's meter (<see cref="RelayMetrics"/>,
+/// <see cref="NodeGauges"/>) and of the runtime's, Kestrel's and Orleans' meters, written by OpenTelemetry's Prometheus
+/// exporter. Why that exporter rather than prometheus-net (both are in the package mirror): it reads
+/// System.Diagnostics.Metrics directly, as the runtime, Kestrel and Orleans publish theirs, so one pipeline serves all
+/// of them and the same instruments can go to an OTLP collector later by adding an exporter; prometheus-net (8.2.1, no
+/// release since early 2024) reaches those meters only through its adapter, which renames them its own way. The cost:
+/// the exporter package is still a beta, so its version is pinned in Directory.Packages.props.
 /// </summary>
 public static class MetricsEndpoint
 {
-    public static IEndpointConventionBuilder MapMetrics(this IEndpointRouteBuilder endpoints, int adminPort) =>
-        endpoints.MapGet("/metrics", (RelayMetrics metrics, SessionRegistry sessions, DrainState drain) =>
-        {
-            var live = sessions.Snapshot();
-            var text = new StringBuilder();
-            Gauge(text, "vnc_relay_active_sessions", "Live console sessions on this node.", live.Count);
-            Gauge(text, "vnc_relay_draining", "1 while this node drains.", drain.IsDraining ? 1 : 0);
-            Counter(text, "vnc_relay_sessions_started_total", "Sessions that reached their VNC server.", metrics.SessionsStarted);
-            Labeled(text, "vnc_relay_sessions_failed_total", "Sessions refused before relaying, by reason.", "reason", metrics.FailuresByReason);
-            Labeled(text, "vnc_relay_sessions_ended_total", "Sessions that ended, by outcome.", "outcome", metrics.EndingsByOutcome);
-            Counter(text, "vnc_relay_bytes_to_target_total", "Bytes relayed browser to VNC server.", metrics.BytesToTarget + live.Sum(s => s.BytesToTarget));
-            Counter(text, "vnc_relay_bytes_to_client_total", "Bytes relayed VNC server to browser.", metrics.BytesToClient + live.Sum(s => s.BytesToClient));
-            text.Append("# HELP vnc_relay_token_lookups_total Token lookups by result.\n# TYPE vnc_relay_token_lookups_total counter\n");
-            text.Append(CultureInfo.InvariantCulture, $"vnc_relay_token_lookups_total{{result=\"cache_hit\"}} {metrics.LookupCacheHits}\n");
-            text.Append(CultureInfo.InvariantCulture, $"vnc_relay_token_lookups_total{{result=\"grain\"}} {metrics.LookupMisses}\n");
-            text.Append(CultureInfo.InvariantCulture, $"vnc_relay_token_lookups_total{{result=\"unknown\"}} {metrics.LookupUnknown}\n");
-            Counter(text, "vnc_relay_tickets_issued_total", "Console tickets issued by this node.", metrics.TicketsIssued);
-            // A view of the refusals above, not a second count: the ones a ticket or the plain-token switch caused.
-            Labeled(text, "vnc_relay_ticket_refusals_total", "Tickets and plain tokens refused, by reason.", "reason",
-                metrics.FailuresByReason.Where(p => p.Key.StartsWith("ticket_", StringComparison.Ordinal) || p.Key == "plain_token_refused"));
+    /// <summary>The meters exported besides the node's own: the runtime's (GC, thread pool, process CPU and memory), Kestrel's, Orleans'.</summary>
+    public static readonly string[] Meters = [RelayMetrics.MeterName, "System.Runtime", "Microsoft.AspNetCore.Server.Kestrel", "Microsoft.Orleans"];
 
-            return Results.Text(text.ToString(), "text/plain; version=0.0.4; charset=utf-8");
-        }).WithMetadata(new AdminPortMetadata(adminPort));
-
-    private static void Labeled(StringBuilder text, string name, string help, string label, IEnumerable<KeyValuePair<string, long>> counts)
+    /// <summary>Adds the meter provider and its Prometheus exporter.</summary>
+    public static IServiceCollection AddRelayMetricsExport(this IServiceCollection services)
     {
-        text.Append(CultureInfo.InvariantCulture, $"# HELP {name} {help}\n# TYPE {name} counter\n");
-        foreach (var (value, count) in counts.OrderBy(p => p.Key, StringComparer.Ordinal))
-        {
-            text.Append(CultureInfo.InvariantCulture, $"{name}{{{label}=\"{value}\"}} {count}\n");
-        }
+        services.AddSingleton<SyncStatusPoller>();
+        services.AddHostedService(sp => sp.GetRequiredService<SyncStatusPoller>());
+        services.AddSingleton<NodeGauges>();
+        services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.AddService("vnc-relay", serviceVersion: VersionCommand.Version))
+            .WithMetrics(metrics => metrics
+            .AddMeter(Meters)
+            // No cached answer: a scrape (or a test) right after a session event sees it.
+            .AddPrometheusExporter(exporter => exporter.ScrapeResponseCacheDurationMilliseconds = 0));
+        return services;
     }
 
-    private static void Gauge(StringBuilder text, string name, string help, long value) =>
-        text.Append(CultureInfo.InvariantCulture, $"# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}\n");
-
-    private static void Counter(StringBuilder text, string name, string help, long value) =>
-        text.Append(CultureInfo.InvariantCulture, $"# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}\n");
+    /// <summary>Maps /metrics on the admin listener's port only (the connection's local port, not the Host header).</summary>
+    public static IEndpointConventionBuilder MapMetrics(this IEndpointRouteBuilder endpoints, int adminPort)
+    {
+        // The scrape-time instruments exist from the start, so the first scrape already has them.
+        endpoints.ServiceProvider.GetRequiredService<NodeGauges>();
+        return endpoints.MapPrometheusScrapingEndpoint("/metrics").WithMetadata(new AdminPortMetadata(adminPort));
+    }
 }

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using OrleansVncCluster.Relay.Diagnostics;
 using OrleansVncCluster.Relay.Sessions;
 
 namespace OrleansVncCluster.Relay.Hosting;
@@ -17,7 +18,12 @@ public static class RelayListeners
         builder.Services.TryAddSingleton(sp =>
         {
             var relay = sp.GetRequiredService<IOptions<RelayOptions>>().Value;
-            return new CertificateReloader(relay.CertificateFile!, relay.KeyFile, relay.CertificateCheckInterval, transportLogger);
+            var reloader = new CertificateReloader(relay.CertificateFile!, relay.KeyFile, relay.CertificateCheckInterval, transportLogger);
+            // Read at scrape time, so a reloaded certificate shows at once; the "certificate expiring" alert watches it.
+            sp.GetRequiredService<RelayMetrics>().Meter.CreateObservableGauge("vnc_relay_certificate_expiry_timestamp_seconds",
+                () => new DateTimeOffset(reloader.Current.NotAfter.ToUniversalTime()).ToUnixTimeSeconds(),
+                description: "When the certificate the relay listener serves expires (Unix time); absent without TLS.");
+            return reloader;
         });
         builder.WebHost.ConfigureKestrel(kestrel =>
         {

@@ -29,6 +29,7 @@ public sealed partial class RelayEndpoint(
     /// <summary>Handles one request on the relay path.</summary>
     public async Task HandleAsync(HttpContext context)
     {
+        var arrived = Stopwatch.GetTimestamp();
         var client = context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
         if (!context.WebSockets.IsWebSocketRequest)
         {
@@ -70,7 +71,7 @@ public sealed partial class RelayEndpoint(
             var session = new RelaySession(Guid.NewGuid().ToString("N")[..12], admitted.Token, entry, client, time.GetUtcNow(), admitted.ViewOnly);
             if (!vncLogin.Applies(entry, session.ViewOnly))
             {
-                await RelayAsync(socket, target, session, settings, loggedIn: null, filter: null);
+                await RelayAsync(socket, target, session, settings, arrived, loggedIn: null, filter: null);
                 return;
             }
 
@@ -87,7 +88,7 @@ public sealed partial class RelayEndpoint(
             var filter = session.ViewOnly ? new RfbClientMessageFilter(ViewOnlyPolicy) : null;
             await using (tls)
             {
-                await RelayAsync(socket, target, session, settings, tls, filter);
+                await RelayAsync(socket, target, session, settings, arrived, tls, filter);
             }
         }
     }
@@ -168,10 +169,10 @@ public sealed partial class RelayEndpoint(
         }
     }
 
-    private async Task RelayAsync(WebSocket socket, NetworkStream target, RelaySession session, RelayOptions settings, Stream? loggedIn, RfbClientMessageFilter? filter)
+    private async Task RelayAsync(WebSocket socket, NetworkStream target, RelaySession session, RelayOptions settings, long arrived, Stream? loggedIn, RfbClientMessageFilter? filter)
     {
         sessions.Add(session);
-        metrics.SessionStarted();
+        metrics.SessionStarted(Stopwatch.GetElapsedTime(arrived));
         LogStarted(logger, session.Id, session.Client, TokenText.ForLog(session.Token), session.Entry.Target, session.Entry.Vm?.Label ?? session.Entry.Vm?.Name,
             session.ViewOnly ? "view" : "control");
         var watch = Stopwatch.StartNew();
@@ -183,7 +184,7 @@ public sealed partial class RelayEndpoint(
         finally
         {
             sessions.Remove(session);
-            metrics.SessionEnded(outcome.ToString(), session.BytesToTarget, session.BytesToClient);
+            metrics.SessionEnded(outcome.ToString(), session.BytesToTarget, session.BytesToClient, watch.Elapsed);
             LogEnded(logger, session.Id, session.Client, TokenText.ForLog(session.Token), session.Entry.Target, session.BytesToTarget, session.BytesToClient,
                 watch.Elapsed.TotalSeconds, outcome, SessionForwarder.CloseFor(outcome, session, settings).Reason);
         }

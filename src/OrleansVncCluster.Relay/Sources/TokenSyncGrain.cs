@@ -18,6 +18,7 @@ internal sealed partial class TokenSyncGrain(
     IOptionsMonitor<AbiquoOptions> options,
     IOptionsMonitor<SyncOptions> syncOptions,
     TimeProvider time,
+    RelayMetrics metrics,
     ILocalSiloDetails silo,
     ILogger<TokenSyncGrain> logger) : Grain, ITokenSyncGrain, IRemindable
 {
@@ -109,6 +110,7 @@ internal sealed partial class TokenSyncGrain(
         var wait = failures == 0 ? _interval : Backoff(failures);
         _notBefore = failures == 0 ? DateTimeOffset.MinValue : finishedAt + wait - TimeSpan.FromMilliseconds(50);
         var error = errors.Count == 0 ? null : string.Join("; ", errors);
+        metrics.SyncFinished(duration, error is null);
         _status = _status with
         {
             Runs = _status.Runs + 1,

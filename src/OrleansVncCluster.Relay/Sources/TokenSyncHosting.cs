@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using OrleansVncCluster.Relay.Abiquo;
+using OrleansVncCluster.Relay.Diagnostics;
 using OrleansVncCluster.Relay.Tokens;
 
 namespace OrleansVncCluster.Relay.Sources;
@@ -25,6 +26,8 @@ public static class TokenSyncHosting
         services.TryAddSingleton(new SyncOldKeys([.. SyncOptions.OldKeys.Where(key => configuration[key.Old] is { Length: > 0 })]));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SyncOptions>, SyncOptionsValidator>());
         services.AddAbiquoClient();
+        // The sync grain times each sync on the node's meter.
+        services.AddRelayDiagnostics();
         services.TryAddEnumerable(ServiceDescriptor.Transient<ITokenSource, AbiquoTokenSource>());
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<TokenTable>();

@@ -30,9 +30,11 @@ public sealed class TokenResolver(IGrainFactory grains, IOptionsMonitor<TokenOpt
         metrics.LookupMiss();
         var settings = options.CurrentValue;
         ConsoleTokenEntry? entry;
+        var asked = time.GetTimestamp();
         try
         {
             entry = await grains.GetGrain<ITokenGrain>(token).GetAsync().WaitAsync(settings.LookupTimeout, time, cancellationToken);
+            metrics.LookupTimed(time.GetElapsedTime(asked), entry is null ? "unknown" : "found");
             if (RevokedSince(token, now))
             {
                 // The answer may predate the removal; the grain's answer now is after it, and is not cached either.
@@ -41,6 +43,7 @@ public sealed class TokenResolver(IGrainFactory grains, IOptionsMonitor<TokenOpt
         }
         catch (Exception exception) when (ClusterCall.Failed(exception))
         {
+            metrics.LookupTimed(time.GetElapsedTime(asked), "unavailable");
             return cached?.Entry is { } stale && !RevokedSince(token, now) ? new TokenLookup(LookupStatus.Found, stale) : new TokenLookup(LookupStatus.Unavailable, null);
         }
 

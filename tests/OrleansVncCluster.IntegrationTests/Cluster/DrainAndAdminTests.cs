@@ -146,9 +146,7 @@ public sealed class DrainAndAdminTests
         await using var __ = echo;
         await using (var live = await ConsoleClient.OpenEchoingAsync(node, token))
         {
-            using var http = new HttpClient();
-            var text = await http.GetStringAsync(node.AdminUri("/metrics"));
-            Assert.Contains("vnc_relay_active_sessions 1", text, StringComparison.Ordinal);
+            Assert.Equal(1, (await PrometheusText.ScrapeAsync(node)).Value("vnc_relay_active_sessions"));
         }
 
         await using (var unknown = await ConsoleClient.ConnectAsync(node.WebSocketUri("nope-nope-nope")))
@@ -156,12 +154,13 @@ public sealed class DrainAndAdminTests
             await unknown.ReadUntilCloseAsync(Timeout);
         }
 
-        using var client = new HttpClient();
         await Eventually.HoldsAsync(async () =>
         {
-            var text = await client.GetStringAsync(node.AdminUri("/metrics"));
-            return text.Contains("vnc_relay_sessions_failed_total{reason=\"unknown_token\"} 1", StringComparison.Ordinal)
-                && text.Contains("vnc_relay_active_sessions 0", StringComparison.Ordinal);
-        }, Timeout, "metrics show the refused unknown token and no live session");
+            var metrics = await PrometheusText.ScrapeAsync(node);
+            return metrics.Value("vnc_relay_sessions_failed_total{reason=\"unknown_token\"}") == 1
+                && metrics.Value("vnc_relay_active_sessions") == 0
+                && metrics.Value("vnc_relay_sessions_ended_total") == 1
+                && metrics.Samples.Where(s => s.Name == "vnc_relay_sessions_ended_total").All(s => s.Labels["outcome"] is "client_closed" or "client_failed");
+        }, Timeout, "metrics show the refused unknown token, no live session, and one ended session with a snake_case outcome");
     }
 }

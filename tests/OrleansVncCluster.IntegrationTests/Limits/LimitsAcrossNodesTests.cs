@@ -286,11 +286,6 @@ public sealed class LimitsAcrossNodesTests(LimitsClusterFixture fixture) : IClas
         return await client.ReadUntilCloseAsync(Timeout);
     }
 
-    private static async Task<long> MetricAsync(RelayNodeProcess node, string series)
-    {
-        using var http = new HttpClient();
-        var text = await http.GetStringAsync(node.AdminUri("/metrics"));
-        var line = text.Split('\n').FirstOrDefault(l => l.StartsWith(series + " ", StringComparison.Ordinal));
-        return line is null ? 0 : long.Parse(line[(series.Length + 1)..], CultureInfo.InvariantCulture);
-    }
+    private static async Task<long> MetricAsync(RelayNodeProcess node, string series) =>
+        (long)(await PrometheusText.ScrapeAsync(node)).Value(series);
 }

@@ -146,12 +146,8 @@ public sealed class TicketTests(TicketClusterFixture fixture) : IClassFixture<Ti
     /// <summary>The values of <paramref name="series"/> on a node's /metrics; a labelled series not yet printed is 0.</summary>
     private static async Task<Dictionary<string, long>> MetricsAsync(RelayNodeProcess node, params string[] series)
     {
-        using var http = new HttpClient();
-        var lines = (await http.GetStringAsync(node.AdminUri("/metrics"))).Split('\n');
-        return series.ToDictionary(name => name, name =>
-            lines.SingleOrDefault(l => l.StartsWith(name + " ", StringComparison.Ordinal)) is { } line
-                ? long.Parse(line[(name.Length + 1)..], System.Globalization.CultureInfo.InvariantCulture)
-                : 0);
+        var metrics = await PrometheusText.ScrapeAsync(node);
+        return series.ToDictionary(name => name, name => (long)metrics.Value(name));
     }
 
     private static async Task AssertEchoesAsync(ConsoleClient client)

@@ -1,3 +1,6 @@
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using OrleansVncCluster.Relay.Admission;
@@ -30,7 +33,8 @@ public sealed class AdmissionPipelineTests
     public async Task FirstRefusal_StopsThePipeline_CountsItsReason_AndGivesBackWhatEarlierChecksTook()
     {
         var log = new List<string>();
-        var metrics = new RelayMetrics();
+        var metrics = NewMetrics();
+        using var failures = new MetricCollector<long>(metrics.Meter, "vnc_relay_sessions_failed");
         var pipeline = Pipeline(log, metrics, new Step("a", log, takes: "lease-a"), new Step("b", log, refuses: Full), new Step("c", log));
 
         var result = await pipeline.AdmitAsync(Request(), TestContext.Current.CancellationToken);
@@ -38,7 +42,7 @@ public sealed class AdmissionPipelineTests
         Assert.Equal(Full, result.Refused);
         Assert.Null(result.Entry);
         Assert.Equal(["a", "b", "release lease-a"], log);
-        Assert.Equal(1, metrics.FailuresByReason["node_full"]);
+        Assert.Equal("node_full", Assert.Single(failures.GetMeasurementSnapshot()).Tags["reason"]);
     }
 
     [Fact]
@@ -56,17 +60,21 @@ public sealed class AdmissionPipelineTests
     public async Task UpgradeRefusal_IsCountedAndLeavesTheSessionChecksUnrun()
     {
         var log = new List<string>();
-        var metrics = new RelayMetrics();
+        var metrics = NewMetrics();
+        using var failures = new MetricCollector<long>(metrics.Meter, "vnc_relay_sessions_failed");
         var origin = new Refusal(CloseReasons.Forbidden, "Origin x may not open consoles here", "origin_refused");
         var pipeline = new AdmissionPipeline([new Step("origin", log, refuses: origin)], [new Step("a", log)],
             new FixedLimits(new LimitsOptions()), metrics, NullLogger<AdmissionPipeline>.Instance);
 
         Assert.Equal(origin, await pipeline.CheckUpgradeAsync(Request(), TestContext.Current.CancellationToken));
         Assert.Equal(["origin"], log);
-        Assert.Equal(1, metrics.FailuresByReason["origin_refused"]);
+        Assert.Equal("origin_refused", Assert.Single(failures.GetMeasurementSnapshot()).Tags["reason"]);
     }
 
-    private static AdmissionPipeline Pipeline(List<string> log, params IAdmissionCheck[] checks) => Pipeline(log, new RelayMetrics(), checks);
+    private static AdmissionPipeline Pipeline(List<string> log, params IAdmissionCheck[] checks) => Pipeline(log, NewMetrics(), checks);
+
+    private static RelayMetrics NewMetrics() =>
+        new(new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<IMeterFactory>());
 
     private static AdmissionPipeline Pipeline(List<string> log, RelayMetrics metrics, params IAdmissionCheck[] checks) =>
         new([], checks, new FixedLimits(new LimitsOptions()), metrics, NullLogger<AdmissionPipeline>.Instance);
