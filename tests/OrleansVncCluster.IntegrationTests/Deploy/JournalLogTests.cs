@@ -22,7 +22,8 @@ public sealed partial class JournalLogTests
 
         var lines = Lines(node.Output);
         Assert.All(lines, line => Assert.Matches(SeverityPrefix(), line));
-        Assert.Contains(lines, line => line.StartsWith("<4>vnc-relay: No Redis configured", StringComparison.Ordinal));
+        // The source before the colon is the logger's (start-up: vnc-relay, the cluster's set-up: Cluster).
+        Assert.Contains(lines, line => line.StartsWith("<4>", StringComparison.Ordinal) && line.Contains(": No Redis configured", StringComparison.Ordinal));
         Assert.Contains(lines, line => line.StartsWith("<4>vnc-relay: Abiquo:Url set, but Abiquo:ApiUrl is not", StringComparison.Ordinal));
         Assert.Contains(lines, line => line.StartsWith("<6>vnc-relay: Token sources: token files ", StringComparison.Ordinal));
         // journald stamps entries itself: no second timestamp in the line.
@@ -55,7 +56,7 @@ public sealed partial class JournalLogTests
 
         var lines = Lines(node.Output);
         Assert.DoesNotContain(lines, line => SeverityPrefix().IsMatch(line));
-        Assert.Contains(lines, line => TextTimestamp().IsMatch(line) && line.Contains("WRN] vnc-relay: No Redis configured", StringComparison.Ordinal));
+        Assert.Contains(lines, line => TextTimestamp().IsMatch(line) && line.Contains("WRN] ", StringComparison.Ordinal) && line.Contains(": No Redis configured", StringComparison.Ordinal));
     }
 
     private static ManagedProcess StartNode(Dictionary<string, string?> environment)

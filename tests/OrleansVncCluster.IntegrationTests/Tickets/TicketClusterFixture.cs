@@ -44,9 +44,27 @@ public sealed class TicketClusterFixture : IAsyncLifetime
             ["Tokens__AcceptPlainTokens"] = "false",
         };
 
-        var nodes = await Task.WhenAll(
+        var starting = new[]
+        {
             RelayNodeProcess.StartAsync(new RelayNodeSettings { RedisConnectionString = Redis.ConnectionString, TokenFile = tokenFile, SiloName = "ticket-a", Environment = Environment() }),
-            RelayNodeProcess.StartAsync(new RelayNodeSettings { RedisConnectionString = Redis.ConnectionString, SiloName = "ticket-b", Environment = Environment() }));
+            RelayNodeProcess.StartAsync(new RelayNodeSettings { RedisConnectionString = Redis.ConnectionString, SiloName = "ticket-b", Environment = Environment() }),
+        };
+        try
+        {
+            await Task.WhenAll(starting);
+        }
+        catch
+        {
+            // A fixture that fails to start is not disposed: stop the node that did start, or it outlives the run.
+            foreach (var started in starting.Where(t => t.IsCompletedSuccessfully))
+            {
+                await started.Result.DisposeAsync();
+            }
+
+            throw;
+        }
+
+        var nodes = starting.Select(t => t.Result).ToArray();
         (NodeA, NodeB) = (nodes[0], nodes[1]);
         Haproxy = await HaproxyServer.StartAsync(nodes);
         // The token file loads in the background: node A issues tickets once its grain holds the token.
