@@ -131,13 +131,8 @@ public sealed class AddRelayHostTests : IAsyncLifetime
     }
 
     /// <summary>The node's vnc_relay_active_sessions gauge.</summary>
-    private static async Task<int> ActiveSessionsAsync(RelayNodeProcess node)
-    {
-        using var http = node.AdminClient();
-        var metrics = await http.GetStringAsync(new Uri("/metrics", UriKind.Relative));
-        var line = metrics.Split('\n').Single(l => l.StartsWith("vnc_relay_active_sessions ", StringComparison.Ordinal));
-        return (int)double.Parse(line.Split(' ')[1], CultureInfo.InvariantCulture);
-    }
+    private static async Task<int> ActiveSessionsAsync(RelayNodeProcess node) =>
+        (int)(await PrometheusText.ScrapeAsync(node)).Value("vnc_relay_active_sessions");
 
     /// <summary>Runs the state-saving ExecReload= line of deploy/systemd/haproxy.service.d/vnc-relay.conf as systemd would.</summary>
     private async Task SaveStateAsInTheDropInAsync()
