@@ -19,6 +19,9 @@ public sealed class DefaultTargetPolicyFixture : IAsyncLifetime
             ("silo", $"127.0.0.1:{siloPort}"),
             ("desktop", $"127.0.0.1:{Echo.Port}"));
         Node = await RelayNodeProcess.StartAsync(new RelayNodeSettings { TokenFile = file, SiloName = "default-targets" }, siloPort: siloPort, adminPort: adminPort);
+
+        // The token file is applied in the background (after its settle time): until then every token is unknown.
+        await using var desktop = await ConsoleClient.OpenEchoingAsync(Node, "desktop");
     }
 
     public async ValueTask DisposeAsync()
