@@ -32,7 +32,9 @@ internal sealed partial class HaproxyAgent(DrainState drain, IOptions<RelayOptio
             // A node HAProxy cannot ask would never be drained gracefully: refuse to run, with what to fix.
             LogCannotListen(logger, endpoint, exception.Message);
             Environment.ExitCode = 1;
-            lifetime.StopApplication();
+            // Not StopApplication() at once: this runs while the host is still starting, and a stop then cancels
+            // Kestrel's bind, whose TaskCanceledException aborts the process (exit 134) instead of exiting with 1.
+            lifetime.ApplicationStarted.Register(lifetime.StopApplication);
             return;
         }
 
