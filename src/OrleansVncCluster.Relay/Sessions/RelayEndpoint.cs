@@ -102,7 +102,7 @@ public sealed partial class RelayEndpoint(
         {
             metrics.SessionFailed("vnc_login");
             LogVncLoginFailed(logger, session.Client, TokenText.ForLog(session.Token), session.Entry.Target, login.Failure.Value, login.Reason);
-            await forwarder.RefuseAsync(socket, CloseReasons.VncLoginFailed, VncLogin.FitCloseReason(login.Reason));
+            await forwarder.RefuseAsync(socket, CloseReasons.VncLoginFailed, login.Reason);
             return null;
         }
 
@@ -116,7 +116,7 @@ public sealed partial class RelayEndpoint(
 
             metrics.SessionFailed("browser_handshake");
             LogBrowserHandshakeFailed(logger, session.Client, TokenText.ForLog(session.Token), greeting.Reason);
-            await forwarder.RefuseAsync(socket, CloseReasons.RfbViolation, VncLogin.FitCloseReason(greeting.Reason));
+            await forwarder.RefuseAsync(socket, CloseReasons.RfbViolation, greeting.Reason);
             return null;
         }
 

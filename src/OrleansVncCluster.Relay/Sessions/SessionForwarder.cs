@@ -98,7 +98,7 @@ public sealed class SessionForwarder(TimeProvider time)
         SessionOutcome.TargetFailed => (CloseReasons.TargetFailed, CloseReasons.TargetLostText),
         SessionOutcome.TextFrame => (CloseReasons.TextFrame, CloseReasons.TextFrameText),
         SessionOutcome.TooBig => (CloseReasons.TooBig, $"message larger than {options.MaxMessageBytes} bytes"),
-        SessionOutcome.RfbViolation => (CloseReasons.RfbViolation, VncLogin.FitCloseReason(session.ProtocolError ?? CloseReasons.RfbViolationText)),
+        SessionOutcome.RfbViolation => (CloseReasons.RfbViolation, session.ProtocolError ?? CloseReasons.RfbViolationText),
         SessionOutcome.Stopped when session.StopReason is { } stop => stop,
         _ => (WebSocketCloseStatus.NormalClosure, "session closed"),
     };
@@ -159,7 +159,8 @@ public sealed class SessionForwarder(TimeProvider time)
             }
 
             // A cancelled send aborts the socket: exactly what the deadline should do to a browser that does not read.
-            await socket.CloseOutputAsync(status, reason, deadline);
+            // Every reason is fitted here, the one place close frames are sent: a longer one would throw.
+            await socket.CloseOutputAsync(status, CloseReasons.Fit(reason), deadline);
             clientReader ??= DrainUntilCloseAsync(socket);
             if (!await FinishesAsync(clientReader, deadline))
             {

@@ -1,4 +1,3 @@
-using System.Text;
 using Microsoft.Extensions.Options;
 using OrleansVncCluster.Relay.Rfb;
 using OrleansVncCluster.Relay.Tokens;
@@ -40,27 +39,4 @@ public sealed class VncLogin
     /// <summary>Presents the browser security type None and the server's ServerInit.</summary>
     public Task<RfbBrowserHandshakeResult> GreetBrowserAsync(Stream browser, RfbServerInit serverInit, CancellationToken cancellationToken) =>
         _browser.RunAsync(browser, serverInit, cancellationToken);
-
-    /// <summary>A close reason fits a close frame: at most 123 bytes of UTF-8 (RFC 6455 section 5.5), cut at a character.</summary>
-    public static string FitCloseReason(string reason)
-    {
-        const int MaxBytes = 123;
-        if (Encoding.UTF8.GetByteCount(reason) <= MaxBytes)
-        {
-            return reason;
-        }
-
-        var length = reason.Length;
-        while (length > 0 && Encoding.UTF8.GetByteCount(reason.AsSpan(0, length)) > MaxBytes - 3)
-        {
-            length--;
-        }
-
-        if (length > 0 && char.IsHighSurrogate(reason[length - 1]))
-        {
-            length--;
-        }
-
-        return string.Concat(reason.AsSpan(0, length), "...");
-    }
 }

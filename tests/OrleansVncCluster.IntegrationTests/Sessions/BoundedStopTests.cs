@@ -92,27 +92,41 @@ public sealed class BoundedStopTests
             var rig = new StuckSessionRig();
             var token = "stuck-" + Guid.NewGuid().ToString("N")[..10];
             rig.TokenFile = TokenFiles.Write(Repo.TempDirectory(name), (token, $"127.0.0.1:{rig.Target.Port}"));
-            rig.Node = await RelayNodeProcess.StartAsync(new RelayNodeSettings { TokenFile = rig.TokenFile, SiloName = name, Environment = environment ?? [] });
-            rig.Admin = rig.Node.AdminClient();
+            try
+            {
+                return await rig.StartNodeAsync(token, name, environment);
+            }
+            catch
+            {
+                // A rig that fails to start is not disposed by its test: stop what it started, or the node outlives the run.
+                await rig.DisposeAsync();
+                throw;
+            }
+        }
+
+        private async Task<StuckSessionRig> StartNodeAsync(string token, string name, Dictionary<string, string?>? environment)
+        {
+            Node = await RelayNodeProcess.StartAsync(new RelayNodeSettings { TokenFile = TokenFile, SiloName = name, Environment = environment ?? [] });
+            Admin = Node.AdminClient();
             // The WebSocket opens before admission, so an attempt made before the token file is applied opens and is then
             // closed as an unknown token: an attempt counts once the VNC server sees the relay's connection.
             await Eventually.HoldsAsync(async () =>
             {
                 try
                 {
-                    await rig.Browser.ConnectAsync(rig.Node.WebSocketUri(token), TestContext.Current.CancellationToken);
-                    await rig._targetConnected.Task.WaitAsync(TimeSpan.FromSeconds(3), TestContext.Current.CancellationToken);
+                    await Browser.ConnectAsync(Node.WebSocketUri(token), TestContext.Current.CancellationToken);
+                    await _targetConnected.Task.WaitAsync(TimeSpan.FromSeconds(3), TestContext.Current.CancellationToken);
                     return true;
                 }
                 catch (Exception exception) when (exception is WebSocketException or TimeoutException)
                 {
-                    rig.Browser.Dispose();
-                    rig.Browser = new ClientWebSocket();
+                    Browser.Dispose();
+                    Browser = new ClientWebSocket();
                     return false;
                 }
             }, Timeout, "the browser's WebSocket to open a session that reaches the VNC server");
-            rig._typist = rig.TypeEveryTwoSecondsAsync();
-            return rig;
+            _typist = TypeEveryTwoSecondsAsync();
+            return this;
         }
 
         /// <summary>Waits until the node lists the session, and long enough for the flood to fill the browser's buffers.</summary>
@@ -147,8 +161,11 @@ public sealed class BoundedStopTests
             await _typist;
             Browser.Abort();
             Browser.Dispose();
-            Admin.Dispose();
-            await Node.DisposeAsync();
+            Admin?.Dispose();
+            if (Node is not null)
+            {
+                await Node.DisposeAsync();
+            }
             await Target.DisposeAsync();
             _typing.Dispose();
         }
