@@ -4,7 +4,7 @@ using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
 using OrleansVncCluster.IntegrationTests.Infrastructure;
-using OrleansVncCluster.IntegrationTests.Rfb;
+using OrleansVncCluster.IntegrationTests.Security;
 
 namespace OrleansVncCluster.IntegrationTests.Sessions;
 
@@ -54,9 +54,9 @@ public sealed class RelayLoginTests
     public async Task CaFile_X509VncServer_SessionRunsInsideTls_AndDraws()
     {
         var directory = Repo.TempDirectory("login-tls");
-        using var ca = RfbCertificates.CreateCa("relay-private-ca");
-        var caFile = RfbCertificates.WriteCaPem(ca, directory);
-        await using var vnc = await SecuredXvnc.StartAsync("X509Vnc", Password, RfbCertificates.WriteServerPem(ca, "vnc-target", directory), 320, 200);
+        using var ca = TestCertificates.CreateCa("relay-private-ca");
+        var caFile = TestCertificates.WriteCaPem(ca, directory);
+        await using var vnc = await XvncServer.StartAsync(Password, width: 320, height: 200, securityTypes: "X509Vnc", x509: TestCertificates.WriteServerPem(ca, "vnc-target", directory));
         var (node, token) = await StartNodeAsync(vnc.Port, Password, ("Targets__CaFile", caFile), ("Targets__RequireTls", "true"));
         await using (node)
         {
