@@ -8,6 +8,7 @@ using OrleansVncCluster.Relay.Cluster;
 using OrleansVncCluster.Relay.ConsolePage;
 using OrleansVncCluster.Relay.Diagnostics;
 using OrleansVncCluster.Relay.Node;
+using OrleansVncCluster.Relay.Screenshots;
 using OrleansVncCluster.Relay.Sessions;
 using OrleansVncCluster.Relay.Sources;
 using OrleansVncCluster.Relay.Tickets;
@@ -72,6 +73,7 @@ public static class RelayNodeHosting
             .AddConsoleTickets()
             .AddAdmission()
             .AddRelaySessions()
+            .AddRelayScreenshots()
             .AddRelayNodeServices()
             .AddConsolePage()
             .AddRelayAdmin();

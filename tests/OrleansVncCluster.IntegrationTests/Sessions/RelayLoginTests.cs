@@ -81,7 +81,7 @@ public sealed class RelayLoginTests
 
     /// <summary>noVNC's side of RFB 3.8 as the relay presents it: one security type, None; then ServerInit, and an update
     /// request answered with a FramebufferUpdate, so the session relays after the login.</summary>
-    private static async Task BrowserSeesNoneAndTheDesktopAsync(ConsoleClient client, int width, int height)
+    internal static async Task BrowserSeesNoneAndTheDesktopAsync(ConsoleClient client, int width, int height)
     {
         Assert.Equal("RFB 003.008\n", Encoding.ASCII.GetString(await client.ReadExactlyAsync(12, Patience)));
         await client.SendAsync("RFB 003.008\n"u8.ToArray());
@@ -116,7 +116,7 @@ public sealed class RelayLoginTests
     }
 
     /// <summary>Opens the console once the token file is loaded (a 4404 close before that is retried).</summary>
-    private static async Task<ConsoleClient> OpenAsync(RelayNodeProcess node, string token)
+    internal static async Task<ConsoleClient> OpenAsync(RelayNodeProcess node, string token)
     {
         await Eventually.HoldsAsync(async () =>
         {
