@@ -52,7 +52,8 @@ public static class AbiquoTokensCommand
         var password = new Option<string?>("--password", "-p") { Hidden = true };
         timeout.Validators.Add(result =>
         {
-            if (result.GetValueOrDefault<double>() <= 0)
+            // A value that is not a number already has its parse error; only a number can be out of range here.
+            if (result.Tokens is [var token] && double.TryParse(token.Value, CultureInfo.InvariantCulture, out var seconds) && seconds <= 0)
             {
                 result.AddError("--timeout must be a number of seconds above 0");
             }

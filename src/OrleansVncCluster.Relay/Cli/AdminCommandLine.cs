@@ -115,7 +115,8 @@ public static class AdminCommandLine
         };
         timeout.Validators.Add(result =>
         {
-            if (result.GetValueOrDefault<double>() is <= 0 or > 600)
+            // A value that is not a number already has its parse error; only a number can be out of range here.
+            if (result.Tokens is [var token] && double.TryParse(token.Value, System.Globalization.CultureInfo.InvariantCulture, out var seconds) && seconds is <= 0 or > 600)
             {
                 result.AddError("--timeout must be between 0 and 600 seconds");
             }

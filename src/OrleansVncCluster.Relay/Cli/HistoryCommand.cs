@@ -29,7 +29,8 @@ internal static class HistoryCommand
         until.Validators.Add(result => ValidateTime(result, "--until"));
         limit.Validators.Add(result =>
         {
-            if (result.GetValueOrDefault<int?>() is <= 0)
+            // A value that is not a number already has its parse error; only a number can be out of range here.
+            if (result.Tokens is [var token] && int.TryParse(token.Value, CultureInfo.InvariantCulture, out var value) && value <= 0)
             {
                 result.AddError("--limit must be a whole number above 0");
             }
