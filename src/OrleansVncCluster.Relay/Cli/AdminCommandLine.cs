@@ -6,6 +6,9 @@ namespace OrleansVncCluster.Relay.Cli;
 /// <summary>Where a command writes and what environment it reads (the process's, or a test's).</summary>
 public sealed record CliEnvironment(TextWriter Out, TextWriter Error, Func<string, string?> Variables)
 {
+    /// <summary>Standard input (<c>vnc-relay revoke -</c> reads the token from it).</summary>
+    public TextReader In { get; init; } = Console.In;
+
     /// <summary>This process's streams and environment.</summary>
     public static CliEnvironment Process => new(Console.Out, Console.Error, Environment.GetEnvironmentVariable);
 }

@@ -137,7 +137,7 @@ internal static class AdminCommands
                 var value = parse.GetValue(token)!;
                 if (value == "-")
                 {
-                    value = (await Console.In.ReadLineAsync(cancellationToken))?.Trim() ?? "";
+                    value = (await environment.In.ReadLineAsync(cancellationToken))?.Trim() ?? "";
                 }
 
                 if (value.Length == 0)

@@ -229,6 +229,31 @@ public sealed class AdminCommandLineTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Revoke_Dash_ReadsTheTokenFromStandardInput_SoItIsNotInTheArguments()
+    {
+        const string token = "from-stdin-token-0123456789";
+        Answer($"DELETE /api/tokens/{token}", 200, """{"revoked":"from-std…","source":"file:/etc/tokens.cfg","closeCode":4410}""");
+        using var stdout = new StringWriter();
+        using var stderr = new StringWriter();
+        var environment = new CliEnvironment(stdout, stderr, name => name switch
+        {
+            "Relay__AdminListen" => $"127.0.0.1:{_port}",
+            "Admin__TokenFile" => _tokenFile,
+            _ => null,
+        })
+        {
+            In = new StringReader(token + "\n"),
+        };
+
+        var code = await AdminCommandLine.RunAsync(["revoke", "-"], environment, check: null, TestContext.Current.CancellationToken);
+
+        Assert.True(code == 0, stderr.ToString());
+        Assert.Equal($"/api/tokens/{token}", Assert.Single(_requests).PathAndQuery);
+        Assert.Contains("token from-std… (source file:/etc/tokens.cfg) revoked", stdout.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain(token, stdout.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Sessions_Table_ListsEachSession()
     {
         Answer("GET /api/sessions", 200, """
