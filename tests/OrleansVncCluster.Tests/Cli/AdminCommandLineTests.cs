@@ -51,15 +51,17 @@ public sealed class AdminCommandLineTests : IAsyncLifetime
     {
         using var stdout = new StringWriter();
         using var stderr = new StringWriter();
-        var environment = new CliEnvironment(stdout, stderr, name => name switch
-        {
-            "Relay__AdminListen" => $"0.0.0.0:{_port}",
-            "Admin__TokenFile" => _tokenFile,
-            _ => null,
-        });
-        var code = await AdminCommandLine.RunAsync(args, environment, check: null, TestContext.Current.CancellationToken);
+        var code = await AdminCommandLine.RunAsync(args, new CliEnvironment(stdout, stderr, Variable), check: null, TestContext.Current.CancellationToken);
         return (code, stdout.ToString(), stderr.ToString());
     }
+
+    /// <summary>The environment of an operator on the node's host: the admin listener (a wildcard, as in containers) and the token file.</summary>
+    private string? Variable(string name) => name switch
+    {
+        "Relay__AdminListen" => $"0.0.0.0:{_port}",
+        "Admin__TokenFile" => _tokenFile,
+        _ => null,
+    };
 
     private void Answer(string methodAndPath, int status, string body) => _answers[methodAndPath] = (status, body);
 
@@ -235,15 +237,7 @@ public sealed class AdminCommandLineTests : IAsyncLifetime
         Answer($"DELETE /api/tokens/{token}", 200, """{"revoked":"from-std…","source":"file:/etc/tokens.cfg","closeCode":4410}""");
         using var stdout = new StringWriter();
         using var stderr = new StringWriter();
-        var environment = new CliEnvironment(stdout, stderr, name => name switch
-        {
-            "Relay__AdminListen" => $"127.0.0.1:{_port}",
-            "Admin__TokenFile" => _tokenFile,
-            _ => null,
-        })
-        {
-            In = new StringReader(token + "\n"),
-        };
+        var environment = new CliEnvironment(stdout, stderr, Variable) { In = new StringReader(token + "\n") };
 
         var code = await AdminCommandLine.RunAsync(["revoke", "-"], environment, check: null, TestContext.Current.CancellationToken);
 

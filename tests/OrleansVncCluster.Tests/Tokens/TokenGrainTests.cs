@@ -95,10 +95,7 @@ public sealed class TokenGrainTests(TokenClusterFixture fixture) : IClassFixture
     [Fact]
     public async Task Removal_IsBroadcastToRegisteredNodes()
     {
-        var observer = new RecordingNode();
-        var reference = fixture.Grains.CreateObjectReference<INodeObserver>(observer);
-        var silo = fixture.Cluster.Silos[0].SiloAddress;
-        await fixture.Grains.GetGrain<INodeDirectoryGrain>(NodeDirectory.Key).RegisterAsync("recording", silo, reference);
+        var observer = await RegisterRecordingNodeAsync("recording");
         var grain = fixture.Grains.GetGrain<ITokenGrain>("revoked-token");
         await grain.SetAsync(Entry("10.0.0.1", 5901));
 
@@ -111,10 +108,7 @@ public sealed class TokenGrainTests(TokenClusterFixture fixture) : IClassFixture
     [Fact]
     public async Task OperatorRevocation_DeletesTheToken_BroadcastsItsCause_AndNamesTheSource()
     {
-        var observer = new RecordingNode();
-        var reference = fixture.Grains.CreateObjectReference<INodeObserver>(observer);
-        var silo = fixture.Cluster.Silos[0].SiloAddress;
-        await fixture.Grains.GetGrain<INodeDirectoryGrain>(NodeDirectory.Key).RegisterAsync("recording-operator", silo, reference);
+        var observer = await RegisterRecordingNodeAsync("recording-operator");
         var grain = fixture.Grains.GetGrain<ITokenGrain>("operator-revoked");
         await grain.SetAsync(Entry("10.0.0.2", 5902, "file:/etc/tokens.cfg"));
 
@@ -143,6 +137,15 @@ public sealed class TokenGrainTests(TokenClusterFixture fixture) : IClassFixture
         Assert.Empty(unchanged.Upserts);
         Assert.Equal(["f-a"], afterForget.Upserts.Keys);
         Assert.NotNull(await fixture.Grains.GetGrain<ITokenGrain>("f-a").GetAsync());
+    }
+
+    /// <summary>A node in the directory that records the revocations broadcast to it.</summary>
+    private async Task<RecordingNode> RegisterRecordingNodeAsync(string name)
+    {
+        var observer = new RecordingNode();
+        var reference = fixture.Grains.CreateObjectReference<INodeObserver>(observer);
+        await fixture.Grains.GetGrain<INodeDirectoryGrain>(NodeDirectory.Key).RegisterAsync(name, fixture.Cluster.Silos[0].SiloAddress, reference);
+        return observer;
     }
 
     private sealed class RecordingNode : INodeObserver
