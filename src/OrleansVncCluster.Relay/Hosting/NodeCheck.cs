@@ -40,7 +40,10 @@ public static class NodeCheck
         }
         catch (Exception exception) when (Problems(exception) is { Count: > 0 } problems)
         {
-            foreach (var problem in problems)
+            // Two registrations of one options type report the same failure twice; an operator needs it once. A
+            // failure while the node is composed (before its validators run) hides the validators' own findings:
+            // the next check after the fix shows them, as the node's next start would.
+            foreach (var problem in problems.Distinct(StringComparer.Ordinal))
             {
                 await ReportAsync(false, "configuration", problem);
             }
