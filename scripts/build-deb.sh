@@ -1,24 +1,27 @@
 #!/usr/bin/env bash
 # Builds the vnc-relay .deb with dpkg-deb from a published node (make dist passes the self-contained one).
-#   scripts/build-deb.sh --tree DIR --version DEBIAN_VERSION --out DIR [--env-example FILE]
+#   scripts/build-deb.sh --tree DIR --version DEBIAN_VERSION --out DIR [--arch amd64|arm64] [--env-example FILE]
+# --arch is the Debian architecture of the published tree (default amd64); the package is named by it.
 # The package: the node in /opt/vnc-relay (the same path as deploy/install.sh and the docs use), the unit in
 # /lib/systemd/system (Debian 12 keeps packaged units there), the system user and group from
 # /usr/lib/sysusers.d/vnc-relay.conf, /etc/vnc-relay/vnc-relay.env as a conffile (so upgrades keep the operator's
 # edits), docs in /usr/share/doc/vnc-relay. Maintainer scripts: deploy/debian/.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-tree="" version="" out="" env_example="$root/deploy/env/vnc-relay.env.example"
+tree="" version="" out="" arch=amd64 env_example="$root/deploy/env/vnc-relay.env.example"
 while [ $# -gt 0 ]; do
   case "$1" in
     --tree) tree=$2; shift 2 ;;
     --version) version=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
+    --arch) arch=$2; shift 2 ;;
     --env-example) env_example=$2; shift 2 ;;
     *) echo "build-deb: unknown argument '$1'" >&2; exit 2 ;;
   esac
 done
 [ -x "$tree/vnc-relay" ] || { echo "build-deb: --tree must be a published node (no $tree/vnc-relay)" >&2; exit 2; }
 [ -n "$version" ] && [ -n "$out" ] || { echo "build-deb: --version and --out are required" >&2; exit 2; }
+case "$arch" in amd64|arm64) ;; *) echo "build-deb: --arch must be amd64 or arm64, not '$arch'" >&2; exit 2 ;; esac
 
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
@@ -59,10 +62,10 @@ echo /etc/vnc-relay/vnc-relay.env > "$pkg/DEBIAN/conffiles"
 # dpkg --verify vnc-relay checks the installed files against these.
 (cd "$pkg" && find . -path ./DEBIAN -prune -o -type f ! -path ./etc/vnc-relay/vnc-relay.env -printf '%P\0' | sort -z | xargs -0 md5sum) > "$pkg/DEBIAN/md5sums"
 installed_size=$(du -sk --exclude=DEBIAN "$pkg" | cut -f1)
-sed -e "s/@VERSION@/$version/" -e "s/@INSTALLED_SIZE@/$installed_size/" "$root/deploy/debian/control" > "$pkg/DEBIAN/control"
+sed -e "s/@VERSION@/$version/" -e "s/@ARCH@/$arch/" -e "s/@INSTALLED_SIZE@/$installed_size/" "$root/deploy/debian/control" > "$pkg/DEBIAN/control"
 
 mkdir -p "$out"
-deb="$out/vnc-relay_${version}_amd64.deb"
+deb="$out/vnc-relay_${version}_${arch}.deb"
 # xz at level 6 takes minutes on 130 MB with 2 busy cores; gzip is what Debian accepts everywhere and takes seconds.
 dpkg-deb --root-owner-group -Zgzip --build "$pkg" "$deb" >/dev/null
 echo "$deb"

@@ -3,26 +3,15 @@ using OrleansVncCluster.Relay.Hosting;
 
 namespace OrleansVncCluster.Relay;
 
-/// <summary>Entry point of the vnc-relay node: picks the command, then builds and runs the node (Hosting/).</summary>
+/// <summary>Entry point of vnc-relay: a sub-command (Cli/AdminCommandLine) or the node, built and run by Hosting/.</summary>
 public static class Program
 {
-    /// <summary>Runs the node (or a one-shot command).</summary>
+    /// <summary>Runs the node, or a sub-command (status, sessions, kill, revoke, drain, undrain, sync, check, history, abiquo-tokens, --version).</summary>
     public static async Task<int> Main(string[] args)
     {
-        if (VersionCommand.Matches(args))
+        if (AdminCommandLine.Handles(args))
         {
-            System.Console.Out.WriteLine(VersionCommand.Line);
-            return 0;
-        }
-
-        if (args is ["abiquo-tokens", ..])
-        {
-            return await AbiquoTokensCommand.RunAsync(args[1..]);
-        }
-
-        if (args is [DrainCommand.Name, ..])
-        {
-            return await DrainCommand.RunAsync(args[1..]);
+            return await AdminCommandLine.RunAsync(args, NodeCheck.RunAsync);
         }
 
         var request = CommandLine.Parse(args);

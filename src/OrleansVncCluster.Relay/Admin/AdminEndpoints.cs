@@ -2,14 +2,16 @@ using OrleansVncCluster.Relay.Cluster;
 using OrleansVncCluster.Relay.Diagnostics;
 using OrleansVncCluster.Relay.Node;
 using OrleansVncCluster.Relay.Sessions;
+using OrleansVncCluster.Relay.Tokens;
 
 namespace OrleansVncCluster.Relay.Admin;
 
 /// <summary>
-/// The admin surface, on the admin listener only: drain, the cluster's live sessions, and closing one. Every /api call
-/// needs "Authorization: Bearer TOKEN"; with no token configured the API refuses everything (no default credentials).
+/// The admin surface, on the admin listener only: drain and undrain, the cluster's live sessions, closing one, and
+/// revoking a token. Every /api call needs "Authorization: Bearer TOKEN"; with no token configured the API refuses
+/// everything (no default credentials).
 /// </summary>
-public static class AdminEndpoints
+public static partial class AdminEndpoints
 {
     private static readonly TimeSpan NodeAnswerTimeout = TimeSpan.FromSeconds(3);
 
@@ -23,6 +25,14 @@ public static class AdminEndpoints
             _ = drain.DrainAsync();
             return Results.Accepted(value: new { draining = true, liveSessions = sessions.Count });
         });
+
+        api.MapDelete("/drain", (DrainCoordinator drain, SessionRegistry sessions) => drain.Undrain() switch
+        {
+            UndrainResult.ShuttingDown => Results.Conflict(new { error = "the node is shutting down: its drain goes on until it stops" }),
+            var result => Results.Ok(new { draining = false, wasDraining = result == UndrainResult.Undrained, liveSessions = sessions.Count }),
+        });
+
+        api.MapDelete("/tokens/{token}", RevokeTokenAsync);
 
         api.MapGet("/sessions", async (IGrainFactory grains) =>
         {
@@ -48,6 +58,63 @@ public static class AdminEndpoints
 
         return api;
     }
+
+    /// <summary>
+    /// An operator's revocation: the token is deleted whoever wrote it and its live sessions end cluster-wide with 4410
+    /// (the removal path of a source, <see cref="ITokenGrain.RevokeByOperatorAsync"/>). The source's index forgets the
+    /// token, so the token stays refused until its source writes it again (a token file's next change, the next Abiquo
+    /// sync that still lists the VM); to keep a console shut, remove it at the source.
+    /// </summary>
+    private static async Task<IResult> RevokeTokenAsync(string token, IGrainFactory grains, ILoggerFactory loggers)
+    {
+        var logger = loggers.CreateLogger(typeof(AdminEndpoints).FullName!);
+        if (!TokenText.IsWellFormed(token))
+        {
+            return Results.BadRequest(new { error = $"not a console token: 1 to {TokenText.MaxLength} printable ASCII characters without spaces" });
+        }
+
+        string? source;
+        try
+        {
+            source = await grains.GetGrain<ITokenGrain>(token).RevokeByOperatorAsync().WaitAsync(NodeAnswerTimeout);
+        }
+        catch (Exception exception) when (ClusterCall.Failed(exception))
+        {
+            return Results.Problem("The token store did not answer in time: try again in a few seconds; nothing was revoked.",
+                statusCode: StatusCodes.Status503ServiceUnavailable);
+        }
+
+        if (source is null)
+        {
+            LogRevokeUnknown(logger, TokenText.ForLog(token));
+            return Results.NotFound(new { error = $"no console token {TokenText.ForLog(token)} is known: nothing to revoke (check the token, or it was already removed)" });
+        }
+
+        try
+        {
+            await grains.GetGrain<ITokenIndexGrain>(source).ForgetAsync(token).WaitAsync(NodeAnswerTimeout);
+        }
+        catch (Exception exception) when (ClusterCall.Failed(exception))
+        {
+            // The token is revoked; only its return on the source's next unchanged load is lost: the next change brings it.
+            LogIndexNotUpdated(logger, TokenText.ForLog(token), source);
+        }
+
+        LogRevokedByOperator(logger, TokenText.ForLog(token), source);
+        return Results.Ok(new { revoked = TokenText.ForLog(token), source, closeCode = (int)Admission.CloseReasons.Revoked });
+    }
+
+    [LoggerMessage(EventId = EventIds.TokenRevokedByOperator, Level = LogLevel.Warning,
+        Message = "Token {Token} (source {Source}) revoked by an operator: its live sessions close with 4410 and it is refused until its source writes it again")]
+    private static partial void LogRevokedByOperator(ILogger logger, string token, string source);
+
+    [LoggerMessage(EventId = EventIds.TokenRevokeUnknown, Level = LogLevel.Information,
+        Message = "Revocation of token {Token} refused: no such token")]
+    private static partial void LogRevokeUnknown(ILogger logger, string token);
+
+    [LoggerMessage(EventId = EventIds.TokenRevokeIndexFailed, Level = LogLevel.Warning,
+        Message = "Token {Token} revoked, but the index of source {Source} was not updated: the source brings it back only when its entry changes")]
+    private static partial void LogIndexNotUpdated(ILogger logger, string token, string source);
 
     /// <summary>
     /// The node directory with a deadline: its grain may sit on a silo that just went silent, and until membership

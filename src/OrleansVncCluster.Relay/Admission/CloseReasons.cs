@@ -38,6 +38,7 @@ public static class CloseReasons
     public const string UnknownTokenText = "unknown console token";
     public const string RevokedText = "console revoked";
     public const string TargetChangedText = "console revoked: the VM's console moved";
+    public const string RevokedByOperatorText = "console revoked by an operator";
     public const string TextFrameText = "text frames are not supported: send binary frames";
     public const string IdleText = "console closed after being idle too long";
     public const string DrainingText = "relay node is draining: reconnect";

@@ -6,9 +6,12 @@ public sealed class DrainState
 {
     private int _draining;
 
-    /// <summary>True once a drain started; a drained node restarts to serve again.</summary>
+    /// <summary>True from the start of a drain until an operator cancels it (a node that drained to its end restarts to serve again).</summary>
     public bool IsDraining => Volatile.Read(ref _draining) == 1;
 
     /// <summary>Starts draining; false when already draining.</summary>
     public bool Start() => Interlocked.Exchange(ref _draining, 1) == 0;
+
+    /// <summary>Takes sessions again; false when the node was not draining.</summary>
+    public bool Stop() => Interlocked.Exchange(ref _draining, 0) == 1;
 }

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
@@ -26,144 +27,121 @@ public static class AbiquoTokensCommand
     /// <summary>Environment variable read for the password when no <c>--password-file</c> is given.</summary>
     public const string PasswordVariable = "Abiquo__Password";
 
-    private const string Usage = """
-        usage: vnc-relay abiquo-tokens -a API_URL -u USER --password-file FILE -f TOKEN_FILE [options]
-          -a, --api URL             Abiquo API root, e.g. https://abiquo.example/api
-          -u, --user USER           a cloud administrator account
-              --password-file FILE  file holding the password (else the environment variable Abiquo__Password)
-          -f, --file TOKEN_FILE     websockify token file to replace, e.g. /opt/websockify/config.vnc
-              --api-version V       media type version to ask for (default: the server's newest)
-              --timeout SECONDS     per request (default 60)
-              --ca-file FILE        PEM file of the CA that signs the API's certificate
-              --insecure            do not verify the API's certificate (labs only)
-              --max-removal-share X hold a run removing more than this share of the file's tokens (default 0.5)
-              --force               write even a run that would be held
-        Exit code 0 when the file was written (or already held the same tokens), 1 otherwise; the old file is kept on any failure.
-        """;
+    /// <summary>Runs the command with explicit streams and environment (tests); <paramref name="args"/> may start with <see cref="Name"/>.</summary>
+    public static Task<int> RunAsync(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr, Func<string, string?> environment, CancellationToken cancellationToken) =>
+        AdminCommandLine.RunAsync(args is [Name, ..] ? args : [Name, .. args], new CliEnvironment(stdout, stderr, environment), check: null, cancellationToken);
 
-    /// <summary>Runs the command; <paramref name="args"/> may start with <see cref="Name"/>.</summary>
-    public static Task<int> RunAsync(string[] args) =>
-        RunAsync(args, System.Console.Out, System.Console.Error, Environment.GetEnvironmentVariable, CancellationToken.None);
-
-    /// <summary>Runs the command with explicit streams and environment (tests).</summary>
-    public static async Task<int> RunAsync(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr, Func<string, string?> environment, CancellationToken cancellationToken)
+    /// <summary>The command's definition on the <c>vnc-relay</c> root.</summary>
+    internal static System.CommandLine.Command Build(CliEnvironment environment)
     {
-        if (await SubCommand.ArgumentsAsync(args, Name, Usage, stdout) is not { } arguments)
+        var api = new Option<string?>("--api", "-a") { Description = "Abiquo API root, e.g. https://abiquo.example/api.", HelpName = "URL" };
+        var user = new Option<string?>("--user", "-u") { Description = "A cloud administrator account.", HelpName = "USER" };
+        var passwordFile = new Option<string?>("--password-file") { Description = $"File holding the password (else the environment variable {PasswordVariable}).", HelpName = "FILE" };
+        var file = new Option<string?>("--file", "-f") { Description = "The websockify token file to replace, e.g. /opt/websockify/config.vnc.", HelpName = "TOKEN_FILE" };
+        var apiVersion = new Option<string?>("--api-version") { Description = "Media type version to ask for (default: the server's newest).", HelpName = "V" };
+        var timeout = new Option<double>("--timeout") { Description = "Seconds per request (default 60).", HelpName = "SECONDS", DefaultValueFactory = _ => 60 };
+        var caFile = new Option<string?>("--ca-file") { Description = "PEM file of the CA that signs the API's certificate.", HelpName = "FILE" };
+        var insecure = new Option<bool>("--insecure") { Description = "Do not verify the API's certificate (labs only)." };
+        var maxRemovalShare = new Option<double>("--max-removal-share")
         {
-            return 0;
-        }
+            Description = "Hold a run removing more than this share of the file's tokens (default 0.5).", HelpName = "X", DefaultValueFactory = _ => 0.5,
+        };
+        var force = new Option<bool>("--force") { Description = "Write even a run that would be held." };
 
-        if (Parse(arguments, environment, out var problem) is not { } command)
+        // Refused with a reason rather than "unknown option": the legacy cron job took the password this way.
+        var password = new Option<string?>("--password", "-p") { Hidden = true };
+        timeout.Validators.Add(result =>
         {
-            await stderr.WriteLineAsync($"{Name}: {problem}");
-            return 1;
-        }
-
-        try
-        {
-            var message = await command.RunAsync(cancellationToken);
-            await stdout.WriteLineAsync($"{Name}: {message}");
-            return 0;
-        }
-        catch (Exception exception) when (exception is AbiquoException or IOException or UnauthorizedAccessException or HeldException)
-        {
-            await stderr.WriteLineAsync($"{Name}: {exception.Message}; {command.File} left unchanged");
-            return 1;
-        }
-    }
-
-    private static Command? Parse(IReadOnlyList<string> args, Func<string, string?> environment, out string problem)
-    {
-        var options = new AbiquoOptions { Timeout = TimeSpan.FromSeconds(60) };
-        string? file = null;
-        var force = false;
-        problem = "";
-        for (var i = 0; i < args.Count; i++)
-        {
-            var name = args[i];
-            string? Value()
+            // A value that is not a number already has its parse error; only a number can be out of range here.
+            if (result.Tokens is [var token] && double.TryParse(token.Value, CultureInfo.InvariantCulture, out var seconds) && seconds <= 0)
             {
-                return i + 1 < args.Count ? args[++i] : null;
+                result.AddError("--timeout must be a number of seconds above 0");
+            }
+        });
+
+        var command = AdminCommandLine.Sub(Name,
+            "Write a websockify token file (TOKEN: IP:PORT lines) from the Abiquo API by atomic replace: the drop-in replacement of the legacy novnc_tokens.rb cron job. " +
+            "Exit code 0 when the file was written (or already held the same tokens), 1 otherwise; the old file is kept on any failure.");
+        foreach (var option in (Option[])[api, user, passwordFile, file, apiVersion, timeout, caFile, insecure, maxRemovalShare, force, password])
+        {
+            command.Options.Add(option);
+        }
+
+        command.Validators.Add(result =>
+        {
+            if (result.GetResult(password) is { } given)
+            {
+                result.AddError($"{given.IdentifierToken?.Value ?? "--password"} is refused: a password on the command line is visible in ps to every user. " +
+                    $"Use --password-file FILE or the environment variable {PasswordVariable}.");
+                return;
             }
 
-            switch (name)
+            var missing = new List<string>();
+            if (result.GetValue(api) is null)
             {
-                case "-p" or "--password":
-                    problem = $"{name} is refused: a password on the command line is visible in ps to every user. Use --password-file FILE or the environment variable {PasswordVariable}.";
-                    return null;
-                case "--insecure":
-                    options.InsecureSkipTlsVerify = true;
-                    continue;
-                case "--force":
-                    force = true;
-                    continue;
+                missing.Add("-a API_URL");
             }
 
-            if (Value() is not { } value)
+            if (result.GetValue(user) is null)
             {
-                problem = name.StartsWith('-') ? $"{name} needs a value\n{Usage}" : $"unexpected argument '{name}'\n{Usage}";
-                return null;
+                missing.Add("-u USER");
             }
 
-            switch (name)
+            if (result.GetValue(file) is null)
             {
-                case "-a" or "--api": options.ApiUrl = value; break;
-                case "-u" or "--user": options.User = value; break;
-                case "--password-file": options.PasswordFile = value; break;
-                case "-f" or "--file": file = value; break;
-                case "--api-version": options.ApiVersion = value; break;
-                case "--ca-file": options.CaFile = value; break;
-                case "--timeout" when double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) && seconds > 0:
-                    options.Timeout = TimeSpan.FromSeconds(seconds);
-                    break;
-                case "--max-removal-share" when double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var share):
-                    options.MaxRemovalShare = share;
-                    break;
-                default:
-                    problem = $"unknown option or bad value: {name} {value}\n{Usage}";
-                    return null;
+                missing.Add("-f TOKEN_FILE");
             }
-        }
 
-        var missing = new List<string>();
-        if (options.ApiUrl is null)
-        {
-            missing.Add("-a API_URL");
-        }
-
-        if (options.User is null)
-        {
-            missing.Add("-u USER");
-        }
-
-        if (file is null)
-        {
-            missing.Add("-f TOKEN_FILE");
-        }
-
-        if (options.PasswordFile is null)
-        {
-            options.Password = environment(PasswordVariable);
-            if (string.IsNullOrEmpty(options.Password))
+            if (result.GetValue(passwordFile) is null && string.IsNullOrEmpty(environment.Variables(PasswordVariable)))
             {
                 missing.Add($"--password-file FILE (or the environment variable {PasswordVariable})");
             }
-        }
 
-        if (missing.Count > 0)
+            if (missing.Count > 0)
+            {
+                result.AddError($"missing {string.Join(", ", missing)}");
+            }
+        });
+
+        command.SetAction(async (parse, cancellationToken) =>
         {
-            problem = $"missing {string.Join(", ", missing)}\n{Usage}";
-            return null;
-        }
+            var options = new AbiquoOptions
+            {
+                ApiUrl = parse.GetValue(api),
+                User = parse.GetValue(user),
+                PasswordFile = parse.GetValue(passwordFile),
+                ApiVersion = parse.GetValue(apiVersion),
+                CaFile = parse.GetValue(caFile),
+                InsecureSkipTlsVerify = parse.GetValue(insecure),
+                Timeout = TimeSpan.FromSeconds(parse.GetValue(timeout)),
+                MaxRemovalShare = parse.GetValue(maxRemovalShare),
+            };
+            if (options.PasswordFile is null)
+            {
+                options.Password = environment.Variables(PasswordVariable);
+            }
 
-        var validation = new AbiquoOptionsValidator(() => []).Validate(null, options);
-        if (validation.Failed)
-        {
-            problem = string.Join("; ", validation.Failures);
-            return null;
-        }
+            var validation = new AbiquoOptionsValidator(() => []).Validate(null, options);
+            if (validation.Failed)
+            {
+                await environment.Error.WriteLineAsync($"vnc-relay {Name}: {string.Join("; ", validation.Failures)}");
+                return AdminCommandLine.Usage;
+            }
 
-        return new Command(options, Path.GetFullPath(file!), force);
+            var run = new Command(options, Path.GetFullPath(parse.GetValue(file)!), parse.GetValue(force));
+            try
+            {
+                var message = await run.RunAsync(cancellationToken);
+                await environment.Out.WriteLineAsync($"{Name}: {message}");
+                return AdminCommandLine.Ok;
+            }
+            catch (Exception exception) when (exception is AbiquoException or IOException or UnauthorizedAccessException or HeldException)
+            {
+                await environment.Error.WriteLineAsync($"{Name}: {exception.Message}; {run.File} left unchanged");
+                return AdminCommandLine.Failed;
+            }
+        });
+        return command;
     }
 
     private sealed class HeldException(string message) : Exception(message);

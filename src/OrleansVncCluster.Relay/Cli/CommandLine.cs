@@ -13,9 +13,10 @@ public static class CommandLine
         usage: vnc-relay [-D] [HOST:]PORT [--target-config=FILE | --token-plugin TokenFile --token-source FILE|DIR]
                          [--cert=FILE [--key=FILE]] [--heartbeat=SECONDS] [--web=DIR] [--config=FILE.json]
                          [--Section:Key=value ...]
+               vnc-relay status | sessions | kill ID | revoke TOKEN | drain | undrain | sync [--now] | history | check
                vnc-relay abiquo-tokens -a API_URL -u USER --password-file FILE -f TOKEN_FILE
-               vnc-relay drain [--admin HOST:PORT] [--token-file FILE]
                vnc-relay --version
+               (each sub-command has -h/--help)
 
         Everything else is native configuration: appsettings.json, a --config file, environment variables such as
         Relay__Listen=0.0.0.0:6080, Redis__ConnectionString=..., Tokens__Files__0=/path, or --Relay:IdleTimeout=00:30:00.

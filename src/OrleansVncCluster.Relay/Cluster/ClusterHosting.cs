@@ -92,7 +92,7 @@ public static partial class ClusterHosting
     /// Connects to Redis, retrying with backoff and a clear log line instead of letting the silo crash on start-up
     /// (Orleans exits after 6-8 s when Redis is down at start). The connection string is never logged: only endpoints.
     /// </summary>
-    public static async Task<IConnectionMultiplexer> ConnectRedisAsync(ClusterSettings settings, ILogger logger, CancellationToken cancellationToken)
+    public static async Task<IConnectionMultiplexer> ConnectRedisAsync(ClusterSettings settings, ILogger logger, CancellationToken cancellationToken, TimeSpan? startupTimeout = null)
     {
         var configuration = settings.RedisTransport.Apply(settings.RedisConnectionString!);
 
@@ -102,7 +102,8 @@ public static partial class ClusterHosting
         configuration.ConnectRetry = 1;
         var endpoints = RedisTransport.Describe(configuration);
         var delay = TimeSpan.FromMilliseconds(500);
-        var deadline = DateTime.UtcNow + settings.RedisStartupTimeout;
+        var timeout = startupTimeout ?? settings.RedisStartupTimeout;
+        var deadline = DateTime.UtcNow + timeout;
         var attempt = 0;
         while (true)
         {
@@ -129,7 +130,7 @@ public static partial class ClusterHosting
             if (DateTime.UtcNow + delay > deadline)
             {
                 throw new InvalidOperationException(
-                    $"Redis at {endpoints} did not answer within {settings.RedisStartupTimeout}; check that redis-server runs and Redis:ConnectionString (or Redis:ConnectionStringFile) is right");
+                    $"Redis at {endpoints} did not answer within {timeout}; check that redis-server runs and Redis:ConnectionString (or Redis:ConnectionStringFile) is right");
             }
 
             LogWaitingForRedis(logger, endpoints, attempt, delay.TotalSeconds);

@@ -12,4 +12,7 @@ public enum RevocationCause
 
     /// <summary>The token now leads to another target (the VM's console moved).</summary>
     Retargeted,
+
+    /// <summary>An operator revoked the token (<c>DELETE /api/tokens/{token}</c>, <c>vnc-relay revoke</c>).</summary>
+    RevokedByOperator,
 }

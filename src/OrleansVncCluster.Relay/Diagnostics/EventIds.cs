@@ -56,12 +56,17 @@ internal static class EventIds
     public const int RevalidationFailed = 4012;
     public const int RevocationDroppedForTesting = 4013;
 
+    public const int Undrained = 4014;
+
     public const int SyncApplyPaced = 4100;
     public const int SyncApplyBehind = 4101;
 
 
     public const int ScreenshotTaken = 5100;
     public const int ScreenshotFailed = 5101;
+    public const int TokenRevokedByOperator = 5010;
+    public const int TokenRevokeUnknown = 5011;
+    public const int TokenRevokeIndexFailed = 5012;
 
     public const int TicketKeysLoaded = 6000;
     public const int TicketKeysFailed = 6001;

@@ -24,7 +24,11 @@ namespace OrleansVncCluster.Relay.Hosting;
 public static class RelayNodeHosting
 {
     /// <summary>Adds everything a relay node runs: configuration sources, logging, the silo, the listeners and every feature.</summary>
-    public static async Task<WebApplicationBuilder> AddVncRelayNode(this WebApplicationBuilder builder, CommandLineRequest request)
+    /// <param name="builder">The node's builder.</param>
+    /// <param name="request">The node's command line.</param>
+    /// <param name="connectRedis">False for <c>vnc-relay check</c>: the same registrations and validators, but no
+    /// connection to Redis (the check reaches Redis itself, with its own deadline) and nothing is started.</param>
+    public static async Task<WebApplicationBuilder> AddVncRelayNode(this WebApplicationBuilder builder, CommandLineRequest request, bool connectRedis = true)
     {
         if (request.ConfigFile is { } configFile)
         {
@@ -64,7 +68,16 @@ public static class RelayNodeHosting
             Log.Warning("{AbiquoProblem}", abiquoWarning);
         }
 
-        await builder.AddRelayClusterAsync(cluster, startupLogger.CreateLogger("Cluster"));
+        if (connectRedis)
+        {
+            await builder.AddRelayClusterAsync(cluster, startupLogger.CreateLogger("Cluster"));
+        }
+        else
+        {
+            builder.Services.TryAddSingleton(Options.Create(cluster));
+            builder.AddRelayCluster(cluster, redis: null);
+        }
+
         builder.AddRelayListeners(startupLogger.CreateLogger("Transport"));
         builder.Services
             .AddRelayDiagnostics()

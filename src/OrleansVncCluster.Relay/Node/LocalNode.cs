@@ -22,7 +22,12 @@ internal sealed partial class LocalNode(
             return Task.CompletedTask;
         }
 
-        var reason = cause == RevocationCause.Retargeted ? CloseReasons.TargetChangedText : CloseReasons.RevokedText;
+        var reason = cause switch
+        {
+            RevocationCause.Retargeted => CloseReasons.TargetChangedText,
+            RevocationCause.RevokedByOperator => CloseReasons.RevokedByOperatorText,
+            _ => CloseReasons.RevokedText,
+        };
         tokens.Invalidate(token);
         var closed = sessions.StopByToken(token, CloseReasons.Revoked, reason);
         if (closed > 0)

@@ -20,4 +20,10 @@ public interface ITokenGrain : IGrainWithStringKey, ISessionLeaseHolder
     /// live sessions; returns false when there was nothing to delete.</summary>
     [Alias("Remove")]
     Task<bool> RemoveAsync(string? source);
+
+    /// <summary>Deletes the token whoever wrote it and revokes its live sessions as an operator's act
+    /// (<see cref="Cluster.RevocationCause.RevokedByOperator"/>); returns the source that had written it, or null
+    /// when the token was unknown.</summary>
+    [Alias("RevokeByOperator")]
+    Task<string?> RevokeByOperatorAsync();
 }

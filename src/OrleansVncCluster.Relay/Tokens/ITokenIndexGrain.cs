@@ -11,4 +11,9 @@ public interface ITokenIndexGrain : IGrainWithStringKey
     /// <summary>Replaces the index after a successful apply.</summary>
     [Alias("Set")]
     Task SetAsync(Dictionary<string, string> fingerprints);
+
+    /// <summary>Drops one token from the index, so the source's next load writes it again even if it did not change
+    /// (an operator's revocation holds until then).</summary>
+    [Alias("Forget")]
+    Task ForgetAsync(string token);
 }

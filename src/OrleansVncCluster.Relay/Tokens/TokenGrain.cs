@@ -59,11 +59,29 @@ internal sealed partial class TokenGrain(
             return false;
         }
 
+        await RemoveAsync(RevocationCause.Removed);
+        return true;
+    }
+
+    public async Task<string?> RevokeByOperatorAsync()
+    {
+        if (state.State.Entry is not { } current)
+        {
+            DeactivateOnIdle();
+            return null;
+        }
+
+        await RemoveAsync(RevocationCause.RevokedByOperator);
+        return current.Source;
+    }
+
+    /// <summary>The one removal path: storage first, then the broadcast, so no node can re-read the token after it.</summary>
+    private async Task RemoveAsync(RevocationCause cause)
+    {
         await state.ClearStateAsync();
         state.State.Entry = null;
-        await RevokeAsync(RevocationCause.Removed);
+        await RevokeAsync(cause);
         DeactivateOnIdle();
-        return true;
     }
 
     private Task RevokeAsync(RevocationCause cause) =>

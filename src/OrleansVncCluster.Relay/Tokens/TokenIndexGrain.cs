@@ -8,6 +8,18 @@ internal sealed class TokenIndexGrain(
 {
     public Task<Dictionary<string, string>> GetAsync() => Task.FromResult(state.State.Fingerprints);
 
+    public Task ForgetAsync(string token)
+    {
+        if (!state.State.Fingerprints.ContainsKey(token))
+        {
+            return Task.CompletedTask;
+        }
+
+        var fingerprints = new Dictionary<string, string>(state.State.Fingerprints, StringComparer.Ordinal);
+        fingerprints.Remove(token);
+        return SetAsync(fingerprints);
+    }
+
     public async Task SetAsync(Dictionary<string, string> fingerprints)
     {
         var previous = state.State.Fingerprints;

@@ -108,6 +108,47 @@ public sealed class ReleasePackageTests : IAsyncLifetime
         Assert.True(File.Exists(Path.Combine(root, "etc", "systemd", "system", "vnc-relay.service")));
     }
 
+    [Fact]
+    public async Task Arm64_TarballAndDeb_HoldAnAarch64SelfContainedNode_OfTheSameVersion()
+    {
+        var x64 = Path.GetFileName(SingleArtifact("vnc-relay-*-linux-x64.tar.gz"));
+        var tarball = SingleArtifact("vnc-relay-*-linux-arm64.tar.gz");
+        Assert.Equal(x64.Replace("-linux-x64", "-linux-arm64", StringComparison.Ordinal), Path.GetFileName(tarball));
+        await RunAsync("tar", ["-xzf", tarball, "-C", _work]);
+        var top = Assert.Single(Directory.GetDirectories(_work, "vnc-relay-*-linux-arm64"));
+
+        // Nothing here runs arm64 code: the binaries are checked for what they are, not run.
+        Assert.Matches("ELF 64-bit .*ARM aarch64", await RunAsync("file", ["-b", Path.Combine(top, "artifacts", "vnc-relay", "vnc-relay")]));
+        Assert.Matches("ELF 64-bit .*ARM aarch64", await RunAsync("file", ["-b", Path.Combine(top, "artifacts", "vnc-relay", "libcoreclr.so")]));
+        Assert.Matches("ELF 64-bit .*ARM aarch64", await RunAsync("file", ["-b", Path.Combine(top, "artifacts", "abiquo-simulator", "abiquo-simulator")]));
+        Assert.True(File.Exists(Path.Combine(top, "deploy", "systemd", "vnc-relay.service")), "the arm64 tarball lacks the unit");
+
+        var deb = SingleArtifact("vnc-relay_*_arm64.deb");
+        var amd64 = SingleArtifact("vnc-relay_*_amd64.deb");
+        Assert.Equal("arm64", (await RunAsync("dpkg-deb", ["-f", deb, "Architecture"])).Trim());
+        Assert.Equal((await RunAsync("dpkg-deb", ["-f", amd64, "Version"])).Trim(), (await RunAsync("dpkg-deb", ["-f", deb, "Version"])).Trim());
+        var extracted = Path.Combine(_work, "arm64-deb");
+        await RunAsync("dpkg-deb", ["-x", deb, extracted]);
+        Assert.Matches("ELF 64-bit .*ARM aarch64", await RunAsync("file", ["-b", Path.Combine(extracted, "opt", "vnc-relay", "vnc-relay")]));
+        Assert.Contains(Path.GetFileName(deb), await File.ReadAllTextAsync(Path.Combine(Dist, "SHA256SUMS")), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Deb_NamesTheProjectsMaintainer_AndCopyright_NotPlaceholders()
+    {
+        var deb = SingleArtifact("vnc-relay_*_amd64.deb");
+        var maintainer = (await RunAsync("dpkg-deb", ["-f", deb, "Maintainer"])).Trim();
+        var extracted = Path.Combine(_work, "copyright-deb");
+        await RunAsync("dpkg-deb", ["-x", deb, extracted]);
+        var copyright = await File.ReadAllTextAsync(Path.Combine(extracted, "usr", "share", "doc", "vnc-relay", "copyright"));
+
+        Assert.DoesNotContain("example.com", maintainer, StringComparison.Ordinal);
+        Assert.Contains($"Upstream-Contact: {maintainer}\n", copyright, StringComparison.Ordinal);
+        Assert.Contains("Files: opt/vnc-relay/wwwroot/novnc/*", copyright, StringComparison.Ordinal);
+        Assert.Contains("License: MPL-2.0", copyright, StringComparison.Ordinal);
+        Assert.DoesNotContain("has not chosen a licence yet", copyright, StringComparison.Ordinal);
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (_installed)

@@ -30,6 +30,8 @@ public sealed class AdminSurfaceTests(AdminSurfaceFixture fixture) : IClassFixtu
     [InlineData("GET", "/api/sessions")]
     [InlineData("POST", "/api/tickets")]
     [InlineData("POST", "/api/drain")]
+    [InlineData("DELETE", "/api/drain")]
+    [InlineData("DELETE", "/api/tokens/some-token")]
     public async Task SpoofedAdminHostOnThePublicPort_Gets404(string method, string path)
     {
         using var http = new HttpClient();

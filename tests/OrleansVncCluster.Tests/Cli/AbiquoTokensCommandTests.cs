@@ -111,7 +111,7 @@ public sealed class AbiquoTokensCommandTests : IClassFixture<SimulatorFixture>, 
     {
         var (code, _, stderr) = await RunAsync("-a", _fixture.Host.ApiUrl, "-u", "admin", option, "xabiquo", "-f", TokenFilePath);
 
-        Assert.Equal(1, code);
+        Assert.Equal(2, code);
         Assert.Contains("--password-file", stderr, StringComparison.Ordinal);
         Assert.False(File.Exists(TokenFilePath));
     }
@@ -121,7 +121,7 @@ public sealed class AbiquoTokensCommandTests : IClassFixture<SimulatorFixture>, 
     {
         var (code, _, stderr) = await RunAsync("-a", _fixture.Host.ApiUrl);
 
-        Assert.Equal(1, code);
+        Assert.Equal(2, code);
         Assert.Contains("-u USER", stderr, StringComparison.Ordinal);
         Assert.Contains("-f TOKEN_FILE", stderr, StringComparison.Ordinal);
     }

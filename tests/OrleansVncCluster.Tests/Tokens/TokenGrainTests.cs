@@ -95,10 +95,7 @@ public sealed class TokenGrainTests(TokenClusterFixture fixture) : IClassFixture
     [Fact]
     public async Task Removal_IsBroadcastToRegisteredNodes()
     {
-        var observer = new RecordingNode();
-        var reference = fixture.Grains.CreateObjectReference<INodeObserver>(observer);
-        var silo = fixture.Cluster.Silos[0].SiloAddress;
-        await fixture.Grains.GetGrain<INodeDirectoryGrain>(NodeDirectory.Key).RegisterAsync("recording", silo, reference);
+        var observer = await RegisterRecordingNodeAsync("recording");
         var grain = fixture.Grains.GetGrain<ITokenGrain>("revoked-token");
         await grain.SetAsync(Entry("10.0.0.1", 5901));
 
@@ -106,6 +103,49 @@ public sealed class TokenGrainTests(TokenClusterFixture fixture) : IClassFixture
 
         var revoked = await observer.Revoked.Task.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.Equal(("revoked-token", RevocationCause.Removed), revoked);
+    }
+
+    [Fact]
+    public async Task OperatorRevocation_DeletesTheToken_BroadcastsItsCause_AndNamesTheSource()
+    {
+        var observer = await RegisterRecordingNodeAsync("recording-operator");
+        var grain = fixture.Grains.GetGrain<ITokenGrain>("operator-revoked");
+        await grain.SetAsync(Entry("10.0.0.2", 5902, "file:/etc/tokens.cfg"));
+
+        var source = await grain.RevokeByOperatorAsync();
+
+        Assert.Equal("file:/etc/tokens.cfg", source);
+        Assert.Null(await grain.GetAsync());
+        Assert.Equal(("operator-revoked", RevocationCause.RevokedByOperator), await observer.Revoked.Task.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Null(await fixture.Grains.GetGrain<ITokenGrain>("never-written").RevokeByOperatorAsync());
+    }
+
+    [Fact]
+    public async Task ForgottenToken_IsWrittenAgain_ByTheSourcesNextUnchangedLoad()
+    {
+        var table = new TokenTable(fixture.Grains);
+        var source = "forget-" + Guid.NewGuid().ToString("N");
+        var tokens = new Dictionary<string, ConsoleTokenEntry> { ["f-a"] = Entry("1.1.1.1", 1, source), ["f-b"] = Entry("2.2.2.2", 2, source) };
+        await table.ReplaceSourceAsync(source, tokens, CancellationToken.None);
+        await fixture.Grains.GetGrain<ITokenGrain>("f-a").RevokeByOperatorAsync();
+
+        var unchanged = await table.PlanAsync(source, tokens);
+        await fixture.Grains.GetGrain<ITokenIndexGrain>(source).ForgetAsync("f-a");
+        var afterForget = await table.PlanAsync(source, tokens);
+        await table.ApplyAsync(afterForget, CancellationToken.None);
+
+        Assert.Empty(unchanged.Upserts);
+        Assert.Equal(["f-a"], afterForget.Upserts.Keys);
+        Assert.NotNull(await fixture.Grains.GetGrain<ITokenGrain>("f-a").GetAsync());
+    }
+
+    /// <summary>A node in the directory that records the revocations broadcast to it.</summary>
+    private async Task<RecordingNode> RegisterRecordingNodeAsync(string name)
+    {
+        var observer = new RecordingNode();
+        var reference = fixture.Grains.CreateObjectReference<INodeObserver>(observer);
+        await fixture.Grains.GetGrain<INodeDirectoryGrain>(NodeDirectory.Key).RegisterAsync(name, fixture.Cluster.Silos[0].SiloAddress, reference);
+        return observer;
     }
 
     private sealed class RecordingNode : INodeObserver

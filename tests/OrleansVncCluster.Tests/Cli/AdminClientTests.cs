@@ -2,7 +2,8 @@ using OrleansVncCluster.Relay.Cli;
 
 namespace OrleansVncCluster.Tests.Cli;
 
-public sealed class DrainCommandTests
+/// <summary>How every admin command finds the node and its admin token (never from the command line).</summary>
+public sealed class AdminClientTests
 {
     private static Func<string, string?> Environment(params (string Name, string Value)[] values) =>
         name => values.FirstOrDefault(v => v.Name == name).Value;
@@ -10,7 +11,7 @@ public sealed class DrainCommandTests
     [Fact]
     public void WildcardAdminListen_IsReachedOnLoopback()
     {
-        Assert.True(DrainCommand.TryParse([], Environment(("Relay__AdminListen", "0.0.0.0:9092"), ("Admin__Token", "t0ken")), out var uri, out var token, out var problem), problem);
+        Assert.True(AdminClient.TryResolve(null, null, Environment(("Relay__AdminListen", "0.0.0.0:9092"), ("Admin__Token", "t0ken")), out var uri, out var token, out var problem), problem);
         Assert.Equal(new Uri("http://127.0.0.1:9092/"), uri);
         Assert.Equal("t0ken", token);
     }
@@ -22,7 +23,7 @@ public sealed class DrainCommandTests
         File.WriteAllText(file, "from-file\n");
         try
         {
-            Assert.True(DrainCommand.TryParse(["--token-file", file], Environment(("Admin__Token", "from-env")), out var uri, out var token, out _));
+            Assert.True(AdminClient.TryResolve(null, file, Environment(("Admin__Token", "from-env")), out var uri, out var token, out _));
             Assert.Equal("from-file", token);
             Assert.Equal(new Uri("http://127.0.0.1:8082/"), uri);
         }
@@ -39,7 +40,7 @@ public sealed class DrainCommandTests
         File.WriteAllText(Path.Combine(directory, "admin-token"), "credential");
         try
         {
-            Assert.True(DrainCommand.TryParse(["--admin", "10.0.0.5:8082"], Environment(("CREDENTIALS_DIRECTORY", directory)), out var uri, out var token, out _));
+            Assert.True(AdminClient.TryResolve("10.0.0.5:8082", null, Environment(("CREDENTIALS_DIRECTORY", directory)), out var uri, out var token, out _));
             Assert.Equal("credential", token);
             Assert.Equal(new Uri("http://10.0.0.5:8082/"), uri);
         }
@@ -50,13 +51,12 @@ public sealed class DrainCommandTests
     }
 
     [Theory]
-    [InlineData(new string[0], "no admin token")]
-    [InlineData(new[] { "--token-file", "/nonexistent/admin-token" }, "does not exist")]
-    [InlineData(new[] { "--admin", "not-an-address" }, "--admin 'not-an-address'")]
-    [InlineData(new[] { "--bogus" }, "unknown or incomplete argument '--bogus'")]
-    public void BadArguments_SayWhatToFix(string[] arguments, string expected)
+    [InlineData(null, null, "no admin token")]
+    [InlineData(null, "/nonexistent/admin-token", "does not exist")]
+    [InlineData("not-an-address", null, "--admin 'not-an-address'")]
+    public void BadArguments_SayWhatToFix(string? admin, string? tokenFile, string expected)
     {
-        Assert.False(DrainCommand.TryParse(arguments, Environment(), out _, out _, out var problem));
+        Assert.False(AdminClient.TryResolve(admin, tokenFile, Environment(), out _, out _, out var problem));
         Assert.Contains(expected, problem);
     }
 }
