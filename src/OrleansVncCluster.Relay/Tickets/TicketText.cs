@@ -9,7 +9,7 @@ namespace OrleansVncCluster.Relay.Tickets;
 /// <summary>
 /// The ticket text, in two versions, every part URL-safe (base64url without padding) so it travels unescaped in a
 /// <c>token</c> or <c>ticket</c> query value, a fragment or a cookie, with a prefix no md5 token (32 hex digits) can have.
-/// <para><c>vt2.KEYID.SEALED</c> (issued since 2.0): SEALED is a 12-byte random nonce, then the AES-256-GCM encryption of
+/// <para><c>vt2.KEYID.SEALED</c> (issued since issue 12): SEALED is a 12-byte random nonce, then the AES-256-GCM encryption of
 /// the body under a key derived from the ticket secret with HKDF (<see cref="TicketKey"/>), then its 16-byte tag; the
 /// associated data is the ASCII text <c>vt2.KEYID.</c>, so version and key id are authenticated too. The body is expiry
 /// (unix seconds, 8 bytes big-endian), redemption nonce (16 bytes), flags (1 byte: bit 0 single use, bit 1 view only),
