@@ -29,6 +29,9 @@ public sealed class TicketClusterFixture : IAsyncLifetime
     public string EchoBinding => TicketMint.FileBinding(TokenFile, $"127.0.0.1:{Echo.Port}");
 
     public RedisServer Redis { get; private set; } = null!;
+
+    /// <summary>The nodes' Orleans ServiceId: the prefix of their grain state keys in Redis.</summary>
+    public string ServiceId { get; private set; } = null!;
     public TcpTarget Echo { get; private set; } = null!;
     public RelayNodeProcess NodeA { get; private set; } = null!;
     public RelayNodeProcess NodeB { get; private set; } = null!;
@@ -45,7 +48,7 @@ public sealed class TicketClusterFixture : IAsyncLifetime
         var apiKeyFile = Path.Combine(secrets, "ticket-api-key");
         await File.WriteAllTextAsync(secretFile, Secret + "\n");
         await File.WriteAllTextAsync(apiKeyFile, ApiKey + "\n");
-        var cluster = "tickets-" + Guid.NewGuid().ToString("N")[..8];
+        var cluster = ServiceId = "tickets-" + Guid.NewGuid().ToString("N")[..8];
         var tokenFile = TokenFile = TokenFiles.Write(Repo.TempDirectory("tickets"), (Token, $"127.0.0.1:{Echo.Port}"),
             (ReservedToken, "169.254.169.254:80"), (DeadToken, $"127.0.0.1:{Ports.Free()}"));
         Dictionary<string, string?> Environment() => new()

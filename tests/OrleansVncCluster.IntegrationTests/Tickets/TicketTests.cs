@@ -147,6 +147,26 @@ public sealed class TicketTests(TicketClusterFixture fixture) : IClassFixture<Ti
     }
 
     [Fact]
+    public async Task SingleUseRedemption_IsARedisKeyThatExpiresByItself()
+    {
+        var ticket = await fixture.TicketAsync(singleUse: true);
+        await using (var session = await ConsoleClient.ConnectAsync(fixture.NodeA.WebSocketUri(ticket)))
+        {
+            await AssertEchoesAsync(session);
+        }
+
+        var keys = await StoredTokens.KeysAsync(fixture.Redis.ConnectionString, $"{fixture.ServiceId}/state/ticketredemption/*");
+        Assert.NotEmpty(keys);
+        using var redis = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(fixture.Redis.ConnectionString);
+        foreach (var key in keys)
+        {
+            // Orleans' EntryExpiry on the "tickets" storage: 65 min after the write, whatever happens to the grain.
+            var ttl = await redis.GetDatabase().KeyTimeToLiveAsync(key);
+            Assert.True(ttl is { } left && left > TimeSpan.Zero && left <= TimeSpan.FromMinutes(65), $"{key} expires in {ttl?.ToString() ?? "never"}");
+        }
+    }
+
+    [Fact]
     public async Task PlainToken_IsRefusedWhenTurnedOff_TellingToUseATicket()
     {
         var (status, reason) = await RefusalAsync(fixture.HaproxySocket($"token={fixture.Token}"));
