@@ -124,6 +124,8 @@ public sealed class TicketKeyRingTests : IDisposable
         Assert.Contains(tooShort.Failures!, f => f.Contains("at least 32", StringComparison.Ordinal));
         Assert.Contains(off.Failures!, f => f.Contains("Tokens:AcceptPlainTokens", StringComparison.Ordinal));
         Assert.Contains(ttl.Failures!, f => f.Contains("Tickets:DefaultTtl", StringComparison.Ordinal));
+        var tooLong = validator.Validate(null, new TicketOptions { Secret = NewSecret, MaxTtl = TimeSpan.FromHours(2), RotationGrace = TimeSpan.FromHours(2) });
+        Assert.Contains(tooLong.Failures!, f => f.Contains("Tickets:MaxTtl", StringComparison.Ordinal) && f.Contains("Redis", StringComparison.Ordinal));
         Assert.True(validator.Validate(null, new TicketOptions { Secret = NewSecret }).Succeeded);
     }
 }
