@@ -141,6 +141,16 @@ if [ "$node" = 1 ]; then
   install -d -m 0750 -o 0 -g "$vnc_gid" "$root/etc/vnc-relay"
   install_once 0644 "$here/env/vnc-relay.env.example" "$root/etc/vnc-relay/vnc-relay.env"
 
+  # The ticket secret the environment file names (Tickets__SecretFile): readable by the node's group, re-read on rotation.
+  ticket_secret="$root/etc/vnc-relay/ticket-secret"
+  if [ -e "$ticket_secret" ]; then
+    say "kept existing $ticket_secret"
+  else
+    (umask 027 && head -c 64 /dev/urandom | base64 -w0 | tr -dc 'A-Za-z0-9' | head -c 44 > "$ticket_secret")
+    chgrp "$vnc_gid" "$ticket_secret"
+    say "generated the console ticket secret in $ticket_secret"
+  fi
+
   # systemd's credential store: LoadCredential=admin-token:vnc-relay.admin-token reads from here.
   install -d -m 0700 "$root/etc/credstore"
   token="$root/etc/credstore/vnc-relay.admin-token"

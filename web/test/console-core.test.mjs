@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
-  backoffDelay, buildSocketUrl, describeClose, describeSecurityFailure, hasToken, readSettings, withoutPassword,
+  backoffDelay, buildSocketUrl, describeClose, describeSecurityFailure, hasToken, isTicket, readSettings, withoutPassword,
+  withoutSecrets,
 } from '../../src/OrleansVncCluster.Relay/wwwroot/console/console-core.js';
 
 const page = { protocol: 'http:', host: 'relay.example.com:6080' };
@@ -128,7 +129,7 @@ test('a ticket is read from the fragment or the query and sent as ticket=', () =
 
 test('ticket refusals say what happened to the link', () => {
   const sentences = {
-    4401: /altered/, 4409: /already used/, 4419: /expired/, 4421: /key the relay does not accept/, 4426: /signed link/,
+    4401: /altered/, 4409: /already used/, 4412: /another VM/, 4419: /expired/, 4421: /key the relay does not accept/, 4426: /signed link/,
   };
   for (const [code, pattern] of Object.entries(sentences)) {
     const outcome = describeClose({ code: Number(code), reason: 'relay words' }, false);
@@ -136,4 +137,36 @@ test('ticket refusals say what happened to the link', () => {
     assert.match(outcome.text, /relay words/);
     assert.equal(outcome.retry, false);
   }
+});
+
+// A sealed, VM-bound ticket as POST /api/tickets issues it since 2.0 (vt2.KEYID.SEALED): opaque base64url.
+const VT2 = 'vt2.Kx3fQ0aZ.q83vEjRWeJq83vEjRWeJq83vEjRWeJq83vEjRWeJq83vEjRWeJq83vEjRWeJ-_-_';
+
+test('a vt2 ticket is read, sent and recognised as a vt1 ticket is', () => {
+  const settings = readSettings('', `#ticket=${VT2}`);
+  assert.equal(settings.ticket, VT2);
+  assert.equal(hasToken(settings, ''), true);
+  assert.equal(buildSocketUrl(settings, page), `ws://relay.example.com:6080/websockify?ticket=${VT2}`);
+  assert.equal(buildSocketUrl(readSettings(`?token=${VT2}`, ''), page), `ws://relay.example.com:6080/websockify?token=${VT2}`);
+  assert.equal(isTicket(VT2), true);
+  assert.equal(isTicket('vt1.AAAAAAAA.body.mac'), true);
+  assert.equal(isTicket('2e843805d056a266227cbb6b699a7ee0'), false);
+});
+
+test('the ticket leaves the URL once read, from the fragment, the query, or where noVNC puts a token', () => {
+  assert.equal(withoutSecrets(`https://c/console#ticket=${VT2}&password=p&resize=off`), 'https://c/console#resize=off');
+  assert.equal(withoutSecrets(`https://c/console?ticket=${VT2}&view_only=1`), 'https://c/console?view_only=1');
+  assert.equal(withoutSecrets(`https://c/console?token=${VT2}`), 'https://c/console');
+  assert.equal(withoutSecrets('https://c/console?token=vt1.AAAAAAAA.body.mac#resize=off'), 'https://c/console#resize=off');
+  // A plain md5 token is no secret (it is the address's md5): the page keeps it, so a reload still works.
+  assert.equal(withoutSecrets('https://c/console?token=2e843805d056a266227cbb6b699a7ee0'), 'https://c/console?token=2e843805d056a266227cbb6b699a7ee0');
+});
+
+test('the page scrubs the URL with history.replaceState before it connects', async () => {
+  const { readFile } = await import('node:fs/promises');
+  const page = await readFile(new URL('../../src/OrleansVncCluster.Relay/wwwroot/console/console.js', import.meta.url), 'utf8');
+  const scrub = page.indexOf('history.replaceState(history.state, \'\', scrubbed)');
+  assert.ok(page.includes('const scrubbed = withoutSecrets(location.href);'), 'console.js computes the URL without secrets');
+  assert.ok(scrub > 0, 'console.js replaces the history entry with the scrubbed URL');
+  assert.ok(scrub < page.indexOf('function connect()'), 'the URL is scrubbed at load, before any connection');
 });

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using OrleansVncCluster.Relay.Abiquo;
 using OrleansVncCluster.Relay.Admission;
 using OrleansVncCluster.Relay.ConsolePage;
 using OrleansVncCluster.Relay.Diagnostics;
@@ -22,6 +23,7 @@ public static partial class TicketEndpoints
         TicketRequest? body,
         TicketKeyRing keys,
         TokenResolver tokens,
+        IGrainFactory grains,
         RelayMetrics metrics,
         IOptionsMonitor<TicketOptions> ticketOptions,
         IOptionsMonitor<AdmissionOptions> admissionOptions,
@@ -36,9 +38,24 @@ public static partial class TicketEndpoints
                 statusCode: StatusCodes.Status503ServiceUnavailable);
         }
 
-        if (body?.Token is not { Length: > 0 } token || !TokenText.IsWellFormed(token))
+        if (body is null || (body.Token is null && body.Vm is null))
         {
-            return Results.Problem("Send {\"token\": \"VM console token\"}: 1 to 256 printable characters without spaces.", statusCode: StatusCodes.Status400BadRequest);
+            return Results.Problem("Send {\"token\": \"VM console token\"} or {\"vm\": \"VM id\"} (or both).", statusCode: StatusCodes.Status400BadRequest);
+        }
+
+        if (body.Token is { } given && !TokenText.IsWellFormed(given))
+        {
+            return Results.Problem("token must be 1 to 256 printable characters without spaces.", statusCode: StatusCodes.Status400BadRequest);
+        }
+
+        if (body.Vm is { } askedVm && (askedVm.Length > TicketText.MaxVmIdLength || !TokenText.IsWellFormed(askedVm)))
+        {
+            return Results.Problem($"vm must be the VM's id: 1 to {TicketText.MaxVmIdLength} printable characters without spaces.", statusCode: StatusCodes.Status400BadRequest);
+        }
+
+        if (body.User is { } user && (user.Length is 0 or > TicketText.MaxUserLength || user.Any(char.IsControl)))
+        {
+            return Results.Problem($"user must be 1 to {TicketText.MaxUserLength} characters without control characters.", statusCode: StatusCodes.Status400BadRequest);
         }
 
         var ttl = body.TtlSeconds is { } seconds ? TimeSpan.FromSeconds(seconds) : settings.DefaultTtl;
@@ -53,10 +70,23 @@ public static partial class TicketEndpoints
             return Results.Problem("role must be \"control\" (the default) or \"view\" (watch only: input never reaches the VM).", statusCode: StatusCodes.Status400BadRequest);
         }
 
+        var token = body.Token;
+        if (token is null)
+        {
+            // Abiquo VM ids: the sync keeps a VM index next to its token index (Tokens/TokenIndexGrain).
+            token = await grains.GetGrain<ITokenIndexGrain>(AbiquoTokens.SourceName).FindVmAsync(body.Vm!);
+            if (token is null)
+            {
+                return Results.Problem($"No console is known for VM {body.Vm}: it has no VNC address, the sync has not seen it yet, " +
+                    "or it shares its address with a VM of another enterprise (then no token exists for that address).", statusCode: StatusCodes.Status404NotFound);
+            }
+        }
+
         var lookup = await tokens.ResolveAsync(token, context.RequestAborted);
         if (lookup.Status == LookupStatus.Unknown)
         {
-            return Results.Problem($"No console token {TokenText.ForLog(token)} is known to the cluster.", statusCode: StatusCodes.Status404NotFound);
+            return Results.Problem(body.Token is null ? $"No console is known for VM {body.Vm} any more." : $"No console token {TokenText.ForLog(token)} is known to the cluster.",
+                statusCode: StatusCodes.Status404NotFound);
         }
 
         if (lookup.Status == LookupStatus.Unavailable)
@@ -64,19 +94,27 @@ public static partial class TicketEndpoints
             return Results.Problem("The token store did not answer in time: try again shortly.", statusCode: StatusCodes.Status503ServiceUnavailable);
         }
 
+        var entry = lookup.Entry!;
+        if (body.Vm is { } vm && !string.Equals(entry.Vm?.Id, vm, StringComparison.Ordinal))
+        {
+            // The token (or the VM index, a sync behind) names another VM now: a ticket for it would open the wrong screen.
+            return Results.Problem($"The console token {TokenText.ForLog(token)} leads to VM {entry.Vm?.Id ?? "(none)"}, not to VM {vm}.",
+                statusCode: body.Token is null ? StatusCodes.Status404NotFound : StatusCodes.Status409Conflict);
+        }
+
         var singleUse = body.SingleUse ?? settings.SingleUseByDefault;
         // Whole seconds: the ticket carries unix seconds, so say exactly what it carries.
         var expiresAt = DateTimeOffset.FromUnixTimeSeconds((time.GetUtcNow() + ttl).ToUnixTimeSeconds());
-        var ticket = TicketText.Issue(key, token, expiresAt, singleUse, viewOnly: role == "view");
+        var ticket = TicketText.Issue(key, token, TicketBinding.Of(entry), expiresAt, singleUse, viewOnly: role == "view", entry.Vm?.Id, body.User);
         metrics.TicketIssued();
-        LogIssued(loggers.CreateLogger(typeof(TicketEndpoints).FullName!), TokenText.ForLog(token), key.Id, expiresAt, singleUse, role,
-            context.Connection.RemoteIpAddress?.ToString() ?? "unknown");
+        LogIssued(loggers.CreateLogger(typeof(TicketEndpoints).FullName!), TokenText.ForLog(token), entry.Vm?.Id ?? "(none)", body.User ?? "(none)", key.Id, expiresAt,
+            singleUse, role, context.Connection.RemoteIpAddress?.ToString() ?? "unknown");
         // The fragment never reaches a server, so the ticket stays out of access logs on the way to the page.
         var consoleUrl = $"{admissionOptions.CurrentValue.PublicUrl?.TrimEnd('/')}{ConsolePageHosting.PagePath}#{TicketGate.QueryName}={ticket}";
-        return Results.Ok(new { ticket, expiresAt, singleUse, role, keyId = key.Id, consoleUrl });
+        return Results.Ok(new { ticket, expiresAt, singleUse, role, keyId = key.Id, vm = entry.Vm?.Id, enterprise = entry.Vm?.Enterprise, user = body.User, consoleUrl });
     }
 
     [LoggerMessage(EventId = EventIds.TicketIssued, Level = LogLevel.Information,
-        Message = "Issued a console ticket for token {Token} (key {KeyId}, expires {ExpiresAt:u}, single use {SingleUse}, role {Role}) to {Caller}")]
-    private static partial void LogIssued(ILogger logger, string token, string keyId, DateTimeOffset expiresAt, bool singleUse, string role, string caller);
+        Message = "Issued a console ticket for token {Token}, VM {Vm}, user {User} (key {KeyId}, expires {ExpiresAt:u}, single use {SingleUse}, role {Role}) to {Caller}")]
+    private static partial void LogIssued(ILogger logger, string token, string vm, string user, string keyId, DateTimeOffset expiresAt, bool singleUse, string role, string caller);
 }

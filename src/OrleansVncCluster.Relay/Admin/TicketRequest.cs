@@ -1,8 +1,10 @@
 namespace OrleansVncCluster.Relay.Admin;
 
-/// <summary>What a caller of POST /api/tickets sends.</summary>
-/// <param name="Token">The VM's console token.</param>
+/// <summary>What a caller of POST /api/tickets sends: the VM by its console token, by its VM id, or both.</summary>
+/// <param name="Token">The VM's console token; optional when <paramref name="Vm"/> is given.</param>
 /// <param name="TtlSeconds">How long the ticket may open a console; Tickets:DefaultTtl when absent.</param>
-/// <param name="SingleUse">Whether it opens one session only; Tickets:SingleUseByDefault when absent.</param>
+/// <param name="SingleUse">Whether it opens one session only; Tickets:SingleUseByDefault (true) when absent.</param>
 /// <param name="Role">"control" (the default) or "view": a view session watches, its input never reaches the VM.</param>
-public sealed record TicketRequest(string? Token, int? TtlSeconds, bool? SingleUse, string? Role = null);
+/// <param name="Vm">The VM's id at its source (Abiquo's numeric id): the ticket opens that VM's console only.</param>
+/// <param name="User">Who the ticket is for (the portal's user name), carried in the sealed ticket for audit.</param>
+public sealed record TicketRequest(string? Token, int? TtlSeconds, bool? SingleUse, string? Role = null, string? Vm = null, string? User = null);

@@ -10,6 +10,7 @@ public sealed class AdmissionContext
 {
     private readonly List<Action> _releases = [];
     private readonly List<Action<Refusal>> _onRefused = [];
+    private readonly List<Func<Task>> _unlessRelayed = [];
 
     /// <summary>Starts admission for one request.</summary>
     /// <param name="client">The client address (from X-Forwarded-For when the peer is a trusted proxy).</param>
@@ -53,6 +54,19 @@ public sealed class AdmissionContext
 
     /// <summary>Something a check wants to know when a later check refuses the session.</summary>
     internal void WhenRefused(Action<Refusal> observer) => _onRefused.Add(observer);
+
+    /// <summary>Something a check took that the session gives back when it is admitted but never relays (a failed dial).</summary>
+    internal void UnlessRelayed(Func<Task> giveBack) => _unlessRelayed.Add(giveBack);
+
+    internal async Task NotRelayedAsync()
+    {
+        foreach (var giveBack in _unlessRelayed)
+        {
+            await giveBack();
+        }
+
+        _unlessRelayed.Clear();
+    }
 
     internal void Refused(Refusal refusal)
     {

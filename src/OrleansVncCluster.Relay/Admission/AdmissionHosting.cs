@@ -26,6 +26,7 @@ public static class AdmissionHosting
         services.TryAddSingleton<NodeCapacityCheck>();
         services.TryAddSingleton<TicketCheck>();
         services.TryAddSingleton<TokenLookupCheck>();
+        services.TryAddSingleton<TicketVmCheck>();
         services.TryAddSingleton<TicketRedemptionCheck>();
         services.TryAddSingleton<TargetCheck>();
         services.TryAddSingleton<LeaseCheck>();

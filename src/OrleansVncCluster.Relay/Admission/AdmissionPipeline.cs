@@ -8,11 +8,11 @@ namespace OrleansVncCluster.Relay.Admission;
 /// Every reason a console session can be refused, in one place and one order. Before the upgrade: the origin (a 403,
 /// the only refusal a browser's developer tools can show as such). After it, as close frames with a reason, because a
 /// browser cannot see the status of a refused upgrade (it reports a bare 1006): client rate, drain, node capacity,
-/// ticket, token lookup, ticket redemption, target policy, leases. The rate check comes first so that a flood or a
-/// guesser costs no lookup; redemption comes after the lookup so a refusal for another cause does not burn a
-/// single-use ticket; leases come last so a refused session never holds one. Each check runs once; the first refusal
-/// ends admission, is counted (vnc_relay_sessions_failed_total{reason}) and logged here, and gives back what the
-/// checks before it took.
+/// ticket, token lookup, the ticket's VM, target policy, leases, ticket redemption. The rate check comes first so that a
+/// flood or a guesser costs no lookup; redemption of a single-use ticket comes last so that no refusal burns it (and a
+/// session that never relays gives it back, <see cref="AdmissionResult.NotRelayedAsync"/>); a refusal by redemption
+/// gives the leases back at once. Each check runs once; the first refusal ends admission, is counted
+/// (vnc_relay_sessions_failed_total{reason}) and logged here, and gives back what the checks before it took.
 /// </summary>
 public sealed partial class AdmissionPipeline
 {
@@ -30,13 +30,14 @@ public sealed partial class AdmissionPipeline
         NodeCapacityCheck capacity,
         TicketCheck ticket,
         TokenLookupCheck token,
-        TicketRedemptionCheck redemption,
+        TicketVmCheck vm,
         TargetCheck target,
         LeaseCheck leases,
+        TicketRedemptionCheck redemption,
         IOptionsMonitor<LimitsOptions> limits,
         RelayMetrics metrics,
         ILogger<AdmissionPipeline> logger)
-        : this([origin], [rate, drain, capacity, ticket, token, redemption, target, leases], limits, metrics, logger)
+        : this([origin], [rate, drain, capacity, ticket, token, vm, target, leases, redemption], limits, metrics, logger)
     {
     }
 

@@ -24,6 +24,15 @@ public sealed class AdmissionResult : IAsyncDisposable
     /// <summary>The console token of the admitted session.</summary>
     public string Token => _context.Token ?? "";
 
+    /// <summary>The ticket the session was opened with, when it came with one (its VM, its user).</summary>
+    public Tickets.ConsoleTicket? Ticket => _context.Ticket.Ticket;
+
+    /// <summary>
+    /// Says that the admitted session ended before relaying anything (the VM did not answer, the relay's VNC login or the
+    /// browser's handshake failed): a single-use ticket is given back, so the user's retry can still open the console.
+    /// </summary>
+    public Task NotRelayedAsync() => Refused is null ? _context.NotRelayedAsync() : Task.CompletedTask;
+
     /// <summary>Gives back what admission took (in the background: the session is over, nobody waits on the grains).</summary>
     public ValueTask DisposeAsync()
     {

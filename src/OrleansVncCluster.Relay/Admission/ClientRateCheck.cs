@@ -16,19 +16,20 @@ public sealed partial class ClientRateCheck(ClientRateLimits rates, IOptionsMoni
     public ValueTask<Refusal?> CheckAsync(AdmissionContext context, CancellationToken cancellationToken)
     {
         var key = context.ClientKey;
+        var site = Networks.SiteKey(context.Client);
         if (rates.TryHandshake(key) is { } slowDown)
         {
             return Refuse(new Refusal(CloseReasons.TooMany, $"{CloseReasons.HandshakeRateText}: retry in {Seconds(slowDown)} s", LimitReasons.HandshakeRate));
         }
 
-        if (rates.FailedTokensBlocked(key) is { } blocked)
+        if (rates.FailedTokensBlocked(key, site) is { } blocked)
         {
             return Refuse(new Refusal(CloseReasons.TooMany, $"{CloseReasons.FailedTokenRateText}: retry in {Seconds(blocked)} s", LimitReasons.FailedTokenRate));
         }
 
         context.WhenRefused(refusal =>
         {
-            if (IsTokenFailure(refusal.Status) && rates.RecordFailedToken(key))
+            if (IsTokenFailure(refusal.Status) && rates.RecordFailedToken(key, site))
             {
                 LogFailedTokenLimit(logger, key, options.CurrentValue.MaxFailedTokens, options.CurrentValue.FailedTokenWindow, TokenText.ForLog(context.Presented));
             }

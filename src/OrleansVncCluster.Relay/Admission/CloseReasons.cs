@@ -26,6 +26,7 @@ public static class CloseReasons
     public const WebSocketCloseStatus TooMany = (WebSocketCloseStatus)4429;
     public const WebSocketCloseStatus TicketBadSignature = (WebSocketCloseStatus)4401;                 // 401 Unauthorized
     public const WebSocketCloseStatus TicketUsed = (WebSocketCloseStatus)4409;                         // 409 Conflict
+    public const WebSocketCloseStatus TicketOtherVm = (WebSocketCloseStatus)4412;                      // 412 Precondition Failed
     public const WebSocketCloseStatus TicketExpired = (WebSocketCloseStatus)4419;                      // 419 "Page Expired"
     public const WebSocketCloseStatus TicketUnknownKey = (WebSocketCloseStatus)4421;                   // 421 Misdirected
     public const WebSocketCloseStatus PlainTokenRefused = (WebSocketCloseStatus)4426;                  // 426 Upgrade Required
@@ -51,6 +52,8 @@ public static class CloseReasons
     public const string TicketsOffText = "console tickets are not enabled on this relay";
     public const string TicketUsedText = "console ticket already used: it opens one console only";
     public const string TicketMalformedText = "malformed console ticket";
+    public const string TicketOtherVmText = "console ticket is for another VM: this console address now belongs to a different VM";
+    public const string TicketV1RefusedText = "console ticket of the old vt1 format is no longer accepted: ask the portal for a new link";
     public const string TicketCheckUnavailableText = "console ticket check unavailable: try again shortly";
     public const string RfbViolationText = "the browser sent an RFB message the relay does not know";
     public const string PlainTokenRefusedText = "plain console tokens are turned off: open the console with a ticket";

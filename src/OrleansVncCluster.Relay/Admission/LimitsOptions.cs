@@ -27,6 +27,12 @@ public sealed class LimitsOptions
     /// <summary>Failed tokens (missing, malformed, unknown, bad ticket) one client address may present per window (0 = no limit).</summary>
     public int MaxFailedTokens { get; set; } = 20;
 
+    /// <summary>
+    /// Failed tokens per window from one IPv6 /48 (a site: what one customer is routed), counted besides the per-/64
+    /// count of <see cref="MaxFailedTokens"/>: a guesser holding a /48 has 65,536 /64s, each with its own budget. 0 = off.
+    /// </summary>
+    public int MaxFailedTokensPerIPv6Site { get; set; } = 100;
+
     /// <summary>The window of <see cref="MaxFailedTokens"/>; once over, the address is refused without lookups until it ends.</summary>
     public TimeSpan FailedTokenWindow { get; set; } = TimeSpan.FromMinutes(1);
 
@@ -72,6 +78,11 @@ internal sealed class LimitsOptionsValidator : IValidateOptions<LimitsOptions>
         if (options.MaxFailedTokens < 0)
         {
             errors.Add("Limits:MaxFailedTokens must be 0 (no limit) or positive, e.g. 20");
+        }
+
+        if (options.MaxFailedTokensPerIPv6Site < 0)
+        {
+            errors.Add("Limits:MaxFailedTokensPerIPv6Site must be 0 (no limit) or positive, e.g. 100");
         }
 
         if (options.MaxFailedTokens > 0 && (options.FailedTokenWindow < TimeSpan.FromSeconds(1) || options.FailedTokenWindow > TimeSpan.FromDays(1)))

@@ -78,6 +78,23 @@ public static class Networks
         return new IPNetwork(Mask(address, ipv6PrefixLength), ipv6PrefixLength).ToString();
     }
 
+    /// <summary>Prefix length of an IPv6 site: what a provider routes to one customer (RFC 6177 recommends /48 and up).</summary>
+    public const int IPv6SitePrefixLength = 48;
+
+    /// <summary>The /48 an IPv6 client belongs to ("2001:db8:1::/48"); null for IPv4 and unparsable text.</summary>
+    public static string? SiteKey(string client)
+    {
+        if (!IPAddress.TryParse(client, out var address))
+        {
+            return null;
+        }
+
+        address = Normalize(address);
+        return address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6
+            ? new IPNetwork(Mask(address, IPv6SitePrefixLength), IPv6SitePrefixLength).ToString()
+            : null;
+    }
+
     private static IPAddress Mask(IPAddress address, int prefixLength)
     {
         Span<byte> bytes = stackalloc byte[16];

@@ -8,9 +8,10 @@ namespace OrleansVncCluster.Relay.Admission;
 
 /// <summary>
 /// The relay's door for tickets and plain tokens: a ticket is verified and replaced by the VM token inside it; a plain
-/// token passes only while <see cref="TokenOptions.AcceptPlainTokens"/> holds. Single-use tickets are redeemed through
-/// their grain after the token resolved, just before the relay dials the VM, so a refusal for another cause (node
-/// draining, unknown VM) does not burn the ticket.
+/// token passes only while <see cref="TokenOptions.AcceptPlainTokens"/> holds, a legacy vt1 ticket only while
+/// <see cref="TicketOptions.AcceptV1Tickets"/> holds. Single-use tickets are redeemed through their grain as the last
+/// step of admission (<see cref="TicketRedemptionCheck"/>) and given back when the session never relayed (the VM did not
+/// answer), so no refusal for another cause burns the ticket.
 /// </summary>
 public sealed partial class TicketGate(
     TicketKeyRing keys,
@@ -54,6 +55,8 @@ public sealed partial class TicketGate(
 
         return TicketText.Verify(presented, keys.Find, time.GetUtcNow(), out var ticket) switch
         {
+            TicketStatus.Valid when ticket!.Version == 1 && !ticketOptions.CurrentValue.AcceptV1Tickets =>
+                Refuse(CloseReasons.TicketUnknownKey, CloseReasons.TicketV1RefusedText, "ticket_v1_refused"),
             TicketStatus.Valid => new Presented(ticket!.Token, ticket, null),
             TicketStatus.Expired => Refuse(CloseReasons.TicketExpired, CloseReasons.TicketExpiredText, "ticket_expired"),
             TicketStatus.BadSignature => Refuse(CloseReasons.TicketBadSignature, CloseReasons.TicketBadSignatureText, "ticket_bad_signature"),
@@ -62,18 +65,19 @@ public sealed partial class TicketGate(
         };
     }
 
-    /// <summary>Redeems a single-use ticket; null when the session may go on.</summary>
-    public async ValueTask<Refusal?> RedeemAsync(Presented presented, CancellationToken cancellationToken)
+    /// <summary>Redeems a single-use ticket for one attempt to open a session; null when the session may go on.</summary>
+    public async ValueTask<Refusal?> RedeemAsync(ConsoleTicket ticket, string attempt, CancellationToken cancellationToken)
     {
-        if (presented.Ticket is not { SingleUse: true } ticket)
+        ArgumentNullException.ThrowIfNull(ticket);
+        if (!ticket.SingleUse)
         {
             return null;
         }
 
-        bool first;
+        RedemptionAnswer answer;
         try
         {
-            first = await grains.GetGrain<ITicketRedemptionGrain>(ticket.Nonce).RedeemAsync(ticket.ExpiresAt)
+            answer = await grains.GetGrain<ITicketRedemptionGrain>(ticket.Nonce).TryRedeemAsync(ticket.ExpiresAt, attempt)
                 .WaitAsync(ticketOptions.CurrentValue.RedeemTimeout, time, cancellationToken);
         }
         // A failed storage write (InconsistentStateException, a conflicting activation wrote first) is an OrleansException.
@@ -83,13 +87,36 @@ public sealed partial class TicketGate(
             return new Refusal(CloseReasons.TryAgainLater, CloseReasons.TicketCheckUnavailableText, "ticket_check_unavailable");
         }
 
-        if (first)
+        switch (answer)
         {
-            return null;
+            case RedemptionAnswer.Redeemed:
+                return null;
+            case RedemptionAnswer.Expired:
+                return new Refusal(CloseReasons.TicketExpired, CloseReasons.TicketExpiredText, "ticket_expired");
+            default:
+                LogReplayed(logger, ticket.KeyId, TokenText.ForLog(ticket.Nonce), TokenText.ForLog(ticket.Token));
+                return new Refusal(CloseReasons.TicketUsed, CloseReasons.TicketUsedText, "ticket_replayed");
         }
+    }
 
-        LogReplayed(logger, ticket.KeyId, TokenText.ForLog(ticket.Nonce), TokenText.ForLog(ticket.Token));
-        return new Refusal(CloseReasons.TicketUsed, CloseReasons.TicketUsedText, "ticket_replayed");
+    /// <summary>
+    /// Gives a redemption back after its session never relayed, so the user's retry opens the console. Best effort with
+    /// a deadline: when the grain cannot be reached, the ticket stays used (fail closed) and the warning says so.
+    /// </summary>
+    public async Task GiveBackAsync(ConsoleTicket ticket, string attempt)
+    {
+        ArgumentNullException.ThrowIfNull(ticket);
+        try
+        {
+            if (await grains.GetGrain<ITicketRedemptionGrain>(ticket.Nonce).GiveBackAsync(attempt).WaitAsync(ticketOptions.CurrentValue.RedeemTimeout, time))
+            {
+                LogGivenBack(logger, ticket.KeyId, TokenText.ForLog(ticket.Nonce));
+            }
+        }
+        catch (Exception exception) when (ClusterCall.Failed(exception))
+        {
+            LogGiveBackFailed(logger, ticket.KeyId, TokenText.ForLog(ticket.Nonce), exception.Message);
+        }
     }
 
     private static Presented Refuse(WebSocketCloseStatus status, string reason, string metric) => new(null, null, new Refusal(status, reason, metric));
@@ -97,6 +124,14 @@ public sealed partial class TicketGate(
     [LoggerMessage(EventId = EventIds.TicketReplayed, Level = LogLevel.Warning,
         Message = "Refused a replayed single-use ticket (key {KeyId}, nonce {Nonce}) for token {Token}")]
     private static partial void LogReplayed(ILogger logger, string keyId, string nonce, string token);
+
+    [LoggerMessage(EventId = EventIds.TicketGivenBack, Level = LogLevel.Information,
+        Message = "Gave a single-use ticket (key {KeyId}, nonce {Nonce}) back: its session never reached the VM, so it opens the console once more")]
+    private static partial void LogGivenBack(ILogger logger, string keyId, string nonce);
+
+    [LoggerMessage(EventId = EventIds.TicketGiveBackFailed, Level = LogLevel.Warning,
+        Message = "Could not give a single-use ticket (key {KeyId}, nonce {Nonce}) back after its session failed; it stays used: {Error}")]
+    private static partial void LogGiveBackFailed(ILogger logger, string keyId, string nonce, string error);
 
     [LoggerMessage(EventId = EventIds.TicketRedeemFailed, Level = LogLevel.Warning,
         Message = "Could not redeem a single-use ticket (key {KeyId}, nonce {Nonce}), refused it: {Error}")]

@@ -43,6 +43,13 @@ public static partial class ClusterHosting
                     o.CreateMultiplexer = _ => shared;
                     o.DeleteStateOnClear = true;
                 });
+                silo.AddRedisGrainStorage(TicketStorage.Name, (Orleans.Persistence.RedisStorageOptions o) =>
+                {
+                    o.ConfigurationOptions = ConfigurationOptions.Parse(settings.RedisConnectionString!);
+                    o.CreateMultiplexer = _ => shared;
+                    o.DeleteStateOnClear = true;
+                    o.EntryExpiry = TicketStorage.RecordLifetime;
+                });
                 silo.UseRedisReminderService(o =>
                 {
                     o.ConfigurationOptions = ConfigurationOptions.Parse(settings.RedisConnectionString!);
@@ -54,6 +61,7 @@ public static partial class ClusterHosting
             {
                 silo.UseLocalhostClustering(siloPort: settings.SiloPort, gatewayPort: 0, serviceId: settings.ServiceId, clusterId: settings.ClusterId);
                 silo.AddMemoryGrainStorage(TokenStorage.Name);
+                silo.AddMemoryGrainStorage(TicketStorage.Name);
                 silo.UseInMemoryReminderService();
             }
         });

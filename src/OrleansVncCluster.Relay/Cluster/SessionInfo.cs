@@ -16,4 +16,10 @@ public sealed record SessionInfo
 
     /// <summary>"control", or "view" for a session opened with a view ticket (its input is dropped).</summary>
     [Id(9)] public string Role { get; init; } = "control";
+
+    /// <summary>Who the session's ticket was issued for (POST /api/tickets "user"), for audit; null without one.</summary>
+    [Id(10)] public string? User { get; init; }
+
+    /// <summary>The VM's id at its source (Abiquo), when the token's entry has one.</summary>
+    [Id(11)] public string? VmId { get; init; }
 }

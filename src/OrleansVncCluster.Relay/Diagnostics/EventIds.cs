@@ -73,6 +73,9 @@ internal static class EventIds
     public const int TicketIssued = 6002;
     public const int TicketReplayed = 6003;
     public const int TicketRedeemFailed = 6004;
+    public const int TicketVmMismatch = 6005;
+    public const int TicketGivenBack = 6006;
+    public const int TicketGiveBackFailed = 6007;
     public const int FailedTokenLimitReached = 6100;
     public const int TargetNotAllowed = 6101;
     public const int LeaseUnavailable = 6102;

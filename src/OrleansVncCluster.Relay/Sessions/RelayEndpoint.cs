@@ -61,34 +61,51 @@ public sealed partial class RelayEndpoint(
         }
 
         var entry = admitted.Entry!;
-        if (await DialAsync(socket, entry, client, admitted.Token, settings, context.RequestAborted) is not { } target)
+        var relayed = false;
+        try
         {
-            return;
+            if (await DialAsync(socket, entry, client, admitted.Token, settings, context.RequestAborted) is not { } target)
+            {
+                return;
+            }
+
+            await using (target)
+            {
+                var session = new RelaySession(Guid.NewGuid().ToString("N")[..12], admitted.Token, entry, client, time.GetUtcNow(), admitted.ViewOnly)
+                {
+                    User = admitted.Ticket?.User,
+                };
+                if (!vncLogin.Applies(entry, session.ViewOnly))
+                {
+                    relayed = true;
+                    await RelayAsync(socket, target, session, settings, arrived, loggedIn: null, filter: null);
+                    return;
+                }
+
+                if (await LogInAsync(socket, target, session, context.RequestAborted) is not { } login)
+                {
+                    return;
+                }
+
+                // Inside TLS the session runs on the TLS stream; otherwise on the socket's fast path as before.
+                var tls = login.Encrypted ? login.Stream : null;
+
+                // Only a view session has a policy on what the browser sends; a control session forwards its bytes as they
+                // come, as the pass-through does.
+                var filter = session.ViewOnly ? new RfbClientMessageFilter(ViewOnlyPolicy) : null;
+                await using (tls)
+                {
+                    relayed = true;
+                    await RelayAsync(socket, target, session, settings, arrived, tls, filter);
+                }
+            }
         }
-
-        await using (target)
+        finally
         {
-            var session = new RelaySession(Guid.NewGuid().ToString("N")[..12], admitted.Token, entry, client, time.GetUtcNow(), admitted.ViewOnly);
-            if (!vncLogin.Applies(entry, session.ViewOnly))
+            if (!relayed)
             {
-                await RelayAsync(socket, target, session, settings, arrived, loggedIn: null, filter: null);
-                return;
-            }
-
-            if (await LogInAsync(socket, target, session, context.RequestAborted) is not { } login)
-            {
-                return;
-            }
-
-            // Inside TLS the session runs on the TLS stream; otherwise on the socket's fast path as before.
-            var tls = login.Encrypted ? login.Stream : null;
-
-            // Only a view session has a policy on what the browser sends; a control session forwards its bytes as they
-            // come, as the pass-through does.
-            var filter = session.ViewOnly ? new RfbClientMessageFilter(ViewOnlyPolicy) : null;
-            await using (tls)
-            {
-                await RelayAsync(socket, target, session, settings, arrived, tls, filter);
+                // The user never saw the console: a single-use ticket must still open it on the retry.
+                await admitted.NotRelayedAsync();
             }
         }
     }

@@ -38,6 +38,9 @@ public sealed class RelaySession
     /// <summary>True for a session opened with a "view" ticket: the relay drops its input (RfbInputPolicy).</summary>
     public bool ViewOnly { get; }
 
+    /// <summary>Who the session's ticket was issued for (free text from the portal), null without one.</summary>
+    public string? User { get; init; }
+
     /// <summary>When the session opened.</summary>
     public DateTimeOffset StartedAt { get; }
 
@@ -101,5 +104,7 @@ public sealed class RelaySession
         BytesToTarget = BytesToTarget,
         BytesToClient = BytesToClient,
         Role = ViewOnly ? "view" : "control",
+        User = User,
+        VmId = Entry.Vm?.Id,
     };
 }

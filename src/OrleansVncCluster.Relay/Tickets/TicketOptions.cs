@@ -33,11 +33,23 @@ public sealed class TicketOptions
     /// <summary>How long a ticket may be used to open a console when the issuer does not say.</summary>
     public TimeSpan DefaultTtl { get; set; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>The most <see cref="MaxTtl"/> may be: a single-use redemption record lives in Redis a little longer (Cluster/TicketStorage).</summary>
+    public static readonly TimeSpan MaxTtlLimit = TimeSpan.FromHours(1);
+
     /// <summary>The longest lifetime an issuer may ask for.</summary>
     public TimeSpan MaxTtl { get; set; } = TimeSpan.FromMinutes(10);
 
-    /// <summary>Whether tickets are single-use when the issuer does not say.</summary>
-    public bool SingleUseByDefault { get; set; }
+    /// <summary>
+    /// Whether tickets are single-use when the issuer does not say. True: a console link is for one browser, and a link
+    /// copied out of its history or a proxy log opens nothing once used.
+    /// </summary>
+    public bool SingleUseByDefault { get; set; } = true;
+
+    /// <summary>
+    /// Whether legacy vt1 tickets (token in clear text, bound to an address, not a VM) still open consoles. Off: nodes
+    /// issue vt2 only; turn it on for the rolling upgrade from a version that issued vt1 (at most Tickets:MaxTtl long).
+    /// </summary>
+    public bool AcceptV1Tickets { get; set; }
 
     /// <summary>
     /// A file holding an API key that may issue tickets and nothing else (POST /api/tickets), for a cloud portal that
@@ -97,6 +109,11 @@ internal sealed class TicketOptionsValidator(IOptionsMonitor<TokenOptions> token
         if (options.DefaultTtl <= TimeSpan.Zero || options.DefaultTtl > options.MaxTtl)
         {
             errors.Add($"Tickets:DefaultTtl ({options.DefaultTtl}) must be positive and at most Tickets:MaxTtl ({options.MaxTtl}), e.g. 00:01:00");
+        }
+
+        if (options.MaxTtl > TicketOptions.MaxTtlLimit)
+        {
+            errors.Add($"Tickets:MaxTtl ({options.MaxTtl}) may be at most {TicketOptions.MaxTtlLimit}: single-use records expire from Redis after that; a console link is for now, e.g. 00:10:00");
         }
 
         if (options.RotationGrace < options.MaxTtl)

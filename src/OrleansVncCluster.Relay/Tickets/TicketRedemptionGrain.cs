@@ -3,11 +3,13 @@ using OrleansVncCluster.Relay.Cluster;
 namespace OrleansVncCluster.Relay.Tickets;
 
 internal sealed class TicketRedemptionGrain(
-    [PersistentState("ticket", TokenStorage.Name)] IPersistentState<TicketRedemptionState> state,
+    [PersistentState("ticket", TicketStorage.Name)] IPersistentState<TicketRedemptionState> state,
     TimeProvider time) : Grain, ITicketRedemptionGrain
 {
     /// <summary>Past the expiry, so that clocks a little apart between nodes cannot reopen a just-expired ticket.</summary>
     private static readonly TimeSpan ClockSkewMargin = TimeSpan.FromSeconds(30);
+
+    private IGrainTimer? _cleanup;
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -20,19 +22,58 @@ internal sealed class TicketRedemptionGrain(
         return Task.CompletedTask;
     }
 
-    public async Task<bool> RedeemAsync(DateTimeOffset expiresAt)
+    public async Task<bool> RedeemAsync(DateTimeOffset expiresAt) =>
+        await TryRedeemAsync(expiresAt, Guid.NewGuid().ToString("N")) == RedemptionAnswer.Redeemed;
+
+    public async Task<RedemptionAnswer> TryRedeemAsync(DateTimeOffset expiresAt, string attempt)
     {
+        // This grain's clock decides, not the asking node's: a node whose clock lags must not reopen an expired ticket
+        // (and a record that expired from Redis must not make an expired ticket look unused).
+        var now = time.GetUtcNow();
+        if (now >= expiresAt)
+        {
+            return RedemptionAnswer.Expired;
+        }
+
         if (state.State.RedeemedAt is not null)
+        {
+            return RedemptionAnswer.AlreadyUsed;
+        }
+
+        state.State.RedeemedAt = now;
+        state.State.ExpiresAt = expiresAt;
+        state.State.Attempt = attempt;
+        try
+        {
+            // Written before answering: if the write fails (storage down, or a conflicting activation wrote first), the
+            // call fails and the relay refuses this attempt (fail closed) ...
+            await state.WriteStateAsync();
+        }
+        catch
+        {
+            // ... but memory must not run ahead of storage: the ticket was not redeemed, so a retry once storage is back
+            // redeems it instead of saying "already used" to a user who never got a console.
+            state.State.RedeemedAt = null;
+            state.State.Attempt = null;
+            throw;
+        }
+
+        ScheduleCleanup(expiresAt);
+        return RedemptionAnswer.Redeemed;
+    }
+
+    public async Task<bool> GiveBackAsync(string attempt)
+    {
+        if (state.State.RedeemedAt is null || !string.Equals(state.State.Attempt, attempt, StringComparison.Ordinal))
         {
             return false;
         }
 
-        state.State.RedeemedAt = time.GetUtcNow();
-        state.State.ExpiresAt = expiresAt;
-        // Written before answering: if the write fails (storage down, or a conflicting activation wrote first), the call
-        // fails and the relay refuses the ticket. Fail closed.
-        await state.WriteStateAsync();
-        ScheduleCleanup(expiresAt);
+        // Cleared in storage first: if that fails, the ticket stays used (fail closed) and the caller logs it.
+        await state.ClearStateAsync();
+        state.State = new TicketRedemptionState();
+        _cleanup?.Dispose();
+        _cleanup = null;
         return true;
     }
 
@@ -44,9 +85,11 @@ internal sealed class TicketRedemptionGrain(
             due = TimeSpan.Zero;
         }
 
-        // Stay active until then: the timer, not idle collection, ends this activation and its record.
+        // Stay active until then: the timer, not idle collection, ends this activation and its record. The Redis key
+        // expires by itself as well (Cluster/TicketStorage), for a record whose activation died before its timer.
         DelayDeactivation(due + TimeSpan.FromSeconds(5));
-        this.RegisterGrainTimer(async () =>
+        _cleanup?.Dispose();
+        _cleanup = this.RegisterGrainTimer(async () =>
         {
             await state.ClearStateAsync();
             DeactivateOnIdle();

@@ -10,4 +10,7 @@ public sealed class TicketRedemptionState
 
     /// <summary>The ticket's expiry: after it the record serves nothing (the ticket is refused as expired anyway).</summary>
     [Id(1)] public DateTimeOffset ExpiresAt { get; set; }
+
+    /// <summary>The attempt that redeemed it: only that attempt may give the redemption back.</summary>
+    [Id(2)] public string? Attempt { get; set; }
 }

@@ -7,20 +7,34 @@ using OrleansVncCluster.Relay.Tokens;
 namespace OrleansVncCluster.Relay.Tickets;
 
 /// <summary>
-/// The ticket text: <c>vt1.KEYID.BODY.MAC</c>, every part URL-safe (base64url without padding) so it travels unescaped in
-/// a <c>token</c> or <c>ticket</c> query value, a fragment or a cookie, and a "vt1." prefix no md5 token (32 hex digits)
-/// can have. BODY is expiry (unix seconds, 8 bytes big-endian), nonce (16 bytes), flags (1 byte: bit 0 single use,
-/// bit 1 view only; a ticket issued before roles has bit 1 clear and stays a control ticket), then the VM token in
-/// UTF-8. MAC is HMAC-SHA256 over the ASCII text before it, so it covers version, key id, expiry, nonce, flags and token,
-/// and altering any character of the text changes the MAC input or the MAC itself.
+/// The ticket text, in two versions, every part URL-safe (base64url without padding) so it travels unescaped in a
+/// <c>token</c> or <c>ticket</c> query value, a fragment or a cookie, with a prefix no md5 token (32 hex digits) can have.
+/// <para><c>vt2.KEYID.SEALED</c> (issued since issue 12): SEALED is a 12-byte random nonce, then the AES-256-GCM encryption of
+/// the body under a key derived from the ticket secret with HKDF (<see cref="TicketKey"/>), then its 16-byte tag; the
+/// associated data is the ASCII text <c>vt2.KEYID.</c>, so version and key id are authenticated too. The body is expiry
+/// (unix seconds, 8 bytes big-endian), redemption nonce (16 bytes), flags (1 byte: bit 0 single use, bit 1 view only),
+/// then four fields of a 2-byte big-endian length and UTF-8 text: the VM token, the VM binding
+/// (<see cref="TicketBinding"/>), the VM id, the user. Nothing of the token or the VM is readable without the secret.</para>
+/// <para><c>vt1.KEYID.BODY.MAC</c> (legacy, read only while Tickets:AcceptV1Tickets): BODY is expiry, nonce, flags, then
+/// the VM token in clear text; MAC is HMAC-SHA256 over the ASCII text before it.</para>
+/// Altering any character of either text changes what is authenticated, or the tag itself.
 /// </summary>
 public static class TicketText
 {
-    /// <summary>Every ticket starts with this.</summary>
+    /// <summary>Every legacy ticket starts with this.</summary>
     public const string Prefix = "vt1.";
 
-    /// <summary>Longest ticket text read: a VM token of <see cref="TokenText.MaxLength"/> still fits.</summary>
-    public const int MaxLength = 512;
+    /// <summary>Every sealed, VM-bound ticket starts with this.</summary>
+    public const string PrefixV2 = "vt2.";
+
+    /// <summary>Longest ticket text read: a vt2 ticket with a VM token of <see cref="TokenText.MaxLength"/>, a VM id and a user still fits.</summary>
+    public const int MaxLength = 1024;
+
+    /// <summary>Longest user name a ticket carries.</summary>
+    public const int MaxUserLength = 128;
+
+    /// <summary>Longest VM id a ticket carries.</summary>
+    public const int MaxVmIdLength = 64;
 
     private const int NonceBytes = 16;
     private const int MacBytes = 32;
@@ -30,11 +44,47 @@ public static class TicketText
     private const int KeyIdLength = 8;
     private static readonly int MacChars = Base64Url.GetEncodedLength(MacBytes);
 
-    /// <summary>True when <paramref name="text"/> claims to be a ticket (whether or not it verifies).</summary>
-    public static bool LooksLikeTicket(string? text) => text is not null && text.StartsWith(Prefix, StringComparison.Ordinal);
+    /// <summary>True when <paramref name="text"/> claims to be a ticket of either version (whether or not it verifies).</summary>
+    public static bool LooksLikeTicket(string? text) =>
+        text is not null && (text.StartsWith(Prefix, StringComparison.Ordinal) || text.StartsWith(PrefixV2, StringComparison.Ordinal));
 
-    /// <summary>Signs a new ticket for <paramref name="token"/>.</summary>
-    public static string Issue(TicketKey key, string token, DateTimeOffset expiresAt, bool singleUse, bool viewOnly = false)
+    /// <summary>Seals a new vt2 ticket for <paramref name="token"/>, bound to the VM <paramref name="binding"/> names.</summary>
+    public static string Issue(TicketKey key, string token, string binding, DateTimeOffset expiresAt, bool singleUse, bool viewOnly = false,
+        string? vmId = null, string? user = null)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        ArgumentException.ThrowIfNullOrEmpty(binding);
+        if (!TokenText.IsWellFormed(token))
+        {
+            throw new ArgumentException("a ticket can only carry a well-formed console token", nameof(token));
+        }
+
+        if ((vmId?.Length ?? 0) > MaxVmIdLength || (user?.Length ?? 0) > MaxUserLength)
+        {
+            throw new ArgumentException($"a ticket carries a VM id of at most {MaxVmIdLength} and a user of at most {MaxUserLength} characters");
+        }
+
+        var fields = new[] { token, binding, vmId ?? "", user ?? "" }.Select(Encoding.UTF8.GetBytes).ToArray();
+        var body = new byte[FixedBodyBytes + fields.Sum(f => 2 + f.Length)];
+        BinaryPrimitives.WriteInt64BigEndian(body, expiresAt.ToUnixTimeSeconds());
+        RandomNumberGenerator.Fill(body.AsSpan(8, NonceBytes));
+        body[8 + NonceBytes] = Flags(singleUse, viewOnly);
+        var at = FixedBodyBytes;
+        foreach (var field in fields)
+        {
+            BinaryPrimitives.WriteUInt16BigEndian(body.AsSpan(at), (ushort)field.Length);
+            field.CopyTo(body.AsSpan(at + 2));
+            at += 2 + field.Length;
+        }
+
+        var head = $"{PrefixV2}{key.Id}.";
+        var sealedBody = key.Seal(body, Encoding.ASCII.GetBytes(head));
+        CryptographicOperations.ZeroMemory(body);
+        return head + Base64Url.EncodeToString(sealedBody);
+    }
+
+    /// <summary>Signs a legacy vt1 ticket (token in clear text, no VM binding): for tests of the compatibility path only.</summary>
+    public static string IssueV1(TicketKey key, string token, DateTimeOffset expiresAt, bool singleUse, bool viewOnly = false)
     {
         ArgumentNullException.ThrowIfNull(key);
         if (!TokenText.IsWellFormed(token))
@@ -46,7 +96,7 @@ public static class TicketText
         var body = new byte[FixedBodyBytes + tokenBytes.Length];
         BinaryPrimitives.WriteInt64BigEndian(body, expiresAt.ToUnixTimeSeconds());
         RandomNumberGenerator.Fill(body.AsSpan(8, NonceBytes));
-        body[8 + NonceBytes] = (byte)((singleUse ? SingleUseFlag : 0) | (viewOnly ? ViewOnlyFlag : 0));
+        body[8 + NonceBytes] = Flags(singleUse, viewOnly);
         tokenBytes.CopyTo(body.AsSpan(FixedBodyBytes));
 
         var signed = $"{Prefix}{key.Id}.{Base64Url.EncodeToString(body)}";
@@ -56,18 +106,84 @@ public static class TicketText
     }
 
     /// <summary>
-    /// Verifies a presented ticket: shape, key, MAC (constant time), then expiry. The body is read only after its MAC
-    /// matched, so nothing a forger writes is ever interpreted. Never throws on any input.
+    /// Verifies a presented ticket of either version: shape, key, authentication (constant time), then expiry. The body
+    /// is read only after it authenticated, so nothing a forger writes is ever interpreted. Never throws on any input.
     /// </summary>
     public static TicketStatus Verify(string? text, Func<string, TicketKey?> findKey, DateTimeOffset now, out ConsoleTicket? ticket)
     {
         ArgumentNullException.ThrowIfNull(findKey);
         ticket = null;
-        if (text is null || text.Length > MaxLength || !LooksLikeTicket(text))
+        if (text is null || text.Length > MaxLength)
         {
             return TicketStatus.Malformed;
         }
 
+        if (text.StartsWith(PrefixV2, StringComparison.Ordinal))
+        {
+            return VerifyV2(text, findKey, now, out ticket);
+        }
+
+        return text.StartsWith(Prefix, StringComparison.Ordinal) ? VerifyV1(text, findKey, now, out ticket) : TicketStatus.Malformed;
+    }
+
+    private static TicketStatus VerifyV2(string text, Func<string, TicketKey?> findKey, DateTimeOffset now, out ConsoleTicket? ticket)
+    {
+        ticket = null;
+        var rest = text.AsSpan(PrefixV2.Length);
+        var dot = rest.IndexOf('.');
+        if (dot != KeyIdLength || rest[(dot + 1)..].IndexOf('.') >= 0)
+        {
+            return TicketStatus.Malformed;
+        }
+
+        var keyId = rest[..dot].ToString();
+        var sealedText = rest[(dot + 1)..];
+        if (!Base64Url.IsValid(keyId) || !Base64Url.IsValid(sealedText))
+        {
+            return TicketStatus.Malformed;
+        }
+
+        if (findKey(keyId) is not { } key)
+        {
+            return TicketStatus.UnknownKey;
+        }
+
+        var sealedBytes = Base64Url.DecodeFromChars(sealedText);
+        // base64url leaves spare bits in its last character, which decoding ignores: only the one canonical spelling of
+        // the sealed bytes is accepted, so that no character of a ticket can change without it being refused.
+        Span<char> canonical = stackalloc char[MaxLength];
+        if (!Base64Url.TryEncodeToChars(sealedBytes, canonical, out var written) || !canonical[..written].SequenceEqual(sealedText))
+        {
+            return TicketStatus.BadSignature;
+        }
+
+        var head = text.AsSpan(0, PrefixV2.Length + KeyIdLength + 1);
+        Span<byte> associated = stackalloc byte[head.Length];
+        Encoding.ASCII.GetBytes(head, associated);
+        if (key.Open(sealedBytes, associated) is not { } body)
+        {
+            return TicketStatus.BadSignature;
+        }
+
+        if (body.Length < FixedBodyBytes || !TryReadFields(body.AsSpan(FixedBodyBytes), out var fields) || !TokenText.IsWellFormed(fields[0]) || fields[1].Length == 0)
+        {
+            return TicketStatus.Malformed;
+        }
+
+        ticket = Read(keyId, fields[0], body) with
+        {
+            Version = 2,
+            Binding = fields[1],
+            VmId = fields[2].Length > 0 ? fields[2] : null,
+            User = fields[3].Length > 0 ? fields[3] : null,
+        };
+        CryptographicOperations.ZeroMemory(body);
+        return now >= ticket.ExpiresAt ? TicketStatus.Expired : TicketStatus.Valid;
+    }
+
+    private static TicketStatus VerifyV1(string text, Func<string, TicketKey?> findKey, DateTimeOffset now, out ConsoleTicket? ticket)
+    {
+        ticket = null;
         var rest = text.AsSpan(Prefix.Length);
         var firstDot = rest.IndexOf('.');
         var lastDot = rest.LastIndexOf('.');
@@ -107,11 +223,50 @@ public static class TicketText
             return TicketStatus.Malformed;
         }
 
+        ticket = Read(keyId, token, body);
+        return now >= ticket.ExpiresAt ? TicketStatus.Expired : TicketStatus.Valid;
+    }
+
+    private static ConsoleTicket Read(string keyId, string token, byte[] body)
+    {
         var expiresAt = DateTimeOffset.FromUnixTimeSeconds(Math.Clamp(BinaryPrimitives.ReadInt64BigEndian(body),
             DateTimeOffset.MinValue.ToUnixTimeSeconds(), DateTimeOffset.MaxValue.ToUnixTimeSeconds()));
-        ticket = new ConsoleTicket(keyId, token, expiresAt, Base64Url.EncodeToString(body.AsSpan(8, NonceBytes)),
+        return new ConsoleTicket(keyId, token, expiresAt, Base64Url.EncodeToString(body.AsSpan(8, NonceBytes)),
             (body[8 + NonceBytes] & SingleUseFlag) != 0, (body[8 + NonceBytes] & ViewOnlyFlag) != 0);
-        return now >= expiresAt ? TicketStatus.Expired : TicketStatus.Valid;
+    }
+
+    private static byte Flags(bool singleUse, bool viewOnly) => (byte)((singleUse ? SingleUseFlag : 0) | (viewOnly ? ViewOnlyFlag : 0));
+
+    private static bool TryReadFields(ReadOnlySpan<byte> bytes, out string[] fields)
+    {
+        fields = new string[4];
+        var strict = new UTF8Encoding(false, throwOnInvalidBytes: true);
+        for (var i = 0; i < fields.Length; i++)
+        {
+            if (bytes.Length < 2)
+            {
+                return false;
+            }
+
+            var length = BinaryPrimitives.ReadUInt16BigEndian(bytes);
+            if (bytes.Length < 2 + length)
+            {
+                return false;
+            }
+
+            try
+            {
+                fields[i] = strict.GetString(bytes.Slice(2, length));
+            }
+            catch (ArgumentException)
+            {
+                return false;
+            }
+
+            bytes = bytes[(2 + length)..];
+        }
+
+        return bytes.IsEmpty;
     }
 
     private static bool TryReadToken(ReadOnlySpan<byte> bytes, out string token)

@@ -8,7 +8,7 @@ public interface ITokenIndexGrain : IGrainWithStringKey
     [Alias("Get")]
     Task<Dictionary<string, string>> GetAsync();
 
-    /// <summary>Replaces the index after a successful apply.</summary>
+    /// <summary>Replaces the index after a successful apply (the VM index is left as it was).</summary>
     [Alias("Set")]
     Task SetAsync(Dictionary<string, string> fingerprints);
 
@@ -16,4 +16,14 @@ public interface ITokenIndexGrain : IGrainWithStringKey
     /// (an operator's revocation holds until then).</summary>
     [Alias("Forget")]
     Task ForgetAsync(string token);
+    /// <summary>Replaces the index and the VM index (VM id to token) after an apply.</summary>
+    [Alias("SetWithVms")]
+    Task SetWithVmsAsync(Dictionary<string, string> fingerprints, Dictionary<string, string> vms);
+
+    /// <summary>
+    /// The token the source last wrote for the VM <paramref name="vmId"/>, or null. A hint: the caller checks that the
+    /// token's entry still names that VM (the index may be a sync behind).
+    /// </summary>
+    [Alias("FindVm")]
+    Task<string?> FindVmAsync(string vmId);
 }

@@ -20,10 +20,16 @@ internal sealed class TokenIndexGrain(
         return SetAsync(fingerprints);
     }
 
-    public async Task SetAsync(Dictionary<string, string> fingerprints)
+    public Task<string?> FindVmAsync(string vmId) =>
+        Task.FromResult(state.State.Vms.TryGetValue(vmId, out var token) ? token : null);
+
+    public Task SetAsync(Dictionary<string, string> fingerprints) => SetWithVmsAsync(fingerprints, state.State.Vms);
+
+    public async Task SetWithVmsAsync(Dictionary<string, string> fingerprints, Dictionary<string, string> vms)
     {
-        var previous = state.State.Fingerprints;
+        var (previous, previousVms) = (state.State.Fingerprints, state.State.Vms);
         state.State.Fingerprints = fingerprints;
+        state.State.Vms = fingerprints.Count == 0 ? new(StringComparer.Ordinal) : vms;
         try
         {
             await (fingerprints.Count == 0 ? state.ClearStateAsync() : state.WriteStateAsync());
@@ -31,7 +37,7 @@ internal sealed class TokenIndexGrain(
         catch
         {
             // As for a token: a failed write must leave the index as stored, so the next plan redoes what it lists.
-            state.State.Fingerprints = previous;
+            (state.State.Fingerprints, state.State.Vms) = (previous, previousVms);
             throw;
         }
     }

@@ -26,9 +26,15 @@ public sealed class TokenTable(IGrainFactory grains, TimeProvider time)
         var current = await grains.GetGrain<ITokenIndexGrain>(source).GetAsync();
         var upserts = new Dictionary<string, ConsoleTokenEntry>(StringComparer.Ordinal);
         var index = new Dictionary<string, string>(desired.Count, StringComparer.Ordinal);
+        var vms = new Dictionary<string, string>(StringComparer.Ordinal);
         var unchanged = 0;
         foreach (var (token, entry) in desired)
         {
+            if (entry.Vm?.Id is { Length: > 0 } vmId)
+            {
+                vms[vmId] = token;
+            }
+
             var fingerprint = Fingerprint(entry);
             index[token] = fingerprint;
             if (current.TryGetValue(token, out var old) && old == fingerprint)
@@ -42,7 +48,7 @@ public sealed class TokenTable(IGrainFactory grains, TimeProvider time)
         }
 
         var removals = current.Keys.Where(token => !desired.ContainsKey(token)).ToList();
-        return new TokenPlan(source, upserts, removals, unchanged, current.Count, index) { PreviousIndex = current };
+        return new TokenPlan(source, upserts, removals, unchanged, current.Count, index) { PreviousIndex = current, NewVms = vms };
     }
 
     /// <summary>Applies a plan as fast as <see cref="TokenApplyPacing.Unpaced"/> allows.</summary>
@@ -94,11 +100,11 @@ public sealed class TokenTable(IGrainFactory grains, TimeProvider time)
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            await grains.GetGrain<ITokenIndexGrain>(plan.Source).SetAsync(outcomes.PartialIndex(plan));
+            await grains.GetGrain<ITokenIndexGrain>(plan.Source).SetWithVmsAsync(outcomes.PartialIndex(plan), plan.NewVms);
             throw;
         }
 
-        await grains.GetGrain<ITokenIndexGrain>(plan.Source).SetAsync(outcomes.CompleteIndex(plan));
+        await grains.GetGrain<ITokenIndexGrain>(plan.Source).SetWithVmsAsync(outcomes.CompleteIndex(plan), plan.NewVms);
         return new TokenApplyResult(outcomes.Written, outcomes.Removed, plan.Unchanged, outcomes.FailedCount);
     }
 

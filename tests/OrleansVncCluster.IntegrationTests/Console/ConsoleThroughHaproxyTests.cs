@@ -40,6 +40,10 @@ public sealed class ConsoleThroughHaproxyTests(HaproxyConsoleFixture fixture) : 
         await tab.WaitForStateAsync("connected", Timeout);
         await tab.WaitForColourAsync(DesktopFixture.Colour, Timeout);
         await tab.SaveScreenshotAsync("with-ticket");
+        // The page took the ticket (and the password) out of its address once it read them: history holds neither.
+        Assert.DoesNotContain(ticket, tab.Page.Url, StringComparison.Ordinal);
+        Assert.DoesNotContain("ticket=", tab.Page.Url, StringComparison.Ordinal);
+        Assert.DoesNotContain(DesktopFixture.Password, tab.Page.Url, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -103,6 +103,25 @@ public sealed partial class SystemdInstallTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Install_GeneratesTheTicketSecretTheEnvironmentFileNames_ForTheNodesGroupOnly()
+    {
+        var env = await File.ReadAllTextAsync(Path.Combine(_root, "etc", "vnc-relay", "vnc-relay.env"));
+        var secret = Path.Combine(_root, "etc", "vnc-relay", "ticket-secret");
+        var gid = Assert.Single(await File.ReadAllLinesAsync(Path.Combine(_root, "etc", "group")), line => line.StartsWith("vnc-relay:", StringComparison.Ordinal)).Split(':')[2];
+
+        // Plain md5 tokens are off in the example, so the node needs this secret to start at all.
+        Assert.Contains("\nTokens__AcceptPlainTokens=false\n", env, StringComparison.Ordinal);
+        Assert.Contains("\nTickets__SecretFile=/etc/vnc-relay/ticket-secret\n", env, StringComparison.Ordinal);
+        Assert.True((await File.ReadAllTextAsync(secret)).Trim().Length >= 32, "the generated ticket secret is shorter than 32 characters");
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead, File.GetUnixFileMode(secret));
+        Assert.Equal($"0:{gid}", (await DeployCommands.RunAsync("stat", "stat", ["-c", "%u:%g", secret])).Output.Trim());
+        var first = await File.ReadAllTextAsync(secret);
+        var again = await InstallAsync();
+        Assert.True(again.ExitCode == 0, again.Output);
+        Assert.Equal(first, await File.ReadAllTextAsync(secret));
+    }
+
+    [Fact]
     public async Task Install_CreatesTheNodesSystemUser_AndAConfigFolderItsGroupMayRead()
     {
         var passwd = await File.ReadAllLinesAsync(Path.Combine(_root, "etc", "passwd"));

@@ -118,7 +118,31 @@ public sealed class SimulatorProcess : IAsyncDisposable
         response.EnsureSuccessStatusCode();
     }
 
-    private async Task<int> VmIdAtAsync(int vncPort)
+    /// <summary>Adds a tenant; its id.</summary>
+    public async Task<int> AddEnterpriseAsync(string name)
+    {
+        using var response = await _admin.PostAsJsonAsync("/_sim/enterprises", new { name });
+        response.EnsureSuccessStatusCode();
+        return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetInt32();
+    }
+
+    /// <summary>Adds an ON VM of enterprise <paramref name="enterpriseId"/> with its console at 127.0.0.1:<paramref name="vncPort"/>; its id.</summary>
+    public async Task<int> AddVmAsync(int enterpriseId, int vncPort)
+    {
+        using var response = await _admin.PostAsJsonAsync("/_sim/vms", new { enterpriseId, vdrpIP = "127.0.0.1", vdrpPort = vncPort, state = "ON" });
+        response.EnsureSuccessStatusCode();
+        return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetInt32();
+    }
+
+    /// <summary>Moves the VM <paramref name="vmId"/> so its console is at 127.0.0.1:<paramref name="toPort"/>.</summary>
+    public async Task MoveVmByIdAsync(int vmId, int toPort)
+    {
+        using var response = await _admin.PostAsJsonAsync($"/_sim/vms/{vmId}/move", new { vdrpIP = "127.0.0.1", vdrpPort = toPort });
+        response.EnsureSuccessStatusCode();
+    }
+
+    /// <summary>The id of the VM whose console is at port <paramref name="vncPort"/>.</summary>
+    public async Task<int> VmIdAtAsync(int vncPort)
     {
         var vms = await _admin.GetFromJsonAsync<JsonElement>("/_sim/vms");
         return vms.EnumerateArray().Single(vm => vm.GetProperty("vdrpPort").GetInt32() == vncPort).GetProperty("id").GetInt32();

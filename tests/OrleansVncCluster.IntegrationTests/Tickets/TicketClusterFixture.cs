@@ -8,7 +8,8 @@ namespace OrleansVncCluster.IntegrationTests.Tickets;
 
 /// <summary>
 /// Two nodes on one redis-server behind the shipped haproxy.cfg, sharing a ticket secret and a ticket API key, with
-/// plain tokens turned off; one echo target behind one token, loaded by node A's token file.
+/// plain tokens turned off; one echo target behind one token, loaded by node A's token file, plus two tokens whose
+/// sessions are refused after the ticket checks: one at a place the default target policy refuses, one at a closed port.
 /// </summary>
 public sealed class TicketClusterFixture : IAsyncLifetime
 {
@@ -16,7 +17,21 @@ public sealed class TicketClusterFixture : IAsyncLifetime
     public const string ApiKey = "portal-api-key-0123456789-abcdefgh";
 
     public string Token { get; } = "ticketed-" + Guid.NewGuid().ToString("N")[..12];
+    /// <summary>A token at 169.254.169.254:80, which the default target policy refuses (4403).</summary>
+    public string ReservedToken { get; } = "reserved-" + Guid.NewGuid().ToString("N")[..12];
+
+    /// <summary>A token at a loopback port nothing listens on: the dial fails (1011).</summary>
+    public string DeadToken { get; } = "dead-" + Guid.NewGuid().ToString("N")[..12];
+
+    public string TokenFile { get; private set; } = null!;
+
+    /// <summary>The VM binding of the echo token's entry (a token-file entry: its source and target).</summary>
+    public string EchoBinding => TicketMint.FileBinding(TokenFile, $"127.0.0.1:{Echo.Port}");
+
     public RedisServer Redis { get; private set; } = null!;
+
+    /// <summary>The nodes' Orleans ServiceId: the prefix of their grain state keys in Redis.</summary>
+    public string ServiceId { get; private set; } = null!;
     public TcpTarget Echo { get; private set; } = null!;
     public RelayNodeProcess NodeA { get; private set; } = null!;
     public RelayNodeProcess NodeB { get; private set; } = null!;
@@ -33,8 +48,9 @@ public sealed class TicketClusterFixture : IAsyncLifetime
         var apiKeyFile = Path.Combine(secrets, "ticket-api-key");
         await File.WriteAllTextAsync(secretFile, Secret + "\n");
         await File.WriteAllTextAsync(apiKeyFile, ApiKey + "\n");
-        var cluster = "tickets-" + Guid.NewGuid().ToString("N")[..8];
-        var tokenFile = TokenFiles.Write(Repo.TempDirectory("tickets"), (Token, $"127.0.0.1:{Echo.Port}"));
+        var cluster = ServiceId = "tickets-" + Guid.NewGuid().ToString("N")[..8];
+        var tokenFile = TokenFile = TokenFiles.Write(Repo.TempDirectory("tickets"), (Token, $"127.0.0.1:{Echo.Port}"),
+            (ReservedToken, "169.254.169.254:80"), (DeadToken, $"127.0.0.1:{Ports.Free()}"));
         Dictionary<string, string?> Environment() => new()
         {
             ["Orleans__ClusterId"] = cluster,
@@ -88,9 +104,9 @@ public sealed class TicketClusterFixture : IAsyncLifetime
     }
 
     /// <summary>A fresh ticket from node A's admin endpoint.</summary>
-    public async Task<string> TicketAsync(bool singleUse = false)
+    public async Task<string> TicketAsync(bool singleUse = false, string? token = null)
     {
-        using var response = await IssueAsync(NodeA, new { token = Token, singleUse });
+        using var response = await IssueAsync(NodeA, new { token = token ?? Token, singleUse });
         response.EnsureSuccessStatusCode();
         using var document = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
         return document.RootElement.GetProperty("ticket").GetString()!;

@@ -58,6 +58,26 @@ public sealed partial class ConfigurationDocTests
     }
 
     [Fact]
+    public void ProductionExamples_TurnPlainTokensOff_AndWireTheTicketSecret()
+    {
+        // Issue 12, item 3: md5 tokens are guessable, so what operators copy runs tickets only, and names the secret the
+        // node then needs (it refuses to start with plain tokens off and no secret).
+        var env = File.ReadAllLines(Path.Combine(RepoRoot, "deploy", "env", "vnc-relay.env.example"));
+        var relay = File.ReadAllText(Path.Combine(RepoRoot, "k8s", "relay.yaml"));
+        var secrets = File.ReadAllText(Path.Combine(RepoRoot, "k8s", "secrets.example.yaml"));
+        var install = File.ReadAllText(Path.Combine(RepoRoot, "deploy", "install.sh"));
+        var postinst = File.ReadAllText(Path.Combine(RepoRoot, "deploy", "debian", "postinst"));
+
+        Assert.Contains("Tokens__AcceptPlainTokens=false", env);
+        Assert.Contains("Tickets__SecretFile=/etc/vnc-relay/ticket-secret", env);
+        Assert.Matches(@"- name: Tokens__AcceptPlainTokens\s+value: ""false""", relay);
+        Assert.Matches(@"- name: Tickets__SecretFile\s+value: /run/secrets/vnc-relay/ticket-secret", relay);
+        Assert.Matches(@"\n  ticket-secret: REPLACE-ME", secrets);
+        Assert.Contains("/etc/vnc-relay/ticket-secret", install, StringComparison.Ordinal);
+        Assert.Contains("/etc/vnc-relay/ticket-secret", postinst, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void ReadmeLinksTheConfigurationReference()
     {
         var readme = File.ReadAllText(Path.Combine(RepoRoot, "README.md"));

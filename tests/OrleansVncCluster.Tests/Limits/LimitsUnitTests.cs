@@ -110,6 +110,43 @@ public sealed class ClientRateLimitsTests
     }
 
     [Fact]
+    public async Task FailedTokens_AreAlsoCountedPerIPv6Site_SoHoppingBetweenSlash64sOfOneSlash48IsLockedOut()
+    {
+        var options = new FixedLimits(new LimitsOptions { MaxFailedTokens = 3, MaxFailedTokensPerIPv6Site = 5, FailedTokenWindow = TimeSpan.FromMinutes(5) });
+        using var limits = new ClientRateLimits(options);
+        var check = new ClientRateCheck(limits, options, Microsoft.Extensions.Logging.Abstractions.NullLogger<ClientRateCheck>.Instance);
+        var unknown = new Refusal(CloseReasons.UnknownToken, CloseReasons.UnknownTokenText, "unknown_token");
+
+        async Task<Refusal?> PresentAsync(string client, bool fails)
+        {
+            var context = new AdmissionContext(client, "guess", "", "relay") { ClientKey = Networks.ClientKey(client, 64) };
+            var refused = await check.CheckAsync(context, CancellationToken.None);
+            if (refused is null && fails)
+            {
+                context.Refused(unknown);
+            }
+
+            return refused;
+        }
+
+        // Five /64s of one /48, one guess each: no /64 reaches its own limit of 3.
+        for (var subnet = 0; subnet < 5; subnet++)
+        {
+            Assert.Null(await PresentAsync($"2001:db8:1:{subnet:x}::1", fails: true));
+        }
+
+        var sixthSlash64 = await PresentAsync("2001:db8:1:ff::1", fails: false);
+        var otherSite = await PresentAsync("2001:db8:2::1", fails: false);
+        var ipv4 = await PresentAsync("198.51.100.20", fails: false);
+
+        Assert.Equal((CloseReasons.TooMany, LimitReasons.FailedTokenRate), (sixthSlash64!.Value.Status, sixthSlash64.Value.Metric));
+        Assert.Null(otherSite);
+        Assert.Null(ipv4);
+        Assert.Equal("2001:db8:1::/48", Networks.SiteKey("2001:db8:1:ff::1"));
+        Assert.Null(Networks.SiteKey("::ffff:198.51.100.20"));
+    }
+
+    [Fact]
     public void CheckingForABlock_TakesNoPermit()
     {
         using var limits = new ClientRateLimits(new FixedLimits(new LimitsOptions { MaxFailedTokens = 1 }));

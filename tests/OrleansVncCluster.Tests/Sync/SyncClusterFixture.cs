@@ -47,6 +47,7 @@ public sealed class SyncClusterFixture : IAsyncLifetime
         builder.ConfigureSilo((_, silo) =>
         {
             silo.AddMemoryGrainStorage(TokenStorage.Name);
+            silo.AddMemoryGrainStorage(TicketStorage.Name);
             silo.UseInMemoryReminderService();
             silo.Services.AddSingleton(TimeProvider.System);
             silo.Services.AddTokenSync(configuration);

@@ -34,7 +34,7 @@ public sealed class TicketKeyRingTests : IDisposable
         var current = _files.Write("ticket-secret", NewSecret, RotatedAt);
         var previous = _files.Write("ticket-secret.previous", OldSecret);
         var ring = Ring(Options(current, previous), clock);
-        var oldTicket = TicketText.Issue(new TicketKey(OldSecret), "tok", clock.Now.AddMinutes(1), singleUse: false);
+        var oldTicket = TicketText.Issue(new TicketKey(OldSecret), "tok", "vm-binding", clock.Now.AddMinutes(1), singleUse: false);
 
         Assert.Equal(TicketStatus.Valid, Open(ring, oldTicket, clock));
         Assert.Equal(new TicketKey(NewSecret).Id, ring.SigningKey!.Id);
@@ -45,7 +45,7 @@ public sealed class TicketKeyRingTests : IDisposable
     {
         var clock = new ManualClock(RotatedAt.AddMinutes(14));
         var ring = Ring(Options(_files.Write("ticket-secret", NewSecret, RotatedAt), _files.Write("ticket-secret.previous", OldSecret)), clock);
-        var oldTicket = TicketText.Issue(new TicketKey(OldSecret), "tok", RotatedAt.AddHours(1), singleUse: false);
+        var oldTicket = TicketText.Issue(new TicketKey(OldSecret), "tok", "vm-binding", RotatedAt.AddHours(1), singleUse: false);
         Assert.Equal(TicketStatus.Valid, Open(ring, oldTicket, clock));
 
         clock.Now = RotatedAt.AddMinutes(15);
@@ -64,7 +64,7 @@ public sealed class TicketKeyRingTests : IDisposable
         _files.Write("ticket-secret", NewSecret, RotatedAt);
 
         Assert.Equal(new TicketKey(NewSecret).Id, ring.SigningKey!.Id);
-        var fresh = TicketText.Issue(ring.SigningKey, "tok", RotatedAt.AddMinutes(1), singleUse: false);
+        var fresh = TicketText.Issue(ring.SigningKey, "tok", "vm-binding", RotatedAt.AddMinutes(1), singleUse: false);
         Assert.Equal(TicketStatus.Valid, Open(ring, fresh, clock));
     }
 
@@ -79,7 +79,7 @@ public sealed class TicketKeyRingTests : IDisposable
         Assert.Equal(new TicketKey(OldSecret).Id, ring.SigningKey!.Id);
 
         _files.Write("ticket-secret", NewSecret, RotatedAt);
-        var fromAnUpdatedNode = TicketText.Issue(new TicketKey(NewSecret), "tok", RotatedAt.AddMinutes(1), singleUse: false);
+        var fromAnUpdatedNode = TicketText.Issue(new TicketKey(NewSecret), "tok", "vm-binding", RotatedAt.AddMinutes(1), singleUse: false);
 
         Assert.Equal(TicketStatus.Valid, Open(ring, fromAnUpdatedNode, clock));
         Assert.Equal(new TicketKey(NewSecret).Id, ring.SigningKey!.Id);
@@ -104,7 +104,7 @@ public sealed class TicketKeyRingTests : IDisposable
         var clock = new ManualClock(RotatedAt);
         var ring = Ring(new TicketOptions { Secret = NewSecret }, clock);
 
-        var ticket = TicketText.Issue(ring.SigningKey!, "tok", RotatedAt.AddMinutes(1), singleUse: false);
+        var ticket = TicketText.Issue(ring.SigningKey!, "tok", "vm-binding", RotatedAt.AddMinutes(1), singleUse: false);
 
         Assert.Equal(TicketStatus.Valid, Open(ring, ticket, clock));
     }
@@ -124,6 +124,8 @@ public sealed class TicketKeyRingTests : IDisposable
         Assert.Contains(tooShort.Failures!, f => f.Contains("at least 32", StringComparison.Ordinal));
         Assert.Contains(off.Failures!, f => f.Contains("Tokens:AcceptPlainTokens", StringComparison.Ordinal));
         Assert.Contains(ttl.Failures!, f => f.Contains("Tickets:DefaultTtl", StringComparison.Ordinal));
+        var tooLong = validator.Validate(null, new TicketOptions { Secret = NewSecret, MaxTtl = TimeSpan.FromHours(2), RotationGrace = TimeSpan.FromHours(2) });
+        Assert.Contains(tooLong.Failures!, f => f.Contains("Tickets:MaxTtl", StringComparison.Ordinal) && f.Contains("Redis", StringComparison.Ordinal));
         Assert.True(validator.Validate(null, new TicketOptions { Secret = NewSecret }).Succeeded);
     }
 }

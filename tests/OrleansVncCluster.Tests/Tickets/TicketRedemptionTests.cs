@@ -16,18 +16,24 @@ public sealed class TicketRedemptionTests(TokenClusterFixture fixture) : IClassF
 
     private IGrainFactory SiloGrains(int silo) => fixture.Cluster.Silos[silo].ServiceProvider.GetRequiredService<IGrainFactory>();
 
-    private TicketGate Gate(int silo, bool acceptPlainTokens = true) => new(
+    private TicketGate Gate(int silo, bool acceptPlainTokens = true, bool acceptV1 = false, TimeProvider? clock = null) => new(
         new TicketKeyRing(new TestOptions<TicketOptions>(new TicketOptions { Secret = Secret }), TimeProvider.System, NullLogger<TicketKeyRing>.Instance),
         SiloGrains(silo),
         new TestOptions<TokenOptions>(new TokenOptions { AcceptPlainTokens = acceptPlainTokens }),
-        new TestOptions<TicketOptions>(new TicketOptions { Secret = Secret }),
-        TimeProvider.System,
+        new TestOptions<TicketOptions>(new TicketOptions { Secret = Secret, AcceptV1Tickets = acceptV1 }),
+        clock ?? TimeProvider.System,
         NullLogger<TicketGate>.Instance);
+
+    private static string Issue(string token, DateTimeOffset expiresAt, bool singleUse) =>
+        TicketText.Issue(Key, token, "vm-binding", expiresAt, singleUse);
+
+    private static Task<Refusal?> RedeemAsync(TicketGate gate, Presented presented, string? attempt = null) =>
+        gate.RedeemAsync(presented.Ticket!, attempt ?? Guid.NewGuid().ToString("N"), CancellationToken.None).AsTask();
 
     [Fact]
     public async Task SingleUseTicket_IsRedeemedOnce_EvenWhenTheSecondTryComesFromAnotherSilo()
     {
-        var ticket = TicketText.Issue(Key, "vm-token", DateTimeOffset.UtcNow.AddMinutes(1), singleUse: true);
+        var ticket = Issue("vm-token", DateTimeOffset.UtcNow.AddMinutes(1), singleUse: true);
         var onSiloA = Gate(0);
         var onSiloB = Gate(1);
 
@@ -35,8 +41,8 @@ public sealed class TicketRedemptionTests(TokenClusterFixture fixture) : IClassF
         var second = onSiloB.Admit(ticket);
 
         Assert.Equal("vm-token", first.Token);
-        Assert.Null(await onSiloA.RedeemAsync(first, CancellationToken.None));
-        var replay = await onSiloB.RedeemAsync(second, CancellationToken.None);
+        Assert.Null(await RedeemAsync(onSiloA, first));
+        var replay = await RedeemAsync(onSiloB, second);
         Assert.Equal(CloseReasons.TicketUsed, replay!.Value.Status);
         Assert.Equal(CloseReasons.TicketUsedText, replay.Value.Reason);
         // The label vnc_relay_sessions_failed_total (and its ticket view) counts the refusal under.
@@ -59,22 +65,22 @@ public sealed class TicketRedemptionTests(TokenClusterFixture fixture) : IClassF
     public async Task ReusableTicket_OpensAsOftenAsWanted()
     {
         var gate = Gate(0);
-        var ticket = TicketText.Issue(Key, "vm-token", DateTimeOffset.UtcNow.AddMinutes(1), singleUse: false);
+        var ticket = Issue("vm-token", DateTimeOffset.UtcNow.AddMinutes(1), singleUse: false);
 
-        Assert.Null(await gate.RedeemAsync(gate.Admit(ticket), CancellationToken.None));
-        Assert.Null(await gate.RedeemAsync(gate.Admit(ticket), CancellationToken.None));
+        Assert.Null(await RedeemAsync(gate, gate.Admit(ticket)));
+        Assert.Null(await RedeemAsync(gate, gate.Admit(ticket)));
     }
 
     [Fact]
     public void RefusedTickets_GetTheirOwnCloseCodesAndReasons()
     {
         var gate = Gate(0);
-        var valid = TicketText.Issue(Key, "vm-token", DateTimeOffset.UtcNow.AddMinutes(1), singleUse: false);
+        var valid = Issue("vm-token", DateTimeOffset.UtcNow.AddMinutes(1), singleUse: false);
         var tampered = valid[..^2] + (valid[^2] == 'A' ? "B" : "A") + valid[^1];
 
-        var expired = gate.Admit(TicketText.Issue(Key, "vm-token", DateTimeOffset.UtcNow.AddSeconds(-1), singleUse: false)).Refused!.Value;
+        var expired = gate.Admit(Issue("vm-token", DateTimeOffset.UtcNow.AddSeconds(-1), singleUse: false)).Refused!.Value;
         var badSignature = gate.Admit(tampered).Refused!.Value;
-        var wrongKey = gate.Admit(TicketText.Issue(new TicketKey("some-other-secret-0123456789-abcdefghijkl"), "vm-token",
+        var wrongKey = gate.Admit(TicketText.Issue(new TicketKey("some-other-secret-0123456789-abcdefghijkl"), "vm-token", "vm-binding",
             DateTimeOffset.UtcNow.AddMinutes(1), singleUse: false)).Refused!.Value;
 
         Assert.Equal((CloseReasons.TicketExpired, CloseReasons.TicketExpiredText), (expired.Status, expired.Reason));
@@ -93,5 +99,58 @@ public sealed class TicketRedemptionTests(TokenClusterFixture fixture) : IClassF
         Assert.Contains("ticket", off.Refused.Value.Reason, StringComparison.Ordinal);
         Assert.Equal("2e843805d056a266227cbb6b699a7ee0", on.Token);
         Assert.Null(on.Refused);
+    }
+
+    [Fact]
+    public async Task GivenBack_TheSingleUseTicketOpensAgain_ButOnlyTheAttemptThatRedeemedCanGiveItBack()
+    {
+        var gate = Gate(0);
+        var presented = gate.Admit(Issue("vm-token", DateTimeOffset.UtcNow.AddMinutes(1), singleUse: true));
+        var grain = SiloGrains(1).GetGrain<ITicketRedemptionGrain>(presented.Ticket!.Nonce);
+
+        Assert.Null(await RedeemAsync(gate, presented, attempt: "dial-failed"));
+        Assert.False(await grain.GiveBackAsync("someone-else"));
+        Assert.Equal(CloseReasons.TicketUsed, (await RedeemAsync(gate, presented))!.Value.Status);
+
+        await gate.GiveBackAsync(presented.Ticket, "dial-failed");
+
+        Assert.Null(await RedeemAsync(gate, presented, attempt: "retry"));
+        Assert.Equal(CloseReasons.TicketUsed, (await RedeemAsync(gate, presented))!.Value.Status);
+    }
+
+    [Fact]
+    public async Task RedemptionGrain_RefusesAnExpiredTicketOnItsOwnClock_WhateverTheCallerSays()
+    {
+        var grain = SiloGrains(0).GetGrain<ITicketRedemptionGrain>("expired-" + Guid.NewGuid().ToString("N"));
+
+        // A node whose clock lags verified the ticket as valid; the grain's clock says it expired a second ago.
+        Assert.Equal(RedemptionAnswer.Expired, await grain.TryRedeemAsync(DateTimeOffset.UtcNow.AddSeconds(-1), "attempt"));
+        Assert.False(await grain.RedeemAsync(DateTimeOffset.UtcNow.AddSeconds(-1)));
+    }
+
+    [Fact]
+    public async Task NodeWithALaggingClock_GetsAnExpiredRefusalFromTheGrain()
+    {
+        var expiresAt = DateTimeOffset.UtcNow.AddSeconds(-2);
+        var lagging = Gate(0, clock: new ManualClock(expiresAt.AddMinutes(-1)));
+        var presented = lagging.Admit(Issue("vm-token", expiresAt, singleUse: true));
+        Assert.Null(presented.Refused);
+
+        var refused = await RedeemAsync(lagging, presented);
+
+        Assert.Equal((CloseReasons.TicketExpired, "ticket_expired"), (refused!.Value.Status, refused.Value.Metric));
+    }
+
+    [Fact]
+    public void V1Ticket_IsRefusedByDefault_AndOpensWhileTheCompatibilitySettingIsOn()
+    {
+        var v1 = TicketText.IssueV1(Key, "vm-token", DateTimeOffset.UtcNow.AddMinutes(1), singleUse: false);
+
+        var refused = Gate(0).Admit(v1).Refused!.Value;
+        var accepted = Gate(0, acceptV1: true).Admit(v1);
+
+        Assert.Equal((CloseReasons.TicketUnknownKey, CloseReasons.TicketV1RefusedText, "ticket_v1_refused"), (refused.Status, refused.Reason, refused.Metric));
+        Assert.Equal("vm-token", accepted.Token);
+        Assert.Null(accepted.Ticket!.Binding);
     }
 }

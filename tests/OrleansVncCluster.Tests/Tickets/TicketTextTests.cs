@@ -18,7 +18,7 @@ public sealed class TicketTextTests
     [Fact]
     public void IssuedTicket_VerifiesAndCarriesItsToken()
     {
-        var text = TicketText.Issue(Key, Token, Now.AddSeconds(60), singleUse: true);
+        var text = TicketText.IssueV1(Key, Token, Now.AddSeconds(60), singleUse: true);
 
         Assert.Equal(TicketStatus.Valid, Verify(text, out var ticket));
         Assert.Equal(Token, ticket!.Token);
@@ -31,8 +31,8 @@ public sealed class TicketTextTests
     [Fact]
     public void ViewTicket_VerifiesAsViewOnly_AndAControlTicketDoesNot()
     {
-        Assert.Equal(TicketStatus.Valid, Verify(TicketText.Issue(Key, Token, Now.AddSeconds(60), singleUse: true, viewOnly: true), out var view));
-        Assert.Equal(TicketStatus.Valid, Verify(TicketText.Issue(Key, Token, Now.AddSeconds(60), singleUse: true), out var control));
+        Assert.Equal(TicketStatus.Valid, Verify(TicketText.IssueV1(Key, Token, Now.AddSeconds(60), singleUse: true, viewOnly: true), out var view));
+        Assert.Equal(TicketStatus.Valid, Verify(TicketText.IssueV1(Key, Token, Now.AddSeconds(60), singleUse: true), out var control));
 
         Assert.True(view!.ViewOnly);
         Assert.True(view.SingleUse);
@@ -42,7 +42,7 @@ public sealed class TicketTextTests
     [Fact]
     public void Ticket_IsUrlSafeAndNeverLooksLikeAnMd5Token()
     {
-        var text = TicketText.Issue(Key, Token, Now.AddSeconds(60), singleUse: false);
+        var text = TicketText.IssueV1(Key, Token, Now.AddSeconds(60), singleUse: false);
 
         Assert.Equal(text, Uri.EscapeDataString(text));
         Assert.True(TicketText.LooksLikeTicket(text));
@@ -52,8 +52,8 @@ public sealed class TicketTextTests
     [Fact]
     public void TwoTicketsForTheSameToken_HaveDifferentNonces()
     {
-        Verify(TicketText.Issue(Key, Token, Now.AddSeconds(60), true), out var first);
-        Verify(TicketText.Issue(Key, Token, Now.AddSeconds(60), true), out var second);
+        Verify(TicketText.IssueV1(Key, Token, Now.AddSeconds(60), true), out var first);
+        Verify(TicketText.IssueV1(Key, Token, Now.AddSeconds(60), true), out var second);
 
         Assert.NotEqual(first!.Nonce, second!.Nonce);
     }
@@ -61,7 +61,7 @@ public sealed class TicketTextTests
     [Fact]
     public void Ticket_PastItsExpiry_IsExpired()
     {
-        var text = TicketText.Issue(Key, Token, Now.AddSeconds(60), singleUse: false);
+        var text = TicketText.IssueV1(Key, Token, Now.AddSeconds(60), singleUse: false);
 
         Assert.Equal(TicketStatus.Valid, Verify(text, out _, Now.AddSeconds(59)));
         Assert.Equal(TicketStatus.Expired, Verify(text, out _, Now.AddSeconds(60)));
@@ -70,7 +70,7 @@ public sealed class TicketTextTests
     [Fact]
     public void Ticket_SignedWithAnotherSecret_NamesAnUnknownKey()
     {
-        var text = TicketText.Issue(OtherKey, Token, Now.AddSeconds(60), singleUse: false);
+        var text = TicketText.IssueV1(OtherKey, Token, Now.AddSeconds(60), singleUse: false);
 
         Assert.Equal(TicketStatus.UnknownKey, Verify(text, out _));
     }
@@ -78,7 +78,7 @@ public sealed class TicketTextTests
     [Fact]
     public void Ticket_ForgedUnderOurKeyIdWithAnotherSecret_HasABadSignature()
     {
-        var forged = TicketText.Issue(OtherKey, Token, Now.AddSeconds(60), singleUse: false).Replace(OtherKey.Id, Key.Id, StringComparison.Ordinal);
+        var forged = TicketText.IssueV1(OtherKey, Token, Now.AddSeconds(60), singleUse: false).Replace(OtherKey.Id, Key.Id, StringComparison.Ordinal);
 
         Assert.Equal(TicketStatus.BadSignature, Verify(forged, out _));
     }
@@ -86,7 +86,7 @@ public sealed class TicketTextTests
     [Fact]
     public void ChangingAnyCharacterAfterTheKeyId_IsRefused()
     {
-        var text = TicketText.Issue(Key, Token, Now.AddSeconds(60), singleUse: false);
+        var text = TicketText.IssueV1(Key, Token, Now.AddSeconds(60), singleUse: false);
         var start = "vt1.".Length + Key.Id.Length + 1;
         for (var i = start; i < text.Length; i++)
         {
@@ -108,7 +108,7 @@ public sealed class TicketTextTests
     [Fact]
     public void ChangingAnyCharacterOfThePrefixOrKeyId_IsRefused()
     {
-        var text = TicketText.Issue(Key, Token, Now.AddSeconds(60), singleUse: false);
+        var text = TicketText.IssueV1(Key, Token, Now.AddSeconds(60), singleUse: false);
         for (var i = 0; i < "vt1.".Length + Key.Id.Length + 1; i++)
         {
             var tampered = string.Concat(text.AsSpan(0, i), text[i] == 'x' ? "y" : "x", text.AsSpan(i + 1));
@@ -119,7 +119,7 @@ public sealed class TicketTextTests
     [Fact]
     public void TicketWithAnyByteFlipped_IsRefused()
     {
-        var bytes = Encoding.ASCII.GetBytes(TicketText.Issue(Key, Token, Now.AddSeconds(60), singleUse: true));
+        var bytes = Encoding.ASCII.GetBytes(TicketText.IssueV1(Key, Token, Now.AddSeconds(60), singleUse: true));
         for (var i = 0; i < bytes.Length; i++)
         {
             for (var bit = 0; bit < 7; bit++)
@@ -154,7 +154,7 @@ public sealed class TicketTextTests
     [Fact]
     public void ArbitraryBody_UnderAValidShape_NeverThrows()
     {
-        var text = TicketText.Issue(Key, Token, Now.AddSeconds(60), singleUse: false);
+        var text = TicketText.IssueV1(Key, Token, Now.AddSeconds(60), singleUse: false);
         var parts = text.Split('.');
         Prop.ForAll(ArbMap.Default.ArbFor<byte[]>(), body =>
         {
@@ -165,7 +165,7 @@ public sealed class TicketTextTests
 
     [Fact]
     public void Issue_RefusesATokenTheRelayWouldNotAccept() =>
-        Assert.Throws<ArgumentException>(() => TicketText.Issue(Key, "has space", Now, singleUse: false));
+        Assert.Throws<ArgumentException>(() => TicketText.IssueV1(Key, "has space", Now, singleUse: false));
 
     [Fact]
     public void KeyId_IsDerivedFromTheSecret_TheSameOnEveryNode()

@@ -18,6 +18,7 @@ public sealed class TokenClusterFixture : IAsyncLifetime
         builder.ConfigureSilo((_, silo) =>
         {
             silo.AddMemoryGrainStorage(TokenStorage.Name);
+            silo.AddMemoryGrainStorage(TicketStorage.Name);
             silo.Services.AddSingleton(TimeProvider.System);
         });
         Cluster = builder.Build();
@@ -40,6 +41,28 @@ public sealed class TokenGrainTests(TokenClusterFixture fixture) : IClassFixture
         var entry = await grain.GetAsync();
         Assert.Equal(ConsoleTarget.Tcp("10.0.0.1", 5901), entry!.Target);
         Assert.Equal("mysql", entry.Vm!.Label);
+    }
+
+    [Fact]
+    public async Task ApplyingASource_KeepsAVmIndex_SoATicketCanBeAskedForByVm()
+    {
+        var source = "abiquo-test-" + Guid.NewGuid().ToString("N")[..8];
+        var table = new TokenTable(fixture.Grains);
+        var index = fixture.Grains.GetGrain<ITokenIndexGrain>(source);
+        ConsoleTokenEntry Vm(string id, int port) => new()
+        {
+            Target = ConsoleTarget.Tcp("10.0.0.1", port), Source = source, Vm = new VmIdentity { Id = id, Enterprise = "Tenant" },
+        };
+
+        await table.ReplaceSourceAsync(source, new Dictionary<string, ConsoleTokenEntry> { ["token-a"] = Vm("101", 5901), ["token-b"] = Vm("102", 5902) },
+            CancellationToken.None);
+        Assert.Equal("token-a", await index.FindVmAsync("101"));
+
+        // VM 101 moved to another address (a new token), 102 was removed.
+        await table.ReplaceSourceAsync(source, new Dictionary<string, ConsoleTokenEntry> { ["token-c"] = Vm("101", 5903) }, CancellationToken.None);
+
+        Assert.Equal("token-c", await index.FindVmAsync("101"));
+        Assert.Null(await index.FindVmAsync("102"));
     }
 
     [Fact]

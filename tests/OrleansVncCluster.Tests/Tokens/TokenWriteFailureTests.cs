@@ -21,6 +21,7 @@ public sealed class FlakyStorageClusterFixture : IAsyncLifetime
         builder.ConfigureSilo((_, silo) =>
         {
             silo.Services.AddGrainStorage(TokenStorage.Name, (_, _) => new FlakyStorage());
+            silo.Services.AddGrainStorage(TicketStorage.Name, (_, _) => new FlakyStorage());
             silo.Services.AddSingleton(TimeProvider.System);
         });
         Cluster = builder.Build();

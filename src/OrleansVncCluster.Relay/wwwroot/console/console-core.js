@@ -141,6 +141,8 @@ export function describeClose(close, wasConnected) {
       return withReason('This console does not exist or has expired: open it again from the cloud portal.', 'relay');
     case 4401:
       return withReason('This console link was altered and is not valid: open the console again from the cloud portal.', 'relay');
+    case 4412:
+      return withReason("This console link was made for another VM: the VM's console address now belongs to a different VM. Open the console again from the cloud portal.", 'relay');
     case 4409:
       return withReason('This console link was already used: open the console again from the cloud portal.', 'relay');
     case 4419:
@@ -186,10 +188,35 @@ export function describeSecurityFailure(detail) {
 
 /** The page URL with the password removed from query and fragment, so it stays out of history and bookmarks. */
 export function withoutPassword(href) {
+  return withoutParameters(href, (name) => name === 'password');
+}
+
+/** True for a signed console ticket (vt1. or vt2.), as the relay reads one; md5 tokens never look like this. */
+export function isTicket(value) {
+  return /^vt[12]\./.test(value ?? '');
+}
+
+/**
+ * The page URL without its secrets: the password, the ticket, and a ticket passed where noVNC passes a token. The page
+ * reads them once at load and keeps them in memory (a reconnect after a drain needs them); what stays in the browser's
+ * history, bookmarks and session restore opens nothing. A plain token stays: it is the address's md5, no secret.
+ */
+export function withoutSecrets(href) {
+  return withoutParameters(href, (name, value) => name === 'password' || name === 'ticket' || (name === 'token' && isTicket(value)));
+}
+
+function withoutParameters(href, secret) {
   const url = new URL(href);
-  url.searchParams.delete('password');
+  const drop = (params) => {
+    for (const [name, value] of [...params]) {
+      if (secret(name, value)) {
+        params.delete(name, value);
+      }
+    }
+  };
+  drop(url.searchParams);
   const fragment = new URLSearchParams(url.hash.replace(/^#/, ''));
-  fragment.delete('password');
+  drop(fragment);
   const rest = fragment.toString();
   url.hash = rest ? `#${rest}` : '';
   return url.toString();

@@ -6,7 +6,7 @@ import keysyms from '/novnc/core/input/keysymdef.js';
 import { initLogging } from '/novnc/core/util/logging.js';
 import {
   backoffDelay, buildSocketUrl, describeClose, describeSecurityFailure, hasToken, MAX_RECONNECT_ATTEMPTS, readSettings,
-  withoutPassword,
+  withoutSecrets,
 } from '/console/console-core.js';
 
 const $ = (id) => document.getElementById(id);
@@ -37,8 +37,11 @@ const settings = readSettings(location.search, location.hash);
 // Kept in memory only: the URL is scrubbed below, and a reconnect after a drain must not ask again.
 let password = settings.password;
 let username = null;
-if (settings.password !== null) {
-  history.replaceState(history.state, '', withoutPassword(location.href));
+// The password and the ticket leave the address bar, the history and session restore as soon as they are read: a
+// ticket left there could be reopened by whoever uses the browser next (issue 12, item 11).
+const scrubbed = withoutSecrets(location.href);
+if (scrubbed !== location.href) {
+  history.replaceState(history.state, '', scrubbed);
 }
 if (settings.logging) {
   initLogging(settings.logging);
