@@ -83,4 +83,6 @@ internal static class EventIds
     public const int DefaultMaxSessions = 6212;
     public const int OpenFileLimitTooLow = 6213;
     public const int ConnectionCapsOverLimit = 6214;
+    public const int SiloTlsOn = 6220;
+    public const int SiloPeerRefused = 6221;
 }

@@ -53,10 +53,11 @@ public sealed class RelayNodeProcess : IAsyncDisposable
 
     /// <summary>
     /// Starts a node and waits until /readyz answers 200 (its silo joined the cluster). Ports not given are free ones;
-    /// give them all to restart a node where HAProxy expects it (<see cref="RestartAsync"/>).
+    /// give them all to restart a node where HAProxy expects it (<see cref="RestartAsync"/>). With <paramref name="waitReady"/>
+    /// false it returns once the process runs, for a node that is expected never to become ready.
     /// </summary>
     public static async Task<RelayNodeProcess> StartAsync(
-        RelayNodeSettings settings, int? port = null, int? siloPort = null, int? adminPort = null, int? agentPort = null)
+        RelayNodeSettings settings, int? port = null, int? siloPort = null, int? adminPort = null, int? agentPort = null, bool waitReady = true)
     {
         if (!File.Exists(Repo.RelayExecutable))
         {
@@ -106,6 +107,11 @@ public sealed class RelayNodeProcess : IAsyncDisposable
         }
         var process = ManagedProcess.Start(settings.SiloName, file, argv, environment);
         var node = new RelayNodeProcess(process, relayPort, admin, silo, agent, settings);
+        if (!waitReady)
+        {
+            return node;
+        }
+
         try
         {
             await node.WaitReadyAsync(TimeSpan.FromSeconds(60));
