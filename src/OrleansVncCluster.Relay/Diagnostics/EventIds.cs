@@ -85,4 +85,6 @@ internal static class EventIds
     public const int ConnectionCapsOverLimit = 6214;
     public const int SiloTlsOn = 6220;
     public const int SiloPeerRefused = 6221;
+    public const int TrustedProxyHostsResolved = 6222;
+    public const int TrustedProxyHostsUnresolved = 6223;
 }

@@ -206,7 +206,7 @@ public sealed class KubernetesManifestTests : IDisposable
     }
 
     [Fact]
-    public async Task ShippedRelay_CapsItsSessions_AndWiresSiloTlsAsOptional()
+    public async Task ShippedRelay_CapsItsSessions_WiresSiloTlsAsOptional_AndTrustsOnlyHaproxyPods()
     {
         var relay = await File.ReadAllTextAsync(Path.Combine(Repo.Root, "k8s", "relay.yaml"));
 
@@ -214,6 +214,12 @@ public sealed class KubernetesManifestTests : IDisposable
         Assert.Contains("limits:\n              memory: 1Gi", relay, StringComparison.Ordinal);
         Assert.Contains("secretName: relay-silo-tls\n            optional: true", relay, StringComparison.Ordinal);
         Assert.Contains("# - name: Cluster__Tls__CaFile", relay, StringComparison.Ordinal);
+
+        // X-Forwarded-For from the HAProxy pods only, found by the headless Service, not from a whole pod network.
+        Assert.Contains("- name: Relay__TrustedProxyHosts__0\n              value: haproxy-pods", relay, StringComparison.Ordinal);
+        Assert.DoesNotContain("Relay__TrustedProxies__", relay, StringComparison.Ordinal);
+        var haproxy = await File.ReadAllTextAsync(Path.Combine(Repo.Root, "k8s", "haproxy.yaml"));
+        Assert.Contains("name: haproxy-pods\n  labels:\n    app.kubernetes.io/name: haproxy\nspec:\n  clusterIP: None", haproxy, StringComparison.Ordinal);
     }
 
     /// <summary>A directory with the shipped manifests (not the kustomization) and <paramref name="policies"/> as networkpolicies.yaml.</summary>
