@@ -269,8 +269,11 @@ function checkPolicies() {
   for (const { where, doc } of policies) {
     const name = `NetworkPolicy ${doc.metadata?.name}`;
     const selector = doc.spec?.podSelector;
+    if (isDefaultDeny(doc)) {
+      continue;
+    }
     if (!selector || Object.keys(selector.matchLabels ?? {}).length === 0) {
-      problem(where, `${name}: spec.podSelector must name the pods it is for (an empty selector takes every pod of the namespace)`);
+      problem(where, `${name}: spec.podSelector must name the pods it is for (an empty selector takes every pod of the namespace; only a default deny without rules may have one)`);
     } else if (!workloads.some((w) => selects(selector, w.doc.spec?.template?.metadata?.labels))) {
       problem(where, `${name}: spec.podSelector selects no pod of any workload here`);
     }
@@ -288,6 +291,84 @@ function checkPolicies() {
           : port.port === undefined || containerPorts.some((p) => p.containerPort === port.port);
         if (target && !known) {
           problem(where, `${name}: ingress.${index} port ${port.port} is not a port of ${target.doc.kind} ${target.doc.metadata?.name}`);
+        }
+      }
+    }
+  }
+}
+
+// A policy for every pod of the namespace that admits nothing: what a pod no other policy names is left with.
+function isDefaultDeny(doc) {
+  const selector = doc.spec?.podSelector ?? {};
+  return Object.keys(selector.matchLabels ?? {}).length === 0 && !selector.matchExpressions
+    && (doc.spec?.policyTypes ?? []).includes("Ingress") && (doc.spec?.ingress ?? []).length === 0;
+}
+
+// The closed cluster (issue 12): who may reach each port of the relay and Redis pods. Checked when the relay's
+// workload is among the documents (the project's own k8s/); each port must be admitted, and only from these peers:
+// "pods:X" is a podSelector on app.kubernetes.io/name X in the same namespace, "monitoring" a named namespace (never
+// every namespace) with a pod selector. A port of the relay not in this table is a port nobody thought about.
+const closedCluster = {
+  "vnc-relay": { public: "pods:haproxy", agent: "pods:haproxy", silo: "pods:vnc-relay", admin: "monitoring" },
+  redis: { redis: "pods:vnc-relay" },
+};
+
+function describePeer(peer) {
+  if (peer.ipBlock) {
+    return `ipBlock ${peer.ipBlock.cidr}`;
+  }
+  const namespaces = peer.namespaceSelector;
+  const pods = peer.podSelector?.matchLabels ?? {};
+  if (namespaces) {
+    const named = Object.keys(namespaces.matchLabels ?? {}).length > 0 || namespaces.matchExpressions;
+    if (!named) {
+      return "every namespace";
+    }
+    return Object.keys(pods).length > 0 ? "monitoring" : `every pod of namespace ${JSON.stringify(namespaces.matchLabels)}`;
+  }
+  const app = pods["app.kubernetes.io/name"];
+  return app && Object.keys(pods).length === 1 ? `pods:${app}` : `pods ${JSON.stringify(pods)}`;
+}
+
+function checkClosedCluster() {
+  const workloads = documents.filter(({ doc }) => ["Deployment", "StatefulSet"].includes(doc.kind));
+  const appOf = (w) => w.doc.spec?.template?.metadata?.labels?.["app.kubernetes.io/name"];
+  if (!workloads.some((w) => appOf(w) === "vnc-relay")) {
+    return;
+  }
+  const policies = documents.filter(({ doc }) => doc.kind === "NetworkPolicy");
+  if (!policies.some(({ doc }) => isDefaultDeny(doc))) {
+    problem("closed cluster", "no default-deny NetworkPolicy (podSelector: {}, policyTypes: [Ingress], no ingress rules): a pod no policy names would take traffic from anywhere");
+  }
+  for (const [app, table] of Object.entries(closedCluster)) {
+    const workload = workloads.find((w) => appOf(w) === app);
+    if (!workload) {
+      continue;
+    }
+    const labels = workload.doc.spec?.template?.metadata?.labels ?? {};
+    const ports = (workload.doc.spec?.template?.spec?.containers ?? []).flatMap((c) => c.ports ?? []);
+    const rules = policies
+      .filter(({ doc }) => !isDefaultDeny(doc) && (doc.spec?.policyTypes ?? ["Ingress"]).includes("Ingress") && selects(doc.spec?.podSelector, labels))
+      .flatMap(({ doc }) => (doc.spec?.ingress ?? []).map((rule) => ({ policy: doc.metadata?.name, rule })));
+    for (const port of ports) {
+      const where = `closed cluster: ${workload.doc.kind} ${workload.doc.metadata?.name} port ${port.name ?? port.containerPort}`;
+      const wanted = table[port.name];
+      const admitting = rules.filter(({ rule }) => !rule.ports || rule.ports.some((p) => p.port === port.name || p.port === port.containerPort));
+      if (!wanted) {
+        if (admitting.length > 0) {
+          problem(where, `is admitted by NetworkPolicy ${admitting[0].policy} but has no entry in the closed-cluster table (tools/k8s-validate/validate.mjs): say who may reach it`);
+        }
+        continue;
+      }
+      if (admitting.length === 0) {
+        problem(where, `no NetworkPolicy admits it; only ${wanted} should reach it`);
+      }
+      for (const { policy, rule } of admitting) {
+        for (const peer of rule.from ?? [null]) {
+          const found = peer === null ? "anyone (a rule without from)" : describePeer(peer);
+          if (found !== wanted) {
+            problem(where, `NetworkPolicy ${policy} admits ${found}; only ${wanted} may reach it`);
+          }
         }
       }
     }
@@ -322,6 +403,7 @@ for (const entry of documents) {
 }
 checkReferences(secretTemplates);
 checkPolicies();
+checkClosedCluster();
 checkSecretTemplates(secretTemplates);
 
 if (problems.length > 0) {

@@ -14,10 +14,15 @@ public static partial class ClusterHosting
     /// Configures the silo: Redis clustering, grain storage and reminders over ONE shared multiplexer when Redis is
     /// configured (each provider would otherwise open its own), or embedded localhost clustering with memory storage.
     /// </summary>
-    public static void AddRelayCluster(this WebApplicationBuilder builder, ClusterSettings settings, IConnectionMultiplexer? redis)
+    public static void AddRelayCluster(this WebApplicationBuilder builder, ClusterSettings settings, IConnectionMultiplexer? redis, ILogger? logger = null)
     {
         builder.UseOrleans(silo =>
         {
+            if (settings.Tls is { } tls)
+            {
+                UseSiloTls(silo, tls, logger);
+            }
+
             silo.Configure<ClusterOptions>(o =>
             {
                 o.ClusterId = settings.ClusterId;
@@ -92,8 +97,29 @@ public static partial class ClusterHosting
         }
 
         builder.Services.TryAddSingleton(Options.Create(settings));
-        builder.AddRelayCluster(settings, redis);
+        builder.AddRelayCluster(settings, redis, logger);
         return builder;
+    }
+
+    /// <summary>
+    /// Mutual TLS on the silo port: this node presents its certificate when it dials and when it is dialled, requires
+    /// one from the other side, and lets in only certificates that chain to the cluster CA (<see cref="SiloTls.Refusal"/>).
+    /// The platform's own verdict is not used: it would also trust the system's public roots and check host names.
+    /// </summary>
+    private static void UseSiloTls(ISiloBuilder silo, SiloTls tls, ILogger? logger)
+    {
+        silo.UseTls(tls.Certificate, options =>
+        {
+            options.RemoteCertificateMode = Orleans.Connections.Security.RemoteCertificateMode.RequireCertificate;
+            options.ClientCertificateMode = Orleans.Connections.Security.RemoteCertificateMode.RequireCertificate;
+            options.SslProtocols = System.Security.Authentication.SslProtocols.Tls12 | System.Security.Authentication.SslProtocols.Tls13;
+            options.RemoteCertificateValidation = (certificate, chain, errors) =>
+                tls.Validate(certificate, chain, errors, (subject, reason) => LogPeerRefused(logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, subject, reason));
+        });
+        if (logger is not null)
+        {
+            LogSiloTls(logger, tls.Certificate.Subject, tls.Certificate.NotAfter.ToUniversalTime(), tls.CaFile);
+        }
     }
 
     /// <summary>
@@ -146,6 +172,14 @@ public static partial class ClusterHosting
             delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(10).Ticks));
         }
     }
+
+    [LoggerMessage(EventId = EventIds.SiloTlsOn, Level = LogLevel.Information,
+        Message = "Silo TLS: presenting {Subject} (expires {NotAfter:u}); peers must present a certificate issued by the CA in {CaFile}")]
+    private static partial void LogSiloTls(ILogger logger, string subject, DateTime notAfter, string caFile);
+
+    [LoggerMessage(EventId = EventIds.SiloPeerRefused, Level = LogLevel.Warning,
+        Message = "Refused a silo connection presenting {Subject}: {Reason}. A node with another CA or a stale certificate cannot join; an unknown process is kept out")]
+    private static partial void LogPeerRefused(ILogger logger, string subject, string reason);
 
     [LoggerMessage(EventId = EventIds.WaitingForRedis, Level = LogLevel.Warning,
         Message = "Waiting for Redis at {Endpoints} (attempt {Attempt}); next try in {DelaySeconds:F1} s")]

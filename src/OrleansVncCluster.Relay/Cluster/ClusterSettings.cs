@@ -35,6 +35,9 @@ public sealed class ClusterSettings
     /// </summary>
     public TimeSpan ProbeTimeout { get; init; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>Silo-to-silo mutual TLS (Cluster:Tls:*); null = silo traffic in clear.</summary>
+    public SiloTls? Tls { get; init; }
+
     /// <summary>How long start-up waits for Redis before giving up.</summary>
     public TimeSpan RedisStartupTimeout { get; init; } = TimeSpan.FromMinutes(5);
 
@@ -78,8 +81,10 @@ public sealed class ClusterSettings
             problems.Add($"Orleans:Endpoints:SiloPort '{siloPortText}' is not a port (1-65535), e.g. 11111");
         }
 
+        var tls = SiloTls.From(configuration, problems);
         var settings = new ClusterSettings
         {
+            Tls = tls,
             RedisConnectionString = string.IsNullOrWhiteSpace(connection) ? null : connection,
             ClusterId = configuration["Orleans:ClusterId"] is { Length: > 0 } clusterId ? clusterId : "vnc-relay",
             ServiceId = configuration["Orleans:ServiceId"] is { Length: > 0 } serviceId ? serviceId : "vnc-relay",

@@ -11,21 +11,80 @@ internal sealed partial class NodeDirectoryGrain(
 {
     private readonly Dictionary<string, NodeRegistration> _nodes = new(StringComparer.Ordinal);
 
+    // Revocations of the last NodeDirectory.Expiry: a node this activation did not know yet (the directory itself was
+    // re-activating and nobody had re-registered, or the node had dropped out for a while) gets them when it registers.
+    private readonly List<Revocation> _recent = [];
+
     public Task RegisterAsync(string name, SiloAddress silo, INodeObserver observer)
     {
-        _nodes[name] = new NodeRegistration(name, silo, observer, time.GetUtcNow());
+        var known = _nodes.ContainsKey(name);
+        var node = new NodeRegistration(name, silo, observer, time.GetUtcNow());
+        _nodes[name] = node;
+        if (!known && Recent() is { Count: > 0 } missed)
+        {
+            LogReplaying(logger, missed.Count, name);
+
+            // Not awaited: registration must not wait on deliveries; the tasks run on this activation and log their own end.
+            _ = Task.WhenAll(missed.Select(revocation => DeliverAsync(node, revocation)));
+        }
+
         return Task.CompletedTask;
     }
 
     public Task<List<NodeRegistration>> NodesAsync() => Task.FromResult(LiveNodes());
 
-    public async Task RevokeAsync(string token, RevocationCause cause)
+    public Task RevokeAsync(string token, RevocationCause cause)
     {
-        await NodeFanOut.AskEveryAsync(LiveNodes(), async node =>
+        var revocation = new Revocation(token, cause, time.GetUtcNow());
+        Recent();
+        _recent.Add(revocation);
+        return Task.WhenAll(LiveNodes().Select(node => DeliverAsync(node, revocation)));
+    }
+
+    /// <summary>
+    /// One node's delivery, retried with backoff while the node is still registered: a node busy for a moment or a call
+    /// lost in a membership change gets the revocation seconds later, not at the next re-validation round
+    /// (Node/SessionRevalidator.cs), which stays the backstop when every attempt fails.
+    /// </summary>
+    private async Task DeliverAsync(NodeRegistration node, Revocation revocation)
+    {
+        for (var attempt = 1; ; attempt++)
         {
-            await node.TokenRevokedAsync(token, cause);
-            return true;
-        }, TimeSpan.FromSeconds(5), fallback: false, failed: (node, exception) => LogNodeUnreachable(logger, exception, node.Name));
+            try
+            {
+                await node.Observer.TokenRevokedAsync(revocation.Token, revocation.Cause).WaitAsync(NodeDirectory.DeliveryTimeout, time);
+                if (attempt > 1)
+                {
+                    LogDeliveredAfterRetry(logger, node.Name, attempt);
+                }
+
+                return;
+            }
+            catch (Exception exception) when (ClusterCall.Failed(exception))
+            {
+                var delay = NodeDirectory.RetryDelay(attempt);
+                if (delay is null || !StillRegistered(node))
+                {
+                    LogNodeUnreachable(logger, exception, node.Name, attempt);
+                    return;
+                }
+
+                LogRetrying(logger, node.Name, attempt, delay.Value.TotalSeconds, exception.Message);
+                await Task.Delay(delay.Value, time);
+            }
+        }
+    }
+
+    // A node that left (membership says dead, or it stopped registering) has no sessions to close; one that came back
+    // under the same name with a new observer gets the revocation through the replay on registration.
+    private bool StillRegistered(NodeRegistration node) =>
+        LiveNodes().Any(live => live.Name == node.Name && live.Observer.Equals(node.Observer));
+
+    private List<Revocation> Recent()
+    {
+        var since = time.GetUtcNow() - NodeDirectory.Expiry;
+        _recent.RemoveAll(revocation => revocation.At < since);
+        return [.. _recent];
     }
 
     private List<NodeRegistration> LiveNodes()
@@ -44,6 +103,21 @@ internal sealed partial class NodeDirectoryGrain(
         return [.. _nodes.Values];
     }
 
-    [LoggerMessage(EventId = EventIds.RevocationUndelivered, Level = LogLevel.Warning, Message = "Node {Node} did not answer a revocation")]
-    private static partial void LogNodeUnreachable(ILogger logger, Exception exception, string node);
+    private sealed record Revocation(string Token, RevocationCause Cause, DateTimeOffset At);
+
+    [LoggerMessage(EventId = EventIds.RevocationUndelivered, Level = LogLevel.Warning,
+        Message = "Node {Node} did not take a revocation after {Attempts} attempt(s); its re-validation ends the sessions (Revalidation:Interval)")]
+    private static partial void LogNodeUnreachable(ILogger logger, Exception exception, string node, int attempts);
+
+    [LoggerMessage(EventId = EventIds.RevocationRetrying, Level = LogLevel.Information,
+        Message = "Node {Node} did not take a revocation (attempt {Attempt}: {Error}); retrying in {DelaySeconds:F1} s")]
+    private static partial void LogRetrying(ILogger logger, string node, int attempt, double delaySeconds, string error);
+
+    [LoggerMessage(EventId = EventIds.RevocationDeliveredAfterRetry, Level = LogLevel.Information,
+        Message = "Node {Node} took a revocation at attempt {Attempt}")]
+    private static partial void LogDeliveredAfterRetry(ILogger logger, string node, int attempt);
+
+    [LoggerMessage(EventId = EventIds.RevocationReplayed, Level = LogLevel.Information,
+        Message = "Sending {Revocations} recent revocation(s) to node {Node}, new to the node directory (it may have missed them)")]
+    private static partial void LogReplaying(ILogger logger, int revocations, string node);
 }

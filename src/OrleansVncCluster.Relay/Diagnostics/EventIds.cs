@@ -55,6 +55,10 @@ internal static class EventIds
     public const int SessionTokenInvalid = 4011;
     public const int RevalidationFailed = 4012;
     public const int RevocationDroppedForTesting = 4013;
+    public const int RevocationRetrying = 4020;
+    public const int RevocationDeliveredAfterRetry = 4021;
+    public const int RevocationReplayed = 4022;
+    public const int RevocationFailedForTesting = 4023;
 
     public const int Undrained = 4014;
 
@@ -87,4 +91,11 @@ internal static class EventIds
     public const int TlsCertificateWatchUnavailable = 6203;
     public const int ConnectionCaps = 6210;
     public const int UpgradeCapReached = 6211;
+    public const int DefaultMaxSessions = 6212;
+    public const int OpenFileLimitTooLow = 6213;
+    public const int ConnectionCapsOverLimit = 6214;
+    public const int SiloTlsOn = 6220;
+    public const int SiloPeerRefused = 6221;
+    public const int TrustedProxyHostsResolved = 6222;
+    public const int TrustedProxyHostsUnresolved = 6223;
 }

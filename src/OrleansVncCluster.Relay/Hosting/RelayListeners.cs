@@ -15,6 +15,8 @@ public static class RelayListeners
     /// </summary>
     public static WebApplicationBuilder AddRelayListeners(this WebApplicationBuilder builder, ILogger transportLogger)
     {
+        var caps = ConnectionCaps.For(builder.Configuration, transportLogger);
+        builder.Services.PostConfigure<Admission.AdmissionOptions>(admission => ConnectionCaps.DefaultMaxSessions(admission, builder.Configuration, caps, transportLogger));
         builder.Services.TryAddSingleton(sp =>
         {
             var relay = sp.GetRequiredService<IOptions<RelayOptions>>().Value;
@@ -31,7 +33,7 @@ public static class RelayListeners
             var certificate = relay.CertificateFile is { Length: > 0 } ? kestrel.ApplicationServices.GetRequiredService<CertificateReloader>() : null;
             kestrel.AddServerHeader = false;
             kestrel.Limits.RequestHeadersTimeout = relay.HandshakeTimeout;
-            ConnectionCaps.Apply(kestrel, builder.Configuration, transportLogger);
+            ConnectionCaps.Apply(kestrel, caps);
             ListenAddress.TryParse(relay.Listen, out var publicEndpoint, out _);
             kestrel.Listen(publicEndpoint, listen =>
             {

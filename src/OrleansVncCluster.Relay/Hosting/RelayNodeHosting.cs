@@ -92,6 +92,9 @@ public static class RelayNodeHosting
             .AddRelayAdmin();
         builder.Services.TryAddSingleton(sp => NodeEndpointsFactory.From(sp.GetRequiredService<IOptions<RelayOptions>>().Value, sp.GetRequiredService<IConfiguration>(), cluster.RedisConnectionString));
 
+        builder.Services.TryAddSingleton(sp => new TrustedProxyHosts(sp.GetRequiredService<IOptions<RelayOptions>>(), sp.GetRequiredService<ILogger<TrustedProxyHosts>>()));
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<TrustedProxyHosts>());
+
         // The drain budget runs inside shutdown: give it room, or the host would cut it short.
         builder.Services.AddOptions<HostOptions>().Configure<IOptions<RelayOptions>>((host, relay) => host.ShutdownTimeout = relay.Value.DrainBudget + TimeSpan.FromSeconds(15));
         builder.Services.AddOptions<ForwardedHeadersOptions>().Configure<IOptions<RelayOptions>>((forwarded, relay) =>
@@ -111,7 +114,7 @@ public static class RelayNodeHosting
     public static WebApplication MapVncRelayNode(this WebApplication app)
     {
         var relay = app.Services.GetRequiredService<IOptions<RelayOptions>>().Value;
-        app.UseForwardedHeaders();
+        app.UseRelayForwardedHeaders(app.Services.GetRequiredService<TrustedProxyHosts>());
         app.UseWebSockets();
         app.MapHealth();
         app.UseConsolePage();

@@ -12,6 +12,8 @@ namespace OrleansVncCluster.Relay.Node;
 internal sealed partial class LocalNode(
     SessionRegistry sessions, TokenResolver tokens, ILocalSiloDetails silo, IOptionsMonitor<RevalidationOptions> revalidation, ILogger<LocalNode> logger) : INodeObserver
 {
+    private int _failedForTesting;
+
     public string Name => silo.Name;
 
     public Task TokenRevokedAsync(string token, RevocationCause cause)
@@ -20,6 +22,14 @@ internal sealed partial class LocalNode(
         {
             LogDroppedForTesting(logger, TokenText.ForLog(token));
             return Task.CompletedTask;
+        }
+
+        if (revalidation.CurrentValue.FailFirstBroadcastsForTesting is > 0 and var failFirst
+            && Interlocked.Increment(ref _failedForTesting) is var delivery && delivery <= failFirst)
+        {
+            // A failed delivery, as the directory sees a node that is unreachable for a moment: it must retry.
+            LogFailedForTesting(logger, TokenText.ForLog(token), delivery);
+            throw new OrleansException("revocation delivery failed: Revalidation:FailFirstBroadcastsForTesting (fault injection)");
         }
 
         var reason = cause switch
@@ -47,6 +57,10 @@ internal sealed partial class LocalNode(
     [LoggerMessage(EventId = EventIds.RevocationDroppedForTesting, Level = LogLevel.Warning,
         Message = "Revocation of token {Token} dropped: Revalidation:DropBroadcastsForTesting is on (fault injection; never in production)")]
     private static partial void LogDroppedForTesting(ILogger logger, string token);
+
+    [LoggerMessage(EventId = EventIds.RevocationFailedForTesting, Level = LogLevel.Warning,
+        Message = "Revocation of token {Token} failed on purpose (delivery {Delivery}): Revalidation:FailFirstBroadcastsForTesting is set (fault injection; never in production)")]
+    private static partial void LogFailedForTesting(ILogger logger, string token, int delivery);
 
     [LoggerMessage(EventId = EventIds.TokenRevoked, Level = LogLevel.Information,
         Message = "Token {Token} revoked: closing {Sessions} live session(s) with '{Reason}'")]

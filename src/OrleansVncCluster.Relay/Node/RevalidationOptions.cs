@@ -19,6 +19,12 @@ public sealed class RevalidationOptions
 
     /// <summary>Fault injection for tests: this node ignores revocation broadcasts, as if every one was lost. Never in production.</summary>
     public bool DropBroadcastsForTesting { get; set; }
+
+    /// <summary>
+    /// Fault injection for tests: the first N revocation deliveries to this node fail, as if the node could not be
+    /// reached, so the node directory's retry is what delivers them. 0 (the default) in production.
+    /// </summary>
+    public int FailFirstBroadcastsForTesting { get; set; }
 }
 
 /// <summary>Checks <see cref="RevalidationOptions"/> at start-up.</summary>
@@ -35,6 +41,11 @@ internal sealed class RevalidationOptionsValidator : IValidateOptions<Revalidati
         if (options.BatchSize is < 1 or > 10_000)
         {
             errors.Add($"Revalidation:BatchSize '{options.BatchSize}' must be between 1 and 10000, e.g. 100");
+        }
+
+        if (options.FailFirstBroadcastsForTesting < 0)
+        {
+            errors.Add($"Revalidation:FailFirstBroadcastsForTesting '{options.FailFirstBroadcastsForTesting}' must be 0 (off) or a count of deliveries to fail, e.g. 2");
         }
 
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);

@@ -54,6 +54,12 @@ public sealed class RelayOptions
     public List<string> TrustedProxies { get; set; } = ["127.0.0.0/8", "::1/128"];
 
     /// <summary>
+    /// Proxies by DNS name whose X-Forwarded-For is believed, re-resolved every few seconds: for proxies without fixed
+    /// addresses, such as HAProxy pods behind a headless Service (every ready pod's address is one A record).
+    /// </summary>
+    public List<string> TrustedProxyHosts { get; set; } = [];
+
+    /// <summary>
     /// One relay buffer, each direction: a VNC read becomes one binary frame of up to this size (as websockify sends
     /// them), and a browser frame of this size is written to the VNC server in one write. 16 KiB browser reads split
     /// each 64 KiB frame into 4 writes and cost 0.6x socat's echo throughput (docs/benchmarks.md).
@@ -142,6 +148,14 @@ internal sealed class RelayOptionsValidator : IValidateOptions<RelayOptions>
             if (!System.Net.IPNetwork.TryParse(proxy, out _))
             {
                 errors.Add($"Relay:TrustedProxies entry '{proxy}' is not a CIDR network, e.g. 10.0.0.0/8 or 127.0.0.1/32");
+            }
+        }
+
+        foreach (var host in options.TrustedProxyHosts)
+        {
+            if (Uri.CheckHostName(host) is not (UriHostNameType.Dns or UriHostNameType.IPv4 or UriHostNameType.IPv6))
+            {
+                errors.Add($"Relay:TrustedProxyHosts entry '{host}' is not a host name, e.g. haproxy-pods (a headless Service) or haproxy.example.com");
             }
         }
 

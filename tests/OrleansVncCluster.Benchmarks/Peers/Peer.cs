@@ -199,6 +199,9 @@ internal sealed class RelayPeer : Peer
             ["Limits__HandshakesPerSecond"] = "1000000",
             ["Limits__HandshakeBurst"] = "1000000",
             ["Limits__MaxFailedTokens"] = "0",
+            // The idle tiers measure how many sessions the descriptors carry: no session cap below Kestrel's own
+            // (an unset Relay:MaxSessions would default to a share of the open-file limit).
+            ["Relay__MaxSessions"] = "0",
         };
         foreach (var (key, value) in extraEnvironment ?? new Dictionary<string, string>())
         {

@@ -167,6 +167,75 @@ public sealed class KubernetesManifestTests : IDisposable
         await AssertRejectedAsync(file, "port websockify is not a port of Deployment web");
     }
 
+    [Theory]
+    [InlineData("podSelector: {}", "", "closed cluster: no default-deny NetworkPolicy")]
+    [InlineData("              kubernetes.io/metadata.name: monitoring\n          podSelector:\n            matchLabels:\n              app.kubernetes.io/name: prometheus\n      ports:\n        - port: admin",
+        "              {}\n      ports:\n        - port: admin", "StatefulSet relay port admin: NetworkPolicy relay admits every namespace; only monitoring may reach it")]
+    [InlineData("        - port: silo", "        - port: silo\n        - port: public", "StatefulSet relay port public: NetworkPolicy relay admits pods:vnc-relay; only pods:haproxy may reach it")]
+    [InlineData("        - port: agent", "", "StatefulSet relay port agent: no NetworkPolicy admits it; only pods:haproxy should reach it")]
+    public async Task ShippedNetworkPolicies_Changed_AreRejectedForTheClosedCluster(string original, string replacement, string problem)
+    {
+        var policies = await File.ReadAllTextAsync(Path.Combine(Repo.Root, "k8s", "networkpolicies.yaml"));
+        Assert.Contains(original, policies, StringComparison.Ordinal);
+        var changed = original == "podSelector: {}"
+            ? policies.Replace("  podSelector: {}\n  policyTypes: [\"Ingress\"]\n---", "  podSelector: {}\n  policyTypes: [\"Ingress\"]\n  ingress:\n    - from:\n        - podSelector: {}\n---", StringComparison.Ordinal)
+            : policies.Replace(original, replacement, StringComparison.Ordinal);
+        Assert.NotEqual(policies, changed);
+
+        await AssertRejectedAsync(ShippedWith(changed), problem);
+    }
+
+    [Fact]
+    public async Task ExtraPolicyOpeningRedisToEveryone_IsRejectedForTheClosedCluster()
+    {
+        var policies = await File.ReadAllTextAsync(Path.Combine(Repo.Root, "k8s", "networkpolicies.yaml")) + """
+            ---
+            apiVersion: networking.k8s.io/v1
+            kind: NetworkPolicy
+            metadata:
+              name: redis-debug
+            spec:
+              podSelector:
+                matchLabels: {app.kubernetes.io/name: redis}
+              policyTypes: [Ingress]
+              ingress:
+                - ports: [{port: redis}]
+            """;
+
+        await AssertRejectedAsync(ShippedWith(policies), "StatefulSet redis port redis: NetworkPolicy redis-debug admits anyone (a rule without from); only pods:vnc-relay may reach it");
+    }
+
+    [Fact]
+    public async Task ShippedRelay_CapsItsSessions_WiresSiloTlsAsOptional_AndTrustsOnlyHaproxyPods()
+    {
+        var relay = await File.ReadAllTextAsync(Path.Combine(Repo.Root, "k8s", "relay.yaml"));
+
+        Assert.Contains("- name: Relay__MaxSessions\n              value: \"1500\"", relay, StringComparison.Ordinal);
+        Assert.Contains("limits:\n              memory: 1Gi", relay, StringComparison.Ordinal);
+        Assert.Contains("secretName: relay-silo-tls\n            optional: true", relay, StringComparison.Ordinal);
+        Assert.Contains("# - name: Cluster__Tls__CaFile", relay, StringComparison.Ordinal);
+
+        // X-Forwarded-For from the HAProxy pods only, found by the headless Service, not from a whole pod network.
+        Assert.Contains("- name: Relay__TrustedProxyHosts__0\n              value: haproxy-pods", relay, StringComparison.Ordinal);
+        Assert.DoesNotContain("Relay__TrustedProxies__", relay, StringComparison.Ordinal);
+        var haproxy = await File.ReadAllTextAsync(Path.Combine(Repo.Root, "k8s", "haproxy.yaml"));
+        Assert.Contains("name: haproxy-pods\n  labels:\n    app.kubernetes.io/name: haproxy\nspec:\n  clusterIP: None", haproxy, StringComparison.Ordinal);
+    }
+
+    /// <summary>A directory with the shipped manifests (not the kustomization) and <paramref name="policies"/> as networkpolicies.yaml.</summary>
+    private string ShippedWith(string policies)
+    {
+        var directory = Path.Combine(_directory, "shipped");
+        Directory.CreateDirectory(directory);
+        foreach (var file in new[] { "relay.yaml", "redis.yaml", "haproxy.yaml", "secrets.example.yaml" })
+        {
+            File.Copy(Path.Combine(Repo.Root, "k8s", file), Path.Combine(directory, file), overwrite: true);
+        }
+
+        File.WriteAllText(Path.Combine(directory, "networkpolicies.yaml"), policies);
+        return directory;
+    }
+
     private const string CompliantWorkload = """
         apiVersion: apps/v1
         kind: Deployment

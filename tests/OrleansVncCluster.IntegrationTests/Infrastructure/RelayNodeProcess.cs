@@ -13,6 +13,9 @@ public sealed record RelayNodeSettings
 
     /// <summary>A simulated host to run on (its namespace and address); none = the machine itself, on loopback.</summary>
     public NetworkHost? Host { get; init; }
+
+    /// <summary>The node's open-file limit (soft and hard, set by <c>ulimit -n</c> before exec); none = inherited.</summary>
+    public int? OpenFileLimit { get; init; }
 }
 
 /// <summary>A published vnc-relay node on free loopback ports.</summary>
@@ -50,10 +53,11 @@ public sealed class RelayNodeProcess : IAsyncDisposable
 
     /// <summary>
     /// Starts a node and waits until /readyz answers 200 (its silo joined the cluster). Ports not given are free ones;
-    /// give them all to restart a node where HAProxy expects it (<see cref="RestartAsync"/>).
+    /// give them all to restart a node where HAProxy expects it (<see cref="RestartAsync"/>). With <paramref name="waitReady"/>
+    /// false it returns once the process runs, for a node that is expected never to become ready.
     /// </summary>
     public static async Task<RelayNodeProcess> StartAsync(
-        RelayNodeSettings settings, int? port = null, int? siloPort = null, int? adminPort = null, int? agentPort = null)
+        RelayNodeSettings settings, int? port = null, int? siloPort = null, int? adminPort = null, int? agentPort = null, bool waitReady = true)
     {
         if (!File.Exists(Repo.RelayExecutable))
         {
@@ -96,8 +100,18 @@ public sealed class RelayNodeProcess : IAsyncDisposable
 
         args.AddRange(settings.ExtraArgs);
         var (file, argv) = settings.Host is { } host ? host.Command(Repo.RelayExecutable, args) : (Repo.RelayExecutable, args);
+        if (settings.OpenFileLimit is { } openFiles)
+        {
+            // exec: the node keeps bash's process id, so signals and /proc/PID reach the node itself.
+            (file, argv) = ("bash", ["-c", $"ulimit -n {openFiles} && exec \"$0\" \"$@\"", file, .. argv]);
+        }
         var process = ManagedProcess.Start(settings.SiloName, file, argv, environment);
         var node = new RelayNodeProcess(process, relayPort, admin, silo, agent, settings);
+        if (!waitReady)
+        {
+            return node;
+        }
+
         try
         {
             await node.WaitReadyAsync(TimeSpan.FromSeconds(60));

@@ -20,7 +20,7 @@ public static class TestCertificates
     }
 
     /// <summary>A certificate for 127.0.0.1, localhost and <paramref name="name"/>, signed by <paramref name="issuer"/> or self-signed.</summary>
-    public static X509Certificate2 CreateLeaf(string name, X509Certificate2? issuer = null, bool client = false)
+    public static X509Certificate2 CreateLeaf(string name, X509Certificate2? issuer = null, bool client = false, bool serverAndClient = false)
     {
         var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var request = new CertificateRequest($"CN={name}", key, HashAlgorithmName.SHA256);
@@ -31,7 +31,8 @@ public static class TestCertificates
         request.CertificateExtensions.Add(names.Build());
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, false));
         request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension(
-            [client ? new Oid("1.3.6.1.5.5.7.3.2") : new Oid("1.3.6.1.5.5.7.3.1")], false));
+            serverAndClient ? [new Oid("1.3.6.1.5.5.7.3.1"), new Oid("1.3.6.1.5.5.7.3.2")]
+                : [client ? new Oid("1.3.6.1.5.5.7.3.2") : new Oid("1.3.6.1.5.5.7.3.1")], false));
         var notBefore = DateTimeOffset.UtcNow.AddMinutes(-5);
         var notAfter = DateTimeOffset.UtcNow.AddDays(1);
         if (issuer is not null && notAfter > issuer.NotAfter)

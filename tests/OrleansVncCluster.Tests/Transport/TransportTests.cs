@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
+using OrleansVncCluster.Relay.Admission;
 using OrleansVncCluster.Relay.Cluster;
 using OrleansVncCluster.Relay.Hosting;
 
@@ -57,13 +58,46 @@ public sealed class TransportTests
     [InlineData("            unlimited            unlimited            files", null)]
     public void OpenFileLimit_IsTheSoftColumn(string columns, long? expected) => Assert.Equal(expected, ConnectionCaps.ParseSoftLimit(columns));
 
-    [Fact]
-    public void ConnectionCap_LeavesTheReserve_AndCountsTwoDescriptorsPerSession()
+    [Theory]
+    [InlineData(1024L)]
+    [InlineData(4096L)]
+    [InlineData(20000L)]
+    [InlineData(65536L)]
+    [InlineData(262144L)]
+    [InlineData(1048576L)]
+    public void ConnectionCaps_PlainPlusTwicePerSession_StayWithinTheLimitLessTheReserve(long openFiles)
     {
-        Assert.Equal((20000 - ConnectionCaps.Reserved) / 2, ConnectionCaps.Derive(20000));
-        Assert.Equal(16, ConnectionCaps.Derive(100));
-        Assert.Null(ConnectionCaps.Derive(null));
+        var plan = ConnectionCaps.Derive(openFiles);
+
+        // Kestrel moves a connection from the plain count to the upgraded one when it becomes a WebSocket, and each
+        // upgraded one also holds the VNC server's socket: both caps at (limit - reserve) / 2, as before, overshoot.
+        Assert.True(plan.MaxConnections + (2 * plan.MaxUpgraded) <= openFiles - ConnectionCaps.Reserved,
+            $"{plan.MaxConnections} + 2 x {plan.MaxUpgraded} exceeds {openFiles} - {ConnectionCaps.Reserved}");
+        Assert.True(plan.DerivedMaxSessions < plan.MaxUpgraded, "refusals with 4429 need upgraded slots of their own");
+        Assert.True(plan.DerivedMaxSessions > (openFiles - ConnectionCaps.Reserved) * 2 / 5, "most of the budget goes to sessions");
+    }
+
+    [Fact]
+    public void ConnectionCaps_ForTheLimitTheIntegrationTestUses_AreTheseFigures()
+    {
+        // 1024 - 512 = 512: 64 plain, (512 - 64) / 2 = 224 upgraded, 224 - 14 = 210 sessions.
+        Assert.Equal(new ConnectionCaps.Plan(1024, 64, 224, 210), ConnectionCaps.Derive(1024));
+        Assert.Equal(new ConnectionCaps.Plan(null, null, null, null), ConnectionCaps.Derive(null));
         Assert.NotNull(ConnectionCaps.OpenFileLimit());
+    }
+
+    [Fact]
+    public void DefaultMaxSessions_FillsAnUnsetCap_AndKeepsAnExplicitOne()
+    {
+        var plan = ConnectionCaps.Derive(1024);
+        var unset = new AdmissionOptions();
+        ConnectionCaps.DefaultMaxSessions(unset, new ConfigurationBuilder().Build(), plan, NullLogger.Instance);
+        Assert.Equal(210, unset.MaxSessions);
+
+        var explicitNoCap = new AdmissionOptions();
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Relay:MaxSessions"] = "0" }).Build();
+        ConnectionCaps.DefaultMaxSessions(explicitNoCap, configuration, plan, NullLogger.Instance);
+        Assert.Equal(0, explicitNoCap.MaxSessions);
     }
 
     [Theory]
