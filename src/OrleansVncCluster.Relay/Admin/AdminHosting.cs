@@ -6,7 +6,7 @@ using OrleansVncCluster.Relay.Sources;
 
 namespace OrleansVncCluster.Relay.Admin;
 
-/// <summary>Registers and maps the admin listener's endpoints: /metrics, /api (sessions, drain, sync) and /api/tickets.</summary>
+/// <summary>Registers and maps the admin listener's endpoints: /metrics, /api (sessions, history, drain, sync) and /api/tickets.</summary>
 public static class AdminHosting
 {
     /// <summary>Adds <see cref="AdminOptions"/> (section "Admin", validated at start-up), the metrics export, and the admin authentication and policies.</summary>
@@ -33,6 +33,7 @@ public static class AdminHosting
 
         endpoints.MapMetrics(port);
         var api = endpoints.MapAdminApi(port);
+        api.MapHistory();
         endpoints.MapTicketApi(port);
         if (TokenSourcesHosting.AbiquoSyncEnabled(endpoints.ServiceProvider.GetRequiredService<IConfiguration>()))
         {

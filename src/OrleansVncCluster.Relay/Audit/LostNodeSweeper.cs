@@ -1,0 +1,135 @@
+using OrleansVncCluster.Relay.Diagnostics;
+
+namespace OrleansVncCluster.Relay.Audit;
+
+/// <summary>
+/// Closes, on a survivor, the history records a crashed node left open: when Orleans membership declares a silo dead
+/// (or a newer process took over its address), its open records get end = the time this sweep noticed and close code
+/// 1006, "node lost". One node sweeps at a time: the active silo that sorts first in the membership snapshot, which
+/// every node computes alike; two sweeping at once during a membership change is harmless (closing is idempotent). It
+/// runs on every membership change and every <see cref="Interval"/> besides. Only with the Redis store: in embedded mode
+/// the history dies with the node anyway.
+/// </summary>
+public sealed partial class LostNodeSweeper(
+    IAuditStore store, IClusterMembershipService membership, ILocalSiloDetails silo, TimeProvider time, ILogger<LostNodeSweeper> logger) : BackgroundService
+{
+    /// <summary>How often the sweeper looks besides membership changes (a change seen while Redis was down is retried).</summary>
+    public static readonly TimeSpan Interval = TimeSpan.FromSeconds(30);
+
+    /// <inheritdoc/>
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (store is not RedisAuditStore redis)
+        {
+            return;
+        }
+
+        using var changed = new SemaphoreSlim(0, 1);
+        var watching = WatchAsync(changed, stoppingToken);
+        try
+        {
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                await SweepAsync(redis);
+                try
+                {
+                    await changed.WaitAsync(Interval, stoppingToken);
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
+                }
+            }
+        }
+        finally
+        {
+            await watching;
+        }
+    }
+
+    /// <summary>One sweep, if this node is the sweeper; returns the records it closed.</summary>
+    public async Task<int> SweepAsync(RedisAuditStore redis)
+    {
+        ArgumentNullException.ThrowIfNull(redis);
+        var snapshot = membership.CurrentSnapshot;
+        var active = snapshot.Members.Values.Where(m => m.Status == SiloStatus.Active).Select(m => m.SiloAddress).ToList();
+        if (active.Count == 0 || !active.MinBy(a => a.ToParsableString(), StringComparer.Ordinal)!.Equals(silo.SiloAddress))
+        {
+            return 0;
+        }
+
+        var closed = 0;
+        try
+        {
+            foreach (var open in await redis.OpenSilosAsync())
+            {
+                if (!TryParse(open, out var address) || address.Equals(silo.SiloAddress) || !IsLost(snapshot, active, address))
+                {
+                    continue;
+                }
+
+                var count = await redis.CloseLostAsync(open, time.GetUtcNow());
+                closed += count;
+                LogClosed(logger, count, address.ToString());
+            }
+        }
+        catch (Exception exception) when (exception is StackExchange.Redis.RedisException or TimeoutException)
+        {
+            LogSweepFailed(logger, exception.GetType().Name);
+        }
+
+        return closed;
+    }
+
+    /// <summary>Dead in membership, or replaced: a newer process is active on the same address (a restart after a crash
+    /// that membership had not noticed, e.g. the whole cluster was down).</summary>
+    private static bool IsLost(ClusterMembershipSnapshot snapshot, List<SiloAddress> active, SiloAddress address) =>
+        snapshot.GetSiloStatus(address) == SiloStatus.Dead
+        || active.Any(a => a.Endpoint.Equals(address.Endpoint) && a.Generation > address.Generation);
+
+    private static bool TryParse(string text, out SiloAddress address)
+    {
+        try
+        {
+            address = SiloAddress.FromParsableString(text);
+            return true;
+        }
+        catch (FormatException)
+        {
+            address = null!;
+            return false;
+        }
+    }
+
+    private async Task WatchAsync(SemaphoreSlim changed, CancellationToken stoppingToken)
+    {
+        try
+        {
+            await foreach (var _ in membership.MembershipUpdates.WithCancellation(stoppingToken))
+            {
+                // Coalesce: one pending wake-up is enough, the sweep reads the newest snapshot.
+                if (changed.CurrentCount == 0)
+                {
+                    try
+                    {
+                        changed.Release();
+                    }
+                    catch (SemaphoreFullException)
+                    {
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    [LoggerMessage(EventId = EventIds.AuditLostNodeClosed, Level = LogLevel.Information,
+        Message = "Session history: closed {Count} open record(s) of lost node {Silo} as \"node lost\" (1006)")]
+    private static partial void LogClosed(ILogger logger, int count, string silo);
+
+    [LoggerMessage(EventId = EventIds.AuditSweepFailed, Level = LogLevel.Warning,
+        Message = "Session history: could not close the records of lost nodes ({Error}); retrying in 30 s")]
+    private static partial void LogSweepFailed(ILogger logger, string error);
+}
