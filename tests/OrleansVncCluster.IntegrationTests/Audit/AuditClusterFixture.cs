@@ -82,6 +82,15 @@ public sealed class AuditClusterFixture : IAsyncLifetime
         return _nodes[index];
     }
 
+    /// <summary>Stops every node at once, then starts them again on the same ports: the first alone, the others together.</summary>
+    public async Task RestartAllAsync()
+    {
+        await Task.WhenAll(_nodes.Select(node => node.DisposeAsync().AsTask()));
+        _nodes[0] = await _nodes[0].RestartAsync();
+        var rejoined = await Task.WhenAll(_nodes.Skip(1).Select(node => node.RestartAsync()));
+        rejoined.CopyTo(_nodes, 1);
+    }
+
     /// <summary>GET /api/history on <paramref name="node"/> with the admin token.</summary>
     public static async Task<List<AuditRecord>> HistoryAsync(RelayNodeProcess node, string query = "")
     {

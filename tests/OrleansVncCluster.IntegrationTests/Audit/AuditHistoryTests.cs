@@ -64,10 +64,7 @@ public sealed class AuditHistoryTests(AuditClusterFixture fixture, ITestOutputHe
         AssertRecord(fromAnother[crashed], victim, AuditRecord.NodeLostCode, AuditRecord.NodeLostReason, 512 + 4096, "demo-desktop-1");
 
         // Every node restarted: the records come from Redis, unchanged.
-        for (var i = 0; i < AuditClusterFixture.NodeCount; i++)
-        {
-            await fixture.RestartAsync(i);
-        }
+        await fixture.RestartAllAsync();
 
         var afterRestart = await OursAsync(fixture.Nodes[2], normal, killed, crashed);
         Assert.Equal(fromAnother, afterRestart);
