@@ -16,7 +16,4 @@ public sealed record SessionInfo
 
     /// <summary>"control", or "view" for a session opened with a view ticket (its input is dropped).</summary>
     [Id(9)] public string Role { get; init; } = "control";
-
-    /// <summary>Who opened it, when its ticket names a user.</summary>
-    [Id(10)] public string? User { get; init; }
 }

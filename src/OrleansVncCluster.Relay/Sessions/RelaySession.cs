@@ -36,11 +36,11 @@ public sealed class RelaySession
     /// <summary>The client address (from X-Forwarded-For when the peer is a trusted proxy).</summary>
     public string Client { get; }
 
-    /// <summary>Who opened the session, when its ticket names a user; null otherwise (recorded in the history as is).</summary>
-    public string? User { get; init; }
-
     /// <summary>True for a session opened with a "view" ticket: the relay drops its input (RfbInputPolicy).</summary>
     public bool ViewOnly { get; }
+
+    /// <summary>Who the session's ticket was issued for (free text from the portal), null without one.</summary>
+    public string? User { get; init; }
 
     /// <summary>When the session opened.</summary>
     public DateTimeOffset StartedAt { get; }
@@ -122,6 +122,5 @@ public sealed class RelaySession
         BytesToTarget = BytesToTarget,
         BytesToClient = BytesToClient,
         Role = ViewOnly ? "view" : "control",
-        User = User,
     };
 }

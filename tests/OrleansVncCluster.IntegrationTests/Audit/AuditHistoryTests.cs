@@ -63,11 +63,16 @@ public sealed class AuditHistoryTests(AuditClusterFixture fixture, ITestOutputHe
         AssertRecord(fromAnother[killed], nodes[1], 1008, "console closed by an administrator", 512, "demo-desktop-2");
         AssertRecord(fromAnother[crashed], victim, AuditRecord.NodeLostCode, AuditRecord.NodeLostReason, 512 + 4096, "demo-desktop-1");
 
-        // Every node restarted: the records come from Redis, unchanged.
+        // Every node restarted (SIGTERM: a drain of 1 s, then 1012 for what is left): the records come from Redis,
+        // unchanged, and a session the drain closed was stored before its node exited.
+        var drained = fixture.NextSource();
+        await using var last = await ConsoleClient.OpenEchoingAsync(nodes[0], fixture.Tokens[1], drained);
         await fixture.RestartAllAsync();
 
-        var afterRestart = await OursAsync(fixture.Nodes[2], normal, killed, crashed);
-        Assert.Equal(fromAnother, afterRestart);
+        var afterRestart = await OursAsync(fixture.Nodes[2], normal, killed, crashed, drained);
+        Assert.Equal(fromAnother, afterRestart.Where(r => !r.Key.Equals(drained)).ToDictionary());
+        Assert.Equal(((int?)1012, nodes[0].Settings.SiloName), (afterRestart[drained].CloseCode, afterRestart[drained].Node));
+        Assert.NotNull(afterRestart[drained].End);
     }
 
     [Fact]

@@ -110,11 +110,13 @@ public sealed class SessionAuditTests
         Assert.NotNull(records["ended"].End);
         Assert.Equal((SessionForwarder.BrowserLostCode, SessionForwarder.BrowserLostText), (records["ended"].CloseCode!.Value, records["ended"].CloseReason!));
         Assert.Equal("fake-silo", records["quiet"].Node);
+        Assert.Equal(("alice@acme", null), (records["busy"].User, records["quiet"].User));
+        Assert.Equal(new AuditVm { Id = "7", Name = "web", Enterprise = "acme" }, records["quiet"].Vm);
     }
 
     private static RelaySession Session(string id) =>
-        new(id, "token", new ConsoleTokenEntry { Target = ConsoleTarget.Tcp("127.0.0.1", 5900), Source = "test", Vm = new VmIdentity { Id = "7", Label = "web", Enterprise = "acme" } },
-            "127.0.0.2", DateTimeOffset.UnixEpoch);
+        new(id, "token", new ConsoleTokenEntry { Target = ConsoleTarget.Tcp("127.0.0.1", 5900), Source = "test", Vm = new VmIdentity { Id = "7", Name = "ABQ_7", Label = "web", Enterprise = "acme" } },
+            "127.0.0.2", DateTimeOffset.UnixEpoch) { User = id == "busy" ? "alice@acme" : null };
 
     private static async Task WaitUntilAsync(Func<bool> condition, string what)
     {
