@@ -51,26 +51,14 @@ public sealed partial class LostNodeSweeper(
     public async Task<int> SweepAsync(RedisAuditStore redis)
     {
         ArgumentNullException.ThrowIfNull(redis);
-        var snapshot = membership.CurrentSnapshot;
-        var active = snapshot.Members.Values.Where(m => m.Status == SiloStatus.Active).Select(m => m.SiloAddress).ToList();
-        if (active.Count == 0 || !active.MinBy(a => a.ToParsableString(), StringComparer.Ordinal)!.Equals(silo.SiloAddress))
-        {
-            return 0;
-        }
-
         var closed = 0;
         try
         {
-            foreach (var open in await redis.OpenSilosAsync())
+            foreach (var lost in LostSilos(membership.CurrentSnapshot, silo.SiloAddress, await redis.OpenSilosAsync()))
             {
-                if (!TryParse(open, out var address) || address.Equals(silo.SiloAddress) || !IsLost(snapshot, active, address))
-                {
-                    continue;
-                }
-
-                var count = await redis.CloseLostAsync(open, time.GetUtcNow());
+                var count = await redis.CloseLostAsync(lost, time.GetUtcNow());
                 closed += count;
-                LogClosed(logger, count, address.ToString());
+                LogClosed(logger, count, lost);
             }
         }
         catch (Exception exception) when (exception is StackExchange.Redis.RedisException or TimeoutException)
@@ -81,11 +69,24 @@ public sealed partial class LostNodeSweeper(
         return closed;
     }
 
-    /// <summary>Dead in membership, or replaced: a newer process is active on the same address (a restart after a crash
-    /// that membership had not noticed, e.g. the whole cluster was down).</summary>
-    private static bool IsLost(ClusterMembershipSnapshot snapshot, List<SiloAddress> active, SiloAddress address) =>
-        snapshot.GetSiloStatus(address) == SiloStatus.Dead
-        || active.Any(a => a.Endpoint.Equals(address.Endpoint) && a.Generation > address.Generation);
+    /// <summary>
+    /// Which of <paramref name="openSilos"/> (silo addresses with open records) this node, <paramref name="local"/>,
+    /// closes now: none unless it is the active silo that sorts first; else those membership declares dead, and those
+    /// whose address a newer process holds (a restart after a crash that membership had not noticed, e.g. the whole
+    /// cluster was down). Never its own.
+    /// </summary>
+    internal static IReadOnlyList<string> LostSilos(ClusterMembershipSnapshot snapshot, SiloAddress local, IEnumerable<string> openSilos)
+    {
+        var active = snapshot.Members.Values.Where(m => m.Status == SiloStatus.Active).Select(m => m.SiloAddress).ToList();
+        if (active.Count == 0 || !active.MinBy(a => a.ToParsableString(), StringComparer.Ordinal)!.Equals(local))
+        {
+            return [];
+        }
+
+        return [.. openSilos.Where(open => TryParse(open, out var address) && !address.Equals(local)
+            && (snapshot.GetSiloStatus(address) == SiloStatus.Dead
+                || active.Any(a => a.Endpoint.Equals(address.Endpoint) && a.Generation > address.Generation)))];
+    }
 
     private static bool TryParse(string text, out SiloAddress address)
     {
