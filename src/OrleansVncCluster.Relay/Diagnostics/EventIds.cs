@@ -60,6 +60,9 @@ internal static class EventIds
     public const int SyncApplyBehind = 4101;
 
 
+    public const int ScreenshotTaken = 5100;
+    public const int ScreenshotFailed = 5101;
+
     public const int TicketKeysLoaded = 6000;
     public const int TicketKeysFailed = 6001;
     public const int TicketIssued = 6002;

@@ -30,6 +30,7 @@ public sealed class RelayMetrics
     private readonly Counter<long> _ended;
     private readonly Counter<long> _lookups;
     private readonly Counter<long> _ticketRefusals;
+    private readonly Counter<long> _screenshots;
     private readonly Histogram<double> _setUp;
     private readonly Histogram<double> _lookupDuration;
     private readonly Histogram<double> _sessionDuration;
@@ -50,6 +51,7 @@ public sealed class RelayMetrics
         _lookups = Meter.CreateCounter<long>("vnc_relay_token_lookups", description: "Token lookups by result.");
         Meter.CreateObservableCounter("vnc_relay_tickets_issued", () => Interlocked.Read(ref _ticketsIssued), description: "Console tickets issued by this node.");
         _ticketRefusals = Meter.CreateCounter<long>("vnc_relay_ticket_refusals", description: "Tickets and plain tokens refused, by reason.");
+        _screenshots = Meter.CreateCounter<long>("vnc_relay_screenshots", description: "Screenshots asked of this node (GET /api/screenshot), by outcome.");
         _setUp = Meter.CreateHistogram("vnc_relay_session_setup_duration_seconds", unit: null,
             description: "From the WebSocket request to relaying: admission, token lookup, dial.", tags: null,
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = ShortBuckets });
@@ -127,6 +129,9 @@ public sealed class RelayMetrics
         _lookupDuration.Record(elapsed.TotalSeconds, new KeyValuePair<string, object?>("result", result));
 
     internal void TicketIssued() => Interlocked.Increment(ref _ticketsIssued);
+
+    /// <summary>A screenshot answered; <paramref name="outcome"/> is <c>taken</c> or why not (<c>busy</c>, <c>timeout</c>, ...).</summary>
+    internal void Screenshot(string outcome) => _screenshots.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
 
     /// <summary>A sync finished; <paramref name="succeeded"/> when it had no error.</summary>
     internal void SyncFinished(TimeSpan duration, bool succeeded) =>

@@ -9,6 +9,7 @@ using OrleansVncCluster.Relay.Cluster;
 using OrleansVncCluster.Relay.ConsolePage;
 using OrleansVncCluster.Relay.Diagnostics;
 using OrleansVncCluster.Relay.Node;
+using OrleansVncCluster.Relay.Screenshots;
 using OrleansVncCluster.Relay.Sessions;
 using OrleansVncCluster.Relay.Sources;
 using OrleansVncCluster.Relay.Tickets;
@@ -74,6 +75,7 @@ public static class RelayNodeHosting
             .AddAdmission()
             .AddRelayAudit()
             .AddRelaySessions()
+            .AddRelayScreenshots()
             .AddRelayNodeServices()
             .AddConsolePage()
             .AddRelayAdmin();

@@ -2,8 +2,8 @@ using System.Diagnostics;
 
 namespace OrleansVncCluster.IntegrationTests.Infrastructure;
 
-/// <summary>A real TigerVNC server (Xvnc) on a free display and port, optionally with VNC password auth, its root
-/// window painted a known colour so screens can be checked.</summary>
+/// <summary>A real TigerVNC server (Xvnc) on a free display and port, with None, VncAuth or any -SecurityTypes list
+/// (X509Vnc and friends with a certificate), its root window painted a known colour so screens can be checked.</summary>
 public sealed class XvncServer : IAsyncDisposable
 {
     private XvncServer(ManagedProcess process, int display, int port, string? password)
@@ -19,14 +19,17 @@ public sealed class XvncServer : IAsyncDisposable
     public int Port { get; }
     public string? Password { get; }
 
-    /// <summary>Starts Xvnc; <paramref name="password"/> null means SecurityTypes None.</summary>
-    public static async Task<XvncServer> StartAsync(string? password = "secret12", string colour = "#cc2200", int width = 640, int height = 480)
+    /// <summary>Starts Xvnc; <paramref name="password"/> null means SecurityTypes None, otherwise VncAuth unless
+    /// <paramref name="securityTypes"/> names others (with <paramref name="x509"/> PEM files for the X509 ones).</summary>
+    public static async Task<XvncServer> StartAsync(
+        string? password = "secret12", string colour = "#cc2200", int width = 640, int height = 480,
+        string? securityTypes = null, (string Certificate, string Key)? x509 = null)
     {
         var display = FreeDisplay();
         var port = Ports.Free();
         var args = new List<string>
         {
-            $":{display}", "-rfbport", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-localhost",
+            $":{display}", "-rfbport", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-localhost", "-interface", "127.0.0.1",
             "-geometry", $"{width}x{height}", "-depth", "24", "-BlacklistThreshold", "1000000", "-AlwaysShared",
         };
         if (password is null)
@@ -38,12 +41,19 @@ public sealed class XvncServer : IAsyncDisposable
             var directory = Repo.TempDirectory("xvnc");
             var passwordFile = Path.Combine(directory, "passwd");
             await MakePasswordFileAsync(password, passwordFile);
-            args.AddRange(["-SecurityTypes", "VncAuth", "-PasswordFile", passwordFile]);
+            args.AddRange(["-SecurityTypes", securityTypes ?? "VncAuth", "-PasswordFile", passwordFile]);
+        }
+
+        if (x509 is { } files)
+        {
+            args.AddRange(["-X509Cert", files.Certificate, "-X509Key", files.Key]);
         }
 
         var process = ManagedProcess.Start($"xvnc{display}", "Xvnc", args);
         var server = new XvncServer(process, display, port, password);
-        await Eventually.HoldsAsync(() => File.Exists($"/tmp/.X11-unix/X{display}") && CanConnect(port), TimeSpan.FromSeconds(20), $"Xvnc :{display} listens on {port}");
+        await Eventually.HoldsAsync(() => process.HasExited || (File.Exists($"/tmp/.X11-unix/X{display}") && CanConnect(port)),
+            TimeSpan.FromSeconds(20), $"Xvnc :{display} listens on {port}");
+        Assert.False(process.HasExited, $"Xvnc :{display} exited: {process.Output}");
         await PaintAsync(display, colour);
         return server;
     }

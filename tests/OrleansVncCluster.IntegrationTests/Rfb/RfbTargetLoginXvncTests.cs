@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using OrleansVncCluster.IntegrationTests.Infrastructure;
+using OrleansVncCluster.IntegrationTests.Security;
 using OrleansVncCluster.Relay.Rfb;
 
 namespace OrleansVncCluster.IntegrationTests.Rfb;
@@ -41,9 +42,9 @@ public sealed class RfbTargetLoginXvncTests
     public async Task X509Vnc_WithThePrivateCa_LogsInInsideTls_AndDraws()
     {
         var directory = Repo.TempDirectory("rfb-x509");
-        using var ca = RfbCertificates.CreateCa("rfb-private-ca");
-        var caFile = RfbCertificates.WriteCaPem(ca, directory);
-        await using var vnc = await SecuredXvnc.StartAsync("X509Vnc", Password, RfbCertificates.WriteServerPem(ca, "vnc-target", directory), 1024, 768);
+        using var ca = TestCertificates.CreateCa("rfb-private-ca");
+        var caFile = TestCertificates.WriteCaPem(ca, directory);
+        await using var vnc = await XvncServer.StartAsync(Password, width: 1024, height: 768, securityTypes: "X509Vnc", x509: TestCertificates.WriteServerPem(ca, "vnc-target", directory));
         using var tcp = await ConnectAsync(vnc.Port);
 
         var result = await new RfbTargetLogin(new RfbTargetLoginOptions { CaFile = caFile, RequireTls = true })
@@ -60,10 +61,10 @@ public sealed class RfbTargetLoginXvncTests
     public async Task X509Vnc_WithACertificateOfAnotherCa_IsRefusedWithTheReason()
     {
         var directory = Repo.TempDirectory("rfb-x509");
-        using var ca = RfbCertificates.CreateCa("rfb-private-ca");
-        using var otherCa = RfbCertificates.CreateCa("somebody-else");
-        var caFile = RfbCertificates.WriteCaPem(ca, directory);
-        await using var vnc = await SecuredXvnc.StartAsync("X509Vnc", Password, RfbCertificates.WriteServerPem(otherCa, "vnc-target", directory));
+        using var ca = TestCertificates.CreateCa("rfb-private-ca");
+        using var otherCa = TestCertificates.CreateCa("somebody-else");
+        var caFile = TestCertificates.WriteCaPem(ca, directory);
+        await using var vnc = await XvncServer.StartAsync(Password, securityTypes: "X509Vnc", x509: TestCertificates.WriteServerPem(otherCa, "vnc-target", directory));
         using var tcp = await ConnectAsync(vnc.Port);
 
         var result = await new RfbTargetLogin(new RfbTargetLoginOptions { CaFile = caFile })
@@ -90,9 +91,9 @@ public sealed class RfbTargetLoginXvncTests
     public async Task X509None_WithoutAKnownPassword_LogsInInsideTls()
     {
         var directory = Repo.TempDirectory("rfb-x509");
-        using var ca = RfbCertificates.CreateCa("rfb-private-ca");
-        var caFile = RfbCertificates.WriteCaPem(ca, directory);
-        await using var vnc = await SecuredXvnc.StartAsync("X509None", Password, RfbCertificates.WriteServerPem(ca, "vnc-target", directory));
+        using var ca = TestCertificates.CreateCa("rfb-private-ca");
+        var caFile = TestCertificates.WriteCaPem(ca, directory);
+        await using var vnc = await XvncServer.StartAsync(Password, securityTypes: "X509None", x509: TestCertificates.WriteServerPem(ca, "vnc-target", directory));
         using var tcp = await ConnectAsync(vnc.Port);
 
         var result = await new RfbTargetLogin(new RfbTargetLoginOptions { CaFile = caFile })
@@ -105,7 +106,7 @@ public sealed class RfbTargetLoginXvncTests
     [Fact]
     public async Task TigerVncDefaultTypes_TlsVncAndVncAuth_LogInWithVncAuthInsideVeNCrypt()
     {
-        await using var vnc = await SecuredXvnc.StartAsync("TLSVnc,VncAuth", Password);
+        await using var vnc = await XvncServer.StartAsync(Password, securityTypes: "TLSVnc,VncAuth");
         using var tcp = await ConnectAsync(vnc.Port);
 
         var result = await new RfbTargetLogin(new RfbTargetLoginOptions()).LoginAsync(tcp.GetStream(), new RfbTarget("127.0.0.1", Password: Password));

@@ -19,7 +19,7 @@ public static class TestCertificates
         return request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
     }
 
-    /// <summary>A certificate for 127.0.0.1 and localhost, signed by <paramref name="issuer"/> or self-signed.</summary>
+    /// <summary>A certificate for 127.0.0.1, localhost and <paramref name="name"/>, signed by <paramref name="issuer"/> or self-signed.</summary>
     public static X509Certificate2 CreateLeaf(string name, X509Certificate2? issuer = null, bool client = false)
     {
         var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
@@ -27,6 +27,7 @@ public static class TestCertificates
         var names = new SubjectAlternativeNameBuilder();
         names.AddIpAddress(IPAddress.Loopback);
         names.AddDnsName("localhost");
+        names.AddDnsName(name);
         request.CertificateExtensions.Add(names.Build());
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, false));
         request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension(
@@ -56,6 +57,22 @@ public static class TestCertificates
         File.WriteAllText(certificatePath, certificate.ExportCertificatePem());
         File.WriteAllText(keyPath, certificate.GetECDsaPrivateKey()!.ExportPkcs8PrivateKeyPem());
         return (certificatePath, keyPath);
+    }
+
+    /// <summary>Writes a leaf for 127.0.0.1 signed by <paramref name="issuer"/> and its key as PEM files (Xvnc's
+    /// -X509Cert and -X509Key); returns their paths.</summary>
+    public static (string Certificate, string Key) WriteServerPem(X509Certificate2 issuer, string name, string directory)
+    {
+        using var leaf = CreateLeaf(name, issuer);
+        return WritePem(leaf, directory, name);
+    }
+
+    /// <summary>Writes the CA certificate (no key) as ca.pem; returns its path.</summary>
+    public static string WriteCaPem(X509Certificate2 ca, string directory)
+    {
+        var path = Path.Combine(directory, "ca.pem");
+        File.WriteAllText(path, ca.ExportCertificatePem());
+        return path;
     }
 
     /// <summary>Makes a new TLS handshake with the listener and returns the thumbprint of the certificate it presents.</summary>

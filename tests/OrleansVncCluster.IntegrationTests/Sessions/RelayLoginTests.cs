@@ -4,7 +4,7 @@ using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
 using OrleansVncCluster.IntegrationTests.Infrastructure;
-using OrleansVncCluster.IntegrationTests.Rfb;
+using OrleansVncCluster.IntegrationTests.Security;
 
 namespace OrleansVncCluster.IntegrationTests.Sessions;
 
@@ -54,9 +54,9 @@ public sealed class RelayLoginTests
     public async Task CaFile_X509VncServer_SessionRunsInsideTls_AndDraws()
     {
         var directory = Repo.TempDirectory("login-tls");
-        using var ca = RfbCertificates.CreateCa("relay-private-ca");
-        var caFile = RfbCertificates.WriteCaPem(ca, directory);
-        await using var vnc = await SecuredXvnc.StartAsync("X509Vnc", Password, RfbCertificates.WriteServerPem(ca, "vnc-target", directory), 320, 200);
+        using var ca = TestCertificates.CreateCa("relay-private-ca");
+        var caFile = TestCertificates.WriteCaPem(ca, directory);
+        await using var vnc = await XvncServer.StartAsync(Password, width: 320, height: 200, securityTypes: "X509Vnc", x509: TestCertificates.WriteServerPem(ca, "vnc-target", directory));
         var (node, token) = await StartNodeAsync(vnc.Port, Password, ("Targets__CaFile", caFile), ("Targets__RequireTls", "true"));
         await using (node)
         {
@@ -81,7 +81,7 @@ public sealed class RelayLoginTests
 
     /// <summary>noVNC's side of RFB 3.8 as the relay presents it: one security type, None; then ServerInit, and an update
     /// request answered with a FramebufferUpdate, so the session relays after the login.</summary>
-    private static async Task BrowserSeesNoneAndTheDesktopAsync(ConsoleClient client, int width, int height)
+    internal static async Task BrowserSeesNoneAndTheDesktopAsync(ConsoleClient client, int width, int height)
     {
         Assert.Equal("RFB 003.008\n", Encoding.ASCII.GetString(await client.ReadExactlyAsync(12, Patience)));
         await client.SendAsync("RFB 003.008\n"u8.ToArray());
@@ -116,7 +116,7 @@ public sealed class RelayLoginTests
     }
 
     /// <summary>Opens the console once the token file is loaded (a 4404 close before that is retried).</summary>
-    private static async Task<ConsoleClient> OpenAsync(RelayNodeProcess node, string token)
+    internal static async Task<ConsoleClient> OpenAsync(RelayNodeProcess node, string token)
     {
         await Eventually.HoldsAsync(async () =>
         {
