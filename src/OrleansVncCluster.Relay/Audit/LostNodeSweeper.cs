@@ -21,6 +21,7 @@ public sealed partial class LostNodeSweeper(
     {
         if (store is not RedisAuditStore redis)
         {
+            LogInMemory(logger);
             return;
         }
 
@@ -129,6 +130,10 @@ public sealed partial class LostNodeSweeper(
     [LoggerMessage(EventId = EventIds.AuditLostNodeClosed, Level = LogLevel.Information,
         Message = "Session history: closed {Count} open record(s) of lost node {Silo} as \"node lost\" (1006)")]
     private static partial void LogClosed(ILogger logger, int count, string silo);
+
+    [LoggerMessage(EventId = EventIds.AuditInMemory, Level = LogLevel.Information,
+        Message = "Session history: no Redis, so GET /api/history answers from this node's memory (its newest Audit:MemoryRecords records), lost when it stops")]
+    private static partial void LogInMemory(ILogger logger);
 
     [LoggerMessage(EventId = EventIds.AuditSweepFailed, Level = LogLevel.Warning,
         Message = "Session history: could not close the records of lost nodes ({Error}); retrying in 30 s")]

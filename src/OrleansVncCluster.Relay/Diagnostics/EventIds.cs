@@ -84,4 +84,5 @@ internal static class EventIds
     public const int AuditLostNodeClosed = 7001;
     public const int AuditSweepFailed = 7002;
     public const int AuditQueryFailed = 7003;
+    public const int AuditInMemory = 7004;
 }
