@@ -7,7 +7,7 @@ using OrleansVncCluster.Relay.Sources;
 
 namespace OrleansVncCluster.Relay.Admin;
 
-/// <summary>Registers and maps the admin listener's endpoints: /metrics, /api (sessions, drain, sync, screenshot) and /api/tickets.</summary>
+/// <summary>Registers and maps the admin listener's endpoints: /metrics, /api (sessions, history, drain, sync, screenshot) and /api/tickets.</summary>
 public static class AdminHosting
 {
     /// <summary>Adds <see cref="AdminOptions"/> (section "Admin", validated at start-up), the metrics export, and the admin authentication and policies.</summary>
@@ -34,6 +34,7 @@ public static class AdminHosting
 
         endpoints.MapMetrics(port);
         var api = endpoints.MapAdminApi(port);
+        api.MapHistory();
         api.MapScreenshotEndpoints();
         endpoints.MapTicketApi(port);
         if (TokenSourcesHosting.AbiquoSyncEnabled(endpoints.ServiceProvider.GetRequiredService<IConfiguration>()))

@@ -2,7 +2,7 @@ namespace OrleansVncCluster.Relay.Diagnostics;
 
 /// <summary>
 /// Every log event id in one place, grouped by capability, so operators can alert on an id and ids never collide.
-/// 1xxx sessions, 2xxx tokens, 3xxx sync and Abiquo, 4xxx cluster and hosting, 5xxx admin, 6xxx security.
+/// 1xxx sessions, 2xxx tokens, 3xxx sync and Abiquo, 4xxx cluster and hosting, 5xxx admin, 6xxx security, 7xxx session history.
 /// </summary>
 internal static class EventIds
 {
@@ -98,4 +98,10 @@ internal static class EventIds
     public const int SiloPeerRefused = 6221;
     public const int TrustedProxyHostsResolved = 6222;
     public const int TrustedProxyHostsUnresolved = 6223;
+
+    public const int AuditWritesDropped = 7000;
+    public const int AuditLostNodeClosed = 7001;
+    public const int AuditSweepFailed = 7002;
+    public const int AuditQueryFailed = 7003;
+    public const int AuditInMemory = 7004;
 }

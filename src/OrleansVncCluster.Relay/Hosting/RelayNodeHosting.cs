@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using OrleansVncCluster.Relay.Admin;
 using OrleansVncCluster.Relay.Admission;
+using OrleansVncCluster.Relay.Audit;
 using OrleansVncCluster.Relay.Cli;
 using OrleansVncCluster.Relay.Cluster;
 using OrleansVncCluster.Relay.ConsolePage;
@@ -85,6 +86,7 @@ public static class RelayNodeHosting
             .AddTokenSources(builder.Configuration)
             .AddConsoleTickets()
             .AddAdmission()
+            .AddRelayAudit()
             .AddRelaySessions()
             .AddRelayScreenshots()
             .AddRelayNodeServices()

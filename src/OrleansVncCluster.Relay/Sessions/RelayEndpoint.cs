@@ -21,6 +21,7 @@ public sealed partial class RelayEndpoint(
     SessionForwarder forwarder,
     VncLogin vncLogin,
     SessionRegistry sessions,
+    SessionAudit audit,
     RelayMetrics metrics,
     IOptionsMonitor<RelayOptions> options,
     TimeProvider time,
@@ -188,7 +189,9 @@ public sealed partial class RelayEndpoint(
 
     private async Task RelayAsync(WebSocket socket, NetworkStream target, RelaySession session, RelayOptions settings, long arrived, Stream? loggedIn, RfbClientMessageFilter? filter)
     {
+        session.InputFilter = filter;
         sessions.Add(session);
+        audit.Opened(session);
         metrics.SessionStarted(Stopwatch.GetElapsedTime(arrived));
         LogStarted(logger, session.Id, session.Client, TokenText.ForLog(session.Token), session.Entry.Target, session.Entry.Vm?.Label ?? session.Entry.Vm?.Name,
             session.ViewOnly ? "view" : "control");
@@ -200,10 +203,13 @@ public sealed partial class RelayEndpoint(
         }
         finally
         {
+            // Queued before the session leaves the registry: a drain that waits for an empty registry then finds every
+            // final record in the history's queue, which is stored before the node stops.
+            audit.Closed(session);
             sessions.Remove(session);
             metrics.SessionEnded(outcome.ToString(), session.BytesToTarget, session.BytesToClient, watch.Elapsed);
             LogEnded(logger, session.Id, session.Client, TokenText.ForLog(session.Token), session.Entry.Target, session.BytesToTarget, session.BytesToClient,
-                watch.Elapsed.TotalSeconds, outcome, SessionForwarder.CloseFor(outcome, session, settings).Reason);
+                watch.Elapsed.TotalSeconds, outcome, session.Ended?.Reason ?? SessionForwarder.CloseFor(outcome, session, settings).Reason);
         }
     }
 

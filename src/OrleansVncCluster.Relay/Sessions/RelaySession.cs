@@ -1,5 +1,6 @@
 using System.Net.WebSockets;
 using OrleansVncCluster.Relay.Cluster;
+using OrleansVncCluster.Relay.Rfb;
 using OrleansVncCluster.Relay.Tokens;
 
 namespace OrleansVncCluster.Relay.Sessions;
@@ -52,6 +53,23 @@ public sealed class RelaySession
 
     /// <summary>Milliseconds (Environment.TickCount64) of the last relayed data.</summary>
     public long LastActivity => Volatile.Read(ref _lastActivity);
+
+    /// <summary>The close code and reason the session ended with, as the browser was told (or 1006 when the browser
+    /// vanished first); null while it runs. Set by the session's owner, <see cref="SessionForwarder"/>.</summary>
+    public (int Code, string Reason)? Ended { get; internal set; }
+
+    /// <summary>The filter the browser's bytes pass through, when the relay parses them (a view session): its counts
+    /// are the history's input counts.</summary>
+    internal RfbClientMessageFilter? InputFilter { get; set; }
+
+    /// <summary>Orders the session's history writes: a checkpoint never lands after the final record.</summary>
+    internal Lock AuditGate { get; } = new();
+
+    /// <summary>True once the final history record is queued.</summary>
+    internal bool AuditClosed { get; set; }
+
+    /// <summary>Bytes both ways at the last history write, to skip checkpoints of quiet sessions.</summary>
+    internal long AuditedBytes { get; set; } = -1;
 
     /// <summary>Why the browser's RFB stream could not be filtered, when it could not.</summary>
     internal string? ProtocolError { get; set; }

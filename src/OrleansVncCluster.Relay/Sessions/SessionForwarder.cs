@@ -26,6 +26,16 @@ public sealed class SessionForwarder(TimeProvider time)
     /// <summary>How long the close of a session may take, from its end to the WebSocket's abort.</summary>
     public static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(3);
 
+    /// <summary>The code recorded when the browser's connection broke (ended without a close frame, or with a WebSocket
+    /// protocol error): RFC 6455 section 7.1.5's 1006, which a browser reports for such an ending itself; never sent.</summary>
+    public const int BrowserLostCode = 1006;
+
+    /// <summary>The reason recorded when the browser's connection broke.</summary>
+    public const string BrowserLostText = "the browser's connection broke";
+
+    /// <summary>The reason recorded when the browser closed the session with a close frame that gave none.</summary>
+    public const string BrowserClosedText = "closed by the browser";
+
     /// <summary>
     /// Relays until one side ends or <paramref name="session"/> is asked to stop, then closes both sides. Never throws for
     /// I/O failures: they become outcomes. On return the target is closed and the WebSocket closed or aborted.
@@ -83,11 +93,12 @@ public sealed class SessionForwarder(TimeProvider time)
             // hostile-input battery caught it); it ends at once either way.
             await FinishesAsync(clientReader, deadline.Token);
             client.Abort();
+            session.Ended = (BrowserLostCode, BrowserLostText);
             return outcome;
         }
 
         var (status, reason) = CloseFor(outcome, session, options);
-        await CloseAsync(client, status, reason, clientReader, deadline.Token);
+        session.Ended = await CloseAsync(client, status, reason, clientReader, deadline.Token);
         return outcome;
     }
 
@@ -141,26 +152,34 @@ public sealed class SessionForwarder(TimeProvider time)
         }
     }
 
-    /// <summary>Sends our close frame and waits for the browser's answer until <paramref name="deadline"/>; then aborts.</summary>
-    private static async Task CloseAsync(WebSocket socket, WebSocketCloseStatus status, string reason, Task? clientReader, CancellationToken deadline)
+    /// <summary>
+    /// Sends our close frame and waits for the browser's answer until <paramref name="deadline"/>; then aborts. Returns
+    /// the code and reason the session ended with, for the history: the browser's own when it closed first (echoed),
+    /// ours as fitted into the frame (even when the browser never read it: the relay's decision is what the history
+    /// keeps), or 1006 when the browser's connection was already gone.
+    /// </summary>
+    private static async Task<(int Code, string Reason)> CloseAsync(WebSocket socket, WebSocketCloseStatus status, string reason, Task? clientReader, CancellationToken deadline)
     {
+        var fitted = CloseReasons.Fit(reason);
         try
         {
             if (socket.State == WebSocketState.CloseReceived)
             {
                 // The browser closed first: echo its code (RFC 6455 section 5.5.1), as websockify does.
-                await socket.CloseOutputAsync(socket.CloseStatus ?? WebSocketCloseStatus.NormalClosure, socket.CloseStatusDescription, deadline);
-                return;
+                var echoed = socket.CloseStatus ?? WebSocketCloseStatus.NormalClosure;
+                var said = socket.CloseStatusDescription;
+                await socket.CloseOutputAsync(echoed, said, deadline);
+                return ((int)echoed, string.IsNullOrEmpty(said) ? BrowserClosedText : said);
             }
 
             if (socket.State != WebSocketState.Open)
             {
-                return;
+                return (BrowserLostCode, BrowserLostText);
             }
 
             // A cancelled send aborts the socket: exactly what the deadline should do to a browser that does not read.
             // Every reason is fitted here, the one place close frames are sent: a longer one would throw.
-            await socket.CloseOutputAsync(status, CloseReasons.Fit(reason), deadline);
+            await socket.CloseOutputAsync(status, fitted, deadline);
             clientReader ??= DrainUntilCloseAsync(socket);
             if (!await FinishesAsync(clientReader, deadline))
             {
@@ -171,6 +190,8 @@ public sealed class SessionForwarder(TimeProvider time)
         {
             socket.Abort();
         }
+
+        return ((int)status, fitted);
     }
 
     private static async Task DrainUntilCloseAsync(WebSocket socket)

@@ -23,6 +23,9 @@ public static class SessionsHosting
         services.TryAddSingleton<SessionRegistry>();
         services.AddHostedService(sp => sp.GetRequiredService<SessionRegistry>());
         services.TryAddSingleton<INodeLoad>(sp => sp.GetRequiredService<SessionRegistry>());
+        // The history's session side; the history itself (Audit/AddRelayAudit) is registered before, so it stops after.
+        services.TryAddSingleton<SessionAudit>();
+        services.AddHostedService(sp => sp.GetRequiredService<SessionAudit>());
         services.TryAddSingleton<TargetDialer>();
         services.TryAddSingleton<SessionForwarder>();
         services.TryAddSingleton<RelayEndpoint>();
