@@ -26,8 +26,10 @@ public sealed class AdminCommandLineFixture : IAsyncLifetime
     public string KillToken { get; } = "cli-kill-" + Guid.NewGuid().ToString("N")[..10];
     public string RevokeToken { get; } = "cli-revoke-" + Guid.NewGuid().ToString("N")[..10];
     public string StatusToken { get; } = "cli-status-" + Guid.NewGuid().ToString("N")[..10];
+    public string HistoryToken { get; } = "cli-history-" + Guid.NewGuid().ToString("N")[..10];
 
-    public (string Token, string Target)[] FileEntries => [(KillToken, $"127.0.0.1:{Echo.Port}"), (RevokeToken, $"127.0.0.1:{Echo.Port}"), (StatusToken, $"127.0.0.1:{Echo.Port}")];
+    public (string Token, string Target)[] FileEntries =>
+        [(KillToken, $"127.0.0.1:{Echo.Port}"), (RevokeToken, $"127.0.0.1:{Echo.Port}"), (StatusToken, $"127.0.0.1:{Echo.Port}"), (HistoryToken, $"127.0.0.1:{Echo.Port}")];
 
     public async ValueTask InitializeAsync()
     {
@@ -150,6 +152,46 @@ public sealed class AdminCommandLineTests(AdminCommandLineFixture fixture) : ICl
     }
 
     [Fact]
+    public async Task History_OnNodeA_ShowsASessionNodeBCarried_WithHowItEnded()
+    {
+        var id = await SessionIdAsync(fixture.HistoryToken, async live =>
+        {
+            Assert.True(await live.EchoesAsync());
+            await live.Socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "done with it", TestContext.Current.CancellationToken);
+        });
+
+        JsonElement record = default;
+        await Eventually.HoldsAsync(async () =>
+        {
+            var history = await fixture.RunAsync("history", "--client", "127.0.0.1", "--since", "10m", "--json");
+            Assert.True(history.ExitCode == 0, history.Output);
+            record = JsonDocument.Parse(history.Output).RootElement.EnumerateArray().FirstOrDefault(r => r.GetProperty("id").GetString() == id);
+            return record.ValueKind == JsonValueKind.Object && record.GetProperty("end").ValueKind == JsonValueKind.String;
+        }, Timeout, $"session {id} is in the history, closed");
+
+        Assert.Equal("cli-b", record.GetProperty("node").GetString());
+        Assert.Equal(1000, record.GetProperty("closeCode").GetInt32());
+        Assert.Equal("done with it", record.GetProperty("closeReason").GetString());
+        Assert.True(record.GetProperty("bytesToVm").GetInt64() >= 256, record.ToString());
+        var table = await fixture.RunAsync("history", "--since", "10m");
+        Assert.Contains(table.Output.Split('\n'), line => line.Contains("cli-b", StringComparison.Ordinal) && line.Contains("1000 done with it", StringComparison.Ordinal));
+    }
+
+    /// <summary>Opens a session on node B with <paramref name="token"/>, reads its id with <c>vnc-relay sessions</c>, runs
+    /// <paramref name="then"/> on it and returns the id.</summary>
+    private async Task<string> SessionIdAsync(string token, Func<ConsoleClient, Task> then)
+    {
+        await using var live = await ConsoleClient.OpenEchoingAsync(fixture.NodeB, token);
+        var listed = await fixture.RunAsync("sessions", "--json");
+        Assert.True(listed.ExitCode == 0, listed.Output);
+        var id = JsonDocument.Parse(listed.Output).RootElement.GetProperty("sessions").EnumerateArray()
+            .Single(s => s.GetProperty("node").GetString() == "cli-b" && token.StartsWith(s.GetProperty("tokenPrefix").GetString()!.TrimEnd('…'), StringComparison.Ordinal))
+            .GetProperty("id").GetString()!;
+        await then(live);
+        return id;
+    }
+
+    [Fact]
     public async Task Revoke_ClosesTheTokensSessionsOnEveryNodeWith4410_RefusesIt_UntilItsFileIsWrittenAgain()
     {
         var token = fixture.RevokeToken;
@@ -201,7 +243,8 @@ public sealed class AdminCommandLineTests(AdminCommandLineFixture fixture) : ICl
 
         Assert.True(undrained.ExitCode == 0, undrained.Output);
         Assert.Contains("takes sessions again", undrained.Output, StringComparison.Ordinal);
-        Assert.Equal("ready", await fixture.NodeB.AskAgentAsync());
+        // "ready maxconn:N": the agent also tells HAProxy the node's derived session cap.
+        Assert.StartsWith("ready", await fixture.NodeB.AskAgentAsync(), StringComparison.Ordinal);
         using var http = new HttpClient();
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync(fixture.NodeB.AdminUri("/readyz"), TestContext.Current.CancellationToken)).StatusCode);
         await using (var fresh = await ConsoleClient.OpenEchoingAsync(fixture.NodeB, fixture.StatusToken))
