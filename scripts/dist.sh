@@ -8,7 +8,7 @@
 #   SHA256SUMS
 # The x64 node is run (--version) before it is packed; nothing here can run arm64 code (no arm64 machine or emulator),
 # so the arm64 node is checked to be an aarch64 executable and is otherwise the same build from the same sources.
-# DIST_RIDS="linux-x64" limits the build to the given runtimes.
+# DIST_RIDS="linux-x64" limits the build to the given runtimes; DIST_DEB_RIDS (default: all of them) the .debs.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
@@ -47,6 +47,10 @@ for rid in ${DIST_RIDS:-linux-x64 linux-arm64}; do
   echo "$version" > "$stage/VERSION"
   tar -C "$dist/stage" --owner=0 --group=0 --sort=name -czf "$dist/$name.tar.gz" "$name"
 
+  if [[ " ${DIST_DEB_RIDS:-$rid} " != *" $rid "* ]]; then
+    rm -rf "$dist/stage"
+    continue
+  fi
   deb=$(scripts/build-deb.sh --tree "$stage/artifacts/vnc-relay" --version "$deb_version" --arch "$deb_arch" --out "$dist")
   rm -rf "$dist/stage"
   if command -v lintian >/dev/null; then

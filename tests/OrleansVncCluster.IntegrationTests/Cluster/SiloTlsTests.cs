@@ -1,8 +1,10 @@
+using System.Net.Http.Json;
 using System.Net.WebSockets;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using OrleansVncCluster.IntegrationTests.Infrastructure;
 using OrleansVncCluster.IntegrationTests.Security;
+using OrleansVncCluster.IntegrationTests.Sync;
 using StackExchange.Redis;
 
 namespace OrleansVncCluster.IntegrationTests.Cluster;
@@ -10,9 +12,10 @@ namespace OrleansVncCluster.IntegrationTests.Cluster;
 /// <summary>
 /// A closed cluster (issue 12, item 12): three nodes on Redis clustering whose silos talk mutual TLS under a private CA
 /// (Cluster:Tls:*). Sessions open on every node whatever silo holds the token's grain, and a removal ends live sessions
-/// on the other nodes; a process without a certificate, and one with a certificate from another CA, never become
+/// on the other nodes, and the Abiquo sync (one grain, on one silo) writes tokens every node opens; a process without a certificate, and one with a certificate from another CA, never become
 /// Active members, so they can call no grain, and the members refuse the foreign certificate in their logs.
 /// </summary>
+[Collection(WaitingCollections.SiloTls)]
 public sealed class SiloTlsTests : IAsyncLifetime
 {
     private const string Kept = "silo-tls-kept-token";
@@ -23,11 +26,13 @@ public sealed class SiloTlsTests : IAsyncLifetime
     private readonly List<RelayNodeProcess> _nodes = [];
     private X509Certificate2 _ca = null!;
     private RedisServer _redis = null!;
+    private SimulatorProcess _simulator = null!;
     private string _tokens = null!;
 
     public async ValueTask InitializeAsync()
     {
         _redis = await RedisServer.StartAsync();
+        _simulator = await SimulatorProcess.StartAsync(_echo.Port);
         _ca = TestCertificates.CreateCa("vnc-relay cluster CA");
         File.WriteAllText(CaFile, _ca.ExportCertificatePem());
         _tokens = TokenFiles.Write(_directory, (Kept, $"127.0.0.1:{_echo.Port}"), (Revoked, $"127.0.0.1:{_echo.Port}"));
@@ -41,6 +46,7 @@ public sealed class SiloTlsTests : IAsyncLifetime
     {
         await Task.WhenAll(_nodes.Select(node => node.DisposeAsync().AsTask()));
         await _redis.DisposeAsync();
+        await _simulator.DisposeAsync();
         await _echo.DisposeAsync();
         _ca.Dispose();
         Directory.Delete(_directory, recursive: true);
@@ -57,6 +63,21 @@ public sealed class SiloTlsTests : IAsyncLifetime
         // Sessions on every node: the token grains live on one silo each, so at least two of these reach them over TLS.
         var kept = await Task.WhenAll(_nodes.Select(node => ConsoleClient.OpenEchoingAsync(node, Kept)));
         var revoked = await Task.WhenAll(_nodes.Skip(1).Select(node => ConsoleClient.OpenEchoingAsync(node, Revoked)));
+
+        // The sync grain runs on one silo and writes the VM's token grain wherever it lives; every node opens it, and any
+        // node reads the sync's status from the grain.
+        foreach (var node in _nodes)
+        {
+            await using var synced = await ConsoleClient.OpenEchoingAsync(node, SimulatorProcess.TokenOf(_echo.Port));
+        }
+
+        using (var admin = _nodes[2].AdminClient())
+        {
+            var status = await admin.GetFromJsonAsync<JsonElement>("/api/sync", TestContext.Current.CancellationToken);
+            Assert.Equal(JsonValueKind.String, status.GetProperty("lastSuccessAt").ValueKind);
+            Assert.Equal(0, status.GetProperty("consecutiveFailures").GetInt32());
+        }
+
         try
         {
             // The intruders try to join while the members work: one with no TLS at all, one with a certificate from
@@ -119,7 +140,7 @@ public sealed class SiloTlsTests : IAsyncLifetime
             TokenFile = tokens,
             RedisConnectionString = _redis.ConnectionString,
             SiloName = name,
-            Environment =
+            Environment = new(_simulator.NodeEnvironment())
             {
                 ["Orleans__ClusterId"] = _cluster,
                 ["Orleans__ServiceId"] = _cluster,

@@ -13,7 +13,6 @@ namespace OrleansVncCluster.IntegrationTests.Deploy;
 /// everything else (install.sh, systemd-sysusers, install, chgrp, tee, openssl, curl) is the real command. The test
 /// refuses to run over an existing installation, and removes everything it installed afterwards.
 /// </summary>
-[Collection(HostInstallCollection.Name)]
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed partial class OperatorStepsTests : IAsyncLifetime
 {
@@ -183,13 +182,6 @@ public sealed partial class OperatorStepsTests : IAsyncLifetime
 
     [GeneratedRegex(@"<!-- tested: ([a-z-]+) -->\n```sh\n(.*?)```", RegexOptions.Singleline)]
     private static partial Regex TestedBlock();
-}
-
-/// <summary>Tests that install onto this machine's own /opt and /etc: one at a time, never beside another.</summary>
-[CollectionDefinition(Name, DisableParallelization = true)]
-public sealed class HostInstallCollection
-{
-    public const string Name = "installs on this host";
 }
 
 /// <summary>What a vnc-relay installation puts on a host, and taking it away again.</summary>
