@@ -332,6 +332,13 @@ public sealed class SeparateHostsTests(SeparateHostsFixture fixture, ITestOutput
         }
     }
 
+    /// <summary>
+    /// How long the cluster-wide list may answer 503 after a cut: the node directory grain may have lived on the silent
+    /// host, and calls to it fail until membership declares that host dead (about 27 s, issue 17), later on a loaded run.
+    /// A deadline, not a measurement: the test prints the time it took.
+    /// </summary>
+    private static readonly TimeSpan ListingAfterCut = TimeSpan.FromSeconds(90);
+
     /// <summary>The node that carries the live session of client <paramref name="source"/>, from <paramref name="admin"/>'s cluster-wide list.</summary>
     private static async Task<string> CarrierAsync(RelayNodeProcess admin, IPAddress source)
     {
@@ -345,7 +352,7 @@ public sealed class SeparateHostsTests(SeparateHostsFixture fixture, ITestOutput
                 ? listed.GetProperty("node").GetString()
                 : null;
             return carrier is not null;
-        }, Timeout, $"{admin.Settings.SiloName}'s admin API lists the session of client {source}");
+        }, ListingAfterCut, $"{admin.Settings.SiloName}'s admin API lists the session of client {source}");
         return carrier!;
     }
 
