@@ -11,7 +11,6 @@ namespace OrleansVncCluster.IntegrationTests.Cluster;
 /// once the tokens are in Redis, and every node is restarted both before the outage (so no grain is active and no cache
 /// holds the tokens nobody has opened since) and after it (so the last word is what redis-server read from its AOF).
 /// </summary>
-[Collection(WaitingCollections.RedisOutage)]
 public sealed class RedisOutageTests(ITestOutputHelper output)
 {
     private const int NodeCount = 2;

@@ -15,7 +15,6 @@ namespace OrleansVncCluster.IntegrationTests.Cluster;
 /// on the other nodes, and the Abiquo sync (one grain, on one silo) writes tokens every node opens; a process without a certificate, and one with a certificate from another CA, never become
 /// Active members, so they can call no grain, and the members refuse the foreign certificate in their logs.
 /// </summary>
-[Collection(WaitingCollections.SiloTls)]
 public sealed class SiloTlsTests : IAsyncLifetime
 {
     private const string Kept = "silo-tls-kept-token";
