@@ -70,7 +70,15 @@ internal sealed class ForwarderRig : IAsyncDisposable
         using var real = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         while (!task.IsCompleted)
         {
-            Assert.True(Time.GetUtcNow() - start <= limit, $"the session did not end within {limit} of fake time");
+            if (Time.GetUtcNow() - start > limit)
+            {
+                // Every timer due within the limit has fired; on a loaded machine the work they started may still need
+                // real time. Wait for it without moving the clock, then judge.
+                await Task.WhenAny(task, Task.Delay(TimeSpan.FromSeconds(5), real.Token));
+                Assert.True(task.IsCompleted, $"the session did not end within {limit} of fake time");
+                break;
+            }
+
             Time.Advance(step);
             await Task.WhenAny(task, Task.Delay(20, real.Token));
         }
