@@ -53,13 +53,13 @@ public static class RfbFramebufferCapture
                     case SetColourMapEntries:
                         // Only sent for colour-map pixel formats, which the relay did not ask for; skipped if it comes.
                         await stream.ReadExactlyAsync(scratch.AsMemory(0, 5), cancellationToken).ConfigureAwait(false);
-                        await SkipAsync(stream, BinaryPrimitives.ReadUInt16BigEndian(scratch.AsSpan(3)) * 6L, cancellationToken).ConfigureAwait(false);
+                        await RfbWire.SkipAsync(stream, BinaryPrimitives.ReadUInt16BigEndian(scratch.AsSpan(3)) * 6L, cancellationToken).ConfigureAwait(false);
                         break;
                     case Bell:
                         break;
                     case ServerCutText:
                         await stream.ReadExactlyAsync(scratch.AsMemory(0, 7), cancellationToken).ConfigureAwait(false);
-                        await SkipAsync(stream, BinaryPrimitives.ReadUInt32BigEndian(scratch.AsSpan(3)), cancellationToken).ConfigureAwait(false);
+                        await RfbWire.SkipAsync(stream, BinaryPrimitives.ReadUInt32BigEndian(scratch.AsSpan(3)), cancellationToken).ConfigureAwait(false);
                         break;
                     default:
                         throw new RfbFailureException(RfbFailureKind.ProtocolViolation, $"the VNC server sent message type {type}, which a screenshot does not expect");
@@ -145,20 +145,6 @@ public static class RfbFramebufferCapture
         return painted;
     }
 
-    private static async Task SkipAsync(Stream stream, long count, CancellationToken cancellationToken)
-    {
-        var buffer = new byte[(int)Math.Min(count, 8192)];
-        while (count > 0)
-        {
-            var read = await stream.ReadAsync(buffer.AsMemory(0, (int)Math.Min(count, buffer.Length)), cancellationToken).ConfigureAwait(false);
-            if (read == 0)
-            {
-                throw new EndOfStreamException();
-            }
-
-            count -= read;
-        }
-    }
 }
 
 /// <summary>A captured screen: <see cref="Pixels"/> holds B, G, R, X bytes per pixel, top row first.</summary>

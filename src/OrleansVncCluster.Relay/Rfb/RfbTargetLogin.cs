@@ -501,24 +501,13 @@ public sealed class RfbTargetLogin
             await Stream.ReadExactlyAsync(bytes.AsMemory(RfbServerInit.FixedLength), cancellationToken).ConfigureAwait(false);
             if (nameLength > kept)
             {
-                await SkipAsync(nameLength - (uint)kept, cancellationToken).ConfigureAwait(false);
+                await RfbWire.SkipAsync(Stream, nameLength - (uint)kept, cancellationToken).ConfigureAwait(false);
                 kept = Utf8Boundary(bytes.AsSpan(RfbServerInit.FixedLength, kept));
                 Array.Resize(ref bytes, RfbServerInit.FixedLength + kept);
                 BinaryPrimitives.WriteUInt32BigEndian(bytes.AsSpan(20), (uint)kept);
             }
 
             return new RfbServerInit(bytes, RfbWire.Printable(bytes.AsSpan(RfbServerInit.FixedLength)));
-        }
-
-        private async Task SkipAsync(long count, CancellationToken cancellationToken)
-        {
-            var sink = new byte[4096];
-            while (count > 0)
-            {
-                var piece = (int)Math.Min(count, sink.Length);
-                await Stream.ReadExactlyAsync(sink.AsMemory(0, piece), cancellationToken).ConfigureAwait(false);
-                count -= piece;
-            }
         }
 
         /// <summary>The longest prefix that does not end inside a UTF-8 sequence.</summary>

@@ -44,6 +44,19 @@ internal static class RfbWire
         return WriteAsync(stream, bytes, cancellationToken);
     }
 
+    /// <summary>Reads and drops <paramref name="count"/> bytes through a small buffer, whatever the count; a stream that
+    /// ends first throws <see cref="EndOfStreamException"/>.</summary>
+    public static async ValueTask SkipAsync(Stream stream, long count, CancellationToken cancellationToken)
+    {
+        var sink = new byte[(int)Math.Min(count, 4096)];
+        while (count > 0)
+        {
+            var piece = (int)Math.Min(count, sink.Length);
+            await stream.ReadExactlyAsync(sink.AsMemory(0, piece), cancellationToken).ConfigureAwait(false);
+            count -= piece;
+        }
+    }
+
     /// <summary>Reads a U32 length and the reason string after it (RFC 6143 sections 7.1.2 and 7.1.3), keeping at most
     /// <see cref="MaxReasonBytes"/>: the connection ends after a reason, so the rest is never read.</summary>
     public static async ValueTask<string> ReadReasonAsync(Stream stream, byte[] scratch, CancellationToken cancellationToken)

@@ -20,20 +20,20 @@ public sealed partial class ScreenshotTaker
     private readonly TokenResolver _tokens;
     private readonly TargetPolicy _targets;
     private readonly TargetDialer _dialer;
-    private readonly RfbTargetLogin _login;
+    private readonly VncLogin _login;
     private readonly ScreenshotOptions _options;
     private readonly SemaphoreSlim _slots;
     private readonly RelayMetrics _metrics;
     private readonly ILogger<ScreenshotTaker> _logger;
 
-    /// <summary>Builds the taker; its login shares the Targets settings (CA, client certificate, RequireTls).</summary>
-    public ScreenshotTaker(TokenResolver tokens, TargetPolicy targets, TargetDialer dialer, IOptions<TargetOptions> targetOptions,
-        IOptions<ScreenshotOptions> options, TimeProvider time, RelayMetrics metrics, ILogger<ScreenshotTaker> logger)
+    /// <summary>Builds the taker; it logs in through the sessions' <see cref="VncLogin"/> (the Targets settings, the known passwords).</summary>
+    public ScreenshotTaker(TokenResolver tokens, TargetPolicy targets, TargetDialer dialer, VncLogin login,
+        IOptions<ScreenshotOptions> options, RelayMetrics metrics, ILogger<ScreenshotTaker> logger)
     {
         _tokens = tokens;
         _targets = targets;
         _dialer = dialer;
-        _login = new RfbTargetLogin(targetOptions.Value.ToLoginOptions(exclusive: false), time);
+        _login = login;
         _options = options.Value;
         _slots = new SemaphoreSlim(_options.MaxConcurrent, _options.MaxConcurrent);
         _metrics = metrics;
@@ -96,8 +96,7 @@ public sealed partial class ScreenshotTaker
         }
 
         await using var connection = await _dialer.DialAsync(target, _options.Timeout, cancellationToken);
-        var host = target.UnixSocket is null ? entry.Target.Host.Trim('[', ']') : "localhost";
-        var login = await _login.LoginAsync(connection, new RfbTarget(host, Password: entry.Password), cancellationToken);
+        var login = await _login.LoginSharedAsync(connection, entry, cancellationToken);
         if (!login.Succeeded)
         {
             cancellationToken.ThrowIfCancellationRequested();

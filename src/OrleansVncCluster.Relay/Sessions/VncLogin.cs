@@ -16,6 +16,7 @@ public sealed class VncLogin
     public static readonly TimeSpan BrowserHandshakeTimeout = TimeSpan.FromSeconds(10);
 
     private readonly RfbTargetLogin _login;
+    private readonly RfbTargetLogin _shared;
     private readonly RfbBrowserHandshake _browser;
     private readonly bool _loginAlways;
 
@@ -23,6 +24,7 @@ public sealed class VncLogin
     public VncLogin(IOptions<TargetOptions> targets, IOptions<VncOptions> vnc, TimeProvider time)
     {
         _login = new RfbTargetLogin(targets.Value.ToLoginOptions(vnc.Value.Exclusive), time);
+        _shared = vnc.Value.Exclusive ? new RfbTargetLogin(targets.Value.ToLoginOptions(exclusive: false), time) : _login;
         _browser = new RfbBrowserHandshake(BrowserHandshakeTimeout, time);
         _loginAlways = targets.Value.LoginAlways;
     }
@@ -34,7 +36,15 @@ public sealed class VncLogin
 
     /// <summary>Logs in to the VNC server over the dialled connection.</summary>
     public Task<RfbTargetLoginResult> LoginAsync(Stream target, ConsoleTokenEntry entry, CancellationToken cancellationToken) =>
-        _login.LoginAsync(target, new RfbTarget(entry.Target.UnixSocket is null ? entry.Target.Host.Trim('[', ']') : "localhost", Password: entry.Password), cancellationToken);
+        _login.LoginAsync(target, TargetOf(entry), cancellationToken);
+
+    /// <summary>Logs in asking to share the console whatever Vnc:Exclusive says: for the relay's own looks at a screen
+    /// (screenshots), which must never disconnect the people on it.</summary>
+    public Task<RfbTargetLoginResult> LoginSharedAsync(Stream target, ConsoleTokenEntry entry, CancellationToken cancellationToken) =>
+        _shared.LoginAsync(target, TargetOf(entry), cancellationToken);
+
+    private static RfbTarget TargetOf(ConsoleTokenEntry entry) =>
+        new(entry.Target.UnixSocket is null ? entry.Target.Host.Trim('[', ']') : "localhost", Password: entry.Password);
 
     /// <summary>Presents the browser security type None and the server's ServerInit.</summary>
     public Task<RfbBrowserHandshakeResult> GreetBrowserAsync(Stream browser, RfbServerInit serverInit, CancellationToken cancellationToken) =>
