@@ -65,7 +65,7 @@ public sealed partial class RelayEndpoint(
         var relayed = false;
         try
         {
-            if (await DialAsync(socket, entry, client, admitted.Token, settings, context.RequestAborted) is not { } target)
+            if (await DialAsync(socket, admitted, client, settings, context.RequestAborted) is not { } target)
             {
                 return;
             }
@@ -83,7 +83,7 @@ public sealed partial class RelayEndpoint(
                     return;
                 }
 
-                if (await LogInAsync(socket, target, session, context.RequestAborted) is not { } login)
+                if (await LogInAsync(socket, admitted, target, session, context.RequestAborted) is not { } login)
                 {
                     return;
                 }
@@ -105,7 +105,8 @@ public sealed partial class RelayEndpoint(
         {
             if (!relayed)
             {
-                // The user never saw the console: a single-use ticket must still open it on the retry.
+                // The user never saw the console: a single-use ticket must still open it on the retry. A refusal has
+                // given it back already (RefuseUnrelayedAsync); this covers an exception on the way.
                 await admitted.NotRelayedAsync();
             }
         }
@@ -113,14 +114,14 @@ public sealed partial class RelayEndpoint(
 
     /// <summary>The relay's own login to the VNC server, then the None handshake it presents the browser. A refusal from
     /// the server closes with 4502 and the server's reason; the password is in neither (Rfb/RfbTargetLogin).</summary>
-    private async Task<RfbTargetLoginResult?> LogInAsync(WebSocket socket, NetworkStream target, RelaySession session, CancellationToken aborted)
+    private async Task<RfbTargetLoginResult?> LogInAsync(WebSocket socket, AdmissionResult admitted, NetworkStream target, RelaySession session, CancellationToken aborted)
     {
         var login = await vncLogin.LoginAsync(target, session.Entry, aborted);
         if (!login.Succeeded)
         {
             metrics.SessionFailed("vnc_login");
             LogVncLoginFailed(logger, session.Client, TokenText.ForLog(session.Token), session.Entry.Target, login.Failure.Value, login.Reason);
-            await forwarder.RefuseAsync(socket, CloseReasons.VncLoginFailed, login.Reason);
+            await RefuseUnrelayedAsync(socket, admitted, CloseReasons.VncLoginFailed, login.Reason);
             return null;
         }
 
@@ -134,7 +135,7 @@ public sealed partial class RelayEndpoint(
 
             metrics.SessionFailed("browser_handshake");
             LogBrowserHandshakeFailed(logger, session.Client, TokenText.ForLog(session.Token), greeting.Reason);
-            await forwarder.RefuseAsync(socket, CloseReasons.RfbViolation, greeting.Reason);
+            await RefuseUnrelayedAsync(socket, admitted, CloseReasons.RfbViolation, greeting.Reason);
             return null;
         }
 
@@ -169,8 +170,9 @@ public sealed partial class RelayEndpoint(
         }
     }
 
-    private async Task<NetworkStream?> DialAsync(WebSocket socket, ConsoleTokenEntry entry, string client, string token, RelayOptions settings, CancellationToken aborted)
+    private async Task<NetworkStream?> DialAsync(WebSocket socket, AdmissionResult admitted, string client, RelayOptions settings, CancellationToken aborted)
     {
+        var entry = admitted.Entry!;
         try
         {
             return await dialer.DialAsync(entry.Target, settings.ConnectTimeout, aborted);
@@ -181,10 +183,18 @@ public sealed partial class RelayEndpoint(
                 ? "console target refused the connection"
                 : exception is OperationCanceledException ? "console target did not answer in time" : "console target unreachable";
             metrics.SessionFailed("target_unreachable");
-            LogTargetUnreachable(logger, client, TokenText.ForLog(token), entry.Target, exception.Message);
-            await forwarder.RefuseAsync(socket, CloseReasons.TargetFailed, reason);
+            LogTargetUnreachable(logger, client, TokenText.ForLog(admitted.Token), entry.Target, exception.Message);
+            await RefuseUnrelayedAsync(socket, admitted, CloseReasons.TargetFailed, reason);
             return null;
         }
+    }
+
+    /// <summary>Refuses an admitted session that never relayed, giving back what admission took first: the browser's
+    /// retry (noVNC reconnects at once) must find a single-use ticket usable, not race the give-back.</summary>
+    private async Task RefuseUnrelayedAsync(WebSocket socket, AdmissionResult admitted, WebSocketCloseStatus status, string reason)
+    {
+        await admitted.NotRelayedAsync();
+        await forwarder.RefuseAsync(socket, status, reason);
     }
 
     private async Task RelayAsync(WebSocket socket, NetworkStream target, RelaySession session, RelayOptions settings, long arrived, Stream? loggedIn, RfbClientMessageFilter? filter)
