@@ -122,9 +122,7 @@ function connect() {
     sessionsStarted += 1;
     document.body.dataset.sessions = String(sessionsStarted);
     show('connected', current.desktopName ? t('status.connectedTo', { name: current.desktopName }) : t('status.connected'));
-    if (document.activeElement !== ui.keyboardInput) {
-      rfb.focus();
-    }
+    focusScreen();
   });
   rfb.addEventListener('disconnect', () => {
     current.disconnected = true;
@@ -251,6 +249,13 @@ ui.disconnect.addEventListener('click', () => {
   }
 });
 
+/** Gives the keyboard back to noVNC's screen after a control was used, unless the on-screen keyboard is up. */
+function focusScreen() {
+  if (document.activeElement !== ui.keyboardInput) {
+    rfb?.focus();
+  }
+}
+
 function applyDisplaySettings() {
   if (!rfb) {
     return;
@@ -287,7 +292,7 @@ ui.resize.addEventListener('change', () => {
   settings.resize = ui.resize.value;
   remember({ resize: settings.resize });
   applyDisplaySettings();
-  rfb?.focus();
+  focusScreen();
 });
 
 function showPicture() {
@@ -308,17 +313,17 @@ ui.picture.addEventListener('change', () => {
   }
   showPicture();
   applyDisplaySettings();
-  rfb?.focus();
+  focusScreen();
 });
 
 function press(keysym, code) {
   rfb?.sendKey(keysym, code);
-  rfb?.focus();
+  focusScreen();
 }
 
 ui.ctrlAltDel.addEventListener('click', () => {
   rfb?.sendCtrlAltDel();
-  rfb?.focus();
+  focusScreen();
 });
 ui.keyTab.addEventListener('click', () => press(KeyTable.XK_Tab, 'Tab'));
 ui.keyEsc.addEventListener('click', () => press(KeyTable.XK_Escape, 'Escape'));
@@ -335,7 +340,7 @@ for (const toggle of ui.toggles) {
     const down = toggle.getAttribute('aria-pressed') !== 'true';
     rfb?.sendKey(keysym, code, down);
     toggle.setAttribute('aria-pressed', String(down));
-    rfb?.focus();
+    focusScreen();
   });
 }
 
@@ -374,7 +379,7 @@ ui.keyCombo.addEventListener('change', () => {
   for (const [keysym, code] of [...keys].reverse()) {
     rfb.sendKey(keysym, code, false);
   }
-  rfb.focus();
+  focusScreen();
 });
 
 function showClipboard(open) {
@@ -390,13 +395,13 @@ ui.clipboardToggle.addEventListener('click', () => {
   if (open) {
     ui.clipboardText.focus();
   } else {
-    rfb?.focus();
+    focusScreen();
   }
 });
 
 ui.clipboardSend.addEventListener('click', () => {
   rfb?.clipboardPasteFrom(ui.clipboardText.value);
-  rfb?.focus();
+  focusScreen();
 });
 
 // Consoles without clipboard support (a BIOS, a login prompt) still take typed keys; paced, because a slow guest drops
@@ -433,7 +438,7 @@ ui.clipboardType.addEventListener('click', () => {
     ui.clipboardType.textContent = t('clipboard.type');
     ui.clipboardType.removeAttribute('aria-pressed');
   });
-  rfb.focus();
+  focusScreen();
 });
 
 // Touch screens: the keyboard button focuses a hidden field, which raises the device's own keyboard (as noVNC's
@@ -447,8 +452,6 @@ function resetKeyboardInput() {
 }
 
 resetKeyboardInput();
-// Pressing the button must not move the focus: the field would lose it (and the keyboard close) before the click.
-ui.keyboard.addEventListener('mousedown', (event) => event.preventDefault());
 ui.keyboard.addEventListener('click', () => {
   if (document.activeElement === ui.keyboardInput) {
     ui.keyboardInput.blur();
@@ -489,9 +492,10 @@ ui.keyboardInput.addEventListener('input', () => {
     resetKeyboardInput();
   }
 });
-// While the keyboard is up, a press on the screen keeps it up (noVNC's vnc.html: keepVirtualKeyboard).
-ui.screen.addEventListener('mousedown', (event) => {
-  if (document.activeElement === ui.keyboardInput) {
+// While the keyboard is up, a press on the screen or on a button keeps it up (noVNC's vnc.html: keepVirtualKeyboard), so
+// Ctrl then a letter works; fields and menus may still take the focus.
+document.addEventListener('mousedown', (event) => {
+  if (document.activeElement === ui.keyboardInput && !event.target.closest?.('input, textarea, select')) {
     event.preventDefault();
   }
 }, true);
@@ -517,7 +521,7 @@ ui.fullscreen.addEventListener('click', async () => {
 });
 document.addEventListener('fullscreenchange', () => {
   ui.fullscreen.setAttribute('aria-pressed', String(Boolean(document.fullscreenElement)));
-  rfb?.focus();
+  focusScreen();
 });
 
 window.addEventListener('beforeunload', () => releaseModifiers(true));
