@@ -37,7 +37,8 @@ test('the Spanish catalogue is a translation, not a copy', () => {
   assert.ok(same.every((key) => english[key].length <= 4), `untranslated: ${same.join(', ')}`);
 });
 
-test('every key the page uses is in the English catalogue', async () => {
+/** The keys the page's scripts and markup name, found as described in the tests below. */
+async function keysThePageUses() {
   const html = await readFile(new URL('index.html', consoleDir), 'utf8');
   const used = new Set([...html.matchAll(/data-i18n(?:-[a-z-]+)?="([^"]+)"/g)].map((match) => match[1]));
   const namespaces = new Set(Object.keys(english).map((key) => key.split('.')[0]));
@@ -55,8 +56,19 @@ test('every key the page uses is in the English catalogue', async () => {
       used.add(`${stem}.other`);
     }
   }
+  return used;
+}
+
+test('every key the page uses is in the English catalogue', async () => {
+  const used = await keysThePageUses();
   assert.ok(used.size > 50, `found only ${used.size} keys: the scan is broken`);
   assert.deepEqual([...used].filter((key) => !(key in english)), []);
+});
+
+test('every English text is used by the page, but those kept for the presence module', async () => {
+  const used = await keysThePageUses();
+  const unused = Object.keys(english).filter((key) => !used.has(key) && !key.startsWith('presence.'));
+  assert.deepEqual(unused, [], 'texts nobody shows: remove them, or use them');
 });
 
 test('every close code reads as a sentence in Spanish, with the relay reason and code', () => {
