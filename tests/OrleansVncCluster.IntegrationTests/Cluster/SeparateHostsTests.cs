@@ -176,6 +176,7 @@ public sealed class SeparateHostsFixture : IAsyncLifetime
 }
 
 [TestMethodOrderer(typeof(DeclarationOrder))]
+[Collection(MachineWide.Name)]
 public sealed class SeparateHostsTests(SeparateHostsFixture fixture, ITestOutputHelper output) : IClassFixture<SeparateHostsFixture>
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
