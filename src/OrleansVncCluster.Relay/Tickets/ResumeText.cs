@@ -29,7 +29,6 @@ public static class ResumeText
 
     private const int FixedBodyBytes = 8 + 1;
     private const byte ViewOnlyFlag = 2;
-    private const int KeyIdLength = 8;
     private const int FieldCount = 5;
 
     /// <summary>True when <paramref name="text"/> claims to be a resume credential (whether or not it verifies).</summary>
@@ -48,22 +47,11 @@ public static class ResumeText
             throw new ArgumentException("a resume credential carries a well-formed token and a short session id", nameof(grant));
         }
 
-        var fields = new[] { grant.ResumedSession, grant.Token, grant.Binding, grant.VmId ?? "", grant.User ?? "" }.Select(Encoding.UTF8.GetBytes).ToArray();
-        var body = new byte[FixedBodyBytes + fields.Sum(f => 2 + f.Length)];
-        BinaryPrimitives.WriteInt64BigEndian(body, expiresAt.ToUnixTimeSeconds());
-        body[8] = grant.ViewOnly ? ViewOnlyFlag : (byte)0;
-        var at = FixedBodyBytes;
-        foreach (var field in fields)
-        {
-            BinaryPrimitives.WriteUInt16BigEndian(body.AsSpan(at), (ushort)field.Length);
-            field.CopyTo(body.AsSpan(at + 2));
-            at += 2 + field.Length;
-        }
-
-        var head = $"{Prefix}{key.Id}.";
-        var sealedBody = key.SealResume(body, Encoding.ASCII.GetBytes(head));
-        CryptographicOperations.ZeroMemory(body);
-        return head + Base64Url.EncodeToString(sealedBody);
+        Span<byte> head = stackalloc byte[FixedBodyBytes];
+        BinaryPrimitives.WriteInt64BigEndian(head, expiresAt.ToUnixTimeSeconds());
+        head[8] = grant.ViewOnly ? ViewOnlyFlag : (byte)0;
+        var body = SealedText.Body(head, [grant.ResumedSession, grant.Token, grant.Binding, grant.VmId ?? "", grant.User ?? ""]);
+        return SealedText.Seal(Prefix, key, body, (plain, associated) => key.SealResume(plain, associated));
     }
 
     /// <summary>
@@ -80,40 +68,15 @@ public static class ResumeText
             return TicketStatus.Malformed;
         }
 
-        var rest = text.AsSpan(Prefix.Length);
-        var dot = rest.IndexOf('.');
-        if (dot != KeyIdLength || rest[(dot + 1)..].IndexOf('.') >= 0)
+        var opened = SealedText.Open(text, Prefix, findKey, (key, sealedBytes, associated) => key.OpenResume(sealedBytes, associated), out var keyId, out var body);
+        if (opened != TicketStatus.Valid)
         {
-            return TicketStatus.Malformed;
-        }
-
-        var keyId = rest[..dot].ToString();
-        var sealedText = rest[(dot + 1)..];
-        if (!Base64Url.IsValid(keyId) || !Base64Url.IsValid(sealedText))
-        {
-            return TicketStatus.Malformed;
-        }
-
-        if (findKey(keyId) is not { } key)
-        {
-            return TicketStatus.UnknownKey;
-        }
-
-        var sealedBytes = Base64Url.DecodeFromChars(sealedText);
-        // As for tickets: only the canonical spelling, so no character can change unnoticed in the spare bits.
-        if (Base64Url.EncodeToString(sealedBytes) != sealedText.ToString())
-        {
-            return TicketStatus.BadSignature;
-        }
-
-        if (key.OpenResume(sealedBytes, Encoding.ASCII.GetBytes(text[..(Prefix.Length + KeyIdLength + 1)])) is not { } body)
-        {
-            return TicketStatus.BadSignature;
+            return opened;
         }
 
         try
         {
-            if (body.Length < FixedBodyBytes || !TryReadFields(body.AsSpan(FixedBodyBytes), out var fields)
+            if (body!.Length < FixedBodyBytes || !SealedText.TryReadFields(body.AsSpan(FixedBodyBytes), FieldCount, out var fields)
                 || fields[0].Length is 0 or > MaxSessionIdLength || !TokenText.IsWellFormed(fields[1]) || fields[2].Length == 0)
             {
                 return TicketStatus.Malformed;
@@ -135,36 +98,5 @@ public static class ResumeText
         {
             CryptographicOperations.ZeroMemory(body);
         }
-    }
-
-    private static bool TryReadFields(ReadOnlySpan<byte> rest, out string[] fields)
-    {
-        fields = new string[FieldCount];
-        for (var i = 0; i < FieldCount; i++)
-        {
-            if (rest.Length < 2)
-            {
-                return false;
-            }
-
-            var length = BinaryPrimitives.ReadUInt16BigEndian(rest);
-            if (rest.Length < 2 + length)
-            {
-                return false;
-            }
-
-            try
-            {
-                fields[i] = new UTF8Encoding(false, true).GetString(rest.Slice(2, length));
-            }
-            catch (DecoderFallbackException)
-            {
-                return false;
-            }
-
-            rest = rest[(2 + length)..];
-        }
-
-        return rest.IsEmpty;
     }
 }
