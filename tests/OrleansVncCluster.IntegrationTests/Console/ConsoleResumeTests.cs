@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Microsoft.Playwright;
 using OrleansVncCluster.IntegrationTests.Infrastructure;
 using OrleansVncCluster.IntegrationTests.Sessions;
 
@@ -44,14 +45,23 @@ public sealed class ConsoleResumeTests(ResumeClusterFixture fixture, ITestOutput
         await tab.WaitForStateAsync("connected", Timeout);
         await tab.WaitForColourAsync(DesktopFixture.Colour, Timeout);
         await tab.SaveScreenshotAsync("abiquo-vm-with-password");
-        var presenceAnswer = await (await presence).TextAsync();
+        var presenceResponse = await presence;
+        var presenceAnswer = await presenceResponse.TextAsync();
         Assert.DoesNotContain("credentials", await tab.Page.EvaluateAsync<string[]>("() => window.__states"));
+
+        // The resume credential: set on the 101, renewed by the presence call, out of reach of the page's scripts.
+        var resume = (await tab.Page.Context.CookiesAsync()).Single(c => c.Name.StartsWith("vnc-resume-", StringComparison.Ordinal));
+        Assert.Equal(("/websockify", true, SameSiteAttribute.Strict), (resume.Path, resume.HttpOnly, resume.SameSite));
+        Assert.StartsWith("vr1.", resume.Value, StringComparison.Ordinal);
+        Assert.Equal("", await tab.Page.EvaluateAsync<string>("() => document.cookie"));
+        Assert.Contains("vnc-resume-", (await presenceResponse.AllHeadersAsync()).GetValueOrDefault("set-cookie") ?? "", StringComparison.Ordinal);
 
         var places = new Dictionary<string, string>
         {
             ["the page"] = await tab.Page.ContentAsync(),
             ["the page's address"] = tab.Page.Url,
             ["the ticket"] = ticket,
+            ["the resume cookie"] = resume.Value,
             ["POST /api/tickets"] = issued,
             ["the presence answer"] = presenceAnswer,
             ["GET /api/sessions"] = string.Join('\n', (await fixture.SessionsAsync()).Select(s => s.ToString())),
