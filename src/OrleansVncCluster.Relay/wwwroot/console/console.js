@@ -11,6 +11,7 @@ import {
   STORED_SETTINGS_KEY, typePaced, withoutSecrets, withStored,
 } from '/console/console-core.js';
 import { chooseLanguage, t, translatePage } from '/console/i18n.js';
+import { newPageId, presenceUrl, showPresence, startPresence, withResume } from '/console/console-presence.js';
 
 const $ = (id) => document.getElementById(id);
 const ui = {
@@ -66,6 +67,9 @@ let session = null;
 let reconnectTimer = null;
 let reconnectAttempts = 0;
 let sessionsStarted = 0;
+// Names this page's resume cookie: a reconnect after a drain or a lost node needs neither the ticket nor a password.
+const pageId = newPageId();
+let stopPresence = null;
 
 function show(state, text, extra = {}) {
   document.body.dataset.state = state;
@@ -90,7 +94,7 @@ function connect() {
     return;
   }
 
-  const url = buildSocketUrl(settings, location);
+  const url = withResume(buildSocketUrl(settings, location), pageId);
   // Our own WebSocket, handed to noVNC: noVNC reports a close only as "clean or not", but the relay's close code and
   // reason are what tell the user why. Registered before noVNC's handler, so the close is known when noVNC reports it.
   let socket;
@@ -123,6 +127,8 @@ function connect() {
     document.body.dataset.sessions = String(sessionsStarted);
     show('connected', current.desktopName ? t('status.connectedTo', { name: current.desktopName }) : t('status.connected'));
     focusScreen();
+    stopPresence?.();
+    stopPresence = startPresence(presenceUrl(url, pageId), (answer) => showPresence($('presence'), answer, t));
   });
   rfb.addEventListener('disconnect', () => {
     current.disconnected = true;
@@ -162,6 +168,8 @@ function finish(current) {
   current.finished = true;
   rfb = null;
   session = null;
+  stopPresence?.();
+  stopPresence = null;
   releaseModifiers(false);
   stopTyping();
 
