@@ -27,6 +27,7 @@ public static class AdmissionHosting
         services.TryAddSingleton<TicketCheck>();
         services.TryAddSingleton<TokenLookupCheck>();
         services.TryAddSingleton<TicketVmCheck>();
+        services.TryAddSingleton<ResumeCheck>();
         services.TryAddSingleton<TicketRedemptionCheck>();
         services.TryAddSingleton<TargetCheck>();
         services.TryAddSingleton<LeaseCheck>();

@@ -31,13 +31,14 @@ public sealed partial class AdmissionPipeline
         TicketCheck ticket,
         TokenLookupCheck token,
         TicketVmCheck vm,
+        ResumeCheck resume,
         TargetCheck target,
         LeaseCheck leases,
         TicketRedemptionCheck redemption,
         IOptionsMonitor<LimitsOptions> limits,
         RelayMetrics metrics,
         ILogger<AdmissionPipeline> logger)
-        : this([origin], [rate, drain, capacity, ticket, token, vm, target, leases, redemption], limits, metrics, logger)
+        : this([origin], [rate, drain, capacity, ticket, token, vm, resume, target, leases, redemption], limits, metrics, logger)
     {
     }
 

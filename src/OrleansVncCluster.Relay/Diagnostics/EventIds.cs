@@ -71,6 +71,9 @@ internal static class EventIds
 
     public const int SessionResumed = 5220;
     public const int PresenceUnavailable = 5221;
+    public const int ResumeOfClosedSession = 5222;
+    public const int ResumeCheckUnavailable = 5223;
+    public const int ResumeForbidFailed = 5224;
     public const int TokenRevokedByOperator = 5010;
     public const int TokenRevokeUnknown = 5011;
     public const int TokenRevokeIndexFailed = 5012;

@@ -4,13 +4,21 @@ using OrleansVncCluster.Relay.Admission;
 using OrleansVncCluster.Relay.Cluster;
 using OrleansVncCluster.Relay.Diagnostics;
 using OrleansVncCluster.Relay.Sessions;
+using OrleansVncCluster.Relay.Tickets;
 using OrleansVncCluster.Relay.Tokens;
 
 namespace OrleansVncCluster.Relay.Node;
 
 /// <summary>This node as the rest of the cluster sees it: revocations and session queries arrive here.</summary>
 internal sealed partial class LocalNode(
-    SessionRegistry sessions, TokenResolver tokens, ILocalSiloDetails silo, IOptionsMonitor<RevalidationOptions> revalidation, ILogger<LocalNode> logger) : INodeObserver
+    SessionRegistry sessions,
+    TokenResolver tokens,
+    ILocalSiloDetails silo,
+    IGrainFactory grains,
+    IOptionsMonitor<RevalidationOptions> revalidation,
+    IOptionsMonitor<TicketOptions> tickets,
+    TimeProvider time,
+    ILogger<LocalNode> logger) : INodeObserver
 {
     private int _failedForTesting;
 
@@ -51,8 +59,38 @@ internal sealed partial class LocalNode(
     public Task<List<SessionInfo>> ListSessionsAsync() =>
         Task.FromResult(sessions.Snapshot().Select(session => session.Describe(Name)).ToList());
 
-    public Task<bool> CloseSessionAsync(string sessionId, string reason) =>
-        Task.FromResult(sessions.StopById(sessionId, WebSocketCloseStatus.PolicyViolation, reason));
+    /// <summary>
+    /// An administrator's close: the token's grain first learns that this session may not be resumed (its page holds a
+    /// resume credential for Tickets:ResumeWindow), then the session ends with 1008. Should the grain not answer, the
+    /// session ends all the same and the log says its credential still works until it expires.
+    /// </summary>
+    public async Task<bool> CloseSessionAsync(string sessionId, string reason)
+    {
+        var session = sessions.Snapshot().FirstOrDefault(s => s.Id == sessionId);
+        if (session is null)
+        {
+            return false;
+        }
+
+        var window = tickets.CurrentValue.ResumeWindow;
+        if (window > TimeSpan.Zero)
+        {
+            try
+            {
+                await grains.GetGrain<ITokenGrain>(session.Token).ForbidResumeAsync(sessionId, time.GetUtcNow() + window).WaitAsync(TimeSpan.FromSeconds(5));
+            }
+            catch (Exception exception) when (exception is TimeoutException or OrleansException)
+            {
+                LogForbidFailed(logger, sessionId, TokenText.ForLog(session.Token), window, exception.Message);
+            }
+        }
+
+        return sessions.StopById(sessionId, WebSocketCloseStatus.PolicyViolation, reason);
+    }
+
+    [LoggerMessage(EventId = EventIds.ResumeForbidFailed, Level = LogLevel.Warning,
+        Message = "Session {SessionId} of token {Token} is closed, but its grain did not record the close: the page's resume credential still works for up to {Window} ({Error}); revoke the token to stop it")]
+    private static partial void LogForbidFailed(ILogger logger, string sessionId, string token, TimeSpan window, string error);
 
     [LoggerMessage(EventId = EventIds.RevocationDroppedForTesting, Level = LogLevel.Warning,
         Message = "Revocation of token {Token} dropped: Revalidation:DropBroadcastsForTesting is on (fault injection; never in production)")]

@@ -14,6 +14,18 @@ public interface ITokenGrain : IGrainWithStringKey, ISessionLeaseHolder
     [ReadOnly, Alias("Presence")]
     Task<LeasePresence> PresenceAsync(string leaseId);
 
+    /// <summary>
+    /// Refuses, until <paramref name="until"/>, every resume credential of session <paramref name="sessionId"/>: an
+    /// administrator closed it, and the page's credential must not bring it back (Admission/ResumeCheck). Kept in memory
+    /// beside the leases; the window it covers (Tickets:ResumeWindow) is minutes.
+    /// </summary>
+    [Alias("ForbidResume")]
+    Task ForbidResumeAsync(string sessionId, DateTimeOffset until);
+
+    /// <summary>Whether session <paramref name="sessionId"/> may be resumed (no administrator closed it within the window).</summary>
+    [ReadOnly, Alias("MayResume")]
+    Task<bool> MayResumeAsync(string sessionId);
+
     /// <summary>The token's entry, or null when the token is unknown.</summary>
     [ReadOnly, Alias("Get")]
     Task<ConsoleTokenEntry?> GetAsync();

@@ -106,6 +106,55 @@ public sealed class ConsoleResumeTests(ResumeClusterFixture fixture, ITestOutput
     }
 
     [Fact]
+    public async Task ASessionClosedByAnAdministrator_IsNotBroughtBackByItsResumeCredential()
+    {
+        var node = fixture.Nodes[0];
+        var (ticket, _) = await fixture.IssueTicketAsync();
+        var page = "admin-close-" + Guid.NewGuid().ToString("N")[..12];
+        var uri = new Uri(node.WebSocketUri(ticket) + "&resume=" + page);
+        var before = (await fixture.SessionsAsync()).Select(s => s.GetProperty("id").GetString()).ToHashSet();
+        await using var first = await ConsoleClient.ConnectAsync(uri, configure: o => o.CollectHttpResponseDetails = true);
+        var cookie = first.Socket.HttpResponseHeaders!["Set-Cookie"].Single().Split(';')[0];
+        Assert.StartsWith($"vnc-resume-{page}=vr1.", cookie, StringComparison.Ordinal);
+        await new RfbClient(first).HandshakeAsync(password: null); // the relay logs in: security type None
+        string? id = null;
+        await Eventually.HoldsAsync(async () =>
+        {
+            // The one session that was not there before this test connected.
+            var added = (await fixture.SessionsAsync()).Where(s => !before.Contains(s.GetProperty("id").GetString())).ToList();
+            id = added.Count == 1 && added[0].GetProperty("node").GetString() == node.Settings.SiloName ? added[0].GetProperty("id").GetString() : null;
+            return id is not null;
+        }, Timeout, $"{node.Settings.SiloName} lists the new session");
+
+        // While the session lives its credential opens the console (the ticket was single-use and is spent).
+        var resumeUri = new Uri(node.WebSocketUri(null) + "?resume=" + page);
+        await using (var resumed = await ConsoleClient.ConnectAsync(resumeUri, cookie: cookie))
+        {
+            var rfb = new RfbClient(resumed);
+            await rfb.HandshakeAsync(password: null);
+            Assert.True(rfb.Width > 0, "the resumed session reached the desktop's ServerInit");
+        }
+
+        using (var admin = node.AdminClient())
+        using (var deleted = await admin.DeleteAsync(new Uri($"/api/sessions/{id}", UriKind.Relative), TestContext.Current.CancellationToken))
+        {
+            Assert.Equal(System.Net.HttpStatusCode.OK, deleted.StatusCode);
+        }
+
+        Assert.Equal((System.Net.WebSockets.WebSocketCloseStatus)1008, (await first.ReadUntilCloseAsync(Timeout)).Status);
+
+        // The same credential, on either node, no longer brings that session back.
+        foreach (var other in fixture.Nodes)
+        {
+            await using var again = await ConsoleClient.ConnectAsync(new Uri(other.WebSocketUri(null) + "?resume=" + page), cookie: cookie);
+            var (status, reason) = await again.ReadUntilCloseAsync(Timeout);
+            Assert.Equal(((System.Net.WebSockets.WebSocketCloseStatus)4419, "console closed by an administrator: open the console again from the portal"), (status, reason));
+        }
+
+        Assert.Contains("an administrator closed that session", string.Concat(fixture.Nodes.Select(n => n.Process.Output)), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task KillNine_OfTheNodeCarryingATicketConsole_ThePageShowsTheDesktopAgain_WithoutAnyPrompt()
     {
         var (ticket, _) = await fixture.IssueTicketAsync();
@@ -124,6 +173,7 @@ public sealed class ConsoleResumeTests(ResumeClusterFixture fixture, ITestOutput
         }, Timeout, "exactly one node carries the console session");
         var carrier = fixture.Nodes.Single(n => n.Settings.SiloName == carrierName);
         var survivor = fixture.Nodes.Single(n => n != carrier);
+        var resumedBefore = await ResumedAsync(survivor);
 
         var killed = Stopwatch.StartNew();
         carrier.Process.Signal("KILL");
@@ -141,9 +191,14 @@ public sealed class ConsoleResumeTests(ResumeClusterFixture fixture, ITestOutput
 
         Assert.DoesNotContain("credentials", await tab.Page.EvaluateAsync<string[]>("() => window.__states"));
         Assert.True(await tab.Page.IsHiddenAsync("#credentials-form"), "no password form is shown");
-        using var admin = survivor.AdminClient();
+        Assert.Equal(resumedBefore + 1, await ResumedAsync(survivor));
+    }
+
+    private static async Task<double> ResumedAsync(RelayNodeProcess node)
+    {
+        using var admin = node.AdminClient();
         var metrics = PrometheusText.Parse(await admin.GetStringAsync(new Uri("/metrics", UriKind.Relative)));
-        Assert.Equal(1, metrics.Value("vnc_relay_sessions_resumed_total"));
+        return metrics.Value("vnc_relay_sessions_resumed_total");
     }
 
     private static Task<string> Banner(ConsoleTab tab, string name) =>
