@@ -48,16 +48,22 @@ public sealed class SessionForwarder(TimeProvider time)
     /// <paramref name="target"/>; null relays on <paramref name="target"/> directly, whether logged in or not.</param>
     /// <param name="filter">When a policy applies to what the browser sends (a view-only session): the filter every
     /// browser byte passes through; null forwards the browser's bytes as they come.</param>
+    /// <param name="reader">When a policy applies to what the VNC server sends (a clipboard policy towards the browser):
+    /// the reader every server byte passes through; null keeps that direction an opaque copy.</param>
     public async Task<SessionOutcome> ForwardAsync(
-        WebSocket client, NetworkStream target, RelaySession session, RelayOptions options, Stream? loggedIn = null, RfbClientMessageFilter? filter = null)
+        WebSocket client, NetworkStream target, RelaySession session, RelayOptions options, Stream? loggedIn = null, RfbClientMessageFilter? filter = null,
+        RfbServerMessageReader? reader = null)
     {
         using var stopTargetRead = new CancellationTokenSource();
         var clientReader = ClientToTargetAsync(client, loggedIn ?? target, session, options.MaxMessageBytes, filter);
 
-        // Without TLS the fast socket path stays, logged in or not: after ServerInit the server's bytes are opaque.
-        var targetReader = loggedIn is null
-            ? TargetToClientAsync(target.Socket, client, session, stopTargetRead.Token)
-            : TargetStreamToClientAsync(loggedIn, client, session, stopTargetRead.Token);
+        // Without TLS the fast socket path stays, logged in or not: after ServerInit the server's bytes are opaque, unless
+        // a policy needs their message boundaries.
+        var targetReader = reader is not null
+            ? ReadTargetToClientAsync(loggedIn ?? target, client, session, reader, stopTargetRead.Token)
+            : loggedIn is null
+                ? TargetToClientAsync(target.Socket, client, session, stopTargetRead.Token)
+                : TargetStreamToClientAsync(loggedIn, client, session, stopTargetRead.Token);
 
         var first = await Task.WhenAny(clientReader, targetReader, session.StopRequested);
         var targetFinishedFirst = targetReader.IsCompleted;
@@ -334,6 +340,76 @@ public sealed class SessionForwarder(TimeProvider time)
 
                 session.AddToClient(read);
                 if (read < buffer.Length)
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = null;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            return SessionOutcome.Stopped;
+        }
+        catch (Exception exception) when (IsIoFailure(exception))
+        {
+            return stop.IsCancellationRequested ? SessionOutcome.Stopped : SessionOutcome.TargetFailed;
+        }
+        finally
+        {
+            if (buffer is not null)
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+        }
+    }
+
+    /// <summary>The server-to-browser copy of a session whose server messages the relay reads (Rfb/RfbServerMessageReader):
+    /// the stream path's pattern, each read at <see cref="RfbServerMessageReader.Headroom"/> so that the reader works in
+    /// the same pooled buffer; one binary frame per read of what the reader leaves, none when it leaves nothing. A server
+    /// message the reader cannot walk ends the session with the reader's reason.</summary>
+    private static async Task<SessionOutcome> ReadTargetToClientAsync(Stream target, WebSocket client, RelaySession session, RfbServerMessageReader reader, CancellationToken stop)
+    {
+        const int Offset = RfbServerMessageReader.Headroom;
+        byte[]? buffer = null;
+        try
+        {
+            while (true)
+            {
+                if (buffer is null)
+                {
+                    _ = await target.ReadAsync(Memory<byte>.Empty, stop);
+                    buffer = ArrayPool<byte>.Shared.Rent(Offset + RelayOptions.BufferBytes);
+                }
+
+                var room = buffer.Length - Offset;
+                var read = await target.ReadAsync(buffer.AsMemory(Offset, room), stop);
+                if (read == 0)
+                {
+                    return SessionOutcome.TargetClosed;
+                }
+
+                var (start, count, error) = reader.Filter(buffer, read);
+                if (count > 0)
+                {
+                    try
+                    {
+                        await client.SendAsync(buffer.AsMemory(start, count), WebSocketMessageType.Binary, endOfMessage: true, CancellationToken.None);
+                    }
+                    catch (Exception exception) when (IsIoFailure(exception))
+                    {
+                        return SessionOutcome.ClientFailed;
+                    }
+
+                    session.AddToClient(count);
+                }
+
+                if (error is not null)
+                {
+                    session.ProtocolError = error;
+                    return SessionOutcome.RfbViolation;
+                }
+
+                if (read < room)
                 {
                     ArrayPool<byte>.Shared.Return(buffer);
                     buffer = null;
