@@ -59,11 +59,9 @@ public sealed class SessionForwarder(TimeProvider time)
 
         // Without TLS the fast socket path stays, logged in or not: after ServerInit the server's bytes are opaque, unless
         // a policy needs their message boundaries.
-        var targetReader = reader is not null
-            ? ReadTargetToClientAsync(loggedIn ?? target, client, session, reader, stopTargetRead.Token)
-            : loggedIn is null
-                ? TargetToClientAsync(target.Socket, client, session, stopTargetRead.Token)
-                : TargetStreamToClientAsync(loggedIn, client, session, stopTargetRead.Token);
+        var targetReader = loggedIn is null && reader is null
+            ? TargetToClientAsync(target.Socket, client, session, stopTargetRead.Token)
+            : TargetStreamToClientAsync(loggedIn ?? target, client, session, reader, stopTargetRead.Token);
 
         var first = await Task.WhenAny(clientReader, targetReader, session.StopRequested);
         var targetFinishedFirst = targetReader.IsCompleted;
@@ -307,10 +305,15 @@ public sealed class SessionForwarder(TimeProvider time)
         }
     }
 
-    /// <summary>The server-to-browser copy inside TLS: the same pattern as the socket path (a zero-byte read while idle,
-    /// one binary frame per read), on the stream, since TLS records must be decrypted by SslStream.</summary>
-    private static async Task<SessionOutcome> TargetStreamToClientAsync(Stream target, WebSocket client, RelaySession session, CancellationToken stop)
+    /// <summary>The server-to-browser copy inside TLS, or of a session whose server messages the relay reads: the same
+    /// pattern as the socket path (a zero-byte read while idle, one binary frame per read), on the stream, since TLS
+    /// records must be decrypted by SslStream. With a <paramref name="reader"/> (Rfb/RfbServerMessageReader) each read
+    /// lands at <see cref="RfbServerMessageReader.Headroom"/> so that the reader works in the same pooled buffer, the
+    /// frame carries what it leaves (none when it leaves nothing), and a server message it cannot walk ends the session
+    /// with its reason.</summary>
+    private static async Task<SessionOutcome> TargetStreamToClientAsync(Stream target, WebSocket client, RelaySession session, RfbServerMessageReader? reader, CancellationToken stop)
     {
+        var offset = reader is null ? 0 : RfbServerMessageReader.Headroom;
         byte[]? buffer = null;
         try
         {
@@ -320,75 +323,17 @@ public sealed class SessionForwarder(TimeProvider time)
                 {
                     // SslStream completes a zero-byte read when decrypted data is there, without a buffer of ours.
                     _ = await target.ReadAsync(Memory<byte>.Empty, stop);
-                    buffer = ArrayPool<byte>.Shared.Rent(RelayOptions.BufferBytes);
+                    buffer = ArrayPool<byte>.Shared.Rent(offset + RelayOptions.BufferBytes);
                 }
 
-                var read = await target.ReadAsync(buffer.AsMemory(), stop);
+                var room = buffer.Length - offset;
+                var read = await target.ReadAsync(buffer.AsMemory(offset, room), stop);
                 if (read == 0)
                 {
                     return SessionOutcome.TargetClosed;
                 }
 
-                try
-                {
-                    await client.SendAsync(buffer.AsMemory(0, read), WebSocketMessageType.Binary, endOfMessage: true, CancellationToken.None);
-                }
-                catch (Exception exception) when (IsIoFailure(exception))
-                {
-                    return SessionOutcome.ClientFailed;
-                }
-
-                session.AddToClient(read);
-                if (read < buffer.Length)
-                {
-                    ArrayPool<byte>.Shared.Return(buffer);
-                    buffer = null;
-                }
-            }
-        }
-        catch (OperationCanceledException) when (stop.IsCancellationRequested)
-        {
-            return SessionOutcome.Stopped;
-        }
-        catch (Exception exception) when (IsIoFailure(exception))
-        {
-            return stop.IsCancellationRequested ? SessionOutcome.Stopped : SessionOutcome.TargetFailed;
-        }
-        finally
-        {
-            if (buffer is not null)
-            {
-                ArrayPool<byte>.Shared.Return(buffer);
-            }
-        }
-    }
-
-    /// <summary>The server-to-browser copy of a session whose server messages the relay reads (Rfb/RfbServerMessageReader):
-    /// the stream path's pattern, each read at <see cref="RfbServerMessageReader.Headroom"/> so that the reader works in
-    /// the same pooled buffer; one binary frame per read of what the reader leaves, none when it leaves nothing. A server
-    /// message the reader cannot walk ends the session with the reader's reason.</summary>
-    private static async Task<SessionOutcome> ReadTargetToClientAsync(Stream target, WebSocket client, RelaySession session, RfbServerMessageReader reader, CancellationToken stop)
-    {
-        const int Offset = RfbServerMessageReader.Headroom;
-        byte[]? buffer = null;
-        try
-        {
-            while (true)
-            {
-                if (buffer is null)
-                {
-                    _ = await target.ReadAsync(Memory<byte>.Empty, stop);
-                    buffer = ArrayPool<byte>.Shared.Rent(Offset + RelayOptions.BufferBytes);
-                }
-
-                var room = buffer.Length - Offset;
-                var read = await target.ReadAsync(buffer.AsMemory(Offset, room), stop);
-                if (read == 0)
-                {
-                    return SessionOutcome.TargetClosed;
-                }
-
-                var (start, count, error) = reader.Filter(buffer, read);
+                var (start, count, error) = reader?.Filter(buffer, read) ?? new RfbFilterResult(0, read, null);
                 if (count > 0)
                 {
                     try
