@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
 using OrleansVncCluster.Relay.Rfb;
+using static OrleansVncCluster.Tests.Rfb.RfbTestPeer;
 
 namespace OrleansVncCluster.Tests.Rfb;
 
@@ -346,40 +347,6 @@ public sealed class RfbServerMessageReaderTests
     private static byte[] Rect(int width, int height, int encoding) => [0, 1, 0, 2, .. U16(width), .. U16(height), .. S32(encoding)];
 
     private static byte[] Fill(int count) => Enumerable.Range(0, count).Select(i => (byte)(0x30 + (i % 40))).ToArray();
-
-    private static byte[] U16(int value)
-    {
-        var bytes = new byte[2];
-        BinaryPrimitives.WriteUInt16BigEndian(bytes, (ushort)value);
-        return bytes;
-    }
-
-    private static byte[] U32(uint value)
-    {
-        var bytes = new byte[4];
-        BinaryPrimitives.WriteUInt32BigEndian(bytes, value);
-        return bytes;
-    }
-
-    private static byte[] S32(int value)
-    {
-        var bytes = new byte[4];
-        BinaryPrimitives.WriteInt32BigEndian(bytes, value);
-        return bytes;
-    }
-
-    private static byte[] EncodingsMessage(params int[] encodings)
-    {
-        var bytes = new byte[4 + (4 * encodings.Length)];
-        bytes[0] = 2;
-        BinaryPrimitives.WriteUInt16BigEndian(bytes.AsSpan(2), (ushort)encodings.Length);
-        for (var i = 0; i < encodings.Length; i++)
-        {
-            BinaryPrimitives.WriteInt32BigEndian(bytes.AsSpan(4 + (4 * i)), encodings[i]);
-        }
-
-        return bytes;
-    }
 
     /// <summary>A policy that notes every message it is asked about and drops what <see cref="_drop"/> says.</summary>
     private sealed class Policy(Func<RfbServerMessage, bool>? drop = null) : IRfbServerMessagePolicy
