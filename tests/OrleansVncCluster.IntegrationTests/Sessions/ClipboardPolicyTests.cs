@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
 using System.Net;
 using System.Net.Http.Json;
-using System.Text.Json;
 using OrleansVncCluster.IntegrationTests.Infrastructure;
 
 namespace OrleansVncCluster.IntegrationTests.Sessions;
@@ -136,36 +135,12 @@ public sealed class ClipboardPolicyTests(ClipboardPolicyFixture fixture) : IClas
         Assert.Contains("to-vm", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
-    /// <summary>Issues a ticket from <paramref name="request"/> (once the token file is loaded) and does a browser's RFB
-    /// handshake with it: security None, then ServerInit. Returns the client and the answer's <c>clipboard</c>.</summary>
+    /// <summary>Issues a ticket from <paramref name="request"/> and does a browser's RFB handshake with it; returns the
+    /// client and the answer's <c>clipboard</c>.</summary>
     private async Task<(ConsoleClient Client, string? Clipboard)> OpenAsync(object request)
     {
-        string? ticket = null;
-        string? clipboard = null;
-        using var admin = fixture.Node.AdminClient();
-        await Eventually.HoldsAsync(async () =>
-        {
-            using var response = await admin.PostAsJsonAsync(new Uri("/api/tickets", UriKind.Relative), request);
-            if (response.StatusCode != HttpStatusCode.OK)
-            {
-                return false;
-            }
-
-            using var document = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
-            ticket = document.RootElement.GetProperty("ticket").GetString();
-            clipboard = document.RootElement.GetProperty("clipboard").GetString();
-            return true;
-        }, TimeSpan.FromSeconds(20), "the node issues a ticket (its token file loaded)");
-
-        var client = await ConsoleClient.ConnectAsync(fixture.Node.WebSocketUri(ticket), ["binary"]);
-        await client.ReadExactlyAsync(12, Patience);
-        await client.SendAsync("RFB 003.008\n"u8.ToArray());
-        Assert.Equal(new byte[] { 1, 1 }, await client.ReadExactlyAsync(2, Patience));
-        await client.SendAsync(new byte[] { 1 });
-        Assert.Equal(new byte[4], await client.ReadExactlyAsync(4, Patience));
-        await client.SendAsync(new byte[] { 1 });
-        await client.ReadExactlyAsync(24 + 4, Patience);
-        return (client, clipboard);
+        var answer = await TicketConsole.IssueAsync(fixture.Node, request);
+        return (await TicketConsole.OpenAsync(fixture.Node, answer.GetProperty("ticket").GetString(), Patience), answer.GetProperty("clipboard").GetString());
     }
 
     /// <summary>ClientCutText (type 6) or ServerCutText (type 3) with Latin-1 text.</summary>
