@@ -8,9 +8,11 @@ namespace OrleansVncCluster.Relay.Rfb;
 /// in docs/RFB.md) and applies a policy to each: forward, or drop and count. It works in the caller's buffer, across any
 /// chunk boundaries, without allocating: forwarded bytes are compacted in place, dropped ones (however long, e.g. a huge
 /// ClientCutText) are skipped as they arrive and never buffered, and only a partial header of at most 11 bytes (or a
-/// partial SetEncodings word) is kept between chunks. The only bytes it changes are an ExtendedMouseButtons request in
-/// SetEncodings, see <see cref="ForwardEncodings"/>. A message type the relay does not know ends the stream with a reason, since its length is unknown
-/// and anything after it would be read out of step. One instance per session direction; not thread-safe.
+/// partial SetEncodings word) is kept between chunks. The only bytes it changes are in SetEncodings: an
+/// ExtendedMouseButtons request, see <see cref="ForwardEncodings"/>, and, with a <see cref="ServerReader"/>, the
+/// encodings that reader cannot walk. A message type the relay does not know ends the stream with a reason, since its
+/// length is unknown and anything after it would be read out of step. One instance per session direction; not
+/// thread-safe.
 /// </summary>
 public sealed class RfbClientMessageFilter
 {
