@@ -43,7 +43,7 @@ public sealed class RfbClientMessageFilter
     private long _strippedEncodings;
     private long _replacedEncodings;
     private int _lastKeptEncoding;
-    private bool _updatesRequested;
+    private bool _updatesPossible;
     private string? _error;
     private long _droppedBytes;
     private long _forwardedClipboardBytes;
@@ -68,7 +68,8 @@ public sealed class RfbClientMessageFilter
     /// the browser): SetEncodings then asks only for encodings the reader can walk (<see cref="RfbServerMessageReader.CanRead"/>;
     /// each other one is replaced by the encoding before it, or CopyRect, so neither the count nor the server's
     /// preferred encoding changes), the browser's SetPixelFormat is passed on to it, and a SetPixelFormat after the
-    /// first update request ends the stream: an update already on its way would be read with the wrong pixel size.
+    /// first SetEncodings or update request ends the stream: an update the server may already have sent (a cursor
+    /// rectangle answers SetEncodings) would be read with the wrong pixel size. noVNC sets its pixel format first.
     /// </summary>
     public RfbServerMessageReader? ServerReader { get; init; }
 
@@ -238,18 +239,18 @@ public sealed class RfbClientMessageFilter
     }
 
     /// <summary>What the server reader must know of a forwarded message: the pixel size a SetPixelFormat asks for
-    /// (<paramref name="bitsPerPixel"/> is its fifth byte), and whether updates were asked for already.</summary>
+    /// (<paramref name="bitsPerPixel"/> is its fifth byte), and whether the server may have started updates already.</summary>
     private string? TrackServerFormat(RfbClientMessageKind kind, byte bitsPerPixel, RfbServerMessageReader reader)
     {
         switch (kind)
         {
-            case RfbClientMessageKind.SetPixelFormat when _updatesRequested:
-                return "the browser changed the pixel format after asking for updates, which a session whose VNC-to-browser stream the relay reads does not allow";
+            case RfbClientMessageKind.SetPixelFormat when _updatesPossible:
+                return "the browser changed the pixel format after its encodings or an update request, which a session whose VNC-to-browser stream the relay reads does not allow";
             case RfbClientMessageKind.SetPixelFormat:
                 reader.ClientSetPixelFormat(bitsPerPixel);
                 return null;
-            case RfbClientMessageKind.FramebufferUpdateRequest or RfbClientMessageKind.EnableContinuousUpdates:
-                _updatesRequested = true;
+            case RfbClientMessageKind.SetEncodings or RfbClientMessageKind.FramebufferUpdateRequest or RfbClientMessageKind.EnableContinuousUpdates:
+                _updatesPossible = true;
                 return null;
             default:
                 return null;

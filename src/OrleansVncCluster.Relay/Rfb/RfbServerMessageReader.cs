@@ -19,8 +19,8 @@ namespace OrleansVncCluster.Relay.Rfb;
 /// (<see cref="CanRead"/>, applied to SetEncodings by <see cref="RfbClientMessageFilter.ServerReader"/>).
 /// </para>
 /// <para>The pixel format is ServerInit's until the browser's SetPixelFormat, which takes effect at the next
-/// FramebufferUpdate (the server applies it to updates it starts after receiving it; noVNC sends it before its first
-/// update request, and the client filter refuses a later one). One instance per session direction; not thread-safe,
+/// FramebufferUpdate (the server applies it to updates it starts after receiving it; noVNC sends it before its encodings
+/// and its first update request, before which a server sends no update, and the client filter refuses a later one). One instance per session direction; not thread-safe,
 /// except <see cref="ClientSetPixelFormat"/>, which the other direction calls.</para>
 /// </summary>
 public sealed class RfbServerMessageReader

@@ -293,11 +293,13 @@ public sealed class RfbServerMessageReaderTests
         Assert.True(reader.AtMessageBoundary);
     }
 
-    [Fact]
-    public void ClientFilter_RefusesAPixelFormatChange_AfterUpdatesWereAskedFor()
+    [Theory]
+    [InlineData(new byte[] { 3, 0, 0, 0, 0, 0, 0, 64, 0, 48 })]
+    [InlineData(new byte[] { 2, 0, 0, 1, 0xFF, 0xFF, 0xFF, 0x11 })]
+    [InlineData(new byte[] { 150, 1, 0, 0, 0, 0, 0, 64, 0, 48 })]
+    public void ClientFilter_RefusesAPixelFormatChange_AfterTheServerMayHaveStartedUpdates(byte[] request)
     {
         var filter = new RfbClientMessageFilter(new RfbInputPolicy()) { ServerReader = new RfbServerMessageReader(new Policy(), Bpp32) };
-        byte[] request = [3, 0, 0, 0, 0, 0, 0, 64, 0, 48];
         byte[] pixelFormat = [0, 0, 0, 0, 16, 16, 0, 1, 0, 31, 0, 63, 0, 31, 11, 5, 0, 0, 0, 0];
         byte[] input = [.. request, .. pixelFormat];
         var buffer = new byte[RfbClientMessageFilter.Headroom + input.Length];
