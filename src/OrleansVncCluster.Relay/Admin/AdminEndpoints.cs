@@ -42,7 +42,7 @@ public static partial class AdminEndpoints
             }
 
             var lists = await NodeFanOut.AskEveryAsync(nodes, node => node.ListSessionsAsync(), NodeAnswerTimeout, fallback: []);
-            return Results.Ok(new { nodes = nodes.Select(n => n.Name).Order(StringComparer.Ordinal), sessions = lists.SelectMany(l => l).OrderBy(s => s.StartedAt) });
+            return Results.Ok(new { nodes = nodes.Select(n => n.Name).Order(StringComparer.Ordinal), sessions = SessionInfo.WithViewers([.. lists.SelectMany(l => l)]).OrderBy(s => s.StartedAt) });
         });
 
         api.MapDelete("/sessions/{id}", async (string id, IGrainFactory grains) =>

@@ -28,6 +28,12 @@ public sealed class AdmissionContext
     /// <summary>The client address.</summary>
     public string Client { get; }
 
+    /// <summary>
+    /// The id the session will have once admitted (12 random hex digits): its leases are taken under it, so the token's
+    /// grain can say whether it still lives (the console page's presence call), and its resume credential names it.
+    /// </summary>
+    public string SessionId { get; } = Guid.NewGuid().ToString("N")[..12];
+
     /// <summary>The ticket or token text as presented; logs show it through <see cref="TokenText.ForLog"/> only.</summary>
     public string? Presented { get; }
 
@@ -48,6 +54,10 @@ public sealed class AdmissionContext
 
     /// <summary>What the token resolved to; its target is the checked address once the target check ran.</summary>
     public ConsoleTokenEntry? Entry { get; internal set; }
+
+    /// <summary>The VM the token led to when it was looked up (<see cref="Tickets.TicketBinding.Of"/>), before the target check
+    /// replaced the entry's address; a resume credential is bound to it. Null until <see cref="TicketVmCheck"/> ran.</summary>
+    public string? Binding { get; internal set; }
 
     /// <summary>Something a check took that the session gives back when it ends (or right away when a later check refuses).</summary>
     internal void Hold(Action release) => _releases.Add(release);

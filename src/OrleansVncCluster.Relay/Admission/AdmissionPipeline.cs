@@ -67,7 +67,10 @@ public sealed partial class AdmissionPipeline
         return null;
     }
 
-    /// <summary>Runs the checks after the upgrade; the result holds what they took until it is disposed.</summary>
+    /// <summary>
+    /// Runs the checks that answer with a close frame (the endpoint runs them just before the 101 and sends the refusal
+    /// right after it); the result holds what they took until it is disposed.
+    /// </summary>
     public async ValueTask<AdmissionResult> AdmitAsync(AdmissionContext context, CancellationToken cancellationToken)
     {
         context.ClientKey = Networks.ClientKey(context.Client, _limits.CurrentValue.ClientIPv6PrefixLength);

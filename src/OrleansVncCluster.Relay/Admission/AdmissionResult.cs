@@ -24,6 +24,12 @@ public sealed class AdmissionResult : IAsyncDisposable
     /// <summary>The console token of the admitted session.</summary>
     public string Token => _context.Token ?? "";
 
+    /// <summary>The admitted session's id (its leases are held under it).</summary>
+    public string SessionId => _context.SessionId;
+
+    /// <summary>The VM the session's token led to at admission (<see cref="Tickets.TicketBinding.Of"/>); null when refused.</summary>
+    public string? Binding => Refused is null ? _context.Binding : null;
+
     /// <summary>The ticket the session was opened with, when it came with one (its VM, its user).</summary>
     public Tickets.ConsoleTicket? Ticket => _context.Ticket.Ticket;
 

@@ -11,6 +11,8 @@ internal sealed class ClientSessionsGrain(IClusterMembershipService membership, 
 
     public Task<bool> AcquireLeaseAsync(string leaseId, SiloAddress node, int max) => Leases.AcquireAsync(leaseId, node, max);
 
+    public Task<bool> AcquireLeaseAsync(string leaseId, SiloAddress node, int max, bool viewOnly) => Leases.AcquireAsync(leaseId, node, max, viewOnly);
+
     public Task ReleaseLeaseAsync(string leaseId) => Leases.ReleaseAsync(leaseId);
 
     public Task<int> LeaseCountAsync() => Leases.CountAsync();

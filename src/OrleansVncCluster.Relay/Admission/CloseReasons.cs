@@ -54,6 +54,8 @@ public static class CloseReasons
     public const string TicketMalformedText = "malformed console ticket";
     public const string TicketOtherVmText = "console ticket is for another VM: this console address now belongs to a different VM";
     public const string TicketV1RefusedText = "console ticket of the old vt1 format is no longer accepted: ask the portal for a new link";
+    public const string ResumeExpiredText = "console resume expired: open the console again from the portal";
+    public const string ResumeOffText = "resuming a console is not enabled on this relay: open the console again from the portal";
     public const string TicketCheckUnavailableText = "console ticket check unavailable: try again shortly";
     public const string RfbViolationText = "the browser sent an RFB message the relay does not know";
     public const string PlainTokenRefusedText = "plain console tokens are turned off: open the console with a ticket";

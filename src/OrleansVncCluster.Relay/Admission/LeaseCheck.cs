@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using OrleansVncCluster.Relay.Diagnostics;
+using OrleansVncCluster.Relay.Tickets;
 using OrleansVncCluster.Relay.Tokens;
 
 namespace OrleansVncCluster.Relay.Admission;
@@ -13,6 +14,7 @@ public sealed partial class LeaseCheck(
     IGrainFactory grains,
     ILocalSiloDetails silo,
     IOptionsMonitor<LimitsOptions> options,
+    IOptionsMonitor<TicketOptions> tickets,
     ILogger<LeaseCheck> logger) : IAdmissionCheck
 {
     private static readonly TimeSpan[] ReleaseRetries = [TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(30)];
@@ -21,16 +23,22 @@ public sealed partial class LeaseCheck(
     public async ValueTask<Refusal?> CheckAsync(AdmissionContext context, CancellationToken cancellationToken)
     {
         var settings = options.CurrentValue;
-        var leaseId = Guid.NewGuid().ToString("N");
+        // Under the session's own id: the token's grain then answers whether this session still lives (presence, renewal
+        // of its resume credential).
+        var leaseId = context.SessionId;
+        var viewOnly = context.Ticket.Ticket?.ViewOnly ?? false;
         var wanted = new List<(ISessionLeaseHolder Holder, int Max, string Reason, string Metric)>(2);
         if (settings.MaxSessionsPerClient > 0)
         {
             wanted.Add((grains.GetGrain<IClientSessionsGrain>(context.ClientKey), settings.MaxSessionsPerClient, CloseReasons.ClientSessionsText, LimitReasons.ClientSessions));
         }
 
-        if (settings.MaxSessionsPerToken > 0)
+        if (settings.MaxSessionsPerToken > 0 || tickets.CurrentValue.ResumeWindow > TimeSpan.Zero)
         {
-            wanted.Add((grains.GetGrain<ITokenGrain>(context.Token!), settings.MaxSessionsPerToken, CloseReasons.TokenSessionsText, LimitReasons.TokenSessions));
+            // Without a per-token limit the lease is still taken while resuming is on: it is how the cluster knows which
+            // sessions of a console live and which of them watch (the page's presence call).
+            var max = settings.MaxSessionsPerToken > 0 ? settings.MaxSessionsPerToken : int.MaxValue;
+            wanted.Add((grains.GetGrain<ITokenGrain>(context.Token!), max, CloseReasons.TokenSessionsText, LimitReasons.TokenSessions));
         }
 
         if (wanted.Count == 0)
@@ -38,7 +46,7 @@ public sealed partial class LeaseCheck(
             return null;
         }
 
-        var answers = await Task.WhenAll(wanted.Select(w => AcquireAsync(w.Holder, leaseId, w.Max, settings.LeaseTimeout)));
+        var answers = await Task.WhenAll(wanted.Select(w => AcquireAsync(w.Holder, leaseId, w.Max, viewOnly, settings.LeaseTimeout)));
         var held = new List<ISessionLeaseHolder>(2);
         (string Reason, string Metric)? refused = null;
         for (var i = 0; i < wanted.Count; i++)
@@ -63,9 +71,9 @@ public sealed partial class LeaseCheck(
         return null;
     }
 
-    private async Task<LeaseAnswer> AcquireAsync(ISessionLeaseHolder holder, string leaseId, int max, TimeSpan timeout)
+    private async Task<LeaseAnswer> AcquireAsync(ISessionLeaseHolder holder, string leaseId, int max, bool viewOnly, TimeSpan timeout)
     {
-        var call = holder.AcquireLeaseAsync(leaseId, silo.SiloAddress, max);
+        var call = holder.AcquireLeaseAsync(leaseId, silo.SiloAddress, max, viewOnly);
         try
         {
             return await call.WaitAsync(timeout) ? LeaseAnswer.Held : LeaseAnswer.Refused;

@@ -24,10 +24,18 @@ public sealed partial class TicketGate(
     /// <summary>The query parameter that carries a ticket; a ticket may also come in <c>token</c>, where noVNC puts it.</summary>
     public const string QueryName = "ticket";
 
-    /// <summary>The first <c>ticket</c> query value, else the token as websockify reads it (query, then cookie).</summary>
+    /// <summary>
+    /// The page's resume credential when it names one it holds (<see cref="ResumeCookie"/>: a page coming back after its
+    /// node drained or died), else the first <c>ticket</c> query value, else the token as websockify reads it (query, then cookie).
+    /// </summary>
     public static string? ReadPresented(HttpRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
+        if (ResumeCookie.Read(request) is { } resume)
+        {
+            return resume;
+        }
+
         return request.Query.TryGetValue(QueryName, out var values) && values.Count > 0 && values[0] is { Length: > 0 } ticket
             ? ticket.TrimEnd('\n', '\r')
             : Handshake.ReadToken(request);
@@ -39,6 +47,11 @@ public sealed partial class TicketGate(
         if (string.IsNullOrEmpty(presented))
         {
             return new Presented(null, null, null);
+        }
+
+        if (ResumeText.LooksLikeResume(presented))
+        {
+            return AdmitResume(presented);
         }
 
         if (!TicketText.LooksLikeTicket(presented))
@@ -64,6 +77,58 @@ public sealed partial class TicketGate(
             _ => Refuse(CloseReasons.BadToken, CloseReasons.TicketMalformedText, "ticket_malformed"),
         };
     }
+
+    /// <summary>
+    /// A resume credential stands for the ticket of the session it resumes (VM binding, role, user) and is never
+    /// single-use; it is refused once expired, when its key is retired, and when resuming is turned off.
+    /// </summary>
+    private Presented AdmitResume(string presented)
+    {
+        if (!keys.Enabled || ticketOptions.CurrentValue.ResumeWindow <= TimeSpan.Zero)
+        {
+            return Refuse(CloseReasons.TicketUnknownKey, CloseReasons.ResumeOffText, "resume_off");
+        }
+
+        return ResumeText.Verify(presented, keys.Find, time.GetUtcNow(), out var grant) switch
+        {
+            TicketStatus.Valid => new Presented(grant!.Token, grant, null),
+            TicketStatus.Expired => Refuse(CloseReasons.TicketExpired, CloseReasons.ResumeExpiredText, "resume_expired"),
+            TicketStatus.BadSignature => Refuse(CloseReasons.TicketBadSignature, CloseReasons.TicketBadSignatureText, "resume_bad_signature"),
+            TicketStatus.UnknownKey => Refuse(CloseReasons.TicketUnknownKey, CloseReasons.TicketUnknownKeyText, "resume_unknown_key"),
+            _ => Refuse(CloseReasons.BadToken, CloseReasons.TicketMalformedText, "resume_malformed"),
+        };
+    }
+
+    /// <summary>
+    /// A resume credential for the admitted session <paramref name="sessionId"/>, standing for what it was opened with
+    /// (<paramref name="ticket"/>, or a plain token) and bound to the VM its token led to; null when resuming is off.
+    /// </summary>
+    public string? IssueResume(string sessionId, string token, string binding, ConsoleTicket? ticket)
+    {
+        var window = ticketOptions.CurrentValue.ResumeWindow;
+        if (window <= TimeSpan.Zero || keys.SigningKey is not { } key || !TokenText.IsWellFormed(token))
+        {
+            return null;
+        }
+
+        var grant = new ConsoleTicket(key.Id, token, default, sessionId, SingleUse: false, ViewOnly: ticket?.ViewOnly ?? false)
+        {
+            Binding = binding,
+            VmId = ticket?.VmId,
+            User = ticket?.User,
+            ResumedSession = sessionId,
+            // The page comes back with the clipboard its ticket allowed, never the cluster's wider default.
+            Clipboard = ticket?.Clipboard ?? ClipboardDirections.Both,
+        };
+        return ResumeText.Issue(key, grant, time.GetUtcNow() + window);
+    }
+
+    /// <summary>How long a resume credential issued now lives (Tickets:ResumeWindow); zero when resuming is off.</summary>
+    public TimeSpan ResumeWindow => keys.Enabled ? ticketOptions.CurrentValue.ResumeWindow : TimeSpan.Zero;
+
+    /// <summary>Verifies a resume credential for the presence call; null unless it is valid now.</summary>
+    public ConsoleTicket? VerifyResume(string? presented) =>
+        ResumeWindow > TimeSpan.Zero && ResumeText.Verify(presented, keys.Find, time.GetUtcNow(), out var grant) == TicketStatus.Valid ? grant : null;
 
     /// <summary>Redeems a single-use ticket for one attempt to open a session; null when the session may go on.</summary>
     public async ValueTask<Refusal?> RedeemAsync(ConsoleTicket ticket, string attempt, CancellationToken cancellationToken)

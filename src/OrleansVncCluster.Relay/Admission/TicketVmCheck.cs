@@ -15,6 +15,11 @@ public sealed partial class TicketVmCheck(ILogger<TicketVmCheck> logger) : IAdmi
     /// <inheritdoc/>
     public ValueTask<Refusal?> CheckAsync(AdmissionContext context, CancellationToken cancellationToken)
     {
+        if (context.Entry is { } looked)
+        {
+            context.Binding = TicketBinding.Of(looked);
+        }
+
         if (context.Ticket.Ticket is not { } ticket || context.Entry is not { } entry || TicketBinding.Matches(ticket, entry))
         {
             return ValueTask.FromResult<Refusal?>(null);

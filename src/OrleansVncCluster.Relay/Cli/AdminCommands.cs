@@ -198,11 +198,11 @@ internal static class AdminCommands
         var rows = sessions.Select(s => (IReadOnlyList<string>)
         [
             TextTable.Text(s, "id"), TextTable.Text(s, "node"), TextTable.Text(s, "vm"), TextTable.Text(s, "tokenPrefix"), TextTable.Text(s, "target"),
-            TextTable.Text(s, "client"), TextTable.Text(s, "role"),
+            TextTable.Text(s, "client"), TextTable.Text(s, "role"), TextTable.Text(s, "viewers"),
             TextTable.Time(s, "startedAt") is { } started ? TextTable.Duration(now - started) : "-",
             TextTable.Bytes(TextTable.Number(s, "bytesToTarget")), TextTable.Bytes(TextTable.Number(s, "bytesToClient")),
         ]);
-        return TextTable.Render(["ID", "NODE", "VM", "TOKEN", "TARGET", "CLIENT", "ROLE", "AGE", "TO VM", "TO BROWSER"], rows.ToList())
+        return TextTable.Render(["ID", "NODE", "VM", "TOKEN", "TARGET", "CLIENT", "ROLE", "VIEWERS", "AGE", "TO VM", "TO BROWSER"], rows.ToList())
             + $"\n{sessions.Count} live session(s)";
     }
 

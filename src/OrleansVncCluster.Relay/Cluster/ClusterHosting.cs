@@ -29,7 +29,11 @@ public static partial class ClusterHosting
                 o.ServiceId = settings.ServiceId;
             });
             silo.Configure<SiloOptions>(o => o.SiloName = settings.SiloName);
-            silo.Configure<ClusterMembershipOptions>(o => o.ProbeTimeout = settings.ProbeTimeout);
+            silo.Configure<ClusterMembershipOptions>(o =>
+            {
+                o.ProbeTimeout = settings.ProbeTimeout;
+                o.MaxProbeTimeout = settings.MaxProbeTimeout ?? settings.ProbeTimeout;
+            });
 
             silo.UseSystemTextJsonGrainStorageSerializer();
 

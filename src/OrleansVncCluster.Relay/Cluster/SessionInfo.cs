@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace OrleansVncCluster.Relay.Cluster;
 
 /// <summary>A live session as the admin API shows it (no token beyond its log prefix, no password).</summary>
@@ -22,4 +24,25 @@ public sealed record SessionInfo
 
     /// <summary>The VM's id at its source (Abiquo), when the token's entry has one.</summary>
     [Id(11)] public string? VmId { get; init; }
+
+    /// <summary>How many other live view sessions watch the same VM, cluster-wide (filled in by the admin API).</summary>
+    [Id(12)] public int Viewers { get; init; }
+
+    /// <summary>Which console the session shows (a digest of its VM, Tickets/TicketBinding): what the admin API groups
+    /// viewers by. Not printed.</summary>
+    [Id(13), JsonIgnore] public string? ConsoleKey { get; init; }
+
+    /// <summary>
+    /// Every session of <paramref name="sessions"/> with <see cref="Viewers"/> counted among them: the view sessions of
+    /// the same console, the session itself not included.
+    /// </summary>
+    public static IEnumerable<SessionInfo> WithViewers(IReadOnlyCollection<SessionInfo> sessions)
+    {
+        ArgumentNullException.ThrowIfNull(sessions);
+        var watching = sessions.Where(s => s.Role == "view").GroupBy(Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
+        return sessions.Select(s => s with { Viewers = watching.GetValueOrDefault(Key(s)) - (s.Role == "view" ? 1 : 0) });
+    }
+
+    // A node of the previous version sends no key: its sessions then count alone.
+    private static string Key(SessionInfo session) => session.ConsoleKey ?? "session:" + session.Id;
 }

@@ -72,6 +72,9 @@ internal static class EventIds
 
     public const int ScreenshotTaken = 5100;
     public const int ScreenshotFailed = 5101;
+
+    public const int SessionResumed = 5220;
+    public const int PresenceUnavailable = 5221;
     public const int TokenRevokedByOperator = 5010;
     public const int TokenRevokeUnknown = 5011;
     public const int TokenRevokeIndexFailed = 5012;

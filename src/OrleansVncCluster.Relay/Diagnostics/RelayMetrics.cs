@@ -39,6 +39,7 @@ public sealed class RelayMetrics
     private readonly Histogram<double> _syncDuration;
     private long _started;
     private long _ticketsIssued;
+    private long _resumed;
     private long _bytesToTarget;
     private long _bytesToClient;
 
@@ -52,6 +53,8 @@ public sealed class RelayMetrics
         _ended = Meter.CreateCounter<long>("vnc_relay_sessions_ended", description: "Sessions that ended, by outcome.");
         _lookups = Meter.CreateCounter<long>("vnc_relay_token_lookups", description: "Token lookups by result.");
         Meter.CreateObservableCounter("vnc_relay_tickets_issued", () => Interlocked.Read(ref _ticketsIssued), description: "Console tickets issued by this node.");
+        Meter.CreateObservableCounter("vnc_relay_sessions_resumed", () => Interlocked.Read(ref _resumed),
+            description: "Sessions admitted on a console page's resume credential (after a drain or a lost node).");
         _ticketRefusals = Meter.CreateCounter<long>("vnc_relay_ticket_refusals", description: "Tickets and plain tokens refused, by reason.");
         _screenshots = Meter.CreateCounter<long>("vnc_relay_screenshots", description: "Screenshots asked of this node (GET /api/screenshot), by outcome.");
         _clipboardRefused = Meter.CreateCounter<long>("vnc_relay_clipboard_refused",
@@ -135,6 +138,9 @@ public sealed class RelayMetrics
         _lookupDuration.Record(elapsed.TotalSeconds, new KeyValuePair<string, object?>("result", result));
 
     internal void TicketIssued() => Interlocked.Increment(ref _ticketsIssued);
+
+    /// <summary>A session was admitted on a resume credential.</summary>
+    internal void SessionResumed() => Interlocked.Increment(ref _resumed);
 
     /// <summary>A screenshot answered; <paramref name="outcome"/> is <c>taken</c> or why not (<c>busy</c>, <c>timeout</c>, ...).</summary>
     internal void Screenshot(string outcome) => _screenshots.Add(1, new KeyValuePair<string, object?>("outcome", outcome));

@@ -24,6 +24,7 @@ public sealed partial class RelayEndpoint(
     SessionPolicies policies,
     SessionRegistry sessions,
     SessionAudit audit,
+    ResumeGrants resume,
     RelayMetrics metrics,
     IOptionsMonitor<RelayOptions> options,
     TimeProvider time,
@@ -50,13 +51,33 @@ public sealed partial class RelayEndpoint(
             return;
         }
 
-        using var socket = await AcceptAsync(context, settings, client);
+        // Admission runs before the 101 (its refusals still travel as close frames right after it), so that the 101 can
+        // carry the admitted session's resume credential (Admission/ResumeCookie): a refused attempt gets none.
+        await using var admitted = await admission.AdmitAsync(request, context.RequestAborted);
+        if (admitted.Refused is null)
+        {
+            resume.Grant(context, admitted);
+        }
+
+        WebSocket? accepted;
+        try
+        {
+            accepted = await AcceptAsync(context, settings, client);
+        }
+        catch
+        {
+            await admitted.NotRelayedAsync();
+            throw;
+        }
+
+        using var socket = accepted;
         if (socket is null)
         {
+            // At the upgrade cap: the user never saw the console, so a single-use ticket must open it on the retry.
+            await admitted.NotRelayedAsync();
             return;
         }
 
-        await using var admitted = await admission.AdmitAsync(request, context.RequestAborted);
         if (admitted.Refused is { } refused)
         {
             await forwarder.RefuseAsync(socket, refused.Status, refused.Reason);
@@ -74,7 +95,7 @@ public sealed partial class RelayEndpoint(
 
             await using (target)
             {
-                var session = new RelaySession(Guid.NewGuid().ToString("N")[..12], admitted.Token, entry, client, time.GetUtcNow(), admitted.ViewOnly)
+                var session = new RelaySession(admitted.SessionId, admitted.Token, entry, client, time.GetUtcNow(), admitted.ViewOnly)
                 {
                     User = admitted.Ticket?.User,
                 };

@@ -124,5 +124,6 @@ public sealed class RelaySession
         Role = ViewOnly ? "view" : "control",
         User = User,
         VmId = Entry.Vm?.Id,
+        ConsoleKey = Tickets.TicketBinding.Of(Entry),
     };
 }

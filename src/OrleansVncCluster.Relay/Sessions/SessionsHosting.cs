@@ -30,14 +30,17 @@ public static class SessionsHosting
         services.AddHostedService(sp => sp.GetRequiredService<SessionAudit>());
         services.TryAddSingleton<TargetDialer>();
         services.TryAddSingleton<SessionForwarder>();
+        services.TryAddSingleton<ResumeGrants>();
         services.TryAddSingleton<RelayEndpoint>();
         return services;
     }
 
-    /// <summary>Maps the console WebSocket path (Relay:Path, websockify's /websockify by default).</summary>
+    /// <summary>Maps the console WebSocket path (Relay:Path, websockify's /websockify by default) and, below it, the
+    /// console page's presence call (Sessions/ResumeGrants).</summary>
     public static IEndpointConventionBuilder MapRelaySessions(this IEndpointRouteBuilder endpoints)
     {
         var path = endpoints.ServiceProvider.GetRequiredService<IOptions<RelayOptions>>().Value.Path;
+        endpoints.MapGet(path.TrimEnd('/') + ResumeGrants.PresenceSuffix, (HttpContext context, ResumeGrants resume) => resume.PresenceAsync(context));
         return endpoints.Map(path, (HttpContext context, RelayEndpoint endpoint) => endpoint.HandleAsync(context));
     }
 }

@@ -28,4 +28,17 @@ public static class ClipboardText
         ClipboardDirections.FromVm => "from-vm",
         _ => "none",
     };
+
+    /// <summary>The flag bits a ticket or resume credential carries: bit 2 no clipboard to the VM, bit 3 none from it.
+    /// Clear bits say both ways, so credentials sealed before the choice existed mean the cluster's default.</summary>
+    internal static byte ToFlags(ClipboardDirections directions) =>
+        (byte)(((directions & ClipboardDirections.ToVm) == 0 ? NoClipboardToVm : 0) | ((directions & ClipboardDirections.FromVm) == 0 ? NoClipboardFromVm : 0));
+
+    /// <summary>The directions the flag bits of <see cref="ToFlags"/> leave open.</summary>
+    internal static ClipboardDirections FromFlags(byte flags) =>
+        ((flags & NoClipboardToVm) != 0 ? ClipboardDirections.None : ClipboardDirections.ToVm)
+        | ((flags & NoClipboardFromVm) != 0 ? ClipboardDirections.None : ClipboardDirections.FromVm);
+
+    private const byte NoClipboardToVm = 4;
+    private const byte NoClipboardFromVm = 8;
 }

@@ -63,6 +63,16 @@ public sealed class TicketOptions
     /// <summary>Deadline of the single-use redemption call; on timeout the ticket is refused (fail closed).</summary>
     public TimeSpan RedeemTimeout { get; set; } = TimeSpan.FromSeconds(3);
 
+    /// <summary>
+    /// How long a console page may come back after its session ended (a drain, a node lost) without its ticket: the
+    /// lifetime of the resume credential the relay hands the page (an HttpOnly cookie on the WebSocket's 101), renewed by
+    /// the page's presence call while the session lives. Zero turns resuming (and the presence call) off.
+    /// </summary>
+    public TimeSpan ResumeWindow { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>The longest <see cref="ResumeWindow"/>: the credential is a bearer grant, meant for a reconnect, not a re-visit.</summary>
+    public static readonly TimeSpan MaxResumeWindow = TimeSpan.FromMinutes(15);
+
     /// <summary>True when a secret is configured, inline or in a file.</summary>
     public bool Enabled => !string.IsNullOrWhiteSpace(Secret) || !string.IsNullOrWhiteSpace(SecretFile);
 }
@@ -119,6 +129,12 @@ internal sealed class TicketOptionsValidator(IOptionsMonitor<TokenOptions> token
         if (options.RotationGrace < options.MaxTtl)
         {
             errors.Add($"Tickets:RotationGrace ({options.RotationGrace}) must be at least Tickets:MaxTtl ({options.MaxTtl}), or tickets issued just before a rotation are refused");
+        }
+
+        if (options.ResumeWindow < TimeSpan.Zero || options.ResumeWindow > TicketOptions.MaxResumeWindow
+            || (options.ResumeWindow > TimeSpan.Zero && options.ResumeWindow < TimeSpan.FromSeconds(20)))
+        {
+            errors.Add($"Tickets:ResumeWindow ({options.ResumeWindow}) must be 0 (no resuming) or between 00:00:20 and {TicketOptions.MaxResumeWindow}, e.g. 00:02:00");
         }
 
         if (options.ReloadInterval <= TimeSpan.Zero || options.RedeemTimeout <= TimeSpan.Zero)

@@ -43,8 +43,6 @@ public static class TicketText
     private const int FixedBodyBytes = 8 + NonceBytes + 1;
     private const byte SingleUseFlag = 1;
     private const byte ViewOnlyFlag = 2;
-    private const byte NoClipboardToVmFlag = 4;
-    private const byte NoClipboardFromVmFlag = 8;
     private const int KeyIdLength = 8;
     private static readonly int MacChars = Base64Url.GetEncodedLength(MacBytes);
 
@@ -68,25 +66,12 @@ public static class TicketText
             throw new ArgumentException($"a ticket carries a VM id of at most {MaxVmIdLength} and a user of at most {MaxUserLength} characters");
         }
 
-        var fields = new[] { token, binding, vmId ?? "", user ?? "" }.Select(Encoding.UTF8.GetBytes).ToArray();
-        var body = new byte[FixedBodyBytes + fields.Sum(f => 2 + f.Length)];
-        BinaryPrimitives.WriteInt64BigEndian(body, expiresAt.ToUnixTimeSeconds());
-        RandomNumberGenerator.Fill(body.AsSpan(8, NonceBytes));
-        body[8 + NonceBytes] = (byte)(Flags(singleUse, viewOnly)
-            | ((clipboard & ClipboardDirections.ToVm) == 0 ? NoClipboardToVmFlag : 0)
-            | ((clipboard & ClipboardDirections.FromVm) == 0 ? NoClipboardFromVmFlag : 0));
-        var at = FixedBodyBytes;
-        foreach (var field in fields)
-        {
-            BinaryPrimitives.WriteUInt16BigEndian(body.AsSpan(at), (ushort)field.Length);
-            field.CopyTo(body.AsSpan(at + 2));
-            at += 2 + field.Length;
-        }
-
-        var head = $"{PrefixV2}{key.Id}.";
-        var sealedBody = key.Seal(body, Encoding.ASCII.GetBytes(head));
-        CryptographicOperations.ZeroMemory(body);
-        return head + Base64Url.EncodeToString(sealedBody);
+        Span<byte> head = stackalloc byte[FixedBodyBytes];
+        BinaryPrimitives.WriteInt64BigEndian(head, expiresAt.ToUnixTimeSeconds());
+        RandomNumberGenerator.Fill(head.Slice(8, NonceBytes));
+        head[8 + NonceBytes] = (byte)(Flags(singleUse, viewOnly) | ClipboardText.ToFlags(clipboard));
+        var body = SealedText.Body(head, [token, binding, vmId ?? "", user ?? ""]);
+        return SealedText.Seal(PrefixV2, key, body, (plain, associated) => key.Seal(plain, associated));
     }
 
     /// <summary>Signs a legacy vt1 ticket (token in clear text, no VM binding): for tests of the compatibility path only.</summary>
@@ -135,43 +120,13 @@ public static class TicketText
     private static TicketStatus VerifyV2(string text, Func<string, TicketKey?> findKey, DateTimeOffset now, out ConsoleTicket? ticket)
     {
         ticket = null;
-        var rest = text.AsSpan(PrefixV2.Length);
-        var dot = rest.IndexOf('.');
-        if (dot != KeyIdLength || rest[(dot + 1)..].IndexOf('.') >= 0)
+        var opened = SealedText.Open(text, PrefixV2, findKey, (key, sealedBytes, associated) => key.Open(sealedBytes, associated), out var keyId, out var body);
+        if (opened != TicketStatus.Valid)
         {
-            return TicketStatus.Malformed;
+            return opened;
         }
 
-        var keyId = rest[..dot].ToString();
-        var sealedText = rest[(dot + 1)..];
-        if (!Base64Url.IsValid(keyId) || !Base64Url.IsValid(sealedText))
-        {
-            return TicketStatus.Malformed;
-        }
-
-        if (findKey(keyId) is not { } key)
-        {
-            return TicketStatus.UnknownKey;
-        }
-
-        var sealedBytes = Base64Url.DecodeFromChars(sealedText);
-        // base64url leaves spare bits in its last character, which decoding ignores: only the one canonical spelling of
-        // the sealed bytes is accepted, so that no character of a ticket can change without it being refused.
-        Span<char> canonical = stackalloc char[MaxLength];
-        if (!Base64Url.TryEncodeToChars(sealedBytes, canonical, out var written) || !canonical[..written].SequenceEqual(sealedText))
-        {
-            return TicketStatus.BadSignature;
-        }
-
-        var head = text.AsSpan(0, PrefixV2.Length + KeyIdLength + 1);
-        Span<byte> associated = stackalloc byte[head.Length];
-        Encoding.ASCII.GetBytes(head, associated);
-        if (key.Open(sealedBytes, associated) is not { } body)
-        {
-            return TicketStatus.BadSignature;
-        }
-
-        if (body.Length < FixedBodyBytes || !TryReadFields(body.AsSpan(FixedBodyBytes), out var fields) || !TokenText.IsWellFormed(fields[0]) || fields[1].Length == 0)
+        if (body!.Length < FixedBodyBytes || !SealedText.TryReadFields(body.AsSpan(FixedBodyBytes), 4, out var fields) || !TokenText.IsWellFormed(fields[0]) || fields[1].Length == 0)
         {
             return TicketStatus.Malformed;
         }
@@ -241,44 +196,11 @@ public static class TicketText
         return new ConsoleTicket(keyId, token, expiresAt, Base64Url.EncodeToString(body.AsSpan(8, NonceBytes)),
             (flags & SingleUseFlag) != 0, (flags & ViewOnlyFlag) != 0)
         {
-            Clipboard = ((flags & NoClipboardToVmFlag) != 0 ? ClipboardDirections.None : ClipboardDirections.ToVm)
-                | ((flags & NoClipboardFromVmFlag) != 0 ? ClipboardDirections.None : ClipboardDirections.FromVm),
+            Clipboard = ClipboardText.FromFlags(flags),
         };
     }
 
     private static byte Flags(bool singleUse, bool viewOnly) => (byte)((singleUse ? SingleUseFlag : 0) | (viewOnly ? ViewOnlyFlag : 0));
-
-    private static bool TryReadFields(ReadOnlySpan<byte> bytes, out string[] fields)
-    {
-        fields = new string[4];
-        var strict = new UTF8Encoding(false, throwOnInvalidBytes: true);
-        for (var i = 0; i < fields.Length; i++)
-        {
-            if (bytes.Length < 2)
-            {
-                return false;
-            }
-
-            var length = BinaryPrimitives.ReadUInt16BigEndian(bytes);
-            if (bytes.Length < 2 + length)
-            {
-                return false;
-            }
-
-            try
-            {
-                fields[i] = strict.GetString(bytes.Slice(2, length));
-            }
-            catch (ArgumentException)
-            {
-                return false;
-            }
-
-            bytes = bytes[(2 + length)..];
-        }
-
-        return bytes.IsEmpty;
-    }
 
     private static bool TryReadToken(ReadOnlySpan<byte> bytes, out string token)
     {

@@ -12,9 +12,9 @@ internal sealed class GrainLeases(IGrainBase grain, IClusterMembershipService me
     private readonly LeaseBook _book = new();
     private IGrainTimer? _keeper;
 
-    public Task<bool> AcquireAsync(string leaseId, SiloAddress node, int max)
+    public Task<bool> AcquireAsync(string leaseId, SiloAddress node, int max, bool viewOnly = false)
     {
-        var taken = _book.TryAcquire(leaseId, node, max, Status, time.GetUtcNow());
+        var taken = _book.TryAcquire(leaseId, node, max, Status, time.GetUtcNow(), viewOnly);
         KeepAliveWhileHeld();
         return Task.FromResult(taken);
     }
@@ -31,6 +31,8 @@ internal sealed class GrainLeases(IGrainBase grain, IClusterMembershipService me
         _book.Prune(Status, time.GetUtcNow());
         return Task.FromResult(_book.Count);
     }
+
+    public Task<LeasePresence> PresenceAsync(string leaseId) => Task.FromResult(_book.Presence(leaseId, Status, time.GetUtcNow()));
 
     private SiloStatus Status(SiloAddress silo) => membership.CurrentSnapshot.GetSiloStatus(silo);
 

@@ -11,6 +11,14 @@ public interface ISessionLeaseHolder : IGrain
     [Alias("AcquireLease")]
     Task<bool> AcquireLeaseAsync(string leaseId, SiloAddress node, int max);
 
+    /// <summary>
+    /// Takes a lease that says whether its session only watches (a view session), so the holder can tell how many watch
+    /// (<see cref="ITokenGrain.PresenceAsync"/>). A new alias: a node of the previous version fails this call and the
+    /// lease check fails open, as for any unanswered lease.
+    /// </summary>
+    [Alias("AcquireRoleLease")]
+    Task<bool> AcquireLeaseAsync(string leaseId, SiloAddress node, int max, bool viewOnly);
+
     /// <summary>Gives a lease back; unknown ids are ignored (the release may come after the grain moved or was collected).</summary>
     [Alias("ReleaseLease")]
     Task ReleaseLeaseAsync(string leaseId);

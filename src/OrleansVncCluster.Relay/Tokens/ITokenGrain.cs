@@ -7,6 +7,13 @@ namespace OrleansVncCluster.Relay.Tokens;
 [Alias("vnc.ITokenGrain")]
 public interface ITokenGrain : IGrainWithStringKey, ISessionLeaseHolder
 {
+    /// <summary>
+    /// Whether the session holding <paramref name="leaseId"/> still lives somewhere in the cluster, and how many others
+    /// watch this console (view sessions): the console page's presence call (Sessions/PresenceEndpoint).
+    /// </summary>
+    [ReadOnly, Alias("Presence")]
+    Task<LeasePresence> PresenceAsync(string leaseId);
+
     /// <summary>The token's entry, or null when the token is unknown.</summary>
     [ReadOnly, Alias("Get")]
     Task<ConsoleTokenEntry?> GetAsync();

@@ -19,7 +19,7 @@ internal sealed class LeaseBook
     public int Count => _leases.Count;
 
     /// <summary>Takes a lease if fewer than <paramref name="max"/> are live; dead nodes' leases are pruned only when at the cap.</summary>
-    public bool TryAcquire(string leaseId, SiloAddress node, int max, Func<SiloAddress, SiloStatus> status, DateTimeOffset now)
+    public bool TryAcquire(string leaseId, SiloAddress node, int max, Func<SiloAddress, SiloStatus> status, DateTimeOffset now, bool viewOnly = false)
     {
         if (_leases.ContainsKey(leaseId))
         {
@@ -35,8 +35,24 @@ internal sealed class LeaseBook
             }
         }
 
-        _leases[leaseId] = new Lease(node, now);
+        _leases[leaseId] = new Lease(node, now, viewOnly);
         return true;
+    }
+
+    /// <summary>Who holds leases here, pruned of dead nodes' first, as <paramref name="leaseId"/>'s holder sees it.</summary>
+    public LeasePresence Presence(string leaseId, Func<SiloAddress, SiloStatus> status, DateTimeOffset now)
+    {
+        Prune(status, now);
+        var viewers = 0;
+        foreach (var (id, lease) in _leases)
+        {
+            if (lease.ViewOnly && id != leaseId)
+            {
+                viewers++;
+            }
+        }
+
+        return new LeasePresence(_leases.ContainsKey(leaseId), viewers, _leases.Count);
     }
 
     public bool Release(string leaseId) => _leases.Remove(leaseId);
@@ -62,5 +78,5 @@ internal sealed class LeaseBook
         return dead?.Count ?? 0;
     }
 
-    private readonly record struct Lease(SiloAddress Node, DateTimeOffset TakenAt);
+    private readonly record struct Lease(SiloAddress Node, DateTimeOffset TakenAt, bool ViewOnly);
 }

@@ -9,6 +9,10 @@ internal sealed partial class TokenGrain
 
     public Task<bool> AcquireLeaseAsync(string leaseId, SiloAddress node, int max) => Leases.AcquireAsync(leaseId, node, max);
 
+    public Task<bool> AcquireLeaseAsync(string leaseId, SiloAddress node, int max, bool viewOnly) => Leases.AcquireAsync(leaseId, node, max, viewOnly);
+
+    public Task<LeasePresence> PresenceAsync(string leaseId) => Leases.PresenceAsync(leaseId);
+
     public Task ReleaseLeaseAsync(string leaseId) => Leases.ReleaseAsync(leaseId);
 
     public Task<int> LeaseCountAsync() => Leases.CountAsync();

@@ -11,6 +11,7 @@ namespace OrleansVncCluster.IntegrationTests.Cluster;
 /// developer's own .cluster/ is never touched.
 /// </summary>
 [SupportedOSPlatform("linux")]
+[Collection(MachineWide.Name)]
 public sealed class MakeClusterTests
 {
     private static readonly string Script = Path.Combine(Repo.Root, "scripts", "cluster.sh");

@@ -53,10 +53,25 @@ public sealed class ConsoleBrowser : IAsyncDisposable
         }
     }
 
-    /// <summary>A new tab in a new context (its own cookies and storage).</summary>
-    public async Task<ConsoleTab> OpenTabAsync()
+    /// <summary>A new tab in a new context (its own cookies and storage), 1024x768 in English.</summary>
+    public Task<ConsoleTab> OpenTabAsync() => OpenTabAsync(ConsoleViewport.Default);
+
+    /// <summary>
+    /// A new tab in a new context emulating <paramref name="viewport"/>: Playwright applies it with CDP's
+    /// Emulation.setDeviceMetricsOverride (size, mobile) and Emulation.setTouchEmulationEnabled (touch) before the page
+    /// loads, so the page sees a phone from its first script on; the locale sets navigator.languages.
+    /// </summary>
+    public async Task<ConsoleTab> OpenTabAsync(ConsoleViewport viewport)
     {
-        var context = await Browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1024, Height = 768 } });
+        ArgumentNullException.ThrowIfNull(viewport);
+        var context = await Browser.NewContextAsync(new BrowserNewContextOptions
+        {
+            ViewportSize = new ViewportSize { Width = viewport.Width, Height = viewport.Height },
+            DeviceScaleFactor = 1,
+            IsMobile = viewport.Touch,
+            HasTouch = viewport.Touch,
+            Locale = viewport.Locale,
+        });
         var page = await context.NewPageAsync();
         return new ConsoleTab(context, page);
     }
@@ -182,6 +197,23 @@ public sealed class ConsoleTab : IAsyncDisposable
     }
 
     public async ValueTask DisposeAsync() => await _context.CloseAsync();
+}
+
+/// <summary>The screen a test's browser emulates.</summary>
+/// <param name="Width">CSS pixels (device scale 1, so screenshots have this size).</param>
+/// <param name="Height">CSS pixels.</param>
+/// <param name="Touch">A phone: a mobile viewport with touch events and no mouse.</param>
+/// <param name="Locale">The browser's language (navigator.languages).</param>
+public sealed record ConsoleViewport(int Width, int Height, bool Touch = false, string Locale = "en-US")
+{
+    /// <summary>The viewport the console tests have always used.</summary>
+    public static ConsoleViewport Default { get; } = new(1024, 768);
+
+    /// <summary>A desktop browser window.</summary>
+    public static ConsoleViewport Desktop { get; } = new(1280, 800);
+
+    /// <summary>A phone held upright (an iPhone 12-15's CSS size).</summary>
+    public static ConsoleViewport Phone { get; } = new(390, 844, Touch: true);
 }
 
 /// <summary>An opaque colour.</summary>

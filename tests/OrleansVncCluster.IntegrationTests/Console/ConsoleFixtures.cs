@@ -33,17 +33,25 @@ public abstract class DesktopFixture : IAsyncLifetime
 
     public string TokenFile { get; private set; } = "";
 
+    /// <summary>A fake VNC server that records what the page sends (keys, encodings), without a password.</summary>
+    public RecordingRfbServer FakeVm { get; } = new();
+
+    /// <summary>The token of <see cref="FakeVm"/>.</summary>
+    public string FakeVmToken { get; } = "fake-vm-" + Guid.NewGuid().ToString("N")[..12];
+
     private string UnreachableTarget { get; } = $"127.0.0.1:{Ports.Free()}";
 
     /// <summary>Rewrites the token file without <see cref="RevocableToken"/>: the relay revokes its live sessions.</summary>
     public void RevokeRevocableToken() =>
-        TokenFiles.Rewrite(TokenFile, (Token, $"{VncAddress}:{VncPort}"), (UnreachableToken, UnreachableTarget));
+        TokenFiles.Rewrite(TokenFile, (Token, $"{VncAddress}:{VncPort}"), (UnreachableToken, UnreachableTarget), FakeVmEntry);
+
+    private (string Token, string Target) FakeVmEntry => (FakeVmToken, $"127.0.0.1:{FakeVm.Port}");
 
     public async ValueTask InitializeAsync()
     {
         Desktop = await XvncServer.StartAsync(Password, ColourHex);
         TokenFile = TokenFiles.Write(Repo.TempDirectory("console"),
-            (Token, $"{VncAddress}:{VncPort}"), (RevocableToken, $"{VncAddress}:{VncPort}"), (UnreachableToken, UnreachableTarget));
+            (Token, $"{VncAddress}:{VncPort}"), (RevocableToken, $"{VncAddress}:{VncPort}"), (UnreachableToken, UnreachableTarget), FakeVmEntry);
         Browser = await ConsoleBrowser.LaunchAsync();
         await StartRelaysAsync();
     }
@@ -61,6 +69,8 @@ public abstract class DesktopFixture : IAsyncLifetime
         {
             await Desktop.DisposeAsync();
         }
+
+        await FakeVm.DisposeAsync();
     }
 
     /// <summary>Waits until <paramref name="node"/> resolves the token (token files load in the background).</summary>

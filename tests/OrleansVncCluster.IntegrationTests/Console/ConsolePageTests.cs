@@ -8,6 +8,9 @@ public sealed class ConsolePageTests(SingleNodeConsoleFixture fixture) : IClassF
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
 
+    /// <summary>SetEncodings' JPEG quality 9 (pseudo-encoding -32 + 9) then compression level 0 (-256), big-endian.</summary>
+    private static readonly byte[] BestPicture = [0xFF, 0xFF, 0xFF, 0xE9, 0xFF, 0xFF, 0xFF, 0x00];
+
     [Fact]
     public async Task TokenAndPasswordInTheFragment_ShowTheDesktop_AndThePasswordLeavesTheAddressBar()
     {
@@ -128,6 +131,123 @@ public sealed class ConsolePageTests(SingleNodeConsoleFixture fixture) : IClassF
 
         await tab.WaitForStateAsync("failed", Timeout);
         Assert.Contains("No console token", await tab.StatusAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task PhoneViewport_KeyboardButtonOpensTheOnScreenKeyboard_AndWhatIsTypedReachesTheVm()
+    {
+        await using var tab = await fixture.Browser.OpenTabAsync(ConsoleViewport.Phone);
+        await tab.Page.GotoAsync(fixture.ConsoleUri($"token={fixture.FakeVmToken}").ToString());
+        await tab.WaitForStateAsync("connected", Timeout);
+
+        await tab.Page.TapAsync("#keyboard-button");
+        // A phone's keyboard inserts text into the focused field (CDP Input.insertText), one character at a time.
+        foreach (var character in "vm ok")
+        {
+            await tab.Page.Keyboard.InsertTextAsync(character.ToString());
+        }
+
+        await fixture.FakeVm.WaitForSuffixAsync(KeyPresses("vm ok"), Timeout);
+        Assert.Equal("keyboard-input", await tab.Page.EvaluateAsync<string>("() => document.activeElement?.id ?? ''"));
+        Assert.Equal("true", await tab.Page.GetAttributeAsync("#keyboard-button", "aria-pressed"));
+    }
+
+    [Fact]
+    public async Task TypeIt_TypesTheClipboardPanelsTextIntoTheVm()
+    {
+        await using var tab = await fixture.Browser.OpenTabAsync();
+        await tab.Page.GotoAsync(fixture.ConsoleUri($"token={fixture.FakeVmToken}").ToString());
+        await tab.WaitForStateAsync("connected", Timeout);
+
+        await tab.Page.ClickAsync("#clipboard-button");
+        await tab.Page.FillAsync("#clipboard-text", "ls -l /\n");
+        await tab.Page.ClickAsync("#clipboard-type-button");
+
+        await fixture.FakeVm.WaitForSuffixAsync(KeyPresses("ls -l /\n"), Timeout);
+    }
+
+    [Fact]
+    public async Task PictureScalingAndClipboardChoices_AreRememberedByTheBrowser_AndTheNextSessionAsksForThatPicture()
+    {
+        await using var tab = await fixture.Browser.OpenTabAsync();
+        await tab.Page.GotoAsync(fixture.ConsoleUri($"token={fixture.FakeVmToken}").ToString());
+        await tab.WaitForStateAsync("connected", Timeout);
+        var start = fixture.FakeVm.Received.Length;
+        await tab.Page.SelectOptionAsync("#picture-select", "best");
+        await tab.Page.SelectOptionAsync("#resize-select", "off");
+        await tab.Page.ClickAsync("#clipboard-button");
+        await fixture.FakeVm.WaitForSequenceAsync(BestPicture, start, Timeout);
+        var before = fixture.FakeVm.Received.Length;
+
+        await tab.Page.ReloadAsync();
+        await tab.WaitForStateAsync("connected", Timeout);
+
+        Assert.Equal("best", await tab.Page.InputValueAsync("#picture-select"));
+        Assert.Equal("off", await tab.Page.InputValueAsync("#resize-select"));
+        Assert.True(await tab.Page.IsVisibleAsync("#clipboard-panel"), "the clipboard panel stays open");
+        await fixture.FakeVm.WaitForSequenceAsync(BestPicture, before, Timeout);
+    }
+
+    [Fact]
+    public async Task SpanishBrowser_ShowsThePageAndTheRelaysRefusalInSpanish()
+    {
+        await using var tab = await fixture.Browser.OpenTabAsync(ConsoleViewport.Default with { Locale = "es-ES" });
+
+        await tab.Page.GotoAsync(fixture.ConsoleUri("token=00000000000000000000000000000000").ToString());
+
+        await tab.WaitForStateAsync("failed", Timeout);
+        Assert.Equal("es", await tab.Page.GetAttributeAsync("html", "lang"));
+        Assert.StartsWith("Esta consola no existe o ha caducado", await tab.StatusAsync(), StringComparison.Ordinal);
+        Assert.Contains("el relay dice: \"unknown console token\", código 4404", await tab.StatusAsync(), StringComparison.Ordinal);
+        Assert.Equal("Portapapeles", await tab.Page.TextContentAsync("#clipboard-button"));
+    }
+
+    /// <summary>
+    /// The page on a phone and on a desktop, as docs/CONSOLE.md shows it: with UPDATE_DOCS_SCREENSHOTS=1 the captures
+    /// replace docs/images/console-*.png (commit them); otherwise they go to the test results only.
+    /// </summary>
+    [Fact]
+    public async Task PhoneAndDesktopViewports_AreCapturedAsPngsOfTheirSize()
+    {
+        var updateDocs = Environment.GetEnvironmentVariable("UPDATE_DOCS_SCREENSHOTS") == "1";
+        foreach (var (name, viewport) in new[] { ("phone", ConsoleViewport.Phone), ("desktop", ConsoleViewport.Desktop) })
+        {
+            await using var tab = await fixture.Browser.OpenTabAsync(viewport);
+            await tab.Page.GotoAsync(fixture.ConsoleUri($"token={fixture.Token}", $"password={DesktopFixture.Password}").ToString());
+            await tab.WaitForStateAsync("connected", Timeout);
+            await tab.WaitForColourAsync(DesktopFixture.Colour, Timeout);
+
+            var png = await tab.Page.ScreenshotAsync();
+
+            Assert.Equal((viewport.Width, viewport.Height), PngSize(png));
+            await File.WriteAllBytesAsync(Path.Combine(Repo.ArtifactsDirectory, $"console-{name}-viewport.png"), png, TestContext.Current.CancellationToken);
+            if (updateDocs)
+            {
+                await File.WriteAllBytesAsync(Path.Combine(Repo.Root, "docs", "images", $"console-{name}.png"), png, TestContext.Current.CancellationToken);
+            }
+        }
+    }
+
+    /// <summary>RFB KeyEvents (down, then up) for each character of ASCII <paramref name="text"/>; a line break is Return.</summary>
+    private static byte[] KeyPresses(string text) =>
+    [
+        .. text.SelectMany(character =>
+        {
+            var keysym = character == '\n' ? 0xff0du : character;
+            var big = new byte[4];
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(big, keysym);
+            return (byte[])[4, 1, 0, 0, .. big, 4, 0, 0, 0, .. big];
+        }),
+    ];
+
+    /// <summary>A PNG's width and height from its IHDR chunk; fails when the bytes are not a PNG.</summary>
+    private static (int Width, int Height) PngSize(byte[] png)
+    {
+        byte[] signature = [0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A];
+        Assert.True(png.AsSpan().StartsWith(signature), "the capture is a PNG");
+        Assert.Equal("IHDR", Encoding.ASCII.GetString(png, 12, 4));
+        return (System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(png.AsSpan(16)),
+            System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(png.AsSpan(20)));
     }
 
     /// <summary>The page failed with the relay's close code, and its status names the cause in words and quotes the relay.</summary>

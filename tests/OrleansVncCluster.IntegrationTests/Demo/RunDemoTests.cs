@@ -11,6 +11,7 @@ namespace OrleansVncCluster.IntegrationTests.Demo;
 /// non-interactive shell, which ignore SIGINT: only the script can stop them.
 /// </summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+[Collection(MachineWide.Name)]
 public sealed partial class RunDemoTests
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(90);

@@ -13,6 +13,7 @@ namespace OrleansVncCluster.IntegrationTests.Deploy;
 /// into the empty slot relay4 through the runtime API, the live sessions carry on, new sessions reach the fourth node,
 /// and after the drop-in's state save and a reload the slot keeps its address and the sessions still flow.
 /// </summary>
+[Collection(MachineWide.Name)]
 public sealed class AddRelayHostTests : IAsyncLifetime
 {
     private const string Token = "add-host-token";

@@ -5,6 +5,7 @@ using OrleansVncCluster.IntegrationTests.Infrastructure;
 namespace OrleansVncCluster.IntegrationTests.Deploy;
 
 /// <summary>`haproxy -c` on haproxy/haproxy.cfg in every mode it is shipped for, and its refusal without a stats password.</summary>
+[Collection(MachineWide.Name)]
 public sealed class HaproxyConfigCheckTests
 {
     private const string StatsPasswordAlert = "HAPROXY_STATS_PASSWORD is unset or empty";

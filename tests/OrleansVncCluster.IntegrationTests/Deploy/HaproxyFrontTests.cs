@@ -6,6 +6,7 @@ using OrleansVncCluster.IntegrationTests.Infrastructure;
 namespace OrleansVncCluster.IntegrationTests.Deploy;
 
 /// <summary>The shipped HAProxy config, live: the stats page's password, the public edge, the legacy port, the agent.</summary>
+[Collection(MachineWide.Name)]
 public sealed class HaproxyFrontTests(HaproxyFront front) : IClassFixture<HaproxyFront>
 {
     [Fact]

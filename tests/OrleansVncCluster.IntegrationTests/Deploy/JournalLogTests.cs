@@ -9,6 +9,7 @@ namespace OrleansVncCluster.IntegrationTests.Deploy;
 /// entry's syslog priority and starts a new entry at every newline. systemd tells a service so with JOURNAL_STREAM;
 /// these tests set it and read what journald would read.
 /// </summary>
+[Collection(MachineWide.Name)]
 public sealed partial class JournalLogTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);

@@ -7,6 +7,7 @@ namespace OrleansVncCluster.IntegrationTests.Deploy;
 /// documents and this project's policy (probes, resources, security contexts, NetworkPolicies), offline: no single-node
 /// Kubernetes (k3s, kind, minikube) is packaged for this machine and none can be downloaded, so nothing is applied.
 /// </summary>
+[Collection(MachineWide.Name)]
 public sealed class KubernetesManifestTests : IDisposable
 {
     private readonly string _directory = Repo.TempDirectory("k8s");

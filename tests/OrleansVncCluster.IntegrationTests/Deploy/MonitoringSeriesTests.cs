@@ -13,6 +13,7 @@ namespace OrleansVncCluster.IntegrationTests.Deploy;
 /// makes every one of its series appear: TLS, the Abiquo sync (against the simulator), a session that relays and ends,
 /// one whose VNC server is down, and a refused ticket.
 /// </summary>
+[Collection(MachineWide.Name)]
 public sealed partial class MonitoringSeriesTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);

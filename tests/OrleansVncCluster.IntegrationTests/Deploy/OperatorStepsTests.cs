@@ -14,6 +14,7 @@ namespace OrleansVncCluster.IntegrationTests.Deploy;
 /// refuses to run over an existing installation, and removes everything it installed afterwards.
 /// </summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+[Collection(MachineWide.Name)]
 public sealed partial class OperatorStepsTests : IAsyncLifetime
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(90);

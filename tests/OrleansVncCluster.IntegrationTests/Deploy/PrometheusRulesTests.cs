@@ -8,6 +8,7 @@ namespace OrleansVncCluster.IntegrationTests.Deploy;
 /// it loads, its unit tests pass, each alert has a case that fires it, and k8s/monitoring.yaml's PrometheusRule carries
 /// the same groups.
 /// </summary>
+[Collection(MachineWide.Name)]
 public sealed partial class PrometheusRulesTests
 {
     private static string Directory => Path.Combine(Repo.Root, "deploy", "prometheus");

@@ -10,6 +10,7 @@ namespace OrleansVncCluster.IntegrationTests.Deploy;
 /// to the first one, removed and purged; and the tarball unpacked and installed with its own install.sh.
 /// </summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+[Collection(MachineWide.Name)]
 public sealed class ReleasePackageTests : IAsyncLifetime
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(120);

@@ -107,6 +107,7 @@ public sealed class BootedSystemd : IAsyncLifetime
 /// <summary>The shipped vnc-relay.service under a real systemd: notify, hardening as it runs, and drain on stop.</summary>
 [SupportedOSPlatform("linux")]
 [TestMethodOrderer(typeof(DeclarationOrder))]
+[Collection(MachineWide.Name)]
 public sealed class SystemdBootTests(BootedSystemd systemd) : IClassFixture<BootedSystemd>
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);

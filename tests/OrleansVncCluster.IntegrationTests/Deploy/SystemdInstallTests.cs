@@ -11,6 +11,7 @@ namespace OrleansVncCluster.IntegrationTests.Deploy;
 /// copy of the host's stock units so the default dependencies (sysinit.target, ...) and Debian's haproxy.service resolve.
 /// </summary>
 [SupportedOSPlatform("linux")]
+[Collection(MachineWide.Name)]
 public sealed partial class SystemdInstallTests : IAsyncLifetime
 {
     private readonly string _root = Repo.TempDirectory("sysroot");

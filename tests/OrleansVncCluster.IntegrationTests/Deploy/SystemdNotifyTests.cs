@@ -11,6 +11,7 @@ namespace OrleansVncCluster.IntegrationTests.Deploy;
 /// SystemdHelpers.IsSystemdService), so the executable runs under a small shell script of that name.
 /// </summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+[Collection(MachineWide.Name)]
 public sealed class SystemdNotifyTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);

@@ -141,16 +141,24 @@ public sealed class ManagedProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>Stops the process: SIGTERM, a grace period, then SIGKILL.</summary>
-    public async ValueTask DisposeAsync()
+    /// <summary>Stops the process: SIGTERM, 10 s of grace, then SIGKILL.</summary>
+    public ValueTask DisposeAsync() => StopAsync(TimeSpan.FromSeconds(10));
+
+    /// <summary>
+    /// Stops the process: SIGTERM, <paramref name="grace"/> to exit on its own, then SIGKILL. A kill is written to the
+    /// process's log, since what a process leaves behind when it cannot finish its shutdown (a relay node's membership
+    /// row, for one) explains what goes wrong next.
+    /// </summary>
+    public async ValueTask StopAsync(TimeSpan grace)
     {
         try
         {
             if (!HasExited)
             {
                 Signal("TERM");
-                if (!await WaitForExitAsync(TimeSpan.FromSeconds(10)))
+                if (!await WaitForExitAsync(grace))
                 {
+                    Append($"[test harness] still running {grace.TotalSeconds:F0} s after SIGTERM: SIGKILL");
                     _process.Kill(entireProcessTree: false);
                     await WaitForExitAsync(TimeSpan.FromSeconds(5));
                 }

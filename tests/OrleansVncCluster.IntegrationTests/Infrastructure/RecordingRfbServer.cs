@@ -55,6 +55,23 @@ public sealed class RecordingRfbServer : IAsyncDisposable
         await stream.FlushAsync();
     }
 
+    /// <summary>Waits until the bytes received from offset <paramref name="from"/> on contain <paramref name="sequence"/>.</summary>
+    public async Task WaitForSequenceAsync(byte[] sequence, int from, TimeSpan timeout)
+    {
+        using var deadline = new CancellationTokenSource(timeout);
+        while (Received.AsSpan(Math.Min(from, Received.Length)).IndexOf(sequence) < 0)
+        {
+            try
+            {
+                await _arrived.WaitAsync(deadline.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                throw new TimeoutException($"the fake VNC server did not receive [{string.Join(',', sequence)}] after byte {from} within {timeout}; it has [{string.Join(',', Received)}]");
+            }
+        }
+    }
+
     private async Task ServeAsync(Stream stream, CancellationToken cancellationToken)
     {
         await stream.WriteAsync("RFB 003.008\n"u8.ToArray(), cancellationToken);

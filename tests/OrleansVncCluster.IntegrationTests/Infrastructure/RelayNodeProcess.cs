@@ -164,5 +164,17 @@ public sealed class RelayNodeProcess : IAsyncDisposable
         return (await reader.ReadToEndAsync()).Trim();
     }
 
-    public ValueTask DisposeAsync() => Process.DisposeAsync();
+    /// <summary>
+    /// SIGTERM, then as long as the node's own shutdown may take (its drain budget and 15 s, capped at 20 s) before
+    /// SIGKILL. A node killed in the middle of leaving the cluster leaves its membership row Active, and a node that
+    /// restarts beside it must wait for that row to be declared dead: three nodes stopped at once on a loaded machine
+    /// took longer than a flat 10 s and failed the restart that followed.
+    /// </summary>
+    public ValueTask DisposeAsync()
+    {
+        var drain = Settings.Environment.TryGetValue("Relay__DrainBudget", out var value) && TimeSpan.TryParse(value, System.Globalization.CultureInfo.InvariantCulture, out var budget)
+            ? budget
+            : TimeSpan.FromSeconds(30);
+        return Process.StopAsync(TimeSpan.FromSeconds(Math.Min(20, (drain + TimeSpan.FromSeconds(15)).TotalSeconds)));
+    }
 }

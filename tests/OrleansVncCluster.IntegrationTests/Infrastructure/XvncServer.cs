@@ -72,18 +72,26 @@ public sealed class XvncServer : IAsyncDisposable
         }
     }
 
+    /// <summary>A display number no X server uses and no other test of this run was given: two test classes running
+    /// side by side would otherwise both find the same number free before either Xvnc took it.</summary>
     private static int FreeDisplay()
     {
-        for (var display = 40 + Random.Shared.Next(0, 200); display < 1000; display++)
+        lock (DisplayGate)
         {
-            if (!File.Exists($"/tmp/.X11-unix/X{display}") && !File.Exists($"/tmp/.X{display}-lock"))
+            for (var display = 40 + Random.Shared.Next(0, 200); display < 1000; display++)
             {
-                return display;
+                if (!File.Exists($"/tmp/.X11-unix/X{display}") && !File.Exists($"/tmp/.X{display}-lock") && GivenDisplays.Add(display))
+                {
+                    return display;
+                }
             }
         }
 
         throw new InvalidOperationException("no free X display number");
     }
+
+    private static readonly Lock DisplayGate = new();
+    private static readonly HashSet<int> GivenDisplays = [];
 
     private static async Task MakePasswordFileAsync(string password, string path)
     {

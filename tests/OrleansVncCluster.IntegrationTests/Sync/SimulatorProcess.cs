@@ -63,7 +63,14 @@ public sealed class SimulatorProcess : IAsyncDisposable
     /// Starts the simulator listening on <paramref name="address"/>, with one ON VM per VNC target at
     /// <paramref name="vdrpIP"/> (e.g. a bridge address that simulated hosts reach), and waits until it listens.
     /// </summary>
-    public static async Task<SimulatorProcess> StartOnAsync(string address, string vdrpIP, params int[] vncTargetPorts)
+    public static Task<SimulatorProcess> StartOnAsync(string address, string vdrpIP, params int[] vncTargetPorts) =>
+        StartWithTargetsAsync(address, [.. vncTargetPorts.Select(port => $"{vdrpIP}:{port}")]);
+
+    /// <summary>
+    /// Starts the simulator listening on <paramref name="address"/> with one ON VM per <c>HOST:PORT[:VNCPASSWORD]</c>
+    /// target (a VM whose console has a VNC password, as Abiquo's vdrpPassword gives it), and waits until it listens.
+    /// </summary>
+    public static async Task<SimulatorProcess> StartWithTargetsAsync(string address, params string[] vncTargets)
     {
         if (!File.Exists(Repo.SimulatorExecutable))
         {
@@ -75,9 +82,9 @@ public sealed class SimulatorProcess : IAsyncDisposable
         await File.WriteAllTextAsync(passwordFile, password);
         var port = Ports.Free();
         var args = new List<string> { "--urls", $"http://{address}:{port}", "--vms", "0", "--enterprises", "1", "--password-file", passwordFile };
-        foreach (var target in vncTargetPorts)
+        foreach (var target in vncTargets)
         {
-            args.AddRange(["--vnc-target", $"{vdrpIP}:{target}"]);
+            args.AddRange(["--vnc-target", target]);
         }
 
         var process = ManagedProcess.Start("abiquo-simulator", Repo.SimulatorExecutable, args);

@@ -287,4 +287,34 @@ public sealed class LeaseBookTests
         Assert.False(book.TryAcquire("x", NodeA, 1, Unknown, Now + TimeSpan.FromSeconds(30)));
         Assert.True(book.TryAcquire("x", NodeA, 1, Unknown, Now + LeaseBook.UnknownNodeGrace + TimeSpan.FromSeconds(1)));
     }
+
+    [Fact]
+    public void Owner_SeesTheOtherViewSessions_NotItselfNorOtherControllers()
+    {
+        var book = new LeaseBook();
+        SiloStatus Alive(SiloAddress _) => SiloStatus.Active;
+        book.TryAcquire("owner", NodeA, int.MaxValue, Alive, Now);
+        book.TryAcquire("second-owner", NodeB, int.MaxValue, Alive, Now);
+        book.TryAcquire("viewer-1", NodeA, int.MaxValue, Alive, Now, viewOnly: true);
+        book.TryAcquire("viewer-2", NodeB, int.MaxValue, Alive, Now, viewOnly: true);
+
+        Assert.Equal(new LeasePresence(true, 2, 4), book.Presence("owner", Alive, Now));
+        Assert.Equal(new LeasePresence(true, 1, 4), book.Presence("viewer-1", Alive, Now));
+    }
+
+    [Fact]
+    public void AnEndedSession_OrOneOnADeadNode_IsNotLive()
+    {
+        var book = new LeaseBook();
+        var bDead = false;
+        SiloStatus Status(SiloAddress silo) => silo.Equals(NodeB) && bDead ? SiloStatus.Dead : SiloStatus.Active;
+        book.TryAcquire("ended", NodeA, 10, Status, Now);
+        book.TryAcquire("on-b", NodeB, 10, Status, Now, viewOnly: true);
+        book.Release("ended");
+
+        Assert.False(book.Presence("ended", Status, Now).Live);
+        Assert.True(book.Presence("on-b", Status, Now).Live);
+        bDead = true;
+        Assert.Equal(new LeasePresence(false, 0, 0), book.Presence("on-b", Status, Now));
+    }
 }

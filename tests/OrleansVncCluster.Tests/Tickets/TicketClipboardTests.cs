@@ -40,6 +40,24 @@ public sealed class TicketClipboardTests
     }
 
     [Theory]
+    [InlineData(ClipboardDirections.Both)]
+    [InlineData(ClipboardDirections.ToVm)]
+    [InlineData(ClipboardDirections.None)]
+    public void AResumeCredential_CarriesTheClipboardItsTicketAllowed(ClipboardDirections clipboard)
+    {
+        // A page that comes back must not get the cluster's wider default (issue 13, item 7 meets item 4).
+        var grant = new ConsoleTicket(Key.Id, Token, Now, "s1", SingleUse: false, ViewOnly: false)
+        {
+            Binding = TicketBinding.Of(Vm), ResumedSession = "s1", Clipboard = clipboard,
+        };
+
+        var text = ResumeText.Issue(Key, grant, Now.AddMinutes(2));
+
+        Assert.Equal(TicketStatus.Valid, ResumeText.Verify(text, _ => Key, Now, out var resumed));
+        Assert.Equal(clipboard, resumed!.Clipboard);
+    }
+
+    [Theory]
     [InlineData("both", ClipboardDirections.Both)]
     [InlineData(" TO-VM ", ClipboardDirections.ToVm)]
     [InlineData("from-vm", ClipboardDirections.FromVm)]

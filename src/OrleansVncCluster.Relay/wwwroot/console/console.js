@@ -4,10 +4,14 @@ import RFB from '/novnc/core/rfb.js';
 import KeyTable from '/novnc/core/input/keysym.js';
 import keysyms from '/novnc/core/input/keysymdef.js';
 import { initLogging } from '/novnc/core/util/logging.js';
+import { isTouchDevice } from '/novnc/core/util/browser.js';
 import {
-  backoffDelay, buildSocketUrl, describeClose, describeSecurityFailure, hasToken, MAX_RECONNECT_ATTEMPTS, readSettings,
-  withoutSecrets,
+  backoffDelay, buildSocketUrl, describeClose, describeSecurityFailure, hasToken, KEYBOARD_FILL, keyboardInputChange,
+  keystrokesFor, MAX_RECONNECT_ATTEMPTS, parseStoredSettings, PICTURE_PRESETS, pictureChoice, readSettings,
+  STORED_SETTINGS_KEY, typePaced, withoutSecrets, withStored,
 } from '/console/console-core.js';
+import { chooseLanguage, t, translatePage } from '/console/i18n.js';
+import { newPageId, presenceUrl, showPresence, startPresence, withResume } from '/console/console-presence.js';
 
 const $ = (id) => document.getElementById(id);
 const ui = {
@@ -31,9 +35,15 @@ const ui = {
   clipboardSend: $('clipboard-send-button'),
   clipboardType: $('clipboard-type-button'),
   fullscreen: $('fullscreen-button'),
+  picture: $('picture-select'),
+  toolbarToggle: $('toolbar-button'),
+  keyboard: $('keyboard-button'),
+  keyboardInput: $('keyboard-input'),
 };
 
-const settings = readSettings(location.search, location.hash);
+// What this browser remembers (scaling, picture, clipboard panel); what the link says wins for this visit only.
+const remembered = readRemembered();
+const settings = withStored(readSettings(location.search, location.hash), remembered);
 // Kept in memory only: the URL is scrubbed below, and a reconnect after a drain must not ask again.
 let password = settings.password;
 let username = null;
@@ -46,6 +56,8 @@ if (scrubbed !== location.href) {
 if (settings.logging) {
   initLogging(settings.logging);
 }
+await chooseLanguage(navigator.languages ?? [navigator.language]);
+translatePage();
 if (settings.title) {
   document.title = settings.title;
 }
@@ -55,6 +67,9 @@ let session = null;
 let reconnectTimer = null;
 let reconnectAttempts = 0;
 let sessionsStarted = 0;
+// Names this page's resume cookie: a reconnect after a drain or a lost node needs neither the ticket nor a password.
+const pageId = newPageId();
+let stopPresence = null;
 
 function show(state, text, extra = {}) {
   document.body.dataset.state = state;
@@ -62,7 +77,7 @@ function show(state, text, extra = {}) {
   document.body.dataset.closeCode = extra.closeCode === undefined ? '' : String(extra.closeCode);
   ui.status.textContent = text;
   const live = state === 'connected';
-  for (const control of [ui.ctrlAltDel, ui.keyTab, ui.keyEsc, ui.keyCombo, ui.clipboardSend, ui.clipboardType, ...ui.toggles]) {
+  for (const control of [ui.ctrlAltDel, ui.keyTab, ui.keyEsc, ui.keyCombo, ui.clipboardSend, ui.clipboardType, ui.keyboard, ...ui.toggles]) {
     control.disabled = !live || settings.viewOnly;
   }
   ui.disconnect.hidden = !(live || state === 'connecting' || state === 'credentials' || state === 'reconnecting');
@@ -79,14 +94,14 @@ function connect() {
     return;
   }
 
-  const url = buildSocketUrl(settings, location);
+  const url = withResume(buildSocketUrl(settings, location), pageId);
   // Our own WebSocket, handed to noVNC: noVNC reports a close only as "clean or not", but the relay's close code and
   // reason are what tell the user why. Registered before noVNC's handler, so the close is known when noVNC reports it.
   let socket;
   try {
     socket = new WebSocket(url);
   } catch (error) {
-    show('failed', `Cannot open the console connection: ${error.message}`, { error: 'config' });
+    show('failed', t('status.cannotOpen', { error: error.message }), { error: 'config' });
     return;
   }
   const current = { socket, close: null, disconnected: false, connected: false, securityFailure: null, finished: false };
@@ -110,8 +125,10 @@ function connect() {
     reconnectAttempts = 0;
     sessionsStarted += 1;
     document.body.dataset.sessions = String(sessionsStarted);
-    show('connected', current.desktopName ? `Connected to ${current.desktopName}` : 'Connected');
-    rfb.focus();
+    show('connected', current.desktopName ? t('status.connectedTo', { name: current.desktopName }) : t('status.connected'));
+    focusScreen();
+    stopPresence?.();
+    stopPresence = startPresence(presenceUrl(url, pageId), (answer) => showPresence($('presence'), answer, t));
   });
   rfb.addEventListener('disconnect', () => {
     current.disconnected = true;
@@ -129,13 +146,13 @@ function connect() {
       document.title = event.detail.name;
     }
     if (current.connected) {
-      ui.status.textContent = `Connected to ${event.detail.name}`;
+      ui.status.textContent = t('status.connectedTo', { name: event.detail.name });
     }
   });
   rfb.addEventListener('clipboard', (event) => {
     ui.clipboardText.value = event.detail.text;
   });
-  show(reconnectAttempts > 0 ? 'reconnecting' : 'connecting', reconnectAttempts > 0 ? 'Reconnecting…' : 'Connecting…');
+  show(reconnectAttempts > 0 ? 'reconnecting' : 'connecting', t(reconnectAttempts > 0 ? 'status.reconnecting' : 'status.connecting'));
 }
 
 function settle(current) {
@@ -151,20 +168,23 @@ function finish(current) {
   current.finished = true;
   rfb = null;
   session = null;
+  stopPresence?.();
+  stopPresence = null;
   releaseModifiers(false);
+  stopTyping();
 
   if (current.securityFailure) {
     password = null;
-    show('failed', describeSecurityFailure(current.securityFailure), { error: 'auth', keepCredentials: true });
+    show('failed', describeSecurityFailure(current.securityFailure, t), { error: 'auth', keepCredentials: true });
     askCredentials(['password'], true);
     return;
   }
   if (current.userClosed) {
-    show('disconnected', 'Disconnected.');
+    show('disconnected', t('status.disconnected'));
     return;
   }
 
-  const outcome = describeClose(current.close, current.connected);
+  const outcome = describeClose(current.close, current.connected, t);
   const extra = { error: outcome.kind === 'ended' ? '' : outcome.kind, closeCode: current.close?.code ?? 1006 };
   // A drain always comes back; a lost connection comes back when it had worked, or when we are already retrying
   // (the node we were sent to is restarting); noVNC's reconnect=true extends that to every unexpected end.
@@ -181,11 +201,11 @@ function finish(current) {
 function scheduleReconnect(text, extra, delay) {
   if (reconnectAttempts >= MAX_RECONNECT_ATTEMPTS) {
     reconnectAttempts = 0;
-    show('failed', `${text} Gave up reconnecting after ${MAX_RECONNECT_ATTEMPTS} attempts.`, extra);
+    show('failed', t('status.gaveUp', { text, attempts: MAX_RECONNECT_ATTEMPTS }), extra);
     return;
   }
   reconnectAttempts += 1;
-  show('reconnecting', `${text} Reconnecting in ${(delay / 1000).toFixed(1)} s…`, extra);
+  show('reconnecting', t('status.reconnectingIn', { text, seconds: Math.round(delay / 100) / 10 }), extra);
   reconnectTimer = setTimeout(connect, delay);
 }
 
@@ -195,8 +215,7 @@ function askCredentials(types, afterFailure = false) {
   ui.usernameLabel.hidden = !needsUser;
   ui.credentials.hidden = false;
   if (!afterFailure) {
-    show('credentials', needsUser ? 'The VNC server asks for a user name and password.' : 'The VNC server asks for a password.',
-      { keepCredentials: true });
+    show('credentials', t(needsUser ? 'status.askUserPassword' : 'status.askPassword'), { keepCredentials: true });
   }
   ui.password.value = '';
   (needsUser ? ui.username : ui.password).focus();
@@ -214,7 +233,7 @@ ui.credentials.addEventListener('submit', (event) => {
       credentials.username = username;
     }
     rfb.sendCredentials(credentials);
-    show('connecting', 'Authenticating…');
+    show('connecting', t('status.authenticating'));
   } else {
     reconnectAttempts = 0;
     connect();
@@ -234,9 +253,16 @@ ui.disconnect.addEventListener('click', () => {
     session.userClosed = true;
     rfb.disconnect();
   } else {
-    show('disconnected', 'Disconnected.');
+    show('disconnected', t('status.disconnected'));
   }
 });
+
+/** Gives the keyboard back to noVNC's screen after a control was used, unless the on-screen keyboard is up. */
+function focusScreen() {
+  if (document.activeElement !== ui.keyboardInput) {
+    rfb?.focus();
+  }
+}
 
 function applyDisplaySettings() {
   if (!rfb) {
@@ -246,23 +272,66 @@ function applyDisplaySettings() {
   rfb.scaleViewport = settings.resize === 'scale';
   rfb.resizeSession = settings.resize === 'remote';
   rfb.clipViewport = false;
+  rfb.qualityLevel = settings.quality;
+  rfb.compressionLevel = settings.compression;
+  rfb.focusOnClick = document.activeElement !== ui.keyboardInput;
+}
+
+function readRemembered() {
+  try {
+    return parseStoredSettings(localStorage.getItem(STORED_SETTINGS_KEY));
+  } catch {
+    return {}; // storage disabled (a privacy setting, a sandboxed frame): nothing is remembered
+  }
+}
+
+/** Remembers a choice the user made on this page (never one the link made). */
+function remember(changes) {
+  Object.assign(remembered, changes);
+  try {
+    localStorage.setItem(STORED_SETTINGS_KEY, JSON.stringify(remembered));
+  } catch {
+    // storage disabled or full: the choice holds for this visit only
+  }
 }
 
 ui.resize.value = settings.resize;
 ui.resize.addEventListener('change', () => {
   settings.resize = ui.resize.value;
+  remember({ resize: settings.resize });
   applyDisplaySettings();
-  rfb?.focus();
+  focusScreen();
+});
+
+function showPicture() {
+  const choice = pictureChoice(settings.quality, settings.compression);
+  const custom = ui.picture.querySelector('option[value="custom"]');
+  custom.hidden = choice !== 'custom';
+  custom.textContent = t('picture.custom', { quality: settings.quality, compression: settings.compression });
+  ui.picture.value = choice;
+}
+
+showPicture();
+ui.picture.addEventListener('change', () => {
+  const levels = PICTURE_PRESETS[ui.picture.value];
+  if (levels) {
+    settings.quality = levels.quality;
+    settings.compression = levels.compression;
+    remember({ quality: levels.quality, compression: levels.compression });
+  }
+  showPicture();
+  applyDisplaySettings();
+  focusScreen();
 });
 
 function press(keysym, code) {
   rfb?.sendKey(keysym, code);
-  rfb?.focus();
+  focusScreen();
 }
 
 ui.ctrlAltDel.addEventListener('click', () => {
   rfb?.sendCtrlAltDel();
-  rfb?.focus();
+  focusScreen();
 });
 ui.keyTab.addEventListener('click', () => press(KeyTable.XK_Tab, 'Tab'));
 ui.keyEsc.addEventListener('click', () => press(KeyTable.XK_Escape, 'Escape'));
@@ -279,7 +348,7 @@ for (const toggle of ui.toggles) {
     const down = toggle.getAttribute('aria-pressed') !== 'true';
     rfb?.sendKey(keysym, code, down);
     toggle.setAttribute('aria-pressed', String(down));
-    rfb?.focus();
+    focusScreen();
   });
 }
 
@@ -318,36 +387,132 @@ ui.keyCombo.addEventListener('change', () => {
   for (const [keysym, code] of [...keys].reverse()) {
     rfb.sendKey(keysym, code, false);
   }
-  rfb.focus();
+  focusScreen();
 });
 
-ui.clipboardToggle.addEventListener('click', () => {
-  const open = ui.clipboardPanel.hidden;
+function showClipboard(open) {
   ui.clipboardPanel.hidden = !open;
   ui.clipboardToggle.setAttribute('aria-expanded', String(open));
+}
+
+showClipboard(settings.clipboardOpen);
+ui.clipboardToggle.addEventListener('click', () => {
+  const open = ui.clipboardPanel.hidden;
+  showClipboard(open);
+  remember({ clipboardOpen: open });
   if (open) {
     ui.clipboardText.focus();
   } else {
-    rfb?.focus();
+    focusScreen();
   }
 });
 
 ui.clipboardSend.addEventListener('click', () => {
   rfb?.clipboardPasteFrom(ui.clipboardText.value);
-  rfb?.focus();
+  focusScreen();
 });
 
-// Consoles without clipboard support (a BIOS, a login prompt) still take typed keys.
+// Consoles without clipboard support (a BIOS, a login prompt) still take typed keys; paced, because a slow guest drops
+// keys that arrive in one burst. A second click stops the typing.
+let typing = null;
+
+function stopTyping() {
+  typing?.cancel();
+}
+
 ui.clipboardType.addEventListener('click', () => {
+  if (typing) {
+    stopTyping();
+    return;
+  }
   if (!rfb) {
     return;
   }
-  for (const character of ui.clipboardText.value) {
-    const codePoint = character.codePointAt(0);
-    const keysym = character === '\n' ? KeyTable.XK_Return : keysyms.lookup(codePoint);
-    rfb.sendKey(keysym, null);
+  const target = rfb;
+  const run = typePaced(keystrokesFor(ui.clipboardText.value, keysyms.lookup), ({ keysym, code }) => {
+    if (rfb !== target) {
+      return false;
+    }
+    target.sendKey(keysym, code);
+    return true;
+  });
+  typing = run;
+  ui.clipboardType.textContent = t('clipboard.stop');
+  ui.clipboardType.setAttribute('aria-pressed', 'true');
+  run.done.then(() => {
+    if (typing === run) {
+      typing = null;
+    }
+    ui.clipboardType.textContent = t('clipboard.type');
+    ui.clipboardType.removeAttribute('aria-pressed');
+  });
+  focusScreen();
+});
+
+// Touch screens: the keyboard button focuses a hidden field, which raises the device's own keyboard (as noVNC's
+// vnc.html does); phones' keyboards send no dependable key events, so the field's text changes become key presses.
+ui.keyboard.hidden = !isTouchDevice;
+let keyboardBefore = KEYBOARD_FILL;
+
+function resetKeyboardInput() {
+  ui.keyboardInput.value = KEYBOARD_FILL;
+  keyboardBefore = KEYBOARD_FILL;
+}
+
+resetKeyboardInput();
+ui.keyboard.addEventListener('click', () => {
+  if (document.activeElement === ui.keyboardInput) {
+    ui.keyboardInput.blur();
+    rfb?.focus();
+    return;
   }
-  rfb.focus();
+  ui.keyboardInput.focus();
+  const end = ui.keyboardInput.value.length;
+  ui.keyboardInput.setSelectionRange(end, end);
+});
+ui.keyboardInput.addEventListener('focus', () => {
+  ui.keyboard.setAttribute('aria-pressed', 'true');
+  // A tap on the screen must not take the focus back to noVNC's canvas: that would close the keyboard.
+  if (rfb) {
+    rfb.focusOnClick = false;
+  }
+});
+ui.keyboardInput.addEventListener('blur', () => {
+  ui.keyboard.setAttribute('aria-pressed', 'false');
+  if (rfb) {
+    rfb.focusOnClick = true;
+  }
+});
+ui.keyboardInput.addEventListener('input', () => {
+  const after = ui.keyboardInput.value;
+  const { backspaces, text } = keyboardInputChange(keyboardBefore, after);
+  keyboardBefore = after;
+  if (rfb && !settings.viewOnly) {
+    for (let i = 0; i < backspaces; i += 1) {
+      rfb.sendKey(KeyTable.XK_BackSpace, 'Backspace');
+    }
+    for (const { keysym, code } of keystrokesFor(text, keysyms.lookup)) {
+      rfb.sendKey(keysym, code);
+    }
+  }
+  // Keep some text to delete, and the field short.
+  if (after.length === 0 || after.length > 2 * KEYBOARD_FILL.length) {
+    resetKeyboardInput();
+  }
+});
+// While the keyboard is up, a press on the screen or on a button keeps it up (noVNC's vnc.html: keepVirtualKeyboard), so
+// Ctrl then a letter works; fields and menus may still take the focus.
+document.addEventListener('mousedown', (event) => {
+  if (document.activeElement === ui.keyboardInput && !event.target.closest?.('input, textarea, select')) {
+    event.preventDefault();
+  }
+}, true);
+
+// Narrow screens show the controls on demand (CSS hides them below 720 px unless data-toolbar is "open").
+ui.toolbarToggle.addEventListener('click', () => {
+  const open = document.body.dataset.toolbar !== 'open';
+  document.body.dataset.toolbar = open ? 'open' : 'closed';
+  ui.toolbarToggle.setAttribute('aria-expanded', String(open));
 });
 
 ui.fullscreen.hidden = !document.fullscreenEnabled;
@@ -359,20 +524,20 @@ ui.fullscreen.addEventListener('click', async () => {
       await document.documentElement.requestFullscreen();
     }
   } catch (error) {
-    ui.status.textContent = `Fullscreen is not available here: ${error.message}`;
+    ui.status.textContent = t('status.fullscreenUnavailable', { error: error.message });
   }
 });
 document.addEventListener('fullscreenchange', () => {
   ui.fullscreen.setAttribute('aria-pressed', String(Boolean(document.fullscreenElement)));
-  rfb?.focus();
+  focusScreen();
 });
 
 window.addEventListener('beforeunload', () => releaseModifiers(true));
 
 if (!hasToken(settings, document.cookie)) {
-  show('failed', 'No console token: open this page with ?token=TOKEN or #ticket=TICKET (the link your cloud portal gives).', { error: 'config' });
+  show('failed', t('status.noToken'), { error: 'config' });
 } else if (settings.autoconnect) {
   connect();
 } else {
-  show('idle', 'Ready: press Connect to open the console.');
+  show('idle', t('status.ready'));
 }
