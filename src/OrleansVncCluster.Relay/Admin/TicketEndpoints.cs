@@ -3,6 +3,7 @@ using OrleansVncCluster.Relay.Abiquo;
 using OrleansVncCluster.Relay.Admission;
 using OrleansVncCluster.Relay.ConsolePage;
 using OrleansVncCluster.Relay.Diagnostics;
+using OrleansVncCluster.Relay.Sessions;
 using OrleansVncCluster.Relay.Tickets;
 using OrleansVncCluster.Relay.Tokens;
 
@@ -27,6 +28,7 @@ public static partial class TicketEndpoints
         RelayMetrics metrics,
         IOptionsMonitor<TicketOptions> ticketOptions,
         IOptionsMonitor<AdmissionOptions> admissionOptions,
+        IOptionsMonitor<VncOptions> vncOptions,
         TimeProvider time,
         ILoggerFactory loggers,
         HttpContext context)
@@ -70,6 +72,13 @@ public static partial class TicketEndpoints
             return Results.Problem("role must be \"control\" (the default) or \"view\" (watch only: input never reaches the VM).", statusCode: StatusCodes.Status400BadRequest);
         }
 
+        var clipboard = ClipboardDirections.Both;
+        if (body.Clipboard is { } askedClipboard && !ClipboardText.TryParse(askedClipboard, out clipboard))
+        {
+            return Results.Problem($"clipboard must be {ClipboardText.Choices}: which ways the console's clipboard may go (it only narrows Vnc:Clipboard).",
+                statusCode: StatusCodes.Status400BadRequest);
+        }
+
         var token = body.Token;
         if (token is null)
         {
@@ -105,13 +114,16 @@ public static partial class TicketEndpoints
         var singleUse = body.SingleUse ?? settings.SingleUseByDefault;
         // Whole seconds: the ticket carries unix seconds, so say exactly what it carries.
         var expiresAt = DateTimeOffset.FromUnixTimeSeconds((time.GetUtcNow() + ttl).ToUnixTimeSeconds());
-        var ticket = TicketText.Issue(key, token, TicketBinding.Of(entry), expiresAt, singleUse, viewOnly: role == "view", entry.Vm?.Id, body.User);
+        var ticket = TicketText.Issue(key, token, TicketBinding.Of(entry), expiresAt, singleUse, viewOnly: role == "view", entry.Vm?.Id, body.User, clipboard);
         metrics.TicketIssued();
         LogIssued(loggers.CreateLogger(typeof(TicketEndpoints).FullName!), TokenText.ForLog(token), entry.Vm?.Id ?? "(none)", body.User ?? "(none)", key.Id, expiresAt,
             singleUse, role, context.Connection.RemoteIpAddress?.ToString() ?? "unknown");
         // The fragment never reaches a server, so the ticket stays out of access logs on the way to the page.
         var consoleUrl = $"{admissionOptions.CurrentValue.PublicUrl?.TrimEnd('/')}{ConsolePageHosting.PagePath}#{TicketGate.QueryName}={ticket}";
-        return Results.Ok(new { ticket, expiresAt, singleUse, role, keyId = key.Id, vm = entry.Vm?.Id, enterprise = entry.Vm?.Enterprise, user = body.User, consoleUrl });
+        // What the session gets where the cluster's default is this node's: the ticket narrows it, never widens it.
+        var sessionClipboard = ClipboardText.Format(clipboard & vncOptions.CurrentValue.ClipboardDirections);
+        return Results.Ok(new { ticket, expiresAt, singleUse, role, keyId = key.Id, vm = entry.Vm?.Id, enterprise = entry.Vm?.Enterprise, user = body.User,
+            clipboard = sessionClipboard, consoleUrl });
     }
 
     [LoggerMessage(EventId = EventIds.TicketIssued, Level = LogLevel.Information,

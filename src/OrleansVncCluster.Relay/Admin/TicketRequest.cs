@@ -7,4 +7,7 @@ namespace OrleansVncCluster.Relay.Admin;
 /// <param name="Role">"control" (the default) or "view": a view session watches, its input never reaches the VM.</param>
 /// <param name="Vm">The VM's id at its source (Abiquo's numeric id): the ticket opens that VM's console only.</param>
 /// <param name="User">Who the ticket is for (the portal's user name), carried in the sealed ticket for audit.</param>
-public sealed record TicketRequest(string? Token, int? TtlSeconds, bool? SingleUse, string? Role = null, string? Vm = null, string? User = null);
+/// <param name="Clipboard">"both" (the default), "to-vm", "from-vm" or "none": which ways the session's clipboard may go.
+/// It only narrows the cluster's Vnc:Clipboard, never widens it.</param>
+public sealed record TicketRequest(string? Token, int? TtlSeconds, bool? SingleUse, string? Role = null, string? Vm = null, string? User = null,
+    string? Clipboard = null);

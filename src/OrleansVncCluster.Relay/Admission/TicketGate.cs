@@ -117,6 +117,8 @@ public sealed partial class TicketGate(
             VmId = ticket?.VmId,
             User = ticket?.User,
             ResumedSession = sessionId,
+            // The page comes back with the clipboard its ticket allowed, never the cluster's wider default.
+            Clipboard = ticket?.Clipboard ?? ClipboardDirections.Both,
         };
         return ResumeText.Issue(key, grant, time.GetUtcNow() + window);
     }

@@ -66,6 +66,10 @@ internal static class EventIds
     public const int SyncApplyBehind = 4101;
 
 
+    public const int ClipboardRefused = 5200;
+    public const int ClipboardRefusalsQuiet = 5201;
+    public const int ClipboardPolicy = 5202;
+
     public const int ScreenshotTaken = 5100;
     public const int ScreenshotFailed = 5101;
 

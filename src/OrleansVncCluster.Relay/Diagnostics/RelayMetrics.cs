@@ -31,6 +31,8 @@ public sealed class RelayMetrics
     private readonly Counter<long> _lookups;
     private readonly Counter<long> _ticketRefusals;
     private readonly Counter<long> _screenshots;
+    private readonly Counter<long> _clipboardRefused;
+    private readonly Counter<long> _clipboardRefusedBytes;
     private readonly Histogram<double> _setUp;
     private readonly Histogram<double> _lookupDuration;
     private readonly Histogram<double> _sessionDuration;
@@ -55,6 +57,10 @@ public sealed class RelayMetrics
             description: "Sessions admitted on a console page's resume credential (after a drain or a lost node).");
         _ticketRefusals = Meter.CreateCounter<long>("vnc_relay_ticket_refusals", description: "Tickets and plain tokens refused, by reason.");
         _screenshots = Meter.CreateCounter<long>("vnc_relay_screenshots", description: "Screenshots asked of this node (GET /api/screenshot), by outcome.");
+        _clipboardRefused = Meter.CreateCounter<long>("vnc_relay_clipboard_refused",
+            description: "Clipboard contents dropped by the clipboard policy, by direction (to_vm, from_vm) and reason (policy, too_large, view_only).");
+        _clipboardRefusedBytes = Meter.CreateCounter<long>("vnc_relay_clipboard_refused_bytes",
+            description: "Bytes of clipboard contents dropped by the clipboard policy, by direction.");
         _setUp = Meter.CreateHistogram("vnc_relay_session_setup_duration_seconds", unit: null,
             description: "From the WebSocket request to relaying: admission, token lookup, dial.", tags: null,
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = ShortBuckets });
@@ -138,6 +144,15 @@ public sealed class RelayMetrics
 
     /// <summary>A screenshot answered; <paramref name="outcome"/> is <c>taken</c> or why not (<c>busy</c>, <c>timeout</c>, ...).</summary>
     internal void Screenshot(string outcome) => _screenshots.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
+
+    /// <summary>Clipboard contents of <paramref name="bytes"/> dropped going <paramref name="direction"/> (<c>to_vm</c>,
+    /// <c>from_vm</c>) because of <paramref name="reason"/> (<c>policy</c>, <c>too_large</c>, <c>view_only</c>).</summary>
+    internal void ClipboardRefused(string direction, string reason, long bytes)
+    {
+        var way = new KeyValuePair<string, object?>("direction", direction);
+        _clipboardRefused.Add(1, way, new KeyValuePair<string, object?>("reason", reason));
+        _clipboardRefusedBytes.Add(bytes, way);
+    }
 
     /// <summary>A sync finished; <paramref name="succeeded"/> when it had no error.</summary>
     internal void SyncFinished(TimeSpan duration, bool succeeded) =>

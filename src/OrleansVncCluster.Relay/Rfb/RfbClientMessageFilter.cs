@@ -8,9 +8,11 @@ namespace OrleansVncCluster.Relay.Rfb;
 /// in docs/RFB.md) and applies a policy to each: forward, or drop and count. It works in the caller's buffer, across any
 /// chunk boundaries, without allocating: forwarded bytes are compacted in place, dropped ones (however long, e.g. a huge
 /// ClientCutText) are skipped as they arrive and never buffered, and only a partial header of at most 11 bytes (or a
-/// partial SetEncodings word) is kept between chunks. The only bytes it changes are an ExtendedMouseButtons request in
-/// SetEncodings, see <see cref="ForwardEncodings"/>. A message type the relay does not know ends the stream with a reason, since its length is unknown
-/// and anything after it would be read out of step. One instance per session direction; not thread-safe.
+/// partial SetEncodings word) is kept between chunks. The only bytes it changes are in SetEncodings: an
+/// ExtendedMouseButtons request, see <see cref="ForwardEncodings"/>, and, with a <see cref="ServerReader"/>, the
+/// encodings that reader cannot walk. A message type the relay does not know ends the stream with a reason, since its
+/// length is unknown and anything after it would be read out of step. One instance per session direction; not
+/// thread-safe.
 /// </summary>
 public sealed class RfbClientMessageFilter
 {
@@ -39,6 +41,9 @@ public sealed class RfbClientMessageFilter
     private bool _forwarding;
     private bool _rewritingEncodings;
     private long _strippedEncodings;
+    private long _replacedEncodings;
+    private int _lastKeptEncoding;
+    private bool _updatesPossible;
     private string? _error;
     private long _droppedBytes;
     private long _forwardedClipboardBytes;
@@ -57,6 +62,19 @@ public sealed class RfbClientMessageFilter
         NeedMore,
         Unknown,
     }
+
+    /// <summary>
+    /// The reader of the same session's server-to-browser stream, when the relay parses it (a clipboard policy towards
+    /// the browser): SetEncodings then asks only for encodings the reader can walk (<see cref="RfbServerMessageReader.CanRead"/>;
+    /// each other one is replaced by the encoding before it, or CopyRect, so neither the count nor the server's
+    /// preferred encoding changes), the browser's SetPixelFormat is passed on to it, and a SetPixelFormat after the
+    /// first SetEncodings or update request ends the stream: an update the server may already have sent (a cursor
+    /// rectangle answers SetEncodings) would be read with the wrong pixel size. noVNC sets its pixel format first.
+    /// </summary>
+    public RfbServerMessageReader? ServerReader { get; init; }
+
+    /// <summary>How many SetEncodings entries were replaced because <see cref="ServerReader"/> cannot walk them.</summary>
+    public long ReplacedEncodings => Volatile.Read(ref _replacedEncodings);
 
     /// <summary>The reason the stream ended, once it has.</summary>
     public string? Error => _error;
@@ -143,10 +161,17 @@ public sealed class RfbClientMessageFilter
                     return new RfbFilterResult(start, write - start, error);
                 default:
                     _forwarding = _policy.Decide(message) == RfbMessageVerdict.Forward;
+                    if (_forwarding && ServerReader is { } reader && TrackServerFormat(message.Kind, message.Kind == RfbClientMessageKind.SetPixelFormat ? buffer[read + 4] : (byte)0, reader) is { } refused)
+                    {
+                        _error = refused;
+                        return new RfbFilterResult(start, write - start, refused);
+                    }
+
                     Count(message);
                     _remaining = message.Length;
                     _length = message.Length;
                     _rewritingEncodings = _forwarding && message.Kind == RfbClientMessageKind.SetEncodings;
+                    _lastKeptEncoding = 1;
                     break;
             }
         }
@@ -176,10 +201,26 @@ public sealed class RfbClientMessageFilter
         // Words are aligned to the message start: the 4-byte header, then one S32 per encoding.
         for (var word = 0; word + 4 <= usable; word += 4)
         {
-            if (position + word >= 4 && BinaryPrimitives.ReadInt32BigEndian(buffer[(write + word)..]) == ExtendedMouseButtons)
+            if (position + word < 4)
+            {
+                continue;
+            }
+
+            var encoding = BinaryPrimitives.ReadInt32BigEndian(buffer[(write + word)..]);
+            if (encoding == ExtendedMouseButtons)
             {
                 BinaryPrimitives.WriteInt32BigEndian(buffer[(write + word)..], 0);
                 _strippedEncodings++;
+            }
+            else if (ServerReader is not null && !RfbServerMessageReader.CanRead(encoding))
+            {
+                // The encoding before it (CopyRect when none): the server's choice among what is left stays the browser's.
+                BinaryPrimitives.WriteInt32BigEndian(buffer[(write + word)..], _lastKeptEncoding);
+                _replacedEncodings++;
+            }
+            else
+            {
+                _lastKeptEncoding = encoding;
             }
         }
 
@@ -195,6 +236,25 @@ public sealed class RfbClientMessageFilter
         _heldCount = end - read;
         read = end;
         return false;
+    }
+
+    /// <summary>What the server reader must know of a forwarded message: the pixel size a SetPixelFormat asks for
+    /// (<paramref name="bitsPerPixel"/> is its fifth byte), and whether the server may have started updates already.</summary>
+    private string? TrackServerFormat(RfbClientMessageKind kind, byte bitsPerPixel, RfbServerMessageReader reader)
+    {
+        switch (kind)
+        {
+            case RfbClientMessageKind.SetPixelFormat when _updatesPossible:
+                return "the browser changed the pixel format after its encodings or an update request, which a session whose VNC-to-browser stream the relay reads does not allow";
+            case RfbClientMessageKind.SetPixelFormat:
+                reader.ClientSetPixelFormat(bitsPerPixel);
+                return null;
+            case RfbClientMessageKind.SetEncodings or RfbClientMessageKind.FramebufferUpdateRequest or RfbClientMessageKind.EnableContinuousUpdates:
+                _updatesPossible = true;
+                return null;
+            default:
+                return null;
+        }
     }
 
     private void Count(in RfbClientMessage message)
@@ -223,7 +283,8 @@ public sealed class RfbClientMessageFilter
         switch (type)
         {
             case 0:
-                return Fixed(RfbClientMessageKind.SetPixelFormat, 20, out message);
+                // Up to bits-per-pixel, which the server reader needs.
+                return data.Length < 5 ? Measure.NeedMore : Fixed(RfbClientMessageKind.SetPixelFormat, 20, out message);
             case 2:
                 if (data.Length < 4)
                 {

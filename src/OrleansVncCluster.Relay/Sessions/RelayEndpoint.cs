@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using OrleansVncCluster.Relay.Admission;
 using OrleansVncCluster.Relay.Diagnostics;
 using OrleansVncCluster.Relay.Rfb;
+using OrleansVncCluster.Relay.Tickets;
 using OrleansVncCluster.Relay.Tokens;
 
 namespace OrleansVncCluster.Relay.Sessions;
@@ -20,6 +21,7 @@ public sealed partial class RelayEndpoint(
     TargetDialer dialer,
     SessionForwarder forwarder,
     VncLogin vncLogin,
+    SessionPolicies policies,
     SessionRegistry sessions,
     SessionAudit audit,
     ResumeGrants resume,
@@ -97,10 +99,12 @@ public sealed partial class RelayEndpoint(
                 {
                     User = admitted.Ticket?.User,
                 };
-                if (!vncLogin.Applies(entry, session.ViewOnly))
+                // The cluster's clipboard policy narrowed by the ticket; a policy the relay must parse needs its own login.
+                var policy = policies.For(session, admitted.Ticket?.Clipboard ?? ClipboardDirections.Both);
+                if (!vncLogin.Applies(entry, policy.ReadsBrowser))
                 {
                     relayed = true;
-                    await RelayAsync(socket, target, session, settings, arrived, loggedIn: null, filter: null);
+                    await RelayAsync(socket, target, session, settings, arrived, loggedIn: null, filter: null, reader: null);
                     return;
                 }
 
@@ -112,13 +116,15 @@ public sealed partial class RelayEndpoint(
                 // Inside TLS the session runs on the TLS stream; otherwise on the socket's fast path as before.
                 var tls = login.Encrypted ? login.Stream : null;
 
-                // Only a view session has a policy on what the browser sends; a control session forwards its bytes as they
-                // come, as the pass-through does.
-                var filter = session.ViewOnly ? new RfbClientMessageFilter(ViewOnlyPolicy) : null;
+                // Only a direction with a policy is parsed (a view session's input, a clipboard policy); a control session
+                // without one forwards its bytes as they come, as the pass-through does.
+                var reader = policy.ServerReader(login.ServerInit!);
+                var filter = policy.BrowserFilter(reader);
+                policy.LogApplied();
                 await using (tls)
                 {
                     relayed = true;
-                    await RelayAsync(socket, target, session, settings, arrived, tls, filter);
+                    await RelayAsync(socket, target, session, settings, arrived, tls, filter, reader);
                 }
             }
         }
@@ -163,9 +169,6 @@ public sealed partial class RelayEndpoint(
         LogVncLoggedIn(logger, session.Client, TokenText.ForLog(session.Token), session.Entry.Target, login.Security);
         return login;
     }
-
-    /// <summary>What a view session may send: no key, pointer, clipboard, resize or power actions (Rfb/RfbInputPolicy).</summary>
-    private static readonly RfbInputPolicy ViewOnlyPolicy = new() { ViewOnly = true };
 
     private async Task<WebSocket?> AcceptAsync(HttpContext context, RelayOptions settings, string client)
     {
@@ -218,7 +221,8 @@ public sealed partial class RelayEndpoint(
         await forwarder.RefuseAsync(socket, status, reason);
     }
 
-    private async Task RelayAsync(WebSocket socket, NetworkStream target, RelaySession session, RelayOptions settings, long arrived, Stream? loggedIn, RfbClientMessageFilter? filter)
+    private async Task RelayAsync(WebSocket socket, NetworkStream target, RelaySession session, RelayOptions settings, long arrived, Stream? loggedIn,
+        RfbClientMessageFilter? filter, RfbServerMessageReader? reader)
     {
         session.InputFilter = filter;
         sessions.Add(session);
@@ -230,7 +234,7 @@ public sealed partial class RelayEndpoint(
         var outcome = SessionOutcome.ClientFailed;
         try
         {
-            outcome = await forwarder.ForwardAsync(socket, target, session, settings, loggedIn, filter);
+            outcome = await forwarder.ForwardAsync(socket, target, session, settings, loggedIn, filter, reader);
         }
         finally
         {

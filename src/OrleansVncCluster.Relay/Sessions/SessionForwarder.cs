@@ -48,16 +48,20 @@ public sealed class SessionForwarder(TimeProvider time)
     /// <paramref name="target"/>; null relays on <paramref name="target"/> directly, whether logged in or not.</param>
     /// <param name="filter">When a policy applies to what the browser sends (a view-only session): the filter every
     /// browser byte passes through; null forwards the browser's bytes as they come.</param>
+    /// <param name="reader">When a policy applies to what the VNC server sends (a clipboard policy towards the browser):
+    /// the reader every server byte passes through; null keeps that direction an opaque copy.</param>
     public async Task<SessionOutcome> ForwardAsync(
-        WebSocket client, NetworkStream target, RelaySession session, RelayOptions options, Stream? loggedIn = null, RfbClientMessageFilter? filter = null)
+        WebSocket client, NetworkStream target, RelaySession session, RelayOptions options, Stream? loggedIn = null, RfbClientMessageFilter? filter = null,
+        RfbServerMessageReader? reader = null)
     {
         using var stopTargetRead = new CancellationTokenSource();
         var clientReader = ClientToTargetAsync(client, loggedIn ?? target, session, options.MaxMessageBytes, filter);
 
-        // Without TLS the fast socket path stays, logged in or not: after ServerInit the server's bytes are opaque.
-        var targetReader = loggedIn is null
+        // Without TLS the fast socket path stays, logged in or not: after ServerInit the server's bytes are opaque, unless
+        // a policy needs their message boundaries.
+        var targetReader = loggedIn is null && reader is null
             ? TargetToClientAsync(target.Socket, client, session, stopTargetRead.Token)
-            : TargetStreamToClientAsync(loggedIn, client, session, stopTargetRead.Token);
+            : TargetStreamToClientAsync(loggedIn ?? target, client, session, reader, stopTargetRead.Token);
 
         var first = await Task.WhenAny(clientReader, targetReader, session.StopRequested);
         var targetFinishedFirst = targetReader.IsCompleted;
@@ -301,10 +305,15 @@ public sealed class SessionForwarder(TimeProvider time)
         }
     }
 
-    /// <summary>The server-to-browser copy inside TLS: the same pattern as the socket path (a zero-byte read while idle,
-    /// one binary frame per read), on the stream, since TLS records must be decrypted by SslStream.</summary>
-    private static async Task<SessionOutcome> TargetStreamToClientAsync(Stream target, WebSocket client, RelaySession session, CancellationToken stop)
+    /// <summary>The server-to-browser copy inside TLS, or of a session whose server messages the relay reads: the same
+    /// pattern as the socket path (a zero-byte read while idle, one binary frame per read), on the stream, since TLS
+    /// records must be decrypted by SslStream. With a <paramref name="reader"/> (Rfb/RfbServerMessageReader) each read
+    /// lands at <see cref="RfbServerMessageReader.Headroom"/> so that the reader works in the same pooled buffer, the
+    /// frame carries what it leaves (none when it leaves nothing), and a server message it cannot walk ends the session
+    /// with its reason.</summary>
+    private static async Task<SessionOutcome> TargetStreamToClientAsync(Stream target, WebSocket client, RelaySession session, RfbServerMessageReader? reader, CancellationToken stop)
     {
+        var offset = reader is null ? 0 : RfbServerMessageReader.Headroom;
         byte[]? buffer = null;
         try
         {
@@ -314,26 +323,38 @@ public sealed class SessionForwarder(TimeProvider time)
                 {
                     // SslStream completes a zero-byte read when decrypted data is there, without a buffer of ours.
                     _ = await target.ReadAsync(Memory<byte>.Empty, stop);
-                    buffer = ArrayPool<byte>.Shared.Rent(RelayOptions.BufferBytes);
+                    buffer = ArrayPool<byte>.Shared.Rent(offset + RelayOptions.BufferBytes);
                 }
 
-                var read = await target.ReadAsync(buffer.AsMemory(), stop);
+                var room = buffer.Length - offset;
+                var read = await target.ReadAsync(buffer.AsMemory(offset, room), stop);
                 if (read == 0)
                 {
                     return SessionOutcome.TargetClosed;
                 }
 
-                try
+                var (start, count, error) = reader?.Filter(buffer, read) ?? new RfbFilterResult(0, read, null);
+                if (count > 0)
                 {
-                    await client.SendAsync(buffer.AsMemory(0, read), WebSocketMessageType.Binary, endOfMessage: true, CancellationToken.None);
-                }
-                catch (Exception exception) when (IsIoFailure(exception))
-                {
-                    return SessionOutcome.ClientFailed;
+                    try
+                    {
+                        await client.SendAsync(buffer.AsMemory(start, count), WebSocketMessageType.Binary, endOfMessage: true, CancellationToken.None);
+                    }
+                    catch (Exception exception) when (IsIoFailure(exception))
+                    {
+                        return SessionOutcome.ClientFailed;
+                    }
+
+                    session.AddToClient(count);
                 }
 
-                session.AddToClient(read);
-                if (read < buffer.Length)
+                if (error is not null)
+                {
+                    session.ProtocolError = error;
+                    return SessionOutcome.RfbViolation;
+                }
+
+                if (read < room)
                 {
                     ArrayPool<byte>.Shared.Return(buffer);
                     buffer = null;

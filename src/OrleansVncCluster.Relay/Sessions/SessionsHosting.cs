@@ -15,7 +15,9 @@ public static class SessionsHosting
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RelayOptions>, RelayOptionsValidator>());
         services.AddOptions<TargetOptions>().BindConfiguration(TargetOptions.Section).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<TargetOptions>, TargetOptionsValidator>());
-        services.AddOptions<VncOptions>().BindConfiguration(VncOptions.Section);
+        services.AddOptions<VncOptions>().BindConfiguration(VncOptions.Section).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<VncOptions>, VncOptionsValidator>());
+        services.TryAddSingleton<SessionPolicies>();
         services.TryAddSingleton<VncLogin>();
         // Replace, not TryAdd: the web host has registered Kestrel's own 4 KiB-block factory by now, and a TryAdd left it
         // in place (browser-to-VNC CPU per GiB doubled, measured with vnc-bench --baseline-relay).

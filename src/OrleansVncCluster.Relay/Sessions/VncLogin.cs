@@ -30,9 +30,10 @@ public sealed class VncLogin
     }
 
     /// <summary>True when the relay logs in for this session: the password is known, TLS to the hypervisor is configured,
-    /// or the session is view-only (input can only be filtered by a relay that speaks RFB). Otherwise the session stays
-    /// an opaque pipe and the browser negotiates security with the VNC server itself, as with websockify.</summary>
-    public bool Applies(ConsoleTokenEntry entry, bool viewOnly) => entry.Password is not null || _loginAlways || viewOnly;
+    /// or the session's messages must be parsed (a view session, a clipboard policy: only a relay that speaks RFB can
+    /// filter them, <see cref="SessionPolicy"/>). Otherwise the session stays an opaque pipe and the browser negotiates
+    /// security with the VNC server itself, as with websockify.</summary>
+    public bool Applies(ConsoleTokenEntry entry, bool parsed) => entry.Password is not null || _loginAlways || parsed;
 
     /// <summary>Logs in to the VNC server over the dialled connection.</summary>
     public Task<RfbTargetLoginResult> LoginAsync(Stream target, ConsoleTokenEntry entry, CancellationToken cancellationToken) =>

@@ -24,6 +24,10 @@ public sealed record ConsoleTicket(string KeyId, string Token, DateTimeOffset Ex
     /// <summary>Who the portal issued the ticket for (free text, for audit); null when it did not say.</summary>
     public string? User { get; init; }
 
+    /// <summary>Which ways the clipboard may go in its session, at most: the cluster's Vnc:Clipboard narrowed further,
+    /// never widened. Tickets issued without a choice (and every ticket from before the choice) say both.</summary>
+    public ClipboardDirections Clipboard { get; init; } = ClipboardDirections.Both;
+
     /// <summary>
     /// Set when this is no ticket but a resume credential (<see cref="ResumeText"/>): the id of the session it resumes.
     /// Such a grant is never single-use; it is bound to the VM, role and user of that session.

@@ -11,9 +11,9 @@ namespace OrleansVncCluster.Relay.Tickets;
 /// anybody, after its node drained or died. <c>vr1.KEYID.SEALED</c>, sealed like a vt2 ticket (AES-256-GCM, 12-byte
 /// nonce first, 16-byte tag last, associated data the ASCII text <c>vr1.KEYID.</c>) but under a key of its own derived
 /// from the same ticket secret (<see cref="TicketKey"/>), so a resume credential never opens as a ticket nor a ticket as
-/// a resume credential. The body: expiry (unix seconds, 8 bytes big-endian), flags (1 byte: bit 1 view only), then five
-/// fields of a 2-byte big-endian length and UTF-8 text: the session it resumes, the VM token, the VM binding
-/// (<see cref="TicketBinding"/>), the VM id, the user. It is never single-use and lives
+/// a resume credential. The body: expiry (unix seconds, 8 bytes big-endian), flags (1 byte: bit 1 view only, bits 2 and
+/// 3 the clipboard as in a vt2 ticket), then five fields of a 2-byte big-endian length and UTF-8 text: the session it
+/// resumes, the VM token, the VM binding (<see cref="TicketBinding"/>), the VM id, the user. It is never single-use and lives
 /// <see cref="TicketOptions.ResumeWindow"/>; the page's presence call renews it while its session lives.
 /// </summary>
 public static class ResumeText
@@ -35,7 +35,7 @@ public static class ResumeText
     public static bool LooksLikeResume(string? text) => text is not null && text.StartsWith(Prefix, StringComparison.Ordinal);
 
     /// <summary>Seals a resume credential for <paramref name="grant"/> (its <see cref="ConsoleTicket.ResumedSession"/>, token,
-    /// binding, VM id, user and role), valid until <paramref name="expiresAt"/>.</summary>
+    /// binding, VM id, user, role and clipboard), valid until <paramref name="expiresAt"/>.</summary>
     public static string Issue(TicketKey key, ConsoleTicket grant, DateTimeOffset expiresAt)
     {
         ArgumentNullException.ThrowIfNull(key);
@@ -49,7 +49,7 @@ public static class ResumeText
 
         Span<byte> head = stackalloc byte[FixedBodyBytes];
         BinaryPrimitives.WriteInt64BigEndian(head, expiresAt.ToUnixTimeSeconds());
-        head[8] = grant.ViewOnly ? ViewOnlyFlag : (byte)0;
+        head[8] = (byte)((grant.ViewOnly ? ViewOnlyFlag : 0) | ClipboardText.ToFlags(grant.Clipboard));
         var body = SealedText.Body(head, [grant.ResumedSession, grant.Token, grant.Binding, grant.VmId ?? "", grant.User ?? ""]);
         return SealedText.Seal(Prefix, key, body, (plain, associated) => key.SealResume(plain, associated));
     }
@@ -91,6 +91,7 @@ public static class ResumeText
                 VmId = fields[3].Length > 0 ? fields[3] : null,
                 User = fields[4].Length > 0 ? fields[4] : null,
                 ResumedSession = fields[0],
+                Clipboard = ClipboardText.FromFlags(body[8]),
             };
             return now >= expiresAt ? TicketStatus.Expired : TicketStatus.Valid;
         }

@@ -12,7 +12,9 @@ namespace OrleansVncCluster.Relay.Tickets;
 /// <para><c>vt2.KEYID.SEALED</c> (issued since issue 12): SEALED is a 12-byte random nonce, then the AES-256-GCM encryption of
 /// the body under a key derived from the ticket secret with HKDF (<see cref="TicketKey"/>), then its 16-byte tag; the
 /// associated data is the ASCII text <c>vt2.KEYID.</c>, so version and key id are authenticated too. The body is expiry
-/// (unix seconds, 8 bytes big-endian), redemption nonce (16 bytes), flags (1 byte: bit 0 single use, bit 1 view only),
+/// (unix seconds, 8 bytes big-endian), redemption nonce (16 bytes), flags (1 byte: bit 0 single use, bit 1 view only, bit 2
+/// no clipboard to the VM, bit 3 no clipboard from the VM: clear bits keep the tickets issued before them valid, meaning
+/// the cluster's default),
 /// then four fields of a 2-byte big-endian length and UTF-8 text: the VM token, the VM binding
 /// (<see cref="TicketBinding"/>), the VM id, the user. Nothing of the token or the VM is readable without the secret.</para>
 /// <para><c>vt1.KEYID.BODY.MAC</c> (legacy, read only while Tickets:AcceptV1Tickets): BODY is expiry, nonce, flags, then
@@ -50,7 +52,7 @@ public static class TicketText
 
     /// <summary>Seals a new vt2 ticket for <paramref name="token"/>, bound to the VM <paramref name="binding"/> names.</summary>
     public static string Issue(TicketKey key, string token, string binding, DateTimeOffset expiresAt, bool singleUse, bool viewOnly = false,
-        string? vmId = null, string? user = null)
+        string? vmId = null, string? user = null, ClipboardDirections clipboard = ClipboardDirections.Both)
     {
         ArgumentNullException.ThrowIfNull(key);
         ArgumentException.ThrowIfNullOrEmpty(binding);
@@ -67,7 +69,7 @@ public static class TicketText
         Span<byte> head = stackalloc byte[FixedBodyBytes];
         BinaryPrimitives.WriteInt64BigEndian(head, expiresAt.ToUnixTimeSeconds());
         RandomNumberGenerator.Fill(head.Slice(8, NonceBytes));
-        head[8 + NonceBytes] = Flags(singleUse, viewOnly);
+        head[8 + NonceBytes] = (byte)(Flags(singleUse, viewOnly) | ClipboardText.ToFlags(clipboard));
         var body = SealedText.Body(head, [token, binding, vmId ?? "", user ?? ""]);
         return SealedText.Seal(PrefixV2, key, body, (plain, associated) => key.Seal(plain, associated));
     }
@@ -190,8 +192,12 @@ public static class TicketText
     {
         var expiresAt = DateTimeOffset.FromUnixTimeSeconds(Math.Clamp(BinaryPrimitives.ReadInt64BigEndian(body),
             DateTimeOffset.MinValue.ToUnixTimeSeconds(), DateTimeOffset.MaxValue.ToUnixTimeSeconds()));
+        var flags = body[8 + NonceBytes];
         return new ConsoleTicket(keyId, token, expiresAt, Base64Url.EncodeToString(body.AsSpan(8, NonceBytes)),
-            (body[8 + NonceBytes] & SingleUseFlag) != 0, (body[8 + NonceBytes] & ViewOnlyFlag) != 0);
+            (flags & SingleUseFlag) != 0, (flags & ViewOnlyFlag) != 0)
+        {
+            Clipboard = ClipboardText.FromFlags(flags),
+        };
     }
 
     private static byte Flags(bool singleUse, bool viewOnly) => (byte)((singleUse ? SingleUseFlag : 0) | (viewOnly ? ViewOnlyFlag : 0));

@@ -3,14 +3,16 @@ using System.Text;
 namespace OrleansVncCluster.IntegrationTests.Infrastructure;
 
 /// <summary>
-/// A fake VNC server: RFB 3.8 with security type None, a 64x48 ServerInit named "fake", then it records every byte the
-/// client sends and answers nothing. It shows exactly what reached the VNC server through the relay.
+/// A fake VNC server: RFB 3.8 with security type None, a 64x48 ServerInit named "fake" (32 bits per pixel), then it
+/// records every byte the client sends and sends only what a test gives it (<see cref="SendAsync"/>: framebuffer
+/// updates, ServerCutText). It shows exactly what reached the VNC server through the relay.
 /// </summary>
 public sealed class RecordingRfbServer : IAsyncDisposable
 {
     private readonly TcpTarget _target;
     private readonly List<byte> _received = [];
     private readonly SemaphoreSlim _arrived = new(0);
+    private readonly TaskCompletionSource<Stream> _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public RecordingRfbServer() => _target = TcpTarget.Custom(ServeAsync);
 
@@ -45,6 +47,14 @@ public sealed class RecordingRfbServer : IAsyncDisposable
         }
     }
 
+    /// <summary>Sends <paramref name="bytes"/> to the client on the first connection that got its ServerInit.</summary>
+    public async Task SendAsync(byte[] bytes, TimeSpan timeout)
+    {
+        var stream = await _connected.Task.WaitAsync(timeout);
+        await stream.WriteAsync(bytes);
+        await stream.FlushAsync();
+    }
+
     /// <summary>Waits until the bytes received from offset <paramref name="from"/> on contain <paramref name="sequence"/>.</summary>
     public async Task WaitForSequenceAsync(byte[] sequence, int from, TimeSpan timeout)
     {
@@ -72,6 +82,7 @@ public sealed class RecordingRfbServer : IAsyncDisposable
         await stream.ReadExactlyAsync(new byte[1], cancellationToken); // ClientInit
         byte[] pixelFormat = [32, 24, 0, 1, 0, 255, 0, 255, 0, 255, 16, 8, 0, 0, 0, 0];
         var name = Encoding.ASCII.GetBytes("fake");
+        _connected.TrySetResult(stream);
         await stream.WriteAsync((byte[])[0, 64, 0, 48, .. pixelFormat, 0, 0, 0, (byte)name.Length, .. name], cancellationToken);
         var buffer = new byte[4096];
         int read;

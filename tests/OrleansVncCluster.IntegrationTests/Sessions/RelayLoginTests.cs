@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Json;
 using OrleansVncCluster.IntegrationTests.Infrastructure;
 using OrleansVncCluster.IntegrationTests.Security;
+using OrleansVncCluster.Relay.Rfb;
 
 namespace OrleansVncCluster.IntegrationTests.Sessions;
 
@@ -79,9 +80,60 @@ public sealed class RelayLoginTests
         }
     }
 
+    [Fact]
+    public async Task ClipboardNone_TigerVncsAnswerToNoVncsEncodings_IsWalkedByTheRelay_AndReachesTheBrowserWhole()
+    {
+        await using var vnc = await XvncServer.StartAsync(password: Password, width: 320, height: 200);
+        var (node, token) = await StartNodeAsync(vnc.Port, Password, ("Vnc__Clipboard", "none"));
+        await using (node)
+        {
+            await using var client = await OpenAsync(node, token);
+            await BrowserSeesNoneAsync(client, 320, 200);
+
+            // noVNC 1.7's first messages (docs/RFB.md): its pixel format (32 bpp), its encodings (Tight first), a full update.
+            byte[] pixelFormat = [0, 0, 0, 0, 32, 24, 0, 1, 0, 255, 0, 255, 0, 255, 0, 8, 16, 0, 0, 0];
+            int[] encodings = [1, 7, -260, 16, 21, 5, 2, 6, 0, -26, -254, -223, -224, -258, -261, -308, -309, -312, -313, -307,
+                unchecked((int)0xC0A1E5CE), -316, 0x574D5664, -239];
+            var setEncodings = new byte[4 + (4 * encodings.Length)];
+            setEncodings[0] = 2;
+            BinaryPrimitives.WriteUInt16BigEndian(setEncodings.AsSpan(2), (ushort)encodings.Length);
+            for (var i = 0; i < encodings.Length; i++)
+            {
+                BinaryPrimitives.WriteInt32BigEndian(setEncodings.AsSpan(4 + (4 * i)), encodings[i]);
+            }
+
+            await client.SendAsync((byte[])[.. pixelFormat, .. setEncodings, 3, 0, 0, 0, 0, 0, 1, 64, 0, 200]);
+
+            // The browser walks what it receives with the relay's own reader: every message whole, one update at least
+            // (TigerVNC first sends a fence, EndOfContinuousUpdates and its clipboard capabilities).
+            var reader = new RfbServerMessageReader(new Everything(), 32);
+            var buffer = new byte[RfbServerMessageReader.Headroom + 4096];
+            using var deadline = new CancellationTokenSource(Patience);
+            while (reader.Forwarded(RfbServerMessageKind.FramebufferUpdate) == 0 || !reader.AtMessageBoundary)
+            {
+                var chunk = await client.Socket.ReceiveAsync(buffer.AsMemory(RfbServerMessageReader.Headroom), deadline.Token);
+                Assert.True(chunk.MessageType == WebSocketMessageType.Binary, $"the session closed: {client.Socket.CloseStatus} {client.Socket.CloseStatusDescription}");
+                var result = reader.Filter(buffer, chunk.Count);
+                Assert.False(result.Failed, result.Error);
+            }
+
+            Assert.True(reader.Rectangles >= 1);
+        }
+
+        Assert.DoesNotContain("cannot walk", node.Process.Output, StringComparison.Ordinal);
+    }
+
     /// <summary>noVNC's side of RFB 3.8 as the relay presents it: one security type, None; then ServerInit, and an update
     /// request answered with a FramebufferUpdate, so the session relays after the login.</summary>
     internal static async Task BrowserSeesNoneAndTheDesktopAsync(ConsoleClient client, int width, int height)
+    {
+        await BrowserSeesNoneAsync(client, width, height);
+        await client.SendAsync(new byte[] { 3, 0, 0, 0, 0, 0, (byte)(width >> 8), (byte)width, (byte)(height >> 8), (byte)height });
+        Assert.Equal(0, (await client.ReadExactlyAsync(1, Patience))[0]);
+    }
+
+    /// <summary>noVNC's side of RFB 3.8 as the relay presents it: one security type, None; then ServerInit.</summary>
+    private static async Task BrowserSeesNoneAsync(ConsoleClient client, int width, int height)
     {
         Assert.Equal("RFB 003.008\n", Encoding.ASCII.GetString(await client.ReadExactlyAsync(12, Patience)));
         await client.SendAsync("RFB 003.008\n"u8.ToArray());
@@ -93,8 +145,6 @@ public sealed class RelayLoginTests
         Assert.Equal(width, BinaryPrimitives.ReadUInt16BigEndian(init));
         Assert.Equal(height, BinaryPrimitives.ReadUInt16BigEndian(init.AsSpan(2)));
         await client.ReadExactlyAsync((int)BinaryPrimitives.ReadUInt32BigEndian(init.AsSpan(20)), Patience);
-        await client.SendAsync(new byte[] { 3, 0, 0, 0, 0, 0, (byte)(width >> 8), (byte)width, (byte)(height >> 8), (byte)height });
-        Assert.Equal(0, (await client.ReadExactlyAsync(1, Patience))[0]);
     }
 
     private static async Task<(RelayNodeProcess Node, string Token)> StartNodeAsync(int port, string password, params (string Key, string Value)[] settings)
@@ -132,5 +182,11 @@ public sealed class RelayLoginTests
             return true;
         }, TimeSpan.FromSeconds(20), "the token file with its password is loaded");
         return await ConsoleClient.ConnectAsync(node.WebSocketUri(token), ["binary"]);
+    }
+
+    /// <summary>Forwards every server message.</summary>
+    private sealed class Everything : IRfbServerMessagePolicy
+    {
+        public RfbMessageVerdict Decide(in RfbServerMessage message) => RfbMessageVerdict.Forward;
     }
 }

@@ -1,4 +1,3 @@
-using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using OrleansVncCluster.IntegrationTests.Infrastructure;
@@ -64,34 +63,11 @@ public sealed class ViewOnlyTicketTests
         return (node, token);
     }
 
-    /// <summary>Issues a ticket with <paramref name="role"/> (once the token file is loaded) and does a browser's RFB
-    /// handshake with it: security None, then ServerInit.</summary>
+    /// <summary>Issues a ticket with <paramref name="role"/> and does a browser's RFB handshake with it.</summary>
     private static async Task<ConsoleClient> OpenAsync(RelayNodeProcess node, string token, string role)
     {
-        string? ticket = null;
-        using var admin = node.AdminClient();
-        await Eventually.HoldsAsync(async () =>
-        {
-            using var response = await admin.PostAsJsonAsync(new Uri("/api/tickets", UriKind.Relative), new { token, role });
-            if (response.StatusCode != HttpStatusCode.OK)
-            {
-                return false;
-            }
-
-            using var document = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
-            Assert.Equal(role, document.RootElement.GetProperty("role").GetString());
-            ticket = document.RootElement.GetProperty("ticket").GetString();
-            return true;
-        }, TimeSpan.FromSeconds(20), $"the node issues a {role} ticket (its token file loaded)");
-
-        var client = await ConsoleClient.ConnectAsync(node.WebSocketUri(ticket), ["binary"]);
-        await client.ReadExactlyAsync(12, Patience);
-        await client.SendAsync("RFB 003.008\n"u8.ToArray());
-        Assert.Equal(new byte[] { 1, 1 }, await client.ReadExactlyAsync(2, Patience));
-        await client.SendAsync(new byte[] { 1 });
-        Assert.Equal(new byte[4], await client.ReadExactlyAsync(4, Patience));
-        await client.SendAsync(new byte[] { 1 });
-        await client.ReadExactlyAsync(24 + 4, Patience);
-        return client;
+        var answer = await TicketConsole.IssueAsync(node, new { token, role });
+        Assert.Equal(role, answer.GetProperty("role").GetString());
+        return await TicketConsole.OpenAsync(node, answer.GetProperty("ticket").GetString(), Patience);
     }
 }

@@ -312,26 +312,6 @@ public sealed class RfbClientMessageFilterTests
         Assert.Null(filter.Error);
     }
 
-    private static byte[] EncodingsMessage(params int[] encodings)
-    {
-        var bytes = new byte[4 + (4 * encodings.Length)];
-        bytes[0] = 2;
-        BinaryPrimitives.WriteUInt16BigEndian(bytes.AsSpan(2), (ushort)encodings.Length);
-        for (var i = 0; i < encodings.Length; i++)
-        {
-            BinaryPrimitives.WriteInt32BigEndian(bytes.AsSpan(4 + (4 * i)), encodings[i]);
-        }
-
-        return bytes;
-    }
-
-    private static byte[] S32(int value)
-    {
-        var bytes = new byte[4];
-        BinaryPrimitives.WriteInt32BigEndian(bytes, value);
-        return bytes;
-    }
-
     private static byte[] Run(RfbClientMessageFilter filter, byte[] input, params int[] chunks)
     {
         var buffer = new byte[RfbClientMessageFilter.Headroom + input.Length];

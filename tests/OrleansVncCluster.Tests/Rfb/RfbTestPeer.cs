@@ -38,6 +38,23 @@ public static class RfbTestPeer
         return bytes;
     }
 
+    public static byte[] U16(int value)
+    {
+        var bytes = new byte[2];
+        BinaryPrimitives.WriteUInt16BigEndian(bytes, (ushort)value);
+        return bytes;
+    }
+
+    public static byte[] S32(int value)
+    {
+        var bytes = new byte[4];
+        BinaryPrimitives.WriteInt32BigEndian(bytes, value);
+        return bytes;
+    }
+
+    /// <summary>A SetEncodings message asking for <paramref name="encodings"/>, in order.</summary>
+    public static byte[] EncodingsMessage(params int[] encodings) => [2, 0, .. U16(encodings.Length), .. encodings.SelectMany(S32)];
+
     public static byte[] Reason(string text) => [.. U32((uint)Encoding.UTF8.GetByteCount(text)), .. Encoding.UTF8.GetBytes(text)];
 
     public static byte[] ServerInit(int width, int height, string name)
