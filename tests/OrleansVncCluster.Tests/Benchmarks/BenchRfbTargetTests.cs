@@ -22,33 +22,39 @@ public sealed class BenchRfbTargetTests
     }
 
     [Fact]
-    public async Task RelayLogin_WithTheKnownPassword_ReachesTheTargetsServerInit()
+    public async Task RelayLogin_WithTheKnownPassword_ReachesTheTargetsServerInit_ThenTheBell()
     {
-        await using var target = new TargetServer(TargetKind.Banner, "bench-pw");
-        using var socket = await ConnectAsync(target.Port);
-        await using var stream = new NetworkStream(socket, ownsSocket: false);
-
-        var result = await new RfbTargetLogin(new RfbTargetLoginOptions()).LoginAsync(stream, new RfbTarget("127.0.0.1", Password: "bench-pw"));
+        var (result, firstByteAfter) = await RelayLoginAsync("bench-pw");
 
         Assert.True(result.Succeeded, result.Reason);
         Assert.Equal(RfbServerHandshake.ServerInit, result.ServerInit!.Bytes.ToArray());
-        var bell = new byte[1];
-        using var deadline = new CancellationTokenSource(Timeout);
-        Assert.Equal(1, await stream.ReadAsync(bell, deadline.Token));
-        Assert.Equal(2, bell[0]);
+        Assert.Equal(2, firstByteAfter);
     }
 
     [Fact]
     public async Task RelayLogin_WithAWrongPassword_IsRefused()
     {
-        await using var target = new TargetServer(TargetKind.Banner, "bench-pw");
-        using var socket = await ConnectAsync(target.Port);
-        await using var stream = new NetworkStream(socket, ownsSocket: false);
-
-        var result = await new RfbTargetLogin(new RfbTargetLoginOptions()).LoginAsync(stream, new RfbTarget("127.0.0.1", Password: "wrong-pw"));
+        var (result, _) = await RelayLoginAsync("wrong-pw");
 
         Assert.False(result.Succeeded);
         Assert.Equal(RfbFailureKind.AuthenticationFailed, result.Failure);
+    }
+
+    /// <summary>The relay's own RfbTargetLogin against a banner target protected by "bench-pw"; the byte after ServerInit, or -1.</summary>
+    private static async Task<(RfbTargetLoginResult Result, int FirstByteAfter)> RelayLoginAsync(string password)
+    {
+        await using var target = new TargetServer(TargetKind.Banner, "bench-pw");
+        using var socket = await ConnectAsync(target.Port);
+        await using var stream = new NetworkStream(socket, ownsSocket: false);
+        var result = await new RfbTargetLogin(new RfbTargetLoginOptions()).LoginAsync(stream, new RfbTarget("127.0.0.1", Password: password));
+        if (!result.Succeeded)
+        {
+            return (result, -1);
+        }
+
+        var next = new byte[1];
+        using var deadline = new CancellationTokenSource(Timeout);
+        return (result, await stream.ReadAsync(next, deadline.Token) == 1 ? next[0] : -1);
     }
 
     [Fact]
