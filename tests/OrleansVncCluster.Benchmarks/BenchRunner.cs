@@ -90,7 +90,12 @@ internal sealed class BenchRunner(BenchOptions options)
             await MeasureSideBySideAsync(targets, rfbTargets, tokens, passwords);
             if (options.Measures("cold") && options.Runs("relay"))
             {
-                await MeasureColdSetupAsync(targets, tokens, passwords);
+                await MeasureColdSetupAsync(targets, tokens, passwords, redis: false);
+            }
+
+            if (options.Measures("cold") && options.Runs("relay-redis"))
+            {
+                await MeasureColdSetupAsync(targets, tokens, passwords, redis: true);
             }
 
             if (options.Runs("relay") && options.Measures("idle"))
@@ -302,10 +307,18 @@ internal sealed class BenchRunner(BenchOptions options)
     /// The first sessions of a node that has just started (its health check answers), with no warm-up: what users meet
     /// after a deploy or a restart, while the node still runs tier-0 JIT code and activates its first grains.
     /// </summary>
-    private async Task MeasureColdSetupAsync(TargetSet targets, string tokens, string passwords)
+    /// <param name="redis">On a fresh redis-server of its own (peer "relay (redis)" as it starts), else embedded.</param>
+    private async Task MeasureColdSetupAsync(TargetSet targets, string tokens, string passwords, bool redis)
     {
-        await using var relay = await RelayPeer.StartAsync(options.RelayPath, tokens, _logs, "relay-cold", options.RelayEnvironment,
-            name: "relay (cold)", passwordFile: passwords);
+        await using var server = redis ? await RedisServer.StartAsync(_logs) : null;
+        var environment = new Dictionary<string, string>(options.RelayEnvironment);
+        if (server is not null)
+        {
+            environment["Redis__ConnectionString"] = server.ConnectionString;
+        }
+
+        await using var relay = await RelayPeer.StartAsync(options.RelayPath, tokens, _logs, redis ? "relay-redis-cold" : "relay-cold", environment,
+            name: redis ? ColdName(RedisPeerName) : ColdName("relay"), passwordFile: passwords);
         // /healthz answers before the token file is applied (sessions in the first second after it were all refused with
         // 4404 in a run on 2026-12-02): wait until a token other than the measured one opens, one probe at a time, so the
         // measured sessions meet a cold node rather than a node that cannot know their token yet.
@@ -324,11 +337,11 @@ internal sealed class BenchRunner(BenchOptions options)
 
         if (error is not null)
         {
-            throw new TimeoutException($"relay (cold) opened no session within 60 s of its health check (last: {error})");
+            throw new TimeoutException($"{relay.Name} opened no session within 60 s of its health check (last: {error})");
         }
 
         var readySeconds = ready.Elapsed.TotalSeconds;
-        Log($"relay (cold): pid {relay.Pid}, first session opened {readySeconds:F2} s after its health check ({probes} probes); {options.ColdSessions:N0} sessions now");
+        Log($"{relay.Name}: pid {relay.Pid}, first session opened {readySeconds:F2} s after its health check ({probes} probes); {options.ColdSessions:N0} sessions now");
         var result = await SetupLatency.RunAsync(relay.Name, Invariant($"first {options.ColdSessions:N0} sessions; the node opened its first session {readySeconds:F2} s after /healthz answered ({probes} probes)"),
             relay.Endpoint, _ => TargetNames.Banner, options.ColdSessions, options.SetupConcurrency, 0);
         _results.ColdSetup.Add(result);
@@ -463,6 +476,9 @@ internal sealed class BenchRunner(BenchOptions options)
 
         return Git("status", "--porcelain", "--untracked-files=no") is { Length: > 0 } ? head + "-dirty" : head;
     }
+
+    /// <summary>The label of a cold node of the peer named <paramref name="warm"/> ("relay (cold)", "relay (redis) (cold)").</summary>
+    public static string ColdName(string warm) => warm + " (cold)";
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 
