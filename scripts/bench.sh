@@ -3,6 +3,7 @@
 # Results: artifacts/bench/results.{json,md}; the generated section of docs/benchmarks.md is replaced with them.
 #   scripts/bench.sh                 the full run (about 10 minutes on 2 cores)
 #   BENCH_QUICK=1 scripts/bench.sh   short runs to check the bench itself (figures not comparable; docs untouched)
+#   (only a full run replaces docs/benchmarks.md's "Last results": vnc-bench refuses --doc for quick and subset runs)
 #   BENCH_ARGS='--peers relay,socat --workloads setup' scripts/bench.sh    a subset
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,7 +15,7 @@ bench=tests/OrleansVncCluster.Benchmarks/bin/${CONFIG:-Release}/net10.0/vnc-benc
 
 [ -x "$bench" ] || { echo "bench: $bench is missing; run 'make build' first" >&2; exit 1; }
 [ -x "$relay" ] || { echo "bench: $relay is missing; run 'make build' first" >&2; exit 1; }
-for tool in websockify socat haproxy; do
+for tool in websockify socat haproxy redis-server; do
   command -v "$tool" >/dev/null || { echo "bench: $tool is not installed; run 'scripts/install-deps.sh bench'" >&2; exit 1; }
 done
 

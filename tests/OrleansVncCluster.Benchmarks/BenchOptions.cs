@@ -7,8 +7,9 @@ internal sealed record BenchOptions
 {
     public const string Usage = """
         vnc-bench run --relay PATH [--simulator PATH] [--out DIR] [--doc FILE] [--quick] [--throughput-seconds N] [--idle-tiers N,M] [--idle-hold-seconds N]
-                      [--relay-env NAME=VALUE] [--baseline-relay PATH]
-                      [--peers direct,socat,websockify,relay,haproxy] [--workloads throughput,setup,idle,tokens,sync]
+                      [--relay-env NAME=VALUE] [--baseline-relay PATH] [--seed N]
+                      [--peers direct,socat,websockify,relay,haproxy,relay-login,relay-redis]
+                      [--workloads throughput,setup,echo1k,cold,idle,tokens,sync]
           Measures the relay side by side with websockify, socat and a direct connection on this machine.
           --relay      the published node (artifacts/vnc-relay/vnc-relay)
           --simulator  the Abiquo simulator (artifacts/abiquo-simulator/abiquo-simulator), for the sync workload
@@ -21,13 +22,29 @@ internal sealed record BenchOptions
           --relay-env NAME=VALUE   extra environment for every relay node, repeatable (DOTNET_PerfMapEnabled=1 for perf)
           --baseline-relay PATH    another build of the node, measured as peer "relay-baseline" beside "relay" in the
                                    throughput and set-up rounds (a change's cost as a ratio from one run)
+          --seed N                 the seed of the per-round peer order (default 1; printed in the report)
+          Peers relay-login ("relay (rfb)" and "relay (login)": the node before a password-protected RFB server, the
+          client or the node logging in) and relay-redis (a node on a throwaway redis-server) run on the relay.
+          Only a full run (no --quick, every peer and workload, no overrides) writes --doc; any other run writes
+          --out only.
         vnc-bench serve-banner
           (internal) serves RFB banners on a free port for the idle-session workload
         """;
 
-    public static readonly string[] AllPeers = ["direct", "socat", "websockify", "relay", "haproxy"];
+    public static readonly string[] AllPeers = ["direct", "socat", "websockify", "relay", "haproxy", "relay-login", "relay-redis"];
 
-    public static readonly string[] AllWorkloads = ["throughput", "setup", "idle", "tokens", "sync"];
+    public static readonly string[] AllWorkloads = ["throughput", "setup", "echo1k", "cold", "idle", "tokens", "sync"];
+
+    /// <summary>The seed of the per-round peer order, so a run's order can be repeated.</summary>
+    public int Seed { get; init; } = 1;
+
+    /// <summary>
+    /// Every peer and workload at their full size, with no override: only such a run may replace the "Last results"
+    /// of docs/benchmarks.md; anything else would pass a subset off as the whole.
+    /// </summary>
+    public bool IsFullRun =>
+        !Quick && Peers.SetEquals(AllPeers) && Workloads.SetEquals(AllWorkloads) && ThroughputSecondsOverride is null
+        && IdleTiersOverride is null && IdleHold == TimeSpan.Zero && RelayEnvironment.Count == 0 && BaselineRelayPath is null;
 
     public required string RelayPath { get; init; }
 
@@ -79,6 +96,12 @@ internal sealed record BenchOptions
 
     public int SetupWarmupSessions => Quick ? 20 : 100;
 
+    /// <summary>Sessions measured on a freshly started node, with no warm-up (the cold-node workload).</summary>
+    public int ColdSessions => Quick ? 200 : 1000;
+
+    /// <summary>The small frames of the per-message workload (echo1k).</summary>
+    public int SmallFrameBytes => 1024;
+
     public int[] IdleTiers => IdleTiersOverride ?? (Quick ? [200, 1000] : [1000, 10_000]);
 
     /// <summary>Other idle tiers, for profiling memory below the descriptor ceiling.</summary>
@@ -100,6 +123,7 @@ internal sealed record BenchOptions
         string? output = null;
         string? doc = null;
         var quick = false;
+        var seed = 1;
         double? seconds = null;
         var idleHold = TimeSpan.Zero;
         int[]? idleTiers = null;
@@ -128,6 +152,9 @@ internal sealed record BenchOptions
                     break;
                 case "--quick":
                     quick = true;
+                    break;
+                case "--seed":
+                    seed = int.Parse(Value(), CultureInfo.InvariantCulture);
                     break;
                 case "--relay-env":
                     var pair = Value();
@@ -159,7 +186,7 @@ internal sealed record BenchOptions
             }
         }
 
-        if (relay is null && (peers ?? new HashSet<string>(AllPeers)).Overlaps(["relay", "haproxy"]))
+        if (relay is null && (peers ?? new HashSet<string>(AllPeers)).Overlaps(["relay", "haproxy", "relay-login", "relay-redis"]))
         {
             throw new ArgumentException($"--relay PATH is required (artifacts/vnc-relay/vnc-relay after `make build`)\n{Usage}");
         }
@@ -173,6 +200,7 @@ internal sealed record BenchOptions
             OutputDirectory = output ?? Path.Combine("artifacts", "bench"),
             DocFile = doc,
             Quick = quick,
+            Seed = seed,
             ThroughputSecondsOverride = seconds,
             RelayEnvironment = relayEnvironment,
             IdleHold = idleHold,

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using OrleansVncCluster.Benchmarks.Clients;
 using OrleansVncCluster.Benchmarks.Peers;
 using OrleansVncCluster.Benchmarks.Reporting;
 using OrleansVncCluster.Benchmarks.Targets;
@@ -13,7 +14,15 @@ namespace OrleansVncCluster.Benchmarks;
 /// </summary>
 internal sealed class BenchRunner(BenchOptions options)
 {
+    /// <summary>The label of the Redis-backed node, as operators run it.</summary>
+    public const string RedisPeerName = "relay (redis)";
+
+    private const string VncPassword = "bench-pw";
+
     private readonly Stopwatch _clock = Stopwatch.StartNew();
+
+    // One generator for the whole run: the order of every round follows from the seed alone.
+    private readonly Random _order = new(options.Seed);
     private BenchResults _results = null!;
     private string _logs = "";
     private string _work = "";
@@ -49,6 +58,9 @@ internal sealed class BenchRunner(BenchOptions options)
                 SyncVms = options.SyncVms,
                 Peers = [.. BenchOptions.AllPeers.Where(options.Runs)],
                 DescriptorLimit = DescriptorLimit(),
+                Seed = options.Seed,
+                Commit = GitCommit(),
+                FullRun = options.IsFullRun,
                 CommandLine = options.CommandLine,
             },
         };
@@ -57,10 +69,35 @@ internal sealed class BenchRunner(BenchOptions options)
         {
             await using var idleHost = await BannerHost.StartAsync();
             await using var targets = new TargetSet { IdlePort = idleHost.Port };
-            var tokens = TokenFiles.Write(Path.Combine(_work, "tokens.cfg"), targets.Ports);
-            Log($"targets: echo {targets.Echo.Port}, sink {targets.Sink.Port}, source {targets.Source.Port}, banner {targets.Banner.Port}, idle {targets.IdlePort} (pid {idleHost.Pid}); descriptor limit {_results.Settings.DescriptorLimit}");
+            // The password-protected RFB targets of the login workload; their tokens are in every node's token file
+            // (harmless to the other workloads), their passwords in the password file only for the "rfb-login-" ones.
+            await using var rfbTargets = new TargetSet(VncPassword) { IdlePort = 0 };
+            var rfbPorts = rfbTargets.Ports.Where(p => p.Key != TargetNames.Idle).ToList();
+            var tokenPorts = new Dictionary<string, int>(targets.Ports);
+            foreach (var (name, port) in rfbPorts)
+            {
+                tokenPorts[RfbEndpoint.TokenFor(RfbRelayPeer.PassThroughPrefix, name)] = port;
+                tokenPorts[RfbEndpoint.TokenFor(RfbRelayPeer.LoginPrefix, name)] = port;
+            }
 
-            await MeasureSideBySideAsync(targets, tokens);
+            var tokens = TokenFiles.Write(Path.Combine(_work, "tokens.cfg"), tokenPorts);
+            var passwords = TokenFiles.WritePasswords(Path.Combine(_work, "passwords.cfg"),
+                rfbPorts.Select(p => RfbEndpoint.TokenFor(RfbRelayPeer.LoginPrefix, p.Key)), VncPassword);
+            Log($"targets: echo {targets.Echo.Port}, sink {targets.Sink.Port}, source {targets.Source.Port}, banner {targets.Banner.Port}, idle {targets.IdlePort} (pid {idleHost.Pid}); " +
+                $"RFB with VNC authentication: echo {rfbTargets.Echo.Port}, source {rfbTargets.Source.Port}, banner {rfbTargets.Banner.Port}; descriptor limit {_results.Settings.DescriptorLimit}; " +
+                $"peer order seed {options.Seed}; commit {_results.Settings.Commit}");
+
+            await MeasureSideBySideAsync(targets, rfbTargets, tokens, passwords);
+            if (options.Measures("cold") && options.Runs("relay"))
+            {
+                await MeasureColdSetupAsync(targets, tokens, passwords, redis: false);
+            }
+
+            if (options.Measures("cold") && options.Runs("relay-redis"))
+            {
+                await MeasureColdSetupAsync(targets, tokens, passwords, redis: true);
+            }
+
             if (options.Runs("relay") && options.Measures("idle"))
             {
                 await MeasureRelayIdleAsync(targets, tokens);
@@ -88,20 +125,37 @@ internal sealed class BenchRunner(BenchOptions options)
     }
 
     /// <summary>All peers up at once, each workload run round by round with the peers interleaved.</summary>
-    private async Task MeasureSideBySideAsync(TargetSet targets, string tokens)
+    private async Task MeasureSideBySideAsync(TargetSet targets, TargetSet rfbTargets, string tokens, string passwords)
     {
         var peers = new List<Peer>();
+        RedisServer? redis = null;
         try
         {
-            if (options.Runs("relay") || options.Runs("haproxy"))
+            if (options.Runs("relay") || options.Runs("haproxy") || options.Runs("relay-login"))
             {
-                var relay = await RelayPeer.StartAsync(options.RelayPath, tokens, _logs, "relay", options.RelayEnvironment);
+                var relay = await RelayPeer.StartAsync(options.RelayPath, tokens, _logs, "relay", options.RelayEnvironment, passwordFile: passwords);
                 Log($"relay: pid {relay.Pid}, ws://127.0.0.1:{relay.Port}, admin {relay.AdminPort}");
                 peers.Add(relay);
                 if (options.Runs("haproxy"))
                 {
                     peers.Add(await HaproxyPeer.StartAsync(relay, _logs));
                 }
+
+                if (options.Runs("relay-login"))
+                {
+                    // The same node: the two differ only in whether it knows the password.
+                    peers.Add(new RfbRelayPeer(relay, RfbRelayPeer.PassThroughName, rfbTargets, RfbRelayPeer.PassThroughPrefix, VncPassword));
+                    peers.Add(new RfbRelayPeer(relay, RfbRelayPeer.LoginName, rfbTargets, RfbRelayPeer.LoginPrefix, VncPassword));
+                }
+            }
+
+            if (options.Runs("relay-redis"))
+            {
+                redis = await RedisServer.StartAsync(_logs);
+                var environment = new Dictionary<string, string>(options.RelayEnvironment) { ["Redis__ConnectionString"] = redis.ConnectionString };
+                var node = await RelayPeer.StartAsync(options.RelayPath, tokens, _logs, "relay-redis", environment, name: RedisPeerName, passwordFile: passwords);
+                Log($"relay (redis): pid {node.Pid}, ws://127.0.0.1:{node.Port}, redis-server pid {redis.Process.Pid} on {redis.ConnectionString}");
+                peers.Add(node);
             }
 
             if (options.BaselineRelayPath is { } baselinePath)
@@ -128,7 +182,7 @@ internal sealed class BenchRunner(BenchOptions options)
 
             // The relay only serves its sessions through HAProxy if asked for HAProxy alone.
             var measured = peers.Where(p => p is not RelayPeer { Name: "relay" } || options.Runs("relay")).ToList();
-            if (options.Measures("throughput"))
+            if (options.Measures("throughput") || options.Measures("echo1k"))
             {
                 await MeasureThroughputAsync(measured, targets);
             }
@@ -149,25 +203,53 @@ internal sealed class BenchRunner(BenchOptions options)
         }
         finally
         {
-            // HAProxy before the relay behind it.
+            // HAProxy before the relay behind it; Redis after the node on it.
             foreach (var peer in Enumerable.Reverse(peers))
             {
                 await peer.DisposeAsync();
             }
+
+            if (redis is not null)
+            {
+                await redis.DisposeAsync();
+            }
         }
     }
 
+    /// <summary>The targets a peer's sessions reach: the password-protected RFB ones for the login views.</summary>
+    private static TargetSet TargetsOf(Peer peer, TargetSet targets) => peer is RfbRelayPeer rfb ? rfb.Targets : targets;
+
+    /// <summary>A fresh order of <paramref name="peers"/> for each round: a fixed order would give one peer every burst of
+    /// foreign load that tends to come at the same point of a round (and every after-effect of the peer before it).</summary>
+    private List<Peer> Shuffled(List<Peer> peers)
+    {
+        var order = peers.ToArray();
+        _order.Shuffle(order);
+        return [.. order];
+    }
+
+    /// <summary>The modes a peer is measured in: the RFB views only where item 8 asks (echo and download: the
+    /// server-to-browser direction must stay pass-through).</summary>
+    private static bool Measures(Peer peer, string mode) =>
+        peer is not RfbRelayPeer || mode is Throughput.Echo or Throughput.Download;
+
     private async Task MeasureThroughputAsync(List<Peer> peers, TargetSet targets)
     {
+        string[] modes =
+        [
+            .. options.Measures("throughput") ? new[] { Throughput.Echo, Throughput.Upload, Throughput.Download } : [],
+            .. options.Measures("echo1k") ? new[] { Throughput.EchoSmall } : [],
+        ];
+
         // Unrecorded warm-up of every path: a node measured seconds after start runs tier-0 JIT code, and the
         // first round would measure the JIT, not the relay (1-second runs on a fresh node came out 2-3x slower).
         foreach (var peer in peers)
         {
             foreach (var connections in options.ThroughputConnections)
             {
-                foreach (var mode in new[] { Throughput.Echo, Throughput.Upload, Throughput.Download })
+                foreach (var mode in modes.Where(mode => Measures(peer, mode)))
                 {
-                    await Throughput.RunAsync(peer, targets, mode, connections, TimeSpan.Zero, options.ThroughputWarmup * 2, options.EchoWindowFrames);
+                    await Throughput.RunAsync(peer, TargetsOf(peer, targets), mode, connections, TimeSpan.Zero, options.ThroughputWarmup * 2, options.EchoWindowFrames);
                 }
             }
         }
@@ -175,20 +257,21 @@ internal sealed class BenchRunner(BenchOptions options)
         Log("throughput: warm-up done");
         foreach (var connections in options.ThroughputConnections)
         {
-            foreach (var mode in new[] { Throughput.Echo, Throughput.Upload, Throughput.Download })
+            foreach (var mode in modes)
             {
-                var rounds = peers.ToDictionary(p => p.Name, _ => new List<ThroughputResult>());
+                var measured = peers.Where(peer => Measures(peer, mode)).ToList();
+                var rounds = measured.ToDictionary(p => p.Name, _ => new List<ThroughputResult>());
                 for (var round = 0; round < options.Rounds; round++)
                 {
-                    foreach (var peer in peers)
+                    foreach (var peer in Shuffled(measured))
                     {
-                        rounds[peer.Name].Add(await Throughput.RunAsync(peer, targets, mode, connections, options.ThroughputWarmup,
+                        rounds[peer.Name].Add(await Throughput.RunAsync(peer, TargetsOf(peer, targets), mode, connections, options.ThroughputWarmup,
                             options.ThroughputDuration, options.EchoWindowFrames));
                         peer.ThrowIfExited();
                     }
                 }
 
-                foreach (var peer in peers)
+                foreach (var peer in measured)
                 {
                     var result = ThroughputResult.Median(rounds[peer.Name]);
                     _results.Throughput.Add(result);
@@ -203,11 +286,11 @@ internal sealed class BenchRunner(BenchOptions options)
         var rounds = peers.ToDictionary(p => p.Name, _ => new List<LatencyResult>());
         for (var round = 0; round < options.Rounds; round++)
         {
-            foreach (var peer in peers)
+            foreach (var peer in Shuffled(peers))
             {
                 rounds[peer.Name].Add(await SetupLatency.RunAsync(peer.Name, "setup", peer.Endpoint, _ => TargetNames.Banner, options.SetupSessions,
                     options.SetupConcurrency, options.SetupWarmupSessions));
-                await Throughput.WaitForTargetsToEmptyAsync(targets);
+                await Throughput.WaitForTargetsToEmptyAsync(TargetsOf(peer, targets));
                 peer.ThrowIfExited();
             }
         }
@@ -218,6 +301,52 @@ internal sealed class BenchRunner(BenchOptions options)
             _results.Setup.Add(result);
             Log($"{peer.Name}: set-up {Describe(result)} (p99 of rounds {Join(result.RoundP99Ms, "F2")})");
         }
+    }
+
+    /// <summary>
+    /// The first sessions of a node that has just started (its health check answers), with no warm-up: what users meet
+    /// after a deploy or a restart, while the node still runs tier-0 JIT code and activates its first grains.
+    /// </summary>
+    /// <param name="redis">On a fresh redis-server of its own (peer "relay (redis)" as it starts), else embedded.</param>
+    private async Task MeasureColdSetupAsync(TargetSet targets, string tokens, string passwords, bool redis)
+    {
+        await using var server = redis ? await RedisServer.StartAsync(_logs) : null;
+        var environment = new Dictionary<string, string>(options.RelayEnvironment);
+        if (server is not null)
+        {
+            environment["Redis__ConnectionString"] = server.ConnectionString;
+        }
+
+        await using var relay = await RelayPeer.StartAsync(options.RelayPath, tokens, _logs, redis ? "relay-redis-cold" : "relay-cold", environment,
+            name: redis ? ColdName(RedisPeerName) : ColdName("relay"), passwordFile: passwords);
+        // /healthz answers before the token file is applied (sessions in the first second after it were all refused with
+        // 4404 in a run on 2026-12-02): wait until a token other than the measured one opens, one probe at a time, so the
+        // measured sessions meet a cold node rather than a node that cannot know their token yet.
+        var ready = Stopwatch.StartNew();
+        var probes = 0;
+        string? error = "not tried";
+        while (error is not null && ready.Elapsed < TimeSpan.FromSeconds(60))
+        {
+            probes++;
+            (_, error) = await SetupLatency.OneSessionAsync(relay.Endpoint, TargetNames.Idle);
+            if (error is not null)
+            {
+                await Task.Delay(20);
+            }
+        }
+
+        if (error is not null)
+        {
+            throw new TimeoutException($"{relay.Name} opened no session within 60 s of its health check (last: {error})");
+        }
+
+        var readySeconds = ready.Elapsed.TotalSeconds;
+        Log($"{relay.Name}: pid {relay.Pid}, first session opened {readySeconds:F2} s after its health check ({probes} probes); {options.ColdSessions:N0} sessions now");
+        var result = await SetupLatency.RunAsync(relay.Name, Invariant($"first {options.ColdSessions:N0} sessions; the node opened its first session {readySeconds:F2} s after /healthz answered ({probes} probes)"),
+            relay.Endpoint, _ => TargetNames.Banner, options.ColdSessions, options.SetupConcurrency, 0);
+        _results.ColdSetup.Add(result);
+        Log($"{relay.Name}: set-up {Describe(result)}");
+        await Throughput.WaitForTargetsToEmptyAsync(targets);
     }
 
     private async Task MeasureRelayIdleAsync(TargetSet targets, string tokens)
@@ -316,6 +445,42 @@ internal sealed class BenchRunner(BenchOptions options)
 
     private void Log(string message) =>
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[{_clock.Elapsed:mm\\:ss}] {message}"));
+
+    /// <summary>The commit this run measured, so a result can be traced to its code; "-dirty" when files differ from it.</summary>
+    private static string GitCommit()
+    {
+        static string? Git(params string[] arguments)
+        {
+            try
+            {
+                using var git = Process.Start(new ProcessStartInfo("git", arguments) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true });
+                if (git is null)
+                {
+                    return null;
+                }
+
+                var output = git.StandardOutput.ReadToEnd();
+                git.WaitForExit();
+                return git.ExitCode == 0 ? output.Trim() : null;
+            }
+            catch (System.ComponentModel.Win32Exception)
+            {
+                return null;
+            }
+        }
+
+        if (Git("rev-parse", "HEAD") is not { Length: > 0 } head)
+        {
+            return "unknown";
+        }
+
+        return Git("status", "--porcelain", "--untracked-files=no") is { Length: > 0 } ? head + "-dirty" : head;
+    }
+
+    /// <summary>The label of a cold node of the peer named <paramref name="warm"/> ("relay (cold)", "relay (redis) (cold)").</summary>
+    public static string ColdName(string warm) => warm + " (cold)";
+
+    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 
     private static int DescriptorLimit()
     {

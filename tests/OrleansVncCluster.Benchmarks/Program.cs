@@ -46,14 +46,21 @@ public static class Program
         await File.WriteAllTextAsync(jsonFile, JsonSerializer.Serialize(results, Json));
         var markdown = MarkdownReport.Render(results);
         await File.WriteAllTextAsync(markdownFile, "# vnc-bench results\n\n" + markdown);
-        if (options.DocFile is { } doc)
+        // Only a full run may stand as the "Last results": a quick or subset run would replace them with figures that are
+        // not comparable, or with half a table.
+        var doc = options.DocFile is { } file && options.IsFullRun ? file : null;
+        if (doc is not null)
         {
             MarkdownReport.UpdateDocument(doc, markdown);
         }
 
         Console.WriteLine();
         Console.WriteLine(markdown);
-        Console.WriteLine($"results: {Path.GetFullPath(jsonFile)}, {Path.GetFullPath(markdownFile)}{(options.DocFile is null ? "" : $", {options.DocFile}")}");
+        Console.WriteLine($"results: {Path.GetFullPath(jsonFile)}, {Path.GetFullPath(markdownFile)}{(doc is null ? "" : $", {doc}")}");
+        if (options.DocFile is not null && doc is null)
+        {
+            Console.WriteLine($"{options.DocFile} left as it was: only a full run (no --quick, every peer and workload, no overrides) replaces its results");
+        }
         return 0;
     }
 }

@@ -24,6 +24,9 @@ internal abstract class Peer : IAsyncDisposable
 
     public int TreeSize() => Processes.Sum(p => ProcFs.TreeSize(p.Pid));
 
+    /// <summary>True when the peer forks a process per session: its memory is then read as PSS, not summed RSS.</summary>
+    public virtual bool ForksPerSession => false;
+
     /// <summary>Descriptors each session costs every process of this peer; null when sessions fork their own process.</summary>
     public virtual int? DescriptorsPerSession => null;
 
@@ -97,6 +100,8 @@ internal sealed class SocatPeer : Peer
 
     public override string Name => "socat";
 
+    public override bool ForksPerSession => true;
+
     public override IBenchEndpoint Endpoint { get; }
 
     public override IReadOnlyList<PeerProcess> Processes => _processes;
@@ -133,6 +138,8 @@ internal sealed class WebsockifyPeer : Peer
 
     public override string Name => "websockify";
 
+    public override bool ForksPerSession => true;
+
     public override IBenchEndpoint Endpoint { get; }
 
     public override IReadOnlyList<PeerProcess> Processes => [_process];
@@ -160,7 +167,7 @@ internal sealed class RelayPeer : Peer
         Endpoint = new WebSocketEndpoint(port);
     }
 
-    /// <summary>"relay", or "relay-baseline" for the build a change is compared with.</summary>
+    /// <summary>"relay", "relay (redis)" for the Redis-backed node, or "relay-baseline" for the build a change is compared with.</summary>
     public override string Name { get; }
 
     /// <summary>The browser's connection and the VNC server's.</summary>
@@ -177,7 +184,7 @@ internal sealed class RelayPeer : Peer
     public override IReadOnlyList<PeerProcess> Processes => [_process];
 
     public static async Task<RelayPeer> StartAsync(string relayPath, string tokenFile, string workDir, string logName,
-        IReadOnlyDictionary<string, string>? extraEnvironment = null, string name = "relay")
+        IReadOnlyDictionary<string, string>? extraEnvironment = null, string name = "relay", string? passwordFile = null)
     {
         var port = FreePorts.Next();
         var adminPort = FreePorts.Next();
@@ -203,6 +210,11 @@ internal sealed class RelayPeer : Peer
             // (an unset Relay:MaxSessions would default to a share of the open-file limit).
             ["Relay__MaxSessions"] = "0",
         };
+        if (passwordFile is not null)
+        {
+            environment["Tokens__PasswordFiles__0"] = passwordFile;
+        }
+
         foreach (var (key, value) in extraEnvironment ?? new Dictionary<string, string>())
         {
             environment[key] = value;

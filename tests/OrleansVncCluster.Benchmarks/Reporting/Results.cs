@@ -15,6 +15,9 @@ internal sealed record BenchResults
 
     public List<LatencyResult> Setup { get; } = [];
 
+    /// <summary>The first sessions of a freshly started node, no warm-up (compare with the warm "relay" in <see cref="Setup"/>).</summary>
+    public List<LatencyResult> ColdSetup { get; } = [];
+
     public List<IdleResult> Idle { get; } = [];
 
     public List<LatencyResult> TokenLookup { get; } = [];
@@ -59,6 +62,15 @@ internal sealed record BenchSettings
 
     public required int DescriptorLimit { get; init; }
 
+    /// <summary>The seed of the per-round peer order.</summary>
+    public required int Seed { get; init; }
+
+    /// <summary>The commit the run was on (git rev-parse HEAD, "-dirty" with uncommitted changes), "unknown" outside git.</summary>
+    public required string Commit { get; init; }
+
+    /// <summary>True when this was a full run (the only kind that replaces the "Last results" of docs/benchmarks.md).</summary>
+    public required bool FullRun { get; init; }
+
     /// <summary>How this run was started (`make bench` runs scripts/bench.sh, which runs this).</summary>
     public required string CommandLine { get; init; }
 }
@@ -77,6 +89,15 @@ internal sealed record ThroughputResult(
 {
     /// <summary>CPU seconds the peer's processes spent per GiB moved: its efficiency, less sensitive to foreign load than MiB/s.</summary>
     public double PeerCpuSecondsPerGiB => Bytes > 0 ? PeerCpuPercent / 100 * Seconds / (Bytes / (1024.0 * 1024 * 1024)) : 0;
+
+    /// <summary>Bytes per message the client sent (64 KiB, or 1 KiB for the per-message echo).</summary>
+    public int FrameBytes { get; init; } = 64 * 1024;
+
+    /// <summary>Messages of <see cref="FrameBytes"/> that made the trip per second.</summary>
+    public double MessagesPerSecond => Seconds > 0 ? Bytes / (double)FrameBytes / Seconds : 0;
+
+    /// <summary>Peer CPU microseconds per message moved (the per-message cost).</summary>
+    public double PeerCpuMicrosecondsPerMessage => Bytes > 0 ? PeerCpuPercent / 100 * Seconds * 1e6 / (Bytes / (double)FrameBytes) : 0;
 
     /// <summary>MiB/s of every round; the record itself is the median round.</summary>
     public double[] RoundMiBPerSecond { get; init; } = [];
@@ -131,6 +152,16 @@ internal sealed record IdleResult(
     public double PssGrowthMiB => (PssAfterKiB - PssBeforeKiB) / 1024.0;
 
     public double RssPerSessionKiB => Reached == 0 ? 0 : (double)(RssAfterKiB - RssBeforeKiB) / Reached;
+
+    /// <summary>True for a peer that forks a process per session (socat, websockify): summed RSS counts every shared page
+    /// once per process, so such a peer's memory is judged on PSS (shared pages split between their sharers).</summary>
+    public bool Forks { get; init; }
+
+    /// <summary>The fair memory growth: PSS for a forking peer, RSS otherwise.</summary>
+    public double GrowthMiB => Forks ? PssGrowthMiB : RssGrowthMiB;
+
+    /// <summary>The fair growth per session held, in KiB.</summary>
+    public double PerSessionKiB => Reached == 0 ? 0 : GrowthMiB * 1024 / Reached;
 }
 
 /// <summary>A sync of N simulated VMs, and session set-up measured while it ran.</summary>

@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace OrleansVncCluster.Benchmarks.Reporting;
 
-/// <summary>The targets of issue 6, judged on ratios measured in the same run.</summary>
+/// <summary>The targets of issue 6 and of issue 13 item 8 (relay-side login), judged on ratios measured in the same run.</summary>
 internal static class TargetEvaluation
 {
     public const string Pass = "PASS";
@@ -18,7 +18,94 @@ internal static class TargetEvaluation
         yield return Setup(results);
         yield return Idle(results);
         yield return Sync(results);
+        yield return LoginThroughput(results);
+        yield return LoginSetupP99(results);
+        yield return LoginSetupP50(results);
     }
+
+    /// <summary>Item 8's margin: the login view may be this much slower than the pass-through of the same run.</summary>
+    public const double LoginMargin = 0.05;
+
+    /// <summary>Item 8's budget for what the relay's own login adds to the median set-up.</summary>
+    public const double LoginP50BudgetMs = 1.0;
+
+    private const string PassThrough = "relay (rfb)";
+    private const string Login = "relay (login)";
+
+    private static TargetVerdict LoginThroughput(BenchResults results)
+    {
+        const string name = "Relay-side login: echo and download throughput (×1, ×16) within 5 % of the same node as pass-through";
+        var pairs = results.Throughput.Where(t => t.Peer == Login)
+            .Select(login => (Login: login, Plain: results.Throughput.FirstOrDefault(t => t.Peer == PassThrough && t.Mode == login.Mode && t.Connections == login.Connections)))
+            .Where(pair => pair.Plain is not null)
+            .ToList();
+        if (pairs.Count == 0)
+        {
+            return new TargetVerdict(name, NotMeasured, "needs throughput for relay (rfb) and relay (login) in the same run (--peers relay-login)");
+        }
+
+        var failed = pairs.Where(pair => pair.Login.Error is not null || pair.Plain!.Error is not null || pair.Plain.MiBPerSecond <= 0).ToList();
+        if (failed.Count > 0)
+        {
+            var first = failed[0];
+            return new TargetVerdict(name, Fail, Format($"{first.Login.Mode} ×{first.Login.Connections} failed: {first.Login.Error ?? first.Plain!.Error ?? "no bytes moved"}"));
+        }
+
+        var ratios = pairs.Select(pair => (pair.Login.Mode, pair.Login.Connections, Ratio: pair.Login.MiBPerSecond / pair.Plain!.MiBPerSecond,
+            Plain: pair.Plain.MiBPerSecond, LoggedIn: pair.Login.MiBPerSecond)).ToList();
+        var ok = ratios.All(r => r.Ratio >= 1 - LoginMargin);
+        return new TargetVerdict(name, ok ? Pass : Fail, string.Join("; ", ratios.Select(r =>
+            Format($"{r.Mode} ×{r.Connections} {r.LoggedIn:F0} vs {r.Plain:F0} MiB/s ({r.Ratio:F2}x)"))));
+    }
+
+    private static TargetVerdict LoginSetupP99(BenchResults results)
+    {
+        const string name = "Relay-side login: set-up p99 within 5 % of the same node as pass-through";
+        if (LoginSetup(results) is not var (plain, login))
+        {
+            return new TargetVerdict(name, NotMeasured, "needs set-up latency for relay (rfb) and relay (login) in the same run (--peers relay-login)");
+        }
+
+        if (LoginFailures(login) is { } failures)
+        {
+            return new TargetVerdict(name, Fail, failures);
+        }
+
+        var ratio = login.P99Ms / plain.P99Ms;
+        return new TargetVerdict(name, ratio <= 1 + LoginMargin ? Pass : Fail,
+            Format($"login p99 {login.P99Ms:F2} ms vs pass-through {plain.P99Ms:F2} ms ({ratio:F2}x); p99 of each round {RoundList(login)} vs {RoundList(plain)}"));
+    }
+
+    private static TargetVerdict LoginSetupP50(BenchResults results)
+    {
+        const string name = "Relay-side login adds at most 1 ms to set-up p50";
+        if (LoginSetup(results) is not var (plain, login))
+        {
+            return new TargetVerdict(name, NotMeasured, "needs set-up latency for relay (rfb) and relay (login) in the same run (--peers relay-login)");
+        }
+
+        if (LoginFailures(login) is { } failures)
+        {
+            return new TargetVerdict(name, Fail, failures);
+        }
+
+        var added = login.P50Ms - plain.P50Ms;
+        return new TargetVerdict(name, added <= LoginP50BudgetMs ? Pass : Fail,
+            Format($"login p50 {login.P50Ms:F2} ms vs pass-through {plain.P50Ms:F2} ms ({added:+0.00;-0.00} ms)"));
+    }
+
+    private static (LatencyResult Plain, LatencyResult Login)? LoginSetup(BenchResults results)
+    {
+        var plain = results.Setup.FirstOrDefault(s => s.Peer == PassThrough && s.Succeeded > 0);
+        var login = results.Setup.FirstOrDefault(s => s.Peer == Login);
+        return plain is not null && login is not null && plain.P99Ms > 0 ? (plain, login) : null;
+    }
+
+    private static string? LoginFailures(LatencyResult login) =>
+        login.Failed == 0 ? null : Format($"{login.Failed} of {login.Sessions} logged-in sessions failed (first: {login.FirstError})");
+
+    private static string RoundList(LatencyResult result) =>
+        string.Join("/", result.RoundP99Ms.Select(v => v.ToString("F2", CultureInfo.InvariantCulture)));
 
     private static TargetVerdict Echo(BenchResults results)
     {

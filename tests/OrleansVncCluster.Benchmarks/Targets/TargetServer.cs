@@ -17,7 +17,9 @@ internal enum TargetKind
     /// <summary>Writes 64 KiB chunks as fast as the connection takes them.</summary>
     Source,
 
-    /// <summary>Sends an RFB 3.8 banner at once, then holds the connection (what a VNC server does first).</summary>
+    /// <summary>Sends an RFB 3.8 banner at once, then holds the connection (what a VNC server does first). Behind the
+    /// RFB handshake of a password-protected target it sends a Bell (one byte, message type 2) after ServerInit
+    /// instead: the first byte after the handshake.</summary>
     Banner,
 }
 
@@ -39,9 +41,17 @@ internal sealed class TargetServer : IAsyncDisposable
     private long _bytesReceived;
     private long _accepted;
 
-    public TargetServer(TargetKind kind)
+    private static readonly byte[] RfbBell = [2];
+
+    private readonly string? _vncPassword;
+
+    /// <param name="kind">What the target does with each connection.</param>
+    /// <param name="vncPassword">When set, every connection first goes through an RFB 3.8 handshake with VNC
+    /// authentication against this password (Targets/RfbServerHandshake.cs), as a password-protected VNC server.</param>
+    public TargetServer(TargetKind kind, string? vncPassword = null)
     {
         Kind = kind;
+        _vncPassword = vncPassword;
         _sourceChunk = new byte[ChunkBytes];
         Random.Shared.NextBytes(_sourceChunk);
         _listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
@@ -97,6 +107,11 @@ internal sealed class TargetServer : IAsyncDisposable
         byte[]? buffer = null;
         try
         {
+            if (_vncPassword is not null && !await RfbServerHandshake.RunAsync(connection, _vncPassword, _stopping.Token))
+            {
+                return;
+            }
+
             switch (Kind)
             {
                 case TargetKind.Echo:
@@ -132,7 +147,7 @@ internal sealed class TargetServer : IAsyncDisposable
                     }
 
                 case TargetKind.Banner:
-                    await connection.SendAsync(RfbBanner, SocketFlags.None, _stopping.Token);
+                    await connection.SendAsync(_vncPassword is null ? RfbBanner : RfbBell, SocketFlags.None, _stopping.Token);
                     // Hold without a buffer until the peer closes: a zero-byte read waits for data or EOF.
                     while (true)
                     {

@@ -13,15 +13,17 @@ internal static class TargetNames
 }
 
 /// <summary>The in-process targets plus the port of the out-of-process idle target.</summary>
-internal sealed class TargetSet : IAsyncDisposable
+/// <param name="vncPassword">When set, every target speaks RFB 3.8 with VNC authentication first (the relay-side login
+/// workload); otherwise they are raw TCP servers.</param>
+internal sealed class TargetSet(string? vncPassword = null) : IAsyncDisposable
 {
-    public TargetServer Echo { get; } = new(TargetKind.Echo);
+    public TargetServer Echo { get; } = new(TargetKind.Echo, vncPassword);
 
-    public TargetServer Sink { get; } = new(TargetKind.Sink);
+    public TargetServer Sink { get; } = new(TargetKind.Sink, vncPassword);
 
-    public TargetServer Source { get; } = new(TargetKind.Source);
+    public TargetServer Source { get; } = new(TargetKind.Source, vncPassword);
 
-    public TargetServer Banner { get; } = new(TargetKind.Banner);
+    public TargetServer Banner { get; } = new(TargetKind.Banner, vncPassword);
 
     public required int IdlePort { get; init; }
 

@@ -35,4 +35,17 @@ internal static class TokenFiles
         File.WriteAllText(path, text.ToString());
         return path;
     }
+
+    /// <summary>A Tokens:PasswordFiles file: "TOKEN: PASSWORD" for each of <paramref name="tokens"/>.</summary>
+    public static string WritePasswords(string path, IEnumerable<string> tokens, string password)
+    {
+        var text = new StringBuilder("# vnc-bench: the VNC password of each relay-side login token\n");
+        foreach (var token in tokens)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"{token}: {password}\n");
+        }
+
+        File.WriteAllText(path, text.ToString());
+        return path;
+    }
 }

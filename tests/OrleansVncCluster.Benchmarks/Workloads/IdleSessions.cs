@@ -81,7 +81,7 @@ internal static class IdleSessions
         }
 
         var result = new IdleResult(peer.Name, requested, attempted, reached, openSeconds, rssBefore, peer.TreeRssKiB(), pssBefore, peer.TreePssKiB(),
-            peer.TreeSize(), peer.TreeFdCount(), reached >= requested ? "reached" : stopReason, firstError);
+            peer.TreeSize(), peer.TreeFdCount(), reached >= requested ? "reached" : stopReason, firstError) { Forks = peer.ForksPerSession };
 
         await Task.Delay(hold);
         await release.CancelAsync();

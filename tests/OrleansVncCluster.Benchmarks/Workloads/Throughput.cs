@@ -16,14 +16,23 @@ internal static class Throughput
     public const string Upload = "upload";
     public const string Download = "download";
 
-    private static readonly byte[] Frame = CreateFrame();
+    /// <summary>Echo with 1 KiB messages: the per-message cost (framing, masking, one read and write each way).</summary>
+    public const string EchoSmall = "echo-1k";
+
+    public const int SmallFrameBytes = 1024;
+
+    private static readonly byte[] Frame = CreateFrame(TargetServer.ChunkBytes);
+    private static readonly byte[] SmallFrame = CreateFrame(SmallFrameBytes);
+
+    /// <summary>The frame size a mode sends.</summary>
+    public static int FrameBytesOf(string mode) => mode == EchoSmall ? SmallFrameBytes : TargetServer.ChunkBytes;
 
     public static async Task<ThroughputResult> RunAsync(Peer peer, TargetSet targets, string mode, int connections,
         TimeSpan warmup, TimeSpan duration, int echoWindowFrames)
     {
         var target = mode switch
         {
-            Echo => TargetNames.Echo,
+            Echo or EchoSmall => TargetNames.Echo,
             Upload => TargetNames.Sink,
             Download => TargetNames.Source,
             _ => throw new ArgumentOutOfRangeException(nameof(mode), mode, "echo, upload or download"),
@@ -43,14 +52,15 @@ internal static class Throughput
         catch (Exception exception)
         {
             Teardown(open);
-            return new ThroughputResult(peer.Name, mode, connections, 0, 0, 0, 0, connections, $"connect: {exception.Message}");
+            return new ThroughputResult(peer.Name, mode, connections, 0, 0, 0, 0, connections, $"connect: {exception.Message}") { FrameBytes = FrameBytesOf(mode) };
         }
 
         var counter = new ByteCounter();
         using var stop = new CancellationTokenSource();
         var loops = open.Select(connection => mode switch
         {
-            Echo => EchoAsync(connection, counter, echoWindowFrames, stop.Token),
+            Echo => EchoAsync(connection, counter, Frame, echoWindowFrames, stop.Token),
+            EchoSmall => EchoAsync(connection, counter, SmallFrame, echoWindowFrames, stop.Token),
             Upload => UploadAsync(connection, stop.Token),
             _ => DownloadAsync(connection, counter, stop.Token),
         }).ToList();
@@ -82,7 +92,7 @@ internal static class Throughput
 
         await WaitForTargetsToEmptyAsync(targets);
         return new ThroughputResult(peer.Name, mode, connections, seconds, bytes, bytes / seconds / (1024 * 1024),
-            cpu / seconds * 100, failures, error);
+            cpu / seconds * 100, failures, error) { FrameBytes = FrameBytesOf(mode) };
     }
 
     /// <summary>Waits until the peer has closed every target-side connection, so the next run starts from quiet.</summary>
@@ -146,9 +156,9 @@ internal static class Throughput
 
     /// <summary>
     /// Round trips with a bounded window: at most <paramref name="window"/> frames are in flight, a new one is sent as
-    /// each 64 KiB comes back. The bytes counted are the ones that made the whole trip.
+    /// each frame's worth comes back. The bytes counted are the ones that made the whole trip.
     /// </summary>
-    private static async Task<string?> EchoAsync(IBenchConnection connection, ByteCounter counter, int window, CancellationToken stop)
+    private static async Task<string?> EchoAsync(IBenchConnection connection, ByteCounter counter, byte[] frame, int window, CancellationToken stop)
     {
         using var credits = new SemaphoreSlim(window, int.MaxValue);
         var sender = Task.Run(async () =>
@@ -156,7 +166,7 @@ internal static class Throughput
             while (!stop.IsCancellationRequested)
             {
                 await credits.WaitAsync(stop);
-                await connection.SendAsync(Frame, stop);
+                await connection.SendAsync(frame, stop);
             }
         }, CancellationToken.None);
 
@@ -174,9 +184,9 @@ internal static class Throughput
 
                 counter.Add(read);
                 pending += read;
-                while (pending >= Frame.Length)
+                while (pending >= frame.Length)
                 {
-                    pending -= Frame.Length;
+                    pending -= frame.Length;
                     credits.Release();
                 }
             }
@@ -200,9 +210,9 @@ internal static class Throughput
         }
     }
 
-    private static byte[] CreateFrame()
+    private static byte[] CreateFrame(int bytes)
     {
-        var frame = new byte[TargetServer.ChunkBytes];
+        var frame = new byte[bytes];
         Random.Shared.NextBytes(frame);
         return frame;
     }
