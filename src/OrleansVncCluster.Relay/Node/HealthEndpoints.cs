@@ -1,4 +1,5 @@
 using OrleansVncCluster.Relay.Admission;
+using OrleansVncCluster.Relay.Sources;
 
 namespace OrleansVncCluster.Relay.Node;
 
@@ -8,16 +9,21 @@ public static class HealthEndpoints
     /// <summary>
     /// <c>/healthz</c>: 200 while the process serves, draining included (HAProxy's check would otherwise cut live
     /// sessions); never touches grains or Redis. <c>/readyz</c>: 200 only when the local silo is Active in the cluster
-    /// and the node is not draining.
+    /// and the node is not draining, and once its own token files were read (<see cref="TokenFilesLoaded"/>).
     /// </summary>
     public static IEndpointRouteBuilder MapHealth(this IEndpointRouteBuilder endpoints)
     {
         endpoints.MapGet("/healthz", () => Results.Text("ok\n"));
-        endpoints.MapGet("/readyz", (IClusterMembershipService membership, ILocalSiloDetails silo, DrainState drain) =>
+        endpoints.MapGet("/readyz", (IClusterMembershipService membership, ILocalSiloDetails silo, DrainState drain, TokenFilesLoaded files) =>
         {
             if (drain.IsDraining)
             {
                 return Results.Text("draining\n", statusCode: StatusCodes.Status503ServiceUnavailable);
+            }
+
+            if (!files.Done)
+            {
+                return Results.Text("token files loading\n", statusCode: StatusCodes.Status503ServiceUnavailable);
             }
 
             var status = membership.CurrentSnapshot.GetSiloStatus(silo.SiloAddress);

@@ -15,7 +15,7 @@ namespace OrleansVncCluster.Relay.Sources;
 /// should write a new file and rename it over the old one (docs/OPERATIONS.md).
 /// </summary>
 internal sealed partial class TokenFileWatcher(
-    TokenTable table, IOptions<TokenOptions> options, TimeProvider time, ILogger<TokenFileWatcher> logger) : BackgroundService
+    TokenTable table, IOptions<TokenOptions> options, TokenFilesLoaded loaded, TimeProvider time, ILogger<TokenFileWatcher> logger) : BackgroundService
 {
     private readonly SemaphoreSlim _changed = new(0, 1);
     private readonly MassRemovalGuard _guard = new();
@@ -48,6 +48,8 @@ internal sealed partial class TokenFileWatcher(
                         }
                     }
                 }
+
+                loaded.MarkDone();
 
                 // Wake on a change notification or at the poll interval, then let a burst of writes settle.
                 await _changed.WaitAsync(options.Value.FilePollInterval, stoppingToken);

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
 namespace OrleansVncCluster.Relay.Sources;
 
 /// <summary>Registers where tokens come from: the token file watcher, and the Abiquo sync when Abiquo:ApiUrl is set.</summary>
@@ -9,6 +11,7 @@ public static class TokenSourcesHosting
     /// <summary>Adds the token file watcher, and the Abiquo sync (<see cref="TokenSyncHosting.AddTokenSync"/>) when it is configured.</summary>
     public static IServiceCollection AddTokenSources(this IServiceCollection services, IConfiguration configuration)
     {
+        services.TryAddSingleton<TokenFilesLoaded>();
         services.AddHostedService<TokenFileWatcher>();
         if (AbiquoSyncEnabled(configuration))
         {
