@@ -319,9 +319,9 @@ internal sealed class BenchRunner(BenchOptions options)
 
         await using var relay = await RelayPeer.StartAsync(options.RelayPath, tokens, _logs, redis ? "relay-redis-cold" : "relay-cold", environment,
             name: redis ? ColdName(RedisPeerName) : ColdName("relay"), passwordFile: passwords);
-        // /healthz answers before the token file is applied (sessions in the first second after it were all refused with
-        // 4404 in a run on 2026-12-02): wait until a token other than the measured one opens, one probe at a time, so the
-        // measured sessions meet a cold node rather than a node that cannot know their token yet.
+        // The peer waited for /readyz, which now waits for the token file (before, /healthz answered a second ahead of it
+        // and the first 200 sessions were refused with 4404): one probe session checks that, and the report says how
+        // many it took, so the measured sessions meet a cold node rather than a node that cannot know their token yet.
         var ready = Stopwatch.StartNew();
         var probes = 0;
         string? error = "not tried";
@@ -337,12 +337,12 @@ internal sealed class BenchRunner(BenchOptions options)
 
         if (error is not null)
         {
-            throw new TimeoutException($"{relay.Name} opened no session within 60 s of its health check (last: {error})");
+            throw new TimeoutException($"{relay.Name} opened no session within 60 s of its readiness (last: {error})");
         }
 
         var readySeconds = ready.Elapsed.TotalSeconds;
-        Log($"{relay.Name}: pid {relay.Pid}, first session opened {readySeconds:F2} s after its health check ({probes} probes); {options.ColdSessions:N0} sessions now");
-        var result = await SetupLatency.RunAsync(relay.Name, Invariant($"first {options.ColdSessions:N0} sessions; the node opened its first session {readySeconds:F2} s after /healthz answered ({probes} probes)"),
+        Log($"{relay.Name}: pid {relay.Pid}, first session opened {readySeconds:F2} s after /readyz ({probes} probes); {options.ColdSessions:N0} sessions now");
+        var result = await SetupLatency.RunAsync(relay.Name, Invariant($"first {options.ColdSessions:N0} sessions; the node opened its first session {readySeconds:F2} s after /readyz answered ({probes} probes)"),
             relay.Endpoint, _ => TargetNames.Banner, options.ColdSessions, options.SetupConcurrency, 0);
         _results.ColdSetup.Add(result);
         Log($"{relay.Name}: set-up {Describe(result)}");

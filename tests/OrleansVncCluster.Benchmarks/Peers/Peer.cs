@@ -221,8 +221,10 @@ internal sealed class RelayPeer : Peer
         }
 
         var process = PeerProcess.Start("vnc-relay", relayPath, [], Path.Combine(workDir, logName + ".log"), environment);
+        // /readyz, as HAProxy and Kubernetes do: it waits for the node's token file as well as its silo. /healthz answered
+        // before the file was loaded, and the idle run of 4cac9c0 met 64 refusals (4404) in a row and held no session.
         return await ReadyOrStoppedAsync(new RelayPeer(name, process, port, adminPort),
-            () => process.WaitForHttpOkAsync($"http://127.0.0.1:{adminPort}/healthz", TimeSpan.FromSeconds(90)));
+            () => process.WaitForHttpOkAsync($"http://127.0.0.1:{adminPort}/readyz", TimeSpan.FromSeconds(90)));
     }
 }
 
