@@ -66,8 +66,7 @@ internal sealed partial class LocalNode(
     /// </summary>
     public async Task<bool> CloseSessionAsync(string sessionId, string reason)
     {
-        var session = sessions.Snapshot().FirstOrDefault(s => s.Id == sessionId);
-        if (session is null)
+        if (sessions.Find(sessionId) is not { } session)
         {
             return false;
         }

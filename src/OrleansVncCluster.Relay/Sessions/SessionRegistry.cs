@@ -51,6 +51,9 @@ public sealed class SessionRegistry(IOptionsMonitor<RelayOptions> options, TimeP
         return stopped;
     }
 
+    /// <summary>The live session <paramref name="id"/> on this node, or null.</summary>
+    public RelaySession? Find(string id) => _sessions.GetValueOrDefault(id);
+
     /// <summary>Asks one session to close; false when there is no such session.</summary>
     public bool StopById(string id, WebSocketCloseStatus status, string reason) =>
         _sessions.TryGetValue(id, out var session) && session.RequestStop(status, reason);
