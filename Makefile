@@ -7,6 +7,11 @@ RESULTS := $(ARTIFACTS)/test-results
 VERSION := $(shell scripts/version.sh)
 VERSION_FLAGS := -p:Version=$(shell scripts/version.sh --numeric) -p:InformationalVersion=$(VERSION)
 DOTNET_FLAGS := -c $(CONFIG) --nologo -v quiet
+# The node is published ReadyToRun (precompiled) for this machine's runtime: a node that replaces a dead one takes its
+# sessions cold, and with JIT-only code its first 1,000 set-ups had a p99 3-6x that of the ReadyToRun build
+# (docs/benchmarks.md, cold-node workload). Tiered compilation still re-JITs the hot path, so warm figures do not move.
+RID := $(shell dotnet --info 2>/dev/null | awk '/^ *RID:/ {print $$2; exit}')
+READY_TO_RUN := -r $(RID) --self-contained false -p:PublishReadyToRun=true
 export DOTNET_CLI_TELEMETRY_OPTOUT := 1
 export DOTNET_NOLOGO := 1
 
@@ -24,7 +29,7 @@ deps:
 ## build: publish the node to artifacts/vnc-relay/vnc-relay and the simulator to artifacts/abiquo-simulator/
 build:
 	dotnet build OrleansVncCluster.sln $(DOTNET_FLAGS) $(VERSION_FLAGS)
-	dotnet publish src/OrleansVncCluster.Relay/OrleansVncCluster.Relay.csproj $(DOTNET_FLAGS) $(VERSION_FLAGS) --no-build -o $(ARTIFACTS)/vnc-relay
+	dotnet publish src/OrleansVncCluster.Relay/OrleansVncCluster.Relay.csproj $(DOTNET_FLAGS) $(VERSION_FLAGS) $(READY_TO_RUN) -o $(ARTIFACTS)/vnc-relay
 	dotnet publish src/OrleansVncCluster.AbiquoSimulator/OrleansVncCluster.AbiquoSimulator.csproj $(DOTNET_FLAGS) $(VERSION_FLAGS) --no-build -o $(ARTIFACTS)/abiquo-simulator
 	@echo "built $(ARTIFACTS)/vnc-relay/vnc-relay $(VERSION)"
 

@@ -6,6 +6,6 @@
 deps-bench:
 	@scripts/install-deps.sh bench
 
-## bench: throughput, set-up latency, idle sessions, token lookups, sync; results in artifacts/bench/ and docs/benchmarks.md
+## bench: throughput, set-up latency, idle sessions, token lookups, sync, failover (kill -9), silent host; results in artifacts/bench/ and docs/benchmarks.md
 bench: deps-bench build
 	@scripts/bench.sh

@@ -10,6 +10,6 @@ dist: deps
 	@scripts/dist.sh
 
 dist-for-tests: deps
-	@DIST_DEB_RIDS=linux-x64 scripts/dist.sh
+	@DIST_DEB_RIDS=linux-x64 DIST_READY_TO_RUN=false scripts/dist.sh
 
 test: dist-for-tests

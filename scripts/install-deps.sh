@@ -8,7 +8,7 @@ set -euo pipefail
 # prometheus: its promtool unit-tests deploy/prometheus/*.rules.yml.
 want=(redis-server redis-sentinel haproxy curl tigervnc-standalone-server tigervnc-tools x11-xserver-utils chromium socat iproute2 systemd systemd-container xauth lintian prometheus)
 if [ "${1:-}" = "bench" ]; then
-  want+=(websockify python3-numpy)
+  want+=(websockify python3-numpy x11-apps)
 fi
 
 missing=()

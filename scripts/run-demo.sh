@@ -109,6 +109,11 @@ cat <<MSG
   Press Ctrl+C to stop everything this started.
 
 MSG
+# Poll rather than block in `wait "$node"`: Ctrl+C also kills Xvnc (an X server handles SIGINT itself), and a SIGCHLD
+# arriving with the SIGINT could leave bash inside that wait with the INT trap pending until the node exits, which it
+# never does on its own (a run of the test saw no "stopping" 30 s after SIGINT). A foreground sleep dies of the group's
+# SIGINT, and bash then runs the trap at once.
+while kill -0 "$node" 2>/dev/null; do sleep 0.2; done
 code=0
 wait "$node" || code=$?
 [ "$stopping" = 1 ] || fail "vnc-relay stopped by itself (exit code $code); the end of its log ($run/vnc-relay.log):

@@ -9,7 +9,7 @@ internal sealed record BenchOptions
         vnc-bench run --relay PATH [--simulator PATH] [--out DIR] [--doc FILE] [--quick] [--throughput-seconds N] [--idle-tiers N,M] [--idle-hold-seconds N]
                       [--relay-env NAME=VALUE] [--baseline-relay PATH] [--seed N]
                       [--peers direct,socat,websockify,relay,haproxy,relay-login,relay-redis]
-                      [--workloads throughput,setup,echo1k,cold,idle,tokens,sync]
+                      [--workloads throughput,setup,echo1k,cold,idle,tokens,sync,failover,silent-host] [--haproxy-config FILE]
           Measures the relay side by side with websockify, socat and a direct connection on this machine.
           --relay      the published node (artifacts/vnc-relay/vnc-relay)
           --simulator  the Abiquo simulator (artifacts/abiquo-simulator/abiquo-simulator), for the sync workload
@@ -23,17 +23,20 @@ internal sealed record BenchOptions
           --baseline-relay PATH    another build of the node, measured as peer "relay-baseline" beside "relay" in the
                                    throughput and set-up rounds (a change's cost as a ratio from one run)
           --seed N                 the seed of the per-round peer order (default 1; printed in the report)
+          --haproxy-config FILE    the HAProxy config of the failover workload (default haproxy/haproxy.cfg, the shipped one)
           Peers relay-login ("relay (rfb)" and "relay (login)": the node before a password-protected RFB server, the
           client or the node logging in) and relay-redis (a node on a throwaway redis-server) run on the relay.
+          failover: kill -9 of a node of a Redis-backed cluster behind HAProxy, new sessions and a console page in
+          Chromium measured back; silent-host: a node's link cut on simulated hosts (network namespaces, needs root).
           Only a full run (no --quick, every peer and workload, no overrides) writes --doc; any other run writes
           --out only.
         vnc-bench serve-banner
           (internal) serves RFB banners on a free port for the idle-session workload
         """;
 
-    public static readonly string[] AllPeers = ["direct", "socat", "websockify", "relay", "haproxy", "relay-login", "relay-redis"];
+    public static readonly string[] AllPeers = ["direct", "socat", "websockify", "relay", "haproxy", "relay-login", "relay-redis", "relay-recorded"];
 
-    public static readonly string[] AllWorkloads = ["throughput", "setup", "echo1k", "cold", "idle", "tokens", "sync"];
+    public static readonly string[] AllWorkloads = ["throughput", "setup", "echo1k", "cold", "idle", "tokens", "sync", "failover", "silent-host", "recording-disk"];
 
     /// <summary>The seed of the per-round peer order, so a run's order can be repeated.</summary>
     public int Seed { get; init; } = 1;
@@ -44,7 +47,8 @@ internal sealed record BenchOptions
     /// </summary>
     public bool IsFullRun =>
         !Quick && Peers.SetEquals(AllPeers) && Workloads.SetEquals(AllWorkloads) && ThroughputSecondsOverride is null
-        && IdleTiersOverride is null && IdleHold == TimeSpan.Zero && RelayEnvironment.Count == 0 && BaselineRelayPath is null;
+        && IdleTiersOverride is null && IdleHold == TimeSpan.Zero && RelayEnvironment.Count == 0 && BaselineRelayPath is null
+        && HaproxyConfig == Path.Combine("haproxy", "haproxy.cfg");
 
     public required string RelayPath { get; init; }
 
@@ -111,6 +115,18 @@ internal sealed record BenchOptions
 
     public int[] SyncVms => Quick ? [1000, 10_000] : [10_000, 100_000];
 
+    /// <summary>kill -9 rounds of the failover workload (issue 17 asks for 5).</summary>
+    public int FailoverKills => Quick ? 2 : 5;
+
+    /// <summary>kill -9 rounds under a console page in Chromium.</summary>
+    public int ConsoleKills => Quick ? 1 : 3;
+
+    /// <summary>Link cuts of the silent-host workload, each on a fresh node.</summary>
+    public int SilentHostCuts => Quick ? 1 : 3;
+
+    /// <summary>The HAProxy config the failover workload runs: the shipped one unless told otherwise.</summary>
+    public string HaproxyConfig { get; init; } = Path.Combine("haproxy", "haproxy.cfg");
+
     public bool Runs(string peer) => Peers.Contains(peer);
 
     public bool Measures(string workload) => Workloads.Contains(workload);
@@ -122,6 +138,7 @@ internal sealed record BenchOptions
         string? simulator = null;
         string? output = null;
         string? doc = null;
+        string? haproxyConfig = null;
         var quick = false;
         var seed = 1;
         double? seconds = null;
@@ -149,6 +166,9 @@ internal sealed record BenchOptions
                     break;
                 case "--doc":
                     doc = Value();
+                    break;
+                case "--haproxy-config":
+                    haproxyConfig = Value();
                     break;
                 case "--quick":
                     quick = true;
@@ -186,7 +206,8 @@ internal sealed record BenchOptions
             }
         }
 
-        if (relay is null && (peers ?? new HashSet<string>(AllPeers)).Overlaps(["relay", "haproxy", "relay-login", "relay-redis"]))
+        if (relay is null && ((peers ?? new HashSet<string>(AllPeers)).Overlaps(["relay", "haproxy", "relay-login", "relay-redis"])
+            || (workloads ?? new HashSet<string>(AllWorkloads)).Overlaps(["failover", "silent-host"])))
         {
             throw new ArgumentException($"--relay PATH is required (artifacts/vnc-relay/vnc-relay after `make build`)\n{Usage}");
         }
@@ -199,6 +220,7 @@ internal sealed record BenchOptions
             BaselineRelayPath = baseline,
             OutputDirectory = output ?? Path.Combine("artifacts", "bench"),
             DocFile = doc,
+            HaproxyConfig = haproxyConfig ?? Path.Combine("haproxy", "haproxy.cfg"),
             Quick = quick,
             Seed = seed,
             ThroughputSecondsOverride = seconds,

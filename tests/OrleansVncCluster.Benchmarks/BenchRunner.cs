@@ -56,6 +56,9 @@ internal sealed class BenchRunner(BenchOptions options)
                 IdleTiers = options.IdleTiers,
                 TokenFileTokens = options.TokenFileTokens,
                 SyncVms = options.SyncVms,
+                FailoverKills = options.FailoverKills,
+                ConsoleKills = options.ConsoleKills,
+                SilentHostCuts = options.SilentHostCuts,
                 Peers = [.. BenchOptions.AllPeers.Where(options.Runs)],
                 DescriptorLimit = DescriptorLimit(),
                 Seed = options.Seed,
@@ -87,7 +90,12 @@ internal sealed class BenchRunner(BenchOptions options)
                 $"RFB with VNC authentication: echo {rfbTargets.Echo.Port}, source {rfbTargets.Source.Port}, banner {rfbTargets.Banner.Port}; descriptor limit {_results.Settings.DescriptorLimit}; " +
                 $"peer order seed {options.Seed}; commit {_results.Settings.Commit}");
 
-            await MeasureSideBySideAsync(targets, rfbTargets, tokens, passwords);
+            // The side-by-side peers only for the workloads that measure them: a failover or silent-host run alone
+            // starts its own clusters and would only wait for these to start and stop.
+            if (new[] { "throughput", "echo1k", "setup", "idle" }.Any(options.Measures))
+            {
+                await MeasureSideBySideAsync(targets, rfbTargets, tokens, passwords);
+            }
             if (options.Measures("cold") && options.Runs("relay"))
             {
                 await MeasureColdSetupAsync(targets, tokens, passwords, redis: false);
@@ -113,6 +121,21 @@ internal sealed class BenchRunner(BenchOptions options)
                 var sync = new SyncWorkload(options, targets, _work, _logs, Log);
                 _results.Sync.AddRange(await sync.RunAsync());
             }
+
+            if (options.Measures("failover"))
+            {
+                _results.Failover = await new FailoverWorkload(options, tokens, _work, _logs, Log).RunAsync();
+            }
+
+            if (options.Measures("recording-disk"))
+            {
+                _results.RecordingDisk = await new RecordingDiskWorkload(options, _work, _logs, Log).RunAsync(RecordingEnvironment);
+            }
+
+            if (options.Measures("silent-host"))
+            {
+                _results.SilentHost = await new SilentHostWorkload(options, _work, _logs, Log).RunAsync();
+            }
         }
         finally
         {
@@ -129,6 +152,7 @@ internal sealed class BenchRunner(BenchOptions options)
     {
         var peers = new List<Peer>();
         RedisServer? redis = null;
+        RelayPeer? recorded = null;
         try
         {
             if (options.Runs("relay") || options.Runs("haproxy") || options.Runs("relay-login"))
@@ -147,6 +171,14 @@ internal sealed class BenchRunner(BenchOptions options)
                     peers.Add(new RfbRelayPeer(relay, RfbRelayPeer.PassThroughName, rfbTargets, RfbRelayPeer.PassThroughPrefix, VncPassword));
                     peers.Add(new RfbRelayPeer(relay, RfbRelayPeer.LoginName, rfbTargets, RfbRelayPeer.LoginPrefix, VncPassword));
                 }
+            }
+
+            if (options.Runs("relay-recorded"))
+            {
+                recorded = await RelayPeer.StartAsync(options.RelayPath, tokens, _logs, "relay-recorded", RecordingEnvironment(Path.Combine(_work, "recordings")),
+                    name: "relay-recorded", passwordFile: passwords);
+                Log($"relay (recorded): pid {recorded.Pid}, ws://127.0.0.1:{recorded.Port}, recording every session into {_work}/recordings");
+                peers.Add(new RfbRelayPeer(recorded, RfbRelayPeer.RecordedName, rfbTargets, RfbRelayPeer.LoginPrefix, VncPassword));
             }
 
             if (options.Runs("relay-redis"))
@@ -209,12 +241,24 @@ internal sealed class BenchRunner(BenchOptions options)
                 await peer.DisposeAsync();
             }
 
+            if (recorded is not null)
+            {
+                await recorded.DisposeAsync();
+            }
+
             if (redis is not null)
             {
                 await redis.DisposeAsync();
             }
         }
     }
+
+    /// <summary>A node that records every session into <paramref name="directory"/> (keyframes every 10 s, the default).</summary>
+    private Dictionary<string, string> RecordingEnvironment(string directory) => new(options.RelayEnvironment)
+    {
+        ["Recording__Mode"] = "on",
+        ["Recording__Directory"] = directory,
+    };
 
     /// <summary>The targets a peer's sessions reach: the password-protected RFB ones for the login views.</summary>
     private static TargetSet TargetsOf(Peer peer, TargetSet targets) => peer is RfbRelayPeer rfb ? rfb.Targets : targets;
@@ -228,10 +272,25 @@ internal sealed class BenchRunner(BenchOptions options)
         return [.. order];
     }
 
+    /// <summary>The other half of the item-8 pair ("relay (rfb)" and "relay (login)") when both are measured: they are
+    /// measured together, so that they compare within a few per cent.</summary>
+    private static Peer? LoginPartnerOf(Peer peer, List<Peer> measured) => peer.Name switch
+    {
+        RfbRelayPeer.PassThroughName => measured.FirstOrDefault(p => p.Name == RfbRelayPeer.LoginName),
+        RfbRelayPeer.LoginName => measured.FirstOrDefault(p => p.Name == RfbRelayPeer.PassThroughName),
+        _ => null,
+    };
+
     /// <summary>The modes a peer is measured in: the RFB views only where item 8 asks (echo and download: the
     /// server-to-browser direction must stay pass-through).</summary>
-    private static bool Measures(Peer peer, string mode) =>
-        peer is not RfbRelayPeer || mode is Throughput.Echo or Throughput.Download;
+    private static bool Measures(Peer peer, string mode) => peer switch
+    {
+        // A recorded session reads the server's messages, so only the RFB source's FramebufferUpdates make sense to it
+        // (the echo target sends back what the client wrote, which is no server message).
+        RfbRelayPeer { Name: RfbRelayPeer.RecordedName } => mode is Throughput.Download,
+        RfbRelayPeer => mode is Throughput.Echo or Throughput.Download,
+        _ => true,
+    };
 
     private async Task MeasureThroughputAsync(List<Peer> peers, TargetSet targets)
     {
@@ -261,12 +320,28 @@ internal sealed class BenchRunner(BenchOptions options)
             {
                 var measured = peers.Where(peer => Measures(peer, mode)).ToList();
                 var rounds = measured.ToDictionary(p => p.Name, _ => new List<ThroughputResult>());
+                Task<ThroughputResult> RunAsync(Peer peer) => Throughput.RunAsync(peer, TargetsOf(peer, targets), mode, connections,
+                    options.ThroughputWarmup, options.ThroughputDuration, options.EchoWindowFrames);
                 for (var round = 0; round < options.Rounds; round++)
                 {
-                    foreach (var peer in Shuffled(measured))
+                    var done = new HashSet<string>();
+                    foreach (var peer in Shuffled(measured).Where(peer => done.Add(peer.Name)))
                     {
-                        rounds[peer.Name].Add(await Throughput.RunAsync(peer, TargetsOf(peer, targets), mode, connections, options.ThroughputWarmup,
-                            options.ThroughputDuration, options.EchoWindowFrames));
+                        if (LoginPartnerOf(peer, measured) is { } partner && done.Add(partner.Name))
+                        {
+                            // The item-8 pair back to back as A B B A, each figure the sum of its two windows: a drift of
+                            // the machine's foreign load during the four windows falls on both alike, which a 5 % margin
+                            // needs (single rounds of one peer moved by 10 % and more).
+                            var (a1, b1, b2, a2) = (await RunAsync(peer), await RunAsync(partner), await RunAsync(partner), await RunAsync(peer));
+                            rounds[peer.Name].Add(ThroughputResult.Combine(a1, a2));
+                            rounds[partner.Name].Add(ThroughputResult.Combine(b1, b2));
+                            partner.ThrowIfExited();
+                        }
+                        else
+                        {
+                            rounds[peer.Name].Add(await RunAsync(peer));
+                        }
+
                         peer.ThrowIfExited();
                     }
                 }
@@ -286,10 +361,24 @@ internal sealed class BenchRunner(BenchOptions options)
         var rounds = peers.ToDictionary(p => p.Name, _ => new List<LatencyResult>());
         for (var round = 0; round < options.Rounds; round++)
         {
-            foreach (var peer in Shuffled(peers))
+            var done = new HashSet<string>();
+            foreach (var peer in Shuffled(peers).Where(peer => done.Add(peer.Name)))
             {
-                rounds[peer.Name].Add(await SetupLatency.RunAsync(peer.Name, "setup", peer.Endpoint, _ => TargetNames.Banner, options.SetupSessions,
-                    options.SetupConcurrency, options.SetupWarmupSessions));
+                if (LoginPartnerOf(peer, peers) is { } partner && done.Add(partner.Name))
+                {
+                    // The item-8 pair in one window, their sessions interleaved (SetupLatency.RunPairedAsync).
+                    var (a, b) = await SetupLatency.RunPairedAsync((peer.Name, peer.Endpoint), (partner.Name, partner.Endpoint), TargetNames.Banner,
+                        options.SetupSessions, options.SetupConcurrency, options.SetupWarmupSessions);
+                    rounds[peer.Name].Add(a);
+                    rounds[partner.Name].Add(b);
+                    partner.ThrowIfExited();
+                }
+                else
+                {
+                    rounds[peer.Name].Add(await SetupLatency.RunAsync(peer.Name, "setup", peer.Endpoint, _ => TargetNames.Banner, options.SetupSessions,
+                        options.SetupConcurrency, options.SetupWarmupSessions));
+                }
+
                 await Throughput.WaitForTargetsToEmptyAsync(TargetsOf(peer, targets));
                 peer.ThrowIfExited();
             }

@@ -39,10 +39,15 @@ test('the Spanish catalogue is a translation, not a copy', () => {
 
 /** The keys the page's scripts and markup name, found as described in the tests below. */
 async function keysThePageUses() {
-  const html = await readFile(new URL('index.html', consoleDir), 'utf8');
-  const used = new Set([...html.matchAll(/data-i18n(?:-[a-z-]+)?="([^"]+)"/g)].map((match) => match[1]));
+  const used = new Set();
+  for (const page of ['index.html', 'playback.html']) {
+    const html = await readFile(new URL(page, consoleDir), 'utf8');
+    for (const [, key] of html.matchAll(/data-i18n(?:-[a-z-]+)?="([^"]+)"/g)) {
+      used.add(key);
+    }
+  }
   const namespaces = new Set(Object.keys(english).map((key) => key.split('.')[0]));
-  for (const file of ['console.js', 'console-core.js', 'i18n.js']) {
+  for (const file of ['console.js', 'console-core.js', 'i18n.js', 'playback.js', 'playback-core.js']) {
     const script = await readFile(new URL(file, consoleDir), 'utf8');
     // Every quoted word.word string in a catalogue namespace is taken for a key (t('status.connected'), tables of keys).
     for (const [, key] of script.matchAll(/'([a-z]+(?:\.[A-Za-z0-9]+)+)'/g)) {
@@ -54,6 +59,10 @@ async function keysThePageUses() {
     for (const [, stem] of script.matchAll(/\.plural\('([^']+)'/g)) {
       used.delete(stem);
       used.add(`${stem}.other`);
+      // Every plural form of the stem is used: which one shows depends on the count.
+      for (const form of Object.keys(english).filter((key) => key.startsWith(`${stem}.`))) {
+        used.add(form);
+      }
     }
   }
   return used;

@@ -16,6 +16,12 @@ public static class AdminHosting
         services.AddOptions<AdminOptions>().BindConfiguration(AdminOptions.Section).ValidateOnStart();
         services.AddRelayMetricsExport();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AdminOptions>, AdminOptionsValidator>());
+        // No default scheme: with one scheme registered ASP.NET Core makes it the default, and the authentication
+        // middleware then builds an AdminBearerHandler (with a logger of its own, which Serilog's factory does not
+        // cache) for every request, console WebSockets included, held for the session's life: about 1 KiB of each idle
+        // session (GC heap snapshot, docs/benchmarks.md). The admin policies name their scheme, so they still
+        // authenticate. The switch is read when the authentication options are first built, after this.
+        AppContext.SetSwitch("Microsoft.AspNetCore.Authentication.SuppressAutoDefaultScheme", true);
         services.AddAuthentication().AddScheme<AuthenticationSchemeOptions, AdminBearerHandler>(AdminPolicies.Scheme, configureOptions: null);
         services.AddAuthorizationBuilder()
             .AddPolicy(AdminPolicies.Admin, policy => policy.AddAuthenticationSchemes(AdminPolicies.Scheme).RequireRole(AdminPolicies.Admin))
@@ -35,7 +41,9 @@ public static class AdminHosting
         endpoints.MapMetrics(port);
         var api = endpoints.MapAdminApi(port);
         api.MapHistory();
+        api.MapRecordings();
         api.MapScreenshotEndpoints();
+        api.MapPlaybackTickets();
         endpoints.MapTicketApi(port);
         if (TokenSourcesHosting.AbiquoSyncEnabled(endpoints.ServiceProvider.GetRequiredService<IConfiguration>()))
         {

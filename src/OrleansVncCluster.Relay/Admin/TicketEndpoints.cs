@@ -3,6 +3,7 @@ using OrleansVncCluster.Relay.Abiquo;
 using OrleansVncCluster.Relay.Admission;
 using OrleansVncCluster.Relay.ConsolePage;
 using OrleansVncCluster.Relay.Diagnostics;
+using OrleansVncCluster.Relay.Recording;
 using OrleansVncCluster.Relay.Sessions;
 using OrleansVncCluster.Relay.Tickets;
 using OrleansVncCluster.Relay.Tokens;
@@ -29,6 +30,7 @@ public static partial class TicketEndpoints
         IOptionsMonitor<TicketOptions> ticketOptions,
         IOptionsMonitor<AdmissionOptions> admissionOptions,
         IOptionsMonitor<VncOptions> vncOptions,
+        IOptionsMonitor<RecordingOptions> recordingOptions,
         TimeProvider time,
         ILoggerFactory loggers,
         HttpContext context)
@@ -72,11 +74,30 @@ public static partial class TicketEndpoints
             return Results.Problem("role must be \"control\" (the default) or \"view\" (watch only: input never reaches the VM).", statusCode: StatusCodes.Status400BadRequest);
         }
 
+        var share = body.Share ?? false;
+        if (share && role == "view")
+        {
+            return Results.Problem("share is for control tickets only: a view session may not hand out links to the console it watches.",
+                statusCode: StatusCodes.Status400BadRequest);
+        }
+
+        if (share && !settings.AllowShare)
+        {
+            return Results.Problem("Sharing is turned off on this cluster (Tickets:AllowShare is false): issue the ticket without share.",
+                statusCode: StatusCodes.Status400BadRequest);
+        }
+
         var clipboard = ClipboardDirections.Both;
         if (body.Clipboard is { } askedClipboard && !ClipboardText.TryParse(askedClipboard, out clipboard))
         {
             return Results.Problem($"clipboard must be {ClipboardText.Choices}: which ways the console's clipboard may go (it only narrows Vnc:Clipboard).",
                 statusCode: StatusCodes.Status400BadRequest);
+        }
+
+        var record = body.Record ?? false;
+        if (record && recordingOptions.CurrentValue.RefusesTicketAsk() is { } notRecordable)
+        {
+            return Results.Problem(notRecordable + ".", statusCode: StatusCodes.Status400BadRequest);
         }
 
         var token = body.Token;
@@ -114,19 +135,21 @@ public static partial class TicketEndpoints
         var singleUse = body.SingleUse ?? settings.SingleUseByDefault;
         // Whole seconds: the ticket carries unix seconds, so say exactly what it carries.
         var expiresAt = DateTimeOffset.FromUnixTimeSeconds((time.GetUtcNow() + ttl).ToUnixTimeSeconds());
-        var ticket = TicketText.Issue(key, token, TicketBinding.Of(entry), expiresAt, singleUse, viewOnly: role == "view", entry.Vm?.Id, body.User, clipboard);
+        var ticket = TicketText.Issue(key, token, TicketBinding.Of(entry), expiresAt, singleUse, viewOnly: role == "view", entry.Vm?.Id, body.User, clipboard, share, record);
         metrics.TicketIssued();
         LogIssued(loggers.CreateLogger(typeof(TicketEndpoints).FullName!), TokenText.ForLog(token), entry.Vm?.Id ?? "(none)", body.User ?? "(none)", key.Id, expiresAt,
-            singleUse, role, context.Connection.RemoteIpAddress?.ToString() ?? "unknown");
+            singleUse, role, share, context.Connection.RemoteIpAddress?.ToString() ?? "unknown");
         // The fragment never reaches a server, so the ticket stays out of access logs on the way to the page.
         var consoleUrl = $"{admissionOptions.CurrentValue.PublicUrl?.TrimEnd('/')}{ConsolePageHosting.PagePath}#{TicketGate.QueryName}={ticket}";
         // What the session gets where the cluster's default is this node's: the ticket narrows it, never widens it.
         var sessionClipboard = ClipboardText.Format(clipboard & vncOptions.CurrentValue.ClipboardDirections);
+        // Whether the session will be recorded where this node's policy is the cluster's (an enterprise's setting applies).
+        var recording = recordingOptions.CurrentValue.ModeFor(entry.Vm?.Enterprise, record).ToString().ToLowerInvariant();
         return Results.Ok(new { ticket, expiresAt, singleUse, role, keyId = key.Id, vm = entry.Vm?.Id, enterprise = entry.Vm?.Enterprise, user = body.User,
-            clipboard = sessionClipboard, consoleUrl });
+            clipboard = sessionClipboard, share, recording, consoleUrl });
     }
 
     [LoggerMessage(EventId = EventIds.TicketIssued, Level = LogLevel.Information,
-        Message = "Issued a console ticket for token {Token}, VM {Vm}, user {User} (key {KeyId}, expires {ExpiresAt:u}, single use {SingleUse}, role {Role}) to {Caller}")]
-    private static partial void LogIssued(ILogger logger, string token, string vm, string user, string keyId, DateTimeOffset expiresAt, bool singleUse, string role, string caller);
+        Message = "Issued a console ticket for token {Token}, VM {Vm}, user {User} (key {KeyId}, expires {ExpiresAt:u}, single use {SingleUse}, role {Role}, may share {Share}) to {Caller}")]
+    private static partial void LogIssued(ILogger logger, string token, string vm, string user, string keyId, DateTimeOffset expiresAt, bool singleUse, string role, bool share, string caller);
 }

@@ -9,5 +9,9 @@ namespace OrleansVncCluster.Relay.Admin;
 /// <param name="User">Who the ticket is for (the portal's user name), carried in the sealed ticket for audit.</param>
 /// <param name="Clipboard">"both" (the default), "to-vm", "from-vm" or "none": which ways the session's clipboard may go.
 /// It only narrows the cluster's Vnc:Clipboard, never widens it.</param>
+/// <param name="Share">Whether the console page may hand out view-only links to this console (its share button); control
+/// tickets only, false when absent.</param>
+/// <param name="Record">True asks for the session to be recorded: it is then recorded or refused (docs/RECORDING.md). Refused
+/// with 400 when recording is not configured or Recording:AllowPerTicket is false.</param>
 public sealed record TicketRequest(string? Token, int? TtlSeconds, bool? SingleUse, string? Role = null, string? Vm = null, string? User = null,
-    string? Clipboard = null);
+    string? Clipboard = null, bool? Share = null, bool? Record = null);

@@ -1,5 +1,4 @@
 using System.Net.WebSockets;
-using System.Text;
 
 namespace OrleansVncCluster.Relay.Admission;
 
@@ -31,6 +30,7 @@ public static class CloseReasons
     public const WebSocketCloseStatus TicketUnknownKey = (WebSocketCloseStatus)4421;                   // 421 Misdirected
     public const WebSocketCloseStatus PlainTokenRefused = (WebSocketCloseStatus)4426;                  // 426 Upgrade Required
     public const WebSocketCloseStatus VncLoginFailed = (WebSocketCloseStatus)4502;                     // 502 Bad Gateway
+    public const WebSocketCloseStatus RecordingUnavailable = (WebSocketCloseStatus)4451;               // 451: policy forbids it unrecorded
     public const WebSocketCloseStatus RfbViolation = WebSocketCloseStatus.ProtocolError;               // 1002
 
     public const string TargetClosedText = "console target closed the connection";
@@ -52,12 +52,14 @@ public static class CloseReasons
     public const string TicketsOffText = "console tickets are not enabled on this relay";
     public const string TicketUsedText = "console ticket already used: it opens one console only";
     public const string TicketMalformedText = "malformed console ticket";
+    public const string PlaybackTicketText = "this is a playback ticket: it opens a recording in /console/playback, not a console";
     public const string TicketOtherVmText = "console ticket is for another VM: this console address now belongs to a different VM";
     public const string TicketV1RefusedText = "console ticket of the old vt1 format is no longer accepted: ask the portal for a new link";
     public const string ResumeExpiredText = "console resume expired: open the console again from the portal";
     public const string ResumeClosedByAdministratorText = "console closed by an administrator: open the console again from the portal";
     public const string ResumeOffText = "resuming a console is not enabled on this relay: open the console again from the portal";
     public const string TicketCheckUnavailableText = "console ticket check unavailable: try again shortly";
+    public const string RecordingUnavailableText = "this console must be recorded and the relay cannot record it";
     public const string RfbViolationText = "the browser sent an RFB message the relay does not know";
     public const string PlainTokenRefusedText = "plain console tokens are turned off: open the console with a ticket";
 
@@ -70,27 +72,4 @@ public static class CloseReasons
     public const string TargetUnresolvedText = "console target host name did not resolve";
     public const string TargetReservedText = "console target address is not allowed by this relay: reserved (link-local, multicast or unspecified)";
     public const string TargetOwnEndpointText = "console target address is not allowed by this relay: own endpoint of the cluster";
-
-    /// <summary>A close reason fits a close frame: at most 123 bytes of UTF-8 (RFC 6455 section 5.5), cut at a character.</summary>
-    public static string Fit(string reason)
-    {
-        const int MaxBytes = 123;
-        if (Encoding.UTF8.GetByteCount(reason) <= MaxBytes)
-        {
-            return reason;
-        }
-
-        var length = reason.Length;
-        while (length > 0 && Encoding.UTF8.GetByteCount(reason.AsSpan(0, length)) > MaxBytes - 3)
-        {
-            length--;
-        }
-
-        if (length > 0 && char.IsHighSurrogate(reason[length - 1]))
-        {
-            length--;
-        }
-
-        return string.Concat(reason.AsSpan(0, length), "...");
-    }
 }

@@ -54,6 +54,12 @@ public sealed partial class TicketGate(
             return AdmitResume(presented);
         }
 
+        if (PlaybackText.LooksLikePlayback(presented))
+        {
+            // Never a token either: say what it is instead of "unknown token".
+            return Refuse(CloseReasons.BadToken, CloseReasons.PlaybackTicketText, "playback_ticket");
+        }
+
         if (!TicketText.LooksLikeTicket(presented))
         {
             return tokenOptions.CurrentValue.AcceptPlainTokens
@@ -119,8 +125,41 @@ public sealed partial class TicketGate(
             ResumedSession = sessionId,
             // The page comes back with the clipboard its ticket allowed, never the cluster's wider default.
             Clipboard = ticket?.Clipboard ?? ClipboardDirections.Both,
+            // A resumed page keeps its share button: the credential says what the ticket said.
+            MayShare = ticket?.MayShare ?? false,
+            // A session its ticket had recorded stays recorded when the page comes back, on whichever node.
+            Record = ticket?.Record ?? false,
         };
         return ResumeText.Issue(key, grant, time.GetUtcNow() + window);
+    }
+
+    /// <summary>
+    /// True when the page holding <paramref name="grant"/> (its resume credential) may hand out view-only links now: a
+    /// control session whose ticket carried the share flag, on a cluster that allows sharing (Tickets:AllowShare).
+    /// </summary>
+    public bool MayShare(ConsoleTicket grant)
+    {
+        ArgumentNullException.ThrowIfNull(grant);
+        return keys.Enabled && ticketOptions.CurrentValue.AllowShare && grant.MayShare && !grant.ViewOnly;
+    }
+
+    /// <summary>
+    /// A single-use view ticket for the console <paramref name="grant"/> opens (same token, VM binding, VM id, clipboard
+    /// at most), for <paramref name="user"/>, living Tickets:ShareTtl (at most Tickets:MaxTtl); null when tickets are off.
+    /// </summary>
+    public string? IssueShare(ConsoleTicket grant, string user, out DateTimeOffset expiresAt)
+    {
+        ArgumentNullException.ThrowIfNull(grant);
+        var settings = ticketOptions.CurrentValue;
+        var ttl = settings.ShareTtl < settings.MaxTtl ? settings.ShareTtl : settings.MaxTtl;
+        // Whole seconds: the ticket carries unix seconds, so the answer says exactly what it carries.
+        expiresAt = DateTimeOffset.FromUnixTimeSeconds((time.GetUtcNow() + ttl).ToUnixTimeSeconds());
+        if (keys.SigningKey is not { } key || grant.Binding is not { } binding)
+        {
+            return null;
+        }
+
+        return TicketText.Issue(key, grant.Token, binding, expiresAt, singleUse: true, viewOnly: true, grant.VmId, user, grant.Clipboard);
     }
 
     /// <summary>How long a resume credential issued now lives (Tickets:ResumeWindow); zero when resuming is off.</summary>
@@ -149,6 +188,11 @@ public sealed partial class TicketGate(
         catch (Exception exception) when (ClusterCall.Failed(exception))
         {
             LogRedeemFailed(logger, ticket.KeyId, TokenText.ForLog(ticket.Nonce), exception.Message);
+            // A deadline that passed says nothing of the grain: it may still redeem for this attempt, and the page's
+            // retry of this 1013 would then meet "already used" (seen under load: 1013, then 4409). Give this attempt's
+            // redemption back at once: the grain takes the give-back after the redemption it queued behind, and the
+            // retry, sent later, after both. Not awaited: the user's 1013 must not wait for a grain that is not answering.
+            _ = GiveBackAsync(ticket, attempt);
             return new Refusal(CloseReasons.TryAgainLater, CloseReasons.TicketCheckUnavailableText, "ticket_check_unavailable");
         }
 

@@ -39,6 +39,18 @@ public sealed record AuditQuery
     /// <summary>At most this many records (1 to <see cref="MaxLimit"/>).</summary>
     public int Limit { get; init; } = DefaultLimit;
 
+    /// <summary>Whether a session (or its recording) of <paramref name="vm"/>, <paramref name="user"/> and
+    /// <paramref name="client"/> that started at <paramref name="start"/> passes the filters (not the limit).</summary>
+    public bool Matches(AuditVm vm, string? user, string client, DateTimeOffset start)
+    {
+        ArgumentNullException.ThrowIfNull(vm);
+        return (Vm is null || vm.Id == Vm || vm.Name == Vm)
+            && (User is null || user == User)
+            && (Client is null || client == Client)
+            && (Since is null || start >= Since)
+            && (Until is null || start <= Until);
+    }
+
     /// <summary>
     /// Reads a query string. On a bad parameter returns null and <paramref name="error"/> names it and says what is
     /// expected; an unknown parameter is an error too, so a misspelt filter never silently returns everything.

@@ -77,6 +77,10 @@ public sealed record AuditRecord
     [JsonPropertyName("clipboardBytes")]
     public long ClipboardBytes { get; init; }
 
+    /// <summary>The session's recording (<c>GET /api/recordings/{id}</c>); null when it was not recorded.</summary>
+    [JsonPropertyName("recordingId")]
+    public string? RecordingId { get; init; }
+
     /// <summary>True once the record has an end.</summary>
     [JsonIgnore]
     public bool IsClosed => End is not null;
@@ -85,11 +89,7 @@ public sealed record AuditRecord
     public bool Matches(AuditQuery query)
     {
         ArgumentNullException.ThrowIfNull(query);
-        return (query.Vm is null || Vm.Id == query.Vm || Vm.Name == query.Vm)
-            && (query.User is null || User == query.User)
-            && (query.Client is null || Client == query.Client)
-            && (query.Since is null || Start >= query.Since)
-            && (query.Until is null || Start <= query.Until);
+        return query.Matches(Vm, User, Client, Start);
     }
 
     /// <summary>This record closed by a survivor for the node that died with it, at <paramref name="detectedAt"/>.</summary>

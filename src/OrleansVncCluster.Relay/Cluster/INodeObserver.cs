@@ -16,4 +16,13 @@ public interface INodeObserver : IGrainObserver
     /// <summary>Closes one session by id; false when the node has no such session.</summary>
     [Alias("CloseSession")]
     Task<bool> CloseSessionAsync(string sessionId, string reason);
+
+    /// <summary>The size of recording <paramref name="recordingId"/>'s file on this node, or -1 when the node has none.</summary>
+    [Alias("RecordingLength")]
+    Task<long> RecordingLengthAsync(string recordingId);
+
+    /// <summary>Up to <paramref name="count"/> bytes of recording <paramref name="recordingId"/>'s file from
+    /// <paramref name="offset"/> (fewer at its end; none past it).</summary>
+    [Alias("ReadRecording")]
+    Task<byte[]> ReadRecordingAsync(string recordingId, long offset, int count);
 }

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.FileProviders;
 using Microsoft.Extensions.Options;
+using OrleansVncCluster.Relay.Recording;
 
 namespace OrleansVncCluster.Relay.ConsolePage;
 
@@ -19,13 +20,24 @@ public static class ConsolePageHosting
     public const string NoVncPath = "/novnc";
 
     private const string IndexFile = "console/index.html";
+    private const string PlaybackPath = PagePath + "/playback";
+    private const string PlaybackFile = "console/playback.html";
 
     /// <summary>Binds and validates <see cref="ConsoleOptions"/> from the "Console" configuration section.</summary>
     public static IServiceCollection AddConsolePage(this IServiceCollection services)
     {
         services.AddOptions<ConsoleOptions>().BindConfiguration(ConsoleOptions.Section).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ConsoleOptions>, ConsoleOptionsValidator>());
+        services.TryAddSingleton<ShareLinks>();
         return services;
+    }
+
+    /// <summary>Maps the page's share call below the relay path (Relay:Path), next to its presence call (<see cref="ShareLinks"/>).</summary>
+    public static IEndpointConventionBuilder MapConsoleShare(this IEndpointRouteBuilder endpoints)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        var path = endpoints.ServiceProvider.GetRequiredService<IOptions<Sessions.RelayOptions>>().Value.Path;
+        return endpoints.MapPost(path.TrimEnd('/') + ShareLinks.ShareSuffix, (HttpContext context, ShareLinks share) => share.ShareAsync(context));
     }
 
     /// <summary>
@@ -50,6 +62,10 @@ public static class ConsolePageHosting
                 {
                     context.Request.Path = "/" + IndexFile;
                 }
+                else if (path.TrimEnd('/').Equals(PlaybackPath, StringComparison.OrdinalIgnoreCase))
+                {
+                    context.Request.Path = "/" + PlaybackFile;
+                }
 
                 return next(context);
             });
@@ -60,9 +76,9 @@ public static class ConsolePageHosting
     }
 
     internal static bool IsConsolePath(PathString path) =>
-        path.Equals(PagePath, StringComparison.OrdinalIgnoreCase)
+        !path.Equals(PlaybackHosting.InfoPath, StringComparison.OrdinalIgnoreCase) && (path.Equals(PagePath, StringComparison.OrdinalIgnoreCase)
         || path.StartsWithSegments(PagePath, StringComparison.OrdinalIgnoreCase)
-        || path.StartsWithSegments(NoVncPath, StringComparison.OrdinalIgnoreCase);
+        || path.StartsWithSegments(NoVncPath, StringComparison.OrdinalIgnoreCase));
 
     /// <summary>
     /// The host's web root is content-root/wwwroot; a node started from another working directory has its content root

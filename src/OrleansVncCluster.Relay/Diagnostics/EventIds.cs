@@ -73,11 +73,28 @@ internal static class EventIds
     public const int ScreenshotTaken = 5100;
     public const int ScreenshotFailed = 5101;
 
+    public const int RecordingStarted = 5300;
+    public const int RecordingFailed = 5301;
+    public const int RecordingKeyValues = 5302;
+    public const int RecordingRefused = 5303;
+    public const int RecordingStopped = 5304;
+    public const int RecordingDeleted = 5305;
+    public const int RecordingIndexFailed = 5306;
+    public const int RecordingFetchFailed = 5307;
+    public const int RecordingQueryFailed = 5308;
+
+    public const int TokenReadFromStorage = 5410;
+
     public const int SessionResumed = 5220;
     public const int PresenceUnavailable = 5221;
     public const int ResumeOfClosedSession = 5222;
     public const int ResumeCheckUnavailable = 5223;
     public const int ResumeForbidFailed = 5224;
+
+    // The console page's share button (ConsolePage/ShareLinks): 5400-5409.
+    public const int ConsoleShared = 5400;
+    public const int ShareRefused = 5401;
+
     public const int TokenRevokedByOperator = 5010;
     public const int TokenRevokeUnknown = 5011;
     public const int TokenRevokeIndexFailed = 5012;
@@ -108,6 +125,13 @@ internal static class EventIds
     public const int SiloPeerRefused = 6221;
     public const int TrustedProxyHostsResolved = 6222;
     public const int TrustedProxyHostsUnresolved = 6223;
+
+    public const int PlaybackStarted = 5350;
+    public const int PlaybackEnded = 5351;
+    public const int PlaybackRefused = 5352;
+    public const int PlaybackTicketIssued = 5353;
+    public const int PlaybackPixelFormatRefused = 5354;
+    public const int PlaybackIndexed = 5355;
 
     public const int AuditWritesDropped = 7000;
     public const int AuditLostNodeClosed = 7001;

@@ -133,7 +133,11 @@ public sealed class RelayMetrics
 
     internal void LookupUnknownToken() => _lookups.Add(1, new KeyValuePair<string, object?>("result", "unknown"));
 
-    /// <summary>A grain lookup's time; <paramref name="result"/> is <c>found</c>, <c>unknown</c> or <c>unavailable</c>.</summary>
+    /// <summary>
+    /// A grain lookup's time; <paramref name="result"/> is <c>found</c>, <c>unknown</c> or <c>unavailable</c>. A grain call
+    /// that failed and was followed by a read of the token's stored record (Tokens/StorageFallback) adds a second
+    /// observation, <c>storage</c> (admitted from it) or <c>storage_unavailable</c>, timed from the start of the lookup.
+    /// </summary>
     internal void LookupTimed(TimeSpan elapsed, string result) =>
         _lookupDuration.Record(elapsed.TotalSeconds, new KeyValuePair<string, object?>("result", result));
 

@@ -9,6 +9,7 @@ using OrleansVncCluster.Relay.Cluster;
 using OrleansVncCluster.Relay.ConsolePage;
 using OrleansVncCluster.Relay.Diagnostics;
 using OrleansVncCluster.Relay.Node;
+using OrleansVncCluster.Relay.Recording;
 using OrleansVncCluster.Relay.Screenshots;
 using OrleansVncCluster.Relay.Sessions;
 using OrleansVncCluster.Relay.Sources;
@@ -87,8 +88,10 @@ public static class RelayNodeHosting
             .AddConsoleTickets()
             .AddAdmission()
             .AddRelayAudit()
+            .AddRelayRecording()
             .AddRelaySessions()
             .AddRelayScreenshots()
+            .AddRecordingPlayback()
             .AddRelayNodeServices()
             .AddConsolePage()
             .AddRelayAdmin();
@@ -126,6 +129,8 @@ public static class RelayNodeHosting
         }
 
         app.MapRelaySessions();
+        app.MapConsoleShare();
+        app.MapRecordingPlayback(relay.Path);
         app.MapRelayAdmin(!string.IsNullOrWhiteSpace(relay.AdminListen) && ListenAddress.TryParse(relay.AdminListen, out var admin, out _) ? admin.Port : null);
         return app;
     }

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using OrleansVncCluster.Relay.Admission;
 using OrleansVncCluster.Relay.Cluster;
 using OrleansVncCluster.Relay.Diagnostics;
+using OrleansVncCluster.Relay.Recording;
 using OrleansVncCluster.Relay.Sessions;
 using OrleansVncCluster.Relay.Tickets;
 using OrleansVncCluster.Relay.Tokens;
@@ -12,6 +13,7 @@ namespace OrleansVncCluster.Relay.Node;
 /// <summary>This node as the rest of the cluster sees it: revocations and session queries arrive here.</summary>
 internal sealed partial class LocalNode(
     SessionRegistry sessions,
+    Recorder recorder,
     TokenResolver tokens,
     ILocalSiloDetails silo,
     IGrainFactory grains,
@@ -54,6 +56,24 @@ internal sealed partial class LocalNode(
         }
 
         return Task.CompletedTask;
+    }
+
+    public Task<long> RecordingLengthAsync(string recordingId) =>
+        Task.FromResult(recorder.LocalPath(recordingId) is { } path ? new FileInfo(path).Length : -1);
+
+    public async Task<byte[]> ReadRecordingAsync(string recordingId, long offset, int count)
+    {
+        if (recorder.LocalPath(recordingId) is not { } path)
+        {
+            return [];
+        }
+
+        // A live recording is still being written: share it with its writer.
+        await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.Asynchronous);
+        var bytes = new byte[Math.Clamp(Math.Min(count, file.Length - offset), 0, ClusterRecordingFiles.ChunkBytes)];
+        file.Seek(offset, SeekOrigin.Begin);
+        var read = await file.ReadAtLeastAsync(bytes, bytes.Length, throwOnEndOfStream: false);
+        return read == bytes.Length ? bytes : bytes[..read];
     }
 
     public Task<List<SessionInfo>> ListSessionsAsync() =>

@@ -1,6 +1,8 @@
 namespace OrleansVncCluster.Relay.Rfb;
 
-/// <summary>One browser-to-server message as the policy sees it: its kind and sizes, from the header only.</summary>
+/// <summary>One browser-to-server message as the policy sees it: its kind, where it goes in the forwarded stream and its
+/// sizes, from the header only; for the short input messages (KeyEvent, PointerEvent, QEMU extended key event) and
+/// FramebufferUpdateRequest, from the whole message, so a recording can note what the input was.</summary>
 public readonly record struct RfbClientMessage
 {
     /// <summary>Extended clipboard action bits in the flags word (rfbproto.rst "Extended Clipboard Pseudo-Encoding").</summary>
@@ -14,6 +16,9 @@ public readonly record struct RfbClientMessage
 
     /// <summary>The message type byte.</summary>
     public byte Type { get; init; }
+
+    /// <summary>Where the message would start in what the filter has forwarded to the server: bytes forwarded before it.</summary>
+    public long Position { get; init; }
 
     /// <summary>The whole message in bytes, header included.</summary>
     public long Length { get; init; }
@@ -34,4 +39,17 @@ public readonly record struct RfbClientMessage
     /// <summary>True for the extended clipboard capability announcement, which carries no contents.</summary>
     public bool IsClipboardCapabilities =>
         Kind == RfbClientMessageKind.ClientCutText && IsExtendedClipboard && (ExtendedClipboardFlags & ClipboardCaps) != 0;
+
+    /// <summary>For KeyEvent and the QEMU extended key event: 1 for a key press, 0 for a release; for PointerEvent: the
+    /// button mask; for FramebufferUpdateRequest: 1 when incremental.</summary>
+    public byte DownOrButtons { get; init; }
+
+    /// <summary>For KeyEvent and the QEMU extended key event: the keysym.</summary>
+    public uint KeySym { get; init; }
+
+    /// <summary>For PointerEvent: x.</summary>
+    public ushort X { get; init; }
+
+    /// <summary>For PointerEvent: y.</summary>
+    public ushort Y { get; init; }
 }

@@ -46,6 +46,7 @@ public sealed class RfbClientMessageFilter
     private bool _updatesPossible;
     private string? _error;
     private long _droppedBytes;
+    private long _forwardedBytes;
     private long _forwardedClipboardBytes;
     private long _droppedClipboardBytes;
 
@@ -72,6 +73,13 @@ public sealed class RfbClientMessageFilter
     /// rectangle answers SetEncodings) would be read with the wrong pixel size. noVNC sets its pixel format first.
     /// </summary>
     public RfbServerMessageReader? ServerReader { get; init; }
+
+    /// <summary>
+    /// True for a recorded session: SetEncodings asks only for encodings a recording can start playing at any full update
+    /// (<see cref="RfbServerMessageReader.CanRecord"/>: no zlib stream state, no continuous updates), each other one
+    /// replaced as for <see cref="ServerReader"/> (docs/RECORDING.md, "What recording costs").
+    /// </summary>
+    public bool RecordedEncodingsOnly { get; init; }
 
     /// <summary>How many SetEncodings entries were replaced because <see cref="ServerReader"/> cannot walk them.</summary>
     public long ReplacedEncodings => Volatile.Read(ref _replacedEncodings);
@@ -158,13 +166,21 @@ public sealed class RfbClientMessageFilter
                     break;
                 case Measure.Unknown:
                     _error = error;
-                    return new RfbFilterResult(start, write - start, error);
+                    return Result(start, write, error);
                 default:
-                    _forwarding = _policy.Decide(message) == RfbMessageVerdict.Forward;
+                    var verdict = _policy.Decide(message with { Position = _forwardedBytes + (write - start) });
+                    _forwarding = verdict != RfbMessageVerdict.Drop;
+                    if (verdict == RfbMessageVerdict.ForwardAsFullUpdate && message.Kind == RfbClientMessageKind.FramebufferUpdateRequest)
+                    {
+                        // The incremental flag (RFC 6143 section 7.5.3); the whole request is in the chunk (MeasureMessage).
+                        buffer[read + 1] = 0;
+                    }
+
+
                     if (_forwarding && ServerReader is { } reader && TrackServerFormat(message.Kind, message.Kind == RfbClientMessageKind.SetPixelFormat ? buffer[read + 4] : (byte)0, reader) is { } refused)
                     {
                         _error = refused;
-                        return new RfbFilterResult(start, write - start, refused);
+                        return Result(start, write, refused);
                     }
 
                     Count(message);
@@ -176,7 +192,13 @@ public sealed class RfbClientMessageFilter
             }
         }
 
-        return new RfbFilterResult(start, write - start, null);
+        return Result(start, write, null);
+    }
+
+    private RfbFilterResult Result(int start, int write, string? error)
+    {
+        _forwardedBytes += write - start;
+        return new RfbFilterResult(start, write - start, error);
     }
 
     /// <summary>
@@ -212,7 +234,7 @@ public sealed class RfbClientMessageFilter
                 BinaryPrimitives.WriteInt32BigEndian(buffer[(write + word)..], 0);
                 _strippedEncodings++;
             }
-            else if (ServerReader is not null && !RfbServerMessageReader.CanRead(encoding))
+            else if ((ServerReader is not null && !RfbServerMessageReader.CanRead(encoding)) || (RecordedEncodingsOnly && !RfbServerMessageReader.CanRecord(encoding)))
             {
                 // The encoding before it (CopyRect when none): the server's choice among what is left stays the browser's.
                 BinaryPrimitives.WriteInt32BigEndian(buffer[(write + word)..], _lastKeptEncoding);
@@ -293,11 +315,16 @@ public sealed class RfbClientMessageFilter
 
                 return Fixed(RfbClientMessageKind.SetEncodings, 4 + (4L * BinaryPrimitives.ReadUInt16BigEndian(data[2..])), out message);
             case 3:
-                return Fixed(RfbClientMessageKind.FramebufferUpdateRequest, 10, out message);
+                // Whole, so a policy can make it non-incremental in place (RfbMessageVerdict.ForwardAsFullUpdate).
+                return data.Length < 10 ? Measure.NeedMore : Input(RfbClientMessageKind.FramebufferUpdateRequest, 10, data[1], 0, 0, 0, out message);
             case 4:
-                return Fixed(RfbClientMessageKind.KeyEvent, 8, out message);
+                return data.Length < 8
+                    ? Measure.NeedMore
+                    : Input(RfbClientMessageKind.KeyEvent, 8, data[1], BinaryPrimitives.ReadUInt32BigEndian(data[4..]), 0, 0, out message);
             case 5:
-                return Fixed(RfbClientMessageKind.PointerEvent, 6, out message);
+                return data.Length < 6
+                    ? Measure.NeedMore
+                    : Input(RfbClientMessageKind.PointerEvent, 6, data[1], 0, BinaryPrimitives.ReadUInt16BigEndian(data[2..]), BinaryPrimitives.ReadUInt16BigEndian(data[4..]), out message);
             case 6:
                 return MeasureCutText(data, out message, out error);
             case 150:
@@ -401,7 +428,10 @@ public sealed class RfbClientMessageFilter
         switch (data[1])
         {
             case 0:
-                return Fixed(RfbClientMessageKind.QemuExtendedKeyEvent, 12, out message);
+                // U8 255, U8 0, U16 down-flag, U32 keysym, U32 keycode.
+                return data.Length < 12
+                    ? Measure.NeedMore
+                    : Input(RfbClientMessageKind.QemuExtendedKeyEvent, 12, data[3], BinaryPrimitives.ReadUInt32BigEndian(data[4..]), 0, 0, out message);
             case 1:
                 if (data.Length < 4)
                 {
@@ -427,6 +457,14 @@ public sealed class RfbClientMessageFilter
     private static Measure Fixed(RfbClientMessageKind kind, long length, out RfbClientMessage message)
     {
         message = new RfbClientMessage { Kind = kind, Length = length, Type = TypeOf(kind) };
+        return Measure.Complete;
+    }
+
+    /// <summary>A short message read whole (at most <see cref="MaxHeader"/> bytes): what it says, for a recording's input
+    /// records and for the update request a keyframe rewrites.</summary>
+    private static Measure Input(RfbClientMessageKind kind, long length, byte downOrButtons, uint keySym, ushort x, ushort y, out RfbClientMessage message)
+    {
+        message = new RfbClientMessage { Kind = kind, Length = length, Type = TypeOf(kind), DownOrButtons = downOrButtons, KeySym = keySym, X = x, Y = y };
         return Measure.Complete;
     }
 

@@ -13,6 +13,10 @@ public readonly record struct RfbServerMessage
     /// <summary>Where the message starts: bytes of the server's stream (after ServerInit) before it.</summary>
     public long Position { get; init; }
 
+    /// <summary>Where the message starts in what the reader has forwarded: <see cref="Position"/> less the bytes of the
+    /// messages dropped before it (where a recording of the forwarded stream finds it).</summary>
+    public long Forwarded { get; init; }
+
     /// <summary>The whole message in bytes, header included; -1 for a FramebufferUpdate, whose length is only known at
     /// its end.</summary>
     public long Length { get; init; }

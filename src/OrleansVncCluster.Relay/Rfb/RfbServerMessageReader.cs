@@ -53,6 +53,7 @@ public sealed class RfbServerMessageReader
     private const int ExtendedDesktopSize = -308;
     private const int ExtendedMouseButtons = -316;
     private const int VMwareCursor = 0x574D5664;
+    private const int ContinuousUpdates = -313;
 
     private static readonly int KindCount = Enum.GetValues<RfbServerMessageKind>().Length;
 
@@ -148,6 +149,14 @@ public sealed class RfbServerMessageReader
         unchecked((int)0xC0A1E5CE) => true, // extended clipboard
         _ => false,
     };
+
+    /// <summary>
+    /// True for the encodings a recording keeps (<see cref="RfbClientMessageFilter.RecordedEncodingsOnly"/>): those this
+    /// reader can walk whose rectangles decode without anything earlier in the stream, so playback can start at any
+    /// full update. Zlib and ZRLE are out (one zlib stream runs through the whole session), and so is the continuous
+    /// updates pseudo-encoding: with it noVNC stops sending update requests, and a recording's keyframes ride on them.
+    /// </summary>
+    public static bool CanRecord(int encoding) => encoding is not (Zlib or Zrle or ContinuousUpdates) && CanRead(encoding);
 
     /// <summary>Tells the reader the browser asked for <paramref name="bitsPerPixel"/>: FramebufferUpdates that start from
     /// now on carry pixels of that size. Called by the other direction (thread-safe).</summary>
@@ -513,7 +522,7 @@ public sealed class RfbServerMessageReader
 
     private void Decide(in RfbServerMessage message)
     {
-        _forwarding = _policy.Decide(message) == RfbMessageVerdict.Forward;
+        _forwarding = _policy.Decide(message with { Forwarded = _position - _droppedBytes }) != RfbMessageVerdict.Drop;
         var clipboard = message.CarriesClipboardData ? message.ClipboardLength : 0;
         if (_forwarding)
         {
@@ -534,7 +543,7 @@ public sealed class RfbServerMessageReader
     private void Accept(in RfbServerMessage message, long headerLength)
     {
         // The policy hears of every message; a FramebufferUpdate goes on whatever it says (its length is not known yet).
-        _ = _policy.Decide(message);
+        _ = _policy.Decide(message with { Forwarded = _position - _droppedBytes });
         _forwarded[(int)message.Kind]++;
         _remaining = headerLength;
     }

@@ -4,6 +4,7 @@ using System.Net.WebSockets;
 using Microsoft.Extensions.Options;
 using OrleansVncCluster.Relay.Admission;
 using OrleansVncCluster.Relay.Diagnostics;
+using OrleansVncCluster.Relay.Recording;
 using OrleansVncCluster.Relay.Rfb;
 using OrleansVncCluster.Relay.Tickets;
 using OrleansVncCluster.Relay.Tokens;
@@ -25,6 +26,7 @@ public sealed partial class RelayEndpoint(
     SessionRegistry sessions,
     SessionAudit audit,
     ResumeGrants resume,
+    Recorder recorder,
     RelayMetrics metrics,
     IOptionsMonitor<RelayOptions> options,
     TimeProvider time,
@@ -99,12 +101,16 @@ public sealed partial class RelayEndpoint(
                 {
                     User = admitted.Ticket?.User,
                 };
+                // A recorded session is one the relay speaks RFB for (it must know the ServerInit the browser saw and the
+                // server's message boundaries); an unrecorded one keeps the fast path its policy allows.
+                var mode = recorder.ModeFor(entry.Vm?.Enterprise, admitted.Ticket?.Record ?? false);
+
                 // The cluster's clipboard policy narrowed by the ticket; a policy the relay must parse needs its own login.
-                var policy = policies.For(session, admitted.Ticket?.Clipboard ?? ClipboardDirections.Both);
-                if (!vncLogin.Applies(entry, policy.ReadsBrowser))
+                var clipboard = admitted.Ticket?.Clipboard ?? ClipboardDirections.Both;
+                if (mode == RecordingMode.Off && !vncLogin.Applies(entry, policies.For(session, clipboard).ReadsBrowser))
                 {
                     relayed = true;
-                    await RelayAsync(socket, target, session, settings, arrived, loggedIn: null, filter: null, reader: null);
+                    await RelayAsync(socket, target, session, settings, arrived, loggedIn: null, filter: null, reader: null, recording: null);
                     return;
                 }
 
@@ -115,16 +121,26 @@ public sealed partial class RelayEndpoint(
 
                 // Inside TLS the session runs on the TLS stream; otherwise on the socket's fast path as before.
                 var tls = login.Encrypted ? login.Stream : null;
-
-                // Only a direction with a policy is parsed (a view session's input, a clipboard policy); a control session
-                // without one forwards its bytes as they come, as the pass-through does.
-                var reader = policy.ServerReader(login.ServerInit!);
-                var filter = policy.BrowserFilter(reader);
-                policy.LogApplied();
                 await using (tls)
                 {
+                    var started = mode == RecordingMode.Off ? default : StartRecording(session, login.ServerInit!, mode);
+                    if (mode == RecordingMode.Required && !started.Started)
+                    {
+                        LogRecordingRefused(logger, session.Id, session.Client, TokenText.ForLog(session.Token), started.Reason!);
+                        await RefuseUnrelayedAsync(socket, admitted, CloseReasons.RecordingUnavailable, $"{CloseReasons.RecordingUnavailableText}: {started.Reason}");
+                        return;
+                    }
+
+                    using var recording = started.Recorder;
+                    var policy = policies.For(session, clipboard, recording);
+
+                    // Only a direction with a policy is parsed (a view session's input, a clipboard policy, a recording); a
+                    // control session without one forwards its bytes as they come, as the pass-through does.
+                    var reader = policy.ServerReader(login.ServerInit!);
+                    var filter = policy.BrowserFilter(reader);
+                    policy.LogApplied();
                     relayed = true;
-                    await RelayAsync(socket, target, session, settings, arrived, tls, filter, reader);
+                    await RelayAsync(socket, target, session, settings, arrived, tls, filter, reader, recording);
                 }
             }
         }
@@ -137,6 +153,36 @@ public sealed partial class RelayEndpoint(
                 await admitted.NotRelayedAsync();
             }
         }
+    }
+
+    /// <summary>Opens the session's recording and writes the ServerInit the browser saw. A recording that must be kept
+    /// and fails later closes the session with 4451; one that may fail only stops (logged and counted).</summary>
+    private RecordingStart StartRecording(RelaySession session, RfbServerInit serverInit, RecordingMode mode)
+    {
+        var started = recorder.Start(new RecordingSubject
+        {
+            SessionId = session.Id,
+            VmId = session.Entry.Vm?.Id,
+            VmName = session.Entry.Vm?.Label ?? session.Entry.Vm?.Name,
+            Enterprise = session.Entry.Vm?.Enterprise,
+            User = session.User,
+            Client = session.Client,
+        });
+        if (started.Recorder is { } recording)
+        {
+            session.RecordingId = recording.Id;
+            recording.ServerInit(serverInit.Bytes.Span);
+            recording.Failed = reason =>
+            {
+                LogRecordingStopped(logger, session.Id, recording.Id, reason);
+                if (mode == RecordingMode.Required)
+                {
+                    session.RequestStop(CloseReasons.RecordingUnavailable, $"{CloseReasons.RecordingUnavailableText}: {reason}");
+                }
+            };
+        }
+
+        return started;
     }
 
     /// <summary>The relay's own login to the VNC server, then the None handshake it presents the browser. A refusal from
@@ -221,8 +267,10 @@ public sealed partial class RelayEndpoint(
         await forwarder.RefuseAsync(socket, status, reason);
     }
 
+    private static (int Code, string Reason) Told((WebSocketCloseStatus Status, string Reason) close) => ((int)close.Status, close.Reason);
+
     private async Task RelayAsync(WebSocket socket, NetworkStream target, RelaySession session, RelayOptions settings, long arrived, Stream? loggedIn,
-        RfbClientMessageFilter? filter, RfbServerMessageReader? reader)
+        RfbClientMessageFilter? filter, RfbServerMessageReader? reader, SessionRecorder? recording)
     {
         session.InputFilter = filter;
         sessions.Add(session);
@@ -234,17 +282,20 @@ public sealed partial class RelayEndpoint(
         var outcome = SessionOutcome.ClientFailed;
         try
         {
-            outcome = await forwarder.ForwardAsync(socket, target, session, settings, loggedIn, filter, reader);
+            outcome = await forwarder.ForwardAsync(socket, target, session, settings, loggedIn, filter, reader, recording);
         }
         finally
         {
+            // What the browser was told: recorded by the forwarder's close, derived from the outcome only when it did not get that far.
+            var (code, reason) = session.Ended ?? Told(SessionForwarder.CloseFor(outcome, session, settings));
+            recording?.End(code, reason);
             // Queued before the session leaves the registry: a drain that waits for an empty registry then finds every
             // final record in the history's queue, which is stored before the node stops.
             audit.Closed(session);
             sessions.Remove(session);
             metrics.SessionEnded(outcome.ToString(), session.BytesToTarget, session.BytesToClient, watch.Elapsed);
             LogEnded(logger, session.Id, session.Client, TokenText.ForLog(session.Token), session.Entry.Target, session.BytesToTarget, session.BytesToClient,
-                watch.Elapsed.TotalSeconds, outcome, session.Ended?.Reason ?? SessionForwarder.CloseFor(outcome, session, settings).Reason);
+                watch.Elapsed.TotalSeconds, outcome, reason);
         }
     }
 
@@ -278,6 +329,14 @@ public sealed partial class RelayEndpoint(
     [LoggerMessage(EventId = EventIds.BrowserHandshakeFailed, Level = LogLevel.Information,
         Message = "Session from {Client} with token {Token}: the browser's RFB handshake failed: {Reason}")]
     private static partial void LogBrowserHandshakeFailed(ILogger logger, string client, string token, string reason);
+
+    [LoggerMessage(EventId = EventIds.RecordingRefused, Level = LogLevel.Warning,
+        Message = "Session {SessionId} from {Client} with token {Token} refused: it must be recorded and the relay cannot record it: {Reason}")]
+    private static partial void LogRecordingRefused(ILogger logger, string sessionId, string client, string token, string reason);
+
+    [LoggerMessage(EventId = EventIds.RecordingStopped, Level = LogLevel.Warning,
+        Message = "Session {SessionId}: recording {RecordingId} stopped: {Reason}")]
+    private static partial void LogRecordingStopped(ILogger logger, string sessionId, string recordingId, string reason);
 
     [LoggerMessage(EventId = EventIds.SessionStarted, Level = LogLevel.Information,
         Message = "Session {SessionId} started: client {Client}, token {Token}, target {Target}, vm {Vm}, role {Role}")]

@@ -42,6 +42,9 @@ public sealed class RelaySession
     /// <summary>Who the session's ticket was issued for (free text from the portal), null without one.</summary>
     public string? User { get; init; }
 
+    /// <summary>The session's recording id, when it is recorded (the history record links it).</summary>
+    public string? RecordingId { get; internal set; }
+
     /// <summary>When the session opened.</summary>
     public DateTimeOffset StartedAt { get; }
 

@@ -11,7 +11,7 @@ namespace OrleansVncCluster.Relay.Sessions;
 /// admitted session whose page asked (<c>?resume=PAGEID</c>) gets a resume credential (<see cref="ResumeText"/>) in the
 /// page's cookie (<see cref="ResumeCookie"/>), bound to the session, its VM, role and user and good for
 /// Tickets:ResumeWindow. The page's presence call, <c>GET {Relay:Path}/presence?resume=PAGEID</c>, is authorised by that
-/// cookie alone: it answers the session's role and how many others watch the VM, and renews the credential while the
+/// cookie alone: it answers the session's role, how many others watch the VM and whether the page may share it, and renews the credential while the
 /// session lives (the token grain holds the session's lease under its id), so a session longer than the window stays
 /// resumable and an ended one is resumable for one window only. A credential whose token is gone (revoked) or now leads
 /// to another VM gets 410 and its cookie is dropped; the answer holds counts and a role, never a password, a token or
@@ -73,28 +73,14 @@ public sealed partial class ResumeGrants(
             return Results.Json(new { error = "no valid resume credential for this page" }, statusCode: StatusCodes.Status401Unauthorized);
         }
 
-        var lookup = await tokens.ResolveAsync(grant.Token, context.RequestAborted);
-        if (lookup.Status == LookupStatus.Unknown || (lookup.Entry is { } entry && !TicketBinding.Matches(grant, entry)))
+        var (status, presence) = await SessionOfAsync(context, page, grant);
+        if (status == LookupStatus.Unknown)
         {
-            // Revoked, or the address now belongs to another VM: the credential would be refused (4404, 4412) anyway.
-            ResumeCookie.Delete(context, page, CookiePath);
             return Results.Json(new { error = "this console was revoked or now leads to another VM" }, statusCode: StatusCodes.Status410Gone);
         }
 
-        if (lookup.Status != LookupStatus.Found)
+        if (status != LookupStatus.Found)
         {
-            return Unavailable();
-        }
-
-        LeasePresence presence;
-        try
-        {
-            presence = await grains.GetGrain<ITokenGrain>(grant.Token).PresenceAsync(grant.ResumedSession!)
-                .WaitAsync(limits.CurrentValue.LeaseTimeout, time, context.RequestAborted);
-        }
-        catch (Exception exception) when (ClusterCall.Failed(exception))
-        {
-            LogPresenceUnavailable(logger, TokenText.ForLog(grant.Token), exception.GetType().Name);
             return Unavailable();
         }
 
@@ -108,12 +94,47 @@ public sealed partial class ResumeGrants(
             role = grant.ViewOnly ? "view" : "control",
             live = presence.Live,
             viewers = presence.Viewers,
+            // Whether the page shows its share button (ConsolePage/ShareLinks): a live control session whose ticket allowed it.
+            mayShare = presence.Live && gate.MayShare(grant),
             // The page asks again well inside the window, so one lost call does not let the credential lapse.
             refreshSeconds = Math.Max(5, (int)(gate.ResumeWindow.TotalSeconds / 4)),
         });
     }
 
-    private static IResult Unavailable() =>
+    /// <summary>
+    /// What the cluster says of the session a valid resume credential names: Unknown when its token was revoked or now
+    /// leads to another VM (the page's cookie is then dropped: admission would refuse it, 4404 or 4412, anyway),
+    /// Unavailable when the token store or the token's grain did not answer, else Found with the session's presence.
+    /// </summary>
+    internal async Task<(LookupStatus Status, LeasePresence Presence)> SessionOfAsync(HttpContext context, string page, ConsoleTicket grant)
+    {
+        var lookup = await tokens.ResolveAsync(grant.Token, context.RequestAborted);
+        if (lookup.Status == LookupStatus.Unknown || (lookup.Entry is { } entry && !TicketBinding.Matches(grant, entry)))
+        {
+            ResumeCookie.Delete(context, page, CookiePath);
+            return (LookupStatus.Unknown, default);
+        }
+
+        if (lookup.Status != LookupStatus.Found)
+        {
+            return (lookup.Status, default);
+        }
+
+        try
+        {
+            var presence = await grains.GetGrain<ITokenGrain>(grant.Token).PresenceAsync(grant.ResumedSession!)
+                .WaitAsync(limits.CurrentValue.LeaseTimeout, time, context.RequestAborted);
+            return (LookupStatus.Found, presence);
+        }
+        catch (Exception exception) when (ClusterCall.Failed(exception))
+        {
+            LogPresenceUnavailable(logger, TokenText.ForLog(grant.Token), exception.GetType().Name);
+            return (LookupStatus.Unavailable, default);
+        }
+    }
+
+    /// <summary>The answer when the cluster did not answer the page's call in time (the page tries again).</summary>
+    internal static IResult Unavailable() =>
         Results.Json(new { error = "the cluster did not answer: try again shortly" }, statusCode: StatusCodes.Status503ServiceUnavailable);
 
     [LoggerMessage(EventId = EventIds.SessionResumed, Level = LogLevel.Information,

@@ -69,6 +69,7 @@ public sealed class SessionAudit(
         {
             Id = session.Id,
             Vm = new AuditVm { Id = vm?.Id, Name = vm?.Label ?? vm?.Name, Enterprise = vm?.Enterprise },
+            RecordingId = session.RecordingId,
             User = session.User,
             Client = session.Client,
             Node = node,

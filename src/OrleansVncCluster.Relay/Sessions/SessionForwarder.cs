@@ -2,6 +2,8 @@ using System.Buffers;
 using System.Net.Sockets;
 using System.Net.WebSockets;
 using OrleansVncCluster.Relay.Admission;
+using OrleansVncCluster.Relay.Diagnostics;
+using OrleansVncCluster.Relay.Recording;
 using OrleansVncCluster.Relay.Rfb;
 
 namespace OrleansVncCluster.Relay.Sessions;
@@ -50,18 +52,20 @@ public sealed class SessionForwarder(TimeProvider time)
     /// browser byte passes through; null forwards the browser's bytes as they come.</param>
     /// <param name="reader">When a policy applies to what the VNC server sends (a clipboard policy towards the browser):
     /// the reader every server byte passes through; null keeps that direction an opaque copy.</param>
+    /// <param name="recorder">When the session is recorded: what each direction forwarded is handed to it (it then has a
+    /// <paramref name="filter"/> and a <paramref name="reader"/>, whose policy tells it of every message).</param>
     public async Task<SessionOutcome> ForwardAsync(
         WebSocket client, NetworkStream target, RelaySession session, RelayOptions options, Stream? loggedIn = null, RfbClientMessageFilter? filter = null,
-        RfbServerMessageReader? reader = null)
+        RfbServerMessageReader? reader = null, SessionRecorder? recorder = null)
     {
         using var stopTargetRead = new CancellationTokenSource();
-        var clientReader = ClientToTargetAsync(client, loggedIn ?? target, session, options.MaxMessageBytes, filter);
+        var clientReader = ClientToTargetAsync(client, loggedIn ?? target, session, options.MaxMessageBytes, filter, recorder);
 
         // Without TLS the fast socket path stays, logged in or not: after ServerInit the server's bytes are opaque, unless
         // a policy needs their message boundaries.
         var targetReader = loggedIn is null && reader is null
             ? TargetToClientAsync(target.Socket, client, session, stopTargetRead.Token)
-            : TargetStreamToClientAsync(loggedIn ?? target, client, session, reader, stopTargetRead.Token);
+            : TargetStreamToClientAsync(loggedIn ?? target, client, session, reader, recorder, stopTargetRead.Token);
 
         var first = await Task.WhenAny(clientReader, targetReader, session.StopRequested);
         var targetFinishedFirst = targetReader.IsCompleted;
@@ -164,7 +168,7 @@ public sealed class SessionForwarder(TimeProvider time)
     /// </summary>
     private static async Task<(int Code, string Reason)> CloseAsync(WebSocket socket, WebSocketCloseStatus status, string reason, Task? clientReader, CancellationToken deadline)
     {
-        var fitted = CloseReasons.Fit(reason);
+        var fitted = CloseReasonText.Fit(reason);
         try
         {
             if (socket.State == WebSocketState.CloseReceived)
@@ -211,7 +215,8 @@ public sealed class SessionForwarder(TimeProvider time)
         }
     }
 
-    private static async Task<SessionOutcome> ClientToTargetAsync(WebSocket client, Stream target, RelaySession session, int maxMessageBytes, RfbClientMessageFilter? filter)
+    private static async Task<SessionOutcome> ClientToTargetAsync(
+        WebSocket client, Stream target, RelaySession session, int maxMessageBytes, RfbClientMessageFilter? filter, SessionRecorder? recorder)
     {
         // The filter puts a message header held back from the previous frame in front of the next one, in the same
         // buffer: leave it that room, so filtering allocates nothing either.
@@ -265,6 +270,7 @@ public sealed class SessionForwarder(TimeProvider time)
 
                 if (count > 0)
                 {
+                    recorder?.BrowserForwarded(buffer.AsSpan(start, count));
                     try
                     {
                         await target.WriteAsync(buffer.AsMemory(start, count), CancellationToken.None);
@@ -311,7 +317,8 @@ public sealed class SessionForwarder(TimeProvider time)
     /// lands at <see cref="RfbServerMessageReader.Headroom"/> so that the reader works in the same pooled buffer, the
     /// frame carries what it leaves (none when it leaves nothing), and a server message it cannot walk ends the session
     /// with its reason.</summary>
-    private static async Task<SessionOutcome> TargetStreamToClientAsync(Stream target, WebSocket client, RelaySession session, RfbServerMessageReader? reader, CancellationToken stop)
+    private static async Task<SessionOutcome> TargetStreamToClientAsync(
+        Stream target, WebSocket client, RelaySession session, RfbServerMessageReader? reader, SessionRecorder? recorder, CancellationToken stop)
     {
         var offset = reader is null ? 0 : RfbServerMessageReader.Headroom;
         byte[]? buffer = null;
@@ -336,6 +343,7 @@ public sealed class SessionForwarder(TimeProvider time)
                 var (start, count, error) = reader?.Filter(buffer, read) ?? new RfbFilterResult(0, read, null);
                 if (count > 0)
                 {
+                    recorder?.ServerForwarded(buffer.AsSpan(start, count));
                     try
                     {
                         await client.SendAsync(buffer.AsMemory(start, count), WebSocketMessageType.Binary, endOfMessage: true, CancellationToken.None);

@@ -1,4 +1,5 @@
 using OrleansVncCluster.Relay.Diagnostics;
+using OrleansVncCluster.Relay.Recording;
 using OrleansVncCluster.Relay.Rfb;
 using OrleansVncCluster.Relay.Tickets;
 
@@ -9,7 +10,8 @@ namespace OrleansVncCluster.Relay.Sessions;
 /// clipboard policy both ways. It decides each message the relay parses, and counts and logs every clipboard refusal
 /// (direction, reason, size; never the contents). A session parses only the directions its policy needs: "both"
 /// without a cap parses nothing, so a control session stays an opaque pipe; a policy towards the browser parses the
-/// server's stream and restricts its encodings (docs/RFB.md, "Clipboard policy").
+/// server's stream and restricts its encodings (docs/RFB.md, "Clipboard policy"). A recorded session parses both
+/// directions and tells its <see cref="SessionRecorder"/> of every message (docs/RECORDING.md).
 /// </summary>
 public sealed partial class SessionPolicy : IRfbClientMessagePolicy, IRfbServerMessagePolicy
 {
@@ -24,9 +26,10 @@ public sealed partial class SessionPolicy : IRfbClientMessagePolicy, IRfbServerM
     private int _refusedToVm;
     private int _refusedFromVm;
 
-    internal SessionPolicy(RelaySession session, ClipboardDirections clipboard, long maxClipboardBytes, RelayMetrics metrics, ILogger logger)
+    internal SessionPolicy(RelaySession session, ClipboardDirections clipboard, long maxClipboardBytes, RelayMetrics metrics, ILogger logger, SessionRecorder? recorder = null)
     {
         _session = session;
+        Recorder = recorder;
         Clipboard = clipboard;
         MaxClipboardBytes = maxClipboardBytes;
         _metrics = metrics;
@@ -45,8 +48,12 @@ public sealed partial class SessionPolicy : IRfbClientMessagePolicy, IRfbServerM
     /// <summary>Larger clipboard contents are dropped either way; 0 for no cap.</summary>
     public long MaxClipboardBytes { get; }
 
-    /// <summary>True when the relay must parse what the VNC server sends: clipboard towards the browser off or capped.</summary>
-    public bool ReadsServer => (Clipboard & ClipboardDirections.FromVm) == 0 || MaxClipboardBytes > 0;
+    /// <summary>The session's recording, when it is recorded.</summary>
+    public SessionRecorder? Recorder { get; }
+
+    /// <summary>True when the relay must parse what the VNC server sends: clipboard towards the browser off or capped, or
+    /// a recording (which needs its message boundaries for keyframes).</summary>
+    public bool ReadsServer => (Clipboard & ClipboardDirections.FromVm) == 0 || MaxClipboardBytes > 0 || Recorder is not null;
 
     /// <summary>True when the relay must parse what the browser sends: a view session, clipboard to the VM off or capped,
     /// or a server stream it reads (whose encodings and pixel format the browser's messages set).</summary>
@@ -62,7 +69,7 @@ public sealed partial class SessionPolicy : IRfbClientMessagePolicy, IRfbServerM
     /// <summary>The filter of the browser's stream, when <see cref="ReadsBrowser"/>; it tells <paramref name="reader"/>
     /// what the browser asks of the server.</summary>
     public RfbClientMessageFilter? BrowserFilter(RfbServerMessageReader? reader) =>
-        ReadsBrowser ? new RfbClientMessageFilter(this) { ServerReader = reader } : null;
+        ReadsBrowser ? new RfbClientMessageFilter(this) { ServerReader = reader, RecordedEncodingsOnly = Recorder is not null } : null;
 
     /// <summary>Logs the session's policy once it relays (debug: one line per session).</summary>
     public void LogApplied() =>
@@ -78,11 +85,18 @@ public sealed partial class SessionPolicy : IRfbClientMessagePolicy, IRfbServerM
             Refused(ref _refusedToVm, "to_vm", reason, message.ClipboardLength);
         }
 
-        return verdict;
+        return Recorder?.Browser(message, verdict) ?? verdict;
     }
 
     /// <inheritdoc/>
     public RfbMessageVerdict Decide(in RfbServerMessage message)
+    {
+        var verdict = DecideServer(message);
+        Recorder?.Server(message, verdict);
+        return verdict;
+    }
+
+    private RfbMessageVerdict DecideServer(in RfbServerMessage message)
     {
         if (!message.CarriesClipboardData)
         {

@@ -28,9 +28,20 @@ public sealed record ConsoleTicket(string KeyId, string Token, DateTimeOffset Ex
     /// never widened. Tickets issued without a choice (and every ticket from before the choice) say both.</summary>
     public ClipboardDirections Clipboard { get; init; } = ClipboardDirections.Both;
 
+    /// <summary>True when the portal asked for the session to be recorded (<c>"record": true</c>): it is then recorded or
+    /// refused. A ticket sealed before this flag existed did not ask.</summary>
+    public bool Record { get; init; }
+
     /// <summary>
     /// Set when this is no ticket but a resume credential (<see cref="ResumeText"/>): the id of the session it resumes.
     /// Such a grant is never single-use; it is bound to the VM, role and user of that session.
     /// </summary>
     public string? ResumedSession { get; init; }
+
+    /// <summary>
+    /// True when the holder of this control ticket may hand out view-only links to its console from the page (the share
+    /// button). Carried into the session's resume credential; false for every view ticket and every ticket sealed before
+    /// the flag existed.
+    /// </summary>
+    public bool MayShare { get; init; }
 }

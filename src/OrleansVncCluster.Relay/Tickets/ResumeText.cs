@@ -12,7 +12,7 @@ namespace OrleansVncCluster.Relay.Tickets;
 /// nonce first, 16-byte tag last, associated data the ASCII text <c>vr1.KEYID.</c>) but under a key of its own derived
 /// from the same ticket secret (<see cref="TicketKey"/>), so a resume credential never opens as a ticket nor a ticket as
 /// a resume credential. The body: expiry (unix seconds, 8 bytes big-endian), flags (1 byte: bit 1 view only, bits 2 and
-/// 3 the clipboard as in a vt2 ticket), then five fields of a 2-byte big-endian length and UTF-8 text: the session it
+/// 3 the clipboard, bit 4 may share and bit 5 record, as in a vt2 ticket), then five fields of a 2-byte big-endian length and UTF-8 text: the session it
 /// resumes, the VM token, the VM binding (<see cref="TicketBinding"/>), the VM id, the user. It is never single-use and lives
 /// <see cref="TicketOptions.ResumeWindow"/>; the page's presence call renews it while its session lives.
 /// </summary>
@@ -29,6 +29,8 @@ public static class ResumeText
 
     private const int FixedBodyBytes = 8 + 1;
     private const byte ViewOnlyFlag = 2;
+    private const byte MayShareFlag = 16;
+    private const byte RecordFlag = 32;
     private const int FieldCount = 5;
 
     /// <summary>True when <paramref name="text"/> claims to be a resume credential (whether or not it verifies).</summary>
@@ -49,7 +51,8 @@ public static class ResumeText
 
         Span<byte> head = stackalloc byte[FixedBodyBytes];
         BinaryPrimitives.WriteInt64BigEndian(head, expiresAt.ToUnixTimeSeconds());
-        head[8] = (byte)((grant.ViewOnly ? ViewOnlyFlag : 0) | ClipboardText.ToFlags(grant.Clipboard));
+        head[8] = (byte)((grant.ViewOnly ? ViewOnlyFlag : 0) | ClipboardText.ToFlags(grant.Clipboard) | (grant.MayShare && !grant.ViewOnly ? MayShareFlag : 0)
+            | (grant.Record ? RecordFlag : 0));
         var body = SealedText.Body(head, [grant.ResumedSession, grant.Token, grant.Binding, grant.VmId ?? "", grant.User ?? ""]);
         return SealedText.Seal(Prefix, key, body, (plain, associated) => key.SealResume(plain, associated));
     }
@@ -92,6 +95,8 @@ public static class ResumeText
                 User = fields[4].Length > 0 ? fields[4] : null,
                 ResumedSession = fields[0],
                 Clipboard = ClipboardText.FromFlags(body[8]),
+                MayShare = (body[8] & (MayShareFlag | ViewOnlyFlag)) == MayShareFlag,
+                Record = (body[8] & RecordFlag) != 0,
             };
             return now >= expiresAt ? TicketStatus.Expired : TicketStatus.Valid;
         }

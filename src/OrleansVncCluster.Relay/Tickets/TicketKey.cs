@@ -11,6 +11,7 @@ public sealed class TicketKey
     private const string IdLabel = "vnc-relay console ticket key id";
     private const string SealLabel = "vnc-relay console ticket vt2 aes-256-gcm";
     private const string ResumeLabel = "vnc-relay console resume vr1 aes-256-gcm";
+    private const string PlaybackLabel = "vnc-relay recording playback vp1 aes-256-gcm";
 
     /// <summary>Bytes of the AES-GCM tag; the full 128 bits (NIST SP 800-38D).</summary>
     internal const int TagBytes = 16;
@@ -21,6 +22,7 @@ public sealed class TicketKey
     private readonly byte[] _macKey;
     private readonly byte[] _sealKey;
     private readonly byte[] _resumeKey;
+    private readonly byte[] _playbackKey;
 
     /// <summary>Derives the MAC key, the encryption key and the key id from an operator's secret text.</summary>
     public TicketKey(string secret)
@@ -35,6 +37,9 @@ public sealed class TicketKey
         // Resume credentials (ResumeText) get a key of their own too: nothing sealed as a ticket opens as a resume
         // credential or the other way round, whatever their texts look like.
         _resumeKey = HKDF.DeriveKey(HashAlgorithmName.SHA256, raw, 32, salt: [], info: Encoding.ASCII.GetBytes(ResumeLabel));
+        // And playback tickets (PlaybackText): a credential to watch a recording opens no console, and no console
+        // credential opens a recording.
+        _playbackKey = HKDF.DeriveKey(HashAlgorithmName.SHA256, raw, 32, salt: [], info: Encoding.ASCII.GetBytes(PlaybackLabel));
         CryptographicOperations.ZeroMemory(raw);
     }
 
@@ -54,6 +59,12 @@ public sealed class TicketKey
 
     /// <summary>Opens a resume credential's body; null when it was not sealed under this key's resume key.</summary>
     internal byte[]? OpenResume(ReadOnlySpan<byte> sealedBytes, ReadOnlySpan<byte> associated) => Open(_resumeKey, sealedBytes, associated);
+
+    /// <summary>Seals a playback ticket's body under the playback key.</summary>
+    internal byte[] SealPlayback(ReadOnlySpan<byte> plaintext, ReadOnlySpan<byte> associated) => Seal(_playbackKey, plaintext, associated);
+
+    /// <summary>Opens a playback ticket's body; null when it was not sealed under this key's playback key.</summary>
+    internal byte[]? OpenPlayback(ReadOnlySpan<byte> sealedBytes, ReadOnlySpan<byte> associated) => Open(_playbackKey, sealedBytes, associated);
 
     private static byte[] Seal(byte[] sealKey, ReadOnlySpan<byte> plaintext, ReadOnlySpan<byte> associated)
     {

@@ -73,6 +73,17 @@ public sealed class TicketOptions
     /// <summary>The longest <see cref="ResumeWindow"/>: the credential is a bearer grant, meant for a reconnect, not a re-visit.</summary>
     public static readonly TimeSpan MaxResumeWindow = TimeSpan.FromMinutes(15);
 
+    /// <summary>
+    /// Whether console pages may hand out view-only links (the share button) at all. True: a control ticket issued with
+    /// <c>"share": true</c> lets its page share; false forbids sharing on the whole cluster (the ticket API then refuses
+    /// <c>share</c>, and tickets issued with it no longer share). Set it alike on every node.
+    /// </summary>
+    public bool AllowShare { get; set; } = true;
+
+    /// <summary>How long a view-only link from the share button may open the console (once). Cut to <see cref="MaxTtl"/>
+    /// when longer, so a cluster that shortened its tickets' lifetime needs no second setting.</summary>
+    public TimeSpan ShareTtl { get; set; } = TimeSpan.FromMinutes(10);
+
     /// <summary>True when a secret is configured, inline or in a file.</summary>
     public bool Enabled => !string.IsNullOrWhiteSpace(Secret) || !string.IsNullOrWhiteSpace(SecretFile);
 }
@@ -135,6 +146,11 @@ internal sealed class TicketOptionsValidator(IOptionsMonitor<TokenOptions> token
             || (options.ResumeWindow > TimeSpan.Zero && options.ResumeWindow < TimeSpan.FromSeconds(20)))
         {
             errors.Add($"Tickets:ResumeWindow ({options.ResumeWindow}) must be 0 (no resuming) or between 00:00:20 and {TicketOptions.MaxResumeWindow}, e.g. 00:02:00");
+        }
+
+        if (options.ShareTtl <= TimeSpan.Zero || options.ShareTtl > TicketOptions.MaxTtlLimit)
+        {
+            errors.Add($"Tickets:ShareTtl ({options.ShareTtl}) must be positive and at most {TicketOptions.MaxTtlLimit}: it is the lifetime of a shared view-only link, e.g. 00:10:00");
         }
 
         if (options.ReloadInterval <= TimeSpan.Zero || options.RedeemTimeout <= TimeSpan.Zero)

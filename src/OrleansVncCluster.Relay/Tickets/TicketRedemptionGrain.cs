@@ -11,6 +11,10 @@ internal sealed class TicketRedemptionGrain(
 
     private IGrainTimer? _cleanup;
 
+    /// <summary>Attempts given back before their redemption arrived: a node that stopped waiting for a redemption gives it
+    /// back at once, and the two calls may reach this grain in either order. A few suffice (one per timed-out attempt).</summary>
+    private readonly Queue<string> _abandoned = new();
+
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         if (state.State.RedeemedAt is not null)
@@ -35,8 +39,9 @@ internal sealed class TicketRedemptionGrain(
             return RedemptionAnswer.Expired;
         }
 
-        if (state.State.RedeemedAt is not null)
+        if (state.State.RedeemedAt is not null || _abandoned.Contains(attempt))
         {
+            // An abandoned attempt's node no longer waits for it: redeeming for it would only use the ticket up.
             return RedemptionAnswer.AlreadyUsed;
         }
 
@@ -66,6 +71,16 @@ internal sealed class TicketRedemptionGrain(
     {
         if (state.State.RedeemedAt is null || !string.Equals(state.State.Attempt, attempt, StringComparison.Ordinal))
         {
+            if (state.State.RedeemedAt is null)
+            {
+                // Its redemption may still be on its way: refuse it when it comes.
+                _abandoned.Enqueue(attempt);
+                if (_abandoned.Count > 16)
+                {
+                    _abandoned.Dequeue();
+                }
+            }
+
             return false;
         }
 

@@ -13,8 +13,9 @@ namespace OrleansVncCluster.Relay.Tickets;
 /// the body under a key derived from the ticket secret with HKDF (<see cref="TicketKey"/>), then its 16-byte tag; the
 /// associated data is the ASCII text <c>vt2.KEYID.</c>, so version and key id are authenticated too. The body is expiry
 /// (unix seconds, 8 bytes big-endian), redemption nonce (16 bytes), flags (1 byte: bit 0 single use, bit 1 view only, bit 2
-/// no clipboard to the VM, bit 3 no clipboard from the VM: clear bits keep the tickets issued before them valid, meaning
-/// the cluster's default),
+/// no clipboard to the VM, bit 3 no clipboard from the VM, bit 4 may share view-only links (a control ticket only), bit 5
+/// record the session: clear bits keep the tickets issued before them valid, meaning the cluster's default, "may not
+/// share" and "not asked to record"),
 /// then four fields of a 2-byte big-endian length and UTF-8 text: the VM token, the VM binding
 /// (<see cref="TicketBinding"/>), the VM id, the user. Nothing of the token or the VM is readable without the secret.</para>
 /// <para><c>vt1.KEYID.BODY.MAC</c> (legacy, read only while Tickets:AcceptV1Tickets): BODY is expiry, nonce, flags, then
@@ -43,6 +44,8 @@ public static class TicketText
     private const int FixedBodyBytes = 8 + NonceBytes + 1;
     private const byte SingleUseFlag = 1;
     private const byte ViewOnlyFlag = 2;
+    private const byte MayShareFlag = 16;
+    private const byte RecordFlag = 32;
     private const int KeyIdLength = 8;
     private static readonly int MacChars = Base64Url.GetEncodedLength(MacBytes);
 
@@ -52,10 +55,16 @@ public static class TicketText
 
     /// <summary>Seals a new vt2 ticket for <paramref name="token"/>, bound to the VM <paramref name="binding"/> names.</summary>
     public static string Issue(TicketKey key, string token, string binding, DateTimeOffset expiresAt, bool singleUse, bool viewOnly = false,
-        string? vmId = null, string? user = null, ClipboardDirections clipboard = ClipboardDirections.Both)
+        string? vmId = null, string? user = null, ClipboardDirections clipboard = ClipboardDirections.Both, bool mayShare = false,
+        bool record = false)
     {
         ArgumentNullException.ThrowIfNull(key);
         ArgumentException.ThrowIfNullOrEmpty(binding);
+        if (mayShare && viewOnly)
+        {
+            throw new ArgumentException("only a control ticket may share: a view ticket carries no share flag", nameof(mayShare));
+        }
+
         if (!TokenText.IsWellFormed(token))
         {
             throw new ArgumentException("a ticket can only carry a well-formed console token", nameof(token));
@@ -69,7 +78,7 @@ public static class TicketText
         Span<byte> head = stackalloc byte[FixedBodyBytes];
         BinaryPrimitives.WriteInt64BigEndian(head, expiresAt.ToUnixTimeSeconds());
         RandomNumberGenerator.Fill(head.Slice(8, NonceBytes));
-        head[8 + NonceBytes] = (byte)(Flags(singleUse, viewOnly) | ClipboardText.ToFlags(clipboard));
+        head[8 + NonceBytes] = (byte)(Flags(singleUse, viewOnly) | ClipboardText.ToFlags(clipboard) | (mayShare ? MayShareFlag : 0) | (record ? RecordFlag : 0));
         var body = SealedText.Body(head, [token, binding, vmId ?? "", user ?? ""]);
         return SealedText.Seal(PrefixV2, key, body, (plain, associated) => key.Seal(plain, associated));
     }
@@ -134,6 +143,8 @@ public static class TicketText
         ticket = Read(keyId, fields[0], body) with
         {
             Version = 2,
+            // Only vt2 carries it (vt1 bodies never set bit 4), and never with view only: such a body was not sealed here.
+            MayShare = (body[8 + NonceBytes] & (MayShareFlag | ViewOnlyFlag)) == MayShareFlag,
             Binding = fields[1],
             VmId = fields[2].Length > 0 ? fields[2] : null,
             User = fields[3].Length > 0 ? fields[3] : null,
@@ -197,6 +208,7 @@ public static class TicketText
             (flags & SingleUseFlag) != 0, (flags & ViewOnlyFlag) != 0)
         {
             Clipboard = ClipboardText.FromFlags(flags),
+            Record = (flags & RecordFlag) != 0,
         };
     }
 

@@ -5,10 +5,13 @@ namespace OrleansVncCluster.Relay.Tokens;
 
 /// <summary>Holds one console token. Removal and retargeting are broadcast to every node so live sessions end.</summary>
 internal sealed partial class TokenGrain(
-    [PersistentState("token", TokenStorage.Name)] IPersistentState<TokenState> state,
+    [PersistentState(TokenGrain.StateName, TokenStorage.Name)] IPersistentState<TokenState> state,
     TimeProvider time,
     ILogger<TokenGrain> logger) : Grain, ITokenGrain
 {
+    /// <summary>The state's name in the "tokens" storage (part of its Redis key): StoredTokens reads the same record.</summary>
+    internal const string StateName = "token";
+
     public Task<ConsoleTokenEntry?> GetAsync()
     {
         if (state.State.Entry is null)

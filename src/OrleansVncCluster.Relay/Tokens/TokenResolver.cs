@@ -10,8 +10,16 @@ namespace OrleansVncCluster.Relay.Tokens;
 /// still used: a console that worked a minute ago is better than a 30 s stall (orleans-notes: response timeout).
 /// A revocation leaves a tombstone (issue 12, item 4): a lookup that was already in flight when the token was removed
 /// answers with what the grain held before, so its answer is neither cached nor trusted; the grain is asked again.
+/// Without a cached entry, a failed grain call reads the token's stored state instead (<see cref="StorageFallback"/>,
+/// issue 17): a survivor admits the consoles of a silo killed a moment ago without waiting for its death declaration.
 /// </summary>
-public sealed class TokenResolver(IGrainFactory grains, IOptionsMonitor<TokenOptions> options, TimeProvider time, RelayMetrics metrics)
+public sealed partial class TokenResolver(
+    IGrainFactory grains,
+    IOptionsMonitor<TokenOptions> options,
+    TimeProvider time,
+    RelayMetrics metrics,
+    StoredTokens stored,
+    ILogger<TokenResolver> logger)
 {
     private readonly ConcurrentDictionary<string, Slot> _cache = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, long> _tombstones = new(StringComparer.Ordinal);
@@ -44,7 +52,21 @@ public sealed class TokenResolver(IGrainFactory grains, IOptionsMonitor<TokenOpt
         catch (Exception exception) when (ClusterCall.Failed(exception))
         {
             metrics.LookupTimed(time.GetElapsedTime(asked), "unavailable");
-            return cached?.Entry is { } stale && !RevokedSince(token, now) ? new TokenLookup(LookupStatus.Found, stale) : new TokenLookup(LookupStatus.Unavailable, null);
+            if (cached?.Entry is { } stale && !RevokedSince(token, now))
+            {
+                return new TokenLookup(LookupStatus.Found, stale);
+            }
+
+            var read = await stored.ReadAsync(token, settings.LookupTimeout, cancellationToken);
+            var fallback = StorageFallback.Decide(read, RevokedSince(token, now));
+            metrics.LookupTimed(time.GetElapsedTime(asked), fallback.Status == LookupStatus.Found ? "storage" : "storage_unavailable");
+            if (fallback.Status == LookupStatus.Found)
+            {
+                // Not cached: the next lookup asks the grain again, which answers once membership has moved it.
+                LogAdmittedFromStorage(logger, TokenText.ForLog(token), exception.GetType().Name);
+            }
+
+            return fallback;
         }
 
         var ttl = entry is null ? settings.NegativeCacheTtl : settings.CacheTtl;
@@ -115,6 +137,10 @@ public sealed class TokenResolver(IGrainFactory grains, IOptionsMonitor<TokenOpt
             _cache.Clear();
         }
     }
+
+    [LoggerMessage(EventId = EventIds.TokenReadFromStorage, Level = LogLevel.Information,
+        Message = "Token {Token} looked up in grain storage: its grain did not answer ({Error}), its silo is likely dead but not declared so yet")]
+    private static partial void LogAdmittedFromStorage(ILogger logger, string token, string error);
 
     private sealed record Slot(ConsoleTokenEntry? Entry, long FreshUntil);
 }

@@ -4,7 +4,8 @@ using System.Net.WebSockets;
 namespace OrleansVncCluster.Benchmarks.Clients;
 
 /// <summary>Sessions as noVNC opens them: ws://HOST:PORT/websockify?token=TOKEN, binary messages both ways.</summary>
-internal sealed class WebSocketEndpoint(int port) : IBenchEndpoint
+/// <param name="host">127.0.0.1, or a simulated host's address (the silent-host workload).</param>
+internal sealed class WebSocketEndpoint(int port, string host = "127.0.0.1") : IBenchEndpoint
 {
     // One handler for every session: a fresh one per connect would measure the bench's own set-up, not the peer's.
     // No proxy: the machine's proxy settings must never sit between the bench and a loopback peer.
@@ -41,7 +42,7 @@ internal sealed class WebSocketEndpoint(int port) : IBenchEndpoint
 
         try
         {
-            await socket.ConnectAsync(new Uri($"ws://127.0.0.1:{port}/websockify?token={Uri.EscapeDataString(token)}"), Invoker, cancellationToken);
+            await socket.ConnectAsync(new Uri($"ws://{host}:{port}/websockify?token={Uri.EscapeDataString(token)}"), Invoker, cancellationToken);
             return new WebSocketConnection(socket);
         }
         catch

@@ -1,6 +1,7 @@
 using System.Globalization;
 using OrleansVncCluster.Benchmarks.Clients;
 using OrleansVncCluster.Benchmarks.Targets;
+using OrleansVncCluster.Testing;
 
 namespace OrleansVncCluster.Benchmarks.Peers;
 
@@ -158,13 +159,13 @@ internal sealed class RelayPeer : Peer
 {
     private readonly PeerProcess _process;
 
-    private RelayPeer(string name, PeerProcess process, int port, int adminPort)
+    private RelayPeer(string name, PeerProcess process, RelayPorts ports, string address)
     {
         Name = name;
         _process = process;
-        Port = port;
-        AdminPort = adminPort;
-        Endpoint = new WebSocketEndpoint(port);
+        Ports = ports;
+        Address = address;
+        Endpoint = new WebSocketEndpoint(ports.Relay, address);
     }
 
     /// <summary>"relay", "relay (redis)" for the Redis-backed node, or "relay-baseline" for the build a change is compared with.</summary>
@@ -173,29 +174,41 @@ internal sealed class RelayPeer : Peer
     /// <summary>The browser's connection and the VNC server's.</summary>
     public override int? DescriptorsPerSession => 2;
 
-    public int Port { get; }
+    public RelayPorts Ports { get; }
 
-    public int AdminPort { get; }
+    /// <summary>The address every listener binds (127.0.0.1, or a simulated host's address in its network namespace).</summary>
+    public string Address { get; }
+
+    public int Port => Ports.Relay;
+
+    public int AdminPort => Ports.Admin;
 
     public int Pid => _process.Pid;
+
+    public PeerProcess Process => _process;
 
     public override IBenchEndpoint Endpoint { get; }
 
     public override IReadOnlyList<PeerProcess> Processes => [_process];
 
+    /// <summary>Starts a node and returns once /readyz answers 200.</summary>
+    /// <param name="ports">Fixed ports (a cluster node that is restarted where HAProxy expects it); none = free ones, no agent.</param>
+    /// <param name="address">The address to listen on and advertise to the cluster.</param>
+    /// <param name="networkNamespace">A simulated host to run in (`ip netns exec` execs in place: the PID is the node's).</param>
     public static async Task<RelayPeer> StartAsync(string relayPath, string tokenFile, string workDir, string logName,
-        IReadOnlyDictionary<string, string>? extraEnvironment = null, string name = "relay", string? passwordFile = null)
+        IReadOnlyDictionary<string, string>? extraEnvironment = null, string name = "relay", string? passwordFile = null,
+        RelayPorts? ports = null, string address = "127.0.0.1", string? networkNamespace = null)
     {
-        var port = FreePorts.Next();
-        var adminPort = FreePorts.Next();
+        var cluster = ports is not null;
+        ports ??= new RelayPorts(FreePorts.Next(), FreePorts.Next(), FreePorts.Next(), FreePorts.Next(), Agent: 0);
         var environment = new Dictionary<string, string>
         {
-            ["Relay__Listen"] = Loopback(port),
-            ["Relay__AdminListen"] = Loopback(adminPort),
-            // No HAProxy agent: its default port 8081 would collide with any other node on this machine.
-            ["Relay__AgentListen"] = "",
-            ["Orleans__Endpoints__SiloPort"] = FreePorts.Next().ToString(CultureInfo.InvariantCulture),
-            ["Orleans__Endpoints__GatewayPort"] = FreePorts.Next().ToString(CultureInfo.InvariantCulture),
+            ["Relay__Listen"] = At(address, ports.Relay),
+            ["Relay__AdminListen"] = At(address, ports.Admin),
+            // No HAProxy agent on a lone node: its default port 8081 would collide with any other node on this machine.
+            ["Relay__AgentListen"] = ports.Agent == 0 ? "" : At(address, ports.Agent),
+            ["Orleans__Endpoints__SiloPort"] = ports.Silo.ToString(CultureInfo.InvariantCulture),
+            ["Orleans__Endpoints__GatewayPort"] = ports.Gateway.ToString(CultureInfo.InvariantCulture),
             ["Tokens__Files__0"] = tokenFile,
             ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1",
             // Every benchmark client comes from 127.0.0.1, so the per-address limits (Limits/) would refuse the load
@@ -210,6 +223,12 @@ internal sealed class RelayPeer : Peer
             // (an unset Relay:MaxSessions would default to a share of the open-file limit).
             ["Relay__MaxSessions"] = "0",
         };
+        if (cluster)
+        {
+            // Silos of one cluster find each other at the advertised address; left to itself a silo picks a NIC's.
+            environment["Orleans__Endpoints__AdvertisedIPAddress"] = address;
+        }
+
         if (passwordFile is not null)
         {
             environment["Tokens__PasswordFiles__0"] = passwordFile;
@@ -220,12 +239,17 @@ internal sealed class RelayPeer : Peer
             environment[key] = value;
         }
 
-        var process = PeerProcess.Start("vnc-relay", relayPath, [], Path.Combine(workDir, logName + ".log"), environment);
+        var process = networkNamespace is null
+            ? PeerProcess.Start("vnc-relay", relayPath, [], Path.Combine(workDir, logName + ".log"), environment)
+            : PeerProcess.Start($"vnc-relay in {networkNamespace}", NetworkNamespaces.Ip, ["netns", "exec", networkNamespace, relayPath],
+                Path.Combine(workDir, logName + ".log"), environment);
         // /readyz, as HAProxy and Kubernetes do: it waits for the node's token file as well as its silo. /healthz answered
         // before the file was loaded, and the idle run of 4cac9c0 met 64 refusals (4404) in a row and held no session.
-        return await ReadyOrStoppedAsync(new RelayPeer(name, process, port, adminPort),
-            () => process.WaitForHttpOkAsync($"http://127.0.0.1:{adminPort}/readyz", TimeSpan.FromSeconds(90)));
+        return await ReadyOrStoppedAsync(new RelayPeer(name, process, ports, address),
+            () => process.WaitForHttpOkAsync($"http://{At(address, ports.Admin)}/readyz", TimeSpan.FromSeconds(90)));
     }
+
+    private static string At(string address, int port) => address + ":" + port.ToString(CultureInfo.InvariantCulture);
 }
 
 /// <summary>HAProxy in front of one relay node, as deployments run it (mode http, long tunnel timeout).</summary>

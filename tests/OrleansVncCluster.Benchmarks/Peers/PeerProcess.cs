@@ -56,7 +56,7 @@ internal sealed class PeerProcess : IAsyncDisposable
     }
 
     /// <summary>Waits until <paramref name="port"/> accepts a TCP connection; fails naming the peer and its log.</summary>
-    public async Task WaitForPortAsync(int port, TimeSpan timeout)
+    public async Task WaitForPortAsync(int port, TimeSpan timeout, string address = "127.0.0.1")
     {
         var deadline = Stopwatch.StartNew();
         while (deadline.Elapsed < timeout)
@@ -65,7 +65,7 @@ internal sealed class PeerProcess : IAsyncDisposable
             try
             {
                 using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-                await probe.ConnectAsync("127.0.0.1", port);
+                await probe.ConnectAsync(address, port);
                 return;
             }
             catch (SocketException)
@@ -74,7 +74,7 @@ internal sealed class PeerProcess : IAsyncDisposable
             }
         }
 
-        throw new TimeoutException($"{Name} did not accept connections on 127.0.0.1:{port} within {timeout.TotalSeconds:F0} s; see {LogFile}:\n{Tail()}");
+        throw new TimeoutException($"{Name} did not accept connections on {address}:{port} within {timeout.TotalSeconds:F0} s; see {LogFile}:\n{Tail()}");
     }
 
     /// <summary>Waits until GET <paramref name="url"/> answers 2xx.</summary>
@@ -126,6 +126,21 @@ internal sealed class PeerProcess : IAsyncDisposable
         {
             return "(no log)";
         }
+    }
+
+    /// <summary>
+    /// SIGKILL to exactly this PID, as a crash or an OOM kill would end it (the failover workloads), and waits until it
+    /// is gone. The process leaves no goodbye: its sockets are reset by the kernel, its cluster membership stays Active.
+    /// </summary>
+    public async Task KillAsync()
+    {
+        if (!_process.HasExited)
+        {
+            Signal(_identity, "KILL");
+        }
+
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        await _process.WaitForExitAsync(deadline.Token);
     }
 
     /// <summary>SIGTERM, a grace period, then SIGKILL; then the descendants it had, each by PID and start time.</summary>

@@ -11,31 +11,37 @@ internal sealed class RedisServer : IAsyncDisposable
     private readonly PeerProcess _process;
     private readonly string _directory;
 
-    private RedisServer(PeerProcess process, int port, string directory)
+    private RedisServer(PeerProcess process, string address, int port, string directory)
     {
         _process = process;
+        Address = address;
         Port = port;
         _directory = directory;
     }
+
+    /// <summary>127.0.0.1, or the bridge address that simulated hosts reach.</summary>
+    public string Address { get; }
 
     public int Port { get; }
 
     public PeerProcess Process => _process;
 
-    public string ConnectionString => "127.0.0.1:" + Port.ToString(CultureInfo.InvariantCulture);
+    public string ConnectionString => Address + ":" + Port.ToString(CultureInfo.InvariantCulture);
 
-    public static async Task<RedisServer> StartAsync(string logDir)
+    /// <param name="address">Where to listen: loopback, or the private bridge of the simulated hosts (silent-host), where
+    /// protected mode (which refuses every client but loopback while there is no password) is turned off.</param>
+    public static async Task<RedisServer> StartAsync(string logDir, string address = "127.0.0.1")
     {
         var port = FreePorts.Next();
         var directory = Directory.CreateTempSubdirectory("vnc-bench-redis-").FullName;
         var process = PeerProcess.Start("redis-server", "redis-server",
-            ["--port", port.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--appendonly", "no", "--save", "",
-             "--dir", directory, "--protected-mode", "yes"],
+            ["--port", port.ToString(CultureInfo.InvariantCulture), "--bind", address, "--appendonly", "no", "--save", "",
+             "--dir", directory, "--protected-mode", address == "127.0.0.1" ? "yes" : "no"],
             Path.Combine(logDir, "redis-server.log"));
-        var server = new RedisServer(process, port, directory);
+        var server = new RedisServer(process, address, port, directory);
         try
         {
-            await process.WaitForPortAsync(port, TimeSpan.FromSeconds(20));
+            await process.WaitForPortAsync(port, TimeSpan.FromSeconds(20), address);
         }
         catch
         {

@@ -14,6 +14,10 @@ internal sealed class RfbRelayPeer(RelayPeer relay, string name, TargetSet targe
 {
     public const string PassThroughName = "relay (rfb)";
     public const string LoginName = "relay (login)";
+
+    /// <summary>A second node that records every session (Recording:Mode=on), logging in like "relay (login)": the
+    /// recording's cost against that view (issue 14).</summary>
+    public const string RecordedName = "relay (recorded)";
     public const string PassThroughPrefix = "rfb-";
     public const string LoginPrefix = "rfb-login-";
 

@@ -40,11 +40,14 @@ internal static class MarkdownReport
         RenderThroughput(md, results);
         RenderSmallFrames(md, results);
         RenderLogin(md, results);
+        RenderRecording(md, results);
         RenderSetup(md, results);
         RenderColdSetup(md, results);
         RenderIdle(md, results);
         RenderTokens(md, results);
         RenderSync(md, results);
+        RenderFailover(md, results);
+        RenderSilentHost(md, results);
         if (results.Notes.Count > 0)
         {
             md.Append("\n### Notes\n\n");
@@ -180,6 +183,43 @@ internal static class MarkdownReport
         }
     }
 
+    /// <summary>What recording costs (issue 14): a recorded session against the same login unrecorded, and disk per minute.</summary>
+    private static void RenderRecording(StringBuilder md, BenchResults results)
+    {
+        const string recordedName = "relay (recorded)";
+        const string loginName = "relay (login)";
+        var recorded = results.Throughput.Where(t => t.Peer == recordedName).ToList();
+        var setup = results.Setup.FirstOrDefault(s => s.Peer == recordedName);
+        if (recorded.Count == 0 && setup is null && results.RecordingDisk is null)
+        {
+            return;
+        }
+
+        md.Append("\n### Recording: what a recorded session costs\n\n");
+        Line(md, "\"relay (recorded)\": a second node of the same build with Recording:Mode=on, logging in to the same RFB server as \"relay (login)\" (tokens in Tokens:PasswordFiles), so the two differ only in the recording: the server reader that walks every FramebufferUpdate, the file written and flushed every second. Download from an RFB source that sends FramebufferUpdates of one Raw 128x127 rectangle (65,040 bytes each).");
+        if (recorded.Count > 0)
+        {
+            md.Append("\n| workload | relay (login) MiB/s | relay (recorded) MiB/s | recorded ÷ login | CPU s/GiB login / recorded |\n|---|---|---|---|---|\n");
+            foreach (var r in recorded.OrderBy(r => r.Connections))
+            {
+                var login = results.Throughput.FirstOrDefault(t => t.Peer == loginName && t.Mode == r.Mode && t.Connections == r.Connections);
+                Line(md, $"| {r.Mode} ×{r.Connections} | {Cell(login?.MiBPerSecond, "F0")}{ErrorNote(login)} | {Cell(r.MiBPerSecond, "F0")}{ErrorNote(r)} | {Ratio(r.MiBPerSecond, login?.MiBPerSecond)} | {Cell(login?.PeerCpuSecondsPerGiB, "F2")} / {Cell(r.PeerCpuSecondsPerGiB, "F2")} |");
+            }
+        }
+
+        if (setup is not null && results.Setup.FirstOrDefault(s => s.Peer == loginName) is { } loginSetup)
+        {
+            Line(md, $"\nSet-up to the first byte after ServerInit: recorded p50 {setup.P50Ms:F2} ms, p99 {setup.P99Ms:F2} ms against login p50 {loginSetup.P50Ms:F2} ms, p99 {loginSetup.P99Ms:F2} ms (opening the file and writing its first records).");
+        }
+
+        if (results.RecordingDisk is { } disk)
+        {
+            Line(md, disk.Error is null
+                ? $"\nDisk: a 1024x768 desktop with a ticking clock (xclock -update 1) and its background changed every 20 s, watched for {disk.Seconds:F0} s by a client asking for updates as noVNC does: the recording took {disk.RecordingBytesPerMinute / 1024:F0} KiB per minute ({disk.RecordingBytes:N0} bytes), the client received {disk.WireBytesPerMinute / 1024:F0} KiB per minute."
+                : $"\nDisk: not measured ({disk.Error}).");
+        }
+    }
+
     private static void RenderColdSetup(StringBuilder md, BenchResults results)
     {
         if (results.ColdSetup.Count == 0)
@@ -290,6 +330,54 @@ internal static class MarkdownReport
             Line(md, $"| {r.Vms:N0} | {Escape(r.Status)} | {Cell(r.SyncSeconds, "F1")} | {(r.TokensAfter is { } t ? t.ToString("N0", CultureInfo.InvariantCulture) : "–")} | {Cell(r.SetupIdleBaseline?.P99Ms, "F2")} | {Cell(r.SetupDuringSync?.P99Ms, "F2")} | {Ratio(r.SetupDuringSync?.P99Ms, r.SetupIdleBaseline?.P99Ms)} | {(r.SetupDuringSync is { } d ? d.Succeeded.ToString(CultureInfo.InvariantCulture) : "–")} | {Cell(r.RelayCpuSeconds, "F1")} / {Cell(r.SimulatorCpuSeconds, "F1")} |");
         }
     }
+
+    private static void RenderFailover(StringBuilder md, BenchResults results)
+    {
+        if (results.Failover is not { } f)
+        {
+            return;
+        }
+
+        md.Append("\n### Failover: kill -9 of a node behind the shipped haproxy.cfg\n\n");
+        Line(md, $"{f.Nodes} nodes on one redis-server behind HAProxy; a new session through HAProxy every {f.TrickleIntervalMs:F0} ms. Each round kills the node that carries them with SIGKILL, " +
+            "takes the time until a session started after the kill opens (WebSocket, token lookup, banner byte), then restarts the node and waits until HAProxy reports it UP.");
+        Line(md, "\"Every new session\": from the first session that opened after the last one to fail; the trickle comes from one address, which HAProxy's source hash sends to the killed node until it marks it DOWN.");
+        md.Append("\n| kills | kill → first new session p50 (s) | max (s) | each kill (s) | kill → every new session p50 (s) | max (s) | each kill (s) | kill → node UP again (s) | sessions opened / failed over the run |\n|---|---|---|---|---|---|---|---|---|\n");
+        Line(md, $"| {f.Kills} | {f.P50Seconds:F2} | {f.MaxSeconds:F2} | {Join(f.RecoverySeconds)} | {f.AllOpenP50Seconds:F2} | {f.AllOpenMaxSeconds:F2} | {Join(f.AllOpenSeconds)} | {Join(f.BackUpSeconds, "F1")} | {f.SessionsOpened} / {f.SessionsFailed}{(f.FirstError is null ? "" : $" (first: {Escape(f.FirstError)})")} |");
+        if (f.Console is { } c)
+        {
+            Line(md, "");
+            Line(md, $"Console page in Chromium, its node killed: canvas showed the desktop again after p50 {c.P50Seconds:F2} s, max {c.MaxSeconds:F2} s (each: {Join(c.Seconds)}){(c.Error is null ? "" : $"; stopped: {Escape(c.Error)}")}.");
+        }
+
+        if (f.Error is not null)
+        {
+            Line(md, "");
+            Line(md, $"Stopped early: {Escape(f.Error)}");
+        }
+    }
+
+    private static void RenderSilentHost(StringBuilder md, BenchResults results)
+    {
+        if (results.SilentHost is not { } h)
+        {
+            return;
+        }
+
+        md.Append("\n### Silent host: a node's link cut on simulated hosts\n\n");
+        Line(md, $"{h.Nodes} nodes, each in its own network namespace on one bridge, on one redis-server; sessions trickle to the nodes that stay up. " +
+            "Each round pulls one node's cable (its veth link down) and takes the time until the cluster's membership table marks it Dead.");
+        md.Append("\n| cuts | cut → declared dead p50 (s) | max (s) | each cut (s) | live nodes declared dead | sessions opened / failed on the others |\n|---|---|---|---|---|---|\n");
+        Line(md, $"| {h.Cuts} | {h.P50Seconds:F1} | {h.MaxSeconds:F1} | {Join(h.DeclaredDeadSeconds, "F1")} | {h.FalseDeaths}{(h.FalseDeathDetail is null ? "" : $" ({Escape(h.FalseDeathDetail)})")} | {h.SessionsOpened} / {h.SessionsFailed}{(h.FirstError is null ? "" : $" (first: {Escape(h.FirstError)})")} |");
+        if (h.Error is not null)
+        {
+            Line(md, "");
+            Line(md, $"Stopped early: {Escape(h.Error)}");
+        }
+    }
+
+    private static string Join(double[] values, string format = "F2") =>
+        values.Length == 0 ? "–" : string.Join(", ", values.Select(v => v.ToString(format, CultureInfo.InvariantCulture)));
 
     private static string FailedCell(LatencyResult r) => r.Failed == 0 ? "0" : Invariant($"{r.Failed} ({Escape(r.FirstError ?? "")})");
 

@@ -24,6 +24,15 @@ internal sealed record BenchResults
 
     public List<SyncResult> Sync { get; } = [];
 
+    /// <summary>kill -9 of a node behind HAProxy (null when the failover workload did not run).</summary>
+    public FailoverResult? Failover { get; set; }
+
+    /// <summary>A node's link cut (null when the silent-host workload did not run).</summary>
+    public SilentHostResult? SilentHost { get; set; }
+
+    /// <summary>Disk bytes of a recorded desktop session (null when the recording-disk workload did not run).</summary>
+    public RecordingDiskResult? RecordingDisk { get; set; }
+
     public List<string> Notes { get; } = [];
 
     public List<TargetVerdict> Targets { get; } = [];
@@ -57,6 +66,13 @@ internal sealed record BenchSettings
     public required int TokenFileTokens { get; init; }
 
     public required int[] SyncVms { get; init; }
+
+    /// <summary>kill -9 rounds of the failover workload's session trickle and of its console page; link cuts of silent-host.</summary>
+    public int FailoverKills { get; init; }
+
+    public int ConsoleKills { get; init; }
+
+    public int SilentHostCuts { get; init; }
 
     public required string[] Peers { get; init; }
 
@@ -105,6 +121,22 @@ internal sealed record ThroughputResult(
     /// <summary>The median round (by MiB/s) of <paramref name="rounds"/>, carrying every round's figure.</summary>
     public static ThroughputResult Median(IReadOnlyList<ThroughputResult> rounds) =>
         rounds.OrderBy(r => r.MiBPerSecond).ElementAt((rounds.Count - 1) / 2) with { RoundMiBPerSecond = [.. rounds.Select(r => r.MiBPerSecond)] };
+
+    /// <summary>Two windows of the same peer as one: bytes and seconds summed, CPU weighted by time.</summary>
+    public static ThroughputResult Combine(ThroughputResult first, ThroughputResult second)
+    {
+        var seconds = first.Seconds + second.Seconds;
+        var bytes = first.Bytes + second.Bytes;
+        return first with
+        {
+            Seconds = seconds,
+            Bytes = bytes,
+            MiBPerSecond = seconds > 0 ? bytes / (1024.0 * 1024) / seconds : 0,
+            PeerCpuPercent = seconds > 0 ? (first.PeerCpuPercent * first.Seconds + second.PeerCpuPercent * second.Seconds) / seconds : 0,
+            Failures = first.Failures + second.Failures,
+            Error = first.Error ?? second.Error,
+        };
+    }
 }
 
 /// <summary>Session set-up: connect, WebSocket handshake, token lookup, target connect, first banner byte.</summary>
@@ -195,3 +227,69 @@ internal sealed record MachineInfo(
     string SocatVersion,
     string HaproxyVersion,
     string Note);
+
+/// <summary>
+/// kill -9 of a node of a Redis-backed cluster behind the shipped HAProxy config, under a light trickle of new sessions
+/// (issue 17): how long from each kill until a session started after it opened through HAProxy.
+/// </summary>
+internal sealed record FailoverResult(
+    int Nodes,
+    int Kills,
+    double[] RecoverySeconds,
+    double P50Seconds,
+    double MaxSeconds,
+    int SessionsOpened,
+    int SessionsFailed,
+    string? FirstError,
+    string? Error)
+{
+    /// <summary>Seconds from each kill until HAProxy reported the restarted node UP again (not measured against a target).</summary>
+    public double[] BackUpSeconds { get; init; } = [];
+
+    /// <summary>
+    /// Seconds from each kill until every new session opened again (the first to open after the last to fail): the one
+    /// client address of the trickle hashes to the dead node, and HAProxy answers it 503 until it marks that node DOWN.
+    /// </summary>
+    public double[] AllOpenSeconds { get; init; } = [];
+
+    public double AllOpenP50Seconds { get; init; }
+
+    public double AllOpenMaxSeconds { get; init; }
+
+    /// <summary>Sessions started every this many milliseconds, whatever the earlier ones were doing.</summary>
+    public double TrickleIntervalMs { get; init; }
+
+    /// <summary>kill -9 of the node that carries a console page open in Chromium: how long until its canvas shows the desktop again.</summary>
+    public ConsoleResumeResult? Console { get; init; }
+}
+
+/// <summary>A console page in Chromium whose node was killed with SIGKILL: seconds until the canvas showed the desktop again.</summary>
+internal sealed record ConsoleResumeResult(double[] Seconds, double P50Seconds, double MaxSeconds, string? Error);
+
+/// <summary>
+/// One node of a cluster on simulated hosts loses its network link while a trickle of sessions runs on the others
+/// (issue 17): how long until the others' membership declares it dead, and whether a live node was declared dead.
+/// </summary>
+internal sealed record SilentHostResult(
+    int Nodes,
+    int Cuts,
+    double[] DeclaredDeadSeconds,
+    double P50Seconds,
+    double MaxSeconds,
+    int FalseDeaths,
+    string? FalseDeathDetail,
+    int SessionsOpened,
+    int SessionsFailed,
+    string? FirstError,
+    string? Error);
+
+/// <summary>A recorded session of a desktop with a ticking clock (issue 14): the recording's size per minute, and the
+/// bytes the client received over the same session.</summary>
+internal sealed record RecordingDiskResult(
+    double Seconds,
+    int Files,
+    long RecordingBytes,
+    double RecordingBytesPerMinute,
+    long WireBytes,
+    double WireBytesPerMinute,
+    string? Error);

@@ -48,21 +48,38 @@ internal sealed class TargetServer : IAsyncDisposable
     /// <param name="kind">What the target does with each connection.</param>
     /// <param name="vncPassword">When set, every connection first goes through an RFB 3.8 handshake with VNC
     /// authentication against this password (Targets/RfbServerHandshake.cs), as a password-protected VNC server.</param>
-    public TargetServer(TargetKind kind, string? vncPassword = null)
+    /// <param name="address">Where to listen: loopback, or the bridge address that simulated hosts reach (silent-host).</param>
+    public TargetServer(TargetKind kind, string? vncPassword = null, IPAddress? address = null)
     {
         Kind = kind;
         _vncPassword = vncPassword;
-        _sourceChunk = new byte[ChunkBytes];
-        Random.Shared.NextBytes(_sourceChunk);
+        _sourceChunk = vncPassword is null ? new byte[ChunkBytes] : RawUpdate();
+        Random.Shared.NextBytes(_sourceChunk.AsSpan(vncPassword is null ? 0 : RawUpdateHeader));
         _listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        _listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        _listener.Bind(new IPEndPoint(address ?? IPAddress.Loopback, 0));
         // A deep backlog: the idle workload opens thousands of sessions, and websockify/socat connect in bursts.
         _listener.Listen(4096);
         Port = ((IPEndPoint)_listener.LocalEndPoint!).Port;
         _acceptLoop = AcceptLoopAsync();
     }
 
+    /// <summary>FramebufferUpdate header (4 bytes) and one rectangle header (12 bytes).</summary>
+    private const int RawUpdateHeader = 16;
+
     public TargetKind Kind { get; }
+
+    /// <summary>What an RFB source sends, again and again: a FramebufferUpdate of one Raw 128x127 rectangle at 32 bits per
+    /// pixel (65,040 bytes), a valid server message for the 1024x768 ServerInit, so that a relay that reads the server's
+    /// messages (a recorded session) walks it; the pixels are random.</summary>
+    private static byte[] RawUpdate()
+    {
+        const int width = 128, height = 127;
+        var update = new byte[RawUpdateHeader + (width * height * 4)];
+        update[3] = 1; // type 0, padding, one rectangle
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(update.AsSpan(8), width);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(update.AsSpan(10), height);
+        return update; // x, y and encoding (Raw, 0) stay 0
+    }
 
     public int Port { get; }
 

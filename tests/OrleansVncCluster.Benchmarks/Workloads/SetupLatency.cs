@@ -18,28 +18,52 @@ internal static class SetupLatency
     {
         if (warmupSessions > 0)
         {
-            await MeasureAsync(endpoint, tokenFor, 0, warmupSessions, concurrency);
+            await MeasureAsync(_ => (endpoint, new Tally()), tokenFor, 0, warmupSessions, concurrency);
         }
 
+        var tally = new Tally();
         var clock = Stopwatch.StartNew();
-        var tally = await MeasureAsync(endpoint, tokenFor, warmupSessions, sessions, concurrency);
+        await MeasureAsync(_ => (endpoint, tally), tokenFor, warmupSessions, sessions, concurrency);
         return Summarize(peer, scenario, sessions, concurrency, tally.Latencies, tally.Failed, tally.FirstError, clock.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>Two peers measured in the same window: session i goes to <paramref name="a"/> when i is even, to
+    /// <paramref name="b"/> when odd, so whatever foreign load comes during the window falls on both alike. For a
+    /// comparison within a few per cent on a shared machine (issue 13 item 8), where the p99 of rounds run one after the
+    /// other moved by 14-22 ms for the same peer. Each peer gets <paramref name="sessions"/>; sessions/s counts its own
+    /// sessions over the shared window.</summary>
+    public static async Task<(LatencyResult A, LatencyResult B)> RunPairedAsync((string Name, IBenchEndpoint Endpoint) a,
+        (string Name, IBenchEndpoint Endpoint) b, string token, int sessions, int concurrency, int warmupSessions)
+    {
+        if (warmupSessions > 0)
+        {
+            var warm = new Tally();
+            await MeasureAsync(i => (i % 2 == 0 ? a.Endpoint : b.Endpoint, warm), _ => token, 0, 2 * warmupSessions, concurrency);
+        }
+
+        var (tallyA, tallyB) = (new Tally(), new Tally());
+        var clock = Stopwatch.StartNew();
+        await MeasureAsync(i => i % 2 == 0 ? (a.Endpoint, tallyA) : (b.Endpoint, tallyB), _ => token, 0, 2 * sessions, concurrency);
+        var seconds = clock.Elapsed.TotalSeconds;
+        return (Summarize(a.Name, "setup, interleaved with " + b.Name, sessions, concurrency, tallyA.Latencies, tallyA.Failed, tallyA.FirstError, seconds),
+            Summarize(b.Name, "setup, interleaved with " + a.Name, sessions, concurrency, tallyB.Latencies, tallyB.Failed, tallyB.FirstError, seconds));
     }
 
     /// <summary>Runs sessions until <paramref name="until"/> is cancelled (the background load during a sync).</summary>
     public static async Task<LatencyResult> RunUntilAsync(string peer, string scenario, IBenchEndpoint endpoint, Func<int, string> tokenFor,
         int concurrency, CancellationToken until)
     {
+        var tally = new Tally();
         var clock = Stopwatch.StartNew();
-        var tally = await MeasureAsync(endpoint, tokenFor, 0, int.MaxValue, concurrency, until);
+        await MeasureAsync(_ => (endpoint, tally), tokenFor, 0, int.MaxValue, concurrency, until);
         return Summarize(peer, scenario, tally.Latencies.Count + tally.Failed, concurrency, tally.Latencies, tally.Failed, tally.FirstError, clock.Elapsed.TotalSeconds);
     }
 
-    /// <summary>Sessions <paramref name="first"/> to <paramref name="first"/> + <paramref name="count"/> - 1, or until <paramref name="until"/>.</summary>
-    private static async Task<Tally> MeasureAsync(IBenchEndpoint endpoint, Func<int, string> tokenFor, int first, int count, int concurrency,
-        CancellationToken until = default)
+    /// <summary>Sessions <paramref name="first"/> to <paramref name="first"/> + <paramref name="count"/> - 1, or until
+    /// <paramref name="until"/>; <paramref name="route"/> says where session i goes and where its figure is counted.</summary>
+    private static async Task MeasureAsync(Func<int, (IBenchEndpoint Endpoint, Tally Tally)> route, Func<int, string> tokenFor, int first, int count,
+        int concurrency, CancellationToken until = default)
     {
-        var tally = new Tally();
         var next = first - 1;
         var last = count == int.MaxValue ? int.MaxValue : first + count - 1;
         var workers = Enumerable.Range(0, concurrency).Select(_ => Task.Run(async () =>
@@ -47,12 +71,12 @@ internal static class SetupLatency
             int index;
             while (!until.IsCancellationRequested && (index = Interlocked.Increment(ref next)) <= last)
             {
+                var (endpoint, tally) = route(index);
                 var (ms, error) = await OneSessionAsync(endpoint, tokenFor(index));
                 tally.Add(ms, error);
             }
         }, CancellationToken.None)).ToList();
         await Task.WhenAll(workers);
-        return tally;
     }
 
     /// <summary>One session: milliseconds to the first banner byte, or why it failed.</summary>
@@ -87,9 +111,8 @@ internal static class SetupLatency
         int failed, string? firstError, double seconds)
     {
         latencies.Sort();
-        double Percentile(double p) => latencies.Count == 0 ? 0 : latencies[Math.Max(0, (int)Math.Ceiling(p * latencies.Count) - 1)];
         return new LatencyResult(peer, scenario, sessions, concurrency, latencies.Count, failed,
-            Percentile(0.50), Percentile(0.90), Percentile(0.99), latencies.Count == 0 ? 0 : latencies[^1],
+            Percentile.OfSorted(latencies, 0.50), Percentile.OfSorted(latencies, 0.90), Percentile.OfSorted(latencies, 0.99), latencies.Count == 0 ? 0 : latencies[^1],
             latencies.Count == 0 ? 0 : latencies.Average(), seconds > 0 ? latencies.Count / seconds : 0, firstError);
     }
 

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Http;
 using System.Net.WebSockets;
@@ -46,7 +47,9 @@ public sealed class AdminCommandLineFixture : IAsyncLifetime
             ["Orleans__ClusterId"] = cluster,
             ["Orleans__ServiceId"] = cluster,
             ["Sync__Interval"] = "00:01:00",
-            ["Relay__DrainBudget"] = "00:00:02",
+            // Long enough for three CLI runs (drain, status, undrain: a process start each, 1-3 s apiece on a loaded
+            // machine) to fit inside it: with 2 s, a CI run's undrain came after the budget had closed the session.
+            ["Relay__DrainBudget"] = "00:00:12",
         };
         NodeA = await RelayNodeProcess.StartAsync(new RelayNodeSettings
         {
@@ -234,6 +237,7 @@ public sealed class AdminCommandLineTests(AdminCommandLineFixture fixture) : ICl
     {
         await using var live = await ConsoleClient.OpenEchoingAsync(fixture.NodeB, fixture.StatusToken);
 
+        var drainStarted = Stopwatch.StartNew();
         var drained = await fixture.RunAsync(fixture.NodeB, "drain");
         Assert.True(drained.ExitCode == 0, drained.Output);
         Assert.Equal("drain", await fixture.NodeB.AskAgentAsync());
@@ -252,10 +256,16 @@ public sealed class AdminCommandLineTests(AdminCommandLineFixture fixture) : ICl
             Assert.True(await fresh.EchoesAsync());
         }
 
-        // The drain budget (2 s) has passed since the drain began once this wait ends: a drain that was not cancelled
-        // would have closed the session with 1012 by then.
+        // Wait until the drain budget (12 s) has passed since the drain began: a drain that was not cancelled would
+        // have closed the session with 1012 by then.
         await fixture.NodeB.Process.WaitForOutputAsync("Drain cancelled by an operator", Timeout);
-        await Task.Delay(TimeSpan.FromSeconds(3), TestContext.Current.CancellationToken);
+        Assert.DoesNotContain("Drain budget spent", fixture.NodeB.Process.Output, StringComparison.Ordinal);
+        var pastTheBudget = TimeSpan.FromSeconds(13) - drainStarted.Elapsed;
+        if (pastTheBudget > TimeSpan.Zero)
+        {
+            await Task.Delay(pastTheBudget, TestContext.Current.CancellationToken);
+        }
+
         Assert.Null(live.Socket.CloseStatus);
         Assert.True(await live.EchoesAsync(), "the live session was closed although the drain was cancelled");
         Assert.Contains("was not draining", (await fixture.RunAsync(fixture.NodeB, "undrain")).Output, StringComparison.Ordinal);

@@ -7,6 +7,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using OrleansVncCluster.IntegrationTests.Console;
 using OrleansVncCluster.IntegrationTests.Infrastructure;
+using OrleansVncCluster.Testing;
 using OrleansVncCluster.IntegrationTests.Sync;
 using StackExchange.Redis;
 

@@ -1,4 +1,5 @@
 using System.Net.Http;
+using OrleansVncCluster.Testing;
 
 namespace OrleansVncCluster.IntegrationTests.Infrastructure;
 

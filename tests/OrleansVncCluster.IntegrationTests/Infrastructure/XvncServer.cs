@@ -104,6 +104,9 @@ public sealed class XvncServer : IAsyncDisposable
         await process.WaitForExitAsync();
     }
 
+    /// <summary>Paints the root window <paramref name="colour"/> (xsetroot -solid), so connected viewers get an update.</summary>
+    public Task PaintAsync(string colour) => PaintAsync(Display, colour);
+
     private static async Task PaintAsync(int display, string colour)
     {
         var start = new ProcessStartInfo("xsetroot", ["-solid", colour]) { UseShellExecute = false };

@@ -64,7 +64,7 @@ public sealed class ClipboardPolicyTests(ClipboardPolicyFixture fixture) : IClas
         await using (client)
         {
             byte[] paste = CutText(6, "hello");
-            await client.SendAsync((byte[])[.. Encodings(1, 7, -260, 16, 21, 5, 0), .. paste, .. UpdateRequest]);
+            await client.SendAsync((byte[])[.. RfbMessages.Encodings(1, 7, -260, 16, 21, 5, 0), .. paste, .. UpdateRequest]);
             await fixture.ToVm.WaitForSuffixAsync(UpdateRequest, Patience);
             await fixture.ToVm.SendAsync([.. Update, .. CutText(3, "vm-secret"), .. Bell], Patience);
 
@@ -73,7 +73,7 @@ public sealed class ClipboardPolicyTests(ClipboardPolicyFixture fixture) : IClas
             Assert.Equal(expected, await client.ReadExactlyAsync(expected.Length, Patience));
             Assert.Equal("to-vm", clipboard);
             // The server is asked only for encodings the relay can walk; each other one became the one before it.
-            Assert.Equal([.. Encodings(1, 1, 1, 16, 16, 5, 0), .. paste, .. UpdateRequest], fixture.ToVm.Received);
+            Assert.Equal([.. RfbMessages.Encodings(1, 1, 1, 16, 16, 5, 0), .. paste, .. UpdateRequest], fixture.ToVm.Received);
         }
     }
 
@@ -83,7 +83,7 @@ public sealed class ClipboardPolicyTests(ClipboardPolicyFixture fixture) : IClas
         var (client, clipboard) = await OpenAsync(new { token = "clip-from-vm", clipboard = "from-vm" });
         await using (client)
         {
-            await client.SendAsync((byte[])[.. Encodings(1, 7, -260, 16, 21, 5, 0), .. CutText(6, "hello"), .. UpdateRequest]);
+            await client.SendAsync((byte[])[.. RfbMessages.Encodings(1, 7, -260, 16, 21, 5, 0), .. CutText(6, "hello"), .. UpdateRequest]);
             await fixture.FromVm.WaitForSuffixAsync(UpdateRequest, Patience);
             byte[] copy = CutText(3, "vm-text");
             await fixture.FromVm.SendAsync([.. Update, .. copy, .. Bell], Patience);
@@ -92,7 +92,7 @@ public sealed class ClipboardPolicyTests(ClipboardPolicyFixture fixture) : IClas
             Assert.Equal(expected, await client.ReadExactlyAsync(expected.Length, Patience));
             Assert.Equal("from-vm", clipboard);
             // The cluster's cap has the relay read every session's server stream, this one's too: its encodings are cut.
-            Assert.Equal([.. Encodings(1, 1, 1, 16, 16, 5, 0), .. UpdateRequest], fixture.FromVm.Received);
+            Assert.Equal([.. RfbMessages.Encodings(1, 1, 1, 16, 16, 5, 0), .. UpdateRequest], fixture.FromVm.Received);
         }
     }
 
@@ -150,19 +150,6 @@ public sealed class ClipboardPolicyTests(ClipboardPolicyFixture fixture) : IClas
         bytes[0] = type;
         BinaryPrimitives.WriteInt32BigEndian(bytes.AsSpan(4), text.Length);
         System.Text.Encoding.Latin1.GetBytes(text, bytes.AsSpan(8));
-        return bytes;
-    }
-
-    private static byte[] Encodings(params int[] encodings)
-    {
-        var bytes = new byte[4 + (4 * encodings.Length)];
-        bytes[0] = 2;
-        BinaryPrimitives.WriteUInt16BigEndian(bytes.AsSpan(2), (ushort)encodings.Length);
-        for (var i = 0; i < encodings.Length; i++)
-        {
-            BinaryPrimitives.WriteInt32BigEndian(bytes.AsSpan(4 + (4 * i)), encodings[i]);
-        }
-
         return bytes;
     }
 }

@@ -9,7 +9,7 @@ internal static class Floors
     /// </summary>
     public static readonly string[] RelayNode =
     [
-        "", "Hosting", "Admin", "ConsolePage", "Cli", "Node", "Screenshots", "Sessions", "Admission", "Tickets", "Sources", "Abiquo", "Tokens", "Audit", "Cluster", "Rfb", "Diagnostics",
+        "", "Hosting", "Admin", "ConsolePage", "Cli", "Node", "Screenshots", "Sessions", "Admission", "Recording", "Tickets", "Sources", "Abiquo", "Tokens", "Audit", "Cluster", "Rfb", "Diagnostics",
     ];
 
     /// <summary>What breaks the rule: arrows that point up (or sideways into an unknown folder) and pairs that use each other.</summary>

@@ -37,6 +37,37 @@ public sealed class BenchReportTests
     }
 
     [Fact]
+    public void PairedRounds_AreJudgedRoundByRound_NotMedianAgainstMedian()
+    {
+        // Medians alone: login 17.5 vs 16.16 (1.08x, a miss). Round by round, each round measured as a pair in one
+        // window: 1.02x, 0.97x, 1.04x, so the login is within 5 % of the pass-through.
+        var results = Results();
+        results.Setup.AddRange([
+            Setup("relay (rfb)", p50: 9.6, p99: 16.16) with { RoundP99Ms = [19.30, 15.81, 16.16] },
+            Setup("relay (login)", p50: 9.7, p99: 17.5) with { RoundP99Ms = [19.69, 15.34, 16.81] },
+        ]);
+        results.Throughput.AddRange([
+            Rate("relay (rfb)", "echo", 480) with { RoundMiBPerSecond = [480, 520, 400] },
+            Rate("relay (login)", "echo", 434) with { RoundMiBPerSecond = [470, 434, 410] },
+        ]);
+
+        var verdicts = TargetEvaluation.Evaluate(results).ToList();
+
+        Assert.Equal(TargetEvaluation.Pass, Verdict(verdicts, LoginP99).Verdict);
+        Assert.Contains("1.02x", Verdict(verdicts, LoginP99).Evidence, StringComparison.Ordinal);
+        // Throughput rounds 0.98x, 0.83x, 1.03x: the median round, 0.98x, passes.
+        Assert.Equal(TargetEvaluation.Pass, Verdict(verdicts, LoginThroughput).Verdict);
+    }
+
+    [Fact]
+    public void PairedRatio_OfRoundsThatDoNotPairUp_IsNull()
+    {
+        Assert.Null(TargetEvaluation.PairedRatio([1, 2], [1]));
+        Assert.Null(TargetEvaluation.PairedRatio([], []));
+        Assert.Equal(2, TargetEvaluation.PairedRatio([2, 3], [2, 1])); // rounds 1x and 3x
+    }
+
+    [Fact]
     public void LoginAddingMoreThanOneMillisecondAtP50_FailsThatTargetOnly()
     {
         var results = Results();
@@ -86,6 +117,9 @@ public sealed class BenchReportTests
     [InlineData("run --relay r --workloads setup", false)]
     [InlineData("run --relay r --throughput-seconds 20", false)]
     [InlineData("run --relay r --seed 5", true)]
+    [InlineData("run --relay r --workloads throughput,setup,echo1k,cold,idle,tokens,sync,failover,silent-host,recording-disk", true)]
+    [InlineData("run --relay r --workloads throughput,setup,echo1k,cold,idle,tokens,sync,failover,silent-host", false)]
+    [InlineData("run --relay r --haproxy-config other.cfg", false)]
     public void OnlyAFullRun_MayReplaceTheDocumentsResults(string arguments, bool full)
     {
         Assert.Equal(full, BenchOptions.Parse(arguments.Split(' ')).IsFullRun);
@@ -99,31 +133,5 @@ public sealed class BenchReportTests
     private static LatencyResult Setup(string peer, double p50, double p99, int failed = 0) =>
         new(peer, "setup", 1000, 16, 1000 - failed, failed, p50, p99 * 0.8, p99, p99 * 1.2, p50, 2000, failed > 0 ? "refused" : null) { RoundP99Ms = [p99] };
 
-    private static BenchResults Results() => new()
-    {
-        Machine = new MachineInfo(2, "cpu", 1024, "6", ".NET", "-", "-", "-", "test"),
-        StartedUtc = DateTimeOffset.UnixEpoch,
-        Settings = new BenchSettings
-        {
-            Quick = false,
-            Rounds = 3,
-            ThroughputSeconds = 3,
-            WarmupSeconds = 0.5,
-            FrameBytes = 65536,
-            EchoWindowFrames = 4,
-            ThroughputConnections = [1, 16],
-            SetupSessions = 1000,
-            SetupConcurrency = 16,
-            SetupWarmupSessions = 100,
-            IdleTiers = [1000],
-            TokenFileTokens = 10_000,
-            SyncVms = [10_000],
-            Peers = ["relay", "relay-login"],
-            DescriptorLimit = 20_000,
-            Seed = 7,
-            Commit = "0123abc",
-            FullRun = false,
-            CommandLine = "vnc-bench run",
-        },
-    };
+    private static BenchResults Results() => BenchResultsSamples.Empty();
 }

@@ -116,7 +116,7 @@ internal sealed class ForwarderRig : IAsyncDisposable
         await Target.DisposeAsync();
     }
 
-    private static async Task<(Socket Client, Socket Server)> PairAsync()
+    internal static async Task<(Socket Client, Socket Server)> PairAsync()
     {
         using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));

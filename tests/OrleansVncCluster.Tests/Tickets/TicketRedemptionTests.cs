@@ -16,11 +16,11 @@ public sealed class TicketRedemptionTests(TokenClusterFixture fixture) : IClassF
 
     private IGrainFactory SiloGrains(int silo) => fixture.Cluster.Silos[silo].ServiceProvider.GetRequiredService<IGrainFactory>();
 
-    private TicketGate Gate(int silo, bool acceptPlainTokens = true, bool acceptV1 = false, TimeProvider? clock = null) => new(
+    private TicketGate Gate(int silo, bool acceptPlainTokens = true, bool acceptV1 = false, TimeProvider? clock = null, TimeSpan? redeemTimeout = null) => new(
         new TicketKeyRing(new TestOptions<TicketOptions>(new TicketOptions { Secret = Secret }), TimeProvider.System, NullLogger<TicketKeyRing>.Instance),
         SiloGrains(silo),
         new TestOptions<TokenOptions>(new TokenOptions { AcceptPlainTokens = acceptPlainTokens }),
-        new TestOptions<TicketOptions>(new TicketOptions { Secret = Secret, AcceptV1Tickets = acceptV1 }),
+        new TestOptions<TicketOptions>(new TicketOptions { Secret = Secret, AcceptV1Tickets = acceptV1, RedeemTimeout = redeemTimeout ?? TimeSpan.FromSeconds(3) }),
         clock ?? TimeProvider.System,
         NullLogger<TicketGate>.Instance);
 
@@ -59,6 +59,48 @@ public sealed class TicketRedemptionTests(TokenClusterFixture fixture) : IClassF
             SiloGrains(i % 2).GetGrain<ITicketRedemptionGrain>(nonce).RedeemAsync(expiry)));
 
         Assert.Single(answers, first => first);
+    }
+
+    [Fact]
+    public async Task RedemptionWhoseAnswerCameTooLate_IsGivenBack_SoTheRetryOpens()
+    {
+        var ticket = Issue("vm-token", DateTimeOffset.UtcNow.AddMinutes(1), singleUse: true);
+        // A deadline no grain call meets: the redemption goes out, its answer is not waited for.
+        var hurried = Gate(0, redeemTimeout: TimeSpan.FromTicks(1));
+
+        var first = await RedeemAsync(hurried, hurried.Admit(ticket));
+
+        Assert.Equal(CloseReasons.TryAgainLater, first!.Value.Status);
+        // The page retries a 1013 as long as it gets one; a retry that overtakes the late redemption may be refused
+        // "already used" until the give-back lands. Without the give-back every retry is.
+        var patient = Gate(0);
+        var retry = await RetryUntilOpenAsync(patient, ticket, TimeSpan.FromSeconds(10));
+        Assert.Null(retry);
+        Assert.Equal(CloseReasons.TicketUsed, (await RedeemAsync(patient, patient.Admit(ticket)))!.Value.Status);
+    }
+
+    [Fact]
+    public async Task GiveBackThatOvertookItsRedemption_RefusesThatRedemption_AndLeavesTheTicketUsable()
+    {
+        var grain = SiloGrains(0).GetGrain<ITicketRedemptionGrain>("overtaken-" + Guid.NewGuid().ToString("N"));
+        var expiry = DateTimeOffset.UtcNow.AddMinutes(1);
+
+        Assert.False(await grain.GiveBackAsync("late"));
+
+        Assert.Equal(RedemptionAnswer.AlreadyUsed, await grain.TryRedeemAsync(expiry, "late"));
+        Assert.Equal(RedemptionAnswer.Redeemed, await grain.TryRedeemAsync(expiry, "retry"));
+    }
+
+    private static async Task<Refusal?> RetryUntilOpenAsync(TicketGate gate, string ticket, TimeSpan timeout)
+    {
+        var deadline = DateTimeOffset.UtcNow + timeout;
+        Refusal? refused;
+        while ((refused = await RedeemAsync(gate, gate.Admit(ticket))) is not null && DateTimeOffset.UtcNow < deadline)
+        {
+            await Task.Delay(100);
+        }
+
+        return refused;
     }
 
     [Fact]

@@ -190,5 +190,9 @@ public sealed class TokenGrainTests(TokenClusterFixture fixture) : IClassFixture
         public Task<List<SessionInfo>> ListSessionsAsync() => Task.FromResult(new List<SessionInfo>());
 
         public Task<bool> CloseSessionAsync(string sessionId, string reason) => Task.FromResult(false);
+
+        public Task<long> RecordingLengthAsync(string recordingId) => Task.FromResult(-1L);
+
+        public Task<byte[]> ReadRecordingAsync(string recordingId, long offset, int count) => Task.FromResult(Array.Empty<byte>());
     }
 }

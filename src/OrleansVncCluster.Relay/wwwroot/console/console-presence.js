@@ -31,10 +31,18 @@ export function withResume(socketUrl, pageId) {
 
 /** The presence call's URL for a WebSocket URL: same origin and relay path, http(s), only the resume id as query. */
 export function presenceUrl(socketUrl, pageId) {
+  return relayCallUrl(socketUrl, pageId, 'presence');
+}
+
+/**
+ * The URL of one of the page's calls below the relay path (presence, share) for a WebSocket URL: same origin, http(s),
+ * only the resume id as query, so the page's resume cookie (scoped to the relay path) goes with it and the ticket never.
+ */
+export function relayCallUrl(socketUrl, pageId, call) {
   const url = new URL(socketUrl);
   const scheme = url.protocol === 'wss:' ? 'https:' : 'http:';
   const path = url.pathname.replace(/\/+$/, '');
-  return `${scheme}//${url.host}${path}/presence?resume=${encodeURIComponent(pageId)}`;
+  return `${scheme}//${url.host}${path}/${call}?resume=${encodeURIComponent(pageId)}`;
 }
 
 /**

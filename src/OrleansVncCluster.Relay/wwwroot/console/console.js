@@ -12,6 +12,7 @@ import {
 } from '/console/console-core.js';
 import { chooseLanguage, t, translatePage } from '/console/i18n.js';
 import { newPageId, presenceUrl, showPresence, startPresence, withResume } from '/console/console-presence.js';
+import { mayShare, minutesLeft, requestShare, shareUrl } from '/console/console-share.js';
 
 const $ = (id) => document.getElementById(id);
 const ui = {
@@ -39,6 +40,11 @@ const ui = {
   toolbarToggle: $('toolbar-button'),
   keyboard: $('keyboard-button'),
   keyboardInput: $('keyboard-input'),
+  share: $('share-button'),
+  sharePanel: $('share-panel'),
+  shareLink: $('share-link'),
+  shareCopy: $('share-copy-button'),
+  shareNote: $('share-note'),
 };
 
 // What this browser remembers (scaling, picture, clipboard panel); what the link says wins for this visit only.
@@ -70,6 +76,8 @@ let sessionsStarted = 0;
 // Names this page's resume cookie: a reconnect after a drain or a lost node needs neither the ticket nor a password.
 const pageId = newPageId();
 let stopPresence = null;
+// The share call of the live session (its URL names the page, whose resume cookie authorises it); null when none is live.
+let shareCall = null;
 
 function show(state, text, extra = {}) {
   document.body.dataset.state = state;
@@ -82,6 +90,9 @@ function show(state, text, extra = {}) {
   }
   ui.disconnect.hidden = !(live || state === 'connecting' || state === 'credentials' || state === 'reconnecting');
   ui.connect.hidden = !(state === 'disconnected' || state === 'failed' || state === 'idle');
+  if (!live) {
+    ui.share.hidden = true;
+  }
   if (state !== 'credentials' && !extra.keepCredentials) {
     ui.credentials.hidden = true;
   }
@@ -128,7 +139,14 @@ function connect() {
     show('connected', current.desktopName ? t('status.connectedTo', { name: current.desktopName }) : t('status.connected'));
     focusScreen();
     stopPresence?.();
-    stopPresence = startPresence(presenceUrl(url, pageId), (answer) => showPresence($('presence'), answer, t));
+    shareCall = shareUrl(url, pageId);
+    stopPresence = startPresence(presenceUrl(url, pageId), (answer) => {
+      showPresence($('presence'), answer, t);
+      // A failed call (null) leaves the button as it was: one lost answer says nothing about the session.
+      if (answer !== null) {
+        ui.share.hidden = !mayShare(answer) || document.body.dataset.state !== 'connected';
+      }
+    });
   });
   rfb.addEventListener('disconnect', () => {
     current.disconnected = true;
@@ -170,6 +188,7 @@ function finish(current) {
   session = null;
   stopPresence?.();
   stopPresence = null;
+  shareCall = null;
   releaseModifiers(false);
   stopTyping();
 
@@ -404,6 +423,42 @@ ui.clipboardToggle.addEventListener('click', () => {
     ui.clipboardText.focus();
   } else {
     focusScreen();
+  }
+});
+
+// Each click makes a fresh link: it opens the console once, so a second helper needs a second link.
+ui.share.addEventListener('click', async () => {
+  if (!shareCall) {
+    return;
+  }
+  ui.share.disabled = true;
+  const shared = await requestShare(shareCall, location.href);
+  ui.share.disabled = false;
+  ui.sharePanel.hidden = false;
+  ui.share.setAttribute('aria-expanded', 'true');
+  if (shared.error !== undefined) {
+    ui.shareLink.value = '';
+    ui.shareNote.textContent = t('share.failed', { error: shared.error });
+    return;
+  }
+  ui.shareLink.value = shared.link;
+  ui.shareLink.dataset.minutes = String(minutesLeft(shared.expires));
+  ui.shareNote.textContent = t('share.note', { minutes: ui.shareLink.dataset.minutes });
+  ui.shareLink.select();
+});
+
+ui.shareCopy.addEventListener('click', async () => {
+  if (!ui.shareLink.value) {
+    return;
+  }
+  const minutes = ui.shareLink.dataset.minutes ?? '1';
+  ui.shareLink.select();
+  try {
+    // Only in secure contexts (https, localhost); elsewhere the selected text is copied by the user's Ctrl+C.
+    await navigator.clipboard.writeText(ui.shareLink.value);
+    ui.shareNote.textContent = t('share.copied', { minutes });
+  } catch {
+    ui.shareNote.textContent = t('share.select', { minutes });
   }
 });
 

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 
-namespace OrleansVncCluster.IntegrationTests.Infrastructure;
+namespace OrleansVncCluster.Testing;
 
 /// <summary>One simulated host: a network namespace whose eth0 has one address on the shared bridge.</summary>
 public sealed record NetworkHost(string Name, string Namespace, string Link, IPAddress Address)
@@ -70,6 +70,9 @@ public sealed class NetworkNamespaces : IAsyncDisposable
 
     /// <summary>Takes a host off the network as a pulled cable would: its end of the bridge goes down.</summary>
     public static Task CutAsync(NetworkHost host) => IpAsync("link", "set", host.Link, "down");
+
+    /// <summary>Plugs a cut host back in (<see cref="CutAsync"/> undone).</summary>
+    public static Task RestoreAsync(NetworkHost host) => IpAsync("link", "set", host.Link, "up");
 
     /// <summary>Deletes exactly what this instance created, namespaces first (their veth ends, and so the pairs, go with them).</summary>
     public async ValueTask DisposeAsync()

@@ -1,0 +1,40 @@
+using OrleansVncCluster.Relay.Tokens;
+
+namespace OrleansVncCluster.Tests.Tokens;
+
+/// <summary>What a lookup answers from a token's stored state when its grain's silo died and was not declared dead yet (issue 17).</summary>
+public sealed class StorageFallbackTests
+{
+    private static readonly ConsoleTokenEntry Stored = new() { Target = ConsoleTarget.Tcp("10.0.0.1", 5901), Source = "test" };
+
+    [Fact]
+    public void AStoredEntry_AdmitsTheTokenWithThatEntry()
+    {
+        var answer = StorageFallback.Decide(new StoredTokenRead(true, Stored), revokedSinceAsked: false);
+
+        Assert.Equal(new TokenLookup(LookupStatus.Found, Stored), answer);
+    }
+
+    [Fact]
+    public void ATokenRevokedSinceTheLookupBegan_StaysRefused_ThoughItsReadStillFoundIt()
+    {
+        var answer = StorageFallback.Decide(new StoredTokenRead(true, Stored), revokedSinceAsked: true);
+
+        Assert.Equal(LookupStatus.Unavailable, answer.Status);
+        Assert.Null(answer.Entry);
+    }
+
+    [Fact]
+    public void NoStoredRecord_LeavesTheLookupUnavailable_NotUnknown()
+    {
+        var answer = StorageFallback.Decide(new StoredTokenRead(true, null), revokedSinceAsked: false);
+
+        Assert.Equal(new TokenLookup(LookupStatus.Unavailable, null), answer);
+    }
+
+    [Fact]
+    public void AFailedRead_LeavesTheLookupUnavailable()
+    {
+        Assert.Equal(new TokenLookup(LookupStatus.Unavailable, null), StorageFallback.Decide(StoredTokenRead.Failed, revokedSinceAsked: false));
+    }
+}
