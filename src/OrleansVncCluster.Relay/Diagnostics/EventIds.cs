@@ -90,6 +90,7 @@ internal static class EventIds
     public const int ResumeOfClosedSession = 5222;
     public const int ResumeCheckUnavailable = 5223;
     public const int ResumeForbidFailed = 5224;
+    public const int ResumeCheckedInStorage = 5225;
 
     // The console page's share button (ConsolePage/ShareLinks): 5400-5409.
     public const int ConsoleShared = 5400;

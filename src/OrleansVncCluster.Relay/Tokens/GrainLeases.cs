@@ -10,7 +10,6 @@ internal sealed class GrainLeases(IGrainBase grain, IClusterMembershipService me
 {
     private static readonly TimeSpan PrunePeriod = TimeSpan.FromMinutes(1);
     private readonly LeaseBook _book = new();
-    private readonly Dictionary<string, DateTimeOffset> _unresumable = new(StringComparer.Ordinal);
     private IGrainTimer? _keeper;
 
     public Task<bool> AcquireAsync(string leaseId, SiloAddress node, int max, bool viewOnly = false)
@@ -35,41 +34,16 @@ internal sealed class GrainLeases(IGrainBase grain, IClusterMembershipService me
 
     public Task<LeasePresence> PresenceAsync(string leaseId) => Task.FromResult(_book.Presence(leaseId, Status, time.GetUtcNow()));
 
-    public Task ForbidResumeAsync(string sessionId, DateTimeOffset until)
-    {
-        _unresumable[sessionId] = until;
-        _book.Release(sessionId);
-        KeepAliveWhileHeld();
-        return Task.CompletedTask;
-    }
-
-    public Task<bool> MayResumeAsync(string sessionId) =>
-        Task.FromResult(!(_unresumable.TryGetValue(sessionId, out var until) && time.GetUtcNow() < until));
-
-    private void ForgetExpiredForbids()
-    {
-        var now = time.GetUtcNow();
-        foreach (var (id, until) in _unresumable)
-        {
-            if (until <= now)
-            {
-                _unresumable.Remove(id);
-            }
-        }
-    }
-
     private SiloStatus Status(SiloAddress silo) => membership.CurrentSnapshot.GetSiloStatus(silo);
 
     private void KeepAliveWhileHeld()
     {
-        // Forbidden resumes keep the activation too: a collected grain would forget them within their window.
-        var holding = _book.Count > 0 || _unresumable.Count > 0;
+        var holding = _book.Count > 0;
         if (holding && _keeper is null)
         {
             _keeper = grain.RegisterGrainTimer(() =>
             {
                 _book.Prune(Status, time.GetUtcNow());
-                ForgetExpiredForbids();
                 KeepAliveWhileHeld();
                 return Task.CompletedTask;
             }, new GrainTimerCreationOptions { DueTime = PrunePeriod, Period = PrunePeriod, KeepAlive = true });

@@ -16,8 +16,9 @@ public interface ITokenGrain : IGrainWithStringKey, ISessionLeaseHolder
 
     /// <summary>
     /// Refuses, until <paramref name="until"/>, every resume credential of session <paramref name="sessionId"/>: an
-    /// administrator closed it, and the page's credential must not bring it back (Admission/ResumeCheck). Kept in memory
-    /// beside the leases; the window it covers (Tickets:ResumeWindow) is minutes.
+    /// administrator closed it, and the page's credential must not bring it back (Admission/ResumeCheck). Persisted with the
+    /// entry (<see cref="TokenState.ClosedSessions"/>), so a survivor can read it while this grain's silo is dead; the
+    /// window it covers (Tickets:ResumeWindow) is minutes.
     /// </summary>
     [Alias("ForbidResume")]
     Task ForbidResumeAsync(string sessionId, DateTimeOffset until);

@@ -16,4 +16,13 @@ public static class StorageFallback
         read is { Succeeded: true, Entry: { } entry } && !revokedSinceAsked
             ? new TokenLookup(LookupStatus.Found, entry)
             : new TokenLookup(LookupStatus.Unavailable, null);
+
+    /// <summary>
+    /// Decides from a storage read whether a resume credential of <paramref name="sessionId"/> may bring its session back
+    /// (Admission/ResumeCheck, when the token's grain could not answer): null when the read says nothing (failed, or no
+    /// stored entry), so the resume stays refused for now (1013); otherwise what the grain would answer, since it writes an
+    /// administrator's close to storage before the session ends.
+    /// </summary>
+    public static bool? MayResume(StoredTokenRead read, string sessionId, DateTimeOffset now) =>
+        read is { Succeeded: true, Entry: not null, State: { } state } ? state.MayResume(sessionId, now) : null;
 }

@@ -30,6 +30,8 @@ public sealed class StoredTokens(IServiceProvider services, IGrainFactory grains
             return StoredTokenRead.Failed;
         }
 
-        return new StoredTokenRead(true, state.RecordExists ? state.State?.Entry : null);
+        return state.RecordExists && state.State is { } stored
+            ? new StoredTokenRead(true, stored.Entry, stored)
+            : new StoredTokenRead(true, null);
     }
 }

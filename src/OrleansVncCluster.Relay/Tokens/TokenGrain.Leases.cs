@@ -16,8 +16,4 @@ internal sealed partial class TokenGrain
     public Task ReleaseLeaseAsync(string leaseId) => Leases.ReleaseAsync(leaseId);
 
     public Task<int> LeaseCountAsync() => Leases.CountAsync();
-
-    public Task ForbidResumeAsync(string sessionId, DateTimeOffset until) => Leases.ForbidResumeAsync(sessionId, until);
-
-    public Task<bool> MayResumeAsync(string sessionId) => Leases.MayResumeAsync(sessionId);
 }

@@ -78,6 +78,38 @@ internal sealed partial class TokenGrain(
         return current.Source;
     }
 
+    /// <summary>
+    /// Records an administrator's close in storage before memory is trusted with it (as <see cref="SetAsync"/> does), so it
+    /// outlives this activation and a survivor's storage read sees it. The session's lease goes with it.
+    /// </summary>
+    public async Task ForbidResumeAsync(string sessionId, DateTimeOffset until)
+    {
+        await Leases.ReleaseAsync(sessionId);
+        if (state.State.Entry is null)
+        {
+            return; // the token is gone: a resume is refused by its lookup, and no record is written for it
+        }
+
+        var previous = state.State.ClosedSessions;
+        var now = time.GetUtcNow();
+        var closed = previous is null
+            ? new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal)
+            : previous.Where(pair => pair.Value > now).ToDictionary(StringComparer.Ordinal); // expired closes go with this write
+        closed[sessionId] = until;
+        state.State.ClosedSessions = closed;
+        try
+        {
+            await state.WriteStateAsync();
+        }
+        catch
+        {
+            state.State.ClosedSessions = previous;
+            throw;
+        }
+    }
+
+    public Task<bool> MayResumeAsync(string sessionId) => Task.FromResult(state.State.MayResume(sessionId, time.GetUtcNow()));
+
     /// <summary>The one removal path: storage first, then the broadcast, so no node can re-read the token after it.</summary>
     private async Task RemoveAsync(RevocationCause cause)
     {

@@ -37,4 +37,27 @@ public sealed class StorageFallbackTests
     {
         Assert.Equal(new TokenLookup(LookupStatus.Unavailable, null), StorageFallback.Decide(StoredTokenRead.Failed, revokedSinceAsked: false));
     }
+
+    [Fact]
+    public void AResume_IsDecidedFromTheStoredCloses_WhileTheirWindowLasts()
+    {
+        var now = DateTimeOffset.UtcNow;
+        var state = new TokenState { Entry = Stored, ClosedSessions = new() { ["closed"] = now.AddMinutes(2) } };
+        var read = new StoredTokenRead(true, Stored, state);
+
+        Assert.Equal(false, StorageFallback.MayResume(read, "closed", now));
+        Assert.Equal(true, StorageFallback.MayResume(read, "closed", now.AddMinutes(2)));
+        Assert.Equal(true, StorageFallback.MayResume(read, "other", now));
+        Assert.Equal(true, StorageFallback.MayResume(new StoredTokenRead(true, Stored, new TokenState { Entry = Stored }), "closed", now));
+    }
+
+    [Fact]
+    public void AResume_StaysUndecided_WhenTheReadFailedOrFoundNoEntry()
+    {
+        var now = DateTimeOffset.UtcNow;
+
+        Assert.Null(StorageFallback.MayResume(StoredTokenRead.Failed, "s", now));
+        Assert.Null(StorageFallback.MayResume(new StoredTokenRead(true, null), "s", now));
+        Assert.Null(StorageFallback.MayResume(new StoredTokenRead(true, null, new TokenState()), "s", now));
+    }
 }

@@ -41,4 +41,22 @@ public sealed class StoredTokensTests(TokenClusterFixture fixture) : IClassFixtu
 
         Assert.Equal(new StoredTokenRead(true, null), read);
     }
+
+    [Fact]
+    public async Task AnAdministratorsClose_IsInTheStoredRecord_SoASurvivorRefusesThatResumeFromStorage()
+    {
+        var token = "stored-" + Guid.NewGuid().ToString("N")[..8];
+        var grain = fixture.Grains.GetGrain<ITokenGrain>(token);
+        await grain.SetAsync(Entry(5913));
+        var now = DateTimeOffset.UtcNow;
+        await grain.ForbidResumeAsync("closed-session", now.AddMinutes(2));
+
+        var read = await Reader.ReadAsync(token, TimeSpan.FromSeconds(30), CancellationToken.None);
+
+        Assert.Equal(false, StorageFallback.MayResume(read, "closed-session", now));
+        Assert.Equal(true, StorageFallback.MayResume(read, "another-session", now));
+        Assert.Equal(true, StorageFallback.MayResume(read, "closed-session", now.AddMinutes(3)));
+        Assert.False(await grain.MayResumeAsync("closed-session"));
+        Assert.Equal(read.Entry, await grain.GetAsync());
+    }
 }
