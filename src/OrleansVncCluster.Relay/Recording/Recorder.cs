@@ -25,6 +25,10 @@ public sealed partial class Recorder(
 
     private readonly ConcurrentDictionary<string, (SessionRecorder Recorder, RecordingEntry Entry)> _open = new(StringComparer.Ordinal);
 
+    // Bytes of this node's finished recordings: counted by each sweep, grown as recordings finish. With the open ones'
+    // bytes it tells a session's start whether the budget is near, so only then does it read the directory.
+    private long _finishedBytes;
+
     /// <summary>Recordings open on this node now.</summary>
     public int Open => _open.Count;
 
@@ -45,7 +49,7 @@ public sealed partial class Recorder(
             return Failed(subject, "not_configured", "recording is not configured on this relay node");
         }
 
-        if (settings.MaxDiskBytes > 0 && Sweep(settings) >= settings.MaxDiskBytes)
+        if (settings.MaxDiskBytes > 0 && DiskBytes() >= settings.MaxDiskBytes && SweepForStart(settings) >= settings.MaxDiskBytes)
         {
             return Failed(subject, "disk_budget", $"this node's recordings take all of Recording:MaxDiskBytes ({settings.MaxDiskBytes} bytes) and none can be deleted");
         }
@@ -133,13 +137,16 @@ public sealed partial class Recorder(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(FlushInterval, time);
-        var swept = long.MinValue;
         try
         {
+            // At once, not a tick later: the first sweep also counts what earlier runs left, which starts rely on.
+            await Task.Yield();
+            await SweepAsync(stoppingToken);
+            var swept = time.GetTimestamp();
             while (await timer.WaitForNextTickAsync(stoppingToken))
             {
                 FlushAll();
-                if (swept == long.MinValue || time.GetElapsedTime(swept) >= SweepInterval)
+                if (time.GetElapsedTime(swept) >= SweepInterval)
                 {
                     swept = time.GetTimestamp();
                     await SweepAsync(stoppingToken);
@@ -156,9 +163,41 @@ public sealed partial class Recorder(
     /// fit Recording:MaxDiskBytes (open ones are never deleted); forgets them in the index. Returns the bytes left.</summary>
     public async Task<long> SweepAsync(CancellationToken cancellationToken)
     {
-        var settings = options.CurrentValue;
+        var deleted = new List<string>();
+        var left = Sweep(options.CurrentValue, deleted);
+        await ForgetAsync(deleted, cancellationToken);
+        return left;
+    }
+
+    /// <summary>What this node's recordings take on disk, as far as it counted: the finished ones as of the last sweep
+    /// plus those finished since, and the open ones as written so far.</summary>
+    public long DiskBytes()
+    {
+        var total = Interlocked.Read(ref _finishedBytes);
+        foreach (var (recorder, _) in _open.Values)
+        {
+            total += recorder.Bytes;
+        }
+
+        return total;
+    }
+
+    /// <summary>A session's start found the budget reached by the count: sweep now, and forget what went in the background
+    /// (the session does not wait on Redis).</summary>
+    private long SweepForStart(RecordingOptions settings)
+    {
         var deleted = new List<string>();
         var left = Sweep(settings, deleted);
+        if (deleted.Count > 0)
+        {
+            _ = ForgetAsync(deleted, CancellationToken.None);
+        }
+
+        return left;
+    }
+
+    private async Task ForgetAsync(List<string> deleted, CancellationToken cancellationToken)
+    {
         foreach (var id in deleted)
         {
             try
@@ -171,8 +210,6 @@ public sealed partial class Recorder(
                 LogIndexFailed(logger, id, exception.GetType().Name);
             }
         }
-
-        return left;
     }
 
     private long Sweep(RecordingOptions settings, List<string>? deleted = null)
@@ -187,21 +224,30 @@ public sealed partial class Recorder(
             .OrderBy(f => f.Name, StringComparer.Ordinal) // ids sort by their start time (UUIDv7)
             .ToList();
         var total = files.Sum(f => f.Length);
+        var open = 0L;
         foreach (var file in files)
         {
             var id = System.IO.Path.GetFileNameWithoutExtension(file.Name);
             var expired = file.LastWriteTimeUtc < cutoff.UtcDateTime;
-            if (_open.ContainsKey(id) || (!expired && (settings.MaxDiskBytes == 0 || total <= settings.MaxDiskBytes)))
+            if (_open.ContainsKey(id))
+            {
+                open += file.Length;
+                continue;
+            }
+
+            if (!expired && (settings.MaxDiskBytes == 0 || total <= settings.MaxDiskBytes))
             {
                 continue;
             }
 
+            // Read before the delete: FileInfo forgets its length on Delete, and asking again throws for a missing file.
+            var length = file.Length;
             try
             {
                 file.Delete();
-                total -= file.Length;
+                total -= length;
                 deleted?.Add(id);
-                LogDeleted(logger, id, file.Length, expired ? "Recording:Retention" : "Recording:MaxDiskBytes");
+                LogDeleted(logger, id, length, expired ? "Recording:Retention" : "Recording:MaxDiskBytes");
             }
             catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
             {
@@ -209,6 +255,9 @@ public sealed partial class Recorder(
             }
         }
 
+        // Open recordings count by their writers (DiskBytes); a file that finished during this sweep is counted twice
+        // until the next one, which errs towards sweeping early.
+        Interlocked.Exchange(ref _finishedBytes, total - open);
         return total;
     }
 
@@ -233,6 +282,7 @@ public sealed partial class Recorder(
         if (_open.TryRemove(recorder.Id, out var open))
         {
             metrics.Finished(recorder.Bytes);
+            Interlocked.Add(ref _finishedBytes, recorder.Bytes);
             Index(open.Entry with { End = time.GetUtcNow(), Bytes = recorder.Bytes, Complete = recorder.Ended });
         }
     }

@@ -1,4 +1,3 @@
-using System.Net;
 using System.Net.WebSockets;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -135,18 +134,5 @@ public sealed class SessionAuditTests
         public T Get(string? name) => value;
 
         public IDisposable? OnChange(Action<T, string?> listener) => null;
-    }
-
-    private sealed class FakeSilo : ILocalSiloDetails
-    {
-        public string Name => "fake-silo";
-
-        public string ClusterId => "test";
-
-        public string DnsHostName => "localhost";
-
-        public SiloAddress SiloAddress { get; } = SiloAddress.New(new IPEndPoint(IPAddress.Loopback, 11111), 1);
-
-        public SiloAddress GatewayAddress => SiloAddress;
     }
 }
