@@ -69,24 +69,26 @@ public sealed class RecordingOptions
         return AllowPerTicket ? null : "this relay does not let a ticket ask for a recording (Recording:AllowPerTicket is false)";
     }
 
-    /// <summary>Reads a mode as written in configuration.</summary>
+    /// <summary>Reads a mode as written in configuration (any case, spaces around it ignored). Asked per session, so it
+    /// compares in place rather than building a lower-case copy.</summary>
     public static bool TryParseMode(string? text, out RecordingMode mode)
     {
-        switch (text?.Trim().ToLowerInvariant())
+        var word = text.AsSpan().Trim();
+        mode = RecordingMode.Off;
+        if (word.Equals("on", StringComparison.OrdinalIgnoreCase))
         {
-            case "off":
-                mode = RecordingMode.Off;
-                return true;
-            case "on":
-                mode = RecordingMode.On;
-                return true;
-            case "required":
-                mode = RecordingMode.Required;
-                return true;
-            default:
-                mode = RecordingMode.Off;
-                return false;
+            mode = RecordingMode.On;
         }
+        else if (word.Equals("required", StringComparison.OrdinalIgnoreCase))
+        {
+            mode = RecordingMode.Required;
+        }
+        else if (!word.Equals("off", StringComparison.OrdinalIgnoreCase))
+        {
+            return false;
+        }
+
+        return true;
     }
 }
 
