@@ -189,6 +189,16 @@ public sealed class ConsoleResumeTests(ResumeClusterFixture fixture, ITestOutput
         output.WriteLine($"kill -9 of {carrierName}: the page was connected again after {connectedAfter.TotalMilliseconds:F0} ms " +
             $"and showed the desktop after {desktopAfter.TotalMilliseconds:F0} ms, through HAProxy to {survivor.Settings.SiloName}");
 
+        // Issue 17: when the token's grain died with the carrier, the survivor answers the resume from the token's stored
+        // record (event 5225) instead of refusing it with 1013 until the dead silo is declared dead.
+        var answeredFromStorage = survivor.Process.Output.Contains("against its stored state", StringComparison.Ordinal);
+        output.WriteLine($"the resume was checked {(answeredFromStorage ? "against the token's stored record (its grain died with the carrier)" : "by the token's grain")}");
+        using (var admin = survivor.AdminClient())
+        {
+            var metrics = PrometheusText.Parse(await admin.GetStringAsync(new Uri("/metrics", UriKind.Relative)));
+            Assert.Equal(0, metrics.Value("vnc_relay_sessions_failed_total{reason=\"resume_unanswered\"}"));
+        }
+
         Assert.DoesNotContain("credentials", await tab.Page.EvaluateAsync<string[]>("() => window.__states"));
         Assert.True(await tab.Page.IsHiddenAsync("#credentials-form"), "no password form is shown");
         Assert.Equal(resumedBefore + 1, await ResumedAsync(survivor));

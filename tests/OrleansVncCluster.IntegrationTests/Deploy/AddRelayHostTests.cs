@@ -76,7 +76,23 @@ public sealed class AddRelayHostTests : IAsyncLifetime
 
         // What the drop-in's ExecReload does before it signals the master: save the state, then reload.
         await SaveStateAsInTheDropInAsync();
+        var oldWorker = WorkerPid(await RuntimeAsync("show info"));
         await Haproxy.ReloadAsync();
+        // The old worker keeps accepting on the shared listeners (runtime socket included) until it has soft-stopped,
+        // a moment after the master's "Loading success.": a drain sent to it would not reach the new worker.
+        await Eventually.HoldsAsync(async () =>
+        {
+            // Five answers in a row: while both workers accept, any one of them could come from either.
+            for (var i = 0; i < 5; i++)
+            {
+                if (WorkerPid(await RuntimeAsync("show info")) == oldWorker)
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }, Timeout, "only the new worker answers the runtime API");
 
         var state = await RuntimeAsync("show servers state be_relay");
         var relay4 = state.Split('\n').Select(line => line.Split(' ')).Single(fields => fields.Length > 4 && fields[3] == "relay4");
@@ -130,6 +146,10 @@ public sealed class AddRelayHostTests : IAsyncLifetime
             await RuntimeAsync($"set server be_relay/relay{i} state {state}");
         }
     }
+
+    /// <summary>The "Pid:" line of the runtime API's "show info": which worker answered.</summary>
+    private static string WorkerPid(string info) =>
+        info.Split('\n').Single(line => line.StartsWith("Pid:", StringComparison.Ordinal)).Trim();
 
     /// <summary>The node's vnc_relay_active_sessions gauge.</summary>
     private static async Task<int> ActiveSessionsAsync(RelayNodeProcess node) =>
