@@ -5,7 +5,9 @@ namespace OrleansVncCluster.Benchmarks.Peers;
 /// <summary>A node's Prometheus text on its admin port (/metrics answers without the admin token).</summary>
 internal static class NodeMetrics
 {
-    private static readonly HttpClient Http = new(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(5) };
+    // Generous: a node under the bench's own load (and a shared machine's) can take seconds to answer a scrape; a scrape
+    // that still times out stops the workload with its reason (TaskCanceledException), never the whole bench.
+    private static readonly HttpClient Http = new(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(15) };
 
     /// <summary>Sessions the node has relayed since it started (vnc_relay_sessions_started_total).</summary>
     public static async Task<double> SessionsStartedAsync(RelayPeer node) =>

@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace OrleansVncCluster.Benchmarks.Reporting;
 
-/// <summary>The targets of issue 6, of issue 13 item 8 (relay-side login) and of issue 17 (failover, silent host), judged on figures measured in the same run.</summary>
+/// <summary>The targets of issue 6, of issue 13 item 8 (relay-side login) and of issue 17 (its whole table), judged on figures measured in the same run.</summary>
 internal static class TargetEvaluation
 {
     public const string Pass = "PASS";
@@ -21,10 +21,105 @@ internal static class TargetEvaluation
         yield return LoginThroughput(results);
         yield return LoginSetupP99(results);
         yield return LoginSetupP50(results);
+        yield return ThroughputAgainstSocat(results);
+        yield return SmallEchoAgainstSocat(results);
+        yield return ColdSetup(results);
+        yield return RedisSetup(results);
+        yield return IdleSession(results);
+        yield return Sync100k(results);
         yield return FailoverSession(results);
         yield return FailoverEverySession(results);
         yield return FailoverConsole(results);
         yield return SilentHost(results);
+    }
+
+    /// <summary>Issue 17: RSS per idle session at the largest tier the machine holds.</summary>
+    public const double IdleSessionKiB = 12;
+
+    private static TargetVerdict ThroughputAgainstSocat(BenchResults results) =>
+        AgainstSocat(results, "Issue 17: echo and download, 1 and 16 connections, 64 KiB frames: >= 1.0x socat in every case",
+            [(Workloads.Throughput.Echo, 1), (Workloads.Throughput.Download, 1), (Workloads.Throughput.Echo, 16), (Workloads.Throughput.Download, 16)]);
+
+    private static TargetVerdict SmallEchoAgainstSocat(BenchResults results) =>
+        AgainstSocat(results, "Issue 17: echo with 1 KiB frames, 1 and 16 connections: >= 1.0x socat",
+            [(Workloads.Throughput.EchoSmall, 1), (Workloads.Throughput.EchoSmall, 16)]);
+
+    private static TargetVerdict AgainstSocat(BenchResults results, string name, (string Mode, int Connections)[] cases)
+    {
+        double? Rate(string peer, string mode, int connections) =>
+            results.Throughput.FirstOrDefault(t => t.Peer == peer && t.Mode == mode && t.Connections == connections && t.Error is null)?.MiBPerSecond;
+        var ratios = new List<string>();
+        var ok = true;
+        foreach (var (mode, connections) in cases)
+        {
+            if (Rate("relay", mode, connections) is not { } relay || Rate("socat", mode, connections) is not { } socat || socat <= 0)
+            {
+                return new TargetVerdict(name, NotMeasured, Format($"needs {mode} x{connections} for relay and socat in the same run"));
+            }
+
+            ok &= relay >= socat;
+            ratios.Add(Format($"{mode} x{connections} {relay / socat:F2}x"));
+        }
+
+        return new TargetVerdict(name, ok ? Pass : Fail, "relay ÷ socat: " + string.Join(", ", ratios));
+    }
+
+    private static TargetVerdict ColdSetup(BenchResults results)
+    {
+        const string name = "Issue 17: set-up p99 of a just-started node's first 1,000 sessions <= 2x the warm node's p99";
+        var pairs = results.ColdSetup
+            .Select(cold => (cold, warm: results.Setup.FirstOrDefault(w => BenchRunner.ColdName(w.Peer) == cold.Peer && w.Succeeded > 0)))
+            .Where(pair => pair.cold.Succeeded > 0 && pair.warm is not null)
+            .ToList();
+        if (pairs.Count == 0)
+        {
+            return new TargetVerdict(name, NotMeasured, "needs the cold workload and the same node's warm set-up in the same run");
+        }
+
+        var ok = pairs.All(p => p.cold.P99Ms <= 2 * p.warm!.P99Ms);
+        return new TargetVerdict(name, ok ? Pass : Fail, string.Join("; ", pairs.Select(p =>
+            Format($"{p.cold.Peer} p99 {p.cold.P99Ms:F2} ms = {p.cold.P99Ms / p.warm!.P99Ms:F2}x warm ({p.warm.P99Ms:F2} ms)"))));
+    }
+
+    private static TargetVerdict RedisSetup(BenchResults results)
+    {
+        const string name = "Issue 17: set-up p99 at concurrency 16 with tokens in Redis: <= 0.3x socat and <= 2x direct TCP";
+        double? P99(string peer) => results.Setup.FirstOrDefault(s => s.Peer == peer && s.Succeeded > 0)?.P99Ms;
+        if (P99(BenchRunner.RedisPeerName) is not { } redis || P99("socat") is not { } socat || P99("direct") is not { } direct)
+        {
+            return new TargetVerdict(name, NotMeasured, "needs set-up latency for relay (redis), socat and direct in the same run");
+        }
+
+        var ok = redis <= 0.3 * socat && redis <= 2 * direct;
+        return new TargetVerdict(name, ok ? Pass : Fail, Format(
+            $"relay (redis) p99 {redis:F2} ms = {redis / socat:F2}x socat ({socat:F2} ms), {redis / direct:F2}x direct ({direct:F2} ms)"));
+    }
+
+    private static TargetVerdict IdleSession(BenchResults results)
+    {
+        const string name = "Issue 17: RSS per idle session at the largest tier held <= 12 KiB";
+        var idle = results.Idle.Where(i => i.Peer == "relay" && i.Reached > 0).MaxBy(i => i.Reached);
+        if (idle is null)
+        {
+            return new TargetVerdict(name, NotMeasured, "no idle-session run on the relay");
+        }
+
+        return new TargetVerdict(name, idle.RssPerSessionKiB <= IdleSessionKiB ? Pass : Fail,
+            Format($"{idle.RssPerSessionKiB:F1} KiB per session with {idle.Reached:N0} held"));
+    }
+
+    private static TargetVerdict Sync100k(BenchResults results)
+    {
+        const string name = "Issue 17: sync of 100,000 VMs < 20 s, set-up p99 during it <= 1.5x idle";
+        var sync = results.Sync.FirstOrDefault(s => s.Measured && s.Vms == 100_000);
+        if (sync?.SyncSeconds is not { } seconds || sync.SetupDuringSync is not { } during || sync.SetupIdleBaseline is not { } idle || idle.P99Ms <= 0)
+        {
+            return new TargetVerdict(name, NotMeasured, sync?.Status ?? "no 100,000-VM sync in this run");
+        }
+
+        var ratio = during.P99Ms / idle.P99Ms;
+        return new TargetVerdict(name, seconds < 20 && ratio <= 1.5 ? Pass : Fail,
+            Format($"{seconds:F1} s; set-up p99 {during.P99Ms:F2} ms during vs {idle.P99Ms:F2} ms idle ({ratio:F2}x)"));
     }
 
     /// <summary>Issue 17: after kill -9 of a node a new session opens through HAProxy within this long (p50 and max).</summary>

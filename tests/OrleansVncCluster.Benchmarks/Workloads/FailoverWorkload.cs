@@ -127,7 +127,7 @@ internal sealed class FailoverWorkload(BenchOptions options, string tokenFile, s
                 console = await MeasureConsoleAsync(nodes, ports, redis, cluster, haproxy);
             }
         }
-        catch (Exception exception) when (exception is TimeoutException or InvalidOperationException or IOException or HttpRequestException)
+        catch (Exception exception) when (exception is TimeoutException or InvalidOperationException or IOException or HttpRequestException or TaskCanceledException)
         {
             // The report's table takes the first line; the log keeps the whole message (a peer's log tail).
             error = exception.Message.Split('\n')[0];
@@ -237,7 +237,7 @@ internal sealed class FailoverWorkload(BenchOptions options, string tokenFile, s
 
             return new ConsoleResumeResult([.. shown], Percentile.Of(shown, 0.5), shown.Count == 0 ? 0 : shown.Max(), null);
         }
-        catch (Exception exception) when (exception is TimeoutException or InvalidOperationException or HttpRequestException or Microsoft.Playwright.PlaywrightException)
+        catch (Exception exception) when (exception is TimeoutException or InvalidOperationException or HttpRequestException or TaskCanceledException or Microsoft.Playwright.PlaywrightException)
         {
             log($"failover: console page stopped: {exception.Message}");
             return new ConsoleResumeResult([.. shown], Percentile.Of(shown, 0.5), shown.Count == 0 ? 0 : shown.Max(), exception.Message.Split('\n')[0]);

@@ -107,7 +107,7 @@ internal sealed class SilentHostWorkload(BenchOptions options, string workDirect
             falseDeathCount = lost.Count;
             falseDeaths = lost.Count == 0 ? null : string.Join("; ", lost.Select(row => Invariant($"{row.Address} status {row.Status}")));
         }
-        catch (Exception exception) when (exception is TimeoutException or InvalidOperationException or IOException or RedisException or HttpRequestException)
+        catch (Exception exception) when (exception is TimeoutException or InvalidOperationException or IOException or RedisException or HttpRequestException or TaskCanceledException)
         {
             // The report's table takes the first line; the log keeps the whole message (a peer's log tail).
             error = exception.Message.Split('\n')[0];

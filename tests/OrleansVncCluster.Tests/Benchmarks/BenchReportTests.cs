@@ -127,11 +127,9 @@ public sealed class BenchReportTests
 
     private static TargetVerdict Verdict(List<TargetVerdict> verdicts, string prefix) => verdicts.Single(v => v.Target.StartsWith(prefix, StringComparison.Ordinal));
 
-    private static ThroughputResult Rate(string peer, string mode, double mibPerSecond) =>
-        new(peer, mode, 1, 3, (long)(mibPerSecond * 3 * 1024 * 1024), mibPerSecond, 100, 0, null);
+    private static ThroughputResult Rate(string peer, string mode, double mibPerSecond) => BenchResultsSamples.Rate(peer, mode, mibPerSecond);
 
-    private static LatencyResult Setup(string peer, double p50, double p99, int failed = 0) =>
-        new(peer, "setup", 1000, 16, 1000 - failed, failed, p50, p99 * 0.8, p99, p99 * 1.2, p50, 2000, failed > 0 ? "refused" : null) { RoundP99Ms = [p99] };
+    private static LatencyResult Setup(string peer, double p50, double p99, int failed = 0) => BenchResultsSamples.Setup(peer, p50, p99, failed);
 
     private static BenchResults Results() => BenchResultsSamples.Empty();
 }

@@ -32,4 +32,12 @@ internal static class BenchResultsSamples
             CommandLine = "vnc-bench run",
         },
     };
+
+    /// <summary>A throughput figure of <paramref name="peer"/>: <paramref name="mibPerSecond"/> over 3 s.</summary>
+    public static ThroughputResult Rate(string peer, string mode, double mibPerSecond, int connections = 1) =>
+        new(peer, mode, connections, 3, (long)(mibPerSecond * 3 * 1024 * 1024), mibPerSecond, 100, 0, null);
+
+    /// <summary>A set-up latency figure of <paramref name="peer"/>: 1,000 sessions at concurrency 16.</summary>
+    public static LatencyResult Setup(string peer, double p50, double p99, int failed = 0) =>
+        new(peer, "setup", 1000, 16, 1000 - failed, failed, p50, p99 * 0.8, p99, p99 * 1.2, p50, 2000, failed > 0 ? "refused" : null) { RoundP99Ms = [p99] };
 }
