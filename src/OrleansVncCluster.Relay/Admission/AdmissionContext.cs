@@ -59,6 +59,13 @@ public sealed class AdmissionContext
     /// replaced the entry's address; a resume credential is bound to it. Null until <see cref="TicketVmCheck"/> ran.</summary>
     public string? Binding { get; internal set; }
 
+    /// <summary>The token lookup's answer did not come from the token's grain, which did not answer (<see cref="TokenLookup.GrainUnanswered"/>):
+    /// the checks after it do not call that grain again in this admission (each call would wait out the same failure).</summary>
+    public bool TokenGrainUnanswered { get; internal set; }
+
+    /// <summary>The token's stored record the lookup read instead of asking its grain, or null.</summary>
+    public StoredTokenRead? StoredToken { get; internal set; }
+
     /// <summary>Something a check took that the session gives back when it ends (or right away when a later check refuses).</summary>
     internal void Hold(Action release) => _releases.Add(release);
 

@@ -28,21 +28,32 @@ public sealed partial class ResumeCheck(
 
         var timeout = limits.CurrentValue.LeaseTimeout;
         bool may;
-        try
+        if (context.TokenGrainUnanswered)
         {
-            may = await grains.GetGrain<ITokenGrain>(token).MayResumeAsync(resumed).WaitAsync(timeout, time, cancellationToken);
-        }
-        catch (Exception exception) when (ClusterCall.Failed(exception))
-        {
-            var read = await stored.ReadAsync(token, timeout, cancellationToken);
-            if (StorageFallback.MayResume(read, resumed, time.GetUtcNow()) is not { } fromStorage)
+            // The lookup just found the grain silent (each call to it waits out Orleans' retries on a dead silo, about a
+            // second): go to storage at once, with the record the lookup read when it has one.
+            if (await FromStorageAsync(context.StoredToken, token, resumed, timeout, "its grain did not answer the token lookup", cancellationToken) is not { } answer)
             {
-                LogUnanswered(logger, resumed, TokenText.ForLog(token), exception.Message);
-                return new Refusal(CloseReasons.TryAgainLater, CloseReasons.TokenStoreUnavailableText, "resume_unanswered");
+                return Unanswered();
             }
 
-            LogAnsweredFromStorage(logger, resumed, TokenText.ForLog(token), exception.GetType().Name);
-            may = fromStorage;
+            may = answer;
+        }
+        else
+        {
+            try
+            {
+                may = await grains.GetGrain<ITokenGrain>(token).MayResumeAsync(resumed).WaitAsync(timeout, time, cancellationToken);
+            }
+            catch (Exception exception) when (ClusterCall.Failed(exception))
+            {
+                if (await FromStorageAsync(null, token, resumed, timeout, exception.GetType().Name, cancellationToken) is not { } answer)
+                {
+                    return Unanswered();
+                }
+
+                may = answer;
+            }
         }
 
         if (may)
@@ -52,6 +63,26 @@ public sealed partial class ResumeCheck(
 
         LogClosedByAdministrator(logger, context.Client, resumed, TokenText.ForLog(token));
         return new Refusal(CloseReasons.TicketExpired, CloseReasons.ResumeClosedByAdministratorText, "resume_closed_by_admin");
+    }
+
+    private static Refusal Unanswered() => new(CloseReasons.TryAgainLater, CloseReasons.TokenStoreUnavailableText, "resume_unanswered");
+
+    /// <summary>What the token's stored record says of the resume (null: it says nothing), reading it unless
+    /// <paramref name="read"/> already holds it.</summary>
+    private async Task<bool?> FromStorageAsync(StoredTokenRead? read, string token, string resumed, TimeSpan timeout, string why, CancellationToken cancellationToken)
+    {
+        var record = read ?? await stored.ReadAsync(token, timeout, cancellationToken);
+        var answer = StorageFallback.MayResume(record, resumed, time.GetUtcNow());
+        if (answer is null)
+        {
+            LogUnanswered(logger, resumed, TokenText.ForLog(token), why);
+        }
+        else
+        {
+            LogAnsweredFromStorage(logger, resumed, TokenText.ForLog(token), why);
+        }
+
+        return answer;
     }
 
     [LoggerMessage(EventId = EventIds.ResumeOfClosedSession, Level = LogLevel.Warning,

@@ -21,6 +21,8 @@ public sealed class TokenLookupCheck(TokenResolver tokens) : IAdmissionCheck
 
         var lookup = await tokens.ResolveAsync(token, cancellationToken);
         context.Entry = lookup.Entry;
+        context.TokenGrainUnanswered = lookup.GrainUnanswered;
+        context.StoredToken = lookup.Stored;
         return lookup.Status switch
         {
             LookupStatus.Found => null,

@@ -14,8 +14,8 @@ public static class StorageFallback
     /// <param name="revokedSinceAsked">Whether this node heard the token revoked since the lookup began (a tombstone).</param>
     public static TokenLookup Decide(StoredTokenRead read, bool revokedSinceAsked) =>
         read is { Succeeded: true, Entry: { } entry } && !revokedSinceAsked
-            ? new TokenLookup(LookupStatus.Found, entry)
-            : new TokenLookup(LookupStatus.Unavailable, null);
+            ? new TokenLookup(LookupStatus.Found, entry, GrainUnanswered: true, Stored: read)
+            : new TokenLookup(LookupStatus.Unavailable, null, GrainUnanswered: true);
 
     /// <summary>
     /// Decides from a storage read whether a resume credential of <paramref name="sessionId"/> may bring its session back

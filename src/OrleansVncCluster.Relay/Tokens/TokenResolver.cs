@@ -54,7 +54,7 @@ public sealed partial class TokenResolver(
             metrics.LookupTimed(time.GetElapsedTime(asked), "unavailable");
             if (cached?.Entry is { } stale && !RevokedSince(token, now))
             {
-                return new TokenLookup(LookupStatus.Found, stale);
+                return new TokenLookup(LookupStatus.Found, stale, GrainUnanswered: true);
             }
 
             var read = await stored.ReadAsync(token, settings.LookupTimeout, cancellationToken);

@@ -10,9 +10,10 @@ public sealed class StorageFallbackTests
     [Fact]
     public void AStoredEntry_AdmitsTheTokenWithThatEntry()
     {
-        var answer = StorageFallback.Decide(new StoredTokenRead(true, Stored), revokedSinceAsked: false);
+        var read = new StoredTokenRead(true, Stored);
+        var answer = StorageFallback.Decide(read, revokedSinceAsked: false);
 
-        Assert.Equal(new TokenLookup(LookupStatus.Found, Stored), answer);
+        Assert.Equal(new TokenLookup(LookupStatus.Found, Stored, GrainUnanswered: true, Stored: read), answer);
     }
 
     [Fact]
@@ -29,13 +30,13 @@ public sealed class StorageFallbackTests
     {
         var answer = StorageFallback.Decide(new StoredTokenRead(true, null), revokedSinceAsked: false);
 
-        Assert.Equal(new TokenLookup(LookupStatus.Unavailable, null), answer);
+        Assert.Equal(new TokenLookup(LookupStatus.Unavailable, null, GrainUnanswered: true), answer);
     }
 
     [Fact]
     public void AFailedRead_LeavesTheLookupUnavailable()
     {
-        Assert.Equal(new TokenLookup(LookupStatus.Unavailable, null), StorageFallback.Decide(StoredTokenRead.Failed, revokedSinceAsked: false));
+        Assert.Equal(new TokenLookup(LookupStatus.Unavailable, null, GrainUnanswered: true), StorageFallback.Decide(StoredTokenRead.Failed, revokedSinceAsked: false));
     }
 
     [Fact]
