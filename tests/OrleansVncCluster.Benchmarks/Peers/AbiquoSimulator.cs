@@ -40,12 +40,13 @@ internal sealed class AbiquoSimulator : IAsyncDisposable
         return file;
     }
 
-    /// <summary>Starts a simulator with <paramref name="vms"/> VMs and returns once it listens.</summary>
-    public static async Task<AbiquoSimulator> StartAsync(string path, int port, int vms, string passwordFile, string logFile)
+    /// <summary>Starts a simulator with <paramref name="vms"/> VMs in <paramref name="enterprises"/> enterprises (each
+    /// enterprise's VMs are one page for the node) and returns once it listens.</summary>
+    public static async Task<AbiquoSimulator> StartAsync(string path, int port, int vms, int enterprises, string passwordFile, string logFile)
     {
         var process = PeerProcess.Start("abiquo-simulator", path,
             ["--urls", $"http://127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}", "--vms", vms.ToString(CultureInfo.InvariantCulture),
-             "--seed", "1", "--password-file", passwordFile],
+             "--enterprises", enterprises.ToString(CultureInfo.InvariantCulture), "--seed", "1", "--password-file", passwordFile],
             logFile);
         try
         {

@@ -26,13 +26,14 @@ internal sealed class SyncRig : IAsyncDisposable
     public LatencyResult Baseline { get; }
 
     /// <summary>The rig, or why the sync cannot be measured on this node.</summary>
+    /// <param name="enterprises">Enterprises the VMs are spread over: the node reads each one's VMs as one page.</param>
     /// <param name="label">Names the node's and the simulators' logs (relay-sync-LABEL.log).</param>
-    public static async Task<(SyncRig? Rig, string? Problem)> StartAsync(BenchOptions options, TargetSet targets, string simulatorPath, int vms,
+    public static async Task<(SyncRig? Rig, string? Problem)> StartAsync(BenchOptions options, TargetSet targets, string simulatorPath, int vms, int enterprises,
         string workDirectory, string logDirectory, string label, Action<string> log)
     {
         var password = await AbiquoSimulator.WritePasswordFileAsync(workDirectory);
         var port = FreePorts.Next();
-        await using var empty = await AbiquoSimulator.StartAsync(simulatorPath, port, 0, password, Path.Combine(logDirectory, $"abiquo-simulator-empty-{label}.log"));
+        await using var empty = await AbiquoSimulator.StartAsync(simulatorPath, port, 0, enterprises, password, Path.Combine(logDirectory, $"abiquo-simulator-empty-{label}.log"));
         var node = await SyncNode.StartAsync(options, targets, workDirectory, logDirectory, $"relay-sync-{label}", empty.ApiUrl, password);
         try
         {
@@ -55,7 +56,7 @@ internal sealed class SyncRig : IAsyncDisposable
             log(FormattableString.Invariant($"sync {label}: idle set-up p99 {baseline.P99Ms:F2} ms"));
 
             await empty.DisposeAsync();
-            var full = await AbiquoSimulator.StartAsync(simulatorPath, port, vms, password, Path.Combine(logDirectory, $"abiquo-simulator-{label}.log"));
+            var full = await AbiquoSimulator.StartAsync(simulatorPath, port, vms, enterprises, password, Path.Combine(logDirectory, $"abiquo-simulator-{label}.log"));
             return (new SyncRig(node, full, baseline), null);
         }
         catch

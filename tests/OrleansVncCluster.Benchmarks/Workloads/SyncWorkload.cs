@@ -14,6 +14,9 @@ internal sealed class SyncWorkload(BenchOptions options, TargetSet targets, stri
 {
     private static readonly TimeSpan SyncWait = TimeSpan.FromMinutes(3);
 
+    /// <summary>The simulator's default: 10,000 VMs a page at 100,000 VMs.</summary>
+    private const int Enterprises = 10;
+
     public async Task<List<SyncResult>> RunAsync()
     {
         if (options.SimulatorPath is not { } simulator || !File.Exists(simulator))
@@ -46,7 +49,7 @@ internal sealed class SyncWorkload(BenchOptions options, TargetSet targets, stri
     private async Task<SyncResult> RunOneAsync(string simulator, int vms)
     {
         var label = vms.ToString(CultureInfo.InvariantCulture);
-        var (rig, problem) = await SyncRig.StartAsync(options, targets, simulator, vms, workDirectory, logDirectory, label, log);
+        var (rig, problem) = await SyncRig.StartAsync(options, targets, simulator, vms, Enterprises, workDirectory, logDirectory, label, log);
         if (rig is null)
         {
             return Unavailable(vms, problem!);
