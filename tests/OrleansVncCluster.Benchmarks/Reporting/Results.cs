@@ -229,6 +229,9 @@ internal sealed record SyncResult(
     /// <summary>Which sync of a workload with several (<see cref="FirstSync"/>, <see cref="Resync"/>); null for the sync workload's.</summary>
     public string? Phase { get; init; }
 
+    /// <summary>RSS of the redis-server holding the tokens, after the sync (the sync-1m workload's node is Redis-backed).</summary>
+    public double? StorageRssMiB { get; init; }
+
     /// <summary>VMs whose console the simulator changed before this sync (the sync-1m re-sync).</summary>
     public int? ChangedVms { get; init; }
 }

@@ -31,8 +31,9 @@ internal sealed class SyncNode : IAsyncDisposable
 
     /// <summary>Starts a node whose Abiquo source is the simulator at <paramref name="apiUrl"/>, with a token file of
     /// the bench's targets (the sessions measured during a sync use it, not the synced tokens).</summary>
+    /// <param name="extraEnvironment">More settings of the node (a Redis connection string for a Redis-backed node).</param>
     public static async Task<SyncNode> StartAsync(BenchOptions options, TargetSet targets, string workDirectory, string logDirectory, string logName,
-        string apiUrl, string passwordFile)
+        string apiUrl, string passwordFile, IReadOnlyDictionary<string, string> extraEnvironment)
     {
         var adminToken = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
         var adminTokenFile = Path.Combine(workDirectory, "admin-token");
@@ -47,6 +48,11 @@ internal sealed class SyncNode : IAsyncDisposable
             ["Abiquo__SyncInterval"] = "01:00:00",
             ["Admin__TokenFile"] = adminTokenFile,
         };
+        foreach (var (key, value) in extraEnvironment)
+        {
+            environment[key] = value;
+        }
+
         var relay = await RelayPeer.StartAsync(options.RelayPath, tokens, logDirectory, logName, environment);
         var admin = new HttpClient(new SocketsHttpHandler { UseProxy = false })
         {

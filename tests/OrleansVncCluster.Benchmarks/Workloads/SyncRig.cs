@@ -28,13 +28,15 @@ internal sealed class SyncRig : IAsyncDisposable
     /// <summary>The rig, or why the sync cannot be measured on this node.</summary>
     /// <param name="enterprises">Enterprises the VMs are spread over: the node reads each one's VMs as one page.</param>
     /// <param name="label">Names the node's and the simulators' logs (relay-sync-LABEL.log).</param>
+    /// <param name="nodeEnvironment">More settings of the node (a Redis connection string for a Redis-backed node).</param>
     public static async Task<(SyncRig? Rig, string? Problem)> StartAsync(BenchOptions options, TargetSet targets, string simulatorPath, int vms, int enterprises,
-        string workDirectory, string logDirectory, string label, Action<string> log)
+        string workDirectory, string logDirectory, string label, Action<string> log, IReadOnlyDictionary<string, string>? nodeEnvironment = null)
     {
         var password = await AbiquoSimulator.WritePasswordFileAsync(workDirectory);
         var port = FreePorts.Next();
         await using var empty = await AbiquoSimulator.StartAsync(simulatorPath, port, 0, enterprises, password, Path.Combine(logDirectory, $"abiquo-simulator-empty-{label}.log"));
-        var node = await SyncNode.StartAsync(options, targets, workDirectory, logDirectory, $"relay-sync-{label}", empty.ApiUrl, password);
+        var node = await SyncNode.StartAsync(options, targets, workDirectory, logDirectory, $"relay-sync-{label}", empty.ApiUrl, password,
+            nodeEnvironment ?? new Dictionary<string, string>());
         try
         {
             if (await node.SyncUnavailableAsync() is { } unavailable)
