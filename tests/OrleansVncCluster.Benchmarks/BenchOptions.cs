@@ -26,7 +26,7 @@ internal sealed record BenchOptions
           --haproxy-config FILE    the HAProxy config of the failover workload (default haproxy/haproxy.cfg, the shipped one)
           Peers relay-login ("relay (rfb)" and "relay (login)": the node before a password-protected RFB server, the
           client or the node logging in) and relay-redis (a node on a throwaway redis-server) run on the relay.
-          sync-1m: a node's first sync of 1,000,000 VMs, then a re-sync with 1 % of them changed (about 10 minutes).
+          sync-1m: a Redis-backed node's first sync of 1,000,000 VMs, then a re-sync with 1 % of them changed (15 minutes).
           failover: kill -9 of a node of a Redis-backed cluster behind HAProxy, new sessions and a console page in
           Chromium measured back; silent-host: a node's link cut on simulated hosts (network namespaces, needs root).
           Only a full run (no --quick, every peer and workload, no overrides) writes --doc; any other run writes

@@ -343,7 +343,7 @@ internal static class MarkdownReport
         md.Append("| sync | VMs | VMs changed | status | sync time (s) | tokens after | node peak RSS (MiB) | redis-server RSS after (MiB) | set-up p99 idle (ms) | set-up p99 during (ms) | during ÷ idle | sessions opened / failed during | CPU s: node / simulator |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
         foreach (var r in results.SyncMillion)
         {
-            Line(md, $"| {r.Phase} | {r.Vms:N0} | {(r.ChangedVms is { } c ? c.ToString("N0", CultureInfo.InvariantCulture) : "–")} | {Escape(r.Status)} | {Cell(r.SyncSeconds, "F1")} | {(r.TokensAfter is { } t ? t.ToString("N0", CultureInfo.InvariantCulture) : "–")} | {Cell(r.PeakRssMiB, "F0")} | {Cell(r.StorageRssMiB, "F0")} | {Cell(r.SetupIdleBaseline?.P99Ms, "F2")} | {Cell(r.SetupDuringSync?.P99Ms, "F2")} | {Ratio(r.SetupDuringSync?.P99Ms, r.SetupIdleBaseline?.P99Ms)} | {(r.SetupDuringSync is { } d ? $"{d.Succeeded} / {d.Failed}" : "–")} | {Cell(r.RelayCpuSeconds, "F1")} / {Cell(r.SimulatorCpuSeconds, "F1")} |");
+            Line(md, $"| {r.Phase} | {r.Vms:N0} | {Cell(r.ChangedVms, "N0")} | {Escape(r.Status)} | {Cell(r.SyncSeconds, "F1")} | {Cell(r.TokensAfter, "N0")} | {Cell(r.PeakRssMiB, "F0")} | {Cell(r.StorageRssMiB, "F0")} | {Cell(r.SetupIdleBaseline?.P99Ms, "F2")} | {Cell(r.SetupDuringSync?.P99Ms, "F2")} | {Ratio(r.SetupDuringSync?.P99Ms, r.SetupIdleBaseline?.P99Ms)} | {(r.SetupDuringSync is { } d ? $"{d.Succeeded} / {d.Failed}" : "–")} | {Cell(r.RelayCpuSeconds, "F1")} / {Cell(r.SimulatorCpuSeconds, "F1")} |");
         }
     }
 
