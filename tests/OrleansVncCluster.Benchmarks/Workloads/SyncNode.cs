@@ -19,15 +19,15 @@ internal sealed class SyncNode : IAsyncDisposable
     /// <summary>How often the node's resident memory is read during a measured sync.</summary>
     private static readonly TimeSpan RssSampleInterval = TimeSpan.FromMilliseconds(200);
 
+    private readonly HttpClient _admin;
+
     private SyncNode(RelayPeer relay, HttpClient admin)
     {
         Relay = relay;
-        Admin = admin;
+        _admin = admin;
     }
 
     public RelayPeer Relay { get; }
-
-    private HttpClient Admin { get; }
 
     /// <summary>Starts a node whose Abiquo source is the simulator at <paramref name="apiUrl"/>, with a token file of
     /// the bench's targets (the sessions measured during a sync use it, not the synced tokens).</summary>
@@ -67,7 +67,7 @@ internal sealed class SyncNode : IAsyncDisposable
     /// <summary>Null when the node serves /api/sync, else why the sync cannot be measured.</summary>
     public async Task<string?> SyncUnavailableAsync()
     {
-        using var probe = await Admin.GetAsync(new Uri("api/sync", UriKind.Relative));
+        using var probe = await _admin.GetAsync(new Uri("api/sync", UriKind.Relative));
         return probe.StatusCode == HttpStatusCode.NotFound
             ? "not yet available: the node does not serve /api/sync (the Abiquo sync is not wired into the node)"
             : null;
@@ -108,16 +108,25 @@ internal sealed class SyncNode : IAsyncDisposable
         var relayCpu = Relay.TreeCpuSeconds();
         var simulatorCpu = ProcFs.TreeCpuSeconds(simulator.Pid);
         var clock = Stopwatch.StartNew();
-        var (status, body) = await PostSyncAsync();
-        if (status == HttpStatusCode.GatewayTimeout)
+        HttpStatusCode status;
+        string body;
+        try
         {
-            (status, body) = await WaitForRunAfterAsync(before?.Runs ?? 0, wait - clock.Elapsed);
+            (status, body) = await PostSyncAsync();
+            if (status == HttpStatusCode.GatewayTimeout)
+            {
+                (status, body) = await WaitForRunAfterAsync(before?.Runs ?? 0, wait - clock.Elapsed);
+            }
+        }
+        finally
+        {
+            // Also when the admin API fails: the sessions and the sampler would otherwise run on.
+            await stop.CancelAsync();
         }
 
         var wall = clock.Elapsed.TotalSeconds;
         relayCpu = Relay.TreeCpuSeconds() - relayCpu;
         simulatorCpu = ProcFs.TreeCpuSeconds(simulator.Pid) - simulatorCpu;
-        await stop.CancelAsync();
         var during = await load;
         var peakRssMiB = await rss / 1024.0;
         var after = status == HttpStatusCode.OK ? SyncStatus.Parse(body) : null;
@@ -130,19 +139,19 @@ internal sealed class SyncNode : IAsyncDisposable
 
     public ValueTask DisposeAsync()
     {
-        Admin.Dispose();
+        _admin.Dispose();
         return Relay.DisposeAsync();
     }
 
     private async Task<(HttpStatusCode Status, string Body)> PostSyncAsync()
     {
-        using var response = await Admin.PostAsync(new Uri("api/sync", UriKind.Relative), content: null);
+        using var response = await _admin.PostAsync(new Uri("api/sync", UriKind.Relative), content: null);
         return (response.StatusCode, await response.Content.ReadAsStringAsync());
     }
 
     private async Task<(HttpStatusCode Status, string Body)> GetStatusAsync()
     {
-        using var response = await Admin.GetAsync(new Uri("api/sync", UriKind.Relative));
+        using var response = await _admin.GetAsync(new Uri("api/sync", UriKind.Relative));
         return (response.StatusCode, await response.Content.ReadAsStringAsync());
     }
 
