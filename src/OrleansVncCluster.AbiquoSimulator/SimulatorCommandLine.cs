@@ -13,7 +13,7 @@ public static class SimulatorCommandLine
         usage: abiquo-simulator [options]
           --urls URL[;URL]          listen addresses (default http://127.0.0.1:8780; port 0 picks a free port)
           --seed N                  seed of the generated inventory (default 1; same seed, same inventory)
-          --vms N                   VMs to generate, 0 to 100000 (default 200)
+          --vms N                   VMs to generate, 0 to 1000000 (default 200)
           --enterprises N           enterprises to generate (default 10)
           --user NAME               cloud administrator account (default admin)
           --non-admin-user NAME     an account that is not a cloud administrator: 403 on /admin (default user)
@@ -24,7 +24,8 @@ public static class SimulatorCommandLine
           --public-url URL          base written into hrefs, as a proxy in front would (default: the request's)
           --vnc-target HOST:PORT[:VNCPASSWORD]
                                     add an ON VM whose console is this real VNC server (repeatable)
-        The Abiquo API is under /api; the simulator's admin API (faults, adding and moving VMs) under /_sim.
+        The Abiquo API is under /api; the simulator's admin API (faults, adding and moving VMs, a new VNC port for
+        every Nth deployed VM: POST /_sim/vms/renumber-consoles {"every": N}) under /_sim.
         """;
 
     /// <summary>Parses <paramref name="args"/>; returns null and a message when they are not usable.</summary>

@@ -9,10 +9,10 @@ internal sealed record BenchOptions
         vnc-bench run --relay PATH [--simulator PATH] [--out DIR] [--doc FILE] [--quick] [--throughput-seconds N] [--idle-tiers N,M] [--idle-hold-seconds N]
                       [--relay-env NAME=VALUE] [--baseline-relay PATH] [--seed N]
                       [--peers direct,socat,websockify,relay,haproxy,relay-login,relay-redis]
-                      [--workloads throughput,setup,echo1k,cold,idle,tokens,sync,failover,silent-host] [--haproxy-config FILE]
+                      [--workloads throughput,setup,echo1k,cold,idle,tokens,sync,sync-1m,failover,silent-host,recording-disk] [--haproxy-config FILE]
           Measures the relay side by side with websockify, socat and a direct connection on this machine.
           --relay      the published node (artifacts/vnc-relay/vnc-relay)
-          --simulator  the Abiquo simulator (artifacts/abiquo-simulator/abiquo-simulator), for the sync workload
+          --simulator  the Abiquo simulator (artifacts/abiquo-simulator/abiquo-simulator), for the sync workloads
           --out        where results.json and results.md go (default artifacts/bench)
           --doc        a Markdown file whose generated section is replaced by this run's results (docs/benchmarks.md)
           --quick      short runs, for checking the bench itself (figures are not comparable)
@@ -26,6 +26,7 @@ internal sealed record BenchOptions
           --haproxy-config FILE    the HAProxy config of the failover workload (default haproxy/haproxy.cfg, the shipped one)
           Peers relay-login ("relay (rfb)" and "relay (login)": the node before a password-protected RFB server, the
           client or the node logging in) and relay-redis (a node on a throwaway redis-server) run on the relay.
+          sync-1m: a Redis-backed node's first sync of 1,000,000 VMs, then a re-sync with 1 % of them changed (15 minutes).
           failover: kill -9 of a node of a Redis-backed cluster behind HAProxy, new sessions and a console page in
           Chromium measured back; silent-host: a node's link cut on simulated hosts (network namespaces, needs root).
           Only a full run (no --quick, every peer and workload, no overrides) writes --doc; any other run writes
@@ -36,7 +37,7 @@ internal sealed record BenchOptions
 
     public static readonly string[] AllPeers = ["direct", "socat", "websockify", "relay", "haproxy", "relay-login", "relay-redis", "relay-recorded"];
 
-    public static readonly string[] AllWorkloads = ["throughput", "setup", "echo1k", "cold", "idle", "tokens", "sync", "failover", "silent-host", "recording-disk"];
+    public static readonly string[] AllWorkloads = ["throughput", "setup", "echo1k", "cold", "idle", "tokens", "sync", "sync-1m", "failover", "silent-host", "recording-disk"];
 
     /// <summary>The seed of the per-round peer order, so a run's order can be repeated.</summary>
     public int Seed { get; init; } = 1;
@@ -114,6 +115,9 @@ internal sealed record BenchOptions
     public int TokenFileTokens => Quick ? 2000 : 10_000;
 
     public int[] SyncVms => Quick ? [1000, 10_000] : [10_000, 100_000];
+
+    /// <summary>VMs of the sync-1m workload; a quick run checks the workload on a tenth.</summary>
+    public int SyncMillionVms => Quick ? 100_000 : 1_000_000;
 
     /// <summary>kill -9 rounds of the failover workload (issue 17 asks for 5).</summary>
     public int FailoverKills => Quick ? 2 : 5;

@@ -56,6 +56,7 @@ internal sealed class BenchRunner(BenchOptions options)
                 IdleTiers = options.IdleTiers,
                 TokenFileTokens = options.TokenFileTokens,
                 SyncVms = options.SyncVms,
+                SyncMillionVms = options.SyncMillionVms,
                 FailoverKills = options.FailoverKills,
                 ConsoleKills = options.ConsoleKills,
                 SilentHostCuts = options.SilentHostCuts,
@@ -120,6 +121,11 @@ internal sealed class BenchRunner(BenchOptions options)
             {
                 var sync = new SyncWorkload(options, targets, _work, _logs, Log);
                 _results.Sync.AddRange(await sync.RunAsync());
+            }
+
+            if (options.Measures("sync-1m"))
+            {
+                _results.SyncMillion.AddRange(await new SyncMillionWorkload(options, targets, _work, _logs, Log).RunAsync());
             }
 
             if (options.Measures("failover"))

@@ -17,6 +17,12 @@ public sealed record AdminState(WorldCounts World, int MaxPageSize, string? Publ
 /// <summary>What <c>PUT /_sim/config</c> changes.</summary>
 public sealed record AdminConfig(int? MaxPageSize, string? PublicUrl);
 
+/// <summary>What <c>POST /_sim/vms/renumber-consoles</c> takes: every how many deployed VMs one gets a new VNC port.</summary>
+public sealed record ConsoleRenumbering(int Every);
+
+/// <summary>What <c>POST /_sim/vms/renumber-consoles</c> answers.</summary>
+public sealed record RenumberedConsoles(int Moved);
+
 /// <summary>What <c>POST /_sim/enterprises</c> takes.</summary>
 public sealed record NewEnterprise(string? Name);
 
@@ -88,6 +94,8 @@ public static class AdminApi
             simulator.World.ChangeVm(id, change) is { } vm ? Results.Ok(AdminVm.From(vm)) : Results.NotFound());
         admin.MapPost("/vms/{id:int}/move", (int id, VmMove? move) =>
             simulator.World.MoveVm(id, move ?? new VmMove()) is { } vm ? Results.Ok(AdminVm.From(vm)) : Results.NotFound());
+        admin.MapPost("/vms/renumber-consoles", (ConsoleRenumbering request) =>
+            Results.Ok(new RenumberedConsoles(simulator.World.RenumberConsoles(request.Every))));
         admin.MapDelete("/vms/{id:int}", (int id) => simulator.World.RemoveVm(id) ? Results.NoContent() : Results.NotFound());
 
         admin.MapPost("/enterprises", (NewEnterprise request) =>

@@ -285,6 +285,42 @@ public sealed class SimWorld
         }
     }
 
+    /// <summary>
+    /// Gives every <paramref name="every"/>-th deployed VM (in id order) the next free VNC port of its own hypervisor, in
+    /// one step: how the bench changes 1 % of a 1,000,000-VM inventory (every = 100) for a re-sync, where as many
+    /// single moves would each scan every hypervisor. Returns how many VMs moved.
+    /// </summary>
+    public int RenumberConsoles(int every)
+    {
+        if (every < 1)
+        {
+            throw new SimulatorRequestException($"every must be 1 or more (got {every})");
+        }
+
+        lock (_gate)
+        {
+            var moved = new List<SimVm>();
+            var deployed = 0;
+            foreach (var vm in _vms.Values)
+            {
+                if (vm.VdrpPort > 0 && vm.HypervisorId is { } hypervisor && ++deployed % every == 0)
+                {
+                    var port = _nextPort.GetValueOrDefault(hypervisor, WorldGenerator.FirstVncPort);
+                    _nextPort[hypervisor] = port + 1;
+                    moved.Add(vm with { VdrpPort = port });
+                }
+            }
+
+            // Stored after the walk: a SortedList's values cannot change while it is enumerated.
+            foreach (var vm in moved)
+            {
+                Store(vm);
+            }
+
+            return moved.Count;
+        }
+    }
+
     /// <summary>Changes a VM's label, state or password; undeploying clears its console address, deploying gives it one.</summary>
     public VmView? ChangeVm(int id, VmChange change)
     {

@@ -5,8 +5,8 @@ namespace OrleansVncCluster.AbiquoSimulator.World;
 /// <summary>The parameters of a generated world. Same values, same world.</summary>
 public sealed record GenerationSettings
 {
-    /// <summary>Largest world the simulator generates; enough for the 100k-VM scale the sync must handle.</summary>
-    public const int MaxVms = 100_000;
+    /// <summary>Largest world the simulator generates: the 1,000,000-VM first sync of the bench's sync-1m workload.</summary>
+    public const int MaxVms = 1_000_000;
 
     /// <summary>Upper bound on tenants; a real Abiquo rarely has more than a few hundred.</summary>
     public const int MaxEnterprises = 10_000;

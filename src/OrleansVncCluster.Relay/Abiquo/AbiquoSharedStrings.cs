@@ -20,6 +20,13 @@ internal static class AbiquoSharedStrings
     private static readonly ConcurrentDictionary<string, string>.AlternateLookup<ReadOnlySpan<char>> Lookup =
         Cache.GetAlternateLookup<ReadOnlySpan<char>>();
 
+    /// <summary>
+    /// Entries added, counted here because <see cref="ConcurrentDictionary{TKey, TValue}.Count"/> takes every one of the
+    /// dictionary's locks: asked on every value not found, it made reading 1,000,000 VMs cost 17 times the CPU of
+    /// 100,000 once the table was full (docs/benchmarks.md, "Sync of 1,000,000 VMs").
+    /// </summary>
+    private static int _entries;
+
     /// <summary>The current string token's value (null for a JSON null), shared with earlier equal values.</summary>
     public static string? Read(ref Utf8JsonReader reader)
     {
@@ -43,6 +50,18 @@ internal static class AbiquoSharedStrings
         }
 
         var text = new string(value);
-        return Cache.Count < MaxEntries ? Cache.GetOrAdd(text, text) : text;
+        if (Volatile.Read(ref _entries) >= MaxEntries)
+        {
+            return text;
+        }
+
+        if (Cache.TryAdd(text, text))
+        {
+            Interlocked.Increment(ref _entries);
+            return text;
+        }
+
+        // Another reader added it meanwhile: share that one.
+        return Cache.TryGetValue(text, out var added) ? added : text;
     }
 }

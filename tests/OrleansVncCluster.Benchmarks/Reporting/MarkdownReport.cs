@@ -46,6 +46,7 @@ internal static class MarkdownReport
         RenderIdle(md, results);
         RenderTokens(md, results);
         RenderSync(md, results);
+        RenderSyncMillion(md, results);
         RenderFailover(md, results);
         RenderSilentHost(md, results);
         if (results.Notes.Count > 0)
@@ -328,6 +329,21 @@ internal static class MarkdownReport
         foreach (var r in results.Sync)
         {
             Line(md, $"| {r.Vms:N0} | {Escape(r.Status)} | {Cell(r.SyncSeconds, "F1")} | {(r.TokensAfter is { } t ? t.ToString("N0", CultureInfo.InvariantCulture) : "–")} | {Cell(r.SetupIdleBaseline?.P99Ms, "F2")} | {Cell(r.SetupDuringSync?.P99Ms, "F2")} | {Ratio(r.SetupDuringSync?.P99Ms, r.SetupIdleBaseline?.P99Ms)} | {(r.SetupDuringSync is { } d ? d.Succeeded.ToString(CultureInfo.InvariantCulture) : "–")} | {Cell(r.RelayCpuSeconds, "F1")} / {Cell(r.SimulatorCpuSeconds, "F1")} |");
+        }
+    }
+
+    private static void RenderSyncMillion(StringBuilder md, BenchResults results)
+    {
+        if (results.SyncMillion.Count == 0)
+        {
+            return;
+        }
+
+        md.Append("\n### Abiquo sync of 1,000,000 VMs on a Redis-backed node: the first sync, then a re-sync with 1 % changed\n\n");
+        md.Append("| sync | VMs | VMs changed | status | sync time (s) | tokens after | node peak RSS (MiB) | redis-server RSS after (MiB) | set-up p99 idle (ms) | set-up p99 during (ms) | during ÷ idle | sessions opened / failed during | CPU s: node / simulator |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+        foreach (var r in results.SyncMillion)
+        {
+            Line(md, $"| {r.Phase} | {r.Vms:N0} | {Cell(r.ChangedVms, "N0")} | {Escape(r.Status)} | {Cell(r.SyncSeconds, "F1")} | {Cell(r.TokensAfter, "N0")} | {Cell(r.PeakRssMiB, "F0")} | {Cell(r.StorageRssMiB, "F0")} | {Cell(r.SetupIdleBaseline?.P99Ms, "F2")} | {Cell(r.SetupDuringSync?.P99Ms, "F2")} | {Ratio(r.SetupDuringSync?.P99Ms, r.SetupIdleBaseline?.P99Ms)} | {(r.SetupDuringSync is { } d ? $"{d.Succeeded} / {d.Failed}" : "–")} | {Cell(r.RelayCpuSeconds, "F1")} / {Cell(r.SimulatorCpuSeconds, "F1")} |");
         }
     }
 

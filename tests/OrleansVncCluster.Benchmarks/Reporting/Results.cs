@@ -24,6 +24,9 @@ internal sealed record BenchResults
 
     public List<SyncResult> Sync { get; } = [];
 
+    /// <summary>The sync-1m workload: the first sync of 1,000,000 VMs, then a re-sync with 1 % of them changed.</summary>
+    public List<SyncResult> SyncMillion { get; } = [];
+
     /// <summary>kill -9 of a node behind HAProxy (null when the failover workload did not run).</summary>
     public FailoverResult? Failover { get; set; }
 
@@ -66,6 +69,8 @@ internal sealed record BenchSettings
     public required int TokenFileTokens { get; init; }
 
     public required int[] SyncVms { get; init; }
+
+    public int SyncMillionVms { get; init; }
 
     /// <summary>kill -9 rounds of the failover workload's session trickle and of its console page; link cuts of silent-host.</summary>
     public int FailoverKills { get; init; }
@@ -211,6 +216,24 @@ internal sealed record SyncResult(
 
     /// <summary>CPU seconds the simulator spent meanwhile (on a real site the Abiquo API runs elsewhere).</summary>
     public double? SimulatorCpuSeconds { get; init; }
+
+    /// <summary>The node's highest VmRSS during the sync, sampled every 200 ms.</summary>
+    public double? PeakRssMiB { get; init; }
+
+    /// <summary>The sync-1m workload's first sync of its VMs.</summary>
+    public const string FirstSync = "first sync";
+
+    /// <summary>The sync-1m workload's second sync, after 1 % of the VMs got a new console port.</summary>
+    public const string Resync = "re-sync, 1 % changed";
+
+    /// <summary>Which sync of a workload with several (<see cref="FirstSync"/>, <see cref="Resync"/>); null for the sync workload's.</summary>
+    public string? Phase { get; init; }
+
+    /// <summary>RSS of the redis-server holding the tokens, after the sync (the sync-1m workload's node is Redis-backed).</summary>
+    public double? StorageRssMiB { get; init; }
+
+    /// <summary>VMs whose console the simulator changed before this sync (the sync-1m re-sync).</summary>
+    public int? ChangedVms { get; init; }
 }
 
 /// <summary>A target of issue 6 and whether this run met it.</summary>

@@ -117,7 +117,8 @@ public sealed class BenchReportTests
     [InlineData("run --relay r --workloads setup", false)]
     [InlineData("run --relay r --throughput-seconds 20", false)]
     [InlineData("run --relay r --seed 5", true)]
-    [InlineData("run --relay r --workloads throughput,setup,echo1k,cold,idle,tokens,sync,failover,silent-host,recording-disk", true)]
+    [InlineData("run --relay r --workloads throughput,setup,echo1k,cold,idle,tokens,sync,sync-1m,failover,silent-host,recording-disk", true)]
+    [InlineData("run --relay r --workloads throughput,setup,echo1k,cold,idle,tokens,sync,failover,silent-host,recording-disk", false)]
     [InlineData("run --relay r --workloads throughput,setup,echo1k,cold,idle,tokens,sync,failover,silent-host", false)]
     [InlineData("run --relay r --haproxy-config other.cfg", false)]
     public void OnlyAFullRun_MayReplaceTheDocumentsResults(string arguments, bool full)

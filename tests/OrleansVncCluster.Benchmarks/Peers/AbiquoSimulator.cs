@@ -1,0 +1,81 @@
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text;
+
+namespace OrleansVncCluster.Benchmarks.Peers;
+
+/// <summary>
+/// The Abiquo simulator (src/OrleansVncCluster.AbiquoSimulator) as a child process on a loopback port, seed 1, with its
+/// admin API (<c>/_sim</c>, Basic credentials of the administrator) for changing the inventory while it runs.
+/// </summary>
+internal sealed class AbiquoSimulator : IAsyncDisposable
+{
+    /// <summary>The administrator account the simulator and the node both use.</summary>
+    public const string User = "admin";
+
+    private readonly PeerProcess _process;
+    private readonly string _password;
+
+    private AbiquoSimulator(PeerProcess process, int port, string password)
+    {
+        _process = process;
+        Port = port;
+        _password = password;
+    }
+
+    public int Port { get; }
+
+    public int Pid => _process.Pid;
+
+    /// <summary>What the node's <c>Abiquo:ApiUrl</c> is set to.</summary>
+    public string ApiUrl => $"http://127.0.0.1:{Port.ToString(CultureInfo.InvariantCulture)}/api";
+
+    /// <summary>A random password for the simulator and the node, in a file: never on a command line.</summary>
+    public static async Task<string> WritePasswordFileAsync(string workDirectory)
+    {
+        var file = Path.Combine(workDirectory, "abiquo-password");
+        await File.WriteAllTextAsync(file, Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12)) + "\n");
+        return file;
+    }
+
+    /// <summary>Starts a simulator with <paramref name="vms"/> VMs in <paramref name="enterprises"/> enterprises (each
+    /// enterprise's VMs are one page for the node) and returns once it listens.</summary>
+    public static async Task<AbiquoSimulator> StartAsync(string path, int port, int vms, int enterprises, string passwordFile, string logFile)
+    {
+        var process = PeerProcess.Start("abiquo-simulator", path,
+            ["--urls", $"http://127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}", "--vms", vms.ToString(CultureInfo.InvariantCulture),
+             "--enterprises", enterprises.ToString(CultureInfo.InvariantCulture), "--seed", "1", "--password-file", passwordFile],
+            logFile);
+        try
+        {
+            // It generates the whole inventory before it listens: 100,000 VMs take a while on a busy machine, and
+            // 1,000,000 ten times as long.
+            await process.WaitForPortAsync(port, TimeSpan.FromSeconds(Math.Max(120, vms / 2_000.0)));
+        }
+        catch
+        {
+            await process.DisposeAsync();
+            throw;
+        }
+
+        return new AbiquoSimulator(process, port, (await File.ReadAllTextAsync(passwordFile)).TrimEnd('\r', '\n'));
+    }
+
+    /// <summary>Gives every <paramref name="every"/>-th deployed VM a new VNC port (its old token goes, a new one
+    /// comes); returns how many VMs moved.</summary>
+    public async Task<int> RenumberConsolesAsync(int every)
+    {
+        using var http = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromMinutes(2) };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{User}:{_password}")));
+        using var response = await http.PostAsJsonAsync(new Uri($"http://127.0.0.1:{Port.ToString(CultureInfo.InvariantCulture)}/_sim/vms/renumber-consoles"), new { every });
+        response.EnsureSuccessStatusCode();
+        var answer = await response.Content.ReadFromJsonAsync<Renumbered>();
+        return answer?.Moved ?? 0;
+    }
+
+    public ValueTask DisposeAsync() => _process.DisposeAsync();
+
+    private sealed record Renumbered(int Moved);
+}

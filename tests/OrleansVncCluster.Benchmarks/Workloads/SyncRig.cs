@@ -1,0 +1,76 @@
+using OrleansVncCluster.Benchmarks.Peers;
+using OrleansVncCluster.Benchmarks.Reporting;
+using OrleansVncCluster.Benchmarks.Targets;
+
+namespace OrleansVncCluster.Benchmarks.Workloads;
+
+/// <summary>
+/// What every measured sync starts from: a fresh node whose first sync saw an empty simulator, its idle set-up latency,
+/// and then the simulator restarted with N VMs on the same port, so the next sync asked for writes every token.
+/// </summary>
+internal sealed class SyncRig : IAsyncDisposable
+{
+    private SyncRig(SyncNode node, AbiquoSimulator simulator, LatencyResult baseline)
+    {
+        Node = node;
+        Simulator = simulator;
+        Baseline = baseline;
+    }
+
+    public SyncNode Node { get; }
+
+    /// <summary>The simulator with the N VMs.</summary>
+    public AbiquoSimulator Simulator { get; }
+
+    /// <summary>Set-up latency of the idle node, before the simulator had any VM.</summary>
+    public LatencyResult Baseline { get; }
+
+    /// <summary>The rig, or why the sync cannot be measured on this node.</summary>
+    /// <param name="enterprises">Enterprises the VMs are spread over: the node reads each one's VMs as one page.</param>
+    /// <param name="label">Names the node's and the simulators' logs (relay-sync-LABEL.log).</param>
+    /// <param name="nodeEnvironment">More settings of the node (a Redis connection string for a Redis-backed node).</param>
+    public static async Task<(SyncRig? Rig, string? Problem)> StartAsync(BenchOptions options, TargetSet targets, string simulatorPath, int vms, int enterprises,
+        string workDirectory, string logDirectory, string label, Action<string> log, IReadOnlyDictionary<string, string>? nodeEnvironment = null)
+    {
+        var password = await AbiquoSimulator.WritePasswordFileAsync(workDirectory);
+        var port = FreePorts.Next();
+        await using var empty = await AbiquoSimulator.StartAsync(simulatorPath, port, 0, enterprises, password, Path.Combine(logDirectory, $"abiquo-simulator-empty-{label}.log"));
+        var node = await SyncNode.StartAsync(options, targets, workDirectory, logDirectory, $"relay-sync-{label}", empty.ApiUrl, password,
+            nodeEnvironment ?? new Dictionary<string, string>());
+        try
+        {
+            if (await node.SyncUnavailableAsync() is { } unavailable)
+            {
+                await node.DisposeAsync();
+                return (null, unavailable);
+            }
+
+            if (await node.WaitForFirstSyncAsync() is { } problem)
+            {
+                await node.DisposeAsync();
+                return (null, $"the node's first sync (empty inventory) did not succeed: {problem}");
+            }
+
+            // A fresh node runs tier-0 JIT code for a while: warm it with as many sessions as are measured, or the
+            // baseline would be the JIT's and the during-sync figure would look better than it is.
+            var baseline = await SetupLatency.RunAsync(node.Relay.Name, "idle baseline", node.Relay.Endpoint, _ => TargetNames.Banner,
+                options.SetupSessions, options.SetupConcurrency, options.SetupSessions);
+            log(FormattableString.Invariant($"sync {label}: idle set-up p99 {baseline.P99Ms:F2} ms"));
+
+            await empty.DisposeAsync();
+            var full = await AbiquoSimulator.StartAsync(simulatorPath, port, vms, enterprises, password, Path.Combine(logDirectory, $"abiquo-simulator-{label}.log"));
+            return (new SyncRig(node, full, baseline), null);
+        }
+        catch
+        {
+            await node.DisposeAsync();
+            throw;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Node.DisposeAsync();
+        await Simulator.DisposeAsync();
+    }
+}
