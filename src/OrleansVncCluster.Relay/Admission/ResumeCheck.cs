@@ -32,7 +32,7 @@ public sealed partial class ResumeCheck(
         {
             // The lookup just found the grain silent (each call to it waits out Orleans' retries on a dead silo, about a
             // second): go to storage at once, with the record the lookup read when it has one.
-            if (await FromStorageAsync(context.StoredToken, token, resumed, timeout, "its grain did not answer the token lookup", cancellationToken) is not { } answer)
+            if (await FromStorageAsync(context.StoredToken, token, resumed, timeout, "the token lookup found it silent", cancellationToken) is not { } answer)
             {
                 return Unanswered();
             }
