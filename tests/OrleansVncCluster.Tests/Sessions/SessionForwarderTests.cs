@@ -146,6 +146,8 @@ public sealed class SessionForwarderTests
         Assert.Equal(update, received);
         Assert.Equal(1, filter.Dropped(RfbClientMessageKind.KeyEvent));
         Assert.Equal(1, filter.Dropped(RfbClientMessageKind.PointerEvent));
+        // The forwarder counts a write once it completed; the VNC server can read the bytes before that continuation runs.
+        await WaitUntilAsync(() => rig.Session.BytesToTarget >= update.Length, "the forwarder to count what it wrote");
         Assert.Equal(update.Length, rig.Session.BytesToTarget);
         await rig.Browser.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "", TestContext.Current.CancellationToken);
         Assert.Equal(SessionOutcome.ClientClosed, await run.WaitAsync(Soon, TestContext.Current.CancellationToken));
