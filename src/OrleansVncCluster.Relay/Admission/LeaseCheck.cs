@@ -33,12 +33,13 @@ public sealed partial class LeaseCheck(
             wanted.Add((grains.GetGrain<IClientSessionsGrain>(context.ClientKey), settings.MaxSessionsPerClient, CloseReasons.ClientSessionsText, LimitReasons.ClientSessions));
         }
 
-        if (context.TokenGrainUnanswered && (settings.MaxSessionsPerToken > 0 || tickets.CurrentValue.ResumeWindow > TimeSpan.Zero))
+        var tokenLease = settings.MaxSessionsPerToken > 0 || tickets.CurrentValue.ResumeWindow > TimeSpan.Zero;
+        if (tokenLease && context.TokenGrainUnanswered)
         {
             // The lookup found the token's grain silent: its lease would fail open after waiting out the same failure.
             LogLeaseUnavailable(logger, "token grain did not answer the lookup");
         }
-        else if (settings.MaxSessionsPerToken > 0 || tickets.CurrentValue.ResumeWindow > TimeSpan.Zero)
+        else if (tokenLease)
         {
             // Without a per-token limit the lease is still taken while resuming is on: it is how the cluster knows which
             // sessions of a console live and which of them watch (the page's presence call).
