@@ -50,6 +50,9 @@ public sealed class RevalidationTests : IAsyncLifetime
         Assert.Equal((WebSocketCloseStatus)4410, status);
         Assert.Contains("revoked", reason, StringComparison.Ordinal);
         Assert.True(await kept.EchoesAsync(), "the session on the token that stayed still relays");
+        // The node logs the end after it sent the close, so the client can read the close before the line reaches stdout.
+        await Eventually.HoldsAsync(() => _node.Process.Tail(20000).Contains("ended by re-validation", StringComparison.Ordinal),
+            TimeSpan.FromSeconds(5), "the node logs that re-validation ended the session");
         var log = _node.Process.Tail(20000);
         Assert.Contains("dropped: Revalidation:DropBroadcastsForTesting", log, StringComparison.Ordinal);
         Assert.Contains("ended by re-validation", log, StringComparison.Ordinal);
