@@ -122,6 +122,7 @@ internal static class EventIds
     public const int DefaultMaxSessions = 6212;
     public const int OpenFileLimitTooLow = 6213;
     public const int ConnectionCapsOverLimit = 6214;
+    public const int InlineIo = 6215;
     public const int SiloTlsOn = 6220;
     public const int SiloPeerRefused = 6221;
     public const int TrustedProxyHostsResolved = 6222;

@@ -51,11 +51,15 @@ public static class RelayNodeHosting
                 .MinimumLevel.Override("Orleans", Serilog.Events.LogEventLevel.Warning)
                 .MinimumLevel.Override("Orleans.Runtime.Silo", Serilog.Events.LogEventLevel.Error)
                 .MinimumLevel.Override("Polly", Serilog.Events.LogEventLevel.Warning);
-            logging.WriteTo.Console(LogFormat.Formatter(context.Configuration[LogFormat.Key]));
+            // Written by a background worker, so no socket completion (inline by default: InlineIo) waits on stdout;
+            // past 10,000 queued events new ones are dropped rather than blocking the session path.
+            logging.WriteTo.Async(sink => sink.Console(LogFormat.Formatter(context.Configuration[LogFormat.Key])), bufferSize: 10_000, blockWhenFull: false);
         });
         builder.Host.UseSystemd();
 
         var startupLogger = new Serilog.Extensions.Logging.SerilogLoggerFactory(Log.Logger);
+        // Before the first socket of the process (Redis is dialled below): the runtime reads its switch once.
+        InlineIo.Apply(builder, startupLogger.CreateLogger("Transport"));
         var cluster = ClusterSettings.From(builder.Configuration);
         var secretProblems = SecretSources.CommandLineProblems(request.NativeArgs).Concat(SecretSources.PlaceholderProblems(builder.Configuration,
             cluster.RedisConnectionString, ("Admin:TokenFile", builder.Configuration.GetSection(AdminOptions.Section).Get<AdminOptions>()?.Resolve()))).ToList();

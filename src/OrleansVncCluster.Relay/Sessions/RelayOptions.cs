@@ -50,6 +50,12 @@ public sealed class RelayOptions
     /// <summary>On SIGTERM or drain, how long live sessions may continue before they are closed with 1012.</summary>
     public TimeSpan DrainBudget { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// Socket completions run on the thread that saw them (no thread-pool hand-off per message); read before the node
+    /// opens its first socket by <c>Hosting.InlineIo</c>, listed here so it is documented with the others.
+    /// </summary>
+    public bool InlineIo { get; set; } = true;
+
     /// <summary>Proxies (CIDR) whose X-Forwarded-For is believed for the client address in logs.</summary>
     public List<string> TrustedProxies { get; set; } = ["127.0.0.0/8", "::1/128"];
 
