@@ -1,6 +1,14 @@
 namespace OrleansVncCluster.Relay.Tokens;
 
 /// <summary>What one token source last wrote: token to content fingerprint, so a source can apply only differences.</summary>
+/// <remarks>
+/// The index of a big source is large (a 1,000,000-VM sync: 834,417 fingerprints and 1,000,000 VM ids), and Orleans
+/// deep-copies the arguments of a call between grains of one silo, which is where the sync grain and its index usually
+/// meet: two extra 1M-entry dictionaries at the end of the sync, its memory peak. So they are passed [Immutable]: the
+/// caller hands them over and never touches them again, and the grain keeps them as its state and copies before a
+/// change. Calls between silos are serialized as before. (Orleans 10.4.2 ignores [return: Immutable], so the index
+/// <see cref="GetAsync"/> returns is still copied.)
+/// </remarks>
 [Alias("vnc.ITokenIndexGrain")]
 public interface ITokenIndexGrain : IGrainWithStringKey
 {
@@ -10,7 +18,7 @@ public interface ITokenIndexGrain : IGrainWithStringKey
 
     /// <summary>Replaces the index after a successful apply (the VM index is left as it was).</summary>
     [Alias("Set")]
-    Task SetAsync(Dictionary<string, string> fingerprints);
+    Task SetAsync([Immutable] Dictionary<string, string> fingerprints);
 
     /// <summary>Drops one token from the index, so the source's next load writes it again even if it did not change
     /// (an operator's revocation holds until then).</summary>
@@ -18,7 +26,7 @@ public interface ITokenIndexGrain : IGrainWithStringKey
     Task ForgetAsync(string token);
     /// <summary>Replaces the index and the VM index (VM id to token) after an apply.</summary>
     [Alias("SetWithVms")]
-    Task SetWithVmsAsync(Dictionary<string, string> fingerprints, Dictionary<string, string> vms);
+    Task SetWithVmsAsync([Immutable] Dictionary<string, string> fingerprints, [Immutable] Dictionary<string, string> vms);
 
     /// <summary>
     /// The token the source last wrote for the VM <paramref name="vmId"/>, or null. A hint: the caller checks that the
