@@ -11,9 +11,10 @@ namespace OrleansVncCluster.Relay.Hosting;
 /// </summary>
 /// <remarks>
 /// Inline completions are safe only while nothing on a socket's completion blocks: a blocked epoll thread stalls every
-/// socket it serves. The relay's session path never blocks (logs go through an asynchronous sink, recordings to a
-/// buffered file flushed by a timer, grain and Redis calls are awaited), so it is on; an operator who adds code that
-/// blocks, or who measures otherwise, turns it off. The runtime reads its variable once, at the first socket, so this
+/// socket it serves. The relay's session path does not block (logs go through an asynchronous sink, grain and Redis calls
+/// are awaited), so it is on. A recorded session writes into the page cache on that thread (a buffered file flushed by a
+/// timer), which holds it only when the recordings disk cannot keep up: such a node, or one that measures otherwise,
+/// turns it off. The runtime reads its variable once, at the first socket, so this
 /// runs before the node opens any (Redis is dialled right after); a variable the operator set himself wins.
 /// </remarks>
 public static partial class InlineIo
