@@ -14,17 +14,38 @@ internal sealed partial class TokenGrain(
 
     public Task<ConsoleTokenEntry?> GetAsync()
     {
+        // The hot path of every session set-up: a known token answers without an await.
+        return state.State.Entry is { } entry ? Task.FromResult<ConsoleTokenEntry?>(entry) : GetUnknownAsync();
+    }
+
+    private async Task<ConsoleTokenEntry?> GetUnknownAsync()
+    {
+        await CatchUpIfEmptyAsync();
         if (state.State.Entry is null)
         {
             // Unknown tokens (guesses, typos) must not keep an activation alive each: leave as soon as possible.
             DeactivateOnIdle();
         }
 
-        return Task.FromResult(state.State.Entry);
+        return state.State.Entry;
+    }
+
+    /// <summary>
+    /// Re-reads storage when this activation holds no entry: a bulk sync creates new tokens' records in storage without
+    /// going through their grains (<see cref="StoredTokens.TryCreateAsync"/>), so an empty activation may be behind
+    /// storage (one that answered a presence call, or outlived a removal). A known token never pays this read.
+    /// </summary>
+    private async ValueTask CatchUpIfEmptyAsync()
+    {
+        if (state.State.Entry is null)
+        {
+            await state.ReadStateAsync();
+        }
     }
 
     public async Task<bool> SetAsync(ConsoleTokenEntry entry)
     {
+        await CatchUpIfEmptyAsync();
         var previous = state.State.Entry;
         if (entry.SameContentAs(previous))
         {
@@ -56,6 +77,7 @@ internal sealed partial class TokenGrain(
 
     public async Task<bool> RemoveAsync(string? source)
     {
+        await CatchUpIfEmptyAsync();
         var current = state.State.Entry;
         if (current is null || (source is not null && current.Source != source))
         {
@@ -68,6 +90,7 @@ internal sealed partial class TokenGrain(
 
     public async Task<string?> RevokeByOperatorAsync()
     {
+        await CatchUpIfEmptyAsync();
         if (state.State.Entry is not { } current)
         {
             DeactivateOnIdle();
@@ -85,6 +108,7 @@ internal sealed partial class TokenGrain(
     public async Task ForbidResumeAsync(string sessionId, DateTimeOffset until)
     {
         await Leases.ReleaseAsync(sessionId);
+        await CatchUpIfEmptyAsync();
         if (state.State.Entry is null)
         {
             return; // the token is gone: a resume is refused by its lookup, and no record is written for it

@@ -9,12 +9,18 @@ namespace OrleansVncCluster.Relay.Tokens;
 /// Abiquo sync, the admin API) describe the whole table they want; this turns that into per-token writes and deletes,
 /// so running it twice, or on two nodes at once, ends in the same state.
 /// </summary>
-public sealed class TokenTable(IGrainFactory grains, TimeProvider time)
+public sealed class TokenTable(IGrainFactory grains, TimeProvider time, StoredTokens? stored)
 {
     /// <summary>In an index, a fingerprint no entry has: the next plan writes (or deletes) the token again.</summary>
     private const string RetryFingerprint = "";
 
-    /// <summary>A table on the system clock.</summary>
+    /// <summary>A table that writes every token through its grain.</summary>
+    public TokenTable(IGrainFactory grains, TimeProvider time)
+        : this(grains, time, null)
+    {
+    }
+
+    /// <summary>A table on the system clock that writes every token through its grain.</summary>
     public TokenTable(IGrainFactory grains)
         : this(grains, TimeProvider.System)
     {
@@ -77,11 +83,16 @@ public sealed class TokenTable(IGrainFactory grains, TimeProvider time)
                 {
                     if (item.Entry is { } entry)
                     {
-                        var grain = grains.GetGrain<ITokenGrain>(item.Token);
-                        await grain.SetAsync(entry);
-                        if (pacing.DeactivateNewTokens && !plan.PreviousIndex.ContainsKey(item.Token))
+                        var isNew = !plan.PreviousIndex.ContainsKey(item.Token);
+                        if (!(isNew && pacing.CreateNewTokensInStorage && stored is not null
+                                && await stored.TryCreateAsync(item.Token, entry with { SetAt = time.GetUtcNow() })))
                         {
-                            await DeactivateAsync(grain);
+                            var grain = grains.GetGrain<ITokenGrain>(item.Token);
+                            await grain.SetAsync(entry);
+                            if (pacing.DeactivateNewTokens && isNew)
+                            {
+                                await DeactivateAsync(grain);
+                            }
                         }
                     }
                     else

@@ -81,7 +81,8 @@ public sealed class TokenTablePacingTests(TokenClusterFixture fixture) : IClassF
         Assert.Equal(0, await CountExistingAsync(added.Keys.Concat(old.Keys)));
     }
 
-    private static (string Source, Dictionary<string, ConsoleTokenEntry> Tokens) NewSet(string prefix, int count)
+    /// <summary>A fresh source and <paramref name="count"/> tokens of it, each to its own port.</summary>
+    internal static (string Source, Dictionary<string, ConsoleTokenEntry> Tokens) NewSet(string prefix, int count)
     {
         var source = prefix + "-" + Guid.NewGuid().ToString("N");
         var tokens = Enumerable.Range(0, count).ToDictionary(
