@@ -35,12 +35,15 @@ public sealed class SyncOptions
     public const double DefaultBudgetShareOfInterval = 0.5;
 
     /// <summary>...but no longer than this, so a long interval does not make a big change trickle in for minutes.</summary>
-    public static readonly TimeSpan MaxDefaultBudget = TimeSpan.FromSeconds(22);
+    public static readonly TimeSpan MaxDefaultBudget = TimeSpan.FromSeconds(12);
 
     /// <summary>
     /// How long applying one sync's changes should take: writes are paced to finish in about this time. Unset: half of
-    /// <see cref="Interval"/>, at most 00:00:22, which leaves a 100,000-VM sync room for reading the inventory
-    /// within 30 s (24 s measured) while set-up p99 during it stays near 2x idle (20-24 ms against 32-40 ms at 15 s). 00:00:00 turns pacing off (as fast as <see cref="ApplyParallelism"/> allows).
+    /// <see cref="Interval"/>, at most 00:00:12: a 100,000-VM sync then ends in about 17 s with set-up p99 during it
+    /// 1.05-1.28x idle (docs/benchmarks.md), since tokens new to the sync are created in storage without their grains
+    /// (22 s before that, when each write activated a grain). A sync that changes many existing tokens still writes them
+    /// through their grains, which costs more per token: a longer budget trades sync time for set-up latency there.
+    /// 00:00:00 turns pacing off (as fast as <see cref="ApplyParallelism"/> allows).
     /// </summary>
     public TimeSpan? ApplyBudget { get; set; }
 
@@ -116,7 +119,7 @@ public sealed class SyncOptionsValidator : IValidateOptions<SyncOptions>
 
         if (options.ApplyBudget is { } budget && (budget < TimeSpan.Zero || budget > TimeSpan.FromHours(1)))
         {
-            failures.Add($"Sync:ApplyBudget {budget} must be between 00:00:00 (no pacing) and 01:00:00; leave it unset for half of Sync:Interval, at most 00:00:22");
+            failures.Add($"Sync:ApplyBudget {budget} must be between 00:00:00 (no pacing) and 01:00:00; leave it unset for half of Sync:Interval, at most 00:00:12");
         }
 
         if (!(options.MinWritesPerSecond >= 1 && options.MinWritesPerSecond <= 1_000_000))

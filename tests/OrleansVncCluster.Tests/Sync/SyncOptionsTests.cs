@@ -8,11 +8,11 @@ namespace OrleansVncCluster.Tests.Sync;
 public sealed class SyncOptionsTests
 {
     [Theory]
-    [InlineData(30, 15)]
-    [InlineData(60, 22)]
-    [InlineData(3600, 22)]
+    [InlineData(30, 12)]
+    [InlineData(20, 10)]
+    [InlineData(3600, 12)]
     [InlineData(6, 3)]
-    public void DefaultBudget_IsHalfTheIntervalAtMostTwentyTwoSeconds(int intervalSeconds, int budgetSeconds) =>
+    public void DefaultBudget_IsHalfTheIntervalAtMostTwelveSeconds(int intervalSeconds, int budgetSeconds) =>
         Assert.Equal(TimeSpan.FromSeconds(budgetSeconds), new SyncOptions().BudgetFor(TimeSpan.FromSeconds(intervalSeconds)));
 
     [Fact]
@@ -26,7 +26,7 @@ public sealed class SyncOptionsTests
 
         Assert.True(pacing.IsPaced);
         Assert.Equal(8, pacing.Parallelism);
-        Assert.Equal(15, 84_200 / pacing.WritesPerSecond, precision: 6);
+        Assert.Equal(12, 84_200 / pacing.WritesPerSecond, precision: 6);
     }
 
     [Fact]
