@@ -52,8 +52,10 @@ public sealed class SyncOptions
     public double MinWritesPerSecond { get; set; } = 1000;
 
     /// <summary>Token writes in flight at once: enough to hide the storage's latency, few enough to leave the session
-    /// set-up path room on the thread pool.</summary>
-    public int ApplyParallelism { get; set; } = 8;
+    /// set-up path room on the thread pool. 16 since new tokens are created in storage: a 1,000,000-VM first sync on a
+    /// Redis-backed node, which runs as fast as this allows, took 183 s at 16 against 343 s at 8 (peak RSS 1,333 against
+    /// 1,519 MiB), with no change to a 100,000-VM sync, which keeps its pace either way.</summary>
+    public int ApplyParallelism { get; set; } = 16;
 
     /// <summary>The budget for a sync that runs every <paramref name="syncInterval"/>.</summary>
     public TimeSpan BudgetFor(TimeSpan syncInterval)
@@ -129,7 +131,7 @@ public sealed class SyncOptionsValidator : IValidateOptions<SyncOptions>
 
         if (options.ApplyParallelism is < 1 or > 256)
         {
-            failures.Add($"Sync:ApplyParallelism {options.ApplyParallelism} must be between 1 and 256 token writes in flight (default 8; raise it only if the token storage is slow to answer)");
+            failures.Add($"Sync:ApplyParallelism {options.ApplyParallelism} must be between 1 and 256 token writes in flight (default 16; raise it only if the token storage is slow to answer)");
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

@@ -25,7 +25,7 @@ public sealed class SyncOptionsTests
         var pacing = new SyncOptions().PacingFor(84_200, TimeSpan.FromSeconds(30));
 
         Assert.True(pacing.IsPaced);
-        Assert.Equal(8, pacing.Parallelism);
+        Assert.Equal(16, pacing.Parallelism);
         Assert.Equal(12, 84_200 / pacing.WritesPerSecond, precision: 6);
     }
 
