@@ -151,7 +151,9 @@ public sealed class ConsoleResumeTests(ResumeClusterFixture fixture, ITestOutput
             Assert.Equal(((System.Net.WebSockets.WebSocketCloseStatus)4419, "console closed by an administrator: open the console again from the portal"), (status, reason));
         }
 
-        Assert.Contains("an administrator closed that session", string.Concat(fixture.Nodes.Select(n => n.Process.Output)), StringComparison.Ordinal);
+        // Logged after the close is sent, by a background writer: wait for it rather than read the output at once.
+        await Eventually.HoldsAsync(() => fixture.Nodes.Any(n => n.Process.Output.Contains("an administrator closed that session", StringComparison.Ordinal)),
+            Timeout, "a node logs that an administrator closed that session");
     }
 
     [Fact]

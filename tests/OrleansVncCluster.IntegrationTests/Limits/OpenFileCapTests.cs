@@ -37,7 +37,7 @@ public sealed class OpenFileCapTests
 
         // 1024 - 512 reserved = 512: 64 plain, 224 upgraded, 210 sessions (Tests/Transport checks the arithmetic).
         Assert.Equal("ready maxconn:210", await node.AskAgentAsync());
-        Assert.Contains("Relay:MaxSessions is not set: 210", node.Process.Output, StringComparison.Ordinal);
+        await node.Process.WaitForOutputAsync("Relay:MaxSessions is not set: 210", TimeSpan.FromSeconds(10));
         const int cap = 210;
 
         var sessions = new List<ConsoleClient>();

@@ -103,7 +103,7 @@ public sealed class ScreenshotTests(ScreenshotFixture fixture) : IClassFixture<S
         using var timedOut = await stuck;
         Assert.Equal(HttpStatusCode.GatewayTimeout, timedOut.StatusCode);
         Assert.Contains("Screenshots:Timeout", await timedOut.Content.ReadAsStringAsync(TestContext.Current.CancellationToken), StringComparison.Ordinal);
-        Assert.Contains("No screenshot of console", fixture.Node.Process.Output, StringComparison.Ordinal);
+        await fixture.Node.Process.WaitForOutputAsync("No screenshot of console", TimeSpan.FromSeconds(10));
     }
 
     [Theory]

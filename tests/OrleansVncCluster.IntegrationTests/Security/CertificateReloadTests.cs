@@ -45,7 +45,7 @@ public sealed class CertificateReloadTests
 
         await Eventually.HoldsAsync(async () => await TestCertificates.PresentedThumbprintAsync(node.Port) == second.Thumbprint,
             TimeSpan.FromSeconds(20), "a new TLS handshake presents the second certificate");
-        Assert.Contains("TLS certificate reloaded", node.Process.Output, StringComparison.Ordinal);
+        await node.Process.WaitForOutputAsync("TLS certificate reloaded", TimeSpan.FromSeconds(10));
 
         var probe = System.Security.Cryptography.RandomNumberGenerator.GetBytes(4096);
         await live.SendAsync(probe);

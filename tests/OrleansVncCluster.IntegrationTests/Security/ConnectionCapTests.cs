@@ -18,7 +18,7 @@ public sealed class ConnectionCapTests
             SiloName = "cap",
             Environment = { ["Kestrel__Limits__MaxConcurrentUpgradedConnections"] = "2" },
         });
-        Assert.Contains("Connection caps:", node.Process.Output, StringComparison.Ordinal);
+        await node.Process.WaitForOutputAsync("Connection caps:", TimeSpan.FromSeconds(10));
         await using var first = await ConsoleClient.OpenEchoingAsync(node, Token);
         await using var second = await ConsoleClient.OpenEchoingAsync(node, Token);
 

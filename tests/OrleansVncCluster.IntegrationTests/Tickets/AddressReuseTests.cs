@@ -75,7 +75,7 @@ public sealed class AddressReuseTests
 
         Assert.Equal(((WebSocketCloseStatus)4412, "console ticket is for another VM: this console address now belongs to a different VM"), refusal);
         Assert.Equal(dialsBefore, screenAtA.Accepted);
-        Assert.Contains("it was issued for VM " + vmA, node.Process.Output, StringComparison.Ordinal);
+        await node.Process.WaitForOutputAsync("it was issued for VM " + vmA, Timeout);
         // A new ticket for A, asked for by VM id, follows A to its new address.
         Assert.Equal("VM-A-moved", await ScreenNameAsync(node, await TicketAsync(node, new { vm = $"{vmA}" })));
     }
