@@ -73,13 +73,7 @@ public sealed class TokenTable(IGrainFactory grains, TimeProvider time, StoredTo
         var outcomes = new Outcomes();
         var work = plan.Upserts.Select(pair => (Token: pair.Key, Entry: (ConsoleTokenEntry?)pair.Value))
             .Concat(plan.Removals.Select(token => (Token: token, Entry: (ConsoleTokenEntry?)null)));
-        // The thread pool's scheduler, not the caller's: called from the sync grain, the workers would otherwise all run on
-        // that grain's one-at-a-time scheduler (Parallel.ForEachAsync takes TaskScheduler.Current), so each write's
-        // serialization and storage call would queue behind every other's whatever the parallelism.
-        var options = new ParallelOptions
-        {
-            MaxDegreeOfParallelism = pacing.Parallelism, CancellationToken = cancellationToken, TaskScheduler = TaskScheduler.Default,
-        };
+        var options = new ParallelOptions { MaxDegreeOfParallelism = pacing.Parallelism, CancellationToken = cancellationToken };
         try
         {
             await Parallel.ForEachAsync(work, options, async (item, ct) =>
