@@ -235,14 +235,21 @@ public sealed class RfbServerMessageReaderTests
             }
         }
 
-        FeedInThree();
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        for (var i = 0; i < 1000; i++)
+        // Rounds of 1,000 reads; the JIT's tier-up of this loop can allocate on this thread once (5,656 bytes seen in a
+        // proof run), so the steady state is a round that allocates nothing: per-read allocations would show in every round.
+        var rounds = new List<long>();
+        for (var round = 0; round < 3 && (rounds.Count == 0 || rounds[^1] != 0); round++)
         {
-            FeedInThree();
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            for (var i = 0; i < 1000; i++)
+            {
+                FeedInThree();
+            }
+
+            rounds.Add(GC.GetAllocatedBytesForCurrentThread() - before);
         }
 
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.True(rounds[^1] == 0, $"every round of 1,000 reads allocated: {string.Join(", ", rounds)} bytes");
         Assert.Null(reader.Error);
     }
 
