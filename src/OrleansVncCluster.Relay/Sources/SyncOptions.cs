@@ -40,7 +40,7 @@ public sealed class SyncOptions
     /// <summary>
     /// How long applying one sync's changes should take: writes are paced to finish in about this time. Unset: half of
     /// <see cref="Interval"/>, at most 00:00:12: a 100,000-VM sync then ends in about 17 s with set-up p99 during it
-    /// 1.05-1.28x idle (docs/benchmarks.md), since tokens new to the sync are created in storage without their grains
+    /// 0.8-1.5x idle (seven runs, docs/benchmarks.md), since tokens new to the sync are created in storage without their grains
     /// (22 s before that, when each write activated a grain). A sync that changes many existing tokens still writes them
     /// through their grains, which costs more per token: a longer budget trades sync time for set-up latency there.
     /// 00:00:00 turns pacing off (as fast as <see cref="ApplyParallelism"/> allows).

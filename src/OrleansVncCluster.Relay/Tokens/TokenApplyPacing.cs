@@ -11,20 +11,15 @@ namespace OrleansVncCluster.Relay.Tokens;
 public sealed record TokenApplyPacing(int Parallelism, double WritesPerSecond)
 {
     /// <summary>
-    /// Deactivates the grain of each token new to the source once it is written. A bulk apply would otherwise leave one
-    /// activation (about 4.5 KiB) per token: 85,000 of them grow the heap by some 380 MiB, and every gen0 collection
-    /// during the apply copies the new survivors, pausing session set-up for tens of milliseconds each time. A token's
-    /// first lookup activates it again (an activation and a storage read, as after idle collection anyway).
+    /// Leaves no activation behind for a token new to the source. Its record is created straight in the "tokens" storage
+    /// when it has none (<see cref="StoredTokens.TryCreateAsync"/>), for a fraction of a grain write's CPU and none of an
+    /// activation's memory; one that has a record (another source's, or one this source's index lost) is written
+    /// through its grain, which is then deactivated. A bulk apply would otherwise leave one activation (about 4.5 KiB)
+    /// per token: 85,000 of them grow the heap by some 380 MiB, and every gen0 collection during the apply copies the
+    /// new survivors, pausing session set-up for tens of milliseconds each time. A token's first lookup activates it
+    /// (an activation and a storage read, as after idle collection anyway).
     /// </summary>
-    public bool DeactivateNewTokens { get; init; }
-
-    /// <summary>
-    /// Creates the record of each token new to the source straight in the "tokens" storage when the token has none
-    /// (<see cref="StoredTokens.TryCreateAsync"/>), without activating its grain; a token that has a record (another
-    /// source's, or one this source's index lost) is written through its grain as before. Storage does per token what
-    /// the grain would have done, for a fraction of the CPU and none of the activation's memory.
-    /// </summary>
-    public bool CreateNewTokensInStorage { get; init; }
+    public bool LeaveNewTokensInactive { get; init; }
 
     /// <summary>As fast as 64 calls in flight allow: for small applies such as a token file.</summary>
     public static readonly TokenApplyPacing Unpaced = new(64, double.PositiveInfinity);
@@ -32,15 +27,14 @@ public sealed record TokenApplyPacing(int Parallelism, double WritesPerSecond)
     /// <summary>
     /// A pacing for a bulk apply (a sync) that spreads <paramref name="changes"/> writes over <paramref name="budget"/>, but
     /// never slower than <paramref name="minWritesPerSecond"/>, so a handful of changes lands at once; a zero budget means
-    /// unpaced. New tokens are created in storage (<see cref="CreateNewTokensInStorage"/>), or, when they already have a
-    /// record, their grains are deactivated once written (<see cref="DeactivateNewTokens"/>).
+    /// unpaced. New tokens leave no activation behind (<see cref="LeaveNewTokensInactive"/>).
     /// </summary>
     public static TokenApplyPacing ForBudget(int changes, TimeSpan budget, double minWritesPerSecond, int parallelism)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(changes);
         ArgumentOutOfRangeException.ThrowIfLessThan(parallelism, 1);
         var rate = budget <= TimeSpan.Zero ? double.PositiveInfinity : Math.Max(minWritesPerSecond, changes / budget.TotalSeconds);
-        return new TokenApplyPacing(parallelism, rate) { DeactivateNewTokens = true, CreateNewTokensInStorage = true };
+        return new TokenApplyPacing(parallelism, rate) { LeaveNewTokensInactive = true };
     }
 
     /// <summary>True when writes are rate-limited.</summary>

@@ -83,17 +83,7 @@ public sealed class TokenTable(IGrainFactory grains, TimeProvider time, StoredTo
                 {
                     if (item.Entry is { } entry)
                     {
-                        var isNew = !plan.PreviousIndex.ContainsKey(item.Token);
-                        if (!(isNew && pacing.CreateNewTokensInStorage && stored is not null
-                                && await stored.TryCreateAsync(item.Token, entry with { SetAt = time.GetUtcNow() })))
-                        {
-                            var grain = grains.GetGrain<ITokenGrain>(item.Token);
-                            await grain.SetAsync(entry);
-                            if (pacing.DeactivateNewTokens && isNew)
-                            {
-                                await DeactivateAsync(grain);
-                            }
-                        }
+                        await WriteAsync(item.Token, entry, pacing.LeaveNewTokensInactive && !plan.PreviousIndex.ContainsKey(item.Token));
                     }
                     else
                     {
@@ -119,7 +109,26 @@ public sealed class TokenTable(IGrainFactory grains, TimeProvider time, StoredTo
         return new TokenApplyResult(outcomes.Written, outcomes.Removed, plan.Unchanged, outcomes.FailedCount);
     }
 
-    /// <summary>Lets a freshly written token grain go; only tokens new to the source, as a known one may be in use.</summary>
+    /// <summary>
+    /// Writes one token. <paramref name="leaveInactive"/> (only for tokens new to the source, as a known one may be in
+    /// use): create its record in storage if it has none, else write through the grain and let the grain go.
+    /// </summary>
+    private async Task WriteAsync(string token, ConsoleTokenEntry entry, bool leaveInactive)
+    {
+        if (leaveInactive && stored is not null && await stored.TryCreateAsync(token, entry with { SetAt = time.GetUtcNow() }))
+        {
+            return;
+        }
+
+        var grain = grains.GetGrain<ITokenGrain>(token);
+        await grain.SetAsync(entry);
+        if (leaveInactive)
+        {
+            await DeactivateAsync(grain);
+        }
+    }
+
+    /// <summary>Lets a freshly written token grain go.</summary>
     private static async Task DeactivateAsync(ITokenGrain grain)
     {
         try

@@ -7,7 +7,7 @@ public sealed class StoredTokensTests(TokenClusterFixture fixture) : IClassFixtu
 {
     private static ConsoleTokenEntry Entry(int port) => new() { Target = ConsoleTarget.Tcp("10.0.0.2", port), Source = "stored-test" };
 
-    private StoredTokens Reader => new(fixture.Cluster.Silos[0].ServiceProvider, fixture.Grains);
+    private StoredTokens Reader => fixture.Stored;
 
     [Fact]
     public async Task AWrittenToken_ReadsBackFromStorage_AsTheGrainHoldsIt()

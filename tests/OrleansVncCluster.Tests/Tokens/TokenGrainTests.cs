@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.TestingHost;
 using OrleansVncCluster.Relay.Cluster;
@@ -5,12 +6,23 @@ using OrleansVncCluster.Relay.Tokens;
 
 namespace OrleansVncCluster.Tests.Tokens;
 
-/// <summary>A 2-silo in-process cluster with memory storage, shared by the token grain tests.</summary>
+/// <summary>
+/// A 2-silo in-process cluster with memory storage, shared by the token grain tests. It counts the calls each token
+/// grain receives, by method, so a test can tell whether a write went through the grain.
+/// </summary>
 public sealed class TokenClusterFixture : IAsyncLifetime
 {
+    private readonly ConcurrentDictionary<string, int> _calls = new(StringComparer.Ordinal);
+
     public InProcessTestCluster Cluster { get; private set; } = null!;
 
     public IGrainFactory Grains => Cluster.Client;
+
+    /// <summary>Reads and creates token records in storage as a node does.</summary>
+    public StoredTokens Stored => new(Cluster.Silos[0].ServiceProvider, Grains);
+
+    /// <summary>Calls of <paramref name="method"/> (for example "SetAsync") the grain of <paramref name="token"/> received.</summary>
+    public int CallsOf(string method, string token) => _calls.GetValueOrDefault(method + " " + token);
 
     public async ValueTask InitializeAsync()
     {
@@ -20,6 +32,15 @@ public sealed class TokenClusterFixture : IAsyncLifetime
             silo.AddMemoryGrainStorage(TokenStorage.Name);
             silo.AddMemoryGrainStorage(TicketStorage.Name);
             silo.Services.AddSingleton(TimeProvider.System);
+            silo.AddIncomingGrainCallFilter(context =>
+            {
+                if (context.Grain is ITokenGrain && context.InterfaceMethod is { } method)
+                {
+                    _calls.AddOrUpdate(method.Name + " " + context.TargetId.Key, 1, (_, count) => count + 1);
+                }
+
+                return context.Invoke();
+            });
         });
         Cluster = builder.Build();
         await Cluster.DeployAsync();
