@@ -27,7 +27,15 @@ public static partial class InlineIo
 
     /// <summary>Turns inline completions on for Kestrel's connections and the runtime's sockets, unless the setting is false.</summary>
     /// <returns>Whether they are on.</returns>
-    public static bool Apply(WebApplicationBuilder builder, ILogger logger)
+    public static bool Apply(WebApplicationBuilder builder, ILogger logger) =>
+        Apply(builder, logger, Environment.GetEnvironmentVariable, Environment.SetEnvironmentVariable);
+
+    /// <summary>
+    /// As <see cref="Apply(WebApplicationBuilder, ILogger)"/>, reading and setting the runtime's variable through
+    /// <paramref name="getVariable"/> and <paramref name="setVariable"/>: tests must not turn inline completions on for
+    /// every socket of their own process.
+    /// </summary>
+    internal static bool Apply(WebApplicationBuilder builder, ILogger logger, Func<string, string?> getVariable, Action<string, string> setVariable)
     {
         var configured = builder.Configuration[Key];
         var enabled = true;
@@ -38,15 +46,15 @@ public static partial class InlineIo
 
         if (enabled)
         {
-            if (Environment.GetEnvironmentVariable(RuntimeVariable) is null)
+            if (getVariable(RuntimeVariable) is null)
             {
-                Environment.SetEnvironmentVariable(RuntimeVariable, "1");
+                setVariable(RuntimeVariable, "1");
             }
 
             builder.WebHost.UseSockets(sockets => sockets.UnsafePreferInlineScheduling = true);
         }
 
-        LogInlineIo(logger, enabled, Environment.GetEnvironmentVariable(RuntimeVariable) == "1");
+        LogInlineIo(logger, enabled, getVariable(RuntimeVariable) == "1");
         return enabled;
     }
 
