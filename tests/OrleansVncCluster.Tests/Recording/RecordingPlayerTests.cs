@@ -33,7 +33,7 @@ public sealed class RecordingPlayerTests
     [Fact]
     public async Task PlayingAt2x_SendsEachRecordAtItsTimeHalved_AndClosesAtTheEnd()
     {
-        var time = new FakeTimeProvider();
+        var time = new TimerCountingTime();
         var (browser, player) = await PairAsync();
         using (browser)
         using (player)
@@ -43,14 +43,17 @@ public sealed class RecordingPlayerTests
             await HandshakeAsync(browser);
 
             Assert.Equal("A", await ReadTextAsync(browser));
+            await time.WaitForTimersAsync(1);
             time.Advance(TimeSpan.FromMilliseconds(499));
             var next = ReadTextAsync(browser);
             Assert.False(next.IsCompleted, "B came before its time");
             time.Advance(TimeSpan.FromMilliseconds(1));
             Assert.Equal("B", await next);
 
+            await time.WaitForTimersAsync(2);
             time.Advance(TimeSpan.FromMilliseconds(1000));
             Assert.Equal("C", await ReadTextAsync(browser));
+            await time.WaitForTimersAsync(3);
             time.Advance(TimeSpan.FromMilliseconds(499));
             Assert.False(play.IsCompleted, "the player closed before the End record's time");
             time.Advance(TimeSpan.FromMilliseconds(1));
@@ -58,6 +61,32 @@ public sealed class RecordingPlayerTests
             Assert.Equal((WebSocketMessageType.Close, RecordingPlayer.EndOfRecording), (received.MessageType, browser.CloseStatusDescription));
             await browser.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "", CancellationToken.None);
             Assert.Equal(RecordingPlayer.EndOfRecording, (await play.WaitAsync(Timeout)).Reason);
+        }
+    }
+
+    /// <summary>
+    /// A fake clock that counts the timers made on it. The player reads the clock, then starts its wait; a test that
+    /// moves the clock between the two leaves the wait due later than the record (a proof run timed out on "B" so).
+    /// Waiting for the player's timer before each move keeps the order the test means.
+    /// </summary>
+    private sealed class TimerCountingTime : FakeTimeProvider
+    {
+        private int _timers;
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+        {
+            Interlocked.Increment(ref _timers);
+            return base.CreateTimer(callback, state, dueTime, period);
+        }
+
+        public async Task WaitForTimersAsync(int count)
+        {
+            var deadline = DateTime.UtcNow + Timeout;
+            while (Volatile.Read(ref _timers) < count)
+            {
+                Assert.True(DateTime.UtcNow < deadline, $"the player did not start wait {count} within {Timeout.TotalSeconds:0} s");
+                await Task.Delay(5, TestContext.Current.CancellationToken);
+            }
         }
     }
 
