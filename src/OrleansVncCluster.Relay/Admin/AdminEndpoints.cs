@@ -92,7 +92,7 @@ public static partial class AdminEndpoints
 
         try
         {
-            await grains.GetGrain<ITokenIndexGrain>(source).ForgetAsync(token).WaitAsync(NodeAnswerTimeout);
+            await new TokenIndex(grains).ForgetAsync(source, token).WaitAsync(NodeAnswerTimeout);
         }
         catch (Exception exception) when (ClusterCall.Failed(exception))
         {

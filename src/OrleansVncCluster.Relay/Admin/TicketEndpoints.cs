@@ -103,8 +103,8 @@ public static partial class TicketEndpoints
         var token = body.Token;
         if (token is null)
         {
-            // Abiquo VM ids: the sync keeps a VM index next to its token index (Tokens/TokenIndexGrain).
-            token = await grains.GetGrain<ITokenIndexGrain>(AbiquoTokens.SourceName).FindVmAsync(body.Vm!);
+            // Abiquo VM ids: the sync keeps a VM index next to its token index (Tokens/TokenIndex).
+            token = await new TokenIndex(grains).FindVmAsync(AbiquoTokens.SourceName, body.Vm!);
             if (token is null)
             {
                 return Results.Problem($"No console is known for VM {body.Vm}: it has no VNC address, the sync has not seen it yet, " +

@@ -1,13 +1,15 @@
 namespace OrleansVncCluster.Relay.Tokens;
 
-/// <summary>What one token source last wrote: token to content fingerprint, so a source can apply only differences.</summary>
+/// <summary>
+/// One shard of what a token source last wrote: token to content fingerprint, so a source can apply only differences, and
+/// VM id to token. <see cref="TokenIndex"/> spreads a source over its shards; talk to it, not to these grains.
+/// </summary>
 /// <remarks>
-/// The index of a big source is large (a 1,000,000-VM sync: 834,417 fingerprints and 1,000,000 VM ids), and Orleans
-/// deep-copies the arguments of a call between grains of one silo, which is where the sync grain and its index usually
-/// meet: two extra 1M-entry dictionaries at the end of the sync, its memory peak. So they are passed [Immutable]: the
-/// caller hands them over and never touches them again, and the grain keeps them as its state and copies before a
-/// change. Calls between silos are serialized as before. (Orleans 10.4.2 ignores [return: Immutable], so the index
-/// <see cref="GetAsync"/> returns is still copied.)
+/// A shard of a big source is still sizeable (a 1,000,000-VM sync: about 13,000 fingerprints and 15,600 VM ids each), and
+/// Orleans deep-copies the arguments of a call between grains of one silo, which is where the sync grain and the shards
+/// usually meet. So they are passed [Immutable]: the caller hands them over and never touches them again, and the grain
+/// keeps them as its state and copies before a change. Calls between silos are serialized as before. (Orleans 10.4.2
+/// ignores [return: Immutable], so the index <see cref="GetAsync"/> returns is still copied.)
 /// </remarks>
 [Alias("vnc.ITokenIndexGrain")]
 public interface ITokenIndexGrain : IGrainWithStringKey
@@ -24,7 +26,7 @@ public interface ITokenIndexGrain : IGrainWithStringKey
     /// (an operator's revocation holds until then).</summary>
     [Alias("Forget")]
     Task ForgetAsync(string token);
-    /// <summary>Replaces the index and the VM index (VM id to token) after an apply.</summary>
+    /// <summary>Replaces the index and the VM index (VM id to token) after an apply; writes nothing when both are as stored.</summary>
     [Alias("SetWithVms")]
     Task SetWithVmsAsync([Immutable] Dictionary<string, string> fingerprints, [Immutable] Dictionary<string, string> vms);
 

@@ -2,7 +2,7 @@ using OrleansVncCluster.Relay.Cluster;
 
 namespace OrleansVncCluster.Relay.Tokens;
 
-/// <summary>Keeps a source's token index.</summary>
+/// <summary>Keeps one shard of a source's token index (<see cref="TokenIndex"/>), or the whole index as stored before the split.</summary>
 internal sealed class TokenIndexGrain(
     [PersistentState("index", TokenStorage.Name)] IPersistentState<TokenIndexState> state) : Grain, ITokenIndexGrain
 {
@@ -27,12 +27,19 @@ internal sealed class TokenIndexGrain(
 
     public async Task SetWithVmsAsync(Dictionary<string, string> fingerprints, Dictionary<string, string> vms)
     {
+        if (Same(fingerprints, state.State.Fingerprints) && Same(vms, state.State.Vms))
+        {
+            // A re-sync rewrites every shard of its source; most of a small source's shards hold what they held.
+            return;
+        }
+
         var (previous, previousVms) = (state.State.Fingerprints, state.State.Vms);
         state.State.Fingerprints = fingerprints;
-        state.State.Vms = fingerprints.Count == 0 ? new(StringComparer.Ordinal) : vms;
+        state.State.Vms = vms;
         try
         {
-            await (fingerprints.Count == 0 ? state.ClearStateAsync() : state.WriteStateAsync());
+            // A shard may hold VMs and no fingerprints: their tokens hash to other shards.
+            await (fingerprints.Count == 0 && vms.Count == 0 ? state.ClearStateAsync() : state.WriteStateAsync());
         }
         catch
         {
@@ -40,5 +47,23 @@ internal sealed class TokenIndexGrain(
             (state.State.Fingerprints, state.State.Vms) = (previous, previousVms);
             throw;
         }
+    }
+
+    private static bool Same(Dictionary<string, string> a, Dictionary<string, string> b)
+    {
+        if (a.Count != b.Count)
+        {
+            return false;
+        }
+
+        foreach (var (key, value) in a)
+        {
+            if (!b.TryGetValue(key, out var other) || other != value)
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 }

@@ -14,6 +14,8 @@ public sealed class TokenTable(IGrainFactory grains, TimeProvider time, StoredTo
     /// <summary>In an index, a fingerprint no entry has: the next plan writes (or deletes) the token again.</summary>
     private const string RetryFingerprint = "";
 
+    private readonly TokenIndex _index = new(grains);
+
     /// <summary>A table that writes every token through its grain.</summary>
     public TokenTable(IGrainFactory grains, TimeProvider time)
         : this(grains, time, null)
@@ -29,7 +31,7 @@ public sealed class TokenTable(IGrainFactory grains, TimeProvider time, StoredTo
     /// <summary>Compares <paramref name="desired"/> with what <paramref name="source"/> last wrote.</summary>
     public async Task<TokenPlan> PlanAsync(string source, IReadOnlyDictionary<string, ConsoleTokenEntry> desired)
     {
-        var current = await grains.GetGrain<ITokenIndexGrain>(source).GetAsync();
+        var current = await _index.ReadAsync(source);
         var upserts = new Dictionary<string, ConsoleTokenEntry>(StringComparer.Ordinal);
         var index = new Dictionary<string, string>(desired.Count, StringComparer.Ordinal);
         var vms = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -101,11 +103,11 @@ public sealed class TokenTable(IGrainFactory grains, TimeProvider time, StoredTo
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            await grains.GetGrain<ITokenIndexGrain>(plan.Source).SetWithVmsAsync(outcomes.PartialIndex(plan), plan.NewVms);
+            await _index.WriteAsync(plan.Source, outcomes.PartialIndex(plan), plan.NewVms);
             throw;
         }
 
-        await grains.GetGrain<ITokenIndexGrain>(plan.Source).SetWithVmsAsync(outcomes.CompleteIndex(plan), plan.NewVms);
+        await _index.WriteAsync(plan.Source, outcomes.CompleteIndex(plan), plan.NewVms);
         return new TokenApplyResult(outcomes.Written, outcomes.Removed, plan.Unchanged, outcomes.FailedCount);
     }
 

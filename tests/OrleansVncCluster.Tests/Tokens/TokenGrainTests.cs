@@ -69,7 +69,7 @@ public sealed class TokenGrainTests(TokenClusterFixture fixture) : IClassFixture
     {
         var source = "abiquo-test-" + Guid.NewGuid().ToString("N")[..8];
         var table = new TokenTable(fixture.Grains);
-        var index = fixture.Grains.GetGrain<ITokenIndexGrain>(source);
+        var index = new TokenIndex(fixture.Grains);
         ConsoleTokenEntry Vm(string id, int port) => new()
         {
             Target = ConsoleTarget.Tcp("10.0.0.1", port), Source = source, Vm = new VmIdentity { Id = id, Enterprise = "Tenant" },
@@ -77,13 +77,13 @@ public sealed class TokenGrainTests(TokenClusterFixture fixture) : IClassFixture
 
         await table.ReplaceSourceAsync(source, new Dictionary<string, ConsoleTokenEntry> { ["token-a"] = Vm("101", 5901), ["token-b"] = Vm("102", 5902) },
             CancellationToken.None);
-        Assert.Equal("token-a", await index.FindVmAsync("101"));
+        Assert.Equal("token-a", await index.FindVmAsync(source, "101"));
 
         // VM 101 moved to another address (a new token), 102 was removed.
         await table.ReplaceSourceAsync(source, new Dictionary<string, ConsoleTokenEntry> { ["token-c"] = Vm("101", 5903) }, CancellationToken.None);
 
-        Assert.Equal("token-c", await index.FindVmAsync("101"));
-        Assert.Null(await index.FindVmAsync("102"));
+        Assert.Equal("token-c", await index.FindVmAsync(source, "101"));
+        Assert.Null(await index.FindVmAsync(source, "102"));
     }
 
     [Fact]
@@ -174,7 +174,7 @@ public sealed class TokenGrainTests(TokenClusterFixture fixture) : IClassFixture
         await fixture.Grains.GetGrain<ITokenGrain>("f-a").RevokeByOperatorAsync();
 
         var unchanged = await table.PlanAsync(source, tokens);
-        await fixture.Grains.GetGrain<ITokenIndexGrain>(source).ForgetAsync("f-a");
+        await new TokenIndex(fixture.Grains).ForgetAsync(source, "f-a");
         var afterForget = await table.PlanAsync(source, tokens);
         await table.ApplyAsync(afterForget, CancellationToken.None);
 
