@@ -1,5 +1,7 @@
+using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Unicode;
 using Orleans.Core.Internal;
 
 namespace OrleansVncCluster.Relay.Tokens;
@@ -34,7 +36,7 @@ public sealed class TokenTable(IGrainFactory grains, TimeProvider time, StoredTo
         var current = await _index.ReadAsync(source);
         var upserts = new Dictionary<string, ConsoleTokenEntry>(StringComparer.Ordinal);
         var index = new Dictionary<string, string>(desired.Count, StringComparer.Ordinal);
-        var vms = new Dictionary<string, string>(StringComparer.Ordinal);
+        var vms = new Dictionary<string, string>(desired.Count, StringComparer.Ordinal);
         var unchanged = 0;
         foreach (var (token, entry) in desired)
         {
@@ -148,12 +150,28 @@ public sealed class TokenTable(IGrainFactory grains, TimeProvider time, StoredTo
         await ApplyAsync(await PlanAsync(source, desired), cancellationToken);
 
     /// <summary>A short, stable digest of everything in an entry except when it was written.</summary>
+    /// <remarks>
+    /// Stored in every source's index, so its bytes never change: SHA-256 of the fields joined by U+001F in UTF-8 (null
+    /// as empty), first 12 bytes in base64. A sync fingerprints every token it loads, 834,717 at 1,000,000 VMs, so the
+    /// fields are formatted on the stack; joining them into a string and its UTF-8 copy cost two allocations a token.
+    /// </remarks>
     public static string Fingerprint(ConsoleTokenEntry entry)
     {
-        var text = string.Join('\u001f', entry.Target.Host, entry.Target.Port, entry.Target.UnixSocket, entry.Vm?.Id, entry.Vm?.Name,
-            entry.Vm?.Label, entry.Vm?.Enterprise, entry.Vm?.Hypervisor, entry.Password, entry.Source);
+        var (target, vm) = (entry.Target, entry.Vm);
         Span<byte> hash = stackalloc byte[32];
-        SHA256.HashData(Encoding.UTF8.GetBytes(text), hash);
+        Span<byte> text = stackalloc byte[512];
+        if (Utf8.TryWrite(text, CultureInfo.InvariantCulture,
+                $"{target.Host}\u001f{target.Port}\u001f{target.UnixSocket}\u001f{vm?.Id}\u001f{vm?.Name}\u001f{vm?.Label}\u001f{vm?.Enterprise}\u001f{vm?.Hypervisor}\u001f{entry.Password}\u001f{entry.Source}",
+                out var written))
+        {
+            SHA256.HashData(text[..written], hash);
+        }
+        else
+        {
+            SHA256.HashData(Encoding.UTF8.GetBytes(string.Join('\u001f', target.Host, target.Port.ToString(CultureInfo.InvariantCulture), target.UnixSocket,
+                vm?.Id, vm?.Name, vm?.Label, vm?.Enterprise, vm?.Hypervisor, entry.Password, entry.Source)), hash);
+        }
+
         return Convert.ToBase64String(hash[..12]);
     }
 

@@ -158,6 +158,25 @@ public sealed class AbiquoTokensTests
     }
 
     [Fact]
+    public void AContestedAddress_NamesEveryVmThatReportedIt_InInventoryOrder_EvenThoseItsTokenHadReplaced()
+    {
+        var set = AbiquoTokens.Build([
+            Vm(1, "10.0.0.1", 5900, "OFF", "Tenant A"),
+            Vm(2, "10.0.0.1", 5900, "ON", "Tenant A"),
+            Vm(3, "10.0.0.9", 5901, "ON", "Tenant C"),
+            Vm(4, "10.0.0.1", 5900, "OFF", "Tenant A"),
+            Vm(5, null, 0, "NOT_ALLOCATED", "Tenant B"),
+            Vm(6, "10.0.0.1", 5900, "OFF", "Tenant B"),
+            Vm(7, "10.0.0.9", 5901, "OFF", "Tenant C"),
+        ]);
+
+        var contested = Assert.Single(set.Contested);
+        Assert.Equal(["Tenant A/1", "Tenant A/2", "Tenant A/4", "Tenant B/6"], contested.Vms);
+        Assert.Equal("3", Assert.Single(set.Tokens).Value.Vm!.Id);
+        Assert.Equal(4, set.SharedAddresses);
+    }
+
+    [Fact]
     public void AddressReusedWithinOneEnterprise_IsNotContested()
     {
         var set = AbiquoTokens.Build([Vm(1, "10.0.0.1", 5900, "OFF", "Tenant A"), Vm(2, "10.0.0.1", 5900, "ON", "Tenant A")]);

@@ -1,0 +1,64 @@
+using System.Security.Cryptography;
+using System.Text;
+using OrleansVncCluster.Relay.Tokens;
+
+namespace OrleansVncCluster.Tests.Tokens;
+
+/// <summary>
+/// Fingerprints are stored in every source's index: one that changed with a release would make the next sync rewrite
+/// every token of every source through its grain.
+/// </summary>
+public sealed class TokenFingerprintTests
+{
+    /// <summary>The stored definition, written out plainly: SHA-256 of the fields joined by U+001F, 12 bytes, base64.</summary>
+    private static string Stored(ConsoleTokenEntry entry)
+    {
+        var text = string.Join('\u001f', entry.Target.Host, entry.Target.Port, entry.Target.UnixSocket, entry.Vm?.Id, entry.Vm?.Name,
+            entry.Vm?.Label, entry.Vm?.Enterprise, entry.Vm?.Hypervisor, entry.Password, entry.Source);
+        return Convert.ToBase64String(SHA256.HashData(Encoding.UTF8.GetBytes(text))[..12]);
+    }
+
+    public static TheoryData<string, ConsoleTokenEntry> Entries() => new()
+    {
+        { "tcp, no VM", new ConsoleTokenEntry { Target = ConsoleTarget.Tcp("10.0.0.1", 5901), Source = "tokens.txt" } },
+        { "unix socket", new ConsoleTokenEntry { Target = ConsoleTarget.Unix("/run/vnc/vm-7.sock"), Source = "file" } },
+        {
+            "Abiquo VM with password and non-ASCII names",
+            new ConsoleTokenEntry
+            {
+                Target = ConsoleTarget.Tcp("10.60.3.4", 5907), Password = "s3cr\u00e9t", Source = "abiquo",
+                Vm = new VmIdentity { Id = "4711", Name = "ABQ_6d1f", Label = "Datenbank \u00fc\u00df \u65e5\u672c", Enterprise = "M\u00fcller & S\u00f6hne", Hypervisor = "kvm-03" },
+            }
+        },
+        {
+            "fields longer than the stack buffer",
+            new ConsoleTokenEntry
+            {
+                Target = ConsoleTarget.Tcp("host.example", 5900), Source = "abiquo",
+                Vm = new VmIdentity { Id = "1", Label = new string('\u00e9', 300), Enterprise = new string('x', 200) },
+            }
+        },
+    };
+
+    [Theory]
+    [MemberData(nameof(Entries))]
+    public void TheFingerprint_IsTheStoredDefinition(string name, ConsoleTokenEntry entry)
+    {
+        Assert.False(string.IsNullOrEmpty(name));
+        Assert.Equal(Stored(entry), TokenTable.Fingerprint(entry));
+    }
+
+    [Fact]
+    public void AnyFieldButTheWriteTime_ChangesTheFingerprint()
+    {
+        var entry = new ConsoleTokenEntry
+        {
+            Target = ConsoleTarget.Tcp("10.0.0.1", 5901), Source = "abiquo", Vm = new VmIdentity { Id = "1", Enterprise = "A" },
+        };
+
+        Assert.Equal(TokenTable.Fingerprint(entry), TokenTable.Fingerprint(entry with { SetAt = DateTimeOffset.UnixEpoch }));
+        Assert.NotEqual(TokenTable.Fingerprint(entry), TokenTable.Fingerprint(entry with { Target = ConsoleTarget.Tcp("10.0.0.1", 5902) }));
+        Assert.NotEqual(TokenTable.Fingerprint(entry), TokenTable.Fingerprint(entry with { Password = "p" }));
+        Assert.NotEqual(TokenTable.Fingerprint(entry), TokenTable.Fingerprint(entry with { Vm = entry.Vm! with { Enterprise = "B" } }));
+    }
+}
