@@ -64,6 +64,7 @@ internal static class EventIds
 
     public const int SyncApplyPaced = 4100;
     public const int SyncApplyBehind = 4101;
+    public const int SyncTimings = 4102;
 
 
     public const int ClipboardRefused = 5200;

@@ -141,8 +141,11 @@ internal sealed partial class TokenSyncGrain(
         var previous = _sources[source.Name];
         try
         {
+            var (started, pausedBefore) = (Stopwatch.GetTimestamp(), GC.GetTotalPauseDuration());
             var desired = await source.LoadAsync(cancellationToken);
+            var loaded = Stopwatch.GetTimestamp();
             var plan = await table.PlanAsync(source.Name, desired);
+            var planned = Stopwatch.GetTimestamp();
             var decision = _guard.Check(plan, maxRemovalShare);
             if (decision == GuardDecision.Hold)
             {
@@ -157,6 +160,13 @@ internal sealed partial class TokenSyncGrain(
             }
 
             var result = await ApplyPacedAsync(plan, cancellationToken);
+            if (Stopwatch.GetElapsedTime(started) > TimeSpan.FromSeconds(1))
+            {
+                // Where a long sync spends its time; garbage collection shows how much of it its own allocations cost.
+                LogTimings(logger, source.Name, Stopwatch.GetElapsedTime(started, loaded).TotalSeconds, Stopwatch.GetElapsedTime(loaded, planned).TotalSeconds,
+                    Stopwatch.GetElapsedTime(planned).TotalSeconds, (GC.GetTotalPauseDuration() - pausedBefore).TotalSeconds);
+            }
+
             var failed = result.Failed > 0 ? $"{result.Failed} token writes or removals failed; retried next sync" : null;
             _sources[source.Name] = new SourceSyncStatus
             {
@@ -241,6 +251,11 @@ internal sealed partial class TokenSyncGrain(
     [LoggerMessage(EventId = EventIds.SyncApplyPaced, Level = LogLevel.Information,
         Message = "Token sync applied {Changes} changes from {Source} at up to {Rate:0}/s, {Parallelism} in flight, in {ElapsedSeconds:0.0} s (planned {PlannedSeconds:0.0} s)")]
     private static partial void LogApplyPaced(ILogger logger, string source, int changes, double rate, int parallelism, double elapsedSeconds, double plannedSeconds);
+
+    [LoggerMessage(EventId = EventIds.SyncTimings, Level = LogLevel.Information,
+        Message = "Token sync of {Source} took {LoadSeconds:0.0} s to load, {PlanSeconds:0.0} s to plan and {ApplySeconds:0.0} s to apply; " +
+                  "garbage collection paused the node for {GcPauseSeconds:0.0} s of it")]
+    private static partial void LogTimings(ILogger logger, string source, double loadSeconds, double planSeconds, double applySeconds, double gcPauseSeconds);
 
     [LoggerMessage(EventId = EventIds.SyncApplyBehind, Level = LogLevel.Warning,
         Message = "Token sync from {Source} fell behind its pace: {Changes} changes took {ElapsedSeconds:0.0} s instead of {PlannedSeconds:0.0} s; " +
