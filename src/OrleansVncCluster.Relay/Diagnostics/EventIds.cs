@@ -41,6 +41,7 @@ internal static class EventIds
     public const int AbiquoTlsVerificationDisabled = 3013;
     public const int AbiquoTokensWritten = 3014;
     public const int AbiquoAddressContested = 3015;
+    public const int AbiquoAddressesContested = 3016;
 
     public const int RedisConnected = 4000;
     public const int WaitingForRedis = 4001;

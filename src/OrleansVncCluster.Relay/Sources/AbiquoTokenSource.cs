@@ -5,8 +5,16 @@ using OrleansVncCluster.Relay.Tokens;
 namespace OrleansVncCluster.Relay.Sources;
 
 /// <summary>The VMs of every Abiquo enterprise, as console tokens (see <see cref="AbiquoTokens"/>).</summary>
+/// <remarks>
+/// A contested address (VMs of different enterprises report it) is logged as an error once, in the sync that first
+/// sees it; every sync that still finds some logs one warning with their count. A cloud of 1,000,000 VMs had 7,700 of
+/// them, which as one error each per sync buried everything else in the journal.
+/// </remarks>
 internal sealed partial class AbiquoTokenSource(AbiquoClient client, ILogger<AbiquoTokenSource> logger) : ITokenSource
 {
+    /// <summary>The contested addresses of the last load (the sync grain keeps this source for its activation's life).</summary>
+    private HashSet<string> _contested = new(StringComparer.Ordinal);
+
     public string Name => AbiquoTokens.SourceName;
 
     public async Task<IReadOnlyDictionary<string, ConsoleTokenEntry>> LoadAsync(CancellationToken cancellationToken)
@@ -15,17 +23,36 @@ internal sealed partial class AbiquoTokenSource(AbiquoClient client, ILogger<Abi
         var set = AbiquoTokens.Build(inventory.VirtualMachines);
         LogLoaded(logger, set.Tokens.Count, inventory.VirtualMachines.Count, inventory.Enterprises, set.WithoutConsole, set.SharedAddresses,
             inventory.Requests, inventory.Elapsed.TotalMilliseconds);
-        foreach (var contested in set.Contested)
+        var contested = new HashSet<string>(set.Contested.Count, StringComparer.Ordinal);
+        var appeared = 0;
+        foreach (var address in set.Contested)
         {
-            LogContested(logger, contested.Address, string.Join(", ", contested.Vms));
+            contested.Add(address.Address);
+            if (!_contested.Contains(address.Address))
+            {
+                appeared++;
+                LogContested(logger, address.Address, string.Join(", ", address.Vms));
+            }
         }
 
+        var resolved = _contested.Count(address => !contested.Contains(address));
+        if (contested.Count > 0 || resolved > 0)
+        {
+            LogContestedCount(logger, contested.Count, appeared, resolved);
+        }
+
+        _contested = contested;
         return set.Tokens;
     }
 
     [LoggerMessage(EventId = EventIds.AbiquoAddressContested, Level = LogLevel.Error,
         Message = "Abiquo reports console address {Address} for VMs of different enterprises ({Vms}): no token is published for it until only one enterprise reports it")]
     private static partial void LogContested(ILogger logger, string address, string vms);
+
+    [LoggerMessage(EventId = EventIds.AbiquoAddressesContested, Level = LogLevel.Warning,
+        Message = "Abiquo reports {Contested} console addresses for VMs of different enterprises, which have no token: {Appeared} new in this sync " +
+                  "(each logged once as error 3015), {Resolved} resolved since the last")]
+    private static partial void LogContestedCount(ILogger logger, int contested, int appeared, int resolved);
 
     [LoggerMessage(EventId = EventIds.AbiquoTokensWritten, Level = LogLevel.Debug,
         Message = "Abiquo gave {Tokens} console tokens from {Vms} VMs of {Enterprises} enterprises ({WithoutConsole} without a console, {Shared} sharing an IP:port) in {Requests} requests, {ElapsedMs:0} ms")]
