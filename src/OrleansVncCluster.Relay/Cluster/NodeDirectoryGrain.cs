@@ -36,7 +36,7 @@ internal sealed partial class NodeDirectoryGrain(
     public Task RevokeAsync(string token, RevocationCause cause)
     {
         var revocation = new Revocation(token, cause, time.GetUtcNow());
-        Recent();
+        Prune();
         _recent.Add(revocation);
         return Task.WhenAll(LiveNodes().Select(node => DeliverAsync(node, revocation)));
     }
@@ -82,9 +82,25 @@ internal sealed partial class NodeDirectoryGrain(
 
     private List<Revocation> Recent()
     {
-        var since = time.GetUtcNow() - NodeDirectory.Expiry;
-        _recent.RemoveAll(revocation => revocation.At < since);
+        Prune();
         return [.. _recent];
+    }
+
+    /// <summary>
+    /// Drops revocations older than <see cref="NodeDirectory.Expiry"/>. They are in time order, so only the head goes:
+    /// a sync that removes 8,000 tokens revokes them within seconds, and scanning (let alone copying) the whole list for
+    /// each would cost the square of that.
+    /// </summary>
+    private void Prune()
+    {
+        var since = time.GetUtcNow() - NodeDirectory.Expiry;
+        var expired = 0;
+        while (expired < _recent.Count && _recent[expired].At < since)
+        {
+            expired++;
+        }
+
+        _recent.RemoveRange(0, expired);
     }
 
     private List<NodeRegistration> LiveNodes()

@@ -30,15 +30,6 @@ public sealed class SyncOptionsTests
     }
 
     [Fact]
-    public void AOnePercentResyncOfAMillionVms_RunsAtTheFloor_NotStretchedOverTheBudget()
-    {
-        var pacing = new SyncOptions().PacingFor(17_000, TimeSpan.FromSeconds(30));
-
-        Assert.Equal(2000, pacing.WritesPerSecond);
-        Assert.Equal(8.5, 17_000 / pacing.WritesPerSecond, precision: 6);
-    }
-
-    [Fact]
     public void Defaults_AreValid() => Assert.True(new SyncOptionsValidator().Validate(null, new SyncOptions()).Succeeded);
 
     [Fact]
