@@ -49,21 +49,6 @@ internal sealed class TokenIndexGrain(
         }
     }
 
-    private static bool Same(Dictionary<string, string> a, Dictionary<string, string> b)
-    {
-        if (a.Count != b.Count)
-        {
-            return false;
-        }
-
-        foreach (var (key, value) in a)
-        {
-            if (!b.TryGetValue(key, out var other) || other != value)
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
+    private static bool Same(Dictionary<string, string> first, Dictionary<string, string> second) =>
+        first.Count == second.Count && first.All(pair => second.TryGetValue(pair.Key, out var other) && other == pair.Value);
 }

@@ -1,6 +1,6 @@
+using System.Buffers;
 using System.Globalization;
 using System.Security.Cryptography;
-using System.Text;
 using System.Text.Unicode;
 using Orleans.Core.Internal;
 
@@ -157,22 +157,38 @@ public sealed class TokenTable(IGrainFactory grains, TimeProvider time, StoredTo
     /// </remarks>
     public static string Fingerprint(ConsoleTokenEntry entry)
     {
-        var (target, vm) = (entry.Target, entry.Vm);
         Span<byte> hash = stackalloc byte[32];
         Span<byte> text = stackalloc byte[512];
-        if (Utf8.TryWrite(text, CultureInfo.InvariantCulture,
-                $"{target.Host}\u001f{target.Port}\u001f{target.UnixSocket}\u001f{vm?.Id}\u001f{vm?.Name}\u001f{vm?.Label}\u001f{vm?.Enterprise}\u001f{vm?.Hypervisor}\u001f{entry.Password}\u001f{entry.Source}",
-                out var written))
+        byte[]? rented = null;
+        int written;
+        while (!TryFormatFingerprinted(entry, text, out written))
         {
-            SHA256.HashData(text[..written], hash);
+            // Fields longer than the stack buffer (a label of hundreds of non-ASCII characters): a pooled one, doubling.
+            var larger = ArrayPool<byte>.Shared.Rent(text.Length * 2);
+            if (rented is not null)
+            {
+                ArrayPool<byte>.Shared.Return(rented);
+            }
+
+            text = rented = larger;
         }
-        else
+
+        SHA256.HashData(text[..written], hash);
+        if (rented is not null)
         {
-            SHA256.HashData(Encoding.UTF8.GetBytes(string.Join('\u001f', target.Host, target.Port.ToString(CultureInfo.InvariantCulture), target.UnixSocket,
-                vm?.Id, vm?.Name, vm?.Label, vm?.Enterprise, vm?.Hypervisor, entry.Password, entry.Source)), hash);
+            ArrayPool<byte>.Shared.Return(rented);
         }
 
         return Convert.ToBase64String(hash[..12]);
+    }
+
+    /// <summary>The fingerprinted bytes of <paramref name="entry"/>: its fields joined by U+001F in UTF-8, null as empty.</summary>
+    private static bool TryFormatFingerprinted(ConsoleTokenEntry entry, Span<byte> destination, out int written)
+    {
+        var (target, vm) = (entry.Target, entry.Vm);
+        return Utf8.TryWrite(destination, CultureInfo.InvariantCulture,
+            $"{target.Host}\u001f{target.Port}\u001f{target.UnixSocket}\u001f{vm?.Id}\u001f{vm?.Name}\u001f{vm?.Label}\u001f{vm?.Enterprise}\u001f{vm?.Hypervisor}\u001f{entry.Password}\u001f{entry.Source}",
+            out written);
     }
 
     /// <summary>What happened to each token of an apply; written from the parallel workers.</summary>

@@ -29,6 +29,10 @@ public sealed class TokenIndexTests(TokenClusterFixture fixture) : IClassFixture
     private Task<Dictionary<string, string>> ShardAsync(string source, int shard) =>
         fixture.Grains.GetGrain<ITokenIndexGrain>(TokenIndex.ShardKey(source, shard)).GetAsync();
 
+    /// <summary>The version the "tokens" storage holds for each shard's record, by shard (null: no record).</summary>
+    private Task<string?[]> StoredVersionsAsync(string source) =>
+        Task.WhenAll(Enumerable.Range(0, TokenIndex.Shards).Select(shard => StoredVersionAsync(source, shard)));
+
     /// <summary>The version the "tokens" storage holds for one shard's record (null: no record).</summary>
     private async Task<string?> StoredVersionAsync(string source, int shard)
     {
@@ -64,12 +68,12 @@ public sealed class TokenIndexTests(TokenClusterFixture fixture) : IClassFixture
         var index = new TokenIndex(fixture.Grains);
         var (fingerprints, vms) = Tokens(500);
         await index.WriteAsync(source, fingerprints, vms);
-        var before = await Task.WhenAll(Enumerable.Range(0, TokenIndex.Shards).Select(shard => StoredVersionAsync(source, shard)));
+        var before = await StoredVersionsAsync(source);
 
         var changed = new Dictionary<string, string>(fingerprints, StringComparer.Ordinal) { ["token-7"] = "changed" };
         await index.WriteAsync(source, changed, vms);
 
-        var after = await Task.WhenAll(Enumerable.Range(0, TokenIndex.Shards).Select(shard => StoredVersionAsync(source, shard)));
+        var after = await StoredVersionsAsync(source);
         var rewritten = Enumerable.Range(0, TokenIndex.Shards).Where(shard => before[shard] != after[shard]).ToList();
         Assert.Equal([TokenIndex.ShardOf("token-7")], rewritten);
         Assert.Equal("changed", (await index.ReadAsync(source))["token-7"]);
@@ -121,7 +125,7 @@ public sealed class TokenIndexTests(TokenClusterFixture fixture) : IClassFixture
         await index.WriteAsync(source, new Dictionary<string, string>(), new Dictionary<string, string>());
 
         Assert.Empty(await index.ReadAsync(source));
-        var versions = await Task.WhenAll(Enumerable.Range(0, TokenIndex.Shards).Select(shard => StoredVersionAsync(source, shard)));
+        var versions = await StoredVersionsAsync(source);
         Assert.All(versions, Assert.Null);
     }
 
