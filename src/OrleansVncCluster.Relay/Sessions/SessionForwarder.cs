@@ -215,6 +215,13 @@ public sealed class SessionForwarder(TimeProvider time)
         }
     }
 
+    /// <summary>
+    /// The browser-to-server copy. Frames that are already at hand when one has been read are gathered and written to the
+    /// VNC server together: a browser sends input in bursts (a key's down and up, a stream of pointer moves), and each
+    /// write is a system call and a wake-up of the server, which cost more than the bytes. Nothing waits to be gathered:
+    /// the moment the next frame is not there yet, what was gathered goes. With a filter each frame is written as it
+    /// comes, since the filter works in the buffer's headroom frame by frame.
+    /// </summary>
     private static async Task<SessionOutcome> ClientToTargetAsync(
         WebSocket client, Stream target, RelaySession session, int maxMessageBytes, RfbClientMessageFilter? filter, SessionRecorder? recorder)
     {
@@ -222,38 +229,48 @@ public sealed class SessionForwarder(TimeProvider time)
         // buffer: leave it that room, so filtering allocates nothing either.
         var offset = filter is null ? 0 : RfbClientMessageFilter.Headroom;
         byte[]? buffer = null;
+        var gathered = 0;
         long messageBytes = 0;
         try
         {
             while (true)
             {
-                // Wait for the next frame without holding a buffer.
-                var peek = await client.ReceiveAsync(Memory<byte>.Empty, CancellationToken.None);
+                // Wait for the next frame without holding a buffer; while it is at hand, keep the buffer and what it holds.
+                var next = client.ReceiveAsync(Memory<byte>.Empty, CancellationToken.None);
+                if (!next.IsCompletedSuccessfully)
+                {
+                    if (!await FlushAsync())
+                    {
+                        return SessionOutcome.TargetFailed;
+                    }
+
+                    ReturnBuffer();
+                }
+
+                var peek = await next;
                 if (peek.MessageType == WebSocketMessageType.Close)
                 {
-                    return SessionOutcome.ClientClosed;
+                    return await FlushAsync() ? SessionOutcome.ClientClosed : SessionOutcome.TargetFailed;
                 }
 
                 buffer ??= ArrayPool<byte>.Shared.Rent(offset + RelayOptions.BufferBytes);
-                var room = buffer.Length - offset;
+                var room = buffer.Length - offset - gathered;
 
                 // ManagedWebSocket waits until the buffer is full or the frame ends: never ask for more than one byte past
                 // the limit, so a frame header announcing a huge length is refused as soon as that byte arrives instead
                 // of the session hanging on a buffer the sender never fills (the hostile-input battery found this).
                 var wanted = (int)Math.Min(room, maxMessageBytes - messageBytes + 1);
-                var received = await client.ReceiveAsync(buffer.AsMemory(offset, wanted), CancellationToken.None);
-                switch (received.MessageType)
+                var received = await client.ReceiveAsync(buffer.AsMemory(offset + gathered, wanted), CancellationToken.None);
+                if (received.MessageType != WebSocketMessageType.Binary)
                 {
-                    case WebSocketMessageType.Close:
-                        return SessionOutcome.ClientClosed;
-                    case WebSocketMessageType.Text:
-                        return SessionOutcome.TextFrame;
+                    var outcome = received.MessageType == WebSocketMessageType.Close ? SessionOutcome.ClientClosed : SessionOutcome.TextFrame;
+                    return await FlushAsync() ? outcome : SessionOutcome.TargetFailed;
                 }
 
                 messageBytes += received.Count;
                 if (messageBytes > maxMessageBytes)
                 {
-                    return SessionOutcome.TooBig;
+                    return await FlushAsync() ? SessionOutcome.TooBig : SessionOutcome.TargetFailed;
                 }
 
                 if (received.EndOfMessage)
@@ -261,26 +278,25 @@ public sealed class SessionForwarder(TimeProvider time)
                     messageBytes = 0;
                 }
 
-                var (start, count, error) = (offset, received.Count, (string?)null);
-                if (filter is not null && received.Count > 0)
+                if (filter is null)
                 {
-                    var result = filter.Filter(buffer, received.Count);
-                    (start, count, error) = (result.Offset, result.Count, result.Error);
-                }
-
-                if (count > 0)
-                {
-                    recorder?.BrowserForwarded(buffer.AsSpan(start, count));
-                    try
-                    {
-                        await target.WriteAsync(buffer.AsMemory(start, count), CancellationToken.None);
-                    }
-                    catch (Exception exception) when (IsIoFailure(exception))
+                    gathered += received.Count;
+                    if (gathered == buffer.Length && !await FlushAsync())
                     {
                         return SessionOutcome.TargetFailed;
                     }
 
-                    session.AddToTarget(count);
+                    continue;
+                }
+
+                var (start, count, error) = received.Count > 0 ? filter.Filter(buffer, received.Count) : new RfbFilterResult(offset, 0, null);
+                if (count > 0)
+                {
+                    recorder?.BrowserForwarded(buffer.AsSpan(start, count));
+                    if (!await WriteAsync(target, buffer.AsMemory(start, count), session))
+                    {
+                        return SessionOutcome.TargetFailed;
+                    }
                 }
 
                 if (error is not null)
@@ -289,26 +305,56 @@ public sealed class SessionForwarder(TimeProvider time)
                     session.ProtocolError = error;
                     return SessionOutcome.RfbViolation;
                 }
-
-                // Give the buffer back while the client is quiet; keep it only mid-burst.
-                if (received.Count < room)
-                {
-                    ArrayPool<byte>.Shared.Return(buffer);
-                    buffer = null;
-                }
             }
         }
         catch (Exception exception) when (IsIoFailure(exception))
         {
+            // What the browser sent before its connection broke still reaches the server, as it would have frame by frame.
+            await FlushAsync();
             return SessionOutcome.ClientFailed;
         }
         finally
         {
+            ReturnBuffer();
+        }
+
+        async ValueTask<bool> FlushAsync()
+        {
+            if (gathered == 0)
+            {
+                return true;
+            }
+
+            recorder?.BrowserForwarded(buffer.AsSpan(0, gathered));
+            var written = await WriteAsync(target, buffer.AsMemory(0, gathered), session);
+            gathered = 0;
+            return written;
+        }
+
+        void ReturnBuffer()
+        {
             if (buffer is not null)
             {
                 ArrayPool<byte>.Shared.Return(buffer);
+                buffer = null;
             }
         }
+    }
+
+    /// <summary>Writes to the VNC server and counts what went; false when the server's side failed.</summary>
+    private static async ValueTask<bool> WriteAsync(Stream target, ReadOnlyMemory<byte> bytes, RelaySession session)
+    {
+        try
+        {
+            await target.WriteAsync(bytes, CancellationToken.None);
+        }
+        catch (Exception exception) when (IsIoFailure(exception))
+        {
+            return false;
+        }
+
+        session.AddToTarget(bytes.Length);
+        return true;
     }
 
     /// <summary>The server-to-browser copy inside TLS, or of a session whose server messages the relay reads: the same

@@ -87,6 +87,57 @@ public sealed class SessionForwarderTests
     }
 
     [Fact]
+    public async Task FramesAtHand_ReachTheVncServerInOneWrite()
+    {
+        await using var rig = await ForwarderRig.StartAsync();
+        var events = Enumerable.Range(1, 4).Select(i => new byte[] { 5, 0, (byte)i, 0, (byte)i, 0 }).ToArray();
+        foreach (var pointer in events)
+        {
+            // Sent before the relay reads: a burst of pointer events that arrived together.
+            await rig.Browser.SendAsync(pointer, WebSocketMessageType.Binary, endOfMessage: true, TestContext.Current.CancellationToken);
+        }
+
+        var target = new WriteCountingStream(rig.Target);
+        var run = rig.Forwarder.ForwardAsync(rig.RelayClient, rig.Target, rig.Session, rig.Options, loggedIn: target);
+
+        Assert.Equal(events.SelectMany(e => e).ToArray(), await ReceiveAtServerAsync(rig.VncServer, 24));
+        Assert.Equal(1, target.Writes);
+        Assert.Equal(24, rig.Session.BytesToTarget);
+
+        // A frame that comes alone still goes at once.
+        await rig.Browser.SendAsync(events[0], WebSocketMessageType.Binary, endOfMessage: true, TestContext.Current.CancellationToken);
+        Assert.Equal(events[0], await ReceiveAtServerAsync(rig.VncServer, 6));
+        Assert.Equal(2, target.Writes);
+        await rig.Browser.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "", TestContext.Current.CancellationToken);
+        Assert.Equal(SessionOutcome.ClientClosed, await run.WaitAsync(Soon, TestContext.Current.CancellationToken));
+    }
+
+    [Theory]
+    [InlineData(WebSocketMessageType.Close, SessionOutcome.ClientClosed)]
+    [InlineData(WebSocketMessageType.Text, SessionOutcome.TextFrame)]
+    public async Task FramesGatheredBeforeTheEnd_AllReachTheVncServer(WebSocketMessageType last, SessionOutcome expected)
+    {
+        await using var rig = await ForwarderRig.StartAsync();
+        var keys = new byte[] { 4, 1, 0, 0, 0, 0, 0, 0x61, 4, 0, 0, 0, 0, 0, 0, 0x61 };
+        await rig.Browser.SendAsync(keys.AsMemory(0, 8), WebSocketMessageType.Binary, endOfMessage: true, TestContext.Current.CancellationToken);
+        await rig.Browser.SendAsync(keys.AsMemory(8), WebSocketMessageType.Binary, endOfMessage: true, TestContext.Current.CancellationToken);
+        if (last == WebSocketMessageType.Close)
+        {
+            await rig.Browser.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "bye", TestContext.Current.CancellationToken);
+        }
+        else
+        {
+            await rig.Browser.SendAsync("hello"u8.ToArray(), WebSocketMessageType.Text, endOfMessage: true, TestContext.Current.CancellationToken);
+        }
+
+        var run = rig.ForwardAsync();
+
+        Assert.Equal(keys, await ReceiveAtServerAsync(rig.VncServer, keys.Length));
+        Assert.Equal(expected, await run.WaitAsync(Soon, TestContext.Current.CancellationToken));
+        Assert.Equal(keys.Length, rig.Session.BytesToTarget);
+    }
+
+    [Fact]
     public async Task StopWhileTheBrowserDoesNotRead_ShutsTheTargetAtOnceAndEndsWithinTheCloseTimeout()
     {
         await using var rig = await ForwarderRig.StartAsync();
@@ -170,6 +221,20 @@ public sealed class SessionForwarderTests
         await rig.VncServerSeesCloseAsync(Soon);
     }
 
+    private static async Task<byte[]> ReceiveAtServerAsync(Socket vncServer, int count)
+    {
+        var received = new byte[count];
+        using var deadline = new CancellationTokenSource(Soon);
+        for (var at = 0; at < count;)
+        {
+            var read = await vncServer.ReceiveAsync(received.AsMemory(at), SocketFlags.None, deadline.Token);
+            Assert.True(read > 0, $"the VNC server's connection ended after {at} of {count} bytes");
+            at += read;
+        }
+
+        return received;
+    }
+
     private static async Task<(WebSocketCloseStatus?, string?)> ReceiveCloseAsync(WebSocket browser)
     {
         var buffer = new byte[64 * 1024];
@@ -223,4 +288,38 @@ public sealed class SessionForwarderTests
             await Task.Delay(10, TestContext.Current.CancellationToken);
         }
     }
+}
+
+/// <summary>The relay's side of the VNC server's connection, counting the writes the forwarder makes.</summary>
+internal sealed class WriteCountingStream(Stream inner) : Stream
+{
+    public int Writes { get; private set; }
+
+    public override bool CanRead => true;
+
+    public override bool CanSeek => false;
+
+    public override bool CanWrite => true;
+
+    public override long Length => throw new NotSupportedException();
+
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        Writes++;
+        return inner.WriteAsync(buffer, cancellationToken);
+    }
+
+    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => inner.ReadAsync(buffer, cancellationToken);
+
+    public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count);
+
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException("the forwarder writes asynchronously");
+
+    public override void Flush() => inner.Flush();
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
 }
