@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Options;
+using Orleans.Concurrency;
+using Orleans.Serialization.Invocation;
 using OrleansVncCluster.Relay.Abiquo;
 using OrleansVncCluster.Relay.Diagnostics;
 using OrleansVncCluster.Relay.Tokens;
@@ -12,6 +14,7 @@ namespace OrleansVncCluster.Relay.Sources;
 /// harm. A failing source keeps all its tokens: nothing is planned or applied from a failed read, and retries back off.
 /// </summary>
 [KeepAlive]
+[MayInterleave(nameof(MayInterleave))]
 internal sealed partial class TokenSyncGrain(
     IEnumerable<ITokenSource> sources,
     TokenTable table,
@@ -56,6 +59,13 @@ internal sealed partial class TokenSyncGrain(
     }
 
     public Task ReceiveReminder(string reminderName, TickStatus status) => Task.CompletedTask;
+
+    /// <summary>
+    /// A reminder tick interleaves with a running sync: it does nothing (the reminder only brings the grain back when its
+    /// node died), and waiting for a 1,000,000-VM first sync (3 minutes) made it time out after 30 s and log an error.
+    /// The interface's status and keeper calls interleave by their <c>[AlwaysInterleave]</c>.
+    /// </summary>
+    public static bool MayInterleave(IInvokable request) => request.GetInterfaceType() == typeof(IRemindable);
 
     private async Task TickAsync(CancellationToken cancellationToken)
     {

@@ -136,6 +136,27 @@ public sealed class TokenSyncTests : IClassFixture<SyncClusterFixture>
     }
 
     /// <summary>Lets <paramref name="count"/> syncs in a row read an empty enterprise list, then one full one.</summary>
+    [Fact]
+    public async Task ReminderTick_IsAnsweredWhileASyncRuns()
+    {
+        await _fixture.WaitForCleanSyncAsync();
+
+        // The next sync's first request answers after 4 s (under the fixture's 5 s Abiquo timeout): a long sync.
+        _fixture.Simulator.Simulator.Faults.Add(new FaultRule { Kind = FaultKind.Slow, DelayMs = 4000, Path = "enterprises?", Count = 1 });
+        await Eventually.ThatAsync(() => Task.FromResult(_fixture.Simulator.Simulator.Faults.Rules().Count == 0),
+            SyncClusterFixture.Patience, "no sync reached the slow answer");
+        var runs = (await _fixture.StatusAsync()).Runs;
+
+        // A reminder tick does nothing but bring the grain back; it used to wait for the sync and time out after 30 s
+        // during a 1,000,000-VM first sync.
+        var reminder = _fixture.Grains.GetGrain<ITokenSyncGrain>(TokenSync.Key).AsReference<IRemindable>();
+        await reminder.ReceiveReminder(TokenSync.ReminderName, new TickStatus(DateTime.UtcNow, TokenSync.ReminderPeriod, DateTime.UtcNow));
+
+        Assert.Equal(runs, (await _fixture.StatusAsync()).Runs);
+        var after = await _fixture.WaitForCleanSyncAsync();
+        Assert.True(after.Runs > runs, "the slow sync and the next one should still run to the end");
+    }
+
     private async Task<(DateTimeOffset Before, SyncStatus After)> SyncThroughEmptyAnswersAsync(int count)
     {
         await _fixture.WaitForAllTokensAsync();
