@@ -31,9 +31,17 @@ public sealed class TokenTable(IGrainFactory grains, TimeProvider time, StoredTo
     }
 
     /// <summary>Compares <paramref name="desired"/> with what <paramref name="source"/> last wrote.</summary>
-    public async Task<TokenPlan> PlanAsync(string source, IReadOnlyDictionary<string, ConsoleTokenEntry> desired)
+    public async Task<TokenPlan> PlanAsync(string source, IReadOnlyDictionary<string, ConsoleTokenEntry> desired) =>
+        Plan(source, desired, await _index.ReadAsync(source));
+
+    /// <summary>What <paramref name="source"/> last wrote (its index), for <see cref="Plan"/>: a sync reads it while its
+    /// source loads, since at 1,000,000 tokens it takes over a second.</summary>
+    public Task<Dictionary<string, string>> ReadIndexAsync(string source) => _index.ReadAsync(source);
+
+    /// <summary>Compares <paramref name="desired"/> with <paramref name="current"/>, what <paramref name="source"/> last
+    /// wrote (<see cref="ReadIndexAsync"/>).</summary>
+    public static TokenPlan Plan(string source, IReadOnlyDictionary<string, ConsoleTokenEntry> desired, Dictionary<string, string> current)
     {
-        var current = await _index.ReadAsync(source);
         var upserts = new Dictionary<string, ConsoleTokenEntry>(StringComparer.Ordinal);
         var index = new Dictionary<string, string>(desired.Count, StringComparer.Ordinal);
         var vms = new Dictionary<string, string>(desired.Count, StringComparer.Ordinal);
