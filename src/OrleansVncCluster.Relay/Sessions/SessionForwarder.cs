@@ -229,7 +229,8 @@ public sealed class SessionForwarder(TimeProvider time)
         // buffer: leave it that room, so filtering allocates nothing either.
         var offset = filter is null ? 0 : RfbClientMessageFilter.Headroom;
         byte[]? buffer = null;
-        var gathered = 0;
+        // Gathered and not yet written: buffer[start..start + gathered].
+        var (start, gathered) = (0, 0);
         long messageBytes = 0;
         try
         {
@@ -254,13 +255,22 @@ public sealed class SessionForwarder(TimeProvider time)
                 }
 
                 buffer ??= ArrayPool<byte>.Shared.Rent(offset + RelayOptions.BufferBytes);
-                var room = buffer.Length - offset - gathered;
+                start = gathered == 0 ? 0 : start;
+                var room = buffer.Length - offset - start - gathered;
 
                 // ManagedWebSocket waits until the buffer is full or the frame ends: never ask for more than one byte past
                 // the limit, so a frame header announcing a huge length is refused as soon as that byte arrives instead
                 // of the session hanging on a buffer the sender never fills (the hostile-input battery found this).
                 var wanted = (int)Math.Min(room, maxMessageBytes - messageBytes + 1);
-                var received = await client.ReceiveAsync(buffer.AsMemory(offset + gathered, wanted), CancellationToken.None);
+                // When the rest of a frame is still on its way, what was gathered does not wait for it: it is written
+                // now, and the frame lands where it was asked to, which is then the start.
+                var receiving = client.ReceiveAsync(buffer.AsMemory(offset + start + gathered, wanted), CancellationToken.None);
+                if (!receiving.IsCompleted && !await FlushAsync())
+                {
+                    return SessionOutcome.TargetFailed;
+                }
+
+                var received = await receiving;
                 if (received.MessageType != WebSocketMessageType.Binary)
                 {
                     var outcome = received.MessageType == WebSocketMessageType.Close ? SessionOutcome.ClientClosed : SessionOutcome.TextFrame;
@@ -281,7 +291,7 @@ public sealed class SessionForwarder(TimeProvider time)
                 if (filter is null)
                 {
                     gathered += received.Count;
-                    if (gathered == buffer.Length && !await FlushAsync())
+                    if (start + gathered == buffer.Length && !await FlushAsync())
                     {
                         return SessionOutcome.TargetFailed;
                     }
@@ -289,11 +299,11 @@ public sealed class SessionForwarder(TimeProvider time)
                     continue;
                 }
 
-                var (start, count, error) = received.Count > 0 ? filter.Filter(buffer, received.Count) : new RfbFilterResult(offset, 0, null);
+                var (from, count, error) = received.Count > 0 ? filter.Filter(buffer, received.Count) : new RfbFilterResult(offset, 0, null);
                 if (count > 0)
                 {
-                    recorder?.BrowserForwarded(buffer.AsSpan(start, count));
-                    if (!await WriteAsync(target, buffer.AsMemory(start, count), session))
+                    recorder?.BrowserForwarded(buffer.AsSpan(from, count));
+                    if (!await WriteAsync(target, buffer.AsMemory(from, count), session))
                     {
                         return SessionOutcome.TargetFailed;
                     }
@@ -325,9 +335,9 @@ public sealed class SessionForwarder(TimeProvider time)
                 return true;
             }
 
-            recorder?.BrowserForwarded(buffer.AsSpan(0, gathered));
-            var written = await WriteAsync(target, buffer.AsMemory(0, gathered), session);
-            gathered = 0;
+            recorder?.BrowserForwarded(buffer.AsSpan(start, gathered));
+            var written = await WriteAsync(target, buffer.AsMemory(start, gathered), session);
+            (start, gathered) = (start + gathered, 0);
             return written;
         }
 

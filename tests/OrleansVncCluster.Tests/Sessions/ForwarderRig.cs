@@ -19,6 +19,7 @@ internal sealed class ForwarderRig : IAsyncDisposable
     private ForwarderRig(Socket browserSide, Socket relayClientSide, Socket vncServer, NetworkStream relayTarget, RelayOptions options)
     {
         _relayClientSide = relayClientSide;
+        BrowserSocket = browserSide;
         VncServer = vncServer;
         Target = relayTarget;
         Options = options;
@@ -30,6 +31,9 @@ internal sealed class ForwarderRig : IAsyncDisposable
 
     /// <summary>The browser's end of the WebSocket.</summary>
     public WebSocket Browser { get; }
+
+    /// <summary>The browser's socket under <see cref="Browser"/>, for frames written byte by byte.</summary>
+    public Socket BrowserSocket { get; }
 
     /// <summary>The relay's end of the WebSocket.</summary>
     public WebSocket RelayClient { get; }

@@ -112,6 +112,26 @@ public sealed class SessionForwarderTests
         Assert.Equal(SessionOutcome.ClientClosed, await run.WaitAsync(Soon, TestContext.Current.CancellationToken));
     }
 
+    [Fact]
+    public async Task GatheredFrames_DoNotWaitForTheRestOfAFrameStillOnItsWay()
+    {
+        await using var rig = await ForwarderRig.StartAsync();
+        byte[] first = [5, 0, 1, 0, 1, 0], second = [5, 0, 2, 0, 2, 0];
+
+        // Two masked binary frames (a zero mask leaves the payload as it is), the second cut after 2 of its 6 bytes.
+        byte[] Frame(byte[] payload) => [0x82, (byte)(0x80 | payload.Length), 0, 0, 0, 0, .. payload];
+        byte[] wire = [.. Frame(first), .. Frame(second)];
+        var cut = Frame(first).Length + 8;
+        await rig.BrowserSocket.SendAsync(wire.AsMemory(0, cut), SocketFlags.None, TestContext.Current.CancellationToken);
+        var run = rig.ForwardAsync();
+
+        Assert.Equal(first, await ReceiveAtServerAsync(rig.VncServer, first.Length));
+        await rig.BrowserSocket.SendAsync(wire.AsMemory(cut), SocketFlags.None, TestContext.Current.CancellationToken);
+        Assert.Equal(second, await ReceiveAtServerAsync(rig.VncServer, second.Length));
+        await rig.Browser.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "", TestContext.Current.CancellationToken);
+        Assert.Equal(SessionOutcome.ClientClosed, await run.WaitAsync(Soon, TestContext.Current.CancellationToken));
+    }
+
     [Theory]
     [InlineData(WebSocketMessageType.Close, SessionOutcome.ClientClosed)]
     [InlineData(WebSocketMessageType.Text, SessionOutcome.TextFrame)]
