@@ -251,7 +251,7 @@ public sealed class SessionForwarder(TimeProvider time)
                 var peek = await next;
                 if (peek.MessageType == WebSocketMessageType.Close)
                 {
-                    return await FlushAsync() ? SessionOutcome.ClientClosed : SessionOutcome.TargetFailed;
+                    return await EndAsync(SessionOutcome.ClientClosed);
                 }
 
                 buffer ??= ArrayPool<byte>.Shared.Rent(offset + RelayOptions.BufferBytes);
@@ -273,14 +273,13 @@ public sealed class SessionForwarder(TimeProvider time)
                 var received = await receiving;
                 if (received.MessageType != WebSocketMessageType.Binary)
                 {
-                    var outcome = received.MessageType == WebSocketMessageType.Close ? SessionOutcome.ClientClosed : SessionOutcome.TextFrame;
-                    return await FlushAsync() ? outcome : SessionOutcome.TargetFailed;
+                    return await EndAsync(received.MessageType == WebSocketMessageType.Close ? SessionOutcome.ClientClosed : SessionOutcome.TextFrame);
                 }
 
                 messageBytes += received.Count;
                 if (messageBytes > maxMessageBytes)
                 {
-                    return await FlushAsync() ? SessionOutcome.TooBig : SessionOutcome.TargetFailed;
+                    return await EndAsync(SessionOutcome.TooBig);
                 }
 
                 if (received.EndOfMessage)
@@ -327,6 +326,9 @@ public sealed class SessionForwarder(TimeProvider time)
         {
             ReturnBuffer();
         }
+
+        // Ends the session with the outcome once what was gathered is written (or with the server's failure).
+        async ValueTask<SessionOutcome> EndAsync(SessionOutcome outcome) => await FlushAsync() ? outcome : SessionOutcome.TargetFailed;
 
         async ValueTask<bool> FlushAsync()
         {

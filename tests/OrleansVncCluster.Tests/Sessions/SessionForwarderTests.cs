@@ -102,6 +102,8 @@ public sealed class SessionForwarderTests
 
         Assert.Equal(events.SelectMany(e => e).ToArray(), await ReceiveAtServerAsync(rig.VncServer, 24));
         Assert.Equal(1, target.Writes);
+        // The forwarder counts a write once it completed; the VNC server can read the bytes before that continuation runs.
+        await WaitUntilAsync(() => rig.Session.BytesToTarget >= 24, "the forwarder to count what it wrote");
         Assert.Equal(24, rig.Session.BytesToTarget);
 
         // A frame that comes alone still goes at once.
@@ -211,10 +213,7 @@ public sealed class SessionForwarderTests
         await rig.Browser.SendAsync((byte[])[4, 1, 0, 0, 0, 0, 0, 0x61, 5, 1, 0, 10, 0, 10, .. update[..4]], WebSocketMessageType.Binary, true, TestContext.Current.CancellationToken);
         await rig.Browser.SendAsync(update[4..], WebSocketMessageType.Binary, true, TestContext.Current.CancellationToken);
 
-        var received = new byte[update.Length];
-        using var timeout = new CancellationTokenSource(Soon);
-        await new NetworkStream(rig.VncServer, ownsSocket: false).ReadExactlyAsync(received, timeout.Token);
-        Assert.Equal(update, received);
+        Assert.Equal(update, await ReceiveAtServerAsync(rig.VncServer, update.Length));
         Assert.Equal(1, filter.Dropped(RfbClientMessageKind.KeyEvent));
         Assert.Equal(1, filter.Dropped(RfbClientMessageKind.PointerEvent));
         // The forwarder counts a write once it completed; the VNC server can read the bytes before that continuation runs.
@@ -244,14 +243,8 @@ public sealed class SessionForwarderTests
     private static async Task<byte[]> ReceiveAtServerAsync(Socket vncServer, int count)
     {
         var received = new byte[count];
-        using var deadline = new CancellationTokenSource(Soon);
-        for (var at = 0; at < count;)
-        {
-            var read = await vncServer.ReceiveAsync(received.AsMemory(at), SocketFlags.None, deadline.Token);
-            Assert.True(read > 0, $"the VNC server's connection ended after {at} of {count} bytes");
-            at += read;
-        }
-
+        using var timeout = new CancellationTokenSource(Soon);
+        await new NetworkStream(vncServer, ownsSocket: false).ReadExactlyAsync(received, timeout.Token);
         return received;
     }
 
