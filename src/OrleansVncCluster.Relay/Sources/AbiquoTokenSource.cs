@@ -15,12 +15,17 @@ internal sealed partial class AbiquoTokenSource(AbiquoClient client, ILogger<Abi
     /// <summary>The contested addresses of the last load (the sync grain keeps this source for its activation's life).</summary>
     private HashSet<string> _contested = new(StringComparer.Ordinal);
 
+    /// <summary>The tokens of the last load: the next reuses what did not change (see <see cref="AbiquoTokens.Build"/>).
+    /// Held between syncs: about 650 MiB per 1,000,000 tokens (measured), which each re-sync would otherwise allocate
+    /// again, so the re-sync's peak is lower with it than without.</summary>
+    private IReadOnlyDictionary<string, ConsoleTokenEntry>? _last;
+
     public string Name => AbiquoTokens.SourceName;
 
     public async Task<IReadOnlyDictionary<string, ConsoleTokenEntry>> LoadAsync(CancellationToken cancellationToken)
     {
         var inventory = await client.GetVirtualMachinesAsync(cancellationToken);
-        var set = AbiquoTokens.Build(inventory.VirtualMachines);
+        var set = AbiquoTokens.Build(inventory.VirtualMachines, _last);
         LogLoaded(logger, set.Tokens.Count, inventory.VirtualMachines.Count, inventory.Enterprises, set.WithoutConsole, set.SharedAddresses,
             inventory.Requests, inventory.Elapsed.TotalMilliseconds);
         var contested = new HashSet<string>(set.Contested.Count, StringComparer.Ordinal);
@@ -42,6 +47,7 @@ internal sealed partial class AbiquoTokenSource(AbiquoClient client, ILogger<Abi
         }
 
         _contested = contested;
+        _last = set.Tokens;
         return set.Tokens;
     }
 

@@ -162,8 +162,11 @@ public sealed class TokenTable(IGrainFactory grains, TimeProvider time, StoredTo
     /// Stored in every source's index, so its bytes never change: SHA-256 of the fields joined by U+001F in UTF-8 (null
     /// as empty), first 12 bytes in base64. A sync fingerprints every token it loads, 834,717 at 1,000,000 VMs, so the
     /// fields are formatted on the stack; joining them into a string and its UTF-8 copy cost two allocations a token.
+    /// Computed once per entry: a re-sync reuses the entries that did not change, with their fingerprint.
     /// </remarks>
-    public static string Fingerprint(ConsoleTokenEntry entry)
+    public static string Fingerprint(ConsoleTokenEntry entry) => entry.CachedFingerprint ??= ComputeFingerprint(entry);
+
+    private static string ComputeFingerprint(ConsoleTokenEntry entry)
     {
         Span<byte> hash = stackalloc byte[32];
         Span<byte> text = stackalloc byte[512];

@@ -17,8 +17,20 @@ public static class TokenText
     /// </summary>
     public static string Md5Token(string host, int port)
     {
+        Span<char> token = stackalloc char[Md5TokenLength];
+        WriteMd5Token(host, port, token);
+        return new string(token);
+    }
+
+    /// <summary>The length of an <see cref="Md5Token"/>: 32 hex digits.</summary>
+    public const int Md5TokenLength = 32;
+
+    /// <summary><see cref="Md5Token"/> into <paramref name="destination"/> (<see cref="Md5TokenLength"/> characters), so a
+    /// sync can look a token up without making its string.</summary>
+    public static void WriteMd5Token(string host, int port, Span<char> destination)
+    {
         Span<byte> hash = stackalloc byte[16];
-        // A sync hashes 100,000 addresses at once: short ones are formatted on the stack, with no string or array each.
+        // A sync hashes 1,000,000 addresses at once: short ones are formatted on the stack, with no string or array each.
         Span<byte> address = stackalloc byte[256];
         if (Utf8.TryWrite(address, CultureInfo.InvariantCulture, $"{host}:{port}", out var written))
         {
@@ -29,7 +41,7 @@ public static class TokenText
             MD5.HashData(Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture, $"{host}:{port}")), hash);
         }
 
-        return Convert.ToHexStringLower(hash);
+        Convert.TryToHexStringLower(hash, destination, out _);
     }
 
     /// <summary>

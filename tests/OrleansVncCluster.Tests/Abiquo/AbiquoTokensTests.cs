@@ -57,6 +57,28 @@ public sealed class AbiquoTokensTests
     }
 
     [Fact]
+    public void ARebuild_ReusesTheTokenAndEntryOfEachUnchangedVm()
+    {
+        var first = AbiquoTokens.Build([Vm(1, "10.0.0.1", 5901), Vm(2, "10.0.0.2", 5901), Vm(3, "10.0.0.3", 5901)]).Tokens;
+        AbiquoVirtualMachine[] now = [Vm(1, "10.0.0.1", 5901), Vm(2, "10.0.0.2", 5901) with { Label = "renamed" }, Vm(3, "10.0.0.9", 5901)];
+
+        var second = AbiquoTokens.Build(now, first).Tokens;
+
+        var (unchanged, relabelled, moved) = (TokenText.Md5Token("10.0.0.1", 5901), TokenText.Md5Token("10.0.0.2", 5901), TokenText.Md5Token("10.0.0.9", 5901));
+        Assert.Same(first[unchanged], second[unchanged]);
+        Assert.Same(KeyOf(first, unchanged), KeyOf(second, unchanged));
+        Assert.NotSame(first[relabelled], second[relabelled]);
+        Assert.Equal("renamed", second[relabelled].Vm!.Label);
+        Assert.Equal(ConsoleTarget.Tcp("10.0.0.9", 5901), second[moved].Target);
+        Assert.False(second.ContainsKey(TokenText.Md5Token("10.0.0.3", 5901)));
+        // Reused or not, the result is what a build without the last one gives.
+        Assert.Equal(AbiquoTokens.Build(now).Tokens.OrderBy(p => p.Key, StringComparer.Ordinal), second.OrderBy(p => p.Key, StringComparer.Ordinal));
+    }
+
+    private static string KeyOf(IReadOnlyDictionary<string, ConsoleTokenEntry> tokens, string token) =>
+        tokens.Keys.Single(key => key == token);
+
+    [Fact]
     public void SharedAddress_KeepsTheRunningVm()
     {
         var set = AbiquoTokens.Build([Vm(1, "10.0.0.1", 5900, "ON"), Vm(2, "10.0.0.1", 5900, "OFF")]);

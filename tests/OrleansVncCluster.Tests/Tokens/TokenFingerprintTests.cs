@@ -61,4 +61,18 @@ public sealed class TokenFingerprintTests
         Assert.NotEqual(TokenTable.Fingerprint(entry), TokenTable.Fingerprint(entry with { Password = "p" }));
         Assert.NotEqual(TokenTable.Fingerprint(entry), TokenTable.Fingerprint(entry with { Vm = entry.Vm! with { Enterprise = "B" } }));
     }
+
+    [Fact]
+    public void AComputedFingerprint_IsNoPartOfTheEntrysEquality()
+    {
+        var entry = new ConsoleTokenEntry { Target = ConsoleTarget.Tcp("10.0.0.1", 5901), Source = "abiquo", Vm = new VmIdentity { Id = "1" } };
+        var twin = entry with { };
+
+        _ = TokenTable.Fingerprint(entry);
+
+        Assert.Equal(twin, entry);
+        Assert.Equal(twin.GetHashCode(), entry.GetHashCode());
+        Assert.NotEqual(entry, entry with { SetAt = DateTimeOffset.UnixEpoch });
+        Assert.Equal(Stored(twin), TokenTable.Fingerprint(twin));
+    }
 }
