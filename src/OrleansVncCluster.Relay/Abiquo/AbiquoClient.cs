@@ -62,33 +62,55 @@ public sealed partial class AbiquoClient
     /// <summary>Reads every VM of every enterprise.</summary>
     public async Task<AbiquoInventory> GetVirtualMachinesAsync(CancellationToken cancellationToken)
     {
+        var vms = new List<AbiquoVirtualMachine>();
+        var read = await ReadVirtualMachinesAsync(vms.AddRange, cancellationToken);
+        return new AbiquoInventory(vms, read.Enterprises, read.VanishedEnterprises, read.Requests, read.Elapsed);
+    }
+
+    /// <summary>
+    /// Reads every VM of every enterprise and hands each enterprise's VMs to <paramref name="take"/>, one call at a time,
+    /// in the order the enterprises are listed, as soon as they and every enterprise before them have arrived. The sync
+    /// keeps tokens, not VMs: each enterprise's records can then go at once, where holding 1,000,000 of them until the
+    /// last page let the collector promote them all before they became garbage.
+    /// </summary>
+    public async Task<AbiquoReadSummary> ReadVirtualMachinesAsync(Action<IReadOnlyList<AbiquoVirtualMachine>> take, CancellationToken cancellationToken)
+    {
         var started = Stopwatch.GetTimestamp();
         var requests = new RequestCount();
         var enterprises = await GetAllPagesAsync(new Uri(Root, "admin/enterprises?limit=0"), "enterprises",
             AbiquoJsonContext.Default.AbiquoCollectionDtoAbiquoEnterpriseDto, e => e.Id, requests, cancellationToken);
 
-        var perEnterprise = new IReadOnlyList<AbiquoVirtualMachine>?[enterprises.Count];
+        // An enterprise that arrives before its turn waits here; with ParallelRequests in flight, only a few ever do.
+        var arrived = new IReadOnlyList<AbiquoVirtualMachine>?[enterprises.Count];
+        var done = new bool[enterprises.Count];
+        var gate = new Lock();
+        var (handed, vms, vanished) = (0, 0, 0);
         var options = new ParallelOptions { MaxDegreeOfParallelism = ParallelRequests, CancellationToken = cancellationToken };
         await Parallel.ForAsync(0, enterprises.Count, options, async (index, token) =>
-            perEnterprise[index] = await GetEnterpriseVmsAsync(enterprises[index], requests, token));
-
-        var vms = new List<AbiquoVirtualMachine>();
-        var vanished = 0;
-        foreach (var list in perEnterprise)
         {
-            if (list is null)
+            var list = await GetEnterpriseVmsAsync(enterprises[index], requests, token);
+            lock (gate)
             {
-                vanished++;
+                (arrived[index], done[index]) = (list, true);
+                for (; handed < done.Length && done[handed]; handed++)
+                {
+                    if (arrived[handed] is { } ready)
+                    {
+                        take(ready);
+                        vms += ready.Count;
+                        arrived[handed] = null;
+                    }
+                    else
+                    {
+                        vanished++;
+                    }
+                }
             }
-            else
-            {
-                vms.AddRange(list);
-            }
-        }
+        });
 
-        var inventory = new AbiquoInventory(vms, enterprises.Count, vanished, requests.Value, Stopwatch.GetElapsedTime(started));
-        LogInventory(_logger, inventory.VirtualMachines.Count, inventory.Enterprises, inventory.Requests, inventory.Elapsed.TotalMilliseconds);
-        return inventory;
+        var summary = new AbiquoReadSummary(vms, enterprises.Count, vanished, requests.Value, Stopwatch.GetElapsedTime(started));
+        LogInventory(_logger, summary.VirtualMachines, summary.Enterprises, summary.Requests, summary.Elapsed.TotalMilliseconds);
+        return summary;
     }
 
     /// <summary>One enterprise's VMs, or null when the enterprise was deleted after it was listed (404 EN-0).</summary>

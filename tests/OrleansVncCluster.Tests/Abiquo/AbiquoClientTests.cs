@@ -141,6 +141,23 @@ public sealed class AbiquoClientTests : IClassFixture<SimulatorFixture>
     }
 
     [Fact]
+    public async Task EnterprisesAreHandedOver_InListedOrder_WhenAnEarlierOneAnswersLast()
+    {
+        // Enterprise 1 answers after the other four (read 4 at a time): its VMs must still come first.
+        _fixture.Simulator.Faults.Add(new FaultRule { Kind = FaultKind.Slow, DelayMs = 1500, Path = "/enterprises/1/action", Count = 1 });
+        var handed = new List<List<AbiquoVirtualMachine>>();
+
+        var read = await _fixture.Client().ReadVirtualMachinesAsync(vms => handed.Add([.. vms]), Cancel);
+
+        var listed = await _fixture.Client().GetVirtualMachinesAsync(Cancel);
+        var order = listed.VirtualMachines.Select(v => v.Enterprise).Distinct().ToList();
+        Assert.Equal(SimulatorFixture.World.Enterprises, order.Count);
+        Assert.Equal(order, handed.Select(list => Assert.Single(list.Select(v => v.Enterprise).Distinct())));
+        Assert.Equal(listed.VirtualMachines.Select(v => v.Id), handed.SelectMany(list => list).Select(v => v.Id));
+        Assert.Equal(listed.VirtualMachines.Count, read.VirtualMachines);
+    }
+
+    [Fact]
     public async Task BareNotFound_IsAnErrorNotAVanishedEnterprise()
     {
         _fixture.Simulator.Faults.Add(new FaultRule { Kind = FaultKind.Error, Status = 404, Path = "/enterprises/2/action" });
