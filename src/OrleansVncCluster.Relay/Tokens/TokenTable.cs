@@ -74,7 +74,7 @@ public sealed class TokenTable(IGrainFactory grains, TimeProvider time, StoredTo
         ApplyAsync(plan, TokenApplyPacing.Unpaced, cancellationToken);
 
     /// <summary>
-    /// Applies a plan, writes first, then removals, spread as <paramref name="pacing"/> says. Failed writes and removals
+    /// Applies a plan, writes and removals mixed evenly, spread as <paramref name="pacing"/> says. Failed writes and removals
     /// stay in the index with a fingerprint no entry has, so the next plan retries them. When cancelled, the index still
     /// records exactly what was done (and the previous state of what was not) before the cancellation is thrown, so the
     /// next plan neither misses a token written here nor forgets one still to delete.
@@ -83,8 +83,8 @@ public sealed class TokenTable(IGrainFactory grains, TimeProvider time, StoredTo
     {
         var pacer = new WritePacer(pacing.WritesPerSecond, time);
         var outcomes = new Outcomes();
-        var work = plan.Upserts.Select(pair => (Token: pair.Key, Entry: (ConsoleTokenEntry?)pair.Value))
-            .Concat(plan.Removals.Select(token => (Token: token, Entry: (ConsoleTokenEntry?)null)));
+        var work = Interleave(plan.Upserts.Select(pair => (Token: pair.Key, Entry: (ConsoleTokenEntry?)pair.Value)), plan.Upserts.Count,
+            plan.Removals.Select(token => (Token: token, Entry: (ConsoleTokenEntry?)null)), plan.Removals.Count);
         var options = new ParallelOptions { MaxDegreeOfParallelism = pacing.Parallelism, CancellationToken = cancellationToken };
         try
         {
@@ -119,6 +119,32 @@ public sealed class TokenTable(IGrainFactory grains, TimeProvider time, StoredTo
 
         await _index.WriteAsync(plan.Source, outcomes.CompleteIndex(plan), plan.NewVms);
         return new TokenApplyResult(outcomes.Written, outcomes.Removed, plan.Unchanged, outcomes.FailedCount);
+    }
+
+    /// <summary>
+    /// <paramref name="first"/> and <paramref name="second"/> mixed evenly, each in its own order: writes and removals
+    /// then share the apply's pace. A removal goes through its grain and takes several times as long as a create in
+    /// storage, so removals queued behind every write fell behind the pace with all writes in flight held by them
+    /// (a 1 % re-sync of 1,000,000 VMs: 8,650 creates, then 8,350 removals, 14 s where 12 were planned).
+    /// </summary>
+    internal static IEnumerable<T> Interleave<T>(IEnumerable<T> first, int firstCount, IEnumerable<T> second, int secondCount)
+    {
+        using var a = first.GetEnumerator();
+        using var b = second.GetEnumerator();
+        var total = (long)firstCount + secondCount;
+        var fromFirst = 0L;
+        for (var taken = 1L; taken <= total; taken++)
+        {
+            // The first's share of the items so far, rounded down, grows by at most one a step: take one when behind it.
+            var behind = fromFirst < taken * firstCount / total;
+            if (!(behind ? a : b).MoveNext())
+            {
+                yield break;
+            }
+
+            fromFirst += behind ? 1 : 0;
+            yield return behind ? a.Current : b.Current;
+        }
     }
 
     /// <summary>
