@@ -17,6 +17,9 @@ public static class RecordingFormat
     /// so anything larger is a damaged file, not a big message.</summary>
     public const int MaxPayloadBytes = 4 * 1024 * 1024;
 
+    /// <summary>A Keyframe record's payload when the server resized the screen since ServerInit: U16 width, U16 height.</summary>
+    public const int KeyframeSizeLength = 4;
+
     /// <summary>The file name extension of a recording.</summary>
     public const string FileExtension = ".vncrec";
 

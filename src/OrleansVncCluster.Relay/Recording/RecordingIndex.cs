@@ -1,3 +1,5 @@
+using System.Buffers.Binary;
+
 namespace OrleansVncCluster.Relay.Recording;
 
 /// <summary>
@@ -58,6 +60,7 @@ public sealed class RecordingIndex
         var length = stream.Length;
         var reader = RecordingFileReader.Open(stream);
         var keyframes = new List<RecordingKeyframe>();
+        var sizedKeyframes = new Dictionary<long, long>(); // where a keyframe's update starts -> its record, which holds a size
         var setups = new List<long>();
         var inputs = new SortedDictionary<uint, int>();
         long? metadata = null;
@@ -82,6 +85,11 @@ public sealed class RecordingIndex
                     break;
                 case RecordingRecordKind.Keyframe:
                     keyframes.Add(new RecordingKeyframe(record.TimeMs, reader.Position));
+                    if (record.PayloadLength == RecordingFormat.KeyframeSizeLength)
+                    {
+                        sizedKeyframes[reader.Position] = record.Offset;
+                    }
+
                     break;
                 case RecordingRecordKind.ServerData when firstData is null:
                     firstData = record.Offset;
@@ -109,6 +117,15 @@ public sealed class RecordingIndex
             keyframes.Insert(0, new RecordingKeyframe(firstDataMs, firstData.Value));
         }
 
+        for (var i = 0; i < keyframes.Count; i++)
+        {
+            if (sizedKeyframes.TryGetValue(keyframes[i].Offset, out var sizeRecord))
+            {
+                var size = ReadPayload(stream, sizeRecord);
+                keyframes[i] = keyframes[i] with { Width = BinaryPrimitives.ReadUInt16BigEndian(size), Height = BinaryPrimitives.ReadUInt16BigEndian(size.AsSpan(2)) };
+            }
+        }
+
         var serverInitBytes = ReadPayload(stream, serverInit.Value);
         if (serverInitBytes.Length < Rfb.RfbServerInit.FixedLength)
         {
@@ -127,6 +144,21 @@ public sealed class RecordingIndex
 
         var summary = metadata is { } at ? RecordingSummary.Parse(ReadPayload(stream, at)) : RecordingSummary.Unknown;
         return new RecordingIndex(length, serverInitBytes, keyframes, pixelFormats, inputs, duration, complete && !reader.Truncated, summary);
+    }
+
+    /// <summary>The ServerInit to greet a browser with when playback starts at <paramref name="keyframe"/>: the recorded
+    /// one, with the size the screen had at that keyframe when the server had resized it (noVNC sizes its canvas from
+    /// ServerInit and would clip, or refuse, an update of another size).</summary>
+    public byte[] ServerInitAt(RecordingKeyframe keyframe)
+    {
+        var serverInit = ServerInit.ToArray();
+        if (keyframe is { Width: > 0, Height: > 0 })
+        {
+            BinaryPrimitives.WriteUInt16BigEndian(serverInit, keyframe.Width);
+            BinaryPrimitives.WriteUInt16BigEndian(serverInit.AsSpan(2), keyframe.Height);
+        }
+
+        return serverInit;
     }
 
     /// <summary>The last keyframe at or before <paramref name="atMs"/>, or the first when it is earlier than all.</summary>

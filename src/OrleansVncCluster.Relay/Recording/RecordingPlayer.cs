@@ -39,13 +39,13 @@ public sealed class RecordingPlayer(TimeProvider time)
         ArgumentNullException.ThrowIfNull(index);
         ArgumentNullException.ThrowIfNull(request);
         var browser = WebSocketStream.Create(socket, WebSocketMessageType.Binary, ownsWebSocket: false);
-        var greeting = await new RfbBrowserHandshake(HandshakeTimeout, time).RunAsync(browser, new RfbServerInit(index.ServerInit.ToArray(), ""), cancellationToken);
+        var keyframe = index.KeyframeAt(request.AtMs);
+        var greeting = await new RfbBrowserHandshake(HandshakeTimeout, time).RunAsync(browser, new RfbServerInit(index.ServerInitAt(keyframe), ""), cancellationToken);
         if (!greeting.Succeeded)
         {
             return new PlaybackOutcome(WebSocketCloseStatus.ProtocolError, greeting.Reason, Played: false);
         }
 
-        var keyframe = index.KeyframeAt(request.AtMs);
         if (await CheckPixelFormatAsync(browser, index.PixelFormatAt(keyframe.Offset), cancellationToken) is { } refused)
         {
             return refused;

@@ -13,8 +13,9 @@ public enum RecordingRecordKind : byte
     /// <summary>Server-to-browser bytes after ServerInit, as relayed. Chunk boundaries carry no meaning.</summary>
     ServerData = 3,
 
-    /// <summary>Empty: the next ServerData byte starts a FramebufferUpdate that answers a full (non-incremental) request
-    /// for the whole screen, so playback can start here with only the ServerInit and the last ClientSetup records.</summary>
+    /// <summary>The next ServerData byte starts a FramebufferUpdate that answers a full (non-incremental) request for the
+    /// whole screen, so playback can start here with only the ServerInit and the last ClientSetup records. Empty, or the
+    /// screen's size then (U16 width, U16 height) when the server resized it since ServerInit.</summary>
     Keyframe = 4,
 
     /// <summary>A SetPixelFormat or SetEncodings message as it was forwarded to the server: how the server data that

@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Text.Json;
 using OrleansVncCluster.Relay.Rfb;
 
@@ -29,6 +30,7 @@ public sealed class SessionRecorder : IDisposable
     private long? _lastKeyframe;
     private int _keyframeRequested;
     private long _keyframeAt = -1;
+    private (ushort Width, ushort Height) _keyframeSize;
     private long _serverForwarded;
     private long _browserForwarded;
     private long _keyframes;
@@ -133,7 +135,7 @@ public sealed class SessionRecorder : IDisposable
     {
         if (message.Kind == RfbServerMessageKind.FramebufferUpdate && Interlocked.Exchange(ref _keyframeRequested, 0) == 1)
         {
-            _keyframeAt = message.Forwarded;
+            (_keyframeAt, _keyframeSize) = (message.Forwarded, message.DesktopSize);
         }
         else if (message.CarriesClipboardData && verdict != RfbMessageVerdict.Drop)
         {
@@ -156,7 +158,11 @@ public sealed class SessionRecorder : IDisposable
                 Write(RecordingRecordKind.ServerData, forwarded[..split]);
             }
 
-            Write(RecordingRecordKind.Keyframe, []);
+            // The screen's size when the server resized it since ServerInit; empty while the ServerInit's holds.
+            Span<byte> size = stackalloc byte[RecordingFormat.KeyframeSizeLength];
+            BinaryPrimitives.WriteUInt16BigEndian(size, _keyframeSize.Width);
+            BinaryPrimitives.WriteUInt16BigEndian(size[2..], _keyframeSize.Height);
+            Write(RecordingRecordKind.Keyframe, _keyframeSize == default ? [] : size);
             Interlocked.Increment(ref _keyframes);
             forwarded = forwarded[split..];
         }

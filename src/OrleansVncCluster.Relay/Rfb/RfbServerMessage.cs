@@ -17,6 +17,11 @@ public readonly record struct RfbServerMessage
     /// messages dropped before it (where a recording of the forwarded stream finds it).</summary>
     public long Forwarded { get; init; }
 
+    /// <summary>The screen size the last DesktopSize or ExtendedDesktopSize rectangle before this message gave (0 by 0
+    /// while the server has sent none: the ServerInit's size holds). A recording's keyframe keeps it, so playback that
+    /// starts after a resize greets the browser with the size the screen had then.</summary>
+    public (ushort Width, ushort Height) DesktopSize { get; init; }
+
     /// <summary>The whole message in bytes, header included; -1 for a FramebufferUpdate, whose length is only known at
     /// its end.</summary>
     public long Length { get; init; }

@@ -70,6 +70,7 @@ public sealed class RfbServerMessageReader
     private int _rectanglesLeft;
     private int _width;
     private int _height;
+    private (ushort Width, ushort Height) _desktopSize;
     private int _tileX;
     private int _tileY;
     private long _position;
@@ -456,6 +457,7 @@ public sealed class RfbServerMessageReader
             case LedState:
                 return Part(12 + 1, Step.Rectangle);
             case ExtendedDesktopSize:
+                _desktopSize = ((ushort)_width, (ushort)_height);
                 return Part(12, Step.ExtendedDesktopSize);
             case VMwareCursor:
                 return Part(12, Step.VMwareCursor);
@@ -463,7 +465,10 @@ public sealed class RfbServerMessageReader
                 // Ends an update whose count was 65535 (rfbproto.rst "LastRect Pseudo-encoding").
                 _rectanglesLeft = 0;
                 return Part(12, Step.Rectangle);
-            case DesktopSize or PointerPosition or QemuPointerMotionChange or QemuExtendedKeyEvent or QemuAudio or ExtendedMouseButtons:
+            case DesktopSize:
+                _desktopSize = ((ushort)_width, (ushort)_height);
+                return Part(12, Step.Rectangle);
+            case PointerPosition or QemuPointerMotionChange or QemuExtendedKeyEvent or QemuAudio or ExtendedMouseButtons:
                 return Part(12, Step.Rectangle);
             default:
                 error = string.Create(CultureInfo.InvariantCulture,
@@ -522,7 +527,7 @@ public sealed class RfbServerMessageReader
 
     private void Decide(in RfbServerMessage message)
     {
-        _forwarding = _policy.Decide(message with { Forwarded = _position - _droppedBytes }) != RfbMessageVerdict.Drop;
+        _forwarding = _policy.Decide(message with { Forwarded = _position - _droppedBytes, DesktopSize = _desktopSize }) != RfbMessageVerdict.Drop;
         var clipboard = message.CarriesClipboardData ? message.ClipboardLength : 0;
         if (_forwarding)
         {
@@ -543,7 +548,7 @@ public sealed class RfbServerMessageReader
     private void Accept(in RfbServerMessage message, long headerLength)
     {
         // The policy hears of every message; a FramebufferUpdate goes on whatever it says (its length is not known yet).
-        _ = _policy.Decide(message with { Forwarded = _position - _droppedBytes });
+        _ = _policy.Decide(message with { Forwarded = _position - _droppedBytes, DesktopSize = _desktopSize });
         _forwarded[(int)message.Kind]++;
         _remaining = headerLength;
     }

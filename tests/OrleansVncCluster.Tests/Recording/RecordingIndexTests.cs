@@ -124,6 +124,27 @@ public sealed class RecordingIndexTests
     }
 
     [Fact]
+    public void PlaybackFromAKeyframeAfterAResize_GreetsWithTheSizeThen()
+    {
+        var file = new MemoryStream();
+        var writer = new RecordingFileWriter(file, TimeProvider.System);
+        writer.WriteAt(RecordingRecordKind.ServerInit, 0, ServerInit);
+        writer.WriteAt(RecordingRecordKind.Keyframe, 0, []);
+        writer.WriteAt(RecordingRecordKind.ServerData, 0, [0, 0, 0, 0]);
+        writer.WriteAt(RecordingRecordKind.Keyframe, 10_000, [5, 0, 3, 32]);
+        writer.WriteAt(RecordingRecordKind.ServerData, 10_000, [0, 0, 0, 0]);
+        file.Position = 0;
+
+        var index = RecordingIndex.Build(file);
+
+        Assert.Equal(ServerInit, index.ServerInitAt(index.KeyframeAt(0)));
+        var resized = index.ServerInitAt(index.KeyframeAt(10_000));
+        Assert.Equal([5, 0, 3, 32], resized[..4]);
+        Assert.Equal(ServerInit[4..], resized[4..]);
+        Assert.Equal(ServerInit, index.ServerInit.ToArray());
+    }
+
+    [Fact]
     public void RecordingWithoutKeyframes_StartsAtItsFirstServerData()
     {
         var file = new MemoryStream();

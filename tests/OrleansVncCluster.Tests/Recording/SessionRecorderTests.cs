@@ -51,6 +51,29 @@ public sealed class SessionRecorderTests
         Assert.Equal([Bell.Length, Bell.Length + (2 * Update.Length) + CutText.Length], keyframes);
     }
 
+    [Theory]
+    [InlineData(-223, 1)]
+    [InlineData(-308, 7)]
+    public void AKeyframeAfterAResize_HoldsTheScreensNewSize(int encoding, int chunk)
+    {
+        var session = new Session();
+        // A FramebufferUpdate of one pseudo-rectangle: the screen is now 1280x800 (ExtendedDesktopSize adds one screen).
+        byte[] screens = encoding == -308 ? [1, 0, 0, 0, .. new byte[16]] : [];
+        byte[] resize = [0, 0, 0, 1, 0, 0, 0, 0, 5, 0, 3, 32, .. BitConverter.GetBytes(System.Net.IPAddress.HostToNetworkOrder(encoding)), .. screens];
+
+        session.Browse(UpdateRequest(incremental: false));
+        session.Serve(Update, chunk);
+        session.Browse(UpdateRequest(incremental: true));
+        session.Serve(resize, chunk);
+        session.Browse(UpdateRequest(incremental: false));
+        session.Serve(Update, chunk);
+
+        var keyframes = session.Records(RecordingRecordKind.Keyframe);
+        Assert.Equal(2, keyframes.Count);
+        Assert.Empty(keyframes[0]);
+        Assert.Equal([5, 0, 3, 32], keyframes[1]);
+    }
+
     [Fact]
     public void Input_IsRecordedWhenItHappened_WithoutKeyValuesUnlessAskedFor()
     {
