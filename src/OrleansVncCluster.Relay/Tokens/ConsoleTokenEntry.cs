@@ -41,8 +41,8 @@ public sealed record ConsoleTokenEntry
 
     /// <summary>
     /// <see cref="TokenTable.Fingerprint"/> of this entry once computed. A re-sync reuses the entries of VMs that did not
-    /// change (the Abiquo source keeps its last load), so at 1,000,000 VMs it hashes only what changed instead of every entry (0.9 s of CPU and as many strings).
-    /// Not serialized, and not part of equality: it is derived from the fields.
+    /// change (the Abiquo source keeps its last load), so at 1,000,000 VMs it hashes only what changed instead of every
+    /// entry (0.9 s of CPU and as many strings). Not serialized, and not part of equality: it is derived from the fields.
     /// </summary>
     [NonSerialized]
     internal string? CachedFingerprint;
