@@ -64,7 +64,7 @@ public sealed partial class AbiquoClient
     {
         var vms = new List<AbiquoVirtualMachine>();
         var read = await ReadVirtualMachinesAsync(vms.AddRange, cancellationToken);
-        return new AbiquoInventory(vms, read.Enterprises, read.VanishedEnterprises, read.Requests, read.Elapsed);
+        return new AbiquoInventory(vms, read);
     }
 
     /// <summary>

@@ -1,4 +1,4 @@
 namespace OrleansVncCluster.Relay.Abiquo;
 
 /// <summary>Every VM of every enterprise, and what it took to read them.</summary>
-public sealed record AbiquoInventory(IReadOnlyList<AbiquoVirtualMachine> VirtualMachines, int Enterprises, int VanishedEnterprises, int Requests, TimeSpan Elapsed);
+public sealed record AbiquoInventory(IReadOnlyList<AbiquoVirtualMachine> VirtualMachines, AbiquoReadSummary Summary);

@@ -179,7 +179,7 @@ public static class AbiquoTokensCommand
             System.IO.File.Delete(HeldFile);
             var elapsed = Stopwatch.GetElapsedTime(started).TotalSeconds;
             return string.Create(CultureInfo.InvariantCulture,
-                $"wrote {tokens.Count} tokens ({inventory.VirtualMachines.Count} VMs of {inventory.Enterprises} enterprises, {removed} tokens removed) to {file} in {elapsed:0.0} s")
+                $"wrote {tokens.Count} tokens ({inventory.VirtualMachines.Count} VMs of {inventory.Summary.Enterprises} enterprises, {removed} tokens removed) to {file} in {elapsed:0.0} s")
                 + string.Concat(set.Contested.Select(c => $"\nno token for {c.Address}: VMs of different enterprises report it ({string.Join(", ", c.Vms)})"));
         }
 

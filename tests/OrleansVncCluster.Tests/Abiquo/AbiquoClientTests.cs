@@ -24,9 +24,9 @@ public sealed class AbiquoClientTests : IClassFixture<SimulatorFixture>
     {
         var inventory = await _fixture.Client().GetVirtualMachinesAsync(Cancel);
 
-        Assert.Equal(SimulatorFixture.World.Enterprises, inventory.Enterprises);
+        Assert.Equal(SimulatorFixture.World.Enterprises, inventory.Summary.Enterprises);
         Assert.Equal(_fixture.AllVms().Select(v => v.Vm.Id).Order(), inventory.VirtualMachines.Select(v => v.Id!.Value).Order());
-        Assert.Equal(1 + SimulatorFixture.World.Enterprises, inventory.Requests);
+        Assert.Equal(1 + SimulatorFixture.World.Enterprises, inventory.Summary.Requests);
     }
 
     [Fact]
@@ -37,11 +37,11 @@ public sealed class AbiquoClientTests : IClassFixture<SimulatorFixture>
         var inventory = await _fixture.Client().GetVirtualMachinesAsync(Cancel);
 
         Assert.Equal(_fixture.AllVms().Count, inventory.VirtualMachines.Count);
-        Assert.Equal(SimulatorFixture.World.Enterprises, inventory.Enterprises);
+        Assert.Equal(SimulatorFixture.World.Enterprises, inventory.Summary.Enterprises);
         var vms = _fixture.AllVms();
         var expectedRequests = 3 + Enumerable.Range(1, SimulatorFixture.World.Enterprises)
             .Sum(id => Math.Max(1, (vms.Count(v => v.Vm.EnterpriseId == id) + 1) / 2));
-        Assert.Equal(expectedRequests, inventory.Requests);
+        Assert.Equal(expectedRequests, inventory.Summary.Requests);
     }
 
     [Fact]
@@ -124,7 +124,7 @@ public sealed class AbiquoClientTests : IClassFixture<SimulatorFixture>
 
         var inventory = await _fixture.Client().GetVirtualMachinesAsync(Cancel);
 
-        Assert.Equal(SimulatorFixture.World.Enterprises + 1, inventory.Enterprises);
+        Assert.Equal(SimulatorFixture.World.Enterprises + 1, inventory.Summary.Enterprises);
         Assert.DoesNotContain(inventory.VirtualMachines, v => v.Enterprise == empty.Name);
         Assert.Equal(_fixture.AllVms().Count, inventory.VirtualMachines.Count);
     }
@@ -136,7 +136,7 @@ public sealed class AbiquoClientTests : IClassFixture<SimulatorFixture>
 
         var inventory = await _fixture.Client().GetVirtualMachinesAsync(Cancel);
 
-        Assert.Equal(1, inventory.VanishedEnterprises);
+        Assert.Equal(1, inventory.Summary.VanishedEnterprises);
         Assert.Equal(_fixture.AllVms().Count(v => v.Vm.EnterpriseId != 2), inventory.VirtualMachines.Count);
     }
 
