@@ -53,9 +53,10 @@ internal static class SetupLatency
     public static async Task<LatencyResult> RunUntilAsync(string peer, string scenario, IBenchEndpoint endpoint, Func<int, string> tokenFor,
         int concurrency, CancellationToken until)
     {
-        var tally = new Tally();
         var clock = Stopwatch.StartNew();
+        var tally = new Tally(Environment.GetEnvironmentVariable(SessionTimesVariable) is { Length: > 0 } ? clock : null);
         await MeasureAsync(_ => (endpoint, tally), tokenFor, 0, int.MaxValue, concurrency, until);
+        tally.WriteTimes(peer, scenario);
         return Summarize(peer, scenario, tally.Latencies.Count + tally.Failed, concurrency, tally.Latencies, tally.Failed, tally.FirstError, clock.Elapsed.TotalSeconds);
     }
 
@@ -116,9 +117,18 @@ internal static class SetupLatency
             latencies.Count == 0 ? 0 : latencies.Average(), seconds > 0 ? latencies.Count / seconds : 0, firstError);
     }
 
+    /// <summary>
+    /// Names a folder where <see cref="RunUntilAsync"/> writes each session's start (ms since the load began) and set-up
+    /// time as CSV: a p99 says how bad, the time series says when, which is what ties slow sessions to a sync's phase.
+    /// </summary>
+    public const string SessionTimesVariable = "BENCH_SESSION_TIMES";
+
     /// <summary>What the workers measured, gathered under one lock.</summary>
-    private sealed class Tally
+    private sealed class Tally(Stopwatch? clock = null)
     {
+        private readonly List<(double StartMs, double Ms)>? _times = clock is null ? null : [];
+        private readonly DateTime _began = DateTime.UtcNow - (clock?.Elapsed ?? TimeSpan.Zero);
+
         public List<double> Latencies { get; } = [];
 
         public int Failed { get; private set; }
@@ -132,6 +142,7 @@ internal static class SetupLatency
                 if (error is null)
                 {
                     Latencies.Add(ms);
+                    _times?.Add((clock!.Elapsed.TotalMilliseconds - ms, ms));
                 }
                 else
                 {
@@ -139,6 +150,21 @@ internal static class SetupLatency
                     FirstError ??= error;
                 }
             }
+        }
+
+        /// <summary>Writes the times to the folder <see cref="SessionTimesVariable"/> names, when it names one.</summary>
+        public void WriteTimes(string peer, string scenario)
+        {
+            if (_times is null)
+            {
+                return;
+            }
+
+            var folder = Environment.GetEnvironmentVariable(SessionTimesVariable)!;
+            Directory.CreateDirectory(folder);
+            var path = Path.Combine(folder, $"{peer}-{scenario.Replace(' ', '-')}-{DateTime.UtcNow:HHmmss}.csv");
+            File.WriteAllLines(path, _times.OrderBy(t => t.StartMs).Select(t => FormattableString.Invariant($"{t.StartMs:F1},{t.Ms:F2}")).Prepend("start_ms,setup_ms").Prepend($"# began {_began:O}"));
+            Console.Error.WriteLine($"session times: {path}");
         }
     }
 }
