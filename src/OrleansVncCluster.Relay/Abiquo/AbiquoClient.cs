@@ -98,19 +98,7 @@ public sealed partial class AbiquoClient
                 lock (gate)
                 {
                     (arrived[index], done[index]) = (list, true);
-                    for (; handed < done.Length && done[handed]; handed++)
-                    {
-                        if (arrived[handed] is { } ready)
-                        {
-                            take(ready);
-                            vms += ready.Count;
-                            arrived[handed] = null;
-                        }
-                        else
-                        {
-                            vanished++;
-                        }
-                    }
+                    HandOverReady();
                 }
             }
             finally
@@ -122,6 +110,24 @@ public sealed partial class AbiquoClient
         var summary = new AbiquoReadSummary(vms, enterprises.Count, vanished, walk.Requests, Stopwatch.GetElapsedTime(started));
         LogInventory(_logger, summary.VirtualMachines, summary.Enterprises, summary.Requests, summary.Elapsed.TotalMilliseconds);
         return summary;
+
+        // Under the gate: hands over every enterprise that has arrived with all those listed before it.
+        void HandOverReady()
+        {
+            for (; handed < done.Length && done[handed]; handed++)
+            {
+                if (arrived[handed] is { } ready)
+                {
+                    take(ready);
+                    vms += ready.Count;
+                    arrived[handed] = null;
+                }
+                else
+                {
+                    vanished++;
+                }
+            }
+        }
     }
 
     /// <summary>One enterprise's VMs, or null when the enterprise was deleted after it was listed (404 EN-0).</summary>

@@ -5,7 +5,8 @@ namespace OrleansVncCluster.Relay.Abiquo;
 /// while it waits for more. A page parsed as it streams in then takes a CPU slot only for the parsing: a slow body holds
 /// none, and the pages fetched beside it are parsed in the meantime.
 /// </summary>
-/// <remarks>The slot taken by the last read is given back when the stream is disposed.</remarks>
+/// <remarks>The slot taken by the last read is given back when the stream is disposed (synchronously or not: the
+/// base <see cref="Stream.DisposeAsync"/> calls <see cref="Dispose(bool)"/>).</remarks>
 internal sealed class CpuSlotStream(Stream inner, SemaphoreSlim slots) : Stream
 {
     private bool _held;
@@ -43,18 +44,8 @@ internal sealed class CpuSlotStream(Stream inner, SemaphoreSlim slots) : Stream
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
         ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
-    public override int Read(byte[] buffer, int offset, int count)
-    {
-        // A blocking read cannot tell whether it will wait: it keeps the slot it holds.
-        var read = inner.Read(buffer, offset, count);
-        if (!_held)
-        {
-            slots.Wait();
-            _held = true;
-        }
-
-        return read;
-    }
+    /// <summary>Not supported: a blocking read cannot give its slot back while it waits (the parser reads asynchronously).</summary>
+    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     public override void Flush()
     {
@@ -75,13 +66,6 @@ internal sealed class CpuSlotStream(Stream inner, SemaphoreSlim slots) : Stream
         }
 
         base.Dispose(disposing);
-    }
-
-    public override async ValueTask DisposeAsync()
-    {
-        Release();
-        await inner.DisposeAsync();
-        await base.DisposeAsync();
     }
 
     private void Release()

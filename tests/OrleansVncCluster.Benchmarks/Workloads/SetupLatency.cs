@@ -54,7 +54,7 @@ internal static class SetupLatency
         int concurrency, CancellationToken until)
     {
         var clock = Stopwatch.StartNew();
-        var tally = new Tally(Environment.GetEnvironmentVariable(SessionTimesVariable) is { Length: > 0 } ? clock : null);
+        var tally = new Tally(Environment.GetEnvironmentVariable(SessionTimesVariable) is { Length: > 0 } folder ? folder : null);
         await MeasureAsync(_ => (endpoint, tally), tokenFor, 0, int.MaxValue, concurrency, until);
         tally.WriteTimes(peer, scenario);
         return Summarize(peer, scenario, tally.Latencies.Count + tally.Failed, concurrency, tally.Latencies, tally.Failed, tally.FirstError, clock.Elapsed.TotalSeconds);
@@ -124,10 +124,12 @@ internal static class SetupLatency
     public const string SessionTimesVariable = "BENCH_SESSION_TIMES";
 
     /// <summary>What the workers measured, gathered under one lock.</summary>
-    private sealed class Tally(Stopwatch? clock = null)
+    private sealed class Tally(string? timesFolder = null)
     {
-        private readonly List<(double StartMs, double Ms)>? _times = clock is null ? null : [];
-        private readonly DateTime _began = DateTime.UtcNow - (clock?.Elapsed ?? TimeSpan.Zero);
+        // Each session's start (ms since the tally began) and set-up time, kept only when they are to be written out.
+        private readonly List<(double StartMs, double Ms)>? _times = timesFolder is null ? null : [];
+        private readonly DateTime _began = DateTime.UtcNow;
+        private readonly long _started = Stopwatch.GetTimestamp();
 
         public List<double> Latencies { get; } = [];
 
@@ -142,7 +144,7 @@ internal static class SetupLatency
                 if (error is null)
                 {
                     Latencies.Add(ms);
-                    _times?.Add((clock!.Elapsed.TotalMilliseconds - ms, ms));
+                    _times?.Add((Stopwatch.GetElapsedTime(_started).TotalMilliseconds - ms, ms));
                 }
                 else
                 {
@@ -155,14 +157,13 @@ internal static class SetupLatency
         /// <summary>Writes the times to the folder <see cref="SessionTimesVariable"/> names, when it names one.</summary>
         public void WriteTimes(string peer, string scenario)
         {
-            if (_times is null)
+            if (timesFolder is null || _times is null)
             {
                 return;
             }
 
-            var folder = Environment.GetEnvironmentVariable(SessionTimesVariable)!;
-            Directory.CreateDirectory(folder);
-            var path = Path.Combine(folder, $"{peer}-{scenario.Replace(' ', '-')}-{DateTime.UtcNow:HHmmss}.csv");
+            Directory.CreateDirectory(timesFolder);
+            var path = Path.Combine(timesFolder, $"{peer}-{scenario.Replace(' ', '-')}-{DateTime.UtcNow:HHmmss}.csv");
             File.WriteAllLines(path, _times.OrderBy(t => t.StartMs).Select(t => FormattableString.Invariant($"{t.StartMs:F1},{t.Ms:F2}")).Prepend("start_ms,setup_ms").Prepend($"# began {_began:O}"));
             Console.Error.WriteLine($"session times: {path}");
         }
