@@ -152,9 +152,10 @@ public sealed partial class AbiquoClient
 
         try
         {
-            // Each page becomes records as it arrives, so a page's DTOs are garbage as soon as the next page is read.
-            return await GetAllPagesAsync(first, "virtualmachines", AbiquoJsonContext.Default.AbiquoCollectionDtoAbiquoVirtualMachineDto, vm => vm.Id,
-                vm => ToVirtualMachine(vm, enterprise), walk, cancellationToken);
+            // Each page becomes records as it streams in (AbiquoVmPageReader), with no object per VM besides its record.
+            var name = enterprise.Name;
+            return await GetAllPagesAsync(first, "virtualmachines", (stream, token) => AbiquoVmPageReader.ReadAsync(stream, name, token), vm => vm.Id,
+                walk, cancellationToken);
         }
         catch (AbiquoException exception) when (exception.StatusCode == HttpStatusCode.NotFound && exception.ErrorCode == "EN-0")
         {
@@ -165,10 +166,6 @@ public sealed partial class AbiquoClient
         }
     }
 
-    private static AbiquoVirtualMachine ToVirtualMachine(AbiquoVirtualMachineDto vm, AbiquoEnterpriseDto enterprise) =>
-        new(vm.Id, vm.Name, vm.Label, vm.State, vm.VdrpIP, vm.VdrpPort ?? 0, string.IsNullOrEmpty(vm.Password) ? null : vm.Password,
-            enterprise.Name ?? vm.Links.Enterprise, vm.Links.Machine);
-
     /// <summary>
     /// Reads a collection, following <c>next</c> links until there is none; never trusts <c>totalSize</c>. A chain of
     /// pages that brings nothing new (empty, or only ids already read) under ever new URLs (a relative next link such as
@@ -177,13 +174,13 @@ public sealed partial class AbiquoClient
     /// </summary>
     private Task<List<T>> GetAllPagesAsync<T>(Uri first, string entity, JsonTypeInfo<AbiquoCollectionDto<T>> typeInfo, Func<T, int?> id,
         InventoryWalk walk, CancellationToken cancellationToken) =>
-        GetAllPagesAsync(first, entity, typeInfo, id, item => item, walk, cancellationToken);
+        GetAllPagesAsync(first, entity, (stream, token) => JsonSerializer.DeserializeAsync(stream, typeInfo, token).AsTask(), id, walk, cancellationToken);
 
-    /// <summary>As above, keeping <paramref name="map"/> of each item instead of the item.</summary>
-    private async Task<List<TResult>> GetAllPagesAsync<T, TResult>(Uri first, string entity, JsonTypeInfo<AbiquoCollectionDto<T>> typeInfo, Func<T, int?> id,
-        Func<T, TResult> map, InventoryWalk walk, CancellationToken cancellationToken)
+    /// <summary>As above, each page parsed by <paramref name="parse"/> (null for a JSON null).</summary>
+    private async Task<List<T>> GetAllPagesAsync<T>(Uri first, string entity, Func<Stream, CancellationToken, Task<AbiquoCollectionDto<T>?>> parse,
+        Func<T, int?> id, InventoryWalk walk, CancellationToken cancellationToken)
     {
-        var items = new List<TResult>();
+        var items = new List<T>();
         var ids = new HashSet<int>();
         var barrenPages = 0;
         var visited = new HashSet<string>(StringComparer.Ordinal);
@@ -195,12 +192,12 @@ public sealed partial class AbiquoClient
                 throw new AbiquoException(AbiquoFailure.InvalidResponse, $"paging of {first} does not end: the next link {next} was already followed", next);
             }
 
-            var page = await GetJsonAsync(next, entity, typeInfo, walk, cancellationToken);
+            var page = await GetJsonAsync(next, entity, parse, walk, cancellationToken);
             var fresh = false;
             foreach (var item in page.Collection ?? [])
             {
                 fresh |= id(item) is not { } itemId || ids.Add(itemId);
-                items.Add(map(item));
+                items.Add(item);
             }
 
             barrenPages = fresh ? 0 : barrenPages + 1;
@@ -218,6 +215,9 @@ public sealed partial class AbiquoClient
     }
 
     private Task<T> GetJsonAsync<T>(Uri uri, string entity, JsonTypeInfo<T> typeInfo, InventoryWalk walk, CancellationToken cancellationToken) =>
+        GetJsonAsync(uri, entity, (stream, token) => JsonSerializer.DeserializeAsync(stream, typeInfo, token).AsTask(), walk, cancellationToken);
+
+    private Task<T> GetJsonAsync<T>(Uri uri, string entity, Func<Stream, CancellationToken, Task<T?>> parse, InventoryWalk walk, CancellationToken cancellationToken) =>
         SendAsync(uri, MediaType(entity), async (response, token) =>
         {
             var contentType = response.Content.Headers.ContentType?.MediaType;
@@ -232,7 +232,7 @@ public sealed partial class AbiquoClient
             {
                 // The body is parsed as it streams in; the stream holds one of the walk's CPU slots only while it is parsed.
                 await using var stream = new CpuSlotStream(await response.Content.ReadAsStreamAsync(token), walk.Cpu);
-                return await JsonSerializer.DeserializeAsync(stream, typeInfo, token)
+                return await parse(stream, token)
                     ?? throw new AbiquoException(AbiquoFailure.InvalidResponse, $"Abiquo answered {uri} with JSON null", uri);
             }
             catch (JsonException exception)

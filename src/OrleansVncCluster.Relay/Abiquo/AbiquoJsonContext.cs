@@ -4,7 +4,7 @@ namespace OrleansVncCluster.Relay.Abiquo;
 
 [JsonSourceGenerationOptions(PropertyNameCaseInsensitive = true, NumberHandling = JsonNumberHandling.AllowReadingFromString)]
 [JsonSerializable(typeof(AbiquoCollectionDto<AbiquoEnterpriseDto>))]
-[JsonSerializable(typeof(AbiquoCollectionDto<AbiquoVirtualMachineDto>))]
+[JsonSerializable(typeof(List<AbiquoLinkDto>))]
 [JsonSerializable(typeof(AbiquoCollectionDto<AbiquoErrorDto>))]
 [JsonSerializable(typeof(AbiquoUserDto))]
 internal sealed partial class AbiquoJsonContext : JsonSerializerContext;

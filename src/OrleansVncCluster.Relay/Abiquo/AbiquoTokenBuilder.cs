@@ -78,24 +78,55 @@ public sealed class AbiquoTokenBuilder
                 _running.Add(token);
             }
 
-            var entry = new ConsoleTokenEntry
-            {
-                Target = ConsoleTarget.Tcp(ip, vm.VdrpPort),
-                Vm = new VmIdentity
-                {
-                    Id = vm.Id?.ToString(CultureInfo.InvariantCulture),
-                    Name = vm.Name,
-                    Label = vm.Label,
-                    Enterprise = vm.Enterprise,
-                    Hypervisor = vm.Hypervisor,
-                },
-                Password = vm.Password,
-                Source = AbiquoTokens.SourceName,
-            };
-            // The new entry is garbage at once when it equals the last one: a young object costs far less than an old
-            // one replaced, and comparing whole entries cannot miss a field.
-            _tokens[token] = entry.SameContentAs(lastEntry) ? lastEntry! : entry;
+            // Most VMs of a re-sync did not change: their last entry is kept as it is, and nothing is made for them.
+            _tokens[token] = DescribesUnchanged(lastEntry, ip, vm) ? lastEntry! : NewEntry(ip, vm);
         }
+    }
+
+    /// <summary>The entry of a VM with a console at <paramref name="ip"/>.</summary>
+    internal static ConsoleTokenEntry NewEntry(string ip, AbiquoVirtualMachine vm) => new()
+    {
+        Target = ConsoleTarget.Tcp(ip, vm.VdrpPort),
+        Vm = new VmIdentity
+        {
+            Id = vm.Id?.ToString(CultureInfo.InvariantCulture),
+            Name = vm.Name,
+            Label = vm.Label,
+            Enterprise = vm.Enterprise,
+            Hypervisor = vm.Hypervisor,
+        },
+        Password = vm.Password,
+        Source = AbiquoTokens.SourceName,
+    };
+
+    /// <summary>
+    /// True when <see cref="NewEntry"/> would make an entry with the same content as <paramref name="last"/>, compared
+    /// field by field without making it. Making every entry and comparing whole ones (as before) cost four objects a VM
+    /// for a re-sync of 1,000,000 VMs that keeps 99 % of them. AbiquoTokensTests checks this against
+    /// <see cref="ConsoleTokenEntry.SameContentAs"/> for a change in each of a VM's fields.
+    /// </summary>
+    internal static bool DescribesUnchanged(ConsoleTokenEntry? last, string ip, AbiquoVirtualMachine vm) =>
+        last is { Target: { UnixSocket: null } target, Vm: { } identity }
+        && target.Port == vm.VdrpPort
+        && target.Host == ip
+        && last.Password == vm.Password
+        && last.Source == AbiquoTokens.SourceName
+        && IdIs(identity.Id, vm.Id)
+        && identity.Name == vm.Name
+        && identity.Label == vm.Label
+        && identity.Enterprise == vm.Enterprise
+        && identity.Hypervisor == vm.Hypervisor;
+
+    /// <summary>An id as <see cref="NewEntry"/> writes it, compared without making its text.</summary>
+    private static bool IdIs(string? text, int? id)
+    {
+        if (id is not { } value)
+        {
+            return text is null;
+        }
+
+        Span<char> digits = stackalloc char[11];
+        return text is not null && value.TryFormat(digits, out var length, provider: CultureInfo.InvariantCulture) && text.AsSpan().SequenceEqual(digits[..length]);
     }
 
     /// <summary>The token set of every VM added; the builder is done with.</summary>

@@ -75,6 +75,56 @@ public sealed class AbiquoTokensTests
         Assert.Equal(AbiquoTokens.Build(now).Tokens.OrderBy(p => p.Key, StringComparer.Ordinal), second.OrderBy(p => p.Key, StringComparer.Ordinal));
     }
 
+    /// <summary>
+    /// The builder keeps a VM's last entry when its fields say nothing changed, without making a new entry to compare.
+    /// That must be exactly when a new entry would have the same content: a change in any field of the VM, one at a time
+    /// and found by reflection (so a field added later is changed too), is seen, and no change is seen as one.
+    /// </summary>
+    [Fact]
+    public void AnUnchangedVm_IsOneWhoseNewEntryWouldHaveTheSameContent()
+    {
+        var vm = new AbiquoVirtualMachine(1234567, "ABQ_1", "web", "ON", "10.0.0.1", 5901, "pw", "Acme", "kvm-01");
+        var parameters = typeof(AbiquoVirtualMachine).GetConstructors().Single(c => c.GetParameters().Length > 1).GetParameters();
+        var changed = parameters.SelectMany(parameter => OtherValues(parameter.ParameterType, Field(vm, parameter.Name!))
+            .Select(value => (Field: parameter.Name!, Vm: With(vm, parameter.Name!, value)))).ToList();
+        Assert.Equal(parameters.Length, changed.DistinctBy(c => c.Field).Count());
+
+        foreach (var (field, other) in changed.Append(("none", vm with { Label = new string("web".AsSpan()) })))
+        {
+            foreach (var (before, after) in new[] { (vm, other), (other, vm) })
+            {
+                if (string.IsNullOrWhiteSpace(before.VdrpIP) || string.IsNullOrWhiteSpace(after.VdrpIP))
+                {
+                    continue;
+                }
+
+                var last = AbiquoTokenBuilder.NewEntry(before.VdrpIP.Trim(), before);
+                var expected = AbiquoTokenBuilder.NewEntry(after.VdrpIP.Trim(), after).SameContentAs(last);
+                Assert.True(expected == AbiquoTokenBuilder.DescribesUnchanged(last, after.VdrpIP.Trim(), after),
+                    $"a change of {field} from {Field(before, field)} to {Field(after, field)}: the builder disagrees with SameContentAs");
+            }
+        }
+    }
+
+    private static object? Field(AbiquoVirtualMachine vm, string name) =>
+        name == "none" ? null : typeof(AbiquoVirtualMachine).GetProperty(name)!.GetValue(vm);
+
+    private static AbiquoVirtualMachine With(AbiquoVirtualMachine vm, string name, object? value)
+    {
+        var constructor = typeof(AbiquoVirtualMachine).GetConstructors().Single(c => c.GetParameters().Length > 1);
+        var arguments = constructor.GetParameters().Select(p => p.Name == name ? value : Field(vm, p.Name!)).ToArray();
+        return (AbiquoVirtualMachine)constructor.Invoke(arguments);
+    }
+
+    /// <summary>Values other than <paramref name="value"/> for a field of this type, null among them where it may be null.</summary>
+    private static IEnumerable<object?> OtherValues(Type type, object? value) => value switch
+    {
+        string text => [text + "x", text.ToUpperInvariant() == text ? text.ToLowerInvariant() : text.ToUpperInvariant(), null],
+        int number when type == typeof(int?) => [number + 1, -number, null],
+        int number => [number + 1, number - 1],
+        _ => throw new InvalidOperationException($"AbiquoVirtualMachine has a field of type {type}: give this test values for it"),
+    };
+
     private static string KeyOf(IReadOnlyDictionary<string, ConsoleTokenEntry> tokens, string token) =>
         tokens.Keys.Single(key => key == token);
 

@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json;
 using FsCheck;
 using FsCheck.Fluent;
@@ -6,7 +7,7 @@ using OrleansVncCluster.Tests.Fuzzing;
 
 namespace OrleansVncCluster.Tests.Abiquo;
 
-/// <summary>The converter that reads only the machine and enterprise titles of a VM's links (Abiquo/AbiquoVmLinks.cs).</summary>
+/// <summary>The reader of only the machine and enterprise titles of a VM's links (Abiquo/AbiquoVmLinksReader.cs).</summary>
 public sealed class AbiquoVmLinksTests
 {
     [Fact]
@@ -90,19 +91,19 @@ public sealed class AbiquoVmLinksTests
     {
         byte[] json = [.. """{"collection": [{"links": [{"rel": "machine", "title": "kvm-"""u8, 0xFF, .. "\"}]}]}"u8];
 
-        Assert.Throws<JsonException>(() => JsonSerializer.Deserialize(json, AbiquoJsonContext.Default.AbiquoCollectionDtoAbiquoVirtualMachineDto));
+        Assert.Throws<JsonException>(() => ReadPage(json));
     }
 
     [Fact]
     public void RepeatedTitlesAndStates_AreOneString()
     {
-        var page = JsonSerializer.Deserialize("""
+        var page = ReadPage("""
             {"collection": [{"state": "ON", "links": [{"rel": "machine", "title": "kvm-shared-1"}]},
                             {"state": "ON", "links": [{"title": "kvm-shared-1", "rel": "machine"}]}]}
-            """, AbiquoJsonContext.Default.AbiquoCollectionDtoAbiquoVirtualMachineDto)!.Collection!;
+            """u8.ToArray());
 
-        Assert.Equal("kvm-shared-1", page[0].Links.Machine);
-        Assert.Same(page[0].Links.Machine, page[1].Links.Machine);
+        Assert.Equal("kvm-shared-1", page[0].Hypervisor);
+        Assert.Same(page[0].Hypervisor, page[1].Hypervisor);
         Assert.Same(page[0].State, page[1].State);
     }
 
@@ -113,8 +114,7 @@ public sealed class AbiquoVmLinksTests
     [InlineData("[\"ON\"]")]
     public void StateOfTheWrongType_IsMalformedJson(string state)
     {
-        Assert.Throws<JsonException>(() => JsonSerializer.Deserialize($$"""{"collection": [{"state": {{state}}}]}""",
-            AbiquoJsonContext.Default.AbiquoCollectionDtoAbiquoVirtualMachineDto));
+        Assert.Throws<JsonException>(() => ReadPage(Encoding.UTF8.GetBytes($$"""{"collection": [{"state": {{state}}}]}""")));
     }
 
     /// <summary>
@@ -169,10 +169,13 @@ public sealed class AbiquoVmLinksTests
     private static string? Last(List<Property> link, string name) =>
         link.LastOrDefault(p => p.Name.Value!.Equals(name, StringComparison.OrdinalIgnoreCase))?.Value.Value;
 
+    /// <summary>The titles of <paramref name="links"/>, through a page whose enterprise is not known from its listing.</summary>
     private static AbiquoVmLinks Read(string links)
     {
-        var page = JsonSerializer.Deserialize($$"""{"collection": [{"id": 1, "links": {{links}}}]}""",
-            AbiquoJsonContext.Default.AbiquoCollectionDtoAbiquoVirtualMachineDto);
-        return Assert.Single(page!.Collection!).Links;
+        var vm = Assert.Single(ReadPage(Encoding.UTF8.GetBytes($$"""{"collection": [{"id": 1, "links": {{links}}}]}""")));
+        return new AbiquoVmLinks(vm.Hypervisor, vm.Enterprise);
     }
+
+    private static List<AbiquoVirtualMachine> ReadPage(byte[] json) =>
+        AbiquoVmPageReader.ReadAsync(new MemoryStream(json), null, CancellationToken.None).GetAwaiter().GetResult()!.Collection!;
 }

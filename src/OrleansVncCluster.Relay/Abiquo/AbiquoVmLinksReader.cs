@@ -1,6 +1,4 @@
-using System.Text;
 using System.Text.Json;
-using System.Text.Json.Serialization;
 
 namespace OrleansVncCluster.Relay.Abiquo;
 
@@ -11,15 +9,19 @@ namespace OrleansVncCluster.Relay.Abiquo;
 /// and a value of the wrong type for href, rel, type or title is malformed JSON. A null element is skipped (the list
 /// mapping failed on it with a NullReferenceException instead of an <see cref="AbiquoException"/>).
 /// </summary>
-internal sealed class AbiquoVmLinksConverter : JsonConverter<AbiquoVmLinks>
+internal static class AbiquoVmLinksReader
 {
-    public override bool HandleNull => true;
-
-    public override AbiquoVmLinks Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    /// <summary>
+    /// Reads the links value the reader is at (an array or null) up to its last token; false when the data ends first.
+    /// The enterprise link's title is decoded only when <paramref name="wantEnterprise"/> (a page of a listed enterprise
+    /// already has its name).
+    /// </summary>
+    public static bool TryRead(ref Utf8JsonReader reader, bool wantEnterprise, out AbiquoVmLinks links)
     {
+        links = default;
         if (reader.TokenType == JsonTokenType.Null)
         {
-            return default;
+            return true;
         }
 
         if (reader.TokenType != JsonTokenType.StartArray)
@@ -30,14 +32,28 @@ internal sealed class AbiquoVmLinksConverter : JsonConverter<AbiquoVmLinks>
         string? machine = null;
         string? enterprise = null;
         bool machineSeen = false, enterpriseSeen = false;
-        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+        while (true)
         {
+            if (!reader.Read())
+            {
+                return false;
+            }
+
+            if (reader.TokenType == JsonTokenType.EndArray)
+            {
+                break;
+            }
+
             if (reader.TokenType == JsonTokenType.Null)
             {
                 continue;
             }
 
-            var rel = ReadLink(ref reader, out var hasTitle, out var titleAt);
+            if (!TryReadLink(ref reader, out var rel, out var hasTitle, out var titleAt))
+            {
+                return false;
+            }
+
             if (rel == LinkRel.Machine && !machineSeen)
             {
                 machineSeen = true;
@@ -46,34 +62,50 @@ internal sealed class AbiquoVmLinksConverter : JsonConverter<AbiquoVmLinks>
             else if (rel == LinkRel.Enterprise && !enterpriseSeen)
             {
                 enterpriseSeen = true;
-                enterprise = hasTitle ? AbiquoSharedStrings.Read(ref titleAt) : null;
+                enterprise = hasTitle && wantEnterprise ? AbiquoSharedStrings.Read(ref titleAt) : null;
             }
         }
 
-        return new AbiquoVmLinks(machine, enterprise);
+        links = new AbiquoVmLinks(machine, enterprise);
+        return true;
     }
 
-    public override void Write(Utf8JsonWriter writer, AbiquoVmLinks value, JsonSerializerOptions options) =>
-        throw new NotSupportedException("the client only reads Abiquo's JSON");
-
-    /// <summary>Reads one link object; returns its rel, and a reader at its title's value when it has a non-null title.</summary>
-    private static LinkRel ReadLink(ref Utf8JsonReader reader, out bool hasTitle, out Utf8JsonReader titleAt)
+    /// <summary>Reads one link object: its rel, and a reader at its title's value when it has a non-null title; false when the data ends first.</summary>
+    private static bool TryReadLink(ref Utf8JsonReader reader, out LinkRel rel, out bool hasTitle, out Utf8JsonReader titleAt)
     {
         if (reader.TokenType != JsonTokenType.StartObject)
         {
             throw new JsonException($"a VM's link is {reader.TokenType} instead of an object");
         }
 
-        var rel = LinkRel.Other;
+        rel = LinkRel.Other;
         hasTitle = false;
         titleAt = default;
-        while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
+        while (true)
         {
+            if (!reader.Read())
+            {
+                return false;
+            }
+
+            if (reader.TokenType == JsonTokenType.EndObject)
+            {
+                return true;
+            }
+
             var property = PropertyOf(ref reader);
-            reader.Read();
+            if (!reader.Read())
+            {
+                return false;
+            }
+
             if (property == LinkProperty.Other)
             {
-                reader.Skip();
+                if (!reader.TrySkip())
+                {
+                    return false;
+                }
+
                 continue;
             }
 
@@ -93,42 +125,18 @@ internal sealed class AbiquoVmLinksConverter : JsonConverter<AbiquoVmLinks>
                 titleAt = reader;
             }
         }
-
-        return rel;
     }
 
     private static LinkProperty PropertyOf(ref Utf8JsonReader reader) =>
-        NameIs(ref reader, "rel"u8, "rel") ? LinkProperty.Rel
-        : NameIs(ref reader, "title"u8, "title") ? LinkProperty.Title
-        : NameIs(ref reader, "href"u8, "href") || NameIs(ref reader, "type"u8, "type") ? LinkProperty.Typed
+        AbiquoJsonValues.NameIs(ref reader, "rel"u8, "rel") ? LinkProperty.Rel
+        : AbiquoJsonValues.NameIs(ref reader, "title"u8, "title") ? LinkProperty.Title
+        : AbiquoJsonValues.NameIs(ref reader, "href"u8, "href") || AbiquoJsonValues.NameIs(ref reader, "type"u8, "type") ? LinkProperty.Typed
         : LinkProperty.Other;
 
     private static LinkRel RelOf(ref Utf8JsonReader reader) =>
-        NameIs(ref reader, "machine"u8, "machine") ? LinkRel.Machine
-        : NameIs(ref reader, "enterprise"u8, "enterprise") ? LinkRel.Enterprise
+        AbiquoJsonValues.NameIs(ref reader, "machine"u8, "machine") ? LinkRel.Machine
+        : AbiquoJsonValues.NameIs(ref reader, "enterprise"u8, "enterprise") ? LinkRel.Enterprise
         : LinkRel.Other;
-
-    /// <summary>
-    /// The current string or property name equals <paramref name="text"/> ignoring case, as <see cref="StringComparison.OrdinalIgnoreCase"/>
-    /// compares it. Plain ASCII (every real rel and name) is compared in place; escaped or non-ASCII text is decoded first,
-    /// so that the comparison is exactly the string one.
-    /// </summary>
-    private static bool NameIs(ref Utf8JsonReader reader, ReadOnlySpan<byte> utf8, string text)
-    {
-        if (!reader.HasValueSequence && !reader.ValueIsEscaped && Ascii.IsValid(reader.ValueSpan))
-        {
-            return Ascii.EqualsIgnoreCase(reader.ValueSpan, utf8);
-        }
-
-        var length = reader.HasValueSequence ? reader.ValueSequence.Length : reader.ValueSpan.Length;
-        if (length > text.Length * 6)
-        {
-            // Longer than any spelling of the name can be (\uXXXX is 6 bytes a character): no match, and no string for it.
-            return false;
-        }
-
-        return string.Equals(reader.GetString(), text, StringComparison.OrdinalIgnoreCase);
-    }
 
     private enum LinkRel
     {
