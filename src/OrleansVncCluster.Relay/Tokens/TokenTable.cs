@@ -117,8 +117,9 @@ public sealed class TokenTable(IGrainFactory grains, TimeProvider time, StoredTo
             throw;
         }
 
+        var indexing = time.GetTimestamp();
         await _index.WriteAsync(plan.Source, outcomes.CompleteIndex(plan), plan.NewVms);
-        return new TokenApplyResult(outcomes.Written, outcomes.Removed, plan.Unchanged, outcomes.FailedCount);
+        return new TokenApplyResult(outcomes.Written, outcomes.Removed, plan.Unchanged, outcomes.FailedCount) { IndexWrite = time.GetElapsedTime(indexing) };
     }
 
     /// <summary>
