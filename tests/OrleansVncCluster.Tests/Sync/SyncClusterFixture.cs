@@ -1,5 +1,7 @@
 using Microsoft.Extensions.Configuration;
+using System.Collections.Concurrent;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Orleans.TestingHost;
 using OrleansVncCluster.AbiquoSimulator.World;
 using OrleansVncCluster.AbiquoSimulator;
@@ -30,6 +32,9 @@ public sealed class SyncClusterFixture : IAsyncLifetime
 
     public IGrainFactory Grains => Cluster.Client;
 
+    /// <summary>What both silos logged at Information and above, with each record's structured values.</summary>
+    public LogCapture Logs { get; } = new();
+
     public async ValueTask InitializeAsync()
     {
         Simulator = await SimulatorHost.StartAsync(new SimulatorSettings { Password = Password, World = World, Urls = ["http://127.0.0.1:0"] });
@@ -50,6 +55,7 @@ public sealed class SyncClusterFixture : IAsyncLifetime
             silo.AddMemoryGrainStorage(TicketStorage.Name);
             silo.UseInMemoryReminderService();
             silo.Services.AddSingleton(TimeProvider.System);
+            silo.Services.AddSingleton<ILoggerProvider>(Logs);
             silo.Services.AddTokenSync(configuration);
         });
         Cluster = builder.Build();
@@ -129,6 +135,45 @@ public static class Eventually
             }
 
             await Task.Delay(50, TestContext.Current.CancellationToken);
+        }
+    }
+}
+
+/// <summary>Keeps every log record of the silos it is given to, with its event id and structured values.</summary>
+public sealed class LogCapture : ILoggerProvider
+{
+    private readonly ConcurrentQueue<LogRecord> _records = new();
+
+    /// <summary>The records so far, oldest first.</summary>
+    public IReadOnlyList<LogRecord> Records => [.. _records];
+
+    public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
+
+    public void Dispose()
+    {
+    }
+
+    /// <summary>One record: its category, event id, message and the values its template named.</summary>
+    public sealed record LogRecord(string Category, int EventId, string Message, IReadOnlyDictionary<string, object?> Values);
+
+    private sealed class Logger(LogCapture capture, string category) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Information;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (!IsEnabled(logLevel))
+            {
+                return;
+            }
+
+            var values = state is IEnumerable<KeyValuePair<string, object?>> pairs
+                ? pairs.GroupBy(p => p.Key).ToDictionary(g => g.Key, g => g.Last().Value)
+                : new Dictionary<string, object?>();
+            capture._records.Enqueue(new LogRecord(category, eventId.Id, formatter(state, exception), values));
         }
     }
 }

@@ -157,6 +157,35 @@ public sealed class TokenSyncTests : IClassFixture<SyncClusterFixture>
         Assert.True(after.Runs > runs, "the slow sync and the next one should still run to the end");
     }
 
+    /// <summary>
+    /// A sync over a second logs where its time went (event 4102): how long it loaded, planned and applied, how much of
+    /// the apply was writing the index, and the GC's pauses. The slow answer makes the load take at least its delay.
+    /// </summary>
+    [Fact]
+    public async Task ALongSync_LogsWhereItsTimeWent()
+    {
+        await _fixture.WaitForCleanSyncAsync();
+        var before = _fixture.Logs.Records.Count;
+
+        _fixture.Simulator.Simulator.Faults.Add(new FaultRule { Kind = FaultKind.Slow, DelayMs = 1500, Path = "enterprises?", Count = 1 });
+
+        LogCapture.LogRecord? timing = null;
+        await Eventually.ThatAsync(() =>
+        {
+            timing = _fixture.Logs.Records.Skip(before)
+                .FirstOrDefault(r => r.EventId == 4102 && r.Values.GetValueOrDefault("LoadSeconds") is double load && load >= 1.4);
+            return Task.FromResult(timing is not null);
+        }, SyncClusterFixture.Patience, "no sync logged its timings (event 4102) with a load of at least the slow answer's 1.5 s");
+
+        Assert.Equal("abiquo", timing!.Values["Source"]);
+        var (plan, apply, index, paused) = ((double)timing.Values["PlanSeconds"]!, (double)timing.Values["ApplySeconds"]!,
+            (double)timing.Values["IndexSeconds"]!, (double)timing.Values["GcPauseSeconds"]!);
+        Assert.True(plan >= 0 && paused >= 0, timing.Message);
+        // Every sync writes the source's index after its tokens, and that takes some time within the apply.
+        Assert.True(index > 0 && index <= apply, timing.Message);
+        Assert.Contains("s of it writing the index", timing.Message, StringComparison.Ordinal);
+    }
+
     private async Task<(DateTimeOffset Before, SyncStatus After)> SyncThroughEmptyAnswersAsync(int count)
     {
         await _fixture.WaitForAllTokensAsync();
