@@ -174,7 +174,7 @@ public sealed partial class AbiquoClient
     /// </summary>
     private Task<List<T>> GetAllPagesAsync<T>(Uri first, string entity, JsonTypeInfo<AbiquoCollectionDto<T>> typeInfo, Func<T, int?> id,
         InventoryWalk walk, CancellationToken cancellationToken) =>
-        GetAllPagesAsync(first, entity, (stream, token) => JsonSerializer.DeserializeAsync(stream, typeInfo, token).AsTask(), id, walk, cancellationToken);
+        GetAllPagesAsync(first, entity, Deserializer(typeInfo), id, walk, cancellationToken);
 
     /// <summary>As above, each page parsed by <paramref name="parse"/> (null for a JSON null).</summary>
     private async Task<List<T>> GetAllPagesAsync<T>(Uri first, string entity, Func<Stream, CancellationToken, Task<AbiquoCollectionDto<T>?>> parse,
@@ -215,7 +215,11 @@ public sealed partial class AbiquoClient
     }
 
     private Task<T> GetJsonAsync<T>(Uri uri, string entity, JsonTypeInfo<T> typeInfo, InventoryWalk walk, CancellationToken cancellationToken) =>
-        GetJsonAsync(uri, entity, (stream, token) => JsonSerializer.DeserializeAsync(stream, typeInfo, token).AsTask(), walk, cancellationToken);
+        GetJsonAsync(uri, entity, Deserializer(typeInfo), walk, cancellationToken);
+
+    /// <summary>A page parser that is the serializer, for the documents without a reader of their own.</summary>
+    private static Func<Stream, CancellationToken, Task<T?>> Deserializer<T>(JsonTypeInfo<T> typeInfo) =>
+        (stream, token) => JsonSerializer.DeserializeAsync(stream, typeInfo, token).AsTask();
 
     private Task<T> GetJsonAsync<T>(Uri uri, string entity, Func<Stream, CancellationToken, Task<T?>> parse, InventoryWalk walk, CancellationToken cancellationToken) =>
         SendAsync(uri, MediaType(entity), async (response, token) =>

@@ -13,25 +13,48 @@ namespace OrleansVncCluster.Relay.Abiquo;
 internal static class AbiquoJsonValues
 {
     /// <summary>
-    /// The current string or property name equals <paramref name="text"/> ignoring case, as <see cref="StringComparison.OrdinalIgnoreCase"/>
-    /// compares it. Plain ASCII (every real name) is compared in place; escaped or non-ASCII text is decoded first, so
-    /// that the comparison is exactly the string one.
+    /// Which of <paramref name="names"/> the current string or property name is, ignoring case as
+    /// <see cref="StringComparison.OrdinalIgnoreCase"/> compares: 1 for the first, 0 for none (so an enum whose 0 is
+    /// "other" takes the names in its order). Plain ASCII (every real name) is compared in place; escaped or non-ASCII
+    /// text is decoded once, so that the comparison is exactly the string one.
     /// </summary>
-    public static bool NameIs(ref Utf8JsonReader reader, ReadOnlySpan<byte> utf8, string text)
+    public static int Match(ref Utf8JsonReader reader, ReadOnlySpan<string> names)
     {
         if (!reader.HasValueSequence && !reader.ValueIsEscaped && Ascii.IsValid(reader.ValueSpan))
         {
-            return Ascii.EqualsIgnoreCase(reader.ValueSpan, utf8);
+            for (var i = 0; i < names.Length; i++)
+            {
+                if (Ascii.EqualsIgnoreCase(reader.ValueSpan, names[i]))
+                {
+                    return i + 1;
+                }
+            }
+
+            return 0;
         }
 
-        var length = reader.HasValueSequence ? reader.ValueSequence.Length : reader.ValueSpan.Length;
-        if (length > text.Length * 6)
+        var longest = 0;
+        foreach (var name in names)
         {
-            // Longer than any spelling of the name can be (\uXXXX is 6 bytes a character): no match, and no string for it.
-            return false;
+            longest = Math.Max(longest, name.Length);
         }
 
-        return string.Equals(reader.GetString(), text, StringComparison.OrdinalIgnoreCase);
+        if ((reader.HasValueSequence ? reader.ValueSequence.Length : reader.ValueSpan.Length) > longest * 6)
+        {
+            // Longer than any spelling of the names can be (\uXXXX is 6 bytes a character): no match, and no string for it.
+            return 0;
+        }
+
+        var text = reader.GetString();
+        for (var i = 0; i < names.Length; i++)
+        {
+            if (string.Equals(text, names[i], StringComparison.OrdinalIgnoreCase))
+            {
+                return i + 1;
+            }
+        }
+
+        return 0;
     }
 
     /// <summary>A string or null; <paramref name="what"/> names the value in the error.</summary>

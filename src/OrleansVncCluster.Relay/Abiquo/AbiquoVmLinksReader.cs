@@ -127,16 +127,15 @@ internal static class AbiquoVmLinksReader
         }
     }
 
-    private static LinkProperty PropertyOf(ref Utf8JsonReader reader) =>
-        AbiquoJsonValues.NameIs(ref reader, "rel"u8, "rel") ? LinkProperty.Rel
-        : AbiquoJsonValues.NameIs(ref reader, "title"u8, "title") ? LinkProperty.Title
-        : AbiquoJsonValues.NameIs(ref reader, "href"u8, "href") || AbiquoJsonValues.NameIs(ref reader, "type"u8, "type") ? LinkProperty.Typed
-        : LinkProperty.Other;
+    /// <summary>A link's property names, in <see cref="LinkProperty"/>'s order.</summary>
+    private static readonly string[] PropertyNames = ["rel", "title", "href", "type"];
 
-    private static LinkRel RelOf(ref Utf8JsonReader reader) =>
-        AbiquoJsonValues.NameIs(ref reader, "machine"u8, "machine") ? LinkRel.Machine
-        : AbiquoJsonValues.NameIs(ref reader, "enterprise"u8, "enterprise") ? LinkRel.Enterprise
-        : LinkRel.Other;
+    /// <summary>The rels wanted, in <see cref="LinkRel"/>'s order.</summary>
+    private static readonly string[] RelNames = ["machine", "enterprise"];
+
+    private static LinkProperty PropertyOf(ref Utf8JsonReader reader) => (LinkProperty)AbiquoJsonValues.Match(ref reader, PropertyNames);
+
+    private static LinkRel RelOf(ref Utf8JsonReader reader) => (LinkRel)AbiquoJsonValues.Match(ref reader, RelNames);
 
     private enum LinkRel
     {
@@ -150,6 +149,7 @@ internal static class AbiquoVmLinksReader
         Other,
         Rel,
         Title,
-        Typed,
+        Href,
+        Type,
     }
 }

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Text;
 using System.Text.Json;
 
 namespace OrleansVncCluster.Relay.Abiquo;
@@ -187,8 +186,8 @@ internal sealed class AbiquoVmPageReader
     /// <summary>A property of the page: its name and, unless it opens the collection, its whole value.</summary>
     private bool PageProperty(ref Utf8JsonReader reader)
     {
-        var isCollection = AbiquoJsonValues.NameIs(ref reader, "collection"u8, "collection");
-        var isLinks = !isCollection && AbiquoJsonValues.NameIs(ref reader, "links"u8, "links");
+        var property = AbiquoJsonValues.Match(ref reader, PageNames);
+        var (isCollection, isLinks) = (property == 1, property == 2);
         if (!reader.Read())
         {
             return false;
@@ -307,35 +306,13 @@ internal sealed class AbiquoVmPageReader
         return true;
     }
 
-    /// <summary>Which of a VM's properties the name is; the length of a plain name picks the one or three to compare.</summary>
-    private static VmProperty PropertyOf(ref Utf8JsonReader reader)
-    {
-        if (reader.ValueIsEscaped || reader.HasValueSequence || !Ascii.IsValid(reader.ValueSpan))
-        {
-            return Slow(ref reader);
-        }
+    /// <summary>The page's properties that are read: its collection and its links.</summary>
+    private static readonly string[] PageNames = ["collection", "links"];
 
-        return reader.ValueSpan.Length switch
-        {
-            2 => Is(ref reader, "id"u8, "id", VmProperty.Id),
-            4 => Is(ref reader, "name"u8, "name", VmProperty.Name),
-            5 => Is(ref reader, "label"u8, "label", VmProperty.Label) | Is(ref reader, "state"u8, "state", VmProperty.State)
-                 | Is(ref reader, "links"u8, "links", VmProperty.Links),
-            6 => Is(ref reader, "vdrpIP"u8, "vdrpIP", VmProperty.VdrpIP),
-            8 => Is(ref reader, "vdrpPort"u8, "vdrpPort", VmProperty.VdrpPort) | Is(ref reader, "password"u8, "password", VmProperty.Password),
-            _ => VmProperty.Other,
-        };
+    /// <summary>A VM's properties that are read, in <see cref="VmProperty"/>'s order.</summary>
+    private static readonly string[] VmNames = ["id", "name", "label", "state", "vdrpIP", "vdrpPort", "password", "links"];
 
-        static VmProperty Is(ref Utf8JsonReader reader, ReadOnlySpan<byte> utf8, string text, VmProperty property) =>
-            AbiquoJsonValues.NameIs(ref reader, utf8, text) ? property : VmProperty.Other;
-
-        // Escaped or non-ASCII: whatever its length in bytes, it may decode to one of the names.
-        static VmProperty Slow(ref Utf8JsonReader reader) =>
-            Is(ref reader, "id"u8, "id", VmProperty.Id) | Is(ref reader, "name"u8, "name", VmProperty.Name)
-            | Is(ref reader, "label"u8, "label", VmProperty.Label) | Is(ref reader, "state"u8, "state", VmProperty.State)
-            | Is(ref reader, "links"u8, "links", VmProperty.Links) | Is(ref reader, "vdrpIP"u8, "vdrpIP", VmProperty.VdrpIP)
-            | Is(ref reader, "vdrpPort"u8, "vdrpPort", VmProperty.VdrpPort) | Is(ref reader, "password"u8, "password", VmProperty.Password);
-    }
+    private static VmProperty PropertyOf(ref Utf8JsonReader reader) => (VmProperty)AbiquoJsonValues.Match(ref reader, VmNames);
 
     private enum Stage
     {
@@ -346,7 +323,7 @@ internal sealed class AbiquoVmPageReader
         Done,
     }
 
-    /// <summary>Other is 0, so or-ing the results of the comparisons of one name gives the one that matched.</summary>
+    /// <summary>In <see cref="VmNames"/>'s order after Other, as <see cref="AbiquoJsonValues.Match"/> numbers them.</summary>
     private enum VmProperty
     {
         Other,
