@@ -212,9 +212,8 @@ public static class AbiquoApi
             return EnterpriseMissing(call);
         }
 
-        var items = page.Items.Select(v => VmJson(v, call.BaseUrl)).ToArray();
         var links = paged ? PagingLinks($"{call.BaseUrl}/admin/enterprises/{id}/action/virtualmachines", start, count, page.Total, "virtualmachines") : [];
-        return Collection(items, null, links, call);
+        return new VmListResult(page, null, links, call);
     }
 
     private static IResult CloudVms(Simulator simulator, HttpContext http)
@@ -229,9 +228,8 @@ public static class AbiquoApi
         // non-administrator only those of the first enterprise.
         var page = simulator.World.Vms(call.IsAdmin ? null : simulator.World.Enterprises(0, 1).Items.FirstOrDefault()?.Id ?? 0, start, count)
             ?? new Page<VmView>(0, []);
-        var items = page.Items.Select(v => VmJson(v, call.BaseUrl)).ToArray();
         var links = PagingLinks($"{call.BaseUrl}/cloud/virtualmachines", start, count, page.Total, "virtualmachines");
-        return Collection(items, page.Total, links, call);
+        return new VmListResult(page, page.Total, links, call);
     }
 
     private static IResult EnterpriseMissing(AbiquoCall call) =>
@@ -327,7 +325,9 @@ public static class AbiquoApi
             enterprise.Id, enterprise.Name, IsReservationRestricted: false, Workflow: false, CpuCountSoftLimit: 0, CpuCountHardLimit: 0);
     }
 
-    private static VirtualMachineJson VmJson(VmView view, string baseUrl)
+    /// <summary>One VM as the records describe it: what <see cref="VmListResult"/> must write, byte for byte
+    /// (SimulatorWireTests compares the two).</summary>
+    internal static VirtualMachineJson VmJson(VmView view, string baseUrl)
     {
         var vm = view.Vm;
         var links = new List<LinkJson>(3);
