@@ -20,44 +20,25 @@ public sealed class TokenIndex(IGrainFactory grains)
     /// <summary>Shard writes in flight at once: more only queue on the one Redis connection and run into its timeout.</summary>
     private const int WritesInFlight = 4;
 
-    /// <summary>Every token the source last wrote, with its fingerprint.</summary>
-    public async Task<Dictionary<string, string>> ReadAsync(string source)
+    /// <summary>Every token the source last wrote, with its fingerprint, in the parts it is stored in.</summary>
+    public async Task<ShardedIndex> ReadAsync(string source)
     {
+        // Each shard's answer becomes its part as it is: a plan only reads the index it was made against.
         var shards = await Task.WhenAll(Enumerable.Range(0, Shards).Select(shard => Shard(source, shard).GetAsync()));
-        var index = new Dictionary<string, string>(shards.Sum(shard => shard.Count), StringComparer.Ordinal);
-        foreach (var shard in shards)
-        {
-            foreach (var (token, fingerprint) in shard)
-            {
-                index[token] = fingerprint;
-            }
-        }
-
-        return index.Count > 0 ? index : await Unsplit(source).GetAsync();
+        return shards.Any(shard => shard.Count > 0) ? new ShardedIndex(shards) : ShardedIndex.From(await Unsplit(source).GetAsync());
     }
 
     /// <summary>
-    /// Replaces the source's index. The dictionaries are only read; each shard keeps the part it is given (handed over
-    /// without a copy within a silo).
+    /// Replaces the source's index. Each shard's grain keeps its part as it is (handed over without a copy within a silo),
+    /// so the caller must not change <paramref name="fingerprints"/> or <paramref name="vms"/> afterwards; plain
+    /// dictionaries are split into parts first.
     /// </summary>
     public async Task WriteAsync(string source, IReadOnlyDictionary<string, string> fingerprints, IReadOnlyDictionary<string, string> vms)
     {
-        var parts = Enumerable.Range(0, Shards)
-            .Select(_ => (Fingerprints: new Dictionary<string, string>(StringComparer.Ordinal), Vms: new Dictionary<string, string>(StringComparer.Ordinal)))
-            .ToArray();
-        foreach (var (token, fingerprint) in fingerprints)
-        {
-            parts[ShardOf(token)].Fingerprints[token] = fingerprint;
-        }
-
-        foreach (var (vm, token) in vms)
-        {
-            parts[ShardOf(vm)].Vms[vm] = token;
-        }
-
+        var (tokenParts, vmParts) = (fingerprints as ShardedIndex ?? ShardedIndex.From(fingerprints), vms as ShardedIndex ?? ShardedIndex.From(vms));
         var options = new ParallelOptions { MaxDegreeOfParallelism = WritesInFlight };
         await Parallel.ForEachAsync(Enumerable.Range(0, Shards), options, async (shard, _) =>
-            await Shard(source, shard).SetWithVmsAsync(parts[shard].Fingerprints, parts[shard].Vms));
+            await Shard(source, shard).SetWithVmsAsync(tokenParts.Part(shard), vmParts.Part(shard)));
 
         // Only now: had a shard failed, the unsplit index would still be what a fully empty set of shards falls back to.
         await Unsplit(source).SetWithVmsAsync(new(StringComparer.Ordinal), new(StringComparer.Ordinal));

@@ -7,11 +7,11 @@ public sealed record TokenPlan(
     IReadOnlyList<string> Removals,
     int Unchanged,
     int PreviousCount,
-    Dictionary<string, string> NewIndex)
+    ShardedIndex NewIndex)
 {
     /// <summary>The index the plan was made against: what an interrupted apply falls back to for tokens it did not reach.</summary>
-    public IReadOnlyDictionary<string, string> PreviousIndex { get; init; } = new Dictionary<string, string>(StringComparer.Ordinal);
+    public ShardedIndex PreviousIndex { get; init; } = new();
 
     /// <summary>VM id to token for the desired entries that name a VM: the source's VM index after the apply.</summary>
-    public Dictionary<string, string> NewVms { get; init; } = new(StringComparer.Ordinal);
+    public ShardedIndex NewVms { get; init; } = new();
 }

@@ -36,15 +36,15 @@ public sealed class TokenTable(IGrainFactory grains, TimeProvider time, StoredTo
 
     /// <summary>What <paramref name="source"/> last wrote (its index), for <see cref="Plan"/>: a sync reads it while its
     /// source loads, since at 1,000,000 tokens it takes over a second.</summary>
-    public Task<Dictionary<string, string>> ReadIndexAsync(string source) => _index.ReadAsync(source);
+    public Task<ShardedIndex> ReadIndexAsync(string source) => _index.ReadAsync(source);
 
     /// <summary>Compares <paramref name="desired"/> with <paramref name="current"/>, what <paramref name="source"/> last
     /// wrote (<see cref="ReadIndexAsync"/>).</summary>
-    public static TokenPlan Plan(string source, IReadOnlyDictionary<string, ConsoleTokenEntry> desired, Dictionary<string, string> current)
+    public static TokenPlan Plan(string source, IReadOnlyDictionary<string, ConsoleTokenEntry> desired, ShardedIndex current)
     {
         var upserts = new Dictionary<string, ConsoleTokenEntry>(StringComparer.Ordinal);
-        var index = new Dictionary<string, string>(desired.Count, StringComparer.Ordinal);
-        var vms = new Dictionary<string, string>(desired.Count, StringComparer.Ordinal);
+        var index = new ShardedIndex(desired.Count);
+        var vms = new ShardedIndex(desired.Count);
         var unchanged = 0;
         foreach (var (token, entry) in desired)
         {
@@ -260,7 +260,7 @@ public sealed class TokenTable(IGrainFactory grains, TimeProvider time, StoredTo
         }
 
         /// <summary>The plan's new index, with every failure marked for a retry.</summary>
-        public Dictionary<string, string> CompleteIndex(TokenPlan plan)
+        public ShardedIndex CompleteIndex(TokenPlan plan)
         {
             var index = plan.NewIndex;
             foreach (var token in _failed)
@@ -272,9 +272,9 @@ public sealed class TokenTable(IGrainFactory grains, TimeProvider time, StoredTo
         }
 
         /// <summary>The previous index with what this apply did before it was stopped; tokens it did not reach keep their old state.</summary>
-        public Dictionary<string, string> PartialIndex(TokenPlan plan)
+        public ShardedIndex PartialIndex(TokenPlan plan)
         {
-            var index = new Dictionary<string, string>(plan.PreviousIndex, StringComparer.Ordinal);
+            var index = new ShardedIndex(plan.PreviousIndex);
             foreach (var token in _written)
             {
                 index[token] = plan.NewIndex[token];

@@ -7,7 +7,7 @@ public sealed class MassRemovalGuardTests
 {
     private static TokenPlan Plan(int previous, int removals, params string[] desired) =>
         new("abiquo", new Dictionary<string, ConsoleTokenEntry>(), [.. Enumerable.Range(0, removals).Select(i => $"gone-{i}")], 0, previous,
-            desired.ToDictionary(t => t, _ => "fp", StringComparer.Ordinal));
+            ShardedIndex.From(desired.ToDictionary(t => t, _ => "fp", StringComparer.Ordinal)));
 
     [Fact]
     public void FirstSync_IsApplied() => Assert.Equal(GuardDecision.Apply, new MassRemovalGuard().Check(Plan(0, 0, "a"), 0.5));
