@@ -53,9 +53,11 @@ public sealed class TokenTable(IGrainFactory grains, TimeProvider time, StoredTo
                 vms[vmId] = token;
             }
 
+            // The token's part in the new index and the old one alike: its shard is hashed once.
+            var shard = TokenIndex.ShardOf(token);
             var fingerprint = Fingerprint(entry);
-            index[token] = fingerprint;
-            if (current.TryGetValue(token, out var old) && old == fingerprint)
+            index.Part(shard)[token] = fingerprint;
+            if (current.Part(shard).TryGetValue(token, out var old) && old == fingerprint)
             {
                 unchanged++;
             }
@@ -65,7 +67,18 @@ public sealed class TokenTable(IGrainFactory grains, TimeProvider time, StoredTo
             }
         }
 
-        var removals = current.Keys.Where(token => !desired.ContainsKey(token)).ToList();
+        var removals = new List<string>();
+        for (var shard = 0; shard < TokenIndex.Shards; shard++)
+        {
+            foreach (var token in current.Part(shard).Keys)
+            {
+                if (!desired.ContainsKey(token))
+                {
+                    removals.Add(token);
+                }
+            }
+        }
+
         return new TokenPlan(source, upserts, removals, unchanged, current.Count, index) { PreviousIndex = current, NewVms = vms };
     }
 
