@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Unicode;
@@ -163,11 +164,11 @@ internal sealed class VmListResult(Page<VmView> page, int? totalSize, IReadOnlyL
 
     /// <summary>Formats <paramref name="value"/> as UTF-8 into <paramref name="text"/>, reused for every address; valid
     /// until the next call.</summary>
-    private static ReadOnlySpan<byte> Format(ArrayBufferWriter<byte> text, [System.Runtime.CompilerServices.InterpolatedStringHandlerArgument("text")] ref TextHandler value) =>
+    private static ReadOnlySpan<byte> Format(ArrayBufferWriter<byte> text, [InterpolatedStringHandlerArgument("text")] ref TextHandler value) =>
         value.Written;
 
     /// <summary>Formats an interpolated string as UTF-8 into a reused buffer, growing it when a value does not fit.</summary>
-    [System.Runtime.CompilerServices.InterpolatedStringHandler]
+    [InterpolatedStringHandler]
     private ref struct TextHandler
     {
         private readonly ArrayBufferWriter<byte> _text;
@@ -194,9 +195,11 @@ internal sealed class VmListResult(Page<VmView> page, int? totalSize, IReadOnlyL
         public readonly void AppendFormatted<T>(T value)
             where T : IUtf8SpanFormattable
         {
+            var size = 64;
             int written;
-            for (var size = 64; !value.TryFormat(_text.GetSpan(size), out written, default, CultureInfo.InvariantCulture); size *= 2)
+            while (!value.TryFormat(_text.GetSpan(size), out written, default, CultureInfo.InvariantCulture))
             {
+                size *= 2;
             }
 
             _text.Advance(written);
