@@ -325,39 +325,6 @@ public static class AbiquoApi
             enterprise.Id, enterprise.Name, IsReservationRestricted: false, Workflow: false, CpuCountSoftLimit: 0, CpuCountHardLimit: 0);
     }
 
-    /// <summary>One VM as the records describe it: what <see cref="VmListResult"/> must write, byte for byte
-    /// (SimulatorWireTests compares the two).</summary>
-    internal static VirtualMachineJson VmJson(VmView view, string baseUrl)
-    {
-        var vm = view.Vm;
-        var links = new List<LinkJson>(3);
-        if (view.Hypervisor is { } h)
-        {
-            links.Add(new LinkJson($"{baseUrl}/admin/datacenters/{h.DatacenterId}/racks/{h.RackId}/machines/{h.Id}", "machine", MediaTypes.Plain("machine"), h.Name));
-        }
-
-        links.Add(new LinkJson($"{baseUrl}/admin/enterprises/{view.Enterprise.Id}", "enterprise", MediaTypes.Plain("enterprise"), view.Enterprise.Name));
-        links.Add(new LinkJson(
-            $"{baseUrl}/cloud/virtualdatacenters/{vm.VirtualDatacenterId}/virtualappliances/{vm.VirtualApplianceId}/virtualmachines/{vm.Id}",
-            "edit", MediaTypes.Plain("virtualmachine")));
-        return new VirtualMachineJson
-        {
-            Links = links,
-            Id = vm.Id,
-            Name = vm.Name,
-            Label = vm.Label,
-            Uuid = vm.Uuid.ToString(),
-            State = vm.State.ToWire(),
-            IdState = (int)vm.State,
-            VdrpIP = vm.VdrpIP,
-            VdrpPort = vm.VdrpPort,
-            VdrpEnabled = vm.VdrpPort > 0,
-            Password = vm.Password,
-            Cpu = vm.Cpu,
-            Ram = vm.Ram,
-        };
-    }
-
     /// <summary>Sends the first half of what <paramref name="inner"/> would send, with a clean end of response.</summary>
     private sealed class TruncatedResult(IResult inner) : IResult
     {

@@ -56,7 +56,8 @@ internal sealed class VmListResult(Page<VmView> page, int? totalSize, IReadOnlyL
         json.WriteStartArray("links");
         foreach (var link in links)
         {
-            WriteLink(json, link);
+            // A page has at most four of these: the serializer writes them, as it did every link before.
+            JsonSerializer.Serialize(json, link, WireJsonContext.Relaxed.LinkJson);
         }
 
         json.WriteEndArray();
@@ -85,24 +86,6 @@ internal sealed class VmListResult(Page<VmView> page, int? totalSize, IReadOnlyL
         buffer.ResetWrittenCount();
     }
 
-    private static void WriteLink(Utf8JsonWriter json, LinkJson link)
-    {
-        json.WriteStartObject();
-        json.WriteString(Href, link.Href);
-        json.WriteString(Rel, link.Rel);
-        if (link.Type is not null)
-        {
-            json.WriteString(Type, link.Type);
-        }
-
-        if (link.Title is not null)
-        {
-            json.WriteString(Title, link.Title);
-        }
-
-        json.WriteEndObject();
-    }
-
     /// <summary>One VM, in <see cref="VirtualMachineJson"/>'s order, leaving out what it leaves out when null.</summary>
     private static void WriteVm(Utf8JsonWriter json, ArrayBufferWriter<byte> text, VmView view, string baseUrl)
     {
@@ -120,7 +103,7 @@ internal sealed class VmListResult(Page<VmView> page, int? totalSize, IReadOnlyL
             EditRel, VmType, null);
         json.WriteEndArray();
         json.WriteNumber("id", vm.Id);
-        json.WriteString("name", Format(text, $"ABQ_{vm.Uuid}"));
+        json.WriteString("name", Format(text, $"{SimVm.NamePrefix}{vm.Uuid}"));
         if (vm.Label is not null)
         {
             json.WriteString("label", vm.Label);

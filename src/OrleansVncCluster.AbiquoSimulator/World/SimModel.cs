@@ -46,7 +46,10 @@ public sealed record SimVm
     public required int Id { get; init; }
     public required int EnterpriseId { get; init; }
     public required Guid Uuid { get; init; }
-    public string Name => $"ABQ_{Uuid}";
+    /// <summary>What a VM's name is made of before its UUID, as Abiquo names the VMs it creates.</summary>
+    public const string NamePrefix = "ABQ_";
+
+    public string Name => $"{NamePrefix}{Uuid}";
     public string? Label { get; init; }
     public VmState State { get; init; }
 

@@ -30,15 +30,13 @@ public sealed class TokenIndex(IGrainFactory grains)
 
     /// <summary>
     /// Replaces the source's index. Each shard's grain keeps its part as it is (handed over without a copy within a silo),
-    /// so the caller must not change <paramref name="fingerprints"/> or <paramref name="vms"/> afterwards; plain
-    /// dictionaries are split into parts first.
+    /// so the caller must not change <paramref name="fingerprints"/> or <paramref name="vms"/> afterwards.
     /// </summary>
-    public async Task WriteAsync(string source, IReadOnlyDictionary<string, string> fingerprints, IReadOnlyDictionary<string, string> vms)
+    public async Task WriteAsync(string source, ShardedIndex fingerprints, ShardedIndex vms)
     {
-        var (tokenParts, vmParts) = (fingerprints as ShardedIndex ?? ShardedIndex.From(fingerprints), vms as ShardedIndex ?? ShardedIndex.From(vms));
         var options = new ParallelOptions { MaxDegreeOfParallelism = WritesInFlight };
         await Parallel.ForEachAsync(Enumerable.Range(0, Shards), options, async (shard, _) =>
-            await Shard(source, shard).SetWithVmsAsync(tokenParts.Part(shard), vmParts.Part(shard)));
+            await Shard(source, shard).SetWithVmsAsync(fingerprints.Part(shard), vms.Part(shard)));
 
         // Only now: had a shard failed, the unsplit index would still be what a fully empty set of shards falls back to.
         await Unsplit(source).SetWithVmsAsync(new(StringComparer.Ordinal), new(StringComparer.Ordinal));

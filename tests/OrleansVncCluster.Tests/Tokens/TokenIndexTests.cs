@@ -50,7 +50,7 @@ public sealed class TokenIndexTests(TokenClusterFixture fixture) : IClassFixture
         var index = new TokenIndex(fixture.Grains);
         var (fingerprints, vms) = Tokens(2_000);
 
-        await index.WriteAsync(source, fingerprints, vms);
+        await index.WriteAsync(source, ShardedIndex.From(fingerprints), ShardedIndex.From(vms));
 
         Assert.Equal(fingerprints, new Dictionary<string, string>(await index.ReadAsync(source)));
         Assert.Equal("token-1234", await index.FindVmAsync(source, "2234"));
@@ -67,11 +67,11 @@ public sealed class TokenIndexTests(TokenClusterFixture fixture) : IClassFixture
         var source = NewSource();
         var index = new TokenIndex(fixture.Grains);
         var (fingerprints, vms) = Tokens(500);
-        await index.WriteAsync(source, fingerprints, vms);
+        await index.WriteAsync(source, ShardedIndex.From(fingerprints), ShardedIndex.From(vms));
         var before = await StoredVersionsAsync(source);
 
         var changed = new Dictionary<string, string>(fingerprints, StringComparer.Ordinal) { ["token-7"] = "changed" };
-        await index.WriteAsync(source, changed, vms);
+        await index.WriteAsync(source, ShardedIndex.From(changed), ShardedIndex.From(vms));
 
         var after = await StoredVersionsAsync(source);
         var rewritten = Enumerable.Range(0, TokenIndex.Shards).Where(shard => before[shard] != after[shard]).ToList();
@@ -86,7 +86,7 @@ public sealed class TokenIndexTests(TokenClusterFixture fixture) : IClassFixture
         var index = new TokenIndex(fixture.Grains);
         var vm = Enumerable.Range(1, 1000).Select(i => i.ToString()).First(id => TokenIndex.ShardOf(id) != TokenIndex.ShardOf("lonely"));
 
-        await index.WriteAsync(source, new Dictionary<string, string> { ["lonely"] = "f" }, new Dictionary<string, string> { [vm] = "lonely" });
+        await index.WriteAsync(source, ShardedIndex.From(new Dictionary<string, string> { ["lonely"] = "f" }), ShardedIndex.From(new Dictionary<string, string> { [vm] = "lonely" }));
 
         Assert.Equal("lonely", await index.FindVmAsync(source, vm));
         Assert.Empty(await ShardAsync(source, TokenIndex.ShardOf(vm)));
@@ -107,7 +107,7 @@ public sealed class TokenIndexTests(TokenClusterFixture fixture) : IClassFixture
         Assert.DoesNotContain("token-4", await index.ReadAsync(source));
 
         var (fresh, freshVms) = Tokens(10, "new");
-        await index.WriteAsync(source, fresh, freshVms);
+        await index.WriteAsync(source, ShardedIndex.From(fresh), ShardedIndex.From(freshVms));
 
         Assert.Equal(fresh, new Dictionary<string, string>(await index.ReadAsync(source)));
         Assert.Empty(await unsplit.GetAsync());
@@ -120,9 +120,9 @@ public sealed class TokenIndexTests(TokenClusterFixture fixture) : IClassFixture
         var source = NewSource();
         var index = new TokenIndex(fixture.Grains);
         var (fingerprints, vms) = Tokens(100);
-        await index.WriteAsync(source, fingerprints, vms);
+        await index.WriteAsync(source, ShardedIndex.From(fingerprints), ShardedIndex.From(vms));
 
-        await index.WriteAsync(source, new Dictionary<string, string>(), new Dictionary<string, string>());
+        await index.WriteAsync(source, new ShardedIndex(), new ShardedIndex());
 
         Assert.Empty(await index.ReadAsync(source));
         var versions = await StoredVersionsAsync(source);
