@@ -6,7 +6,7 @@ namespace OrleansVncCluster.Relay.Node;
 /// <summary>Registers this node's face to the cluster: its observer and registration, drain, and the HAProxy agent.</summary>
 public static class NodeHosting
 {
-    /// <summary>Adds the node observer and its registrar, the drain coordinator and the HAProxy agent.</summary>
+    /// <summary>Adds the node observer and its registrar, the drain coordinator, the HAProxy agent and the start-up collection.</summary>
     public static IServiceCollection AddRelayNodeServices(this IServiceCollection services)
     {
         services.TryAddSingleton<LocalNode>();
@@ -17,6 +17,8 @@ public static class NodeHosting
         services.TryAddSingleton<DrainCoordinator>();
         services.AddHostedService(sp => sp.GetRequiredService<DrainCoordinator>());
         services.AddHostedService<HaproxyAgent>();
+        services.TryAddSingleton<StartupHeap>();
+        services.AddHostedService(sp => sp.GetRequiredService<StartupHeap>());
         return services;
     }
 }

@@ -11,10 +11,24 @@ namespace OrleansVncCluster.Relay.Sources;
 /// </summary>
 public sealed class TokenFilesLoaded(IOptions<TokenOptions> options)
 {
-    private volatile bool _done = options.Value.Files.Count == 0;
+    private readonly TaskCompletionSource _done = Completed(options.Value.Files.Count == 0);
 
     /// <summary>True once every token file was read once (at once when there are none).</summary>
-    public bool Done => _done;
+    public bool Done => _done.Task.IsCompleted;
 
-    internal void MarkDone() => _done = true;
+    /// <summary>Completes once every token file was read once.</summary>
+    public Task WhenDone => _done.Task;
+
+    internal void MarkDone() => _done.TrySetResult();
+
+    private static TaskCompletionSource Completed(bool done)
+    {
+        var source = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (done)
+        {
+            source.SetResult();
+        }
+
+        return source;
+    }
 }

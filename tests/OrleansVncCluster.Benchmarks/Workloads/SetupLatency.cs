@@ -21,9 +21,10 @@ internal static class SetupLatency
             await MeasureAsync(_ => (endpoint, new Tally()), tokenFor, 0, warmupSessions, concurrency);
         }
 
-        var tally = new Tally();
+        var tally = new Tally(TimesFolder());
         var clock = Stopwatch.StartNew();
         await MeasureAsync(_ => (endpoint, tally), tokenFor, warmupSessions, sessions, concurrency);
+        tally.WriteTimes(peer, "setup");
         return Summarize(peer, scenario, sessions, concurrency, tally.Latencies, tally.Failed, tally.FirstError, clock.Elapsed.TotalSeconds);
     }
 
@@ -54,7 +55,7 @@ internal static class SetupLatency
         int concurrency, CancellationToken until)
     {
         var clock = Stopwatch.StartNew();
-        var tally = new Tally(Environment.GetEnvironmentVariable(SessionTimesVariable) is { Length: > 0 } folder ? folder : null);
+        var tally = new Tally(TimesFolder());
         await MeasureAsync(_ => (endpoint, tally), tokenFor, 0, int.MaxValue, concurrency, until);
         tally.WriteTimes(peer, scenario);
         return Summarize(peer, scenario, tally.Latencies.Count + tally.Failed, concurrency, tally.Latencies, tally.Failed, tally.FirstError, clock.Elapsed.TotalSeconds);
@@ -118,10 +119,13 @@ internal static class SetupLatency
     }
 
     /// <summary>
-    /// Names a folder where <see cref="RunUntilAsync"/> writes each session's start (ms since the load began) and set-up
-    /// time as CSV: a p99 says how bad, the time series says when, which is what ties slow sessions to a sync's phase.
+    /// Names a folder where <see cref="RunAsync"/> and <see cref="RunUntilAsync"/> write each measured session's start (ms
+    /// since the load began) and set-up time as CSV: a p99 says how bad, the time series says when, which is what ties
+    /// slow sessions to a sync's phase or to a pause of the node (a runtime trace of the same seconds).
     /// </summary>
     public const string SessionTimesVariable = "BENCH_SESSION_TIMES";
+
+    private static string? TimesFolder() => Environment.GetEnvironmentVariable(SessionTimesVariable) is { Length: > 0 } folder ? folder : null;
 
     /// <summary>What the workers measured, gathered under one lock.</summary>
     private sealed class Tally(string? timesFolder = null)
