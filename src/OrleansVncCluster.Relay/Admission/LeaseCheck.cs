@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using OrleansVncCluster.Relay.Cluster;
 using OrleansVncCluster.Relay.Diagnostics;
 using OrleansVncCluster.Relay.Tickets;
 using OrleansVncCluster.Relay.Tokens;
@@ -30,7 +31,7 @@ public sealed partial class LeaseCheck(
         var wanted = new List<(ISessionLeaseHolder Holder, int Max, string Reason, string Metric)>(2);
         if (settings.MaxSessionsPerClient > 0)
         {
-            wanted.Add((grains.GetGrain<IClientSessionsGrain>(context.ClientKey), settings.MaxSessionsPerClient, CloseReasons.ClientSessionsText, LimitReasons.ClientSessions));
+            wanted.Add((grains.ForKey<IClientSessionsGrain>(context.ClientKey), settings.MaxSessionsPerClient, CloseReasons.ClientSessionsText, LimitReasons.ClientSessions));
         }
 
         var tokenLease = settings.MaxSessionsPerToken > 0 || tickets.CurrentValue.ResumeWindow > TimeSpan.Zero;
@@ -44,7 +45,7 @@ public sealed partial class LeaseCheck(
             // Without a per-token limit the lease is still taken while resuming is on: it is how the cluster knows which
             // sessions of a console live and which of them watch (the page's presence call).
             var max = settings.MaxSessionsPerToken > 0 ? settings.MaxSessionsPerToken : int.MaxValue;
-            wanted.Add((grains.GetGrain<ITokenGrain>(context.Token!), max, CloseReasons.TokenSessionsText, LimitReasons.TokenSessions));
+            wanted.Add((grains.ForKey<ITokenGrain>(context.Token!), max, CloseReasons.TokenSessionsText, LimitReasons.TokenSessions));
         }
 
         if (wanted.Count == 0)

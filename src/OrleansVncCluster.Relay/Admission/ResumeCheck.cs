@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using OrleansVncCluster.Relay.Cluster;
 using OrleansVncCluster.Relay.Diagnostics;
 using OrleansVncCluster.Relay.Tokens;
 
@@ -43,7 +44,7 @@ public sealed partial class ResumeCheck(
         {
             try
             {
-                may = await grains.GetGrain<ITokenGrain>(token).MayResumeAsync(resumed).WaitAsync(timeout, time, cancellationToken);
+                may = await grains.ForKey<ITokenGrain>(token).MayResumeAsync(resumed).WaitAsync(timeout, time, cancellationToken);
             }
             catch (Exception exception) when (ClusterCall.Failed(exception))
             {

@@ -1,5 +1,6 @@
 using System.Net.WebSockets;
 using Microsoft.Extensions.Options;
+using OrleansVncCluster.Relay.Cluster;
 using OrleansVncCluster.Relay.Diagnostics;
 using OrleansVncCluster.Relay.Tickets;
 using OrleansVncCluster.Relay.Tokens;
@@ -181,7 +182,7 @@ public sealed partial class TicketGate(
         RedemptionAnswer answer;
         try
         {
-            answer = await grains.GetGrain<ITicketRedemptionGrain>(ticket.Nonce).TryRedeemAsync(ticket.ExpiresAt, attempt)
+            answer = await grains.ForKey<ITicketRedemptionGrain>(ticket.Nonce).TryRedeemAsync(ticket.ExpiresAt, attempt)
                 .WaitAsync(ticketOptions.CurrentValue.RedeemTimeout, time, cancellationToken);
         }
         // A failed storage write (InconsistentStateException, a conflicting activation wrote first) is an OrleansException.
@@ -217,7 +218,7 @@ public sealed partial class TicketGate(
         ArgumentNullException.ThrowIfNull(ticket);
         try
         {
-            if (await grains.GetGrain<ITicketRedemptionGrain>(ticket.Nonce).GiveBackAsync(attempt).WaitAsync(ticketOptions.CurrentValue.RedeemTimeout, time))
+            if (await grains.ForKey<ITicketRedemptionGrain>(ticket.Nonce).GiveBackAsync(attempt).WaitAsync(ticketOptions.CurrentValue.RedeemTimeout, time))
             {
                 LogGivenBack(logger, ticket.KeyId, TokenText.ForLog(ticket.Nonce));
             }

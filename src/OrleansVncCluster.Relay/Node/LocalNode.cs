@@ -96,7 +96,7 @@ internal sealed partial class LocalNode(
         {
             try
             {
-                await grains.GetGrain<ITokenGrain>(session.Token).ForbidResumeAsync(sessionId, time.GetUtcNow() + window).WaitAsync(TimeSpan.FromSeconds(5));
+                await grains.ForKey<ITokenGrain>(session.Token).ForbidResumeAsync(sessionId, time.GetUtcNow() + window).WaitAsync(TimeSpan.FromSeconds(5));
             }
             catch (Exception exception) when (exception is TimeoutException or OrleansException)
             {

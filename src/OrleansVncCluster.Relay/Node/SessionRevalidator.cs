@@ -1,6 +1,7 @@
 using System.Net;
 using Microsoft.Extensions.Options;
 using OrleansVncCluster.Relay.Admission;
+using OrleansVncCluster.Relay.Cluster;
 using OrleansVncCluster.Relay.Diagnostics;
 using OrleansVncCluster.Relay.Sessions;
 using OrleansVncCluster.Relay.Tokens;
@@ -65,7 +66,7 @@ internal sealed partial class SessionRevalidator(
         ConsoleTokenEntry? current;
         try
         {
-            current = await grains.GetGrain<ITokenGrain>(token).GetAsync().WaitAsync(tokenOptions.CurrentValue.LookupTimeout, time);
+            current = await grains.ForKey<ITokenGrain>(token).GetAsync().WaitAsync(tokenOptions.CurrentValue.LookupTimeout, time);
         }
         catch (Exception exception) when (ClusterCall.Failed(exception))
         {

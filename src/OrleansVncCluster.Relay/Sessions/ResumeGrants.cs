@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using OrleansVncCluster.Relay.Admission;
+using OrleansVncCluster.Relay.Cluster;
 using OrleansVncCluster.Relay.Diagnostics;
 using OrleansVncCluster.Relay.Tickets;
 using OrleansVncCluster.Relay.Tokens;
@@ -122,7 +123,7 @@ public sealed partial class ResumeGrants(
 
         try
         {
-            var presence = await grains.GetGrain<ITokenGrain>(grant.Token).PresenceAsync(grant.ResumedSession!)
+            var presence = await grains.ForKey<ITokenGrain>(grant.Token).PresenceAsync(grant.ResumedSession!)
                 .WaitAsync(limits.CurrentValue.LeaseTimeout, time, context.RequestAborted);
             return (LookupStatus.Found, presence);
         }

@@ -22,7 +22,7 @@ public sealed class StoredTokens(IServiceProvider services, IGrainFactory grains
         var state = new GrainState<TokenState>(new TokenState());
         try
         {
-            await storage.ReadStateAsync(TokenGrain.StateName, grains.GetGrain<ITokenGrain>(token).GetGrainId(), state)
+            await storage.ReadStateAsync(TokenGrain.StateName, grains.ForKey<ITokenGrain>(token).GetGrainId(), state)
                 .WaitAsync(timeout, cancellationToken);
         }
         catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
@@ -58,7 +58,7 @@ public sealed class StoredTokens(IServiceProvider services, IGrainFactory grains
         var state = new GrainState<TokenState>(new TokenState { Entry = entry }) { ETag = null };
         try
         {
-            await storage.WriteStateAsync(TokenGrain.StateName, grains.GetGrain<ITokenGrain>(token).GetGrainId(), state);
+            await storage.WriteStateAsync(TokenGrain.StateName, grains.ForKey<ITokenGrain>(token).GetGrainId(), state);
             return true;
         }
         catch (InconsistentStateException)

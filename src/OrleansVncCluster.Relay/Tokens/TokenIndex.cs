@@ -1,3 +1,5 @@
+using OrleansVncCluster.Relay.Cluster;
+
 namespace OrleansVncCluster.Relay.Tokens;
 
 /// <summary>
@@ -67,7 +69,7 @@ public sealed class TokenIndex(IGrainFactory grains)
     /// so a shard's key is never a source's own.</summary>
     public static string ShardKey(string source, int shard) => $"{source}/{shard:D2}";
 
-    private ITokenIndexGrain Shard(string source, int shard) => grains.GetGrain<ITokenIndexGrain>(ShardKey(source, shard));
+    private ITokenIndexGrain Shard(string source, int shard) => grains.ForKey<ITokenIndexGrain>(ShardKey(source, shard));
 
-    private ITokenIndexGrain Unsplit(string source) => grains.GetGrain<ITokenIndexGrain>(source);
+    private ITokenIndexGrain Unsplit(string source) => grains.ForKey<ITokenIndexGrain>(source);
 }

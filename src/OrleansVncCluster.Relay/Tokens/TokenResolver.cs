@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Options;
+using OrleansVncCluster.Relay.Cluster;
 using OrleansVncCluster.Relay.Diagnostics;
 
 namespace OrleansVncCluster.Relay.Tokens;
@@ -41,12 +42,12 @@ public sealed partial class TokenResolver(
         var asked = time.GetTimestamp();
         try
         {
-            entry = await grains.GetGrain<ITokenGrain>(token).GetAsync().WaitAsync(settings.LookupTimeout, time, cancellationToken);
+            entry = await grains.ForKey<ITokenGrain>(token).GetAsync().WaitAsync(settings.LookupTimeout, time, cancellationToken);
             metrics.LookupTimed(time.GetElapsedTime(asked), entry is null ? "unknown" : "found");
             if (RevokedSince(token, now))
             {
                 // The answer may predate the removal; the grain's answer now is after it, and is not cached either.
-                return Answer(await grains.GetGrain<ITokenGrain>(token).GetAsync().WaitAsync(settings.LookupTimeout, time, cancellationToken));
+                return Answer(await grains.ForKey<ITokenGrain>(token).GetAsync().WaitAsync(settings.LookupTimeout, time, cancellationToken));
             }
         }
         catch (Exception exception) when (ClusterCall.Failed(exception))

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.Unicode;
 using Orleans.Core.Internal;
+using OrleansVncCluster.Relay.Cluster;
 
 namespace OrleansVncCluster.Relay.Tokens;
 
@@ -112,7 +113,7 @@ public sealed class TokenTable(IGrainFactory grains, TimeProvider time, StoredTo
                     }
                     else
                     {
-                        await grains.GetGrain<ITokenGrain>(item.Token).RemoveAsync(plan.Source);
+                        await grains.ForKey<ITokenGrain>(item.Token).RemoveAsync(plan.Source);
                     }
 
                     outcomes.Done(item.Token, item.Entry is not null);
@@ -172,7 +173,7 @@ public sealed class TokenTable(IGrainFactory grains, TimeProvider time, StoredTo
             return;
         }
 
-        var grain = grains.GetGrain<ITokenGrain>(token);
+        var grain = grains.ForKey<ITokenGrain>(token);
         await grain.SetAsync(entry);
         if (leaveInactive)
         {
