@@ -17,7 +17,7 @@ public sealed partial class TicketVmCheck(ILogger<TicketVmCheck> logger) : IAdmi
     {
         if (context.Entry is { } looked)
         {
-            context.Binding = TicketBinding.Of(looked);
+            context.BindTo(looked);
         }
 
         if (context.Ticket.Ticket is not { } ticket || context.Entry is not { } entry || TicketBinding.Matches(ticket, entry))
