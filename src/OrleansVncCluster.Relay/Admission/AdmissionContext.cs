@@ -12,7 +12,6 @@ public sealed class AdmissionContext
     private readonly List<Action<Refusal>> _onRefused = [];
     private readonly List<Func<Task>> _unlessRelayed = [];
     private ConsoleTokenEntry? _looked;
-    private string? _binding;
 
     /// <summary>Starts admission for one request.</summary>
     /// <param name="client">The client address (from X-Forwarded-For when the peer is a trusted proxy).</param>
@@ -59,11 +58,11 @@ public sealed class AdmissionContext
 
     /// <summary>The VM the token led to when it was looked up (<see cref="Tickets.TicketBinding.Of"/>), before the target check
     /// replaced the entry's address; a resume credential is bound to it. Null until <see cref="TicketVmCheck"/> ran.</summary>
-    /// <remarks>Computed when first asked for (a hash and three strings): only a page that may resume asks, not every session.</remarks>
-    public string? Binding => _binding ??= _looked is { } looked ? Tickets.TicketBinding.Of(looked) : null;
+    /// <remarks>Computed when asked for (a hash and three strings): only a page that may resume asks, once, not every session.</remarks>
+    public string? Binding => _looked is { } looked ? Tickets.TicketBinding.Of(looked) : null;
 
     /// <summary>Binds the session to the entry its token led to at the lookup (<see cref="Binding"/>).</summary>
-    internal void BindTo(ConsoleTokenEntry looked) => (_looked, _binding) = (looked, null);
+    internal void BindTo(ConsoleTokenEntry looked) => _looked = looked;
 
     /// <summary>The token lookup's answer did not come from the token's grain, which did not answer (<see cref="TokenLookup.GrainUnanswered"/>):
     /// the checks after it do not call that grain again in this admission (each call would wait out the same failure).</summary>
