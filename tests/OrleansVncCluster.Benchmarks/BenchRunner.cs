@@ -382,7 +382,7 @@ internal sealed class BenchRunner(BenchOptions options)
                 else
                 {
                     rounds[peer.Name].Add(await SetupLatency.RunAsync(peer.Name, "setup", peer.Endpoint, _ => TargetNames.Banner, options.SetupSessions,
-                        options.SetupConcurrency, options.SetupWarmupSessions));
+                        options.SetupConcurrency, options.SetupWarmupSessions, peer.Processes.Count > 0 ? peer.TreeCpuSeconds : null));
                 }
 
                 await Throughput.WaitForTargetsToEmptyAsync(TargetsOf(peer, targets));
@@ -438,7 +438,7 @@ internal sealed class BenchRunner(BenchOptions options)
         var readySeconds = ready.Elapsed.TotalSeconds;
         Log($"{relay.Name}: pid {relay.Pid}, first session opened {readySeconds:F2} s after /readyz ({probes} probes); {options.ColdSessions:N0} sessions now");
         var result = await SetupLatency.RunAsync(relay.Name, Invariant($"first {options.ColdSessions:N0} sessions; the node opened its first session {readySeconds:F2} s after /readyz answered ({probes} probes)"),
-            relay.Endpoint, _ => TargetNames.Banner, options.ColdSessions, options.SetupConcurrency, 0);
+            relay.Endpoint, _ => TargetNames.Banner, options.ColdSessions, options.SetupConcurrency, 0, relay.TreeCpuSeconds);
         _results.ColdSetup.Add(result);
         Log($"{relay.Name}: set-up {Describe(result)}");
         await Throughput.WaitForTargetsToEmptyAsync(targets);

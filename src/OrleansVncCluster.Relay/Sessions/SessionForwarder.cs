@@ -58,14 +58,14 @@ public sealed class SessionForwarder(TimeProvider time)
         WebSocket client, NetworkStream target, RelaySession session, RelayOptions options, Stream? loggedIn = null, RfbClientMessageFilter? filter = null,
         RfbServerMessageReader? reader = null, SessionRecorder? recorder = null)
     {
-        using var stopTargetRead = new CancellationTokenSource();
+        var targetStopped = new StopMark();
         var clientReader = ClientToTargetAsync(client, loggedIn ?? target, session, options.MaxMessageBytes, filter, recorder);
 
         // Without TLS the fast socket path stays, logged in or not: after ServerInit the server's bytes are opaque, unless
         // a policy needs their message boundaries.
         var targetReader = loggedIn is null && reader is null
-            ? TargetToClientAsync(target.Socket, client, session, stopTargetRead.Token)
-            : TargetStreamToClientAsync(loggedIn ?? target, client, session, reader, recorder, stopTargetRead.Token);
+            ? TargetToClientAsync(target.Socket, client, session, targetStopped)
+            : TargetStreamToClientAsync(loggedIn ?? target, client, session, reader, recorder, targetStopped);
 
         var first = await Task.WhenAny(clientReader, targetReader, session.StopRequested);
         var targetFinishedFirst = targetReader.IsCompleted;
@@ -78,19 +78,23 @@ public sealed class SessionForwarder(TimeProvider time)
         }
         else
         {
-            // The browser side ended or a stop was asked: the VNC server hears nothing more from this session. Cancel
-            // the target's read first so it reports Stopped rather than the end the shutdown causes.
-            await stopTargetRead.CancelAsync();
-            Shut(target);
+            // The browser side ended or a stop was asked: the VNC server hears nothing more from this session. Mark the
+            // stop first, so the target's reader reports Stopped rather than the end the shutdown causes. The shutdown
+            // itself ends the reader's pending read (a read on a shut socket completes at once with nothing): cancelling
+            // that read instead would throw an exception in every session that ends this way (docs/benchmarks.md).
+            targetStopped.Set();
+            ShutDown(target);
 
             // The target reader may be stuck in a send to a browser that stopped reading: give it the close budget,
-            // then abort the WebSocket, which fails that send.
+            // then abort the WebSocket, which fails that send, and close the socket, which fails any read still pending.
             if (!await FinishesAsync(targetReader, deadline.Token))
             {
                 client.Abort();
+                target.Dispose();
             }
 
             await targetReader;
+            target.Dispose();
             outcome = first == clientReader ? await clientReader : SessionOutcome.Stopped;
         }
 
@@ -134,6 +138,12 @@ public sealed class SessionForwarder(TimeProvider time)
 
     private static void Shut(NetworkStream target)
     {
+        ShutDown(target);
+        target.Dispose();
+    }
+
+    private static void ShutDown(NetworkStream target)
+    {
         try
         {
             // Shutdown before dispose: the VNC server sees the end at once even while a write of ours is pending.
@@ -143,8 +153,6 @@ public sealed class SessionForwarder(TimeProvider time)
         {
             // Already closed by the peer or by us.
         }
-
-        target.Dispose();
     }
 
     private static async Task<bool> FinishesAsync(Task task, CancellationToken deadline)
@@ -376,7 +384,7 @@ public sealed class SessionForwarder(TimeProvider time)
     /// frame carries what it leaves (none when it leaves nothing), and a server message it cannot walk ends the session
     /// with its reason.</summary>
     private static async Task<SessionOutcome> TargetStreamToClientAsync(
-        Stream target, WebSocket client, RelaySession session, RfbServerMessageReader? reader, SessionRecorder? recorder, CancellationToken stop)
+        Stream target, WebSocket client, RelaySession session, RfbServerMessageReader? reader, SessionRecorder? recorder, StopMark stopped)
     {
         var offset = reader is null ? 0 : RfbServerMessageReader.Headroom;
         byte[]? buffer = null;
@@ -387,15 +395,15 @@ public sealed class SessionForwarder(TimeProvider time)
                 if (buffer is null)
                 {
                     // SslStream completes a zero-byte read when decrypted data is there, without a buffer of ours.
-                    _ = await target.ReadAsync(Memory<byte>.Empty, stop);
+                    _ = await target.ReadAsync(Memory<byte>.Empty, CancellationToken.None);
                     buffer = ArrayPool<byte>.Shared.Rent(offset + RelayOptions.BufferBytes);
                 }
 
                 var room = buffer.Length - offset;
-                var read = await target.ReadAsync(buffer.AsMemory(offset, room), stop);
+                var read = await target.ReadAsync(buffer.AsMemory(offset, room), CancellationToken.None);
                 if (read == 0)
                 {
-                    return SessionOutcome.TargetClosed;
+                    return stopped.IsSet ? SessionOutcome.Stopped : SessionOutcome.TargetClosed;
                 }
 
                 var (start, count, error) = reader?.Filter(buffer, read) ?? new RfbFilterResult(0, read, null);
@@ -427,13 +435,9 @@ public sealed class SessionForwarder(TimeProvider time)
                 }
             }
         }
-        catch (OperationCanceledException) when (stop.IsCancellationRequested)
-        {
-            return SessionOutcome.Stopped;
-        }
         catch (Exception exception) when (IsIoFailure(exception))
         {
-            return stop.IsCancellationRequested ? SessionOutcome.Stopped : SessionOutcome.TargetFailed;
+            return stopped.IsSet ? SessionOutcome.Stopped : SessionOutcome.TargetFailed;
         }
         finally
         {
@@ -444,7 +448,7 @@ public sealed class SessionForwarder(TimeProvider time)
         }
     }
 
-    private static async Task<SessionOutcome> TargetToClientAsync(Socket target, WebSocket client, RelaySession session, CancellationToken stop)
+    private static async Task<SessionOutcome> TargetToClientAsync(Socket target, WebSocket client, RelaySession session, StopMark stopped)
     {
         byte[]? buffer = null;
         try
@@ -455,7 +459,7 @@ public sealed class SessionForwarder(TimeProvider time)
                 if (buffer is null)
                 {
                     // Wait for data (or EOF) with a zero-byte receive: a quiet console holds no buffer.
-                    await target.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, stop);
+                    await target.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None);
                     buffer = ArrayPool<byte>.Shared.Rent(RelayOptions.BufferBytes);
 
                     // Take only what is there now. The zero-byte receive can complete with nothing to read (seen on most
@@ -477,12 +481,12 @@ public sealed class SessionForwarder(TimeProvider time)
                 else
                 {
                     // The last read filled the buffer: more is on its way, so keep the buffer for it.
-                    read = await target.ReceiveAsync(buffer.AsMemory(), SocketFlags.None, stop);
+                    read = await target.ReceiveAsync(buffer.AsMemory(), SocketFlags.None);
                 }
 
                 if (read == 0)
                 {
-                    return SessionOutcome.TargetClosed;
+                    return stopped.IsSet ? SessionOutcome.Stopped : SessionOutcome.TargetClosed;
                 }
 
                 try
@@ -503,13 +507,9 @@ public sealed class SessionForwarder(TimeProvider time)
                 }
             }
         }
-        catch (OperationCanceledException) when (stop.IsCancellationRequested)
-        {
-            return SessionOutcome.Stopped;
-        }
         catch (Exception exception) when (IsIoFailure(exception))
         {
-            return SessionOutcome.TargetFailed;
+            return stopped.IsSet ? SessionOutcome.Stopped : SessionOutcome.TargetFailed;
         }
         finally
         {
@@ -518,6 +518,20 @@ public sealed class SessionForwarder(TimeProvider time)
                 ArrayPool<byte>.Shared.Return(buffer);
             }
         }
+    }
+
+    /// <summary>
+    /// That the forwarder stopped the server-to-browser direction (the browser side ended, or a stop was asked). A mark,
+    /// not a cancellation token: the reads must not take one, since the shutdown of the VNC socket is what ends them, and
+    /// a cancelled read would throw (ForwardAsync).
+    /// </summary>
+    private sealed class StopMark
+    {
+        private volatile bool _set;
+
+        public bool IsSet => _set;
+
+        public void Set() => _set = true;
     }
 
     private static bool IsIoFailure(Exception exception) =>

@@ -235,16 +235,16 @@ internal static class MarkdownReport
             Line(md, $"{r.Peer}: {r.Scenario}.");
         }
 
-        md.Append("\n| node | sessions | p50 | p90 | p99 | max | sessions/s | failed | p99 ÷ warm p99 |\n|---|---|---|---|---|---|---|---|---|\n");
+        md.Append("\n| node | sessions | p50 | p90 | p99 | max | sessions/s | CPU µs per session | failed | p99 ÷ warm p99 |\n|---|---|---|---|---|---|---|---|---|---|\n");
         foreach (var r in results.ColdSetup)
         {
             // "relay (cold)" is held against the warm "relay", "relay (redis) (cold)" against "relay (redis)".
             var warmName = r.Peer.EndsWith(" (cold)", StringComparison.Ordinal) ? r.Peer[..^" (cold)".Length] : r.Peer;
             var warm = results.Setup.FirstOrDefault(w => w.Peer == warmName && w.Succeeded > 0);
-            Line(md, $"| {r.Peer} | {r.Sessions:N0} | {r.P50Ms:F2} | {r.P90Ms:F2} | {r.P99Ms:F2} | {r.MaxMs:F2} | {r.SessionsPerSecond:F0} | {FailedCell(r)} | {Ratio(r.P99Ms, warm?.P99Ms)} |");
+            Line(md, $"| {r.Peer} | {r.Sessions:N0} | {r.P50Ms:F2} | {r.P90Ms:F2} | {r.P99Ms:F2} | {r.MaxMs:F2} | {r.SessionsPerSecond:F0} | {Cell(r.PeerCpuUsPerSession, "F0")} | {FailedCell(r)} | {Ratio(r.P99Ms, warm?.P99Ms)} |");
             if (warm is not null)
             {
-                Line(md, $"| {warm.Peer} (warm, set-up table) | {warm.Sessions:N0} | {warm.P50Ms:F2} | {warm.P90Ms:F2} | {warm.P99Ms:F2} | {warm.MaxMs:F2} | {warm.SessionsPerSecond:F0} | {FailedCell(warm)} | 1.00x |");
+                Line(md, $"| {warm.Peer} (warm, set-up table) | {warm.Sessions:N0} | {warm.P50Ms:F2} | {warm.P90Ms:F2} | {warm.P99Ms:F2} | {warm.MaxMs:F2} | {warm.SessionsPerSecond:F0} | {Cell(warm.PeerCpuUsPerSession, "F0")} | {FailedCell(warm)} | 1.00x |");
             }
         }
     }
@@ -260,11 +260,11 @@ internal static class MarkdownReport
 
         var settings = results.Settings;
         md.Append(CultureInfo.InvariantCulture, $"\n### Session set-up (ms, lower is better; {settings.SetupSessions:N0} sessions at concurrency {settings.SetupConcurrency} after {settings.SetupWarmupSessions} warm-up sessions)\n\n");
-        Line(md, $"From the first SYN to the first byte of the RFB banner: TCP connect, WebSocket handshake, token lookup, target connect, banner relayed. sessions/s includes each session's close. The median round (by p99) of {settings.Rounds} is shown, with every round's p99.");
-        md.Append("\n| peer | p50 | p90 | p99 | max | mean | sessions/s | failed | p99 of each round |\n|---|---|---|---|---|---|---|---|---|\n");
+        Line(md, $"From the first SYN to the first byte of the RFB banner: TCP connect, WebSocket handshake, token lookup, target connect, banner relayed. sessions/s includes each session's close. The median round (by p99) of {settings.Rounds} is shown, with every round's p99. CPU per session: the peer's process tree (reaped children included) over the measured sessions, opened and closed; the median of the rounds; none for direct, nor for the login pair, which share one node in one window.");
+        md.Append("\n| peer | p50 | p90 | p99 | max | mean | sessions/s | CPU µs per session | failed | p99 of each round |\n|---|---|---|---|---|---|---|---|---|---|\n");
         foreach (var r in results.Setup)
         {
-            Line(md, $"| {r.Peer} | {r.P50Ms:F2} | {r.P90Ms:F2} | {r.P99Ms:F2} | {r.MaxMs:F2} | {r.MeanMs:F2} | {r.SessionsPerSecond:F0} | {FailedCell(r)} | {string.Join(" / ", r.RoundP99Ms.Select(v => v.ToString("F2", CultureInfo.InvariantCulture)))} |");
+            Line(md, $"| {r.Peer} | {r.P50Ms:F2} | {r.P90Ms:F2} | {r.P99Ms:F2} | {r.MaxMs:F2} | {r.MeanMs:F2} | {r.SessionsPerSecond:F0} | {Cell(r.PeerCpuUsPerSession, "F0")} | {FailedCell(r)} | {string.Join(" / ", r.RoundP99Ms.Select(v => v.ToString("F2", CultureInfo.InvariantCulture)))} |");
         }
 
         var relay = results.Setup.FirstOrDefault(r => r.Peer == "relay");
@@ -272,7 +272,7 @@ internal static class MarkdownReport
         {
             if (relay is not null && results.Setup.FirstOrDefault(r => r.Peer == peer) is { } other)
             {
-                Line(md, $"| relay ÷ {peer} | {Ratio(relay.P50Ms, other.P50Ms)} | {Ratio(relay.P90Ms, other.P90Ms)} | {Ratio(relay.P99Ms, other.P99Ms)} | {Ratio(relay.MaxMs, other.MaxMs)} | {Ratio(relay.MeanMs, other.MeanMs)} | {Ratio(relay.SessionsPerSecond, other.SessionsPerSecond)} | | |");
+                Line(md, $"| relay ÷ {peer} | {Ratio(relay.P50Ms, other.P50Ms)} | {Ratio(relay.P90Ms, other.P90Ms)} | {Ratio(relay.P99Ms, other.P99Ms)} | {Ratio(relay.MaxMs, other.MaxMs)} | {Ratio(relay.MeanMs, other.MeanMs)} | {Ratio(relay.SessionsPerSecond, other.SessionsPerSecond)} | {Ratio(relay.PeerCpuUsPerSession, other.PeerCpuUsPerSession)} | | |");
             }
         }
     }

@@ -163,9 +163,24 @@ internal sealed record LatencyResult(
     /// <summary>p99 of every round; the record itself is the median round.</summary>
     public double[] RoundP99Ms { get; init; } = [];
 
-    /// <summary>The median round (by p99) of <paramref name="rounds"/>, carrying every round's p99.</summary>
-    public static LatencyResult Median(IReadOnlyList<LatencyResult> rounds) =>
-        rounds.OrderBy(r => r.Failed).ThenBy(r => r.P99Ms).ElementAt((rounds.Count - 1) / 2) with { RoundP99Ms = [.. rounds.Select(r => r.P99Ms)] };
+    /// <summary>
+    /// The peer's CPU per measured session, opened and closed (µs; its process tree, read from /proc), or null when it has
+    /// no process (direct) or shares it with another peer measured in the same window. Across rounds, the median round's
+    /// by CPU: like CPU seconds per GiB for throughput, it moves far less with foreign load than latency does.
+    /// </summary>
+    public double? PeerCpuUsPerSession { get; init; }
+
+    /// <summary>The median round (by p99) of <paramref name="rounds"/>, carrying every round's p99 and the median CPU per
+    /// session of the rounds.</summary>
+    public static LatencyResult Median(IReadOnlyList<LatencyResult> rounds)
+    {
+        var cpu = rounds.Where(r => r.PeerCpuUsPerSession is not null).Select(r => r.PeerCpuUsPerSession!.Value).Order().ToList();
+        return rounds.OrderBy(r => r.Failed).ThenBy(r => r.P99Ms).ElementAt((rounds.Count - 1) / 2) with
+        {
+            RoundP99Ms = [.. rounds.Select(r => r.P99Ms)],
+            PeerCpuUsPerSession = cpu.Count == 0 ? null : cpu[(cpu.Count - 1) / 2],
+        };
+    }
 }
 
 /// <summary>Idle sessions held at once, and the resident memory they cost the peer.</summary>

@@ -13,8 +13,10 @@ internal static class SetupLatency
     private static readonly TimeSpan SessionTimeout = TimeSpan.FromSeconds(10);
 
     /// <param name="tokenFor">Token of session number i; warm-up sessions come first, so i runs past them.</param>
+    /// <param name="peerCpuSeconds">Reads the peer's CPU seconds so far (its process tree, reaped children included),
+    /// for the CPU each measured session cost it, opened and closed; null when the peer has no process of its own.</param>
     public static async Task<LatencyResult> RunAsync(string peer, string scenario, IBenchEndpoint endpoint, Func<int, string> tokenFor,
-        int sessions, int concurrency, int warmupSessions)
+        int sessions, int concurrency, int warmupSessions, Func<double>? peerCpuSeconds = null)
     {
         if (warmupSessions > 0)
         {
@@ -22,10 +24,16 @@ internal static class SetupLatency
         }
 
         var tally = new Tally(TimesFolder());
+        var cpuBefore = peerCpuSeconds?.Invoke();
         var clock = Stopwatch.StartNew();
         await MeasureAsync(_ => (endpoint, tally), tokenFor, warmupSessions, sessions, concurrency);
+        var seconds = clock.Elapsed.TotalSeconds;
+        var cpu = peerCpuSeconds?.Invoke() - cpuBefore;
         tally.WriteTimes(peer, "setup");
-        return Summarize(peer, scenario, sessions, concurrency, tally.Latencies, tally.Failed, tally.FirstError, clock.Elapsed.TotalSeconds);
+        return Summarize(peer, scenario, sessions, concurrency, tally.Latencies, tally.Failed, tally.FirstError, seconds) with
+        {
+            PeerCpuUsPerSession = cpu is { } used && sessions > 0 ? used * 1e6 / sessions : null,
+        };
     }
 
     /// <summary>Two peers measured in the same window: session i goes to <paramref name="a"/> when i is even, to

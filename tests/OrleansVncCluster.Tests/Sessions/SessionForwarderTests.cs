@@ -38,6 +38,43 @@ public sealed class SessionForwarderTests
         await rig.VncServerSeesCloseAsync(Soon);
     }
 
+    /// <summary>
+    /// A session that ends from the browser's side, or is stopped, ends the server's read by shutting its socket, so no
+    /// exception is thrown on its way out (a cancelled read threw one in every such session: docs/benchmarks.md).
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task BrowserCloseOrStop_ThrowsNoExceptionInTheSession(bool stop)
+    {
+        await using var rig = await ForwarderRig.StartAsync();
+        using var watch = new ExceptionWatch();
+        var run = watch.Run(rig.ForwardAsync);
+
+        // Both directions have relayed and wait again, so the server's read is parked when the session ends.
+        await rig.VncServer.SendAsync("RFB 003.008\n"u8.ToArray(), SocketFlags.None, TestContext.Current.CancellationToken);
+        var buffer = new byte[64];
+        Assert.Equal(12, (await rig.Browser.ReceiveAsync(buffer, TestContext.Current.CancellationToken)).Count);
+        await rig.Browser.SendAsync("RFB 003.008\n"u8.ToArray(), WebSocketMessageType.Binary, endOfMessage: true, TestContext.Current.CancellationToken);
+        Assert.Equal(12, await rig.VncServer.ReceiveAsync(buffer, SocketFlags.None, TestContext.Current.CancellationToken));
+
+        if (stop)
+        {
+            rig.Session.RequestStop(CloseReasons.Revoked, CloseReasons.RevokedText);
+            Assert.Equal((CloseReasons.Revoked, CloseReasons.RevokedText), await ReceiveCloseAsync(rig.Browser));
+            await rig.Browser.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "", TestContext.Current.CancellationToken);
+        }
+        else
+        {
+            await rig.Browser.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "bye", TestContext.Current.CancellationToken);
+            Assert.Equal((WebSocketCloseStatus.NormalClosure, "bye"), await ReceiveCloseAsync(rig.Browser));
+        }
+
+        Assert.Equal(stop ? SessionOutcome.Stopped : SessionOutcome.ClientClosed, await run.WaitAsync(Soon, TestContext.Current.CancellationToken));
+        await rig.VncServerSeesCloseAsync(Soon);
+        Assert.True(watch.Seen.IsEmpty, "thrown in the session: " + string.Join("; ", watch.Seen.Select(e => $"{e.GetType().Name}: {e.Message}")));
+    }
+
     [Fact]
     public async Task TextFrame_ClosesWith1003()
     {
@@ -299,6 +336,43 @@ public sealed class SessionForwarderTests
         {
             Assert.False(deadline.IsCancellationRequested, $"timed out waiting for {what}");
             await Task.Delay(10, TestContext.Current.CancellationToken);
+        }
+    }
+}
+
+/// <summary>
+/// The exceptions thrown inside the code <see cref="Run"/> starts, and in the continuations it awaits: an async-local mark
+/// flows with them, so what other tests throw at the same time is not counted.
+/// </summary>
+internal sealed class ExceptionWatch : IDisposable
+{
+    private static readonly AsyncLocal<ExceptionWatch?> Current = new();
+
+    public ExceptionWatch() => AppDomain.CurrentDomain.FirstChanceException += OnThrown;
+
+    public System.Collections.Concurrent.ConcurrentQueue<Exception> Seen { get; } = new();
+
+    /// <summary>Starts <paramref name="body"/> under the mark; the caller's own code stays unwatched.</summary>
+    public Task<T> Run<T>(Func<Task<T>> body)
+    {
+        Current.Value = this;
+        try
+        {
+            return body();
+        }
+        finally
+        {
+            Current.Value = null;
+        }
+    }
+
+    public void Dispose() => AppDomain.CurrentDomain.FirstChanceException -= OnThrown;
+
+    private void OnThrown(object? sender, System.Runtime.ExceptionServices.FirstChanceExceptionEventArgs e)
+    {
+        if (Current.Value == this)
+        {
+            Seen.Enqueue(e.Exception);
         }
     }
 }
