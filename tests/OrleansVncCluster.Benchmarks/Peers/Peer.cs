@@ -114,7 +114,7 @@ internal sealed class SocatPeer : Peer
         {
             foreach (var (name, targetPort) in targets.Ports)
             {
-                var port = FreePorts.Next();
+                var port = Ports.Free();
                 var process = PeerProcess.Start($"socat {name}", "socat",
                     ["-b", "65536", $"TCP-LISTEN:{port},bind=127.0.0.1,fork,reuseaddr,backlog=4096", $"TCP:127.0.0.1:{targetPort}"],
                     Path.Combine(workDir, $"socat-{name}.log"));
@@ -147,7 +147,7 @@ internal sealed class WebsockifyPeer : Peer
 
     public static async Task<WebsockifyPeer> StartAsync(string tokenFile, string workDir, string logName = "websockify")
     {
-        var port = FreePorts.Next();
+        var port = Ports.Free();
         var process = PeerProcess.Start("websockify", "websockify", [$"--target-config={tokenFile}", Loopback(port)],
             Path.Combine(workDir, logName + ".log"));
         return await ReadyOrStoppedAsync(new WebsockifyPeer(process, port), () => process.WaitForPortAsync(port, TimeSpan.FromSeconds(20)));
@@ -200,7 +200,7 @@ internal sealed class RelayPeer : Peer
         RelayPorts? ports = null, string address = "127.0.0.1", string? networkNamespace = null)
     {
         var cluster = ports is not null;
-        ports ??= new RelayPorts(FreePorts.Next(), FreePorts.Next(), FreePorts.Next(), FreePorts.Next(), Agent: 0);
+        ports ??= new RelayPorts(Testing.Ports.Free(), Testing.Ports.Free(), Testing.Ports.Free(), Testing.Ports.Free(), Agent: 0);
         var environment = new Dictionary<string, string>
         {
             ["Relay__Listen"] = At(address, ports.Relay),
@@ -277,7 +277,7 @@ internal sealed class HaproxyPeer : Peer
 
     public static async Task<HaproxyPeer> StartAsync(RelayPeer relay, string workDir)
     {
-        var port = FreePorts.Next();
+        var port = Ports.Free();
         var config = Path.Combine(workDir, "haproxy.cfg");
         // maxconn stays under what the 20000-descriptor limit allows HAProxy (two per tunnelled session).
         await File.WriteAllTextAsync(config, $"""

@@ -1,4 +1,5 @@
 using System.Globalization;
+using OrleansVncCluster.Testing;
 
 namespace OrleansVncCluster.Benchmarks.Peers;
 
@@ -32,7 +33,7 @@ internal sealed class RedisServer : IAsyncDisposable
     /// protected mode (which refuses every client but loopback while there is no password) is turned off.</param>
     public static async Task<RedisServer> StartAsync(string logDir, string address = "127.0.0.1")
     {
-        var port = FreePorts.Next();
+        var port = Ports.Free();
         var directory = Directory.CreateTempSubdirectory("vnc-bench-redis-").FullName;
         var process = PeerProcess.Start("redis-server", "redis-server",
             ["--port", port.ToString(CultureInfo.InvariantCulture), "--bind", address, "--appendonly", "no", "--save", "",

@@ -1,3 +1,5 @@
+using OrleansVncCluster.Testing;
+
 namespace OrleansVncCluster.Benchmarks.Peers;
 
 /// <summary>
@@ -8,5 +10,5 @@ namespace OrleansVncCluster.Benchmarks.Peers;
 internal sealed record RelayPorts(int Relay, int Admin, int Silo, int Gateway, int Agent)
 {
     /// <summary>Fresh free ports for a node that answers HAProxy's agent check.</summary>
-    public static RelayPorts Free() => new(FreePorts.Next(), FreePorts.Next(), FreePorts.Next(), FreePorts.Next(), FreePorts.Next());
+    public static RelayPorts Free() => new(Ports.Free(), Ports.Free(), Ports.Free(), Ports.Free(), Ports.Free());
 }

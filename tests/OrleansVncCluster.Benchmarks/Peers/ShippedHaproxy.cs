@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text;
 using OrleansVncCluster.Benchmarks.Clients;
+using OrleansVncCluster.Testing;
 
 namespace OrleansVncCluster.Benchmarks.Peers;
 
@@ -43,8 +44,8 @@ internal sealed class ShippedHaproxy : IAsyncDisposable
             throw new FileNotFoundException($"{configFile} is missing: run the bench from the repository root (scripts/bench.sh does) or give --haproxy-config");
         }
 
-        var port = FreePorts.Next();
-        var adminPort = FreePorts.Next();
+        var port = Ports.Free();
+        var adminPort = Ports.Free();
         var environment = new Dictionary<string, string>
         {
             ["HAPROXY_STATS_PASSWORD"] = StatsPassword,

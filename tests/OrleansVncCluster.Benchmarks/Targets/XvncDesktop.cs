@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using OrleansVncCluster.Benchmarks.Peers;
+using OrleansVncCluster.Testing;
 
 namespace OrleansVncCluster.Benchmarks.Targets;
 
@@ -30,7 +31,7 @@ internal sealed class XvncDesktop : IAsyncDisposable
     public static async Task<XvncDesktop> StartAsync(string logDir, string geometry = "320x200")
     {
         var display = FreeDisplay();
-        var port = FreePorts.Next();
+        var port = Ports.Free();
         var process = PeerProcess.Start($"Xvnc :{display}", "Xvnc",
             [$":{display}", "-rfbport", port.ToString(CultureInfo.InvariantCulture), "-localhost", "-interface", "127.0.0.1",
              "-geometry", geometry, "-depth", "24", "-SecurityTypes", "None", "-AlwaysShared"],

@@ -1,6 +1,7 @@
 using OrleansVncCluster.Benchmarks.Peers;
 using OrleansVncCluster.Benchmarks.Reporting;
 using OrleansVncCluster.Benchmarks.Targets;
+using OrleansVncCluster.Testing;
 
 namespace OrleansVncCluster.Benchmarks.Workloads;
 
@@ -33,7 +34,7 @@ internal sealed class SyncRig : IAsyncDisposable
         string workDirectory, string logDirectory, string label, Action<string> log, IReadOnlyDictionary<string, string>? nodeEnvironment = null)
     {
         var password = await AbiquoSimulator.WritePasswordFileAsync(workDirectory);
-        var port = FreePorts.Next();
+        var port = Ports.Free();
         await using var empty = await AbiquoSimulator.StartAsync(simulatorPath, port, 0, enterprises, password, Path.Combine(logDirectory, $"abiquo-simulator-empty-{label}.log"));
         var node = await SyncNode.StartAsync(options, targets, workDirectory, logDirectory, $"relay-sync-{label}", empty.ApiUrl, password,
             nodeEnvironment ?? new Dictionary<string, string>());
