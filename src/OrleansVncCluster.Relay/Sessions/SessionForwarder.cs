@@ -58,14 +58,13 @@ public sealed class SessionForwarder(TimeProvider time)
         WebSocket client, NetworkStream target, RelaySession session, RelayOptions options, Stream? loggedIn = null, RfbClientMessageFilter? filter = null,
         RfbServerMessageReader? reader = null, SessionRecorder? recorder = null)
     {
-        var targetStopped = new StopMark();
         var clientReader = ClientToTargetAsync(client, loggedIn ?? target, session, options.MaxMessageBytes, filter, recorder);
 
         // Without TLS the fast socket path stays, logged in or not: after ServerInit the server's bytes are opaque, unless
         // a policy needs their message boundaries.
         var targetReader = loggedIn is null && reader is null
-            ? TargetToClientAsync(target.Socket, client, session, targetStopped)
-            : TargetStreamToClientAsync(loggedIn ?? target, client, session, reader, recorder, targetStopped);
+            ? TargetToClientAsync(target.Socket, client, session)
+            : TargetStreamToClientAsync(loggedIn ?? target, client, session, reader, recorder);
 
         var first = await Task.WhenAny(clientReader, targetReader, session.StopRequested);
         var targetFinishedFirst = targetReader.IsCompleted;
@@ -74,15 +73,14 @@ public sealed class SessionForwarder(TimeProvider time)
         if (targetFinishedFirst)
         {
             outcome = await targetReader;
-            Shut(target);
         }
         else
         {
-            // The browser side ended or a stop was asked: the VNC server hears nothing more from this session. Mark the
-            // stop first, so the target's reader reports Stopped rather than the end the shutdown causes. The shutdown
-            // itself ends the reader's pending read (a read on a shut socket completes at once with nothing): cancelling
-            // that read instead would throw an exception in every session that ends this way (docs/benchmarks.md).
-            targetStopped.Set();
+            // The browser side ended or a stop was asked: the VNC server hears nothing more from this session. The
+            // shutdown also ends the target reader's pending read (a read on a shut socket completes at once with
+            // nothing), and what the reader then reports is not used: the outcome is the browser's or the stop's.
+            // Cancelling that read instead would throw an exception in every session that ends this way
+            // (docs/benchmarks.md).
             ShutDown(target);
 
             // The target reader may be stuck in a send to a browser that stopped reading: give it the close budget,
@@ -94,9 +92,10 @@ public sealed class SessionForwarder(TimeProvider time)
             }
 
             await targetReader;
-            target.Dispose();
             outcome = first == clientReader ? await clientReader : SessionOutcome.Stopped;
         }
+
+        target.Dispose();
 
         if (outcome == SessionOutcome.ClientFailed)
         {
@@ -136,17 +135,12 @@ public sealed class SessionForwarder(TimeProvider time)
         await CloseAsync(client, status, reason, clientReader: null, deadline.Token);
     }
 
-    private static void Shut(NetworkStream target)
-    {
-        ShutDown(target);
-        target.Dispose();
-    }
-
+    /// <summary>Shuts the VNC socket without closing it, so the server sees the end at once even while a read or a write
+    /// of ours is pending (disposing the stream, which owns the socket, shuts it the same way first).</summary>
     private static void ShutDown(NetworkStream target)
     {
         try
         {
-            // Shutdown before dispose: the VNC server sees the end at once even while a write of ours is pending.
             target.Socket.Shutdown(SocketShutdown.Both);
         }
         catch (Exception exception) when (exception is SocketException or ObjectDisposedException)
@@ -384,7 +378,7 @@ public sealed class SessionForwarder(TimeProvider time)
     /// frame carries what it leaves (none when it leaves nothing), and a server message it cannot walk ends the session
     /// with its reason.</summary>
     private static async Task<SessionOutcome> TargetStreamToClientAsync(
-        Stream target, WebSocket client, RelaySession session, RfbServerMessageReader? reader, SessionRecorder? recorder, StopMark stopped)
+        Stream target, WebSocket client, RelaySession session, RfbServerMessageReader? reader, SessionRecorder? recorder)
     {
         var offset = reader is null ? 0 : RfbServerMessageReader.Headroom;
         byte[]? buffer = null;
@@ -395,15 +389,15 @@ public sealed class SessionForwarder(TimeProvider time)
                 if (buffer is null)
                 {
                     // SslStream completes a zero-byte read when decrypted data is there, without a buffer of ours.
-                    _ = await target.ReadAsync(Memory<byte>.Empty, CancellationToken.None);
+                    _ = await target.ReadAsync(Memory<byte>.Empty);
                     buffer = ArrayPool<byte>.Shared.Rent(offset + RelayOptions.BufferBytes);
                 }
 
                 var room = buffer.Length - offset;
-                var read = await target.ReadAsync(buffer.AsMemory(offset, room), CancellationToken.None);
+                var read = await target.ReadAsync(buffer.AsMemory(offset, room));
                 if (read == 0)
                 {
-                    return stopped.IsSet ? SessionOutcome.Stopped : SessionOutcome.TargetClosed;
+                    return SessionOutcome.TargetClosed;
                 }
 
                 var (start, count, error) = reader?.Filter(buffer, read) ?? new RfbFilterResult(0, read, null);
@@ -437,7 +431,7 @@ public sealed class SessionForwarder(TimeProvider time)
         }
         catch (Exception exception) when (IsIoFailure(exception))
         {
-            return stopped.IsSet ? SessionOutcome.Stopped : SessionOutcome.TargetFailed;
+            return SessionOutcome.TargetFailed;
         }
         finally
         {
@@ -448,7 +442,7 @@ public sealed class SessionForwarder(TimeProvider time)
         }
     }
 
-    private static async Task<SessionOutcome> TargetToClientAsync(Socket target, WebSocket client, RelaySession session, StopMark stopped)
+    private static async Task<SessionOutcome> TargetToClientAsync(Socket target, WebSocket client, RelaySession session)
     {
         byte[]? buffer = null;
         try
@@ -486,7 +480,7 @@ public sealed class SessionForwarder(TimeProvider time)
 
                 if (read == 0)
                 {
-                    return stopped.IsSet ? SessionOutcome.Stopped : SessionOutcome.TargetClosed;
+                    return SessionOutcome.TargetClosed;
                 }
 
                 try
@@ -509,7 +503,7 @@ public sealed class SessionForwarder(TimeProvider time)
         }
         catch (Exception exception) when (IsIoFailure(exception))
         {
-            return stopped.IsSet ? SessionOutcome.Stopped : SessionOutcome.TargetFailed;
+            return SessionOutcome.TargetFailed;
         }
         finally
         {
@@ -518,20 +512,6 @@ public sealed class SessionForwarder(TimeProvider time)
                 ArrayPool<byte>.Shared.Return(buffer);
             }
         }
-    }
-
-    /// <summary>
-    /// That the forwarder stopped the server-to-browser direction (the browser side ended, or a stop was asked). A mark,
-    /// not a cancellation token: the reads must not take one, since the shutdown of the VNC socket is what ends them, and
-    /// a cancelled read would throw (ForwardAsync).
-    /// </summary>
-    private sealed class StopMark
-    {
-        private volatile bool _set;
-
-        public bool IsSet => _set;
-
-        public void Set() => _set = true;
     }
 
     private static bool IsIoFailure(Exception exception) =>

@@ -165,8 +165,8 @@ internal sealed record LatencyResult(
 
     /// <summary>
     /// The peer's CPU per measured session, opened and closed (µs; its process tree, read from /proc), or null when it has
-    /// no process (direct) or shares it with another peer measured in the same window. Across rounds, the median round's
-    /// by CPU: like CPU seconds per GiB for throughput, it moves far less with foreign load than latency does.
+    /// no process (direct) or shares it with another peer measured in the same window. Across rounds, the median of the
+    /// rounds' figures. It moves with the machine's state too: compare it within one run.
     /// </summary>
     public double? PeerCpuUsPerSession { get; init; }
 
