@@ -124,6 +124,7 @@ public static class RelayNodeHosting
     {
         var relay = app.Services.GetRequiredService<IOptions<RelayOptions>>().Value;
         app.UseRelayForwardedHeaders(app.Services.GetRequiredService<TrustedProxyHosts>());
+        app.UseInPlaceFrames();
         app.UseWebSockets();
         app.MapHealth();
         app.UseConsolePage();

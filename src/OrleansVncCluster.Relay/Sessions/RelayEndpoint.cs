@@ -110,7 +110,7 @@ public sealed partial class RelayEndpoint(
                 if (mode == RecordingMode.Off && !vncLogin.Applies(entry, policies.For(session, clipboard).ReadsBrowser))
                 {
                     relayed = true;
-                    await RelayAsync(socket, target, session, settings, arrived, loggedIn: null, filter: null, reader: null, recording: null);
+                    await RelayAsync(socket, InPlaceFramesUpgrade.Of(context), target, session, settings, arrived, loggedIn: null, filter: null, reader: null, recording: null);
                     return;
                 }
 
@@ -140,7 +140,7 @@ public sealed partial class RelayEndpoint(
                     var filter = policy.BrowserFilter(reader);
                     policy.LogApplied();
                     relayed = true;
-                    await RelayAsync(socket, target, session, settings, arrived, tls, filter, reader, recording);
+                    await RelayAsync(socket, InPlaceFramesUpgrade.Of(context), target, session, settings, arrived, tls, filter, reader, recording);
                 }
             }
         }
@@ -269,7 +269,7 @@ public sealed partial class RelayEndpoint(
 
     private static (int Code, string Reason) Told((WebSocketCloseStatus Status, string Reason) close) => ((int)close.Status, close.Reason);
 
-    private async Task RelayAsync(WebSocket socket, NetworkStream target, RelaySession session, RelayOptions settings, long arrived, Stream? loggedIn,
+    private async Task RelayAsync(WebSocket socket, BrowserFrameStream? frames, NetworkStream target, RelaySession session, RelayOptions settings, long arrived, Stream? loggedIn,
         RfbClientMessageFilter? filter, RfbServerMessageReader? reader, SessionRecorder? recording)
     {
         session.InputFilter = filter;
@@ -282,7 +282,7 @@ public sealed partial class RelayEndpoint(
         var outcome = SessionOutcome.ClientFailed;
         try
         {
-            outcome = await forwarder.ForwardAsync(socket, target, session, settings, loggedIn, filter, reader, recording);
+            outcome = await forwarder.ForwardAsync(socket, target, session, settings, loggedIn, filter, reader, recording, frames);
         }
         finally
         {

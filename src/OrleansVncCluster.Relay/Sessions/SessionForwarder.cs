@@ -54,16 +54,18 @@ public sealed class SessionForwarder(TimeProvider time)
     /// the reader every server byte passes through; null keeps that direction an opaque copy.</param>
     /// <param name="recorder">When the session is recorded: what each direction forwarded is handed to it (it then has a
     /// <paramref name="filter"/> and a <paramref name="reader"/>, whose policy tells it of every message).</param>
+    /// <param name="frames">The connection under <paramref name="client"/> when the server's bytes may be framed in place
+    /// (<see cref="BrowserFrameStream"/>); null sends them through <paramref name="client"/>.</param>
     public async Task<SessionOutcome> ForwardAsync(
         WebSocket client, NetworkStream target, RelaySession session, RelayOptions options, Stream? loggedIn = null, RfbClientMessageFilter? filter = null,
-        RfbServerMessageReader? reader = null, SessionRecorder? recorder = null)
+        RfbServerMessageReader? reader = null, SessionRecorder? recorder = null, BrowserFrameStream? frames = null)
     {
         var clientReader = ClientToTargetAsync(client, loggedIn ?? target, session, options.MaxMessageBytes, filter, recorder);
 
         // Without TLS the fast socket path stays, logged in or not: after ServerInit the server's bytes are opaque, unless
         // a policy needs their message boundaries.
         var targetReader = loggedIn is null && reader is null
-            ? TargetToClientAsync(target.Socket, client, session)
+            ? TargetToClientAsync(target.Socket, client, frames, session)
             : TargetStreamToClientAsync(loggedIn ?? target, client, session, reader, recorder);
 
         var first = await Task.WhenAny(clientReader, targetReader, session.StopRequested);
@@ -442,8 +444,12 @@ public sealed class SessionForwarder(TimeProvider time)
         }
     }
 
-    private static async Task<SessionOutcome> TargetToClientAsync(Socket target, WebSocket client, RelaySession session)
+    /// <summary>The server-to-browser copy of an opaque session on the socket. With <paramref name="frames"/> each read lands
+    /// behind <see cref="BrowserFrameStream.Headroom"/> and goes out as a frame from the same buffer, copied by nobody on
+    /// the way to Kestrel.</summary>
+    private static async Task<SessionOutcome> TargetToClientAsync(Socket target, WebSocket client, BrowserFrameStream? frames, RelaySession session)
     {
+        var offset = frames is null ? 0 : BrowserFrameStream.Headroom;
         byte[]? buffer = null;
         try
         {
@@ -459,7 +465,7 @@ public sealed class SessionForwarder(TimeProvider time)
                     // Take only what is there now. The zero-byte receive can complete with nothing to read (seen on most
                     // sockets whose server spoke first: docs/benchmarks.md), and an awaited read would then pin this
                     // buffer for as long as the console stays quiet. The socket is non-blocking, so this never waits.
-                    read = target.Receive(buffer, SocketFlags.None, out var error);
+                    read = target.Receive(buffer, offset, buffer.Length - offset, SocketFlags.None, out var error);
                     if (error == SocketError.WouldBlock)
                     {
                         ArrayPool<byte>.Shared.Return(buffer);
@@ -475,7 +481,7 @@ public sealed class SessionForwarder(TimeProvider time)
                 else
                 {
                     // The last read filled the buffer: more is on its way, so keep the buffer for it.
-                    read = await target.ReceiveAsync(buffer.AsMemory(), SocketFlags.None);
+                    read = await target.ReceiveAsync(buffer.AsMemory(offset), SocketFlags.None);
                 }
 
                 if (read == 0)
@@ -486,7 +492,14 @@ public sealed class SessionForwarder(TimeProvider time)
                 try
                 {
                     // One binary frame per target read, as websockify sends them.
-                    await client.SendAsync(buffer.AsMemory(0, read), WebSocketMessageType.Binary, endOfMessage: true, CancellationToken.None);
+                    if (frames is null)
+                    {
+                        await client.SendAsync(buffer.AsMemory(0, read), WebSocketMessageType.Binary, endOfMessage: true, CancellationToken.None);
+                    }
+                    else if (!await frames.WriteBinaryAsync(buffer, read))
+                    {
+                        return SessionOutcome.ClientFailed;
+                    }
                 }
                 catch (Exception exception) when (IsIoFailure(exception))
                 {
@@ -494,7 +507,7 @@ public sealed class SessionForwarder(TimeProvider time)
                 }
 
                 session.AddToClient(read);
-                if (read < buffer.Length)
+                if (offset + read < buffer.Length)
                 {
                     ArrayPool<byte>.Shared.Return(buffer);
                     buffer = null;

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using OrleansVncCluster.Relay.Admission;
@@ -33,6 +34,32 @@ public static class SessionsHosting
         services.TryAddSingleton<ResumeGrants>();
         services.TryAddSingleton<RelayEndpoint>();
         return services;
+    }
+
+    /// <summary>
+    /// Gives console upgrades a <see cref="BrowserFrameStream"/> (<c>Relay:InPlaceFrames</c>, on by default). Runs before
+    /// ASP.NET Core's WebSocket middleware, which keeps the upgrade feature it finds on the request.
+    /// </summary>
+    public static IApplicationBuilder UseInPlaceFrames(this IApplicationBuilder app)
+    {
+        var relay = app.ApplicationServices.GetRequiredService<IOptions<RelayOptions>>().Value;
+        if (!relay.InPlaceFrames)
+        {
+            return app;
+        }
+
+        var path = new PathString(relay.Path.TrimEnd('/'));
+        return app.Use((context, next) =>
+        {
+            // Routing matches the path with or without a trailing slash; so does this.
+            if (context.Request.Path.StartsWithSegments(path, out var rest) && (!rest.HasValue || rest.Value == "/")
+                && context.Features.Get<IHttpUpgradeFeature>() is { IsUpgradableRequest: true } kestrel)
+            {
+                context.Features.Set<IHttpUpgradeFeature>(new InPlaceFramesUpgrade(kestrel));
+            }
+
+            return next(context);
+        });
     }
 
     /// <summary>Maps the console WebSocket path (Relay:Path, websockify's /websockify by default) and, below it, the

@@ -10,13 +10,14 @@ namespace OrleansVncCluster.Tests.Sessions;
 /// <summary>
 /// One session in memory: a browser WebSocket and a VNC server socket, each joined to the relay side by a loopback
 /// socket pair (real kernel buffers, so "a peer that does not read" fills up as it would in production), the relay's
-/// <see cref="SessionForwarder"/> between them, and a fake clock for its close deadline.
+/// <see cref="SessionForwarder"/> between them, and a fake clock for its close deadline. The relay's WebSocket runs over
+/// a <see cref="BrowserFrameStream"/>, as a node's does (Relay:InPlaceFrames), unless a test asks for the plain path.
 /// </summary>
 internal sealed class ForwarderRig : IAsyncDisposable
 {
     private readonly Socket _relayClientSide;
 
-    private ForwarderRig(Socket browserSide, Socket relayClientSide, Socket vncServer, NetworkStream relayTarget, RelayOptions options)
+    private ForwarderRig(Socket browserSide, Socket relayClientSide, Socket vncServer, NetworkStream relayTarget, RelayOptions options, bool inPlaceFrames)
     {
         _relayClientSide = relayClientSide;
         BrowserSocket = browserSide;
@@ -24,7 +25,13 @@ internal sealed class ForwarderRig : IAsyncDisposable
         Target = relayTarget;
         Options = options;
         Browser = WebSocket.CreateFromStream(new NetworkStream(browserSide, ownsSocket: true), new WebSocketCreationOptions { IsServer = false, KeepAliveInterval = TimeSpan.Zero });
-        RelayClient = WebSocket.CreateFromStream(new NetworkStream(relayClientSide, ownsSocket: true), new WebSocketCreationOptions { IsServer = true, KeepAliveInterval = TimeSpan.Zero });
+        Stream relayStream = new NetworkStream(relayClientSide, ownsSocket: true);
+        if (inPlaceFrames)
+        {
+            relayStream = Frames = new BrowserFrameStream(relayStream);
+        }
+
+        RelayClient = WebSocket.CreateFromStream(relayStream, new WebSocketCreationOptions { IsServer = true, KeepAliveInterval = TimeSpan.Zero });
         Session = new RelaySession("test", "token", new ConsoleTokenEntry { Target = ConsoleTarget.Tcp("127.0.0.1", 5900), Source = "test" }, "127.0.0.1", DateTimeOffset.UnixEpoch);
         Forwarder = new SessionForwarder(Time);
     }
@@ -37,6 +44,9 @@ internal sealed class ForwarderRig : IAsyncDisposable
 
     /// <summary>The relay's end of the WebSocket.</summary>
     public WebSocket RelayClient { get; }
+
+    /// <summary>The connection under <see cref="RelayClient"/> when the rig frames in place; null on the plain path.</summary>
+    public BrowserFrameStream? Frames { get; }
 
     /// <summary>The VNC server's end of the target connection.</summary>
     public Socket VncServer { get; }
@@ -53,7 +63,7 @@ internal sealed class ForwarderRig : IAsyncDisposable
     public SessionForwarder Forwarder { get; }
 
     /// <summary>Small socket buffers make "the peer does not read" fill up after kilobytes instead of megabytes.</summary>
-    public static async Task<ForwarderRig> StartAsync(int maxMessageBytes = 1024 * 1024)
+    public static async Task<ForwarderRig> StartAsync(int maxMessageBytes = 1024 * 1024, bool inPlaceFrames = true)
     {
         var (browser, relayClient) = await PairAsync();
         var (relayTarget, vncServer) = await PairAsync();
@@ -61,10 +71,10 @@ internal sealed class ForwarderRig : IAsyncDisposable
         // Non-blocking, as TargetDialer leaves it: the forwarder takes what a zero-byte receive announced without waiting.
         var target = new NetworkStream(relayTarget, ownsSocket: true);
         relayTarget.Blocking = false;
-        return new ForwarderRig(browser, relayClient, vncServer, target, new RelayOptions { MaxMessageBytes = maxMessageBytes });
+        return new ForwarderRig(browser, relayClient, vncServer, target, new RelayOptions { MaxMessageBytes = maxMessageBytes, InPlaceFrames = inPlaceFrames }, inPlaceFrames);
     }
 
-    public Task<SessionOutcome> ForwardAsync() => Forwarder.ForwardAsync(RelayClient, Target, Session, Options);
+    public Task<SessionOutcome> ForwardAsync() => Forwarder.ForwardAsync(RelayClient, Target, Session, Options, frames: Frames);
 
     /// <summary>Moves the fake clock on in steps until <paramref name="task"/> ends; returns how much fake time that took.</summary>
     public async Task<TimeSpan> AdvanceUntilAsync(Task task, TimeSpan limit)

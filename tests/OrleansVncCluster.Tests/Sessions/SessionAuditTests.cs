@@ -64,7 +64,7 @@ public sealed class SessionAuditTests
         await using var rig = await ForwarderRig.StartAsync();
         var filter = new RfbClientMessageFilter(new RfbInputPolicy { ViewOnly = true });
         rig.Session.InputFilter = filter;
-        var run = rig.Forwarder.ForwardAsync(rig.RelayClient, rig.Target, rig.Session, rig.Options, filter: filter);
+        var run = rig.Forwarder.ForwardAsync(rig.RelayClient, rig.Target, rig.Session, rig.Options, filter: filter, frames: rig.Frames);
 
         // Two key events, one pointer event, a 5-byte clipboard text: all dropped by the view policy, all counted.
         byte[] input = [4, 1, 0, 0, 0, 0, 0, 0x61, 4, 0, 0, 0, 0, 0, 0, 0x61, 5, 1, 0, 10, 0, 10, 6, 0, 0, 0, 0, 0, 0, 5, .. "hello"u8];

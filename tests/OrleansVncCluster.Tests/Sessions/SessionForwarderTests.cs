@@ -11,10 +11,12 @@ public sealed class SessionForwarderTests
 {
     private static readonly TimeSpan Soon = TimeSpan.FromSeconds(10);
 
-    [Fact]
-    public async Task TargetEof_ClosesTheBrowserWith1000()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task TargetEof_ClosesTheBrowserWith1000(bool inPlaceFrames)
     {
-        await using var rig = await ForwarderRig.StartAsync();
+        await using var rig = await ForwarderRig.StartAsync(inPlaceFrames: inPlaceFrames);
         var run = rig.ForwardAsync();
 
         rig.VncServer.Shutdown(SocketShutdown.Send);
@@ -103,10 +105,12 @@ public sealed class SessionForwarderTests
         Assert.Equal(0, rig.Session.BytesToTarget);
     }
 
-    [Fact]
-    public async Task BytesFlowBothWays()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task BytesFlowBothWays(bool inPlaceFrames)
     {
-        await using var rig = await ForwarderRig.StartAsync();
+        await using var rig = await ForwarderRig.StartAsync(inPlaceFrames: inPlaceFrames);
         var run = rig.ForwardAsync();
 
         await rig.VncServer.SendAsync("RFB 003.008\n"u8.ToArray(), SocketFlags.None, TestContext.Current.CancellationToken);
@@ -196,10 +200,12 @@ public sealed class SessionForwarderTests
         Assert.Equal(keys.Length, rig.Session.BytesToTarget);
     }
 
-    [Fact]
-    public async Task StopWhileTheBrowserDoesNotRead_ShutsTheTargetAtOnceAndEndsWithinTheCloseTimeout()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task StopWhileTheBrowserDoesNotRead_ShutsTheTargetAtOnceAndEndsWithinTheCloseTimeout(bool inPlaceFrames)
     {
-        await using var rig = await ForwarderRig.StartAsync();
+        await using var rig = await ForwarderRig.StartAsync(inPlaceFrames: inPlaceFrames);
         var run = rig.ForwardAsync();
         using var flood = new CancellationTokenSource();
         var flooding = FloodAsync(rig.VncServer, flood.Token);
@@ -243,7 +249,7 @@ public sealed class SessionForwarderTests
     {
         await using var rig = await ForwarderRig.StartAsync();
         var filter = new RfbClientMessageFilter(new RfbInputPolicy { ViewOnly = true });
-        var run = rig.Forwarder.ForwardAsync(rig.RelayClient, rig.Target, rig.Session, rig.Options, filter: filter);
+        var run = rig.Forwarder.ForwardAsync(rig.RelayClient, rig.Target, rig.Session, rig.Options, filter: filter, frames: rig.Frames);
         byte[] update = [3, 0, 0, 0, 0, 0, 0, 64, 0, 48];
 
         // Key, pointer, then the update request split over two frames: the filter holds the partial header between them.
@@ -265,7 +271,7 @@ public sealed class SessionForwarderTests
     {
         await using var rig = await ForwarderRig.StartAsync();
         var filter = new RfbClientMessageFilter(new RfbInputPolicy { ViewOnly = true });
-        var run = rig.Forwarder.ForwardAsync(rig.RelayClient, rig.Target, rig.Session, rig.Options, filter: filter);
+        var run = rig.Forwarder.ForwardAsync(rig.RelayClient, rig.Target, rig.Session, rig.Options, filter: filter, frames: rig.Frames);
 
         await rig.Browser.SendAsync(new byte[] { 77, 0, 0, 0 }, WebSocketMessageType.Binary, true, TestContext.Current.CancellationToken);
 
@@ -377,8 +383,11 @@ internal sealed class ExceptionWatch : IDisposable
     }
 }
 
-/// <summary>The relay's side of the VNC server's connection, counting the writes the forwarder makes.</summary>
-internal sealed class WriteCountingStream(Stream inner) : Stream
+/// <summary>
+/// A connection counting the writes made on it. With <paramref name="piece"/>, each write goes out in pieces of that many
+/// bytes with other work let in between, as a pipe flushed in segments does (a socket keeps each write whole).
+/// </summary>
+internal sealed class WriteCountingStream(Stream inner, int piece = int.MaxValue) : Stream
 {
     public int Writes { get; private set; }
 
@@ -392,10 +401,20 @@ internal sealed class WriteCountingStream(Stream inner) : Stream
 
     public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
-    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
         Writes++;
-        return inner.WriteAsync(buffer, cancellationToken);
+        if (buffer.Length <= piece)
+        {
+            await inner.WriteAsync(buffer, cancellationToken);
+            return;
+        }
+
+        for (var at = 0; at < buffer.Length; at += piece)
+        {
+            await Task.Yield();
+            await inner.WriteAsync(buffer[at..Math.Min(at + piece, buffer.Length)], cancellationToken);
+        }
     }
 
     public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => inner.ReadAsync(buffer, cancellationToken);
@@ -409,4 +428,14 @@ internal sealed class WriteCountingStream(Stream inner) : Stream
     public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
 
     public override void SetLength(long value) => throw new NotSupportedException();
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            inner.Dispose();
+        }
+
+        base.Dispose(disposing);
+    }
 }

@@ -1,0 +1,64 @@
+using System.Net.WebSockets;
+using System.Security.Cryptography;
+using System.Text;
+using OrleansVncCluster.IntegrationTests.Infrastructure;
+
+namespace OrleansVncCluster.IntegrationTests.Sessions;
+
+/// <summary>
+/// A node with <c>Relay:InPlaceFrames=false</c> relays through the WebSocket's own send path exactly as the default one
+/// relays through in-place frames (every other test here runs the default).
+/// </summary>
+public sealed class InPlaceFramesOffTests : IAsyncLifetime
+{
+    private const string EchoToken = "frames-off-echo-01";
+    private const string ClosingToken = "frames-off-close-1";
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
+
+    private readonly TcpTarget _echo = TcpTarget.Echo();
+    private readonly TcpTarget _closing = TcpTarget.SendAndClose("RFB 003.008\n"u8.ToArray());
+    private RelayNodeProcess _node = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        var directory = Repo.TempDirectory("frames-off");
+        _node = await RelayNodeProcess.StartAsync(new RelayNodeSettings
+        {
+            TokenFile = TokenFiles.Write(directory, (EchoToken, $"127.0.0.1:{_echo.Port}"), (ClosingToken, $"127.0.0.1:{_closing.Port}")),
+            SiloName = "frames-off",
+            Environment = { ["Relay__InPlaceFrames"] = "false" },
+        });
+        await using var first = await ConsoleClient.OpenEchoingAsync(_node, EchoToken);
+    }
+
+    [Fact]
+    public async Task EchoTarget_RelaysFourMegabytesByteExact_AndATargetsCloseArrivesAfterItsBytes()
+    {
+        const int size = 4 * 1024 * 1024;
+        var payload = RandomNumberGenerator.GetBytes(size);
+        await using (var client = await ConsoleClient.ConnectAsync(_node.WebSocketUri(EchoToken)))
+        {
+            var reading = client.ReadExactlyAsync(size, Timeout);
+            for (var offset = 0; offset < size; offset += 60_000)
+            {
+                await client.SendAsync(payload.AsMemory(offset, Math.Min(60_000, size - offset)));
+            }
+
+            var echoed = await reading;
+            Assert.True(payload.AsSpan().SequenceEqual(echoed), "echoed bytes differ from the bytes sent");
+        }
+
+        await using var closing = await ConsoleClient.ConnectAsync(_node.WebSocketUri(ClosingToken));
+        Assert.Equal("RFB 003.008\n", Encoding.ASCII.GetString(await closing.ReadExactlyAsync(12, Timeout)));
+        var (status, reason) = await closing.ReadUntilCloseAsync(Timeout);
+        Assert.Equal(WebSocketCloseStatus.NormalClosure, status);
+        Assert.Contains("target closed", reason, StringComparison.Ordinal);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _node.DisposeAsync();
+        await _echo.DisposeAsync();
+        await _closing.DisposeAsync();
+    }
+}
