@@ -80,6 +80,9 @@ public sealed partial class RelayEndpoint(
             return;
         }
 
+        // The connection under the WebSocket, when the server's bytes may be framed in place beside it (Relay:InPlaceFrames).
+        var frames = InPlaceFramesUpgrade.Of(context);
+
         if (admitted.Refused is { } refused)
         {
             await forwarder.RefuseAsync(socket, refused.Status, refused.Reason);
@@ -110,7 +113,7 @@ public sealed partial class RelayEndpoint(
                 if (mode == RecordingMode.Off && !vncLogin.Applies(entry, policies.For(session, clipboard).ReadsBrowser))
                 {
                     relayed = true;
-                    await RelayAsync(socket, InPlaceFramesUpgrade.Of(context), target, session, settings, arrived, loggedIn: null, filter: null, reader: null, recording: null);
+                    await RelayAsync(socket, frames, target, session, settings, arrived, loggedIn: null, filter: null, reader: null, recording: null);
                     return;
                 }
 
@@ -140,7 +143,7 @@ public sealed partial class RelayEndpoint(
                     var filter = policy.BrowserFilter(reader);
                     policy.LogApplied();
                     relayed = true;
-                    await RelayAsync(socket, InPlaceFramesUpgrade.Of(context), target, session, settings, arrived, tls, filter, reader, recording);
+                    await RelayAsync(socket, frames, target, session, settings, arrived, tls, filter, reader, recording);
                 }
             }
         }

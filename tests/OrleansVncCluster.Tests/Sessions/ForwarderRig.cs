@@ -17,7 +17,7 @@ internal sealed class ForwarderRig : IAsyncDisposable
 {
     private readonly Socket _relayClientSide;
 
-    private ForwarderRig(Socket browserSide, Socket relayClientSide, Socket vncServer, NetworkStream relayTarget, RelayOptions options, bool inPlaceFrames)
+    private ForwarderRig(Socket browserSide, Socket relayClientSide, Socket vncServer, NetworkStream relayTarget, RelayOptions options)
     {
         _relayClientSide = relayClientSide;
         BrowserSocket = browserSide;
@@ -26,7 +26,7 @@ internal sealed class ForwarderRig : IAsyncDisposable
         Options = options;
         Browser = WebSocket.CreateFromStream(new NetworkStream(browserSide, ownsSocket: true), new WebSocketCreationOptions { IsServer = false, KeepAliveInterval = TimeSpan.Zero });
         Stream relayStream = new NetworkStream(relayClientSide, ownsSocket: true);
-        if (inPlaceFrames)
+        if (options.InPlaceFrames)
         {
             relayStream = Frames = new BrowserFrameStream(relayStream);
         }
@@ -71,7 +71,7 @@ internal sealed class ForwarderRig : IAsyncDisposable
         // Non-blocking, as TargetDialer leaves it: the forwarder takes what a zero-byte receive announced without waiting.
         var target = new NetworkStream(relayTarget, ownsSocket: true);
         relayTarget.Blocking = false;
-        return new ForwarderRig(browser, relayClient, vncServer, target, new RelayOptions { MaxMessageBytes = maxMessageBytes, InPlaceFrames = inPlaceFrames }, inPlaceFrames);
+        return new ForwarderRig(browser, relayClient, vncServer, target, new RelayOptions { MaxMessageBytes = maxMessageBytes, InPlaceFrames = inPlaceFrames });
     }
 
     public Task<SessionOutcome> ForwardAsync() => Forwarder.ForwardAsync(RelayClient, Target, Session, Options, frames: Frames);
