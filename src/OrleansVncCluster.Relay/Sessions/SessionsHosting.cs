@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -51,11 +52,14 @@ public static class SessionsHosting
         var path = new PathString(relay.Path.TrimEnd('/'));
         return app.Use((context, next) =>
         {
-            // Routing matches the path with or without a trailing slash; so does this.
+            // Routing matches the path with or without a trailing slash; so does this. Only HTTP/1.1 upgrades: the
+            // connection under an HTTP/2 request carries other streams too.
             if (context.Request.Path.StartsWithSegments(path, out var rest) && (!rest.HasValue || rest.Value == "/")
-                && context.Features.Get<IHttpUpgradeFeature>() is { IsUpgradableRequest: true } kestrel)
+                && HttpProtocol.IsHttp11(context.Request.Protocol)
+                && context.Features.Get<IHttpUpgradeFeature>() is { IsUpgradableRequest: true } kestrel
+                && context.Features.Get<IConnectionTransportFeature>()?.Transport is { } connection)
             {
-                context.Features.Set<IHttpUpgradeFeature>(new InPlaceFramesUpgrade(kestrel));
+                context.Features.Set<IHttpUpgradeFeature>(new InPlaceFramesUpgrade(kestrel, connection));
             }
 
             return next(context);

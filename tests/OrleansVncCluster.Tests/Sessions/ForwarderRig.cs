@@ -28,7 +28,9 @@ internal sealed class ForwarderRig : IAsyncDisposable
         Stream relayStream = new NetworkStream(relayClientSide, ownsSocket: true);
         if (options.InPlaceFrames)
         {
-            relayStream = Frames = new BrowserFrameStream(relayStream);
+            // Kestrel's writer under an upgraded request, as far as the frames see it: a pipe writer over the same
+            // connection, with the node's 64 KiB blocks.
+            relayStream = Frames = BrowserFrameStreamTests.Over(relayStream);
         }
 
         RelayClient = WebSocket.CreateFromStream(relayStream, new WebSocketCreationOptions { IsServer = true, KeepAliveInterval = TimeSpan.Zero });
