@@ -57,9 +57,8 @@ public sealed class RelayOptions
     public bool InlineIo { get; set; } = true;
 
     /// <summary>
-    /// The VNC server's bytes are received straight into Kestrel's output buffer and framed there for the browser, instead
-    /// of being copied into the WebSocket's send buffer and from there into Kestrel's (<see cref="BrowserFrameStream"/>):
-    /// two copies of each frame less in the heavy direction.
+    /// The VNC server's bytes go to the browser framed in the buffer they were read into, instead of being copied into the
+    /// WebSocket's send buffer first (<see cref="BrowserFrameStream"/>): one copy of each frame less in the heavy direction.
     /// </summary>
     public bool InPlaceFrames { get; set; } = true;
 

@@ -65,7 +65,7 @@ public sealed class SessionForwarder(TimeProvider time)
         // Without TLS the fast socket path stays, logged in or not: after ServerInit the server's bytes are opaque, unless
         // a policy needs their message boundaries.
         var targetReader = loggedIn is null && reader is null
-            ? frames is null ? TargetToClientAsync(target.Socket, client, session) : TargetToFramesAsync(target.Socket, frames, session)
+            ? TargetToClientAsync(target.Socket, client, frames, session)
             : TargetStreamToClientAsync(loggedIn ?? target, client, session, reader, recorder);
 
         var first = await Task.WhenAny(clientReader, targetReader, session.StopRequested);
@@ -444,9 +444,12 @@ public sealed class SessionForwarder(TimeProvider time)
         }
     }
 
-    /// <summary>The server-to-browser copy of an opaque session on the socket, through the WebSocket.</summary>
-    private static async Task<SessionOutcome> TargetToClientAsync(Socket target, WebSocket client, RelaySession session)
+    /// <summary>The server-to-browser copy of an opaque session on the socket. With <paramref name="frames"/> each read lands
+    /// behind <see cref="BrowserFrameStream.Headroom"/> and goes out as a frame from the same buffer, copied by nobody on
+    /// the way to Kestrel.</summary>
+    private static async Task<SessionOutcome> TargetToClientAsync(Socket target, WebSocket client, BrowserFrameStream? frames, RelaySession session)
     {
+        var offset = frames is null ? 0 : BrowserFrameStream.Headroom;
         byte[]? buffer = null;
         try
         {
@@ -462,7 +465,7 @@ public sealed class SessionForwarder(TimeProvider time)
                     // Take only what is there now. The zero-byte receive can complete with nothing to read (seen on most
                     // sockets whose server spoke first: docs/benchmarks.md), and an awaited read would then pin this
                     // buffer for as long as the console stays quiet. The socket is non-blocking, so this never waits.
-                    read = target.Receive(buffer, 0, buffer.Length, SocketFlags.None, out var error);
+                    read = target.Receive(buffer, offset, buffer.Length - offset, SocketFlags.None, out var error);
                     if (error == SocketError.WouldBlock)
                     {
                         ArrayPool<byte>.Shared.Return(buffer);
@@ -478,7 +481,7 @@ public sealed class SessionForwarder(TimeProvider time)
                 else
                 {
                     // The last read filled the buffer: more is on its way, so keep the buffer for it.
-                    read = await target.ReceiveAsync(buffer.AsMemory(), SocketFlags.None);
+                    read = await target.ReceiveAsync(buffer.AsMemory(offset), SocketFlags.None);
                 }
 
                 if (read == 0)
@@ -489,7 +492,14 @@ public sealed class SessionForwarder(TimeProvider time)
                 try
                 {
                     // One binary frame per target read, as websockify sends them.
-                    await client.SendAsync(buffer.AsMemory(0, read), WebSocketMessageType.Binary, endOfMessage: true, CancellationToken.None);
+                    if (frames is null)
+                    {
+                        await client.SendAsync(buffer.AsMemory(0, read), WebSocketMessageType.Binary, endOfMessage: true, CancellationToken.None);
+                    }
+                    else if (!await frames.WriteBinaryAsync(buffer, read))
+                    {
+                        return SessionOutcome.ClientFailed;
+                    }
                 }
                 catch (Exception exception) when (IsIoFailure(exception))
                 {
@@ -497,7 +507,7 @@ public sealed class SessionForwarder(TimeProvider time)
                 }
 
                 session.AddToClient(read);
-                if (read < buffer.Length)
+                if (offset + read < buffer.Length)
                 {
                     ArrayPool<byte>.Shared.Return(buffer);
                     buffer = null;
@@ -514,35 +524,6 @@ public sealed class SessionForwarder(TimeProvider time)
             {
                 ArrayPool<byte>.Shared.Return(buffer);
             }
-        }
-    }
-
-    /// <summary>The server-to-browser copy of an opaque session on the socket, framed in place (Relay:InPlaceFrames): the
-    /// server's bytes are received into Kestrel's output buffer and leave from there, copied by nobody in user space. It
-    /// holds no buffer between frames: each starts with a zero-byte receive, which completes at once while more is there.</summary>
-    private static async Task<SessionOutcome> TargetToFramesAsync(Socket target, BrowserFrameStream frames, RelaySession session)
-    {
-        try
-        {
-            while (true)
-            {
-                await target.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None);
-                var (result, count) = await frames.SendReceivedAsync(target);
-                switch (result)
-                {
-                    case ReceivedFrame.ServerEnded:
-                        return SessionOutcome.TargetClosed;
-                    case ReceivedFrame.BrowserGone:
-                        return SessionOutcome.ClientFailed;
-                    case ReceivedFrame.Sent:
-                        session.AddToClient(count);
-                        break;
-                }
-            }
-        }
-        catch (Exception exception) when (IsIoFailure(exception))
-        {
-            return SessionOutcome.TargetFailed;
         }
     }
 

@@ -1,5 +1,4 @@
 using Microsoft.AspNetCore.Connections;
-using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -52,14 +51,11 @@ public static class SessionsHosting
         var path = new PathString(relay.Path.TrimEnd('/'));
         return app.Use((context, next) =>
         {
-            // Routing matches the path with or without a trailing slash; so does this. Only HTTP/1.1 upgrades: the
-            // connection under an HTTP/2 request carries other streams too.
+            // Routing matches the path with or without a trailing slash; so does this.
             if (context.Request.Path.StartsWithSegments(path, out var rest) && (!rest.HasValue || rest.Value == "/")
-                && HttpProtocol.IsHttp11(context.Request.Protocol)
-                && context.Features.Get<IHttpUpgradeFeature>() is { IsUpgradableRequest: true } kestrel
-                && context.Features.Get<IConnectionTransportFeature>()?.Transport is { } connection)
+                && context.Features.Get<IHttpUpgradeFeature>() is { IsUpgradableRequest: true } kestrel)
             {
-                context.Features.Set<IHttpUpgradeFeature>(new InPlaceFramesUpgrade(kestrel, connection));
+                context.Features.Set<IHttpUpgradeFeature>(new InPlaceFramesUpgrade(kestrel));
             }
 
             return next(context);

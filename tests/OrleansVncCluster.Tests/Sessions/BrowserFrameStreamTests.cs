@@ -1,10 +1,8 @@
-using System.Buffers;
-using System.IO.Pipelines;
+using System.Buffers.Binary;
 using System.Net.Sockets;
 using System.Net.WebSockets;
 using System.Text;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
@@ -14,66 +12,47 @@ using OrleansVncCluster.Relay.Sessions;
 namespace OrleansVncCluster.Tests.Sessions;
 
 /// <summary>
-/// Frames written in place (Relay:InPlaceFrames): the VNC server's bytes received into the output buffer and framed
-/// there; what a browser's WebSocket reads of them, of every length form they take, mixed with the WebSocket's own frames,
-/// and that nothing follows the close frame. The output is a pipe writer over the connection, as Kestrel's response body
-/// writer is under an upgraded request.
+/// Frames written in place (Relay:InPlaceFrames): what a browser's WebSocket reads of them, of every length form RFC 6455
+/// has, mixed with the WebSocket's own frames, and that nothing follows the close frame.
 /// </summary>
 public sealed class BrowserFrameStreamTests
 {
     private static readonly TimeSpan Soon = TimeSpan.FromSeconds(10);
 
     [Theory]
+    [InlineData(0, new byte[] { 0x82, 0 })]
     [InlineData(1, new byte[] { 0x82, 1 })]
     [InlineData(125, new byte[] { 0x82, 125 })]
     [InlineData(126, new byte[] { 0x82, 126, 0, 126 })]
     [InlineData(65535, new byte[] { 0x82, 126, 0xFF, 0xFF })]
-    public void WriteHeader_IsTheShortestFormOfTheLength_WithThePayloadRightBehindIt(int count, byte[] expected)
+    [InlineData(65536, new byte[] { 0x82, 127, 0, 0, 0, 0, 0, 1, 0, 0 })]
+    public void WriteHeader_IsTheShortestFormOfTheLength_EndingAtTheHeadroom(int count, byte[] expected)
     {
-        var frame = new byte[BrowserFrameStream.LongHeader + count];
-        Random.Shared.NextBytes(frame);
-        var payload = frame[BrowserFrameStream.LongHeader..];
-
-        var header = BrowserFrameStream.WriteHeader(frame, count);
-
-        Assert.Equal(expected, frame[..header]);
-        Assert.Equal(payload, frame[header..(header + count)]);
+        var buffer = new byte[BrowserFrameStream.Headroom];
+        var start = BrowserFrameStream.WriteHeader(buffer, count);
+        Assert.Equal(expected, buffer[start..BrowserFrameStream.Headroom]);
     }
 
     [Fact]
-    public void WriteHeader_RefusesAPayloadTooLongForAFourByteHeader()
+    public async Task FramesOfEveryLengthForm_ArriveWholeAtTheBrowser()
     {
-        var frame = new byte[BrowserFrameStream.LongHeader + 65536];
-        Assert.Throws<OverflowException>(() => BrowserFrameStream.WriteHeader(frame, 65536));
-    }
-
-    [Theory]
-    [InlineData(1)]
-    [InlineData(125)]
-    [InlineData(126)]
-    [InlineData(4096)]
-    [InlineData(65532)]
-    [InlineData(200_000)]
-    public async Task WhatTheServerSent_ArrivesWholeAtTheBrowser_InFramesOfAtMost64KiB(int count)
-    {
-        await using var pair = await PairWithServerAsync();
-        var sent = new byte[count];
-        new Random(count).NextBytes(sent);
-
-        // The socket buffers are small: the server writes while the relay frames and the browser reads.
-        var serving = Task.Run(() => pair.Server.SendAsync(sent, SocketFlags.None), TestContext.Current.CancellationToken);
-        var relaying = pair.RelayAsync(count);
-        using var received = new MemoryStream();
-        while (received.Length < count)
+        var (browser, frames, _) = await ConnectAsync();
+        await using var _frames = frames;
+        using var _browser = browser;
+        var random = new Random(17);
+        foreach (var count in new[] { 0, 1, 125, 126, 127, 65535, 65536, 100_000 })
         {
-            var (type, message) = await ReceiveMessageAsync(pair.Browser);
-            Assert.Equal(WebSocketMessageType.Binary, type);
-            Assert.InRange(message.Length, 1, 65535);
-            received.Write(message);
-        }
+            var buffer = new byte[BrowserFrameStream.Headroom + count];
+            random.NextBytes(buffer.AsSpan(BrowserFrameStream.Headroom));
+            var payload = buffer[BrowserFrameStream.Headroom..];
 
-        await Task.WhenAll(serving, relaying).WaitAsync(Soon, TestContext.Current.CancellationToken);
-        Assert.Equal(sent, received.ToArray());
+            // The socket buffers are small: the browser reads while the frame is written.
+            var writing = frames.WriteBinaryAsync(buffer, count).AsTask();
+            var (type, received) = await ReceiveMessageAsync(browser);
+            Assert.True(await writing.WaitAsync(Soon, TestContext.Current.CancellationToken));
+            Assert.Equal(WebSocketMessageType.Binary, type);
+            Assert.Equal(payload, received);
+        }
     }
 
     /// <summary>
@@ -84,32 +63,38 @@ public sealed class BrowserFrameStreamTests
     [Fact]
     public async Task TheWebSocketsOwnFrames_AndInPlaceFrames_DoNotCutIntoEachOther()
     {
-        await using var pair = await PairWithServerAsync(inPieces: true);
+        var (browser, frames, relay) = await ConnectAsync(inPieces: true);
+        await using var _frames = frames;
+        using var _browser = browser;
+        using var _relay = relay;
         const int Each = 40;
-        var sent = new byte[Each * 64 * 1024];
-        for (var i = 0; i < Each; i++)
-        {
-            sent.AsSpan(i * 64 * 1024, 64 * 1024).Fill((byte)i);
-        }
 
-        var serving = Task.Run(() => pair.Server.SendAsync(sent, SocketFlags.None), TestContext.Current.CancellationToken);
-        var inPlace = pair.RelayAsync(sent.Length);
+        var inPlace = Task.Run(async () =>
+        {
+            for (var i = 0; i < Each; i++)
+            {
+                var buffer = new byte[BrowserFrameStream.Headroom + 64 * 1024];
+                buffer.AsSpan(BrowserFrameStream.Headroom).Fill((byte)i);
+                Assert.True(await frames.WriteBinaryAsync(buffer, buffer.Length - BrowserFrameStream.Headroom));
+            }
+        }, TestContext.Current.CancellationToken);
         var own = Task.Run(async () =>
         {
             for (var i = 0; i < Each; i++)
             {
-                await pair.Relay.SendAsync(Encoding.ASCII.GetBytes(new string((char)('a' + (i % 26)), 30_000)), WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
+                await relay.SendAsync(Encoding.ASCII.GetBytes(new string((char)('a' + (i % 26)), 30_000)), WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
             }
         }, TestContext.Current.CancellationToken);
 
-        using var binary = new MemoryStream();
-        var text = 0;
-        while (binary.Length < sent.Length || text < Each)
+        var (binary, text) = (0, 0);
+        while (binary + text < 2 * Each)
         {
-            var (type, message) = await ReceiveMessageAsync(pair.Browser);
+            var (type, message) = await ReceiveMessageAsync(browser);
             if (type == WebSocketMessageType.Binary)
             {
-                binary.Write(message);
+                Assert.Equal(64 * 1024, message.Length);
+                Assert.All(message, b => Assert.Equal((byte)binary, b));
+                binary++;
             }
             else
             {
@@ -119,88 +104,39 @@ public sealed class BrowserFrameStreamTests
             }
         }
 
-        await Task.WhenAll(serving, inPlace, own).WaitAsync(Soon, TestContext.Current.CancellationToken);
-        Assert.Equal(sent, binary.ToArray());
+        await Task.WhenAll(inPlace, own).WaitAsync(Soon, TestContext.Current.CancellationToken);
     }
 
     /// <summary>Once the WebSocket has sent its close frame, the forwarder's next frame is refused and never written.</summary>
     [Fact]
     public async Task AfterTheCloseFrame_NoDataFrameIsWritten()
     {
-        await using var pair = await PairWithServerAsync();
-        await pair.Server.SendAsync("abc"u8.ToArray(), SocketFlags.None);
-        Assert.Equal((ReceivedFrame.Sent, 3), await pair.SendWhenThereAsync());
-        await pair.Relay.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "bye", TestContext.Current.CancellationToken);
-        await pair.Server.SendAsync("def"u8.ToArray(), SocketFlags.None);
-        Assert.Equal((ReceivedFrame.BrowserGone, 0), await pair.SendWhenThereAsync());
-        pair.BrowserSide.Shutdown(SocketShutdown.Send);
-        pair.RelaySide.Shutdown(SocketShutdown.Send);
+        var (browserSide, relaySide) = await ForwarderRig.PairAsync();
+        using var _browserSide = browserSide;
+        await using var frames = new BrowserFrameStream(new NetworkStream(relaySide, ownsSocket: true));
+        using var relay = WebSocket.CreateFromStream(frames, new WebSocketCreationOptions { IsServer = true, KeepAliveInterval = TimeSpan.Zero });
+        var buffer = new byte[BrowserFrameStream.Headroom + 3];
+        "abc"u8.CopyTo(buffer.AsSpan(BrowserFrameStream.Headroom));
+
+        Assert.True(await frames.WriteBinaryAsync(buffer, 3));
+        await relay.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "bye", TestContext.Current.CancellationToken);
+        Assert.False(await frames.WriteBinaryAsync(buffer, 3));
+        browserSide.Shutdown(SocketShutdown.Send);
+        relaySide.Shutdown(SocketShutdown.Send);
 
         // What the browser got, byte for byte: the data frame, the close frame (1000, "bye"), then the end of the stream.
-        var wire = await ReadToEndAsync(pair.BrowserSide);
+        var wire = await ReadToEndAsync(browserSide);
         byte[] expected = [0x82, 3, (byte)'a', (byte)'b', (byte)'c', 0x88, 5, 0x03, 0xE8, (byte)'b', (byte)'y', (byte)'e'];
         Assert.Equal(expected, wire);
     }
 
-    /// <summary>
-    /// A wake-up with nothing behind it takes nothing from the output's pool: a block taken and not written would stay
-    /// with the connection for as long as the console is quiet. The server's end is told apart from it.
-    /// </summary>
-    [Fact]
-    public async Task NothingThere_TakesNoBuffer_AndTheServersEndIsReported()
-    {
-        await using var pair = await PairWithServerAsync();
-        Assert.Equal((ReceivedFrame.NothingThere, 0), await pair.Frames.SendReceivedAsync(pair.RelayServerSide));
-        Assert.Equal(0, pair.Pool.Rented);
-
-        await pair.Server.SendAsync("x"u8.ToArray(), SocketFlags.None);
-        Assert.Equal((ReceivedFrame.Sent, 1), await pair.SendWhenThereAsync());
-        Assert.Equal(1, pair.Pool.Rented);
-
-        pair.Server.Shutdown(SocketShutdown.Send);
-        Assert.Equal((ReceivedFrame.ServerEnded, 0), await pair.SendWhenThereAsync());
-        Assert.Equal(1, pair.Pool.Rented);
-    }
-
-    /// <summary>When the browser's connection is gone (Kestrel's output pipe completed by its reader, or its writer
-    /// finished with the request), the frame reports it instead of throwing, and the server's bytes stay unread.</summary>
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public async Task AGoneBrowser_IsReported(bool writerCompleted)
-    {
-        var (serverSide, relayServerSide) = await ForwarderRig.PairAsync();
-        using var _server = serverSide;
-        using var _relay = relayServerSide;
-        relayServerSide.Blocking = false;
-        var pipe = new Pipe();
-        if (writerCompleted)
-        {
-            pipe.Writer.Complete();
-        }
-        else
-        {
-            pipe.Reader.Complete();
-        }
-
-        await using var frames = new BrowserFrameStream(Stream.Null, pipe.Writer);
-        await serverSide.SendAsync("abc"u8.ToArray(), SocketFlags.None);
-        await relayServerSide.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None);
-
-        var (result, _) = await frames.SendReceivedAsync(relayServerSide);
-
-        Assert.Equal(ReceivedFrame.BrowserGone, result);
-        Assert.Equal(writerCompleted ? 3 : 0, relayServerSide.Available);
-    }
-
-    [Theory]
-    [InlineData(true, "/websockify", "HTTP/1.1", true)]
-    [InlineData(true, "/websockify/", "HTTP/1.1", true)]
-    [InlineData(true, "/websockify/other", "HTTP/1.1", false)]
-    [InlineData(true, "/console", "HTTP/1.1", false)]
-    [InlineData(true, "/websockify", "HTTP/2", false)]
-    [InlineData(false, "/websockify", "HTTP/1.1", false)]
-    public async Task UseInPlaceFrames_WrapsTheUpgradeOfConsoleRequestsOnly_WhenEnabled(bool enabled, string path, string protocol, bool wrapped)
+    [InlineData(true, "/websockify", true)]
+    [InlineData(true, "/websockify/", true)]
+    [InlineData(true, "/websockify/other", false)]
+    [InlineData(true, "/console", false)]
+    [InlineData(false, "/websockify", false)]
+    public async Task UseInPlaceFrames_WrapsTheUpgradeOfConsoleRequestsOnly_WhenEnabled(bool enabled, string path, bool wrapped)
     {
         var services = new ServiceCollection().AddOptions().Configure<RelayOptions>(o => o.InPlaceFrames = enabled).BuildServiceProvider();
         var app = new ApplicationBuilder(services);
@@ -217,10 +153,7 @@ public sealed class BrowserFrameStreamTests
         var kestrel = new UpgradeOf(new NetworkStream(relaySide, ownsSocket: true));
         var context = new DefaultHttpContext();
         context.Request.Path = path;
-        context.Request.Protocol = protocol;
         context.Features.Set<IHttpUpgradeFeature>(kestrel);
-        var connection = new Pipe();
-        context.Features.Set<IConnectionTransportFeature>(new TransportOf(new DuplexPipe(connection.Reader, connection.Writer)));
         await app.Build()(context);
 
         Assert.Equal(wrapped, seen is InPlaceFramesUpgrade);
@@ -231,13 +164,6 @@ public sealed class BrowserFrameStreamTests
         Assert.Same(wrapped ? upgraded : null, InPlaceFramesUpgrade.Of(context));
     }
 
-    private sealed class TransportOf(IDuplexPipe transport) : IConnectionTransportFeature
-    {
-        public IDuplexPipe Transport { get; set; } = transport;
-    }
-
-    private sealed record DuplexPipe(PipeReader Input, PipeWriter Output) : IDuplexPipe;
-
     private sealed class UpgradeOf(Stream connection) : IHttpUpgradeFeature
     {
         public bool IsUpgradableRequest => true;
@@ -245,79 +171,15 @@ public sealed class BrowserFrameStreamTests
         public Task<Stream> UpgradeAsync() => Task.FromResult(connection);
     }
 
-    /// <summary>A <see cref="BrowserFrameStream"/> over a connection, writing frames through a pipe writer over the same
-    /// connection with the node's 64 KiB blocks, as Kestrel's response body writer does under an upgraded request.</summary>
-    internal static BrowserFrameStream Over(Stream connection, MemoryPool<byte>? pool = null) =>
-        new(connection, PipeWriter.Create(connection, new StreamPipeWriterOptions(pool ?? new LargeBlockMemoryPool(), leaveOpen: true)));
-
-    /// <summary>A browser's WebSocket joined by loopback to the relay's, which runs over a <see cref="BrowserFrameStream"/>,
-    /// and a VNC server joined by loopback to the relay's non-blocking socket, as TargetDialer leaves it.</summary>
-    private static async Task<Pair> PairWithServerAsync(bool inPieces = false)
+    /// <summary>A browser's WebSocket joined by loopback to the relay's, which runs over a <see cref="BrowserFrameStream"/>.</summary>
+    private static async Task<(WebSocket Browser, BrowserFrameStream Frames, WebSocket Relay)> ConnectAsync(bool inPieces = false)
     {
         var (browserSide, relaySide) = await ForwarderRig.PairAsync();
-        var (server, relayServerSide) = await ForwarderRig.PairAsync();
-        relayServerSide.Blocking = false;
-        Stream connection = new NetworkStream(relaySide, ownsSocket: false);
-        var pool = new CountingPool();
-        var frames = Over(inPieces ? new WriteCountingStream(connection, piece: 1000) : connection, pool);
+        Stream connection = new NetworkStream(relaySide, ownsSocket: true);
+        var frames = new BrowserFrameStream(inPieces ? new WriteCountingStream(connection, piece: 1000) : connection);
         var relay = WebSocket.CreateFromStream(frames, new WebSocketCreationOptions { IsServer = true, KeepAliveInterval = TimeSpan.Zero });
-        var browser = WebSocket.CreateFromStream(new NetworkStream(browserSide, ownsSocket: false), new WebSocketCreationOptions { IsServer = false, KeepAliveInterval = TimeSpan.Zero });
-        return new Pair(browser, browserSide, relay, relaySide, frames, server, relayServerSide, pool);
-    }
-
-    private sealed record Pair(
-        WebSocket Browser, Socket BrowserSide, WebSocket Relay, Socket RelaySide, BrowserFrameStream Frames, Socket Server, Socket RelayServerSide, CountingPool Pool)
-        : IAsyncDisposable
-    {
-        /// <summary>What the forwarder does for one frame: waits for the server, then frames what it sent.</summary>
-        public async Task<(ReceivedFrame, int)> SendWhenThereAsync()
-        {
-            using var deadline = new CancellationTokenSource(Soon);
-            await RelayServerSide.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, deadline.Token);
-            return await Frames.SendReceivedAsync(RelayServerSide);
-        }
-
-        /// <summary>Frames what the server sends until <paramref name="count"/> bytes went to the browser.</summary>
-        public Task RelayAsync(int count) => Task.Run(async () =>
-        {
-            for (var sent = 0; sent < count;)
-            {
-                var (result, bytes) = await SendWhenThereAsync();
-                Assert.NotEqual(ReceivedFrame.ServerEnded, result);
-                Assert.NotEqual(ReceivedFrame.BrowserGone, result);
-                sent += bytes;
-            }
-        });
-
-        public async ValueTask DisposeAsync()
-        {
-            Browser.Dispose();
-            Relay.Dispose();
-            await Frames.DisposeAsync();
-            foreach (var socket in new[] { BrowserSide, RelaySide, Server, RelayServerSide })
-            {
-                socket.Dispose();
-            }
-        }
-    }
-
-    /// <summary>The node's 64 KiB blocks, counting how many were taken.</summary>
-    private sealed class CountingPool : MemoryPool<byte>
-    {
-        private readonly LargeBlockMemoryPool _blocks = new();
-        private int _rented;
-
-        public int Rented => Volatile.Read(ref _rented);
-
-        public override int MaxBufferSize => _blocks.MaxBufferSize;
-
-        public override IMemoryOwner<byte> Rent(int minBufferSize = -1)
-        {
-            Interlocked.Increment(ref _rented);
-            return _blocks.Rent(minBufferSize);
-        }
-
-        protected override void Dispose(bool disposing) => _blocks.Dispose();
+        var browser = WebSocket.CreateFromStream(new NetworkStream(browserSide, ownsSocket: true), new WebSocketCreationOptions { IsServer = false, KeepAliveInterval = TimeSpan.Zero });
+        return (browser, frames, relay);
     }
 
     private static async Task<(WebSocketMessageType Type, byte[] Message)> ReceiveMessageAsync(WebSocket browser)

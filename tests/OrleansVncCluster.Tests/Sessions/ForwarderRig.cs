@@ -28,9 +28,7 @@ internal sealed class ForwarderRig : IAsyncDisposable
         Stream relayStream = new NetworkStream(relayClientSide, ownsSocket: true);
         if (options.InPlaceFrames)
         {
-            // Kestrel's writer under an upgraded request, as far as the frames see it: a pipe writer over the same
-            // connection, with the node's 64 KiB blocks.
-            relayStream = Frames = BrowserFrameStreamTests.Over(relayStream);
+            relayStream = Frames = new BrowserFrameStream(relayStream);
         }
 
         RelayClient = WebSocket.CreateFromStream(relayStream, new WebSocketCreationOptions { IsServer = true, KeepAliveInterval = TimeSpan.Zero });
