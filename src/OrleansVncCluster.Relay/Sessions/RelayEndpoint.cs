@@ -80,14 +80,14 @@ public sealed partial class RelayEndpoint(
             return;
         }
 
-        // The connection under the WebSocket, when the server's bytes may be framed in place beside it (Relay:InPlaceFrames).
-        var frames = InPlaceFramesUpgrade.Of(context);
-
         if (admitted.Refused is { } refused)
         {
             await forwarder.RefuseAsync(socket, refused.Status, refused.Reason);
             return;
         }
+
+        // The connection under the WebSocket, when the server's bytes may be framed in place beside it (Relay:InPlaceFrames).
+        var frames = InPlaceFramesUpgrade.Of(context);
 
         var entry = admitted.Entry!;
         var relayed = false;
