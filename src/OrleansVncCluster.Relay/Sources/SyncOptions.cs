@@ -47,11 +47,13 @@ public sealed class SyncOptions
     /// </summary>
     public TimeSpan? ApplyBudget { get; set; }
 
-    /// <summary>Pacing never goes slower than this, so a handful of changes lands at once rather than spread over the budget.
-    /// 1,000 token writes per second cost about 6 % of one core. (2,000 was tried for a 1 % re-sync of 1,000,000 VMs, whose
-    /// 17,000 changes spread over the 12 s budget: the apply still took 14.8 s, at what the node could do beside the
-    /// bench's sessions, and set-up p99 during it rose to 3.5x idle.)</summary>
-    public double MinWritesPerSecond { get; set; } = 1000;
+    /// <summary>Pacing never goes slower than this, so a sync of a few thousand changes lands at once rather than spread
+    /// over the whole budget. 4,000 since removals and creates are mixed in an apply: a 1 % re-sync of 1,000,000 VMs
+    /// (17,000 changes) at 1,000 took its 12 s budget and more; at 4,000 it took 8.8 s, as fast as the node removes tokens
+    /// beside the bench's sessions, with set-up p99 during it at 0.85x idle (docs/benchmarks.md). A 1,000,000-VM first sync
+    /// runs as fast as <see cref="ApplyParallelism"/> allows for minutes without raising set-up p99, so the budget, not
+    /// this floor, is what protects session set-up from a big sync.</summary>
+    public double MinWritesPerSecond { get; set; } = 4000;
 
     /// <summary>Token writes in flight at once: enough to hide the storage's latency, few enough to leave the session
     /// set-up path room on the thread pool. 16 since new tokens are created in storage: a 1,000,000-VM first sync on a
@@ -99,6 +101,13 @@ public sealed class SyncOptions
         return found;
     }
 
+    /// <summary>
+    /// Whether an apply that took <paramref name="elapsed"/> ran well past its budget (half again, and a second): the token
+    /// storage answers too slowly for the changes in flight. Not the pace's plan: the floor can plan a few thousand
+    /// changes for 2 s that the node removes in 5, well within the budget.
+    /// </summary>
+    public bool OverBudget(TimeSpan elapsed, TimeSpan syncInterval) => elapsed > BudgetFor(syncInterval) * 1.5 + TimeSpan.FromSeconds(1);
+
     /// <summary>The pacing for <paramref name="changes"/> token writes and removals.</summary>
     public TokenApplyPacing PacingFor(int changes, TimeSpan syncInterval) =>
         TokenApplyPacing.ForBudget(changes, BudgetFor(syncInterval), MinWritesPerSecond, ApplyParallelism);
@@ -128,7 +137,7 @@ public sealed class SyncOptionsValidator : IValidateOptions<SyncOptions>
 
         if (!(options.MinWritesPerSecond >= 1 && options.MinWritesPerSecond <= 1_000_000))
         {
-            failures.Add($"Sync:MinWritesPerSecond {options.MinWritesPerSecond.ToString(CultureInfo.InvariantCulture)} must be between 1 and 1000000 token writes per second (default 1000)");
+            failures.Add($"Sync:MinWritesPerSecond {options.MinWritesPerSecond.ToString(CultureInfo.InvariantCulture)} must be between 1 and 1000000 token writes per second (default 4000)");
         }
 
         if (options.ApplyParallelism is < 1 or > 256)

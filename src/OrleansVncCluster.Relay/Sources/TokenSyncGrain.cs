@@ -206,7 +206,8 @@ internal sealed partial class TokenSyncGrain(
     private async Task<TokenApplyResult> ApplyPacedAsync(TokenPlan plan, CancellationToken cancellationToken)
     {
         var changes = plan.Upserts.Count + plan.Removals.Count;
-        var pacing = syncOptions.CurrentValue.PacingFor(changes, _interval);
+        var settings = syncOptions.CurrentValue;
+        var pacing = settings.PacingFor(changes, _interval);
         var started = Stopwatch.GetTimestamp();
         var result = await table.ApplyAsync(plan, pacing, cancellationToken);
         var elapsed = Stopwatch.GetElapsedTime(started);
@@ -215,9 +216,9 @@ internal sealed partial class TokenSyncGrain(
             // Only applies that take over a second are worth a line: the ordinary interval's few changes are not.
             var planned = TimeSpan.FromSeconds(changes / pacing.WritesPerSecond);
             LogApplyPaced(logger, plan.Source, changes, pacing.WritesPerSecond, pacing.Parallelism, elapsed.TotalSeconds, planned.TotalSeconds);
-            if (elapsed > planned * 1.5 + TimeSpan.FromSeconds(1))
+            if (settings.OverBudget(elapsed, _interval))
             {
-                LogApplyBehind(logger, plan.Source, changes, elapsed.TotalSeconds, planned.TotalSeconds, pacing.Parallelism);
+                LogApplyBehind(logger, plan.Source, changes, elapsed.TotalSeconds, settings.BudgetFor(_interval).TotalSeconds, pacing.Parallelism);
             }
         }
 
@@ -272,9 +273,9 @@ internal sealed partial class TokenSyncGrain(
         double gcPauseSeconds);
 
     [LoggerMessage(EventId = EventIds.SyncApplyBehind, Level = LogLevel.Warning,
-        Message = "Token sync from {Source} fell behind its pace: {Changes} changes took {ElapsedSeconds:0.0} s instead of {PlannedSeconds:0.0} s; " +
+        Message = "Token sync from {Source} ran over its budget: {Changes} changes took {ElapsedSeconds:0.0} s, budget {BudgetSeconds:0.0} s; " +
                   "the token storage answers slowly for {Parallelism} writes in flight (raise Sync:ApplyParallelism if it can take more)")]
-    private static partial void LogApplyBehind(ILogger logger, string source, int changes, double elapsedSeconds, double plannedSeconds, int parallelism);
+    private static partial void LogApplyBehind(ILogger logger, string source, int changes, double elapsedSeconds, double budgetSeconds, int parallelism);
 
     [LoggerMessage(EventId = EventIds.SyncReminderUnavailable, Level = LogLevel.Warning,
         Message = "Token sync could not register its reminder (is a reminder service configured?); the node keepers still restart it")]

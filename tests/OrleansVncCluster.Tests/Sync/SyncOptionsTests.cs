@@ -29,6 +29,31 @@ public sealed class SyncOptionsTests
         Assert.Equal(12, 84_200 / pacing.WritesPerSecond, precision: 6);
     }
 
+    /// <summary>A 1 % re-sync of 1,000,000 VMs (17,000 changes, half of them removals) runs at the floor, as fast as
+    /// the node removes tokens, instead of being spread over the whole 12 s budget.</summary>
+    [Fact]
+    public void ReSyncOfSeventeenThousandChanges_RunsAtTheFloor()
+    {
+        var pacing = new SyncOptions().PacingFor(17_000, TimeSpan.FromSeconds(30));
+
+        Assert.Equal(4000, pacing.WritesPerSecond);
+        Assert.True(17_000 / pacing.WritesPerSecond < 5);
+    }
+
+    /// <summary>Warning 4101 is about the budget, not the floor's plan: 17,000 changes planned for 4.3 s at the floor
+    /// that take 8.8 s are well within the 12 s budget; a sync that takes half again its budget and a second is late.</summary>
+    [Theory]
+    [InlineData(8.8, false)]
+    [InlineData(18.9, false)]
+    [InlineData(19.1, true)]
+    [InlineData(178, true)]
+    public void OverBudget_IsHalfAgainTheBudgetAndASecond(double elapsedSeconds, bool over) =>
+        Assert.Equal(over, new SyncOptions().OverBudget(TimeSpan.FromSeconds(elapsedSeconds), TimeSpan.FromSeconds(30)));
+
+    [Fact]
+    public void OverBudget_FollowsAConfiguredBudget() =>
+        Assert.True(new SyncOptions { ApplyBudget = TimeSpan.FromSeconds(2) }.OverBudget(TimeSpan.FromSeconds(4.1), TimeSpan.FromSeconds(30)));
+
     [Fact]
     public void Defaults_AreValid() => Assert.True(new SyncOptionsValidator().Validate(null, new SyncOptions()).Succeeded);
 
