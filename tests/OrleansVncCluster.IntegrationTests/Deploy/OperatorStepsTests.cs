@@ -70,7 +70,7 @@ public sealed partial class OperatorStepsTests : IAsyncLifetime
         var second = await IssueTicketKeyIdAsync(token);
         Assert.NotEqual(first, second);
         // The node's log is written by a background worker: the reload's line may land just after the new key signs.
-        await Eventually.HoldsAsync(() => Task.FromResult(TicketKeyLines().Count == 2), TimeSpan.FromSeconds(5), "the node logs the rotated ticket keys");
+        await Eventually.HoldsAsync(() => TicketKeyLines().Count == 2, TimeSpan.FromSeconds(5), "the node logs the rotated ticket keys");
         Assert.Equal(2, TicketKeyLines().Count);
 
         // journalctl -p warning as the docs show it: the node's warnings, none of its information lines.
