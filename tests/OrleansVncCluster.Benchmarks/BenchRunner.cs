@@ -57,6 +57,8 @@ internal sealed class BenchRunner(BenchOptions options)
                 TokenFileTokens = options.TokenFileTokens,
                 SyncVms = options.SyncVms,
                 SyncMillionVms = options.SyncMillionVms,
+                SyncWarmupSeconds = options.SyncWarmup.TotalSeconds,
+                SyncIdleWindowSeconds = options.SyncIdleWindow.TotalSeconds,
                 FailoverKills = options.FailoverKills,
                 ConsoleKills = options.ConsoleKills,
                 SilentHostCuts = options.SilentHostCuts,

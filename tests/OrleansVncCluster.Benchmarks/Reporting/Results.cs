@@ -72,6 +72,12 @@ internal sealed record BenchSettings
 
     public int SyncMillionVms { get; init; }
 
+    /// <summary>Unmeasured sessions a sync workload's node served before its idle baseline (seconds).</summary>
+    public double SyncWarmupSeconds { get; init; }
+
+    /// <summary>The window of a sync workload's idle baseline (seconds).</summary>
+    public double SyncIdleWindowSeconds { get; init; }
+
     /// <summary>kill -9 rounds of the failover workload's session trickle and of its console page; link cuts of silent-host.</summary>
     public int FailoverKills { get; init; }
 

@@ -58,6 +58,13 @@ internal static class SetupLatency
             Summarize(b.Name, "setup, interleaved with " + a.Name, sessions, concurrency, tallyB.Latencies, tallyB.Failed, tallyB.FirstError, seconds));
     }
 
+    /// <summary>Sessions for <paramref name="duration"/>, not measured: a node's warm-up.</summary>
+    public static async Task WarmUpAsync(IBenchEndpoint endpoint, Func<int, string> tokenFor, int concurrency, TimeSpan duration)
+    {
+        using var until = new CancellationTokenSource(duration);
+        await MeasureAsync(_ => (endpoint, new Tally()), tokenFor, 0, int.MaxValue, concurrency, until.Token);
+    }
+
     /// <summary>Runs sessions until <paramref name="until"/> is cancelled (the background load during a sync).</summary>
     public static async Task<LatencyResult> RunUntilAsync(string peer, string scenario, IBenchEndpoint endpoint, Func<int, string> tokenFor,
         int concurrency, CancellationToken until)

@@ -6,8 +6,9 @@ using OrleansVncCluster.Testing;
 namespace OrleansVncCluster.Benchmarks.Workloads;
 
 /// <summary>
-/// What every measured sync starts from: a fresh node whose first sync saw an empty simulator, its idle set-up latency,
-/// and then the simulator restarted with N VMs on the same port, so the next sync asked for writes every token.
+/// What every measured sync starts from: a fresh node whose first sync saw an empty simulator, warmed with sessions, its
+/// idle set-up latency, and then the simulator restarted with N VMs on the same port, so the next sync asked for writes
+/// every token.
 /// </summary>
 internal sealed class SyncRig : IAsyncDisposable
 {
@@ -23,7 +24,7 @@ internal sealed class SyncRig : IAsyncDisposable
     /// <summary>The simulator with the N VMs.</summary>
     public AbiquoSimulator Simulator { get; }
 
-    /// <summary>Set-up latency of the idle node, before the simulator had any VM.</summary>
+    /// <summary>Set-up latency of the idle, warmed node over <see cref="BenchOptions.SyncIdleWindow"/>, before the simulator had any VM.</summary>
     public LatencyResult Baseline { get; }
 
     /// <summary>The rig, or why the sync cannot be measured on this node.</summary>
@@ -52,11 +53,17 @@ internal sealed class SyncRig : IAsyncDisposable
                 return (null, $"the node's first sync (empty inventory) did not succeed: {problem}");
             }
 
-            // A fresh node runs tier-0 JIT code for a while: warm it with as many sessions as are measured, or the
-            // baseline would be the JIT's and the during-sync figure would look better than it is.
-            var baseline = await SetupLatency.RunAsync(node.Relay.Name, "idle baseline", node.Relay.Endpoint, _ => TargetNames.Banner,
-                options.SetupSessions, options.SetupConcurrency, options.SetupSessions);
-            log(FormattableString.Invariant($"sync {label}: idle set-up p99 {baseline.P99Ms:F2} ms"));
+            // A fresh node recompiles its hot code for its first 20 s or so of load: warm it past that, then measure its
+            // idle set-up over a window as long as a sync (BenchOptions.SyncWarmup, SyncIdleWindow).
+            await SetupLatency.WarmUpAsync(node.Relay.Endpoint, _ => TargetNames.Banner, options.SetupConcurrency, options.SyncWarmup);
+            LatencyResult baseline;
+            using (var window = new CancellationTokenSource(options.SyncIdleWindow))
+            {
+                baseline = await SetupLatency.RunUntilAsync(node.Relay.Name, "idle baseline", node.Relay.Endpoint, _ => TargetNames.Banner,
+                    options.SetupConcurrency, window.Token);
+            }
+
+            log(FormattableString.Invariant($"sync {label}: idle set-up p99 {baseline.P99Ms:F2} ms over {baseline.Succeeded:N0} sessions ({baseline.Failed} failed)"));
 
             await empty.DisposeAsync();
             var full = await AbiquoSimulator.StartAsync(simulatorPath, port, vms, enterprises, password, Path.Combine(logDirectory, $"abiquo-simulator-{label}.log"));

@@ -91,6 +91,27 @@ public sealed class BenchIssue17TargetsTests
         Assert.Contains("(1.50x)", verdict.Evidence, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void SyncTables_SayHowTheIdleBaselineWasTaken()
+    {
+        var results = Empty() with { Settings = Empty().Settings with { SyncWarmupSeconds = 15, SyncIdleWindowSeconds = 12.5 } };
+        results.Sync.Add(new SyncResult(100_000, true, "ok", 16.0, 83_459, Setup("relay", 2, 20), Setup("relay", 2, 16)));
+
+        var markdown = MarkdownReport.Render(results);
+
+        Assert.Contains("served sessions for 15 s unmeasured", markdown, StringComparison.Ordinal);
+        Assert.Contains("its idle set-up was measured for 12.5 s, at concurrency 16", markdown, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void SyncTables_FromAnOlderRun_SayNothingOfABaselineWindow()
+    {
+        var results = Empty();
+        results.Sync.Add(new SyncResult(100_000, true, "ok", 16.0, 83_459, Setup("relay", 2, 20), Setup("relay", 2, 16)));
+
+        Assert.DoesNotContain("unmeasured", MarkdownReport.Render(results), StringComparison.Ordinal);
+    }
+
     private static IdleResult Idle(int reached, long growthKiB) =>
         new("relay", reached, reached, reached, 10, 100_000, 100_000 + growthKiB, 0, 0, 1, reached * 2, "held", null);
 
