@@ -126,7 +126,7 @@ internal sealed record BenchOptions
 
     /// <summary>How long a sync workload measures its node's idle set-up: a window about as long as the 100,000-VM sync
     /// and its 1,000,000-VM re-sync it is compared with, so the node's own periodic work falls in both. A p99 of 1,000
-    /// sessions (0.7 s) is their 10th slowest, and missed it.</summary>
+    /// sessions (0.7 s) is their 10th slowest, and seldom saw that work.</summary>
     public TimeSpan SyncIdleWindow => TimeSpan.FromSeconds(Quick ? 2 : 15);
 
     /// <summary>VMs of the sync-1m workload; a quick run checks the workload on a tenth.</summary>
