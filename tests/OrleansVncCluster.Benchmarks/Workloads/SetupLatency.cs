@@ -58,11 +58,18 @@ internal static class SetupLatency
             Summarize(b.Name, "setup, interleaved with " + a.Name, sessions, concurrency, tallyB.Latencies, tallyB.Failed, tallyB.FirstError, seconds));
     }
 
-    /// <summary>Sessions for <paramref name="duration"/>, not measured: a node's warm-up.</summary>
-    public static async Task WarmUpAsync(IBenchEndpoint endpoint, Func<int, string> tokenFor, int concurrency, TimeSpan duration)
+    /// <summary><see cref="RunAsync"/> by the clock: sessions for <paramref name="warmup"/>, not measured, then those of
+    /// the next <paramref name="window"/>, measured.</summary>
+    public static async Task<LatencyResult> RunForAsync(string peer, string scenario, IBenchEndpoint endpoint, Func<int, string> tokenFor,
+        int concurrency, TimeSpan warmup, TimeSpan window)
     {
-        using var until = new CancellationTokenSource(duration);
-        await MeasureAsync(_ => (endpoint, new Tally()), tokenFor, 0, int.MaxValue, concurrency, until.Token);
+        using (var warming = new CancellationTokenSource(warmup))
+        {
+            await MeasureAsync(_ => (endpoint, new Tally()), tokenFor, 0, int.MaxValue, concurrency, warming.Token);
+        }
+
+        using var measuring = new CancellationTokenSource(window);
+        return await RunUntilAsync(peer, scenario, endpoint, tokenFor, concurrency, measuring.Token);
     }
 
     /// <summary>Runs sessions until <paramref name="until"/> is cancelled (the background load during a sync).</summary>
