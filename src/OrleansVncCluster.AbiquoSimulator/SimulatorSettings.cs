@@ -74,6 +74,9 @@ public sealed class Simulator
 
     public Faults.FaultInjector Faults { get; } = new();
 
+    /// <summary>Enterprises' VM lists as written, sent again while the world is unchanged.</summary>
+    public Api.VmPageCache Pages { get; } = new(Api.VmPageCache.DefaultMaxBytes);
+
     /// <summary>Above 0: the longest page served.</summary>
     public int MaxPageSize
     {

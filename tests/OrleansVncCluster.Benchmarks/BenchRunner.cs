@@ -59,6 +59,7 @@ internal sealed class BenchRunner(BenchOptions options)
                 SyncMillionVms = options.SyncMillionVms,
                 SyncWarmupSeconds = options.SyncWarmup.TotalSeconds,
                 SyncIdleWindowSeconds = options.SyncIdleWindow.TotalSeconds,
+                SyncInventoryReadFirst = true,
                 FailoverKills = options.FailoverKills,
                 ConsoleKills = options.ConsoleKills,
                 SilentHostCuts = options.SilentHostCuts,

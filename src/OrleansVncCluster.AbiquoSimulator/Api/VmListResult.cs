@@ -19,7 +19,12 @@ namespace OrleansVncCluster.AbiquoSimulator.Api;
 /// simulator's CPU on this 2-core machine: CPU the node's sync and the bench's sessions went without, so the sync
 /// figures measured the simulator as much as the node. Written here, each address is formatted into one reused buffer.
 /// </remarks>
-internal sealed class VmListResult(Page<VmView> page, int? totalSize, IReadOnlyList<LinkJson> links, AbiquoCall call) : IResult
+/// <param name="page">The VMs.</param>
+/// <param name="totalSize">The list's <c>totalSize</c>, when it has one.</param>
+/// <param name="links">Its paging links.</param>
+/// <param name="call">The request: the media type's version and the base URL of the hrefs.</param>
+/// <param name="keep">Given the whole document once it is sent (<see cref="VmPageCache"/>); null: nothing is kept.</param>
+internal sealed class VmListResult(Page<VmView> page, int? totalSize, IReadOnlyList<LinkJson> links, AbiquoCall call, Action<byte[]>? keep = null) : IResult
 {
     /// <summary>Bytes gathered before they are handed to the response body.</summary>
     private const int FlushAt = 64 * 1024;
@@ -42,7 +47,9 @@ internal sealed class VmListResult(Page<VmView> page, int? totalSize, IReadOnlyL
     {
         httpContext.Response.StatusCode = StatusCodes.Status200OK;
         httpContext.Response.ContentType = MediaTypes.For("virtualmachines", call.Version);
-        var body = httpContext.Response.Body;
+        var sent = httpContext.Response.Body;
+        using var copy = keep is null ? null : new MemoryStream();
+        var body = copy is null ? sent : new TeeStream(sent, copy);
         var cancel = httpContext.RequestAborted;
         var buffer = new ArrayBufferWriter<byte>(FlushAt + 8 * 1024);
         var text = new ArrayBufferWriter<byte>(256);
@@ -74,6 +81,56 @@ internal sealed class VmListResult(Page<VmView> page, int? totalSize, IReadOnlyL
         json.WriteEndArray();
         json.WriteEndObject();
         await FlushAsync(json, buffer, body, cancel);
+        if (copy is not null)
+        {
+            keep!(copy.ToArray());
+        }
+    }
+
+    /// <summary>A document kept by <see cref="VmPageCache"/>, sent in pieces of the size the writer flushes at.</summary>
+    internal sealed class Kept(byte[] document, AbiquoCall call) : IResult
+    {
+        public async Task ExecuteAsync(HttpContext httpContext)
+        {
+            httpContext.Response.StatusCode = StatusCodes.Status200OK;
+            httpContext.Response.ContentType = MediaTypes.For("virtualmachines", call.Version);
+            for (var at = 0; at < document.Length; at += FlushAt)
+            {
+                await httpContext.Response.Body.WriteAsync(document.AsMemory(at, Math.Min(FlushAt, document.Length - at)), httpContext.RequestAborted);
+            }
+        }
+    }
+
+    /// <summary>Writes go to the response and to a copy of the document.</summary>
+    private sealed class TeeStream(Stream sent, MemoryStream copy) : Stream
+    {
+        public override bool CanRead => false;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => true;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            copy.Write(buffer.Span);
+            await sent.WriteAsync(buffer, cancellationToken);
+        }
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override void Flush()
+        {
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
     }
 
     /// <summary>Pre-encoded with the serializer's encoder, which leaves '+' (in every media type) as it is.</summary>

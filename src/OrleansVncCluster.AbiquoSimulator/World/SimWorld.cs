@@ -4,7 +4,11 @@ namespace OrleansVncCluster.AbiquoSimulator.World;
 public sealed record VmView(SimVm Vm, SimEnterprise Enterprise, SimHypervisor? Hypervisor);
 
 /// <summary>One page of a list, and the size of the whole list.</summary>
-public sealed record Page<T>(int Total, IReadOnlyList<T> Items);
+public sealed record Page<T>(int Total, IReadOnlyList<T> Items)
+{
+    /// <summary>The world's <see cref="SimWorld.Mutations"/> when the page was copied out (VM pages only).</summary>
+    public int Revision { get; init; }
+}
 
 /// <summary>What the admin API asks for when it adds a VM; unset fields are generated.</summary>
 public sealed record NewVm
@@ -62,7 +66,8 @@ public sealed class SimWorld
     /// <summary>Creates a world from <paramref name="data"/>.</summary>
     public SimWorld(WorldData data) => Load(data);
 
-    /// <summary>Counts changes, so a test can tell that something happened.</summary>
+    /// <summary>Counts changes, so a test can tell that something happened, and a written VM list whether it is still true
+    /// (<see cref="Api.VmPageCache"/>): every change goes through it.</summary>
     public int Mutations => Volatile.Read(ref _mutations);
 
     /// <summary>Replaces everything with <paramref name="data"/>.</summary>
@@ -154,7 +159,7 @@ public sealed class SimWorld
             }
 
             var items = Slice(list.Values, start, count).Select(View).ToArray();
-            return new Page<VmView>(list.Count, items);
+            return new Page<VmView>(list.Count, items) { Revision = _mutations };
         }
     }
 

@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Json;
 
 namespace OrleansVncCluster.Benchmarks.Peers;
 
@@ -73,6 +74,40 @@ internal sealed class AbiquoSimulator : IAsyncDisposable
         response.EnsureSuccessStatusCode();
         var answer = await response.Content.ReadFromJsonAsync<Renumbered>();
         return answer?.Moved ?? 0;
+    }
+
+    /// <summary>
+    /// Reads every enterprise's VM list once, as the node's sync does, and returns the bytes read. The simulator keeps
+    /// each list as written until its inventory changes, so the sync measured next is served what is kept: a real Abiquo
+    /// runs on other hosts, and writing the lists again would put its CPU on the cores the node and the sessions share.
+    /// </summary>
+    public async Task<long> ReadInventoryAsync()
+    {
+        using var http = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromMinutes(5) };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{User}:{_password}")));
+        using var list = new HttpRequestMessage(HttpMethod.Get, new Uri($"{ApiUrl}/admin/enterprises?limit=0"));
+        list.Headers.Accept.ParseAdd("application/vnd.abiquo.enterprises+json");
+        using var answer = await http.SendAsync(list);
+        answer.EnsureSuccessStatusCode();
+        using var enterprises = JsonDocument.Parse(await answer.Content.ReadAsStreamAsync());
+        var bytes = 0L;
+        foreach (var enterprise in enterprises.RootElement.GetProperty("collection").EnumerateArray())
+        {
+            var id = enterprise.GetProperty("id").GetInt32().ToString(CultureInfo.InvariantCulture);
+            using var request = new HttpRequestMessage(HttpMethod.Get, new Uri($"{ApiUrl}/admin/enterprises/{id}/action/virtualmachines?limit=0"));
+            request.Headers.Accept.ParseAdd("application/vnd.abiquo.virtualmachines+json");
+            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+            response.EnsureSuccessStatusCode();
+            await using var body = await response.Content.ReadAsStreamAsync();
+            var buffer = new byte[64 * 1024];
+            int read;
+            while ((read = await body.ReadAsync(buffer)) > 0)
+            {
+                bytes += read;
+            }
+        }
+
+        return bytes;
     }
 
     public ValueTask DisposeAsync() => _process.DisposeAsync();

@@ -340,6 +340,11 @@ internal static class MarkdownReport
         {
             md.Append(CultureInfo.InvariantCulture, $"Each node served sessions for {settings.SyncWarmupSeconds:0.#} s unmeasured (a fresh node recompiles its hot code for about its first 20 s of load; the cold-node table measures that), then its idle set-up was measured for {settings.SyncIdleWindowSeconds:0.#} s, at concurrency {settings.SetupConcurrency} as during the sync.\n\n");
         }
+
+        if (settings.SyncInventoryReadFirst)
+        {
+            md.Append("Before each measured sync the bench read the simulator's inventory once, so the simulator served the sync the VM lists it had kept instead of writing them again: a real Abiquo runs on other hosts, not on the cores the node shares with the sessions (its CPU is the last column's second figure).\n\n");
+        }
     }
 
     private static void RenderSyncMillion(StringBuilder md, BenchResults results)

@@ -78,6 +78,10 @@ internal sealed record BenchSettings
     /// <summary>The window of a sync workload's idle baseline (seconds).</summary>
     public double SyncIdleWindowSeconds { get; init; }
 
+    /// <summary>Whether the bench read the simulator's inventory once before each measured sync (since 2026-12-05), so
+    /// the simulator served the sync the VM lists it kept rather than writing them again.</summary>
+    public bool SyncInventoryReadFirst { get; init; }
+
     /// <summary>kill -9 rounds of the failover workload's session trickle and of its console page; link cuts of silent-host.</summary>
     public int FailoverKills { get; init; }
 

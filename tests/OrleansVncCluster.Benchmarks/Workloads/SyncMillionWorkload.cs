@@ -63,6 +63,7 @@ internal sealed class SyncMillionWorkload(BenchOptions options, TargetSet target
             }
 
             var changed = await rig.Simulator.RenumberConsolesAsync(ChangedEvery);
+            await SyncRig.ReadInventoryAsync(rig.Simulator, "1m", log);
             var resync = await rig.Node.MeasureSyncAsync(rig.Simulator, options.SetupConcurrency, ResyncWait);
             log($"sync-1m {vms:N0} VMs, {SyncResult.Resync} ({changed:N0} VMs moved): {resync.Describe()}; redis-server RSS {RssMiB(redis):F0} MiB");
             results.Add(resync.ToResult(vms, rig.Baseline, SyncResult.Resync) with { ChangedVms = changed, StorageRssMiB = RssMiB(redis) });

@@ -150,6 +150,31 @@ public sealed class SimulatorTests : IClassFixture<SimulatorFixture>
     }
 
     [Fact]
+    public async Task AnEnterprisesVmList_ReadAgain_IsSentAsKept_UntilTheWorldChanges()
+    {
+        var enterprise = _fixture.Simulator.World.Enterprises(0, 1).Items[0].Id;
+        var vm = _fixture.AllVms().First(v => v.Enterprise.Id == enterprise).Vm;
+        var path = $"/admin/enterprises/{enterprise}/action/virtualmachines?limit=0";
+        var served = _fixture.Simulator.Pages.Served;
+
+        var first = await Body(path);
+        var again = await Body(path);
+        var servedAgain = _fixture.Simulator.Pages.Served;
+        _fixture.Simulator.World.ChangeVm(vm.Id, new VmChange { Label = "relabelled-after-the-first-read" });
+        var changed = await Body(path);
+        var viaSecondListener = await Body(path, _fixture.Host.Addresses[1] + "/api");
+
+        Assert.Equal(first, again);
+        Assert.Equal(served + 1, servedAgain);
+        Assert.DoesNotContain("relabelled-after-the-first-read", first, StringComparison.Ordinal);
+        Assert.Contains("relabelled-after-the-first-read", changed, StringComparison.Ordinal);
+        // The hrefs name the host asked: a list kept for one base URL is not another's.
+        Assert.Contains(_fixture.Host.Addresses[1] + "/api/", viaSecondListener, StringComparison.Ordinal);
+        Assert.DoesNotContain(_fixture.Host.Addresses[1] + "/api/", changed, StringComparison.Ordinal);
+        Assert.Equal(servedAgain, _fixture.Simulator.Pages.Served);
+    }
+
+    [Fact]
     public async Task AdminApi_RefusesToRenumberEveryZerothConsole()
     {
         var before = _fixture.AllVms().Select(v => v.Vm).ToList();
@@ -260,6 +285,18 @@ public sealed class SimulatorTests : IClassFixture<SimulatorFixture>
         request.Headers.Authorization = Basic();
         request.Headers.TryAddWithoutValidation("Accept", accept);
         return await http.SendAsync(request, Cancel);
+    }
+
+    private async Task<string> Body(string path, string? apiUrl = null)
+    {
+        using var http = new HttpClient();
+        using var request = new HttpRequestMessage(HttpMethod.Get, (apiUrl ?? _fixture.Host.ApiUrl) + path);
+        request.Headers.Authorization = Basic();
+        request.Headers.TryAddWithoutValidation("Accept", "application/vnd.abiquo.virtualmachines+json");
+        using var response = await http.SendAsync(request, Cancel);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("application/vnd.abiquo.virtualmachines+json", response.Content.Headers.ContentType?.MediaType);
+        return await response.Content.ReadAsStringAsync(Cancel);
     }
 
     private HttpClient AdminClient()

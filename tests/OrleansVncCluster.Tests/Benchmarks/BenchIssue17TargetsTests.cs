@@ -92,24 +92,26 @@ public sealed class BenchIssue17TargetsTests
     }
 
     [Fact]
-    public void SyncTables_SayHowTheIdleBaselineWasTaken()
+    public void SyncTables_SayHowTheIdleBaselineWasTaken_AndThatTheInventoryWasReadFirst()
     {
-        var results = Empty() with { Settings = Empty().Settings with { SyncWarmupSeconds = 15, SyncIdleWindowSeconds = 12.5 } };
+        var results = Empty() with { Settings = Empty().Settings with { SyncWarmupSeconds = 15, SyncIdleWindowSeconds = 12.5, SyncInventoryReadFirst = true } };
         results.Sync.Add(new SyncResult(100_000, true, "ok", 16.0, 83_459, Setup("relay", 2, 20), Setup("relay", 2, 16)));
 
         var markdown = MarkdownReport.Render(results);
 
         Assert.Contains("served sessions for 15 s unmeasured", markdown, StringComparison.Ordinal);
         Assert.Contains("its idle set-up was measured for 12.5 s, at concurrency 16", markdown, StringComparison.Ordinal);
+        Assert.Contains("the bench read the simulator's inventory once", markdown, StringComparison.Ordinal);
     }
 
     [Fact]
-    public void SyncTables_FromAnOlderRun_SayNothingOfABaselineWindow()
+    public void SyncTables_FromAnOlderRun_SayNothingOfABaselineWindowOrAnInventoryRead()
     {
         var results = Empty();
         results.Sync.Add(new SyncResult(100_000, true, "ok", 16.0, 83_459, Setup("relay", 2, 20), Setup("relay", 2, 16)));
 
         Assert.DoesNotContain("unmeasured", MarkdownReport.Render(results), StringComparison.Ordinal);
+        Assert.DoesNotContain("inventory once", MarkdownReport.Render(results), StringComparison.Ordinal);
     }
 
     private static IdleResult Idle(int reached, long growthKiB) =>
