@@ -45,11 +45,9 @@ internal sealed class VmListResult(Page<VmView> page, int? totalSize, IReadOnlyL
     /// <inheritdoc />
     public async Task ExecuteAsync(HttpContext httpContext)
     {
-        httpContext.Response.StatusCode = StatusCodes.Status200OK;
-        httpContext.Response.ContentType = MediaTypes.For("virtualmachines", call.Version);
-        var sent = httpContext.Response.Body;
+        StartOk(httpContext, call);
+        var body = httpContext.Response.Body;
         using var copy = keep is null ? null : new MemoryStream();
-        var body = copy is null ? sent : new TeeStream(sent, copy);
         var cancel = httpContext.RequestAborted;
         var buffer = new ArrayBufferWriter<byte>(FlushAt + 8 * 1024);
         var text = new ArrayBufferWriter<byte>(256);
@@ -74,13 +72,13 @@ internal sealed class VmListResult(Page<VmView> page, int? totalSize, IReadOnlyL
             WriteVm(json, text, view, call.BaseUrl);
             if (json.BytesPending + buffer.WrittenCount >= FlushAt)
             {
-                await FlushAsync(json, buffer, body, cancel);
+                await FlushAsync(json, buffer, body, copy, cancel);
             }
         }
 
         json.WriteEndArray();
         json.WriteEndObject();
-        await FlushAsync(json, buffer, body, cancel);
+        await FlushAsync(json, buffer, body, copy, cancel);
         if (copy is not null)
         {
             keep!(copy.ToArray());
@@ -92,8 +90,7 @@ internal sealed class VmListResult(Page<VmView> page, int? totalSize, IReadOnlyL
     {
         public async Task ExecuteAsync(HttpContext httpContext)
         {
-            httpContext.Response.StatusCode = StatusCodes.Status200OK;
-            httpContext.Response.ContentType = MediaTypes.For("virtualmachines", call.Version);
+            StartOk(httpContext, call);
             for (var at = 0; at < document.Length; at += FlushAt)
             {
                 await httpContext.Response.Body.WriteAsync(document.AsMemory(at, Math.Min(FlushAt, document.Length - at)), httpContext.RequestAborted);
@@ -101,44 +98,21 @@ internal sealed class VmListResult(Page<VmView> page, int? totalSize, IReadOnlyL
         }
     }
 
-    /// <summary>Writes go to the response and to a copy of the document.</summary>
-    private sealed class TeeStream(Stream sent, MemoryStream copy) : Stream
-    {
-        public override bool CanRead => false;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => true;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
-        {
-            copy.Write(buffer.Span);
-            await sent.WriteAsync(buffer, cancellationToken);
-        }
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        public override void Flush()
-        {
-        }
-
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-    }
-
     /// <summary>Pre-encoded with the serializer's encoder, which leaves '+' (in every media type) as it is.</summary>
     private static JsonEncodedText Encode(string text) => JsonEncodedText.Encode(text, Encoder);
 
-    private static async ValueTask FlushAsync(Utf8JsonWriter json, ArrayBufferWriter<byte> buffer, Stream body, CancellationToken cancel)
+    /// <summary>A 200 with the list's media type, in the version the request asked for.</summary>
+    private static void StartOk(HttpContext httpContext, AbiquoCall call)
+    {
+        httpContext.Response.StatusCode = StatusCodes.Status200OK;
+        httpContext.Response.ContentType = MediaTypes.For("virtualmachines", call.Version);
+    }
+
+    /// <summary>Sends what is gathered, and adds it to <paramref name="copy"/> when the document is being kept.</summary>
+    private static async ValueTask FlushAsync(Utf8JsonWriter json, ArrayBufferWriter<byte> buffer, Stream body, MemoryStream? copy, CancellationToken cancel)
     {
         json.Flush();
+        copy?.Write(buffer.WrittenSpan);
         await body.WriteAsync(buffer.WrittenMemory, cancel);
         buffer.ResetWrittenCount();
     }

@@ -20,7 +20,6 @@ public sealed class VmPageCache(long maxBytes)
 
     private readonly Lock _gate = new();
     private readonly Dictionary<Key, Kept> _lists = [];
-    private long _bytes;
     private long _served;
 
     /// <summary>Lists sent from what was kept.</summary>
@@ -33,7 +32,7 @@ public sealed class VmPageCache(long maxBytes)
         {
             lock (_gate)
             {
-                return _bytes;
+                return KeptBytes();
             }
         }
     }
@@ -66,21 +65,20 @@ public sealed class VmPageCache(long maxBytes)
             }
 
             // Lists of an older world will never be sent again.
-            foreach (var (stale, kept) in _lists.Where(pair => pair.Value.Revision < revision || pair.Key == key).ToList())
+            foreach (var stale in _lists.Where(pair => pair.Value.Revision < revision || pair.Key == key).Select(pair => pair.Key).ToList())
             {
                 _lists.Remove(stale);
-                _bytes -= kept.Body.Length;
             }
 
-            if (_bytes + body.Length > maxBytes)
+            if (KeptBytes() + body.Length <= maxBytes)
             {
-                return;
+                _lists[key] = new Kept(revision, body);
             }
-
-            _lists[key] = new Kept(revision, body);
-            _bytes += body.Length;
         }
     }
+
+    /// <summary>Summed when asked: a world's lists are one per enterprise, a hundred at most in the bench.</summary>
+    private long KeptBytes() => _lists.Values.Sum(kept => (long)kept.Body.Length);
 
     /// <summary>What a list's bytes depend on besides the world: which list, which page of it, and the base URL of its hrefs.</summary>
     public readonly record struct Key(int EnterpriseId, bool Paged, int Start, int? Count, string BaseUrl);

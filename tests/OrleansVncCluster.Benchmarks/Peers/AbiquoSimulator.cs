@@ -68,8 +68,7 @@ internal sealed class AbiquoSimulator : IAsyncDisposable
     /// comes); returns how many VMs moved.</summary>
     public async Task<int> RenumberConsolesAsync(int every)
     {
-        using var http = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromMinutes(2) };
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{User}:{_password}")));
+        using var http = AdminClient(TimeSpan.FromMinutes(2));
         using var response = await http.PostAsJsonAsync(new Uri($"http://127.0.0.1:{Port.ToString(CultureInfo.InvariantCulture)}/_sim/vms/renumber-consoles"), new { every });
         response.EnsureSuccessStatusCode();
         var answer = await response.Content.ReadFromJsonAsync<Renumbered>();
@@ -83,14 +82,14 @@ internal sealed class AbiquoSimulator : IAsyncDisposable
     /// </summary>
     public async Task<long> ReadInventoryAsync()
     {
-        using var http = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromMinutes(5) };
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{User}:{_password}")));
+        using var http = AdminClient(TimeSpan.FromMinutes(5));
         using var list = new HttpRequestMessage(HttpMethod.Get, new Uri($"{ApiUrl}/admin/enterprises?limit=0"));
         list.Headers.Accept.ParseAdd("application/vnd.abiquo.enterprises+json");
         using var answer = await http.SendAsync(list);
         answer.EnsureSuccessStatusCode();
         using var enterprises = JsonDocument.Parse(await answer.Content.ReadAsStreamAsync());
         var bytes = 0L;
+        var buffer = new byte[64 * 1024];
         foreach (var enterprise in enterprises.RootElement.GetProperty("collection").EnumerateArray())
         {
             var id = enterprise.GetProperty("id").GetInt32().ToString(CultureInfo.InvariantCulture);
@@ -99,7 +98,6 @@ internal sealed class AbiquoSimulator : IAsyncDisposable
             using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
             response.EnsureSuccessStatusCode();
             await using var body = await response.Content.ReadAsStreamAsync();
-            var buffer = new byte[64 * 1024];
             int read;
             while ((read = await body.ReadAsync(buffer)) > 0)
             {
@@ -111,6 +109,14 @@ internal sealed class AbiquoSimulator : IAsyncDisposable
     }
 
     public ValueTask DisposeAsync() => _process.DisposeAsync();
+
+    /// <summary>A client with the administrator's credentials, never through a proxy.</summary>
+    private HttpClient AdminClient(TimeSpan timeout)
+    {
+        var http = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { Timeout = timeout };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{User}:{_password}")));
+        return http;
+    }
 
     private sealed record Renumbered(int Moved);
 }
