@@ -15,6 +15,11 @@ public sealed partial class ClientRateCheck(ClientRateLimits rates, IOptionsMoni
     /// <inheritdoc/>
     public ValueTask<Refusal?> CheckAsync(AdmissionContext context, CancellationToken cancellationToken)
     {
+        if (context.Rehearsal)
+        {
+            return ValueTask.FromResult<Refusal?>(null);
+        }
+
         var key = context.ClientKey;
         var site = Networks.SiteKey(context.Client);
         if (rates.TryHandshake(key) is { } slowDown)

@@ -126,6 +126,8 @@ internal static class EventIds
     public const int ConnectionCapsOverLimit = 6214;
     public const int InlineIo = 6215;
     public const int StartupHeapSettled = 6216;
+    public const int StartupRehearsed = 6217;
+    public const int StartupRehearsalFailed = 6218;
     public const int SiloTlsOn = 6220;
     public const int SiloPeerRefused = 6221;
     public const int TrustedProxyHostsResolved = 6222;

@@ -17,6 +17,7 @@ public static class NodeHosting
         services.TryAddSingleton<DrainCoordinator>();
         services.AddHostedService(sp => sp.GetRequiredService<DrainCoordinator>());
         services.AddHostedService<HaproxyAgent>();
+        services.TryAddSingleton<StartupRehearsal>();
         services.TryAddSingleton<StartupHeap>();
         services.AddHostedService(sp => sp.GetRequiredService<StartupHeap>());
         return services;

@@ -16,7 +16,7 @@ namespace OrleansVncCluster.Relay.Node;
 /// 17-21 ms, against 2-8 ms for later ones, and every session in flight waited them out (docs/benchmarks.md). A node that
 /// replaces a dead one takes all its load cold, so the pause is paid here, where no session waits.
 /// </remarks>
-public sealed partial class StartupHeap(IHostApplicationLifetime lifetime, TokenFilesLoaded files, ILogger<StartupHeap> logger) : BackgroundService
+public sealed partial class StartupHeap(IHostApplicationLifetime lifetime, TokenFilesLoaded files, StartupRehearsal rehearsal, ILogger<StartupHeap> logger) : BackgroundService
 {
     private volatile bool _settled;
 
@@ -33,6 +33,9 @@ public sealed partial class StartupHeap(IHostApplicationLifetime lifetime, Token
             {
                 await started.Task.WaitAsync(stoppingToken);
                 await files.WhenDone.WaitAsync(stoppingToken);
+
+                // Its garbage, too, is collected below, before anyone's session.
+                await rehearsal.RunAsync(stoppingToken);
             }
             catch (OperationCanceledException)
             {

@@ -27,6 +27,7 @@ public sealed partial class RelayEndpoint(
     SessionAudit audit,
     ResumeGrants resume,
     Recorder recorder,
+    SessionRehearsal rehearsal,
     RelayMetrics metrics,
     IOptionsMonitor<RelayOptions> options,
     TimeProvider time,
@@ -46,7 +47,10 @@ public sealed partial class RelayEndpoint(
         }
 
         var settings = options.CurrentValue;
-        var request = new AdmissionContext(client, TicketGate.ReadPresented(context.Request), context.Request.Headers.Origin.ToString(), context.Request.Host.Value ?? "");
+        var request = new AdmissionContext(client, TicketGate.ReadPresented(context.Request), context.Request.Headers.Origin.ToString(), context.Request.Host.Value ?? "")
+        {
+            Rehearsal = rehearsal.Recognizes(context),
+        };
         if (await admission.CheckUpgradeAsync(request, context.RequestAborted) is { } forbidden)
         {
             await RespondAsync(context, StatusCodes.Status403Forbidden, forbidden.Reason + "\n");
@@ -103,10 +107,11 @@ public sealed partial class RelayEndpoint(
                 var session = new RelaySession(admitted.SessionId, admitted.Token, entry, client, time.GetUtcNow(), admitted.ViewOnly)
                 {
                     User = admitted.Ticket?.User,
+                    Rehearsal = request.Rehearsal,
                 };
                 // A recorded session is one the relay speaks RFB for (it must know the ServerInit the browser saw and the
                 // server's message boundaries); an unrecorded one keeps the fast path its policy allows.
-                var mode = recorder.ModeFor(entry.Vm?.Enterprise, admitted.Ticket?.Record ?? false);
+                var mode = session.Rehearsal ? RecordingMode.Off : recorder.ModeFor(entry.Vm?.Enterprise, admitted.Ticket?.Record ?? false);
 
                 // The cluster's clipboard policy narrowed by the ticket; a policy the relay must parse needs its own login.
                 var clipboard = admitted.Ticket?.Clipboard ?? ClipboardDirections.Both;
@@ -277,10 +282,16 @@ public sealed partial class RelayEndpoint(
     {
         session.InputFilter = filter;
         sessions.Add(session);
-        audit.Opened(session);
-        metrics.SessionStarted(Stopwatch.GetElapsedTime(arrived));
-        LogStarted(logger, session.Id, session.Client, TokenText.ForLog(session.Token), session.Entry.Target, session.Entry.Vm?.Label ?? session.Entry.Vm?.Name,
-            session.ViewOnly ? "view" : "control");
+        // The node's own start-up rehearsal is no one's session: no record, no counter, no log line (Node/StartupRehearsal).
+        var counted = !session.Rehearsal;
+        if (counted)
+        {
+            audit.Opened(session);
+            metrics.SessionStarted(Stopwatch.GetElapsedTime(arrived));
+            LogStarted(logger, session.Id, session.Client, TokenText.ForLog(session.Token), session.Entry.Target, session.Entry.Vm?.Label ?? session.Entry.Vm?.Name,
+                session.ViewOnly ? "view" : "control");
+        }
+
         var watch = Stopwatch.StartNew();
         var outcome = SessionOutcome.ClientFailed;
         try
@@ -294,11 +305,18 @@ public sealed partial class RelayEndpoint(
             recording?.End(code, reason);
             // Queued before the session leaves the registry: a drain that waits for an empty registry then finds every
             // final record in the history's queue, which is stored before the node stops.
-            audit.Closed(session);
+            if (counted)
+            {
+                audit.Closed(session);
+            }
+
             sessions.Remove(session);
-            metrics.SessionEnded(outcome.ToString(), session.BytesToTarget, session.BytesToClient, watch.Elapsed);
-            LogEnded(logger, session.Id, session.Client, TokenText.ForLog(session.Token), session.Entry.Target, session.BytesToTarget, session.BytesToClient,
-                watch.Elapsed.TotalSeconds, outcome, reason);
+            if (counted)
+            {
+                metrics.SessionEnded(outcome.ToString(), session.BytesToTarget, session.BytesToClient, watch.Elapsed);
+                LogEnded(logger, session.Id, session.Client, TokenText.ForLog(session.Token), session.Entry.Target, session.BytesToTarget, session.BytesToClient,
+                    watch.Elapsed.TotalSeconds, outcome, reason);
+            }
         }
     }
 

@@ -62,6 +62,13 @@ public sealed class RelayOptions
     /// </summary>
     public bool InPlaceFrames { get; set; } = true;
 
+    /// <summary>
+    /// Sessions the node opens through its own relay listener to a loopback RFB server of its own before <c>/readyz</c>
+    /// says ready (Node/StartupRehearsal), 0 for none: the JIT promotes the session path's methods then, not while the
+    /// first users' sessions wait (docs/benchmarks.md, the cold node). They leave no history record and no counter.
+    /// </summary>
+    public int StartupRehearsalSessions { get; set; }
+
     /// <summary>Proxies (CIDR) whose X-Forwarded-For is believed for the client address in logs.</summary>
     public List<string> TrustedProxies { get; set; } = ["127.0.0.0/8", "::1/128"];
 
@@ -143,6 +150,11 @@ internal sealed class RelayOptionsValidator : IValidateOptions<RelayOptions>
         if (options.HandshakeTimeout <= TimeSpan.Zero || options.ConnectTimeout <= TimeSpan.Zero)
         {
             errors.Add("Relay:HandshakeTimeout and Relay:ConnectTimeout must be positive, e.g. 00:00:10");
+        }
+
+        if (options.StartupRehearsalSessions is < 0 or > 10_000)
+        {
+            errors.Add($"Relay:StartupRehearsalSessions {options.StartupRehearsalSessions} must be between 0 (none) and 10000, e.g. 200");
         }
 
         if (options.CertificateCheckInterval <= TimeSpan.Zero)

@@ -24,6 +24,12 @@ public sealed class RelaySession
         _lastActivity = Environment.TickCount64;
     }
 
+    /// <summary>
+    /// The node's own start-up rehearsal (<see cref="SessionRehearsal"/>): no history record, no session counter or log
+    /// line, no re-validation (no grain knows its token).
+    /// </summary>
+    public bool Rehearsal { get; init; }
+
     /// <summary>Short random id, used by the admin API to close one session.</summary>
     public string Id { get; }
 

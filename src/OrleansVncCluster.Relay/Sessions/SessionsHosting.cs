@@ -32,6 +32,7 @@ public static class SessionsHosting
         services.TryAddSingleton<TargetDialer>();
         services.TryAddSingleton<SessionForwarder>();
         services.TryAddSingleton<ResumeGrants>();
+        services.TryAddSingleton<SessionRehearsal>();
         services.TryAddSingleton<RelayEndpoint>();
         return services;
     }

@@ -88,6 +88,13 @@ public sealed partial class TokenResolver(
         return Answer(entry);
     }
 
+    /// <summary>
+    /// Answers <paramref name="token"/> from this node's cache for <paramref name="ttl"/> without asking its grain: the
+    /// start-up rehearsal's token (Node/StartupRehearsal), which no other node knows and no storage holds.
+    /// </summary>
+    public void Remember(string token, ConsoleTokenEntry entry, TimeSpan ttl) =>
+        _cache[token] = new Slot(entry, time.GetTimestamp() + (long)(ttl.TotalSeconds * time.TimestampFrequency));
+
     /// <summary>Forgets a token on this node (it was revoked or changed) and leaves a tombstone for lookups in flight.</summary>
     public void Invalidate(string token)
     {

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using OrleansVncCluster.Relay.Node;
+using OrleansVncCluster.Relay.Sessions;
 using OrleansVncCluster.Relay.Sources;
 using OrleansVncCluster.Relay.Tokens;
 
@@ -59,7 +60,9 @@ public sealed class StartupHeapTests
     private static async Task<(Lifetime Lifetime, TokenFilesLoaded Files, StartupHeap Heap)> StartAsync(TokenOptions tokens)
     {
         var (lifetime, files) = (new Lifetime(), new TokenFilesLoaded(Options.Create(tokens)));
-        var heap = new StartupHeap(lifetime, files, NullLogger<StartupHeap>.Instance);
+        // No rehearsal configured (Relay:StartupRehearsalSessions 0), so its resolver is never asked.
+        var rehearsal = new StartupRehearsal(new FixedRelayOptions(new RelayOptions()), new SessionRehearsal(), null!, NullLogger<StartupRehearsal>.Instance);
+        var heap = new StartupHeap(lifetime, files, rehearsal, NullLogger<StartupHeap>.Instance);
         await heap.StartAsync(CancellationToken.None);
         return (lifetime, files, heap);
     }
@@ -87,5 +90,14 @@ public sealed class StartupHeapTests
         public void StopApplication()
         {
         }
+    }
+
+    private sealed class FixedRelayOptions(RelayOptions value) : IOptionsMonitor<RelayOptions>
+    {
+        public RelayOptions CurrentValue => value;
+
+        public RelayOptions Get(string? name) => value;
+
+        public IDisposable? OnChange(Action<RelayOptions, string?> listener) => null;
     }
 }
