@@ -67,9 +67,10 @@ public sealed partial class StartupRehearsal(
 
         try
         {
-            using (rehearsal.Begin())
+            var address = Reachable(listen.Address);
+            using (rehearsal.Begin(address))
             {
-                var uris = tokens.Select(token => RelayUri(listen, settings, token)).ToList();
+                var uris = tokens.Select(token => RelayUri(new IPEndPoint(address, listen.Port), settings, token)).ToList();
                 await RehearseAsync(uris, settings.StartupRehearsalSessions, settings.CertificateFile is { Length: > 0 }, budget.Token);
             }
 
@@ -94,14 +95,15 @@ public sealed partial class StartupRehearsal(
         }
     }
 
-    private static Uri RelayUri(IPEndPoint listen, RelayOptions settings, string token)
+    /// <summary>Where the rehearsal reaches the relay listener: loopback for a wildcard one, else its own address (the
+    /// sessions then come from that address, which <see cref="SessionRehearsal"/> is told).</summary>
+    private static IPAddress Reachable(IPAddress listen) =>
+        listen.Equals(IPAddress.Any) ? IPAddress.Loopback : listen.Equals(IPAddress.IPv6Any) ? IPAddress.IPv6Loopback : listen;
+
+    private static Uri RelayUri(IPEndPoint relay, RelayOptions settings, string token)
     {
-        // A wildcard listener is reached on loopback; a specific address as configured (the rehearsal's peer must be
-        // loopback to be recognised, so a listener on another address gets refusals and the log says so).
-        var address = listen.Address.Equals(IPAddress.Any) ? IPAddress.Loopback
-            : listen.Address.Equals(IPAddress.IPv6Any) ? IPAddress.IPv6Loopback : listen.Address;
         var scheme = settings.CertificateFile is { Length: > 0 } ? "wss" : "ws";
-        return new Uri($"{scheme}://{new IPEndPoint(address, listen.Port)}{settings.Path}?token={token}");
+        return new Uri($"{scheme}://{relay}{settings.Path}?token={token}");
     }
 
     /// <summary>The sessions, one worker for each URI; each session reads the banner, sends a message back and closes.</summary>

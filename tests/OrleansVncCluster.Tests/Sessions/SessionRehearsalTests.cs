@@ -17,13 +17,23 @@ public sealed class SessionRehearsalTests
         var request = Request(IPAddress.Loopback, rehearsal.Secret);
 
         Assert.False(rehearsal.Recognizes(request), "not before the rehearsal began");
-        using (rehearsal.Begin())
+        using (rehearsal.Begin(IPAddress.Loopback))
         {
             Assert.True(rehearsal.Recognizes(request), "the secret from 127.0.0.1 while it runs");
             Assert.True(rehearsal.Recognizes(Request(IPAddress.IPv6Loopback, rehearsal.Secret)), "and from ::1");
         }
 
         Assert.False(rehearsal.Recognizes(request), "not after it ended");
+    }
+
+    [Fact]
+    public void ANodeListeningOnItsOwnAddress_RecognisesItsRehearsalFromThatAddressOnly()
+    {
+        var rehearsal = new SessionRehearsal();
+        using var window = rehearsal.Begin(IPAddress.Parse("198.51.100.4"));
+
+        Assert.True(rehearsal.Recognizes(Request(IPAddress.Parse("198.51.100.4"), rehearsal.Secret)), "from the listener's address");
+        Assert.False(rehearsal.Recognizes(Request(IPAddress.Parse("198.51.100.5"), rehearsal.Secret)), "not from a neighbour");
     }
 
     [Theory]
@@ -33,7 +43,7 @@ public sealed class SessionRehearsalTests
     {
         var rehearsal = new SessionRehearsal();
         var other = new SessionRehearsal();
-        using var window = rehearsal.Begin();
+        using var window = rehearsal.Begin(IPAddress.Loopback);
 
         var secret = rightSecret ? rehearsal.Secret : other.Secret;
         Assert.False(rehearsal.Recognizes(Request(IPAddress.Parse(peer), secret)));
