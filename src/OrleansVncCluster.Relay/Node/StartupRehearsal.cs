@@ -3,7 +3,6 @@ using System.Net;
 using System.Net.Sockets;
 using System.Net.WebSockets;
 using System.Security.Cryptography;
-using System.Text;
 using Microsoft.Extensions.Options;
 using OrleansVncCluster.Relay.Diagnostics;
 using OrleansVncCluster.Relay.Sessions;
@@ -21,7 +20,7 @@ namespace OrleansVncCluster.Relay.Node;
 /// p99 19-82 ms against 17-30 ms without tiering). A node that replaces a dead one takes all its load cold, so that
 /// cost is paid here instead, where no user waits. The sessions take the same path as a user's (the upgrade, admission
 /// with leases, the dial, the relay, the close); <see cref="SessionRehearsal"/> keeps them out of the history, the
-/// session counters, recording and the client limits. The token is known to this node only, for the rehearsal only.
+/// session counters, recording and the client limits. Its tokens are known to this node only, for the rehearsal only.
 /// Any failure is logged and the node goes on to ready: a rehearsal never keeps a node out of service.
 /// </remarks>
 public sealed partial class StartupRehearsal(
@@ -120,7 +119,7 @@ public sealed partial class StartupRehearsal(
                 socket.Options.AddSubProtocol("binary");
                 if (tls)
                 {
-                    // Its own listener on loopback: the certificate is for the public name, not 127.0.0.1.
+                    // Its own listener: the certificate names the public host, not the address dialled here.
                     socket.Options.RemoteCertificateValidationCallback = (_, _, _, _) => true;
                 }
 
