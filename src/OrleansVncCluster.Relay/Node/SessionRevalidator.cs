@@ -51,7 +51,7 @@ internal sealed partial class SessionRevalidator(
                 return;
             }
 
-            var live = sessions.Snapshot().Where(session => !session.Rehearsal).GroupBy(session => session.Token, StringComparer.Ordinal).ToList();
+            var live = sessions.Snapshot().GroupBy(session => session.Token, StringComparer.Ordinal).ToList();
             foreach (var batch in live.Chunk(options.CurrentValue.BatchSize))
             {
                 await Task.WhenAll(batch.Select(group => CheckAsync(group.Key, [.. group])));
@@ -59,14 +59,7 @@ internal sealed partial class SessionRevalidator(
         }
     }
 
-    // The start-up rehearsal's tokens are this node's alone: no grain knows them (Node/StartupRehearsal).
-    private void OnRegistered(RelaySession session)
-    {
-        if (!session.Rehearsal)
-        {
-            _ = CheckAsync(session.Token, [session]);
-        }
-    }
+    private void OnRegistered(RelaySession session) => _ = CheckAsync(session.Token, [session]);
 
     private async Task CheckAsync(string token, IReadOnlyList<RelaySession> live)
     {

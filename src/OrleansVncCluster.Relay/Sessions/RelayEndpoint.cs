@@ -281,11 +281,12 @@ public sealed partial class RelayEndpoint(
         RfbClientMessageFilter? filter, RfbServerMessageReader? reader, SessionRecorder? recording)
     {
         session.InputFilter = filter;
-        sessions.Add(session);
-        // The node's own start-up rehearsal is no one's session: no record, no counter, no log line (Node/StartupRehearsal).
+        // The node's own start-up rehearsal is no one's session (Node/StartupRehearsal): out of the registry, so no
+        // re-validation, checkpoint or admin list sees it, and no record, counter or log line.
         var counted = !session.Rehearsal;
         if (counted)
         {
+            sessions.Add(session);
             audit.Opened(session);
             metrics.SessionStarted(Stopwatch.GetElapsedTime(arrived));
             LogStarted(logger, session.Id, session.Client, TokenText.ForLog(session.Token), session.Entry.Target, session.Entry.Vm?.Label ?? session.Entry.Vm?.Name,
@@ -308,11 +309,7 @@ public sealed partial class RelayEndpoint(
             if (counted)
             {
                 audit.Closed(session);
-            }
-
-            sessions.Remove(session);
-            if (counted)
-            {
+                sessions.Remove(session);
                 metrics.SessionEnded(outcome.ToString(), session.BytesToTarget, session.BytesToClient, watch.Elapsed);
                 LogEnded(logger, session.Id, session.Client, TokenText.ForLog(session.Token), session.Entry.Target, session.BytesToTarget, session.BytesToClient,
                     watch.Elapsed.TotalSeconds, outcome, reason);

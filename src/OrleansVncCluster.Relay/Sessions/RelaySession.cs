@@ -25,8 +25,8 @@ public sealed class RelaySession
     }
 
     /// <summary>
-    /// The node's own start-up rehearsal (<see cref="SessionRehearsal"/>): no history record, no session counter or log
-    /// line, no re-validation (no grain knows its token).
+    /// The node's own start-up rehearsal (<see cref="SessionRehearsal"/>): kept out of the session registry (so out of
+    /// re-validation, which no grain could answer for its token), the history, the counters and the logs.
     /// </summary>
     public bool Rehearsal { get; init; }
 

@@ -44,7 +44,7 @@ public sealed class SessionAudit(
             lock (session.AuditGate)
             {
                 var bytes = session.BytesToTarget + session.BytesToClient;
-                if (session.Rehearsal || session.AuditClosed || bytes == session.AuditedBytes)
+                if (session.AuditClosed || bytes == session.AuditedBytes)
                 {
                     continue;
                 }
