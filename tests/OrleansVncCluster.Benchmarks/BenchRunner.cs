@@ -409,14 +409,24 @@ internal sealed class BenchRunner(BenchOptions options)
     private async Task MeasureColdSetupAsync(TargetSet targets, string tokens, string passwords, bool redis)
     {
         await using var server = redis ? await RedisServer.StartAsync(_logs) : null;
-        var environment = new Dictionary<string, string>(options.RelayEnvironment);
+        // The start as shipped (its rehearsal), then what the command line overrides.
+        var environment = ShippedRelaySettings.Read(ShippedRehearsal);
+        foreach (var (name, value) in options.RelayEnvironment)
+        {
+            environment[name] = value;
+        }
+
+        var rehearsal = Invariant($"{ShippedRehearsal}={environment.GetValueOrDefault(ShippedRehearsal, "(none)")} ") +
+            (options.RelayEnvironment.ContainsKey(ShippedRehearsal) ? "from the command line" : "as shipped in " + ShippedRelaySettings.EnvironmentFile);
         if (server is not null)
         {
             environment["Redis__ConnectionString"] = server.ConnectionString;
         }
 
+        var starting = Stopwatch.StartNew();
         await using var relay = await RelayPeer.StartAsync(options.RelayPath, tokens, _logs, redis ? "relay-redis-cold" : "relay-cold", environment,
             name: redis ? ColdName(RedisPeerName) : ColdName("relay"), passwordFile: passwords);
+        var startSeconds = starting.Elapsed.TotalSeconds;
         // The peer waited for /readyz, which now waits for the token file (before, /healthz answered a second ahead of it
         // and the first 200 sessions were refused with 4404): one probe session checks that, and the report says how
         // many it took, so the measured sessions meet a cold node rather than a node that cannot know their token yet.
@@ -440,7 +450,7 @@ internal sealed class BenchRunner(BenchOptions options)
 
         var readySeconds = ready.Elapsed.TotalSeconds;
         Log($"{relay.Name}: pid {relay.Pid}, first session opened {readySeconds:F2} s after /readyz ({probes} probes); {options.ColdSessions:N0} sessions now");
-        var result = await SetupLatency.RunAsync(relay.Name, Invariant($"first {options.ColdSessions:N0} sessions; the node opened its first session {readySeconds:F2} s after /readyz answered ({probes} probes)"),
+        var result = await SetupLatency.RunAsync(relay.Name, Invariant($"first {options.ColdSessions:N0} sessions; {rehearsal}; /readyz answered {startSeconds:F1} s after the start; the node opened its first session {readySeconds:F2} s after that ({probes} probes)"),
             relay.Endpoint, _ => TargetNames.Banner, options.ColdSessions, options.SetupConcurrency, 0, relay.TreeCpuSeconds);
         _results.ColdSetup.Add(result);
         Log($"{relay.Name}: set-up {Describe(result)}");
@@ -574,6 +584,8 @@ internal sealed class BenchRunner(BenchOptions options)
 
         return Git("status", "--porcelain", "--untracked-files=no") is { Length: > 0 } ? head + "-dirty" : head;
     }
+
+    private const string ShippedRehearsal = "Relay__StartupRehearsal";
 
     /// <summary>The label of a cold node of the peer named <paramref name="warm"/> ("relay (cold)", "relay (redis) (cold)").</summary>
     public static string ColdName(string warm) => warm + " (cold)";

@@ -63,11 +63,12 @@ public sealed class RelayOptions
     public bool InPlaceFrames { get; set; } = true;
 
     /// <summary>
-    /// Sessions the node opens through its own relay listener to a loopback RFB server of its own before <c>/readyz</c>
-    /// says ready (Node/StartupRehearsal), 0 for none: the JIT promotes the session path's methods then, not while the
-    /// first users' sessions wait (docs/benchmarks.md, the cold node). They leave no history record and no counter.
+    /// The longest the node rehearses before <c>/readyz</c> says ready (Node/StartupRehearsal), zero for no rehearsal:
+    /// sessions through its own relay listener to a loopback RFB server of its own, until the JIT has gone quiet under
+    /// them, so its recompilation of the session path is not paid by the first users (docs/benchmarks.md, the cold node).
+    /// They leave no history record and no counter.
     /// </summary>
-    public int StartupRehearsalSessions { get; set; }
+    public TimeSpan StartupRehearsal { get; set; }
 
     /// <summary>Proxies (CIDR) whose X-Forwarded-For is believed for the client address in logs.</summary>
     public List<string> TrustedProxies { get; set; } = ["127.0.0.0/8", "::1/128"];
@@ -152,9 +153,9 @@ internal sealed class RelayOptionsValidator : IValidateOptions<RelayOptions>
             errors.Add("Relay:HandshakeTimeout and Relay:ConnectTimeout must be positive, e.g. 00:00:10");
         }
 
-        if (options.StartupRehearsalSessions is < 0 or > 10_000)
+        if (options.StartupRehearsal < TimeSpan.Zero || options.StartupRehearsal > TimeSpan.FromMinutes(5))
         {
-            errors.Add($"Relay:StartupRehearsalSessions {options.StartupRehearsalSessions} must be between 0 (none) and 10000, e.g. 200");
+            errors.Add($"Relay:StartupRehearsal {options.StartupRehearsal} must be between 00:00:00 (none) and 00:05:00, e.g. 00:00:30");
         }
 
         if (options.CertificateCheckInterval <= TimeSpan.Zero)

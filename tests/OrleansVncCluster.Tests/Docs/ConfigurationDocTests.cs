@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Reflection;
 using System.Text.RegularExpressions;
 using OrleansVncCluster.Relay.Sessions;
@@ -75,6 +76,34 @@ public sealed partial class ConfigurationDocTests
         Assert.Matches(@"\n  ticket-secret: REPLACE-ME", secrets);
         Assert.Contains("/etc/vnc-relay/ticket-secret", install, StringComparison.Ordinal);
         Assert.Contains("/etc/vnc-relay/ticket-secret", postinst, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ProductionExamples_RehearseBeforeReady_ForATimeTheNodeAccepts()
+    {
+        // The cold node (issue 17): what operators install rehearses before ready; the code's default does not, so
+        // tests and development nodes start at once. The bench's cold node reads the env example (ShippedRelaySettings).
+        var env = File.ReadAllLines(Path.Combine(RepoRoot, "deploy", "env", "vnc-relay.env.example"));
+        var relay = File.ReadAllText(Path.Combine(RepoRoot, "k8s", "relay.yaml"));
+
+        var line = Assert.Single(env, line => line.StartsWith("Relay__StartupRehearsal=", StringComparison.Ordinal));
+        var value = line["Relay__StartupRehearsal=".Length..];
+        Assert.Matches($@"- name: Relay__StartupRehearsal\s+value: ""{Regex.Escape(value)}""", relay);
+        var rehearsal = TimeSpan.Parse(value, CultureInfo.InvariantCulture);
+        Assert.True(rehearsal > TimeSpan.Zero, $"the shipped rehearsal is on ({value})");
+        Assert.True(new RelayOptionsValidator().Validate(null, new RelayOptions { StartupRehearsal = rehearsal }).Succeeded);
+        Assert.Equal(TimeSpan.Zero, new RelayOptions().StartupRehearsal);
+    }
+
+    [Theory]
+    [InlineData("-00:00:01")]
+    [InlineData("00:05:01")]
+    public void ARehearsalOutsideNoneToFiveMinutes_IsRefusedAtStart_NamingTheSetting(string value)
+    {
+        var result = new RelayOptionsValidator().Validate(null, new RelayOptions { StartupRehearsal = TimeSpan.Parse(value, CultureInfo.InvariantCulture) });
+
+        Assert.True(result.Failed);
+        Assert.Contains("Relay:StartupRehearsal", result.FailureMessage, StringComparison.Ordinal);
     }
 
     [Fact]

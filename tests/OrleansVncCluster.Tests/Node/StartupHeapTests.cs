@@ -60,7 +60,7 @@ public sealed class StartupHeapTests
     private static async Task<(Lifetime Lifetime, TokenFilesLoaded Files, StartupHeap Heap)> StartAsync(TokenOptions tokens)
     {
         var (lifetime, files) = (new Lifetime(), new TokenFilesLoaded(Options.Create(tokens)));
-        // No rehearsal configured (Relay:StartupRehearsalSessions 0), so its resolver is never asked.
+        // No rehearsal configured (Relay:StartupRehearsal zero), so its resolver is never asked.
         var rehearsal = new StartupRehearsal(new FixedRelayOptions(new RelayOptions()), new SessionRehearsal(), null!, NullLogger<StartupRehearsal>.Instance);
         var heap = new StartupHeap(lifetime, files, rehearsal, NullLogger<StartupHeap>.Instance);
         await heap.StartAsync(CancellationToken.None);
