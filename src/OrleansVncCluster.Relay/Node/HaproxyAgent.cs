@@ -10,10 +10,12 @@ namespace OrleansVncCluster.Relay.Node;
 
 /// <summary>
 /// HAProxy's agent-check: one line per connection, then close. "ready" while serving, "drain" while draining (HAProxy
-/// stops sending new sessions but keeps live ones), "maxconn:N" when a per-node session cap is set. Only the agent can
-/// undo its own "drain", so a restarted node simply says "ready" again.
+/// stops sending new sessions but keeps live ones) and while the start-up rehearsal runs (HAProxy's health check,
+/// /healthz, passes before it is over), "maxconn:N" when a per-node session cap is set. Only the agent can undo its own
+/// "drain", so a restarted node simply says "ready" again once it has rehearsed.
 /// </summary>
-internal sealed partial class HaproxyAgent(DrainState drain, IOptions<RelayOptions> options, IOptions<AdmissionOptions> admission, IHostApplicationLifetime lifetime, ILogger<HaproxyAgent> logger) : BackgroundService
+internal sealed partial class HaproxyAgent(DrainState drain, StartupRehearsal rehearsal, IOptions<RelayOptions> options, IOptions<AdmissionOptions> admission,
+    IHostApplicationLifetime lifetime, ILogger<HaproxyAgent> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -66,9 +68,10 @@ internal sealed partial class HaproxyAgent(DrainState drain, IOptions<RelayOptio
         }
     }
 
-    private string Answer()
+    /// <summary>The line HAProxy gets now.</summary>
+    internal string Answer()
     {
-        if (drain.IsDraining)
+        if (drain.IsDraining || rehearsal.Pending)
         {
             return "drain";
         }

@@ -52,8 +52,29 @@ public sealed partial class StartupRehearsal(
     // Sessions relayed so far: the log lines say how far the rehearsal got.
     private int _relayed;
 
+    private volatile bool _over;
+
+    /// <summary>
+    /// True from the node's start until a configured rehearsal is over (done, failed or stopped). HAProxy checks
+    /// <c>/healthz</c>, which answers meanwhile, so its agent says "drain" until then (<see cref="HaproxyAgent"/>): users'
+    /// sessions would otherwise arrive seconds after the start and share the cores with the rehearsal's load.
+    /// </summary>
+    public bool Pending => !_over && options.CurrentValue.StartupRehearsal > TimeSpan.Zero;
+
     /// <summary>Runs the rehearsal when one is configured; returns when it is over, failed or ran out of time.</summary>
     public async Task RunAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            await RunCoreAsync(stoppingToken);
+        }
+        finally
+        {
+            _over = true;
+        }
+    }
+
+    private async Task RunCoreAsync(CancellationToken stoppingToken)
     {
         var settings = options.CurrentValue;
         if (settings.StartupRehearsal <= TimeSpan.Zero || !ListenAddress.TryParse(settings.Listen, out var listen, out _))
@@ -84,10 +105,17 @@ public sealed partial class StartupRehearsal(
             using (var enough = new CancellationTokenSource())
             {
                 var uris = tokens.Select(token => RelayUri(new IPEndPoint(address, listen.Port), settings, token)).ToList();
-                var sessions = RehearseAsync(uris, settings.CertificateFile is { Length: > 0 }, enough.Token, budget.Token);
-                quiet = await UntilQuietAsync(sessions, settings.StartupRehearsal, clock, budget.Token);
-                await enough.CancelAsync();
-                await sessions;
+                var sessions = RehearseAsync(uris, settings.CertificateFile is { Length: > 0 }, enough, budget.Token);
+                try
+                {
+                    quiet = await UntilQuietAsync(sessions, settings.StartupRehearsal, clock, budget.Token);
+                }
+                finally
+                {
+                    // The workers finish the session in hand (past the budget, they are cut); none outlives this block.
+                    await enough.CancelAsync();
+                    await sessions;
+                }
             }
 
             LogRehearsed(logger, _relayed, System.Runtime.JitInfo.GetCompiledMethodCount() - compiledBefore,
@@ -153,38 +181,52 @@ public sealed partial class StartupRehearsal(
 
     /// <summary>
     /// The sessions, one worker for each URI, until <paramref name="enough"/>: each reads the banner, sends each of
-    /// <see cref="MessageBytes"/> and reads it back, and closes.
+    /// <see cref="MessageBytes"/> and reads it back, and closes. A worker that fails stops the others too, so the
+    /// rehearsal ends with its reason instead of running on with fewer workers.
     /// </summary>
-    private async Task RehearseAsync(List<Uri> uris, bool tls, CancellationToken enough, CancellationToken cancellationToken)
+    private async Task RehearseAsync(List<Uri> uris, bool tls, CancellationTokenSource enough, CancellationToken cancellationToken)
     {
         var workers = uris.Select(async uri =>
         {
-            var message = new byte[MessageBytes.Max()];
-            var buffer = new byte[message.Length];
-            while (!enough.IsCancellationRequested)
+            try
             {
-                using var socket = new ClientWebSocket();
-                socket.Options.SetRequestHeader(SessionRehearsal.Header, rehearsal.Secret);
-                socket.Options.AddSubProtocol("binary");
-                if (tls)
-                {
-                    // Its own listener: the certificate names the public host, not the address dialled here.
-                    socket.Options.RemoteCertificateValidationCallback = (_, _, _, _) => true;
-                }
-
-                await socket.ConnectAsync(uri, cancellationToken);
-                await ReceiveAsync(socket, buffer, Banner.Length, cancellationToken);
-                foreach (var bytes in MessageBytes)
-                {
-                    await socket.SendAsync(message.AsMemory(0, bytes), WebSocketMessageType.Binary, endOfMessage: true, cancellationToken);
-                    await ReceiveAsync(socket, buffer, bytes, cancellationToken);
-                }
-
-                await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "rehearsed", cancellationToken);
-                Interlocked.Increment(ref _relayed);
+                await RehearseOneAsync(uri, tls, enough.Token, cancellationToken);
+            }
+            catch
+            {
+                await enough.CancelAsync();
+                throw;
             }
         }).ToList();
         await Task.WhenAll(workers);
+    }
+
+    private async Task RehearseOneAsync(Uri uri, bool tls, CancellationToken enough, CancellationToken cancellationToken)
+    {
+        var message = new byte[MessageBytes.Max()];
+        var buffer = new byte[message.Length];
+        while (!enough.IsCancellationRequested)
+        {
+            using var socket = new ClientWebSocket();
+            socket.Options.SetRequestHeader(SessionRehearsal.Header, rehearsal.Secret);
+            socket.Options.AddSubProtocol("binary");
+            if (tls)
+            {
+                // Its own listener: the certificate names the public host, not the address dialled here.
+                socket.Options.RemoteCertificateValidationCallback = (_, _, _, _) => true;
+            }
+
+            await socket.ConnectAsync(uri, cancellationToken);
+            await ReceiveAsync(socket, buffer, Banner.Length, cancellationToken);
+            foreach (var bytes in MessageBytes)
+            {
+                await socket.SendAsync(message.AsMemory(0, bytes), WebSocketMessageType.Binary, endOfMessage: true, cancellationToken);
+                await ReceiveAsync(socket, buffer, bytes, cancellationToken);
+            }
+
+            await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "rehearsed", cancellationToken);
+            Interlocked.Increment(ref _relayed);
+        }
     }
 
     /// <summary>Reads <paramref name="count"/> bytes, in as many messages as the relay framed them in.</summary>

@@ -64,7 +64,7 @@ public sealed class AdmissionPipelineTests
         using var failures = new MetricCollector<long>(metrics.Meter, "vnc_relay_sessions_failed");
         var origin = new Refusal(CloseReasons.Forbidden, "Origin x may not open consoles here", "origin_refused");
         var pipeline = new AdmissionPipeline([new Step("origin", log, refuses: origin)], [new Step("a", log)],
-            new FixedLimits(new LimitsOptions()), metrics, NullLogger<AdmissionPipeline>.Instance);
+            new FixedOptions<LimitsOptions>(new LimitsOptions()), metrics, NullLogger<AdmissionPipeline>.Instance);
 
         Assert.Equal(origin, await pipeline.CheckUpgradeAsync(Request(), TestContext.Current.CancellationToken));
         Assert.Equal(["origin"], log);
@@ -77,7 +77,7 @@ public sealed class AdmissionPipelineTests
         new(new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<IMeterFactory>());
 
     private static AdmissionPipeline Pipeline(List<string> log, RelayMetrics metrics, params IAdmissionCheck[] checks) =>
-        new([], checks, new FixedLimits(new LimitsOptions()), metrics, NullLogger<AdmissionPipeline>.Instance);
+        new([], checks, new FixedOptions<LimitsOptions>(new LimitsOptions()), metrics, NullLogger<AdmissionPipeline>.Instance);
 
     private static AdmissionContext Request() => new("192.0.2.7", "token-0001", "", "relay.example");
 

@@ -7,16 +7,6 @@ using OrleansVncCluster.Relay.Tokens;
 
 namespace OrleansVncCluster.Tests.Limits;
 
-/// <summary>Limits settings as a fixed monitor.</summary>
-internal sealed class FixedLimits(LimitsOptions value) : IOptionsMonitor<LimitsOptions>
-{
-    public LimitsOptions CurrentValue => value;
-
-    public LimitsOptions Get(string? name) => value;
-
-    public IDisposable? OnChange(Action<LimitsOptions, string?> listener) => null;
-}
-
 public sealed class NetworksTests
 {
     [Theory]
@@ -81,7 +71,7 @@ public sealed class ClientRateLimitsTests
     [Fact]
     public void Handshakes_AreCountedPerClientAddress()
     {
-        using var limits = new ClientRateLimits(new FixedLimits(new LimitsOptions { HandshakesPerSecond = 1, HandshakeBurst = 3 }));
+        using var limits = new ClientRateLimits(new FixedOptions<LimitsOptions>(new LimitsOptions { HandshakesPerSecond = 1, HandshakeBurst = 3 }));
 
         var first = Enumerable.Range(0, 3).Select(_ => limits.TryHandshake("192.0.2.1")).ToList();
         var fourth = limits.TryHandshake("192.0.2.1");
@@ -96,7 +86,7 @@ public sealed class ClientRateLimitsTests
     [Fact]
     public void FailedTokens_BlockTheAddressAfterTheLimit_AndFlagTheCrossingOnce()
     {
-        using var limits = new ClientRateLimits(new FixedLimits(new LimitsOptions { MaxFailedTokens = 3, FailedTokenWindow = TimeSpan.FromMinutes(5) }));
+        using var limits = new ClientRateLimits(new FixedOptions<LimitsOptions>(new LimitsOptions { MaxFailedTokens = 3, FailedTokenWindow = TimeSpan.FromMinutes(5) }));
 
         var crossings = Enumerable.Range(0, 3).Select(_ => limits.RecordFailedToken("198.51.100.7")).ToList();
         var blocked = limits.FailedTokensBlocked("198.51.100.7");
@@ -112,7 +102,7 @@ public sealed class ClientRateLimitsTests
     [Fact]
     public async Task FailedTokens_AreAlsoCountedPerIPv6Site_SoHoppingBetweenSlash64sOfOneSlash48IsLockedOut()
     {
-        var options = new FixedLimits(new LimitsOptions { MaxFailedTokens = 3, MaxFailedTokensPerIPv6Site = 5, FailedTokenWindow = TimeSpan.FromMinutes(5) });
+        var options = new FixedOptions<LimitsOptions>(new LimitsOptions { MaxFailedTokens = 3, MaxFailedTokensPerIPv6Site = 5, FailedTokenWindow = TimeSpan.FromMinutes(5) });
         using var limits = new ClientRateLimits(options);
         var check = new ClientRateCheck(limits, options, Microsoft.Extensions.Logging.Abstractions.NullLogger<ClientRateCheck>.Instance);
         var unknown = new Refusal(CloseReasons.UnknownToken, CloseReasons.UnknownTokenText, "unknown_token");
@@ -149,7 +139,7 @@ public sealed class ClientRateLimitsTests
     [Fact]
     public void CheckingForABlock_TakesNoPermit()
     {
-        using var limits = new ClientRateLimits(new FixedLimits(new LimitsOptions { MaxFailedTokens = 1 }));
+        using var limits = new ClientRateLimits(new FixedOptions<LimitsOptions>(new LimitsOptions { MaxFailedTokens = 1 }));
 
         for (var i = 0; i < 10; i++)
         {
@@ -162,7 +152,7 @@ public sealed class ClientRateLimitsTests
     [Fact]
     public void ZeroTurnsTheRatesOff()
     {
-        using var limits = new ClientRateLimits(new FixedLimits(new LimitsOptions { HandshakesPerSecond = 0, MaxFailedTokens = 0 }));
+        using var limits = new ClientRateLimits(new FixedOptions<LimitsOptions>(new LimitsOptions { HandshakesPerSecond = 0, MaxFailedTokens = 0 }));
 
         for (var i = 0; i < 100; i++)
         {
@@ -177,7 +167,7 @@ public sealed class ClientRateLimitsTests
 public sealed class TargetPolicyTests
 {
     private static TargetPolicy Policy(params string[] networks) =>
-        new(new FixedLimits(new LimitsOptions { AllowedTargetNetworks = [.. networks] }), ownPorts: [6080, 8082, 11111], ownAddresses: [IPAddress.Parse("10.0.0.5")]);
+        new(new FixedOptions<LimitsOptions>(new LimitsOptions { AllowedTargetNetworks = [.. networks] }), ownPorts: [6080, 8082, 11111], ownAddresses: [IPAddress.Parse("10.0.0.5")]);
 
     [Theory]
     [InlineData("10.20.1.2", 5901, TargetVerdict.Allowed)]
@@ -228,7 +218,7 @@ public sealed class TargetPolicyTests
     [InlineData("10.30.1.2", 5901, TargetVerdict.Allowed)]
     public async Task NoAllowList_StillRefusesReservedAddressesAndOwnPorts(string address, int port, TargetVerdict expected)
     {
-        var policy = new TargetPolicy(new FixedLimits(new LimitsOptions()), ownPorts: [8082], ownAddresses: []);
+        var policy = new TargetPolicy(new FixedOptions<LimitsOptions>(new LimitsOptions()), ownPorts: [8082], ownAddresses: []);
 
         var (verdict, _, _) = await policy.CheckAsync(ConsoleTarget.Tcp(address, port), TestContext.Current.CancellationToken);
 
