@@ -56,10 +56,7 @@ public sealed class AdminClient : IDisposable
         }
 
         // The node listens on a wildcard in containers; the command runs in the same network namespace.
-        var host = endpoint.Address.Equals(IPAddress.Any) || endpoint.Address.Equals(IPAddress.IPv6Any)
-            ? "127.0.0.1"
-            : endpoint.Address.ToString();
-        adminUri = new UriBuilder("http", host, endpoint.Port).Uri;
+        adminUri = new UriBuilder("http", ListenAddress.Dialable(endpoint.Address).ToString(), endpoint.Port).Uri;
 
         tokenFile ??= environment("Admin__TokenFile");
         if (string.IsNullOrEmpty(tokenFile) && environment("CREDENTIALS_DIRECTORY") is { Length: > 0 } credentials)

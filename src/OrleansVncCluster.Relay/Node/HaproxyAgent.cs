@@ -10,11 +10,12 @@ namespace OrleansVncCluster.Relay.Node;
 
 /// <summary>
 /// HAProxy's agent-check: one line per connection, then close. "ready" while serving, "drain" while draining (HAProxy
-/// stops sending new sessions but keeps live ones) and while the start-up rehearsal runs (HAProxy's health check,
-/// /healthz, passes before it is over), "maxconn:N" when a per-node session cap is set. Only the agent can undo its own
-/// "drain", so a restarted node simply says "ready" again once it has rehearsed.
+/// stops sending new sessions but keeps live ones) and until the node's start is over (<see cref="StartupHeap"/>: its
+/// token files read, its rehearsal run, its garbage collected; what /readyz waits for too, while HAProxy's health check,
+/// /healthz, passes from the first seconds), "maxconn:N" when a per-node session cap is set. Only the agent can undo
+/// its own "drain", so a restarted node simply says "ready" again once it has started.
 /// </summary>
-internal sealed partial class HaproxyAgent(DrainState drain, StartupRehearsal rehearsal, IOptions<RelayOptions> options, IOptions<AdmissionOptions> admission,
+internal sealed partial class HaproxyAgent(DrainState drain, StartupHeap start, IOptions<RelayOptions> options, IOptions<AdmissionOptions> admission,
     IHostApplicationLifetime lifetime, ILogger<HaproxyAgent> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -71,7 +72,7 @@ internal sealed partial class HaproxyAgent(DrainState drain, StartupRehearsal re
     /// <summary>The line HAProxy gets now.</summary>
     internal string Answer()
     {
-        if (drain.IsDraining || rehearsal.Pending)
+        if (drain.IsDraining || !start.Settled)
         {
             return "drain";
         }

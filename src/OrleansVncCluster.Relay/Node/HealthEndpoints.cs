@@ -29,7 +29,7 @@ public static class HealthEndpoints
 
             if (!heap.Settled)
             {
-                return Results.Text("collecting start-up garbage\n", statusCode: StatusCodes.Status503ServiceUnavailable);
+                return Results.Text("warming up (start-up rehearsal, then garbage collection)\n", statusCode: StatusCodes.Status503ServiceUnavailable);
             }
 
             var status = membership.CurrentSnapshot.GetSiloStatus(silo.SiloAddress);

@@ -52,29 +52,8 @@ public sealed partial class StartupRehearsal(
     // Sessions relayed so far: the log lines say how far the rehearsal got.
     private int _relayed;
 
-    private volatile bool _over;
-
-    /// <summary>
-    /// True from the node's start until a configured rehearsal is over (done, failed or stopped). HAProxy checks
-    /// <c>/healthz</c>, which answers meanwhile, so its agent says "drain" until then (<see cref="HaproxyAgent"/>): users'
-    /// sessions would otherwise arrive seconds after the start and share the cores with the rehearsal's load.
-    /// </summary>
-    public bool Pending => !_over && options.CurrentValue.StartupRehearsal > TimeSpan.Zero;
-
     /// <summary>Runs the rehearsal when one is configured; returns when it is over, failed or ran out of time.</summary>
     public async Task RunAsync(CancellationToken stoppingToken)
-    {
-        try
-        {
-            await RunCoreAsync(stoppingToken);
-        }
-        finally
-        {
-            _over = true;
-        }
-    }
-
-    private async Task RunCoreAsync(CancellationToken stoppingToken)
     {
         var settings = options.CurrentValue;
         if (settings.StartupRehearsal <= TimeSpan.Zero || !ListenAddress.TryParse(settings.Listen, out var listen, out _))
@@ -99,7 +78,8 @@ public sealed partial class StartupRehearsal(
 
         try
         {
-            var address = Reachable(listen.Address);
+            // A listener with an address of its own sees the sessions come from that address: SessionRehearsal is told.
+            var address = ListenAddress.Dialable(listen.Address);
             bool quiet;
             using (rehearsal.Begin(address))
             using (var enough = new CancellationTokenSource())
@@ -167,11 +147,6 @@ public sealed partial class StartupRehearsal(
 
         return false;
     }
-
-    /// <summary>Where the rehearsal reaches the relay listener: loopback for a wildcard one, else its own address (the
-    /// sessions then come from that address, which <see cref="SessionRehearsal"/> is told).</summary>
-    private static IPAddress Reachable(IPAddress listen) =>
-        listen.Equals(IPAddress.Any) ? IPAddress.Loopback : listen.Equals(IPAddress.IPv6Any) ? IPAddress.IPv6Loopback : listen;
 
     private static Uri RelayUri(IPEndPoint relay, RelayOptions settings, string token)
     {

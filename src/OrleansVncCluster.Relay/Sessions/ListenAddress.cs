@@ -49,4 +49,11 @@ public static class ListenAddress
         endpoint = new IPEndPoint(address, port);
         return true;
     }
+
+    /// <summary>
+    /// Where a process on this host reaches a listener bound to <paramref name="listen"/>: loopback for a wildcard (a
+    /// wildcard IPv6 listener takes IPv4 too), else the listener's own address.
+    /// </summary>
+    public static IPAddress Dialable(IPAddress listen) =>
+        listen.Equals(IPAddress.Any) || listen.Equals(IPAddress.IPv6Any) ? IPAddress.Loopback : listen;
 }

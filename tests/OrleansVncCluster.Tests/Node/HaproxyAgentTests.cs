@@ -3,50 +3,52 @@ using Microsoft.Extensions.Options;
 using OrleansVncCluster.Relay.Admission;
 using OrleansVncCluster.Relay.Node;
 using OrleansVncCluster.Relay.Sessions;
+using OrleansVncCluster.Relay.Tokens;
 
 namespace OrleansVncCluster.Tests.Node;
 
 /// <summary>
-/// What the node tells HAProxy's agent-check. HAProxy's health check is /healthz, which answers while the start-up
-/// rehearsal runs, so the agent keeps new sessions away ("drain") until the rehearsal is over.
+/// What the node tells HAProxy's agent-check. HAProxy's health check is /healthz, which answers from the node's first
+/// seconds, while its start (token files, the start-up rehearsal, the start's collection) may run for 20 s more, so the
+/// agent keeps new sessions away ("drain") until the start is over, as /readyz does.
 /// </summary>
 public sealed class HaproxyAgentTests
 {
     [Fact]
-    public async Task WhileARehearsalIsPending_TheAgentSaysDrain_ThenReadyOnceItIsOver()
+    public async Task UntilTheNodesStartIsOver_TheAgentSaysDrain_ThenReady()
     {
-        // A listen address the rehearsal cannot use: it ends at once, as a finished or failed one does.
-        var relay = new RelayOptions { StartupRehearsal = TimeSpan.FromSeconds(30), Listen = "not-an-address" };
-        var (agent, rehearsal, _) = Agent(relay);
+        var (lifetime, _, start) = await StartupHeapTests.StartAsync(new TokenOptions());
+        var (agent, _) = Agent(start);
 
-        Assert.True(rehearsal.Pending);
+        Assert.False(start.Settled);
         Assert.Equal("drain", agent.Answer());
 
-        await rehearsal.RunAsync(CancellationToken.None);
+        lifetime.Started.Cancel();
+        await StartupHeapTests.Eventually(() => start.Settled, "the start is over once the host started");
 
-        Assert.False(rehearsal.Pending);
         Assert.Equal("ready", agent.Answer());
+        await start.StopAsync(CancellationToken.None);
     }
 
     [Fact]
-    public void WithoutARehearsal_TheAgentSaysReadyFromTheStart_AndDrainWhileDraining()
+    public async Task OnceStarted_TheAgentSaysDrainWhileDraining()
     {
-        var (agent, rehearsal, drain) = Agent(new RelayOptions());
-
-        Assert.False(rehearsal.Pending);
+        var (lifetime, _, start) = await StartupHeapTests.StartAsync(new TokenOptions());
+        var (agent, drain) = Agent(start);
+        lifetime.Started.Cancel();
+        await StartupHeapTests.Eventually(() => start.Settled, "the start is over once the host started");
         Assert.Equal("ready", agent.Answer());
 
         drain.Start();
 
         Assert.Equal("drain", agent.Answer());
+        await start.StopAsync(CancellationToken.None);
     }
 
-    private static (HaproxyAgent Agent, StartupRehearsal Rehearsal, DrainState Drain) Agent(RelayOptions relay)
+    private static (HaproxyAgent Agent, DrainState Drain) Agent(StartupHeap start)
     {
         var drain = new DrainState();
-        // The resolver is never asked: these rehearsals end before they relay anything.
-        var rehearsal = new StartupRehearsal(new FixedOptions<RelayOptions>(relay), new SessionRehearsal(), null!, NullLogger<StartupRehearsal>.Instance);
-        var agent = new HaproxyAgent(drain, rehearsal, Options.Create(relay), Options.Create(new AdmissionOptions()), null!, NullLogger<HaproxyAgent>.Instance);
-        return (agent, rehearsal, drain);
+        var agent = new HaproxyAgent(drain, start, Options.Create(new RelayOptions()), Options.Create(new AdmissionOptions()), null!, NullLogger<HaproxyAgent>.Instance);
+        return (agent, drain);
     }
 }

@@ -57,7 +57,7 @@ public sealed class StartupHeapTests
     }
 
     /// <summary>A started <see cref="StartupHeap"/> on a lifetime the test starts and token files it marks read.</summary>
-    private static async Task<(Lifetime Lifetime, TokenFilesLoaded Files, StartupHeap Heap)> StartAsync(TokenOptions tokens)
+    internal static async Task<(Lifetime Lifetime, TokenFilesLoaded Files, StartupHeap Heap)> StartAsync(TokenOptions tokens)
     {
         var (lifetime, files) = (new Lifetime(), new TokenFilesLoaded(Options.Create(tokens)));
         // No rehearsal configured (Relay:StartupRehearsal zero), so its resolver is never asked.
@@ -67,7 +67,7 @@ public sealed class StartupHeapTests
         return (lifetime, files, heap);
     }
 
-    private static async Task Eventually(Func<bool> condition, string what)
+    internal static async Task Eventually(Func<bool> condition, string what)
     {
         var until = DateTime.UtcNow + Wait;
         while (!condition())
@@ -77,7 +77,7 @@ public sealed class StartupHeapTests
         }
     }
 
-    private sealed class Lifetime : IHostApplicationLifetime
+    internal sealed class Lifetime : IHostApplicationLifetime
     {
         public CancellationTokenSource Started { get; } = new();
 
