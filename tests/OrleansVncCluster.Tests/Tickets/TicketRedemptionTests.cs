@@ -64,11 +64,20 @@ public sealed class TicketRedemptionTests(TokenClusterFixture fixture) : IClassF
     [Fact]
     public async Task RedemptionWhoseAnswerCameTooLate_IsGivenBack_SoTheRetryOpens()
     {
-        var ticket = Issue("vm-token", DateTimeOffset.UtcNow.AddMinutes(1), singleUse: true);
-        // A deadline no grain call meets: the redemption goes out, its answer is not waited for.
+        // A deadline a grain call almost never meets: the redemption goes out, its answer is not waited for.
         var hurried = Gate(0, redeemTimeout: TimeSpan.FromTicks(1));
-
-        var first = await RedeemAsync(hurried, hurried.Admit(ticket));
+        // Almost: a call that completed before the wait on it began is answered however short the deadline (seen once
+        // in a clean-clone run, with the integration tests beside it). That ticket was simply redeemed, which is not the
+        // case under test, so a fresh ticket is tried.
+        string ticket;
+        Refusal? first;
+        var tries = 0;
+        do
+        {
+            ticket = Issue("vm-token", DateTimeOffset.UtcNow.AddMinutes(1), singleUse: true);
+            first = await RedeemAsync(hurried, hurried.Admit(ticket));
+        }
+        while (first is null && ++tries < 20);
 
         Assert.Equal(CloseReasons.TryAgainLater, first!.Value.Status);
         // The page retries a 1013 as long as it gets one; a retry that overtakes the late redemption may be refused
