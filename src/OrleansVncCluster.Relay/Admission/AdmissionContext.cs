@@ -44,7 +44,8 @@ public sealed class AdmissionContext
     /// <summary>The request's Host header.</summary>
     public string Host { get; }
 
-    /// <summary>The node's own start-up rehearsal (Sessions/SessionRehearsal): no client's limits are spent on it.</summary>
+    /// <summary>The node's own start-up rehearsal (Sessions/SessionRehearsal): no client's limits are spent on it, and its
+    /// target, the node's own loopback VNC server, is not held to the target policy.</summary>
     public bool Rehearsal { get; init; }
 
     /// <summary>The key the client's limits count under (its address, or its IPv6 prefix).</summary>

@@ -29,7 +29,8 @@ public sealed partial class LeaseCheck(
         var leaseId = context.SessionId;
         var viewOnly = context.Ticket.Ticket?.ViewOnly ?? false;
         var wanted = new List<(ISessionLeaseHolder Holder, int Max, string Reason, string Metric)>(2);
-        if (settings.MaxSessionsPerClient > 0)
+        // The node's own start-up rehearsal is no client: its 16 sessions at a time spend no one's limit.
+        if (settings.MaxSessionsPerClient > 0 && !context.Rehearsal)
         {
             wanted.Add((grains.ForKey<IClientSessionsGrain>(context.ClientKey), settings.MaxSessionsPerClient, CloseReasons.ClientSessionsText, LimitReasons.ClientSessions));
         }

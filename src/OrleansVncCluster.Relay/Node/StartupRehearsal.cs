@@ -1,19 +1,21 @@
+using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using System.Net.WebSockets;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Options;
+using OrleansVncCluster.Relay.Admission;
 using OrleansVncCluster.Relay.Diagnostics;
 using OrleansVncCluster.Relay.Sessions;
+using OrleansVncCluster.Relay.Tickets;
 using OrleansVncCluster.Relay.Tokens;
 
 namespace OrleansVncCluster.Relay.Node;
 
 /// <summary>
-/// Before the node says it is ready, relays console sessions through its own relay listener to a loopback RFB server of
-/// its own, 16 at a time, each with a few messages both ways, until the JIT has gone quiet under that load or
-/// <see cref="RelayOptions.StartupRehearsal"/> has passed.
+/// Before the node says it is ready, relays console sessions through its own relay listener to a loopback VNC server of
+/// its own (<see cref="RehearsalVncServer"/>), 16 at a time, each with a few RFB messages both ways, until the JIT has
+/// gone quiet under that load or <see cref="RelayOptions.StartupRehearsal"/> has passed.
 /// </summary>
 /// <remarks>
 /// A just-started node runs the session path as ReadyToRun and tier-0 code, and the runtime compiles each hot method
@@ -21,23 +23,32 @@ namespace OrleansVncCluster.Relay.Node;
 /// spent 1,100 µs of CPU a session against 390 µs once about 12,700 methods had been compiled under 20 s of mixed load,
 /// and under sessions alone the recompilation trickles for longer than that, because new tier-0 code keeps postponing it
 /// (docs/benchmarks.md, the cold node). A node that replaces a dead one takes all its load cold, so that cost is paid
-/// here, where no user waits. The sessions take the same path as a user's (the upgrade, admission with leases, the
-/// dial, the relay both ways, the close); <see cref="SessionRehearsal"/> keeps them out of the history, the session
-/// counters, recording and the client limits. Its tokens are known to this node only, for the rehearsal only.
-/// Any failure is logged and the node goes on to ready: a rehearsal never keeps a node out of service.
+/// here, where no user waits. The sessions take the same path as a user's (the upgrade, a ticket where the node issues
+/// them, admission with the token's lease, the dial, the relay both ways as the node's settings make it relay: bytes as
+/// they come, or its own login and a clipboard policy's parsing; the close); <see cref="SessionRehearsal"/> keeps them
+/// out of the history, the session counters, recording, the client limits and the target policy (its VNC server is the
+/// node's own, on loopback). Its tokens are known to this node only, for the rehearsal only. Any failure is logged and
+/// the node goes on to ready: a rehearsal never keeps a node out of service.
 /// </remarks>
 public sealed partial class StartupRehearsal(
     IOptionsMonitor<RelayOptions> options,
+    IOptions<TargetOptions> targets,
     SessionRehearsal rehearsal,
     TokenResolver resolver,
+    TicketKeyRing keys,
+    TimeProvider time,
     ILogger<StartupRehearsal> logger)
 {
     private const int Concurrency = 16;
-    private static readonly byte[] Banner = "RFB 003.008\n"u8.ToArray();
 
-    // Each session sends these in turn and reads each back (the server echoes): an input event's size and a
-    // framebuffer update's, so both directions' small- and large-frame paths run.
-    private static readonly int[] MessageBytes = [8, 16 * 1024, 6, 64 * 1024];
+    // Each session, after the handshake, runs these rounds: key and pointer events, clipboard text of the round's size,
+    // then an update request the server answers with a Raw rectangle of side x side pixels (16 KiB, then 64 KiB), so
+    // both directions' small- and large-message paths run, and every message is one a relay speaking RFB accepts.
+    private static readonly (int Side, int ClipboardBytes)[] Rounds = [(64, 16 * 1024), (128, 64 * 1024)];
+    private static readonly byte[] RawEncodingOnly = [2, 0, 0, 1, 0, 0, 0, 0];
+    private static readonly byte[] KeyDown = [4, 1, 0, 0, 0, 0, 0, (byte)'r'];
+    private static readonly byte[] KeyUp = [4, 0, 0, 0, 0, 0, 0, (byte)'r'];
+    private static readonly byte[] Pointer = [5, 0, 0, 16, 0, 16];
 
     // Quiet: the JIT compiled for less than this share of one core over the last window, with the load still on.
     private static readonly TimeSpan Window = TimeSpan.FromSeconds(1);
@@ -61,15 +72,20 @@ public sealed partial class StartupRehearsal(
             return;
         }
 
+        if (targets.Value.RequireTls)
+        {
+            // The node would refuse its own VNC server, which has no certificate a hypervisor CA could have signed.
+            LogFailed(logger, 0, 0, "Targets:RequireTls is on, and the rehearsal's own VNC server has no TLS");
+            return;
+        }
+
         using var budget = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
         budget.CancelAfter(settings.StartupRehearsal + Grace);
         var clock = Stopwatch.StartNew();
         var (compiledBefore, jitBefore) = (System.Runtime.JitInfo.GetCompiledMethodCount(), System.Runtime.JitInfo.GetCompilationTime());
-        using var server = new TcpListener(IPAddress.Loopback, 0);
-        server.Start();
-        var serving = ServeAsync(server, budget.Token);
+        var server = RehearsalVncServer.Start();
         // A token for each worker: a console's session count is limited (Limits:MaxSessionsPerToken), a worker's is one.
-        var entry = new ConsoleTokenEntry { Target = ConsoleTarget.Tcp("127.0.0.1", ((IPEndPoint)server.LocalEndpoint).Port), Source = "rehearsal" };
+        var entry = new ConsoleTokenEntry { Target = ConsoleTarget.Tcp("127.0.0.1", server.Port), Source = "rehearsal" };
         var tokens = Enumerable.Range(0, Concurrency).Select(_ => "rehearsal-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16))).ToList();
         foreach (var token in tokens)
         {
@@ -84,7 +100,8 @@ public sealed partial class StartupRehearsal(
             using (rehearsal.Begin(address))
             using (var enough = new CancellationTokenSource())
             {
-                var uris = tokens.Select(token => RelayUri(new IPEndPoint(address, listen.Port), settings, token)).ToList();
+                var expires = time.GetUtcNow() + settings.StartupRehearsal + Grace;
+                var uris = tokens.Select(token => RelayUri(new IPEndPoint(address, listen.Port), settings, Credential(token, entry, expires))).ToList();
                 var sessions = RehearseAsync(uris, settings.CertificateFile is { Length: > 0 }, enough, budget.Token);
                 try
                 {
@@ -114,10 +131,17 @@ public sealed partial class StartupRehearsal(
         finally
         {
             tokens.ForEach(resolver.Invalidate);
-            server.Stop();
-            await serving;
+            await server.DisposeAsync();
         }
     }
+
+    /// <summary>
+    /// What a worker presents: a ticket when this node issues them, sealed as a user's would be (so the rehearsal passes
+    /// where plain tokens are refused, as shipped, and runs the ticket's path), else the plain token.
+    /// </summary>
+    private string Credential(string token, ConsoleTokenEntry entry, DateTimeOffset expires) => keys.SigningKey is { } key
+        ? $"{TicketGate.QueryName}={TicketText.Issue(key, token, TicketBinding.Of(entry), expires, singleUse: false)}"
+        : $"token={token}";
 
     /// <summary>
     /// Watches the JIT while the sessions run: true once, after <see cref="Least"/>, it compiled for less than
@@ -148,16 +172,16 @@ public sealed partial class StartupRehearsal(
         return false;
     }
 
-    private static Uri RelayUri(IPEndPoint relay, RelayOptions settings, string token)
+    private static Uri RelayUri(IPEndPoint relay, RelayOptions settings, string credential)
     {
         var scheme = settings.CertificateFile is { Length: > 0 } ? "wss" : "ws";
-        return new Uri($"{scheme}://{relay}{settings.Path}?token={token}");
+        return new Uri($"{scheme}://{relay}{settings.Path}?{credential}");
     }
 
     /// <summary>
-    /// The sessions, one worker for each URI, until <paramref name="enough"/>: each reads the banner, sends each of
-    /// <see cref="MessageBytes"/> and reads it back, and closes. A worker that fails stops the others too, so the
-    /// rehearsal ends with its reason instead of running on with fewer workers.
+    /// The sessions, one worker for each URI, until <paramref name="enough"/>: each does the RFB handshake, runs the
+    /// <see cref="Rounds"/>, and closes. A worker that fails stops the others too, so the rehearsal ends with its reason
+    /// instead of running on with fewer workers.
     /// </summary>
     private async Task RehearseAsync(List<Uri> uris, bool tls, CancellationTokenSource enough, CancellationToken cancellationToken)
     {
@@ -178,8 +202,10 @@ public sealed partial class StartupRehearsal(
 
     private async Task RehearseOneAsync(Uri uri, bool tls, CancellationToken enough, CancellationToken cancellationToken)
     {
-        var message = new byte[MessageBytes.Max()];
-        var buffer = new byte[message.Length];
+        var scratch = new byte[UpdateBytes(RehearsalVncServer.Width, RehearsalVncServer.Height)];
+        var clipboard = new byte[8 + Rounds.Max(round => round.ClipboardBytes)];
+        clipboard[0] = 6; // ClientCutText: type, 3 padding, length, Latin-1 text
+        clipboard.AsSpan(8).Fill((byte)'r');
         while (!enough.IsCancellationRequested)
         {
             using var socket = new ClientWebSocket();
@@ -192,11 +218,26 @@ public sealed partial class StartupRehearsal(
             }
 
             await socket.ConnectAsync(uri, cancellationToken);
-            await ReceiveAsync(socket, buffer, Banner.Length, cancellationToken);
-            foreach (var bytes in MessageBytes)
+            var stream = new WebSocketByteStream(socket);
+            try
             {
-                await socket.SendAsync(message.AsMemory(0, bytes), WebSocketMessageType.Binary, endOfMessage: true, cancellationToken);
-                await ReceiveAsync(socket, buffer, bytes, cancellationToken);
+                await HandshakeAsync(stream, scratch, cancellationToken);
+                await stream.WriteAsync(RawEncodingOnly, cancellationToken);
+                foreach (var (side, clipboardBytes) in Rounds)
+                {
+                    await stream.WriteAsync(KeyDown, cancellationToken);
+                    await stream.WriteAsync(KeyUp, cancellationToken);
+                    await stream.WriteAsync(Pointer, cancellationToken);
+                    BinaryPrimitives.WriteInt32BigEndian(clipboard.AsSpan(4), clipboardBytes);
+                    await stream.WriteAsync(clipboard.AsMemory(0, 8 + clipboardBytes), cancellationToken);
+                    await stream.WriteAsync(UpdateRequest(side), cancellationToken);
+                    // The update comes after every message before the request has gone through the node.
+                    await stream.ReadExactlyAsync(scratch.AsMemory(0, UpdateBytes(side, side)), cancellationToken);
+                }
+            }
+            catch (EndOfStreamException)
+            {
+                throw new WebSocketException($"the node closed its rehearsal session: {(int?)socket.CloseStatus} {socket.CloseStatusDescription}");
             }
 
             await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "rehearsed", cancellationToken);
@@ -204,63 +245,29 @@ public sealed partial class StartupRehearsal(
         }
     }
 
-    /// <summary>Reads <paramref name="count"/> bytes, in as many messages as the relay framed them in.</summary>
-    private static async Task ReceiveAsync(ClientWebSocket socket, byte[] buffer, int count, CancellationToken cancellationToken)
+    /// <summary>The browser's side of RFB 3.8 with security type None, up to ServerInit: what the rehearsal's server
+    /// offers when the node passes the bytes through, and what the node offers when it logs in itself.</summary>
+    private static async Task HandshakeAsync(Stream stream, byte[] scratch, CancellationToken cancellationToken)
     {
-        for (var received = 0; received < count;)
+        await stream.ReadExactlyAsync(scratch.AsMemory(0, 12), cancellationToken);
+        await stream.WriteAsync("RFB 003.008\n"u8.ToArray(), cancellationToken);
+        await stream.ReadExactlyAsync(scratch.AsMemory(0, 1), cancellationToken);
+        await stream.ReadExactlyAsync(scratch.AsMemory(0, scratch[0]), cancellationToken);
+        await stream.WriteAsync(new byte[] { 1 }, cancellationToken); // None
+        await stream.ReadExactlyAsync(scratch.AsMemory(0, 4), cancellationToken);
+        if (BinaryPrimitives.ReadUInt32BigEndian(scratch) != 0)
         {
-            var read = await socket.ReceiveAsync(buffer.AsMemory(0, count - received), cancellationToken);
-            if (read.MessageType == WebSocketMessageType.Close)
-            {
-                throw new WebSocketException($"the node closed its rehearsal session: {(int?)socket.CloseStatus} {socket.CloseStatusDescription}");
-            }
-
-            received += read.Count;
+            throw new WebSocketException("the rehearsal's handshake failed at its SecurityResult");
         }
+
+        await stream.WriteAsync(new byte[] { 1 }, cancellationToken); // ClientInit: shared
+        await stream.ReadExactlyAsync(scratch.AsMemory(0, 24), cancellationToken);
+        await stream.ReadExactlyAsync(scratch.AsMemory(0, (int)BinaryPrimitives.ReadUInt32BigEndian(scratch.AsSpan(20))), cancellationToken);
     }
 
-    /// <summary>The loopback RFB server: each connection gets the banner, then what it sends comes back, until the relay
-    /// closes it.</summary>
-    private static async Task ServeAsync(TcpListener server, CancellationToken cancellationToken)
-    {
-        var connections = new List<Task>();
-        try
-        {
-            while (true)
-            {
-                var client = await server.AcceptSocketAsync(cancellationToken);
-                connections.RemoveAll(connection => connection.IsCompleted);
-                connections.Add(AnswerAsync(client, cancellationToken));
-            }
-        }
-        catch (Exception exception) when (exception is OperationCanceledException or SocketException or ObjectDisposedException)
-        {
-            // Stopped: the rehearsal is over.
-        }
+    private static int UpdateBytes(int width, int height) => 4 + 12 + (width * height * 4);
 
-        await Task.WhenAll(connections);
-    }
-
-    private static async Task AnswerAsync(Socket client, CancellationToken cancellationToken)
-    {
-        using (client)
-        {
-            try
-            {
-                await client.SendAsync(Banner, SocketFlags.None, cancellationToken);
-                var buffer = new byte[MessageBytes.Max()];
-                int read;
-                while ((read = await client.ReceiveAsync(buffer, SocketFlags.None, cancellationToken)) > 0)
-                {
-                    await client.SendAsync(buffer.AsMemory(0, read), SocketFlags.None, cancellationToken);
-                }
-            }
-            catch (Exception exception) when (exception is OperationCanceledException or SocketException)
-            {
-                // The relay closed first, or the rehearsal ran out of time.
-            }
-        }
-    }
+    private static byte[] UpdateRequest(int side) => [3, 0, 0, 0, 0, 0, 0, (byte)side, 0, (byte)side];
 
     [LoggerMessage(EventId = EventIds.StartupRehearsed, Level = LogLevel.Information,
         Message = "Start-up rehearsal: {Relayed} sessions relayed through this node, {Compiled} methods compiled in {JitMs:F0} ms of JIT, over when {Reason} ({ElapsedMs:F0} ms in all)")]

@@ -1,3 +1,4 @@
+using System.Net;
 using System.Text;
 
 namespace OrleansVncCluster.IntegrationTests.Infrastructure;
@@ -14,7 +15,8 @@ public sealed class RecordingRfbServer : IAsyncDisposable
     private readonly SemaphoreSlim _arrived = new(0);
     private readonly TaskCompletionSource<Stream> _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public RecordingRfbServer() => _target = TcpTarget.Custom(ServeAsync);
+    /// <summary>Listens on a free port of <paramref name="address"/> (loopback by default).</summary>
+    public RecordingRfbServer(IPAddress? address = null) => _target = TcpTarget.Custom(ServeAsync, address);
 
     public int Port => _target.Port;
 

@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Net;
+using System.Security.Cryptography;
 using System.Text.RegularExpressions;
 using System.Net.WebSockets;
 using OrleansVncCluster.IntegrationTests.Audit;
@@ -70,6 +72,51 @@ public sealed class StartupRehearsalTests(ITestOutputHelper output)
         var metrics = await PrometheusText.ScrapeAsync(node);
         Assert.Equal(1, metrics.Value("vnc_relay_sessions_started_total"));
         output.WriteLine($"rehearsal ({(tls ? "wss" : "ws")}): {node.Process.Output.Split('\n').First(line => line.Contains("Start-up rehearsal", StringComparison.Ordinal)).Trim()}");
+    }
+
+    [Fact]
+    public async Task AsShipped_TicketsOnlyLimitsAndARelayThatSpeaksRfb_TheRehearsalStillRuns_AndTheUsersTicketOpens()
+    {
+        // The user's VNC server on 127.0.0.2, the only network the target policy allows: the rehearsal's own server is on
+        // 127.0.0.1, outside it.
+        var userAddress = IPAddress.Parse("127.0.0.2");
+        await using var server = new RecordingRfbServer(userAddress);
+        var directory = Repo.TempDirectory("rehearsal-shipped");
+        var token = "rehearsal-shipped-" + Guid.NewGuid().ToString("N")[..8];
+        var secret = Path.Combine(directory, "ticket-secret");
+        await File.WriteAllTextAsync(secret, Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)) + "\n");
+        await using var node = await RelayNodeProcess.StartAsync(new RelayNodeSettings
+        {
+            SiloName = "rehearsal-shipped",
+            TokenFile = TokenFiles.Write(directory, [(token, $"{userAddress}:{server.Port}")]),
+            Environment =
+            {
+                ["Relay__StartupRehearsal"] = "00:00:04",
+                // As deploy/env/vnc-relay.env.example ships: tickets only.
+                ["Tickets__SecretFile"] = secret,
+                ["Tokens__AcceptPlainTokens"] = "false",
+                // No clipboard: the relay logs in to the VNC server itself and parses both directions of every session.
+                ["Vnc__Clipboard"] = "none",
+                ["Limits__AllowedTargetNetworks__0"] = "127.0.0.2/32",
+                // Fewer sessions a client than the rehearsal's 16 at a time from one address.
+                ["Limits__MaxSessionsPerClient"] = "2",
+            },
+        });
+
+        var rehearsed = Regex.Match(node.Process.Output, @"Start-up rehearsal: (\d+) sessions relayed through this node");
+        Assert.True(rehearsed.Success, "the rehearsal's line is in the node's output before it is ready; it has: "
+            + string.Join(" | ", node.Process.Output.Split('\n').Where(line => line.Contains("rehearsal", StringComparison.OrdinalIgnoreCase))));
+        Assert.True(int.Parse(rehearsed.Groups[1].Value, CultureInfo.InvariantCulture) >= 48, rehearsed.Value);
+        Assert.DoesNotContain("Start-up rehearsal stopped", node.Process.Output, StringComparison.Ordinal);
+
+        // The user's ticket opens the console the relay logged in to, and input reaches the VNC server.
+        var answer = await TicketConsole.IssueAsync(node, new { token });
+        await using var client = await TicketConsole.OpenAsync(node, answer.GetProperty("ticket").GetString(), Timeout);
+        byte[] keyAndUpdate = [4, 1, 0, 0, 0, 0, 0, (byte)'a', 3, 0, 0, 0, 0, 0, 0, 64, 0, 48];
+        await client.SendAsync(keyAndUpdate);
+        await server.WaitForSuffixAsync(keyAndUpdate, Timeout);
+        Assert.Equal(keyAndUpdate, server.Received);
+        output.WriteLine($"rehearsal (as shipped): {rehearsed.Value}");
     }
 
     private static void TrustAny(ClientWebSocketOptions options) => options.RemoteCertificateValidationCallback = (_, _, _, _) => true;
