@@ -83,17 +83,20 @@ public sealed partial class StartupRehearsal(
         budget.CancelAfter(settings.StartupRehearsal + Grace);
         var clock = Stopwatch.StartNew();
         var (compiledBefore, jitBefore) = (System.Runtime.JitInfo.GetCompiledMethodCount(), System.Runtime.JitInfo.GetCompilationTime());
-        var server = RehearsalVncServer.Start();
+        RehearsalVncServer? server = null;
         // A token for each worker: a console's session count is limited (Limits:MaxSessionsPerToken), a worker's is one.
-        var entry = new ConsoleTokenEntry { Target = ConsoleTarget.Tcp("127.0.0.1", server.Port), Source = "rehearsal" };
         var tokens = Enumerable.Range(0, Concurrency).Select(_ => "rehearsal-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16))).ToList();
-        foreach (var token in tokens)
-        {
-            resolver.Remember(token, entry, settings.StartupRehearsal + Grace);
-        }
-
         try
         {
+            // Inside the try: an exception out of here would stop the host (a faulted BackgroundService), not just the
+            // rehearsal.
+            server = RehearsalVncServer.Start();
+            var entry = new ConsoleTokenEntry { Target = ConsoleTarget.Tcp("127.0.0.1", server.Port), Source = "rehearsal" };
+            foreach (var token in tokens)
+            {
+                resolver.Remember(token, entry, settings.StartupRehearsal + Grace);
+            }
+
             // A listener with an address of its own sees the sessions come from that address: SessionRehearsal is told.
             var address = ListenAddress.Dialable(listen.Address);
             bool quiet;
@@ -131,7 +134,10 @@ public sealed partial class StartupRehearsal(
         finally
         {
             tokens.ForEach(resolver.Invalidate);
-            await server.DisposeAsync();
+            if (server is not null)
+            {
+                await server.DisposeAsync();
+            }
         }
     }
 
