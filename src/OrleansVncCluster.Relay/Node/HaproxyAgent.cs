@@ -15,8 +15,14 @@ namespace OrleansVncCluster.Relay.Node;
 /// /healthz, passes from the first seconds), "maxconn:N" when a per-node session cap is set. Only the agent can undo
 /// its own "drain", so a restarted node simply says "ready" again once it has started.
 /// </summary>
-internal sealed partial class HaproxyAgent(DrainState drain, StartupHeap start, IOptions<RelayOptions> options, IOptions<AdmissionOptions> admission,
-    IHostApplicationLifetime lifetime, ILogger<HaproxyAgent> logger) : BackgroundService
+/// <remarks>
+/// During its start a node says "drain" only when another node of its cluster is active, so HAProxy has another server
+/// for the new sessions. A node alone (a single-node site, or embedded clustering) says "ready" once its silo is
+/// active: its first users share the cores with the start-up rehearsal, which beats HAProxy answering 503 to all of them
+/// for its 15 s. Until its own silo is active it cannot tell, and says "drain".
+/// </remarks>
+internal sealed partial class HaproxyAgent(DrainState drain, StartupHeap start, IClusterMembershipService membership, ILocalSiloDetails silo,
+    IOptions<RelayOptions> options, IOptions<AdmissionOptions> admission, IHostApplicationLifetime lifetime, ILogger<HaproxyAgent> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -72,13 +78,18 @@ internal sealed partial class HaproxyAgent(DrainState drain, StartupHeap start, 
     /// <summary>The line HAProxy gets now.</summary>
     internal string Answer()
     {
-        if (drain.IsDraining || !start.Settled)
+        if (drain.IsDraining || (!start.Settled && !Alone(membership.CurrentSnapshot, silo.SiloAddress)))
         {
             return "drain";
         }
 
         return admission.Value.MaxSessions > 0 ? $"ready maxconn:{admission.Value.MaxSessions}" : "ready";
     }
+
+    /// <summary>True when <paramref name="self"/> is active in <paramref name="snapshot"/> and no other member is.</summary>
+    internal static bool Alone(ClusterMembershipSnapshot snapshot, SiloAddress self) =>
+        snapshot.GetSiloStatus(self) == SiloStatus.Active
+        && !snapshot.Members.Values.Any(member => member.Status == SiloStatus.Active && !member.SiloAddress.Equals(self));
 
     [LoggerMessage(EventId = EventIds.AgentCannotListen, Level = LogLevel.Critical,
         Message = "The HAProxy agent cannot listen on {Endpoint}: {Error}. Another process holds the port: set Relay:AgentListen (Relay__AgentListen) to a free address, or stop the other process")]

@@ -119,5 +119,89 @@ public sealed class StartupRehearsalTests(ITestOutputHelper output)
         output.WriteLine($"rehearsal (as shipped): {rehearsed.Value}");
     }
 
+    [Fact]
+    public async Task ANodeAloneInItsCluster_TellsHaproxyReady_WhileItsRehearsalRuns()
+    {
+        // A single-node site: HAProxy has no other server, so "drain" would mean 503 for every user until it is over.
+        await using var node = await RelayNodeProcess.StartAsync(new RelayNodeSettings
+        {
+            SiloName = "rehearsal-alone",
+            Environment = { ["Relay__StartupRehearsal"] = "00:00:05" },
+        }, waitReady: false);
+
+        var answers = await AgentAnswersWhileWarmingUpAsync(node);
+
+        var first = answers.IndexOf("ready");
+        Assert.True(first >= 0, $"the agent said ready while /readyz said warming up; it said: {string.Join(", ", answers)}");
+        Assert.All(answers.Skip(first), answer => Assert.Equal("ready", answer));
+    }
+
+    [Fact]
+    public async Task ANodeJoiningANodeThatServes_TellsHaproxyDrain_UntilItsRehearsalIsOver()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        await using var serving = await RelayNodeProcess.StartAsync(new RelayNodeSettings { SiloName = "rehearsal-serving", RedisConnectionString = redis.ConnectionString });
+        await using var joining = await RelayNodeProcess.StartAsync(new RelayNodeSettings
+        {
+            SiloName = "rehearsal-joining",
+            RedisConnectionString = redis.ConnectionString,
+            Environment = { ["Relay__StartupRehearsal"] = "00:00:05" },
+        }, waitReady: false);
+
+        var answers = await AgentAnswersWhileWarmingUpAsync(joining);
+
+        // The rehearsal runs for 3 s at least, asked every 200 ms.
+        Assert.True(answers.Count >= 5, $"the agent was asked while /readyz said warming up; it said: {string.Join(", ", answers)}");
+        Assert.All(answers, answer => Assert.Equal("drain", answer));
+        Assert.StartsWith("ready", await joining.AskAgentAsync(), StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// What the node's HAProxy agent answered (its first word: "ready" carries the node's maxconn), every 200 ms, while
+    /// /readyz said "warming up" (the start-up rehearsal, then the start's collection), until /readyz says ready. An
+    /// answer counts only when /readyz, asked after it, still said warming up: the start never goes back, so the answer
+    /// came while it ran.
+    /// </summary>
+    private static async Task<List<string>> AgentAnswersWhileWarmingUpAsync(RelayNodeProcess node)
+    {
+        var answers = new List<string>();
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
+        while (true)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"node {node.Settings.SiloName} was ready within 90 s; the agent said: {string.Join(", ", answers)}");
+            Assert.False(node.Process.HasExited, $"node {node.Settings.SiloName} exited:\n{node.Process.Tail()}");
+            string? answer;
+            try
+            {
+                answer = (await node.AskAgentAsync()).Split(' ')[0];
+            }
+            catch (Exception exception) when (exception is System.Net.Sockets.SocketException or IOException)
+            {
+                answer = null; // not listening yet
+            }
+
+            try
+            {
+                using var response = await http.GetAsync(node.AdminUri("/readyz"));
+                if (response.IsSuccessStatusCode)
+                {
+                    return answers;
+                }
+
+                if (answer is not null && (await response.Content.ReadAsStringAsync()).Contains("warming up", StringComparison.Ordinal))
+                {
+                    answers.Add(answer);
+                }
+            }
+            catch (Exception exception) when (exception is HttpRequestException or TaskCanceledException)
+            {
+                // Not listening yet.
+            }
+
+            await Task.Delay(200);
+        }
+    }
+
     private static void TrustAny(ClientWebSocketOptions options) => options.RemoteCertificateValidationCallback = (_, _, _, _) => true;
 }
