@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using OrleansVncCluster.Relay.Admission;
 using OrleansVncCluster.Relay.Diagnostics;
 using OrleansVncCluster.Relay.Sessions;
+using OrleansVncCluster.Relay.Sources;
 
 namespace OrleansVncCluster.Relay.Node;
 
@@ -17,11 +18,12 @@ namespace OrleansVncCluster.Relay.Node;
 /// </summary>
 /// <remarks>
 /// During its start a node says "drain" only when another node of its cluster is active, so HAProxy has another server
-/// for the new sessions. A node alone (a single-node site, or embedded clustering) says "ready" once its silo is
-/// active: its first users share the cores with the start-up rehearsal, which beats HAProxy answering 503 to all of them
-/// for its 15 s. Until its own silo is active it cannot tell, and says "drain".
+/// for the new sessions. A node alone (a single-node site, or embedded clustering) says "ready" once its silo is active
+/// and its token files were read (before that its users would get 4404, <see cref="TokenFilesLoaded"/>): they then
+/// share the cores with the start-up rehearsal, which beats HAProxy answering 503 to all of them for its 15 s. Until
+/// its own silo is active it cannot tell whether it is alone, and says "drain".
 /// </remarks>
-internal sealed partial class HaproxyAgent(DrainState drain, StartupHeap start, IClusterMembershipService membership, ILocalSiloDetails silo,
+internal sealed partial class HaproxyAgent(DrainState drain, StartupHeap start, TokenFilesLoaded files, IClusterMembershipService membership, ILocalSiloDetails silo,
     IOptions<RelayOptions> options, IOptions<AdmissionOptions> admission, IHostApplicationLifetime lifetime, ILogger<HaproxyAgent> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -78,7 +80,7 @@ internal sealed partial class HaproxyAgent(DrainState drain, StartupHeap start, 
     /// <summary>The line HAProxy gets now.</summary>
     internal string Answer()
     {
-        if (drain.IsDraining || (!start.Settled && !Alone(membership.CurrentSnapshot, silo.SiloAddress)))
+        if (drain.IsDraining || (!start.Settled && !(files.Done && Alone(membership.CurrentSnapshot, silo.SiloAddress))))
         {
             return "drain";
         }

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using OrleansVncCluster.Relay.Admission;
 using OrleansVncCluster.Relay.Node;
 using OrleansVncCluster.Relay.Sessions;
+using OrleansVncCluster.Relay.Sources;
 using OrleansVncCluster.Relay.Tokens;
 using OrleansVncCluster.Tests.Sessions;
 
@@ -24,8 +25,8 @@ public sealed class HaproxyAgentTests
     [Fact]
     public async Task UntilTheNodesStartIsOver_TheAgentSaysDrain_ThenReady()
     {
-        var (lifetime, _, start) = await StartupHeapTests.StartAsync(new TokenOptions());
-        var (agent, _) = Agent(start, Members.OtherNodeActive);
+        var (lifetime, files, start) = await StartupHeapTests.StartAsync(new TokenOptions());
+        var (agent, _) = Agent(start, files, new Membership(Members.OtherNodeActive));
 
         Assert.False(start.Settled);
         Assert.Equal("drain", agent.Answer());
@@ -40,8 +41,8 @@ public sealed class HaproxyAgentTests
     [Fact]
     public async Task OnceStarted_TheAgentSaysDrainWhileDraining()
     {
-        var (lifetime, _, start) = await StartupHeapTests.StartAsync(new TokenOptions());
-        var (agent, drain) = Agent(start, Members.Alone);
+        var (lifetime, files, start) = await StartupHeapTests.StartAsync(new TokenOptions());
+        var (agent, drain) = Agent(start, files, new Membership(Members.Alone));
         lifetime.Started.Cancel();
         await StartupHeapTests.Eventually(() => start.Settled, "the start is over once the host started");
         Assert.Equal("ready", agent.Answer());
@@ -53,17 +54,21 @@ public sealed class HaproxyAgentTests
     }
 
     [Fact]
-    public async Task ANodeAloneInItsCluster_SaysReadyDuringItsStart_OnceItsSiloIsActive_ButDrainWhileDraining()
+    public async Task ANodeAloneInItsCluster_SaysReadyDuringItsStart_OnceItsSiloIsActiveAndItsTokenFilesRead_ButDrainWhileDraining()
     {
-        var (_, _, start) = await StartupHeapTests.StartAsync(new TokenOptions());
+        var (_, files, start) = await StartupHeapTests.StartAsync(new TokenOptions { Files = ["tokens.cfg"] });
         var membership = new Membership(Members.Joining);
-        var (agent, drain) = Agent(start, membership);
+        var (agent, drain) = Agent(start, files, membership);
         Assert.False(start.Settled);
 
         // Before its silo is active it cannot know whether it is alone.
         Assert.Equal("drain", agent.Answer());
 
+        // Before its token files are read its users would get 4404.
         membership.Snapshot = Snapshot(Members.Alone);
+        Assert.Equal("drain", agent.Answer());
+
+        files.MarkDone();
         Assert.Equal("ready", agent.Answer());
 
         // Another node active, or one that is only joining or has died, changes nothing else.
@@ -98,12 +103,10 @@ public sealed class HaproxyAgentTests
         return new ClusterMembershipSnapshot(table.ToImmutable(), new MembershipVersion(1));
     }
 
-    private static (HaproxyAgent Agent, DrainState Drain) Agent(StartupHeap start, Members members) => Agent(start, new Membership(members));
-
-    private static (HaproxyAgent Agent, DrainState Drain) Agent(StartupHeap start, Membership membership)
+    private static (HaproxyAgent Agent, DrainState Drain) Agent(StartupHeap start, TokenFilesLoaded files, Membership membership)
     {
         var drain = new DrainState();
-        var agent = new HaproxyAgent(drain, start, membership, new FakeSilo(), Options.Create(new RelayOptions()), Options.Create(new AdmissionOptions()), null!,
+        var agent = new HaproxyAgent(drain, start, files, membership, new FakeSilo(), Options.Create(new RelayOptions()), Options.Create(new AdmissionOptions()), null!,
             NullLogger<HaproxyAgent>.Instance);
         return (agent, drain);
     }
