@@ -56,6 +56,8 @@ public sealed partial class OperatorStepsTests : IAsyncLifetime
         var secret = "/etc/vnc-relay/ticket-secret";
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead, File.GetUnixFileMode(secret));
         Assert.Equal($"0:{HostInstall.GroupId("vnc-relay")}", (await DeployCommands.RunAsync("stat", "stat", ["-c", "%u:%g", secret])).Output.Trim());
+        // The node's log holds its earlier start too, whose start-up rehearsal signed its tickets with the secret then.
+        var before = TicketKeyLines().Count;
         await RunBlockAsync("ticket-setting");
         await WaitReadyAsync();
         // Embedded mode keeps tokens in memory: the restarted node has them again after its first sync.
@@ -63,15 +65,19 @@ public sealed partial class OperatorStepsTests : IAsyncLifetime
         // Signing reads the secret as the node's own user, through the group vnc-relay.
         var token = await SyncedTokenAsync(password);
         var first = await IssueTicketKeyIdAsync(token);
-        Assert.Single(TicketKeyLines());
+        Assert.Contains($"signing with key {first}", Assert.Single(TicketKeyLines().Skip(before)), StringComparison.Ordinal);
+        // The installed node rehearses as shipped (tickets only): relayed sessions, no refusal of its own sessions.
+        var log = await File.ReadAllTextAsync(NodeLog);
+        Assert.Matches(@"Start-up rehearsal: [1-9]\d* sessions relayed", log);
+        Assert.DoesNotContain("Start-up rehearsal stopped", log, StringComparison.Ordinal);
 
         await RunBlockAsync("ticket-rotate");
         await Task.Delay(TimeSpan.FromSeconds(3)); // Tickets:ReloadInterval is 2 s
         var second = await IssueTicketKeyIdAsync(token);
         Assert.NotEqual(first, second);
         // The node's log is written by a background worker: the reload's line may land just after the new key signs.
-        await Eventually.HoldsAsync(() => TicketKeyLines().Count == 2, TimeSpan.FromSeconds(5), "the node logs the rotated ticket keys");
-        Assert.Equal(2, TicketKeyLines().Count);
+        await Eventually.HoldsAsync(() => TicketKeyLines().Count == before + 2, TimeSpan.FromSeconds(5), "the node logs the rotated ticket keys");
+        Assert.Equal(before + 2, TicketKeyLines().Count);
 
         // journalctl -p warning as the docs show it: the node's warnings, none of its information lines.
         var warnings = await RunShellAsync("journalctl -u vnc-relay -p warning");

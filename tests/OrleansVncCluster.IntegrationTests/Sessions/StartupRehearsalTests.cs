@@ -75,7 +75,7 @@ public sealed class StartupRehearsalTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task AsShipped_TicketsOnlyLimitsAndARelayThatSpeaksRfb_TheRehearsalStillRuns_AndTheUsersTicketOpens()
+    public async Task AsShippedWithLimitsAndARelayThatSpeaksRfb_TheRehearsalStillRuns_TheUsersTicketOpens_APlainTokenDoesNot()
     {
         // The user's VNC server on 127.0.0.2, the only network the target policy allows: the rehearsal's own server is on
         // 127.0.0.1, outside it.
@@ -89,19 +89,22 @@ public sealed class StartupRehearsalTests(ITestOutputHelper output)
         {
             SiloName = "rehearsal-shipped",
             TokenFile = TokenFiles.Write(directory, [(token, $"{userAddress}:{server.Port}")]),
-            Environment =
+            // Every setting the shipped file makes (tickets only, among them); the node's addresses and ports are the
+            // test's (RelayNodeProcess), and its ticket secret is the file written above.
+            Environment = new Dictionary<string, string?>(ShippedSettings())
             {
-                ["Relay__StartupRehearsal"] = "00:00:04",
-                // As deploy/env/vnc-relay.env.example ships: tickets only.
                 ["Tickets__SecretFile"] = secret,
-                ["Tokens__AcceptPlainTokens"] = "false",
-                // No clipboard: the relay logs in to the VNC server itself and parses both directions of every session.
+                // Shorter than shipped (00:00:30, checked by ConfigurationDocTests), to keep the suite short.
+                ["Relay__StartupRehearsal"] = "00:00:04",
+                // Settings an operator may add. No clipboard: the relay logs in to the VNC server itself and parses both
+                // directions of every session.
                 ["Vnc__Clipboard"] = "none",
                 ["Limits__AllowedTargetNetworks__0"] = "127.0.0.2/32",
                 // Fewer sessions a client than the rehearsal's 16 at a time from one address.
                 ["Limits__MaxSessionsPerClient"] = "2",
             },
         });
+        Assert.Equal("false", node.Settings.Environment["Tokens__AcceptPlainTokens"]);
 
         var rehearsed = Regex.Match(node.Process.Output, @"Start-up rehearsal: (\d+) sessions relayed through this node");
         Assert.True(rehearsed.Success, "the rehearsal's line is in the node's output before it is ready; it has: "
@@ -117,6 +120,29 @@ public sealed class StartupRehearsalTests(ITestOutputHelper output)
         await server.WaitForSuffixAsync(keyAndUpdate, Timeout);
         Assert.Equal(keyAndUpdate, server.Received);
         output.WriteLine($"rehearsal (as shipped): {rehearsed.Value}");
+
+        // As shipped, a plain token opens nothing: the rehearsal did not open that door for anyone else.
+        await using var plain = await ConsoleClient.ConnectAsync(node.WebSocketUri(token), ["binary"]);
+        var (status, reason) = await plain.ReadUntilCloseAsync(Timeout);
+        Assert.Equal((WebSocketCloseStatus?)4426, status);
+        output.WriteLine($"plain token: {(int?)status} {reason}");
+    }
+
+    /// <summary>deploy/env/vnc-relay.env.example's settings (NAME=VALUE lines), which deploy/install.sh installs.</summary>
+    private static Dictionary<string, string?> ShippedSettings()
+    {
+        var settings = new Dictionary<string, string?>(StringComparer.Ordinal);
+        foreach (var line in File.ReadLines(Path.Combine(Repo.Root, "deploy", "env", "vnc-relay.env.example")))
+        {
+            var trimmed = line.Trim();
+            if (trimmed.Length > 0 && !trimmed.StartsWith('#') && trimmed.IndexOf('=', StringComparison.Ordinal) is > 0 and var equals)
+            {
+                settings[trimmed[..equals]] = trimmed[(equals + 1)..];
+            }
+        }
+
+        Assert.True(settings.Count >= 10, $"the shipped file's settings were read: {settings.Count}");
+        return settings;
     }
 
     [Fact]
