@@ -80,13 +80,16 @@ internal sealed partial class HaproxyAgent(DrainState drain, StartupHeap start, 
     /// <summary>The line HAProxy gets now.</summary>
     internal string Answer()
     {
-        if (drain.IsDraining || (!start.Settled && !(files.Done && Alone(membership.CurrentSnapshot, silo.SiloAddress))))
+        if (drain.IsDraining || (!start.Settled && SendElsewhereWhileStarting()))
         {
             return "drain";
         }
 
         return admission.Value.MaxSessions > 0 ? $"ready maxconn:{admission.Value.MaxSessions}" : "ready";
     }
+
+    /// <summary>During the node's start: false only when it is alone in its cluster and its token files were read.</summary>
+    private bool SendElsewhereWhileStarting() => !files.Done || !Alone(membership.CurrentSnapshot, silo.SiloAddress);
 
     /// <summary>True when <paramref name="self"/> is active in <paramref name="snapshot"/> and no other member is.</summary>
     internal static bool Alone(ClusterMembershipSnapshot snapshot, SiloAddress self) =>

@@ -6,7 +6,7 @@ using OrleansVncCluster.Relay.Rfb;
 namespace OrleansVncCluster.Relay.Node;
 
 /// <summary>
-/// The start-up rehearsal's VNC server, on a loopback port while the rehearsal runs: RFB 3.8 with security type None, a
+/// The start-up rehearsal's VNC server, on a loopback port while the rehearsal runs: RFB with security type None, a
 /// <see cref="Width"/> x <see cref="Height"/> desktop at 32 bits per pixel, and one Raw rectangle of the asked size for
 /// each FramebufferUpdateRequest. It reads every client message to its end, so the node may forward the rehearsal's
 /// bytes as they come or speak RFB on both sides (its own login, a clipboard policy that parses and filters): the
@@ -19,10 +19,13 @@ internal sealed class RehearsalVncServer : IAsyncDisposable
 
     private const int BytesPerPixel = 4;
     private const int UpdateHeaderBytes = 4 + 12;
-    private static readonly byte[] Version = "RFB 003.008\n"u8.ToArray();
 
     // 32 bits per pixel, depth 24, little-endian true colour: red, green and blue maxima 255 at shifts 16, 8 and 0.
-    private static readonly byte[] PixelFormat = [32, 24, 0, 1, 0, 255, 0, 255, 0, 255, 16, 8, 0, 0, 0, 0];
+    private static readonly RfbServerInit ServerInit =
+        RfbServerInit.Create(Width, Height, [32, 24, 0, 1, 0, 255, 0, 255, 0, 255, 16, 8, 0, 0, 0, 0], "rehearsal");
+
+    // The server's side of the handshake is the one the relay presents browsers after its own login (security None).
+    private static readonly RfbBrowserHandshake Handshake = new(TimeSpan.FromSeconds(10));
 
     private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
     private readonly CancellationTokenSource _stop = new();
@@ -39,6 +42,10 @@ internal sealed class RehearsalVncServer : IAsyncDisposable
 
     /// <summary>Starts listening on a free loopback port.</summary>
     public static RehearsalVncServer Start() => new();
+
+    /// <summary>The bytes of the FramebufferUpdate that answers a request for <paramref name="width"/> x
+    /// <paramref name="height"/> pixels (within the desktop).</summary>
+    public static int UpdateBytes(int width, int height) => UpdateHeaderBytes + (width * height * BytesPerPixel);
 
     /// <summary>Stops listening and ends every connection.</summary>
     public async ValueTask DisposeAsync()
@@ -74,16 +81,13 @@ internal sealed class RehearsalVncServer : IAsyncDisposable
         await using var stream = new NetworkStream(client, ownsSocket: true);
         try
         {
-            var scratch = new byte[20];
-            await stream.WriteAsync(Version, cancellationToken);
-            await stream.ReadExactlyAsync(scratch.AsMemory(0, Version.Length), cancellationToken);
-            await stream.WriteAsync(new byte[] { 1, RfbSecurityTypes.None }, cancellationToken);
-            await stream.ReadExactlyAsync(scratch.AsMemory(0, 1), cancellationToken);
-            await stream.WriteAsync(new byte[4], cancellationToken); // SecurityResult: OK
-            await stream.ReadExactlyAsync(scratch.AsMemory(0, 1), cancellationToken); // ClientInit
-            await stream.WriteAsync(RfbServerInit.Create(Width, Height, PixelFormat, "rehearsal").Bytes, cancellationToken);
+            if (!(await Handshake.RunAsync(stream, ServerInit, cancellationToken)).Succeeded)
+            {
+                return; // The rehearsal's worker on the other side of the node reports why.
+            }
 
-            var update = new byte[UpdateHeaderBytes + (Width * Height * BytesPerPixel)];
+            var scratch = new byte[20];
+            var update = new byte[UpdateBytes(Width, Height)];
             while (await stream.ReadAsync(scratch.AsMemory(0, 1), cancellationToken) == 1)
             {
                 if (!await AnswerMessageAsync(stream, scratch, update, cancellationToken))
@@ -143,6 +147,6 @@ internal sealed class RehearsalVncServer : IAsyncDisposable
         BinaryPrimitives.WriteUInt16BigEndian(span[8..], (ushort)width);
         BinaryPrimitives.WriteUInt16BigEndian(span[10..], (ushort)height);
         span.Slice(12, 4).Clear(); // Raw
-        return update.AsMemory(0, UpdateHeaderBytes + (width * height * BytesPerPixel));
+        return update.AsMemory(0, UpdateBytes(width, height));
     }
 }

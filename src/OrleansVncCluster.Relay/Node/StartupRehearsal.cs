@@ -6,6 +6,7 @@ using System.Security.Cryptography;
 using Microsoft.Extensions.Options;
 using OrleansVncCluster.Relay.Admission;
 using OrleansVncCluster.Relay.Diagnostics;
+using OrleansVncCluster.Relay.Rfb;
 using OrleansVncCluster.Relay.Sessions;
 using OrleansVncCluster.Relay.Tickets;
 using OrleansVncCluster.Relay.Tokens;
@@ -49,6 +50,10 @@ public sealed partial class StartupRehearsal(
     private static readonly byte[] KeyDown = [4, 1, 0, 0, 0, 0, 0, (byte)'r'];
     private static readonly byte[] KeyUp = [4, 0, 0, 0, 0, 0, 0, (byte)'r'];
     private static readonly byte[] Pointer = [5, 0, 0, 16, 0, 16];
+
+    // The worker's RFB client: no TLS, no password (the rehearsal's server offers security None).
+    private static readonly RfbTargetLogin BrowserLogin = new(new RfbTargetLoginOptions());
+    private static readonly RfbTarget RehearsalTarget = new("rehearsal");
 
     // Quiet: the JIT compiled for less than this share of one core over the last window, with the load still on.
     private static readonly TimeSpan Window = TimeSpan.FromSeconds(1);
@@ -208,7 +213,7 @@ public sealed partial class StartupRehearsal(
 
     private async Task RehearseOneAsync(Uri uri, bool tls, CancellationToken enough, CancellationToken cancellationToken)
     {
-        var scratch = new byte[UpdateBytes(RehearsalVncServer.Width, RehearsalVncServer.Height)];
+        var scratch = new byte[RehearsalVncServer.UpdateBytes(RehearsalVncServer.Width, RehearsalVncServer.Height)];
         var clipboard = new byte[8 + Rounds.Max(round => round.ClipboardBytes)];
         clipboard[0] = 6; // ClientCutText: type, 3 padding, length, Latin-1 text
         clipboard.AsSpan(8).Fill((byte)'r');
@@ -227,7 +232,13 @@ public sealed partial class StartupRehearsal(
             var stream = new WebSocketByteStream(socket);
             try
             {
-                await HandshakeAsync(stream, scratch, cancellationToken);
+                // The browser's side of the handshake is the relay's own login: the same security None either way,
+                // offered by the rehearsal's server when the node passes bytes through, by the node when it logs in.
+                if (await BrowserLogin.LoginAsync(stream, RehearsalTarget, cancellationToken) is { Succeeded: false } login)
+                {
+                    throw new WebSocketException($"the rehearsal's RFB handshake failed: {login.Reason}");
+                }
+
                 await stream.WriteAsync(RawEncodingOnly, cancellationToken);
                 foreach (var (side, clipboardBytes) in Rounds)
                 {
@@ -238,7 +249,7 @@ public sealed partial class StartupRehearsal(
                     await stream.WriteAsync(clipboard.AsMemory(0, 8 + clipboardBytes), cancellationToken);
                     await stream.WriteAsync(UpdateRequest(side), cancellationToken);
                     // The update comes after every message before the request has gone through the node.
-                    await stream.ReadExactlyAsync(scratch.AsMemory(0, UpdateBytes(side, side)), cancellationToken);
+                    await stream.ReadExactlyAsync(scratch.AsMemory(0, RehearsalVncServer.UpdateBytes(side, side)), cancellationToken);
                 }
             }
             catch (EndOfStreamException)
@@ -250,28 +261,6 @@ public sealed partial class StartupRehearsal(
             Interlocked.Increment(ref _relayed);
         }
     }
-
-    /// <summary>The browser's side of RFB 3.8 with security type None, up to ServerInit: what the rehearsal's server
-    /// offers when the node passes the bytes through, and what the node offers when it logs in itself.</summary>
-    private static async Task HandshakeAsync(Stream stream, byte[] scratch, CancellationToken cancellationToken)
-    {
-        await stream.ReadExactlyAsync(scratch.AsMemory(0, 12), cancellationToken);
-        await stream.WriteAsync("RFB 003.008\n"u8.ToArray(), cancellationToken);
-        await stream.ReadExactlyAsync(scratch.AsMemory(0, 1), cancellationToken);
-        await stream.ReadExactlyAsync(scratch.AsMemory(0, scratch[0]), cancellationToken);
-        await stream.WriteAsync(new byte[] { 1 }, cancellationToken); // None
-        await stream.ReadExactlyAsync(scratch.AsMemory(0, 4), cancellationToken);
-        if (BinaryPrimitives.ReadUInt32BigEndian(scratch) != 0)
-        {
-            throw new WebSocketException("the rehearsal's handshake failed at its SecurityResult");
-        }
-
-        await stream.WriteAsync(new byte[] { 1 }, cancellationToken); // ClientInit: shared
-        await stream.ReadExactlyAsync(scratch.AsMemory(0, 24), cancellationToken);
-        await stream.ReadExactlyAsync(scratch.AsMemory(0, (int)BinaryPrimitives.ReadUInt32BigEndian(scratch.AsSpan(20))), cancellationToken);
-    }
-
-    private static int UpdateBytes(int width, int height) => 4 + 12 + (width * height * 4);
 
     private static byte[] UpdateRequest(int side) => [3, 0, 0, 0, 0, 0, 0, (byte)side, 0, (byte)side];
 
