@@ -158,6 +158,10 @@ internal sealed class TargetServer : IAsyncDisposable
                     }
 
                 case TargetKind.Source:
+                    // A VNC server reads its client's messages as it sends: the end of the client's stream ends the
+                    // connection. Without that read, a send held by a window the relay closed as it ended the session
+                    // waits out the kernel's FIN_WAIT_2 timeout (60 s), and the next round waits for this target.
+                    _ = CloseOnEndOfStreamAsync(connection);
                     while (true)
                     {
                         await connection.SendAsync(_sourceChunk, SocketFlags.None, _stopping.Token);
@@ -186,6 +190,25 @@ internal sealed class TargetServer : IAsyncDisposable
             _connections.TryRemove(connection, out _);
             connection.Dispose();
         }
+    }
+
+    /// <summary>Reads and drops what the client sends until its stream ends or fails, then closes the connection (which
+    /// fails a send still pending on it).</summary>
+    private async Task CloseOnEndOfStreamAsync(Socket connection)
+    {
+        var scratch = new byte[256];
+        try
+        {
+            while (await connection.ReceiveAsync(scratch, SocketFlags.None, _stopping.Token) > 0)
+            {
+            }
+        }
+        catch (Exception exception) when (exception is SocketException or OperationCanceledException or ObjectDisposedException)
+        {
+            // Ended either way.
+        }
+
+        connection.Dispose();
     }
 
     public async ValueTask DisposeAsync()

@@ -103,6 +103,13 @@ internal static class Throughput
         {
             await Task.Delay(50);
         }
+
+        if (targets.Echo.Open + targets.Sink.Open + targets.Source.Open + targets.Banner.Open > 0)
+        {
+            // The next run starts beside connections a peer left open: say so, as a stall here once hid 15 s a round.
+            Console.Error.WriteLine($"bench: target connections still open after 15 s (echo {targets.Echo.Open}, sink {targets.Sink.Open}, "
+                + $"source {targets.Source.Open}, banner {targets.Banner.Open}); going on");
+        }
     }
 
     private static void Teardown(List<IBenchConnection> connections)

@@ -88,6 +88,40 @@ public sealed class BenchRfbTargetTests
         Assert.Contains("did not log in", failure.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(null)]
+    [InlineData("bench-pw")]
+    public async Task Source_WhoseClientEndsItsStreamWithoutReading_ClosesTheConnection(string? password)
+    {
+        // The relay ends a download session with a FIN while the source's sends fill a window it no longer opens; a send
+        // held there waited out the kernel's FIN_WAIT_2 timeout (60 s), and every bench round with it.
+        await using var target = new TargetServer(TargetKind.Source, password);
+        using var socket = await ConnectAsync(target.Port);
+        if (password is not null)
+        {
+            await using var stream = new NetworkStream(socket, ownsSocket: false);
+            var login = await new RfbTargetLogin(new RfbTargetLoginOptions()).LoginAsync(stream, new RfbTarget("127.0.0.1", Password: password));
+            Assert.True(login.Succeeded, login.Reason);
+        }
+
+        await WaitUntilAsync(() => target.Open == 1);
+        socket.ReceiveBufferSize = 4096;
+        await Task.Delay(200); // the source fills the window
+        socket.Shutdown(SocketShutdown.Send);
+
+        await WaitUntilAsync(() => target.Open == 0);
+        Assert.Equal(0, target.Open);
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow + Timeout;
+        while (!condition() && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20);
+        }
+    }
+
     private static async Task<Socket> ConnectAsync(int port)
     {
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
