@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make bench`: the relay measured side by side with websockify, socat, HAProxy in front, and a direct connection.
 # Results: artifacts/bench/results.{json,md}; the generated section of docs/benchmarks.md is replaced with them.
-#   scripts/bench.sh                 the full run (about 20 minutes on 2 cores)
+#   scripts/bench.sh                 the full run (about 22 minutes on 2 cores)
 #   BENCH_QUICK=1 scripts/bench.sh   short runs to check the bench itself (figures not comparable; docs untouched)
 #   (only a full run replaces docs/benchmarks.md's "Last results": vnc-bench refuses --doc for quick and subset runs)
 #   BENCH_ARGS='--peers relay,socat --workloads setup' scripts/bench.sh    a subset
