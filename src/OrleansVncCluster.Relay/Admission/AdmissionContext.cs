@@ -44,8 +44,8 @@ public sealed class AdmissionContext
     /// <summary>The request's Host header.</summary>
     public string Host { get; }
 
-    /// <summary>The node's own start-up rehearsal (Sessions/SessionRehearsal): no client's limits are spent on it, and its
-    /// target, the node's own loopback VNC server, is not held to the target policy.</summary>
+    /// <summary>The node's own start-up rehearsal (Sessions/SessionRehearsal): the pipeline leaves out the checks that do
+    /// not apply to it (<see cref="IAdmissionCheck.AppliesToRehearsal"/>), and no client's session limit is spent on it.</summary>
     public bool Rehearsal { get; init; }
 
     /// <summary>The key the client's limits count under (its address, or its IPv6 prefix).</summary>

@@ -12,12 +12,15 @@ namespace OrleansVncCluster.Relay.Admission;
 /// flood or a guesser costs no lookup; redemption of a single-use ticket comes last so that no refusal burns it (and a
 /// session that never relays gives it back, <see cref="AdmissionResult.NotRelayedAsync"/>); a refusal by redemption
 /// gives the leases back at once. Each check runs once; the first refusal ends admission, is counted
-/// (vnc_relay_sessions_failed_total{reason}) and logged here, and gives back what the checks before it took.
+/// (vnc_relay_sessions_failed_total{reason}) and logged here, and gives back what the checks before it took. A session
+/// of the node's own start-up rehearsal skips the checks that say they do not apply to it
+/// (<see cref="IAdmissionCheck.AppliesToRehearsal"/>: the client rate, the target policy).
 /// </summary>
 public sealed partial class AdmissionPipeline
 {
     private readonly IAdmissionCheck[] _beforeUpgrade;
     private readonly IAdmissionCheck[] _afterUpgrade;
+    private readonly IAdmissionCheck[] _rehearsal;
     private readonly IOptionsMonitor<LimitsOptions> _limits;
     private readonly RelayMetrics _metrics;
     private readonly ILogger<AdmissionPipeline> _logger;
@@ -48,6 +51,7 @@ public sealed partial class AdmissionPipeline
     {
         _beforeUpgrade = beforeUpgrade;
         _afterUpgrade = afterUpgrade;
+        _rehearsal = [.. afterUpgrade.Where(check => check.AppliesToRehearsal)];
         _limits = limits;
         _metrics = metrics;
         _logger = logger;
@@ -75,7 +79,7 @@ public sealed partial class AdmissionPipeline
     public async ValueTask<AdmissionResult> AdmitAsync(AdmissionContext context, CancellationToken cancellationToken)
     {
         context.ClientKey = Networks.ClientKey(context.Client, _limits.CurrentValue.ClientIPv6PrefixLength);
-        foreach (var check in _afterUpgrade)
+        foreach (var check in context.Rehearsal ? _rehearsal : _afterUpgrade)
         {
             if (await check.CheckAsync(context, cancellationToken) is { } refusal)
             {

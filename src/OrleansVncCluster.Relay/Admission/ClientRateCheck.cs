@@ -12,14 +12,13 @@ namespace OrleansVncCluster.Relay.Admission;
 /// </summary>
 public sealed partial class ClientRateCheck(ClientRateLimits rates, IOptionsMonitor<LimitsOptions> options, ILogger<ClientRateCheck> logger) : IAdmissionCheck
 {
+    /// <summary>False: the node's own start-up rehearsal is no client, and its 16 sessions at a time spend no one's
+    /// handshake rate.</summary>
+    public bool AppliesToRehearsal => false;
+
     /// <inheritdoc/>
     public ValueTask<Refusal?> CheckAsync(AdmissionContext context, CancellationToken cancellationToken)
     {
-        if (context.Rehearsal)
-        {
-            return ValueTask.FromResult<Refusal?>(null);
-        }
-
         var key = context.ClientKey;
         var site = Networks.SiteKey(context.Client);
         if (rates.TryHandshake(key) is { } slowDown)

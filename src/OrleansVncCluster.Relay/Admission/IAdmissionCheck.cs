@@ -8,4 +8,10 @@ public interface IAdmissionCheck
 {
     /// <summary>Null to go on to the next check; a refusal ends admission.</summary>
     ValueTask<Refusal?> CheckAsync(AdmissionContext context, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Whether the node's own start-up rehearsal (<see cref="AdmissionContext.Rehearsal"/>) goes through this check: the
+    /// pipeline leaves a check that says false out of rehearsal sessions. True unless the check says why not.
+    /// </summary>
+    bool AppliesToRehearsal => true;
 }

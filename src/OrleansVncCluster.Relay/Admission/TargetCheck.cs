@@ -7,16 +7,13 @@ namespace OrleansVncCluster.Relay.Admission;
 /// <summary>The target policy (<see cref="TargetPolicy"/>, Limits:AllowedTargetNetworks); an allowed session then dials the checked address.</summary>
 public sealed partial class TargetCheck(TargetPolicy targets, ILogger<TargetCheck> logger) : IAdmissionCheck
 {
+    /// <summary>False: the node's own start-up rehearsal dials the node's own VNC server on loopback, which an allow-list of
+    /// hypervisor networks rightly refuses; its target comes from the node, never from a token source.</summary>
+    public bool AppliesToRehearsal => false;
+
     /// <inheritdoc/>
     public async ValueTask<Refusal?> CheckAsync(AdmissionContext context, CancellationToken cancellationToken)
     {
-        if (context.Rehearsal)
-        {
-            // The node's own start-up rehearsal dials the node's own VNC server on loopback, which an allow-list of
-            // hypervisor networks rightly refuses; its target comes from the node, never from a token source.
-            return null;
-        }
-
         var entry = context.Entry!;
         var (verdict, target, offending) = await targets.CheckAsync(entry.Target, cancellationToken);
         if (verdict == TargetVerdict.Allowed)

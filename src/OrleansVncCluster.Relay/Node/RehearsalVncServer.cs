@@ -8,9 +8,10 @@ namespace OrleansVncCluster.Relay.Node;
 /// <summary>
 /// The start-up rehearsal's VNC server, on a loopback port while the rehearsal runs: RFB with security type None, a
 /// <see cref="Width"/> x <see cref="Height"/> desktop at 32 bits per pixel, and one Raw rectangle of the asked size for
-/// each FramebufferUpdateRequest. It reads every client message to its end, so the node may forward the rehearsal's
-/// bytes as they come or speak RFB on both sides (its own login, a clipboard policy that parses and filters): the
-/// rehearsal runs whichever way the node's settings make it relay.
+/// each FramebufferUpdateRequest. It reads every client message to its end (measured by the relay's own parser,
+/// <see cref="RfbClientMessageFilter"/>), so the node may forward the rehearsal's bytes as they come or speak RFB on both
+/// sides (its own login, a clipboard policy that parses and filters): the rehearsal runs whichever way the node's
+/// settings make it relay.
 /// </summary>
 internal sealed class RehearsalVncServer : IAsyncDisposable
 {
@@ -20,9 +21,7 @@ internal sealed class RehearsalVncServer : IAsyncDisposable
     private const int BytesPerPixel = 4;
     private const int UpdateHeaderBytes = 4 + 12;
 
-    // 32 bits per pixel, depth 24, little-endian true colour: red, green and blue maxima 255 at shifts 16, 8 and 0.
-    private static readonly RfbServerInit ServerInit =
-        RfbServerInit.Create(Width, Height, [32, 24, 0, 1, 0, 255, 0, 255, 0, 255, 16, 8, 0, 0, 0, 0], "rehearsal");
+    private static readonly RfbServerInit ServerInit = RfbServerInit.Create(Width, Height, RfbFramebufferCapture.TrueColour32, "rehearsal");
 
     // The server's side of the handshake is the one the relay presents browsers after its own login (security None).
     private static readonly RfbBrowserHandshake Handshake = new(TimeSpan.FromSeconds(10));
@@ -86,13 +85,33 @@ internal sealed class RehearsalVncServer : IAsyncDisposable
                 return; // The rehearsal's worker on the other side of the node reports why.
             }
 
-            var scratch = new byte[20];
+            // The client's messages are read a byte at a time until the relay's own parser knows their length, so the
+            // bytes come out of a buffer; updates are written to the connection itself.
+            var reader = new BufferedStream(stream);
+            var header = new byte[RfbClientMessageFilter.MaxHeader];
             var update = new byte[UpdateBytes(Width, Height)];
-            while (await stream.ReadAsync(scratch.AsMemory(0, 1), cancellationToken) == 1)
+            while (await reader.ReadAsync(header.AsMemory(0, 1), cancellationToken) == 1)
             {
-                if (!await AnswerMessageAsync(stream, scratch, update, cancellationToken))
+                var read = 1;
+                RfbClientMessageFilter.Measure measured;
+                RfbClientMessage message;
+                while ((measured = RfbClientMessageFilter.MeasureMessage(header.AsSpan(0, read), out message, out _)) == RfbClientMessageFilter.Measure.NeedMore)
                 {
-                    return;
+                    await reader.ReadExactlyAsync(header.AsMemory(read++, 1), cancellationToken);
+                }
+
+                if (measured != RfbClientMessageFilter.Measure.Complete)
+                {
+                    return; // A message the relay would refuse too: only the rehearsal talks to this server.
+                }
+
+                await RfbWire.SkipAsync(reader, message.Length - read, cancellationToken);
+                if (message.Kind == RfbClientMessageKind.FramebufferUpdateRequest)
+                {
+                    // Measured whole: one Raw rectangle of the asked size, within the desktop.
+                    var width = Math.Min((int)BinaryPrimitives.ReadUInt16BigEndian(header.AsSpan(6)), Width);
+                    var height = Math.Min((int)BinaryPrimitives.ReadUInt16BigEndian(header.AsSpan(8)), Height);
+                    await stream.WriteAsync(Update(update, width, height), cancellationToken);
                 }
             }
         }
@@ -100,40 +119,6 @@ internal sealed class RehearsalVncServer : IAsyncDisposable
         {
             // The relay closed first, the rehearsal ran out of time, or a message made no sense: the rehearsal's worker
             // on the other side of the node sees the session end and says why. Nothing here may throw past the server.
-        }
-    }
-
-    /// <summary>Reads the rest of the message whose type is in <paramref name="scratch"/>[0] and answers an update request;
-    /// false for a type this server does not know (it closes: only the rehearsal talks to it).</summary>
-    private static async Task<bool> AnswerMessageAsync(NetworkStream stream, byte[] scratch, byte[] update, CancellationToken cancellationToken)
-    {
-        switch (scratch[0])
-        {
-            case 0: // SetPixelFormat
-                await stream.ReadExactlyAsync(scratch.AsMemory(1, 19), cancellationToken);
-                return true;
-            case 2: // SetEncodings
-                await stream.ReadExactlyAsync(scratch.AsMemory(1, 3), cancellationToken);
-                await RfbWire.SkipAsync(stream, 4L * BinaryPrimitives.ReadUInt16BigEndian(scratch.AsSpan(2)), cancellationToken);
-                return true;
-            case 3: // FramebufferUpdateRequest: one Raw rectangle of the asked size, within the desktop
-                await stream.ReadExactlyAsync(scratch.AsMemory(1, 9), cancellationToken);
-                var width = Math.Min((int)BinaryPrimitives.ReadUInt16BigEndian(scratch.AsSpan(6)), Width);
-                var height = Math.Min((int)BinaryPrimitives.ReadUInt16BigEndian(scratch.AsSpan(8)), Height);
-                await stream.WriteAsync(Update(update, width, height), cancellationToken);
-                return true;
-            case 4: // KeyEvent
-                await stream.ReadExactlyAsync(scratch.AsMemory(1, 7), cancellationToken);
-                return true;
-            case 5: // PointerEvent
-                await stream.ReadExactlyAsync(scratch.AsMemory(1, 5), cancellationToken);
-                return true;
-            case 6: // ClientCutText; a negative length is the extended clipboard's, of that many bytes
-                await stream.ReadExactlyAsync(scratch.AsMemory(1, 7), cancellationToken);
-                await RfbWire.SkipAsync(stream, Math.Abs((long)BinaryPrimitives.ReadInt32BigEndian(scratch.AsSpan(4))), cancellationToken);
-                return true;
-            default:
-                return false;
         }
     }
 

@@ -21,7 +21,7 @@ public sealed class RfbClientMessageFilter
     public const int Headroom = 16;
 
     /// <summary>The longest header needed to know a message's length and kind: an extended ClientCutText up to its flags.</summary>
-    private const int MaxHeader = 12;
+    internal const int MaxHeader = 12;
 
     /// <summary>ClientFence carries at most 64 bytes of payload (rfbproto.rst "ClientFence").</summary>
     private const int MaxFencePayload = 64;
@@ -57,7 +57,7 @@ public sealed class RfbClientMessageFilter
         _policy = policy;
     }
 
-    private enum Measure
+    internal enum Measure
     {
         Complete,
         NeedMore,
@@ -297,7 +297,7 @@ public sealed class RfbClientMessageFilter
 
     /// <summary>The kind and whole length of the message at the start of <paramref name="data"/>, from as few bytes as
     /// its header needs (sizes: RFC 6143 section 7.5, rfbproto.rst for the extensions).</summary>
-    private static Measure MeasureMessage(ReadOnlySpan<byte> data, out RfbClientMessage message, out string? error)
+    internal static Measure MeasureMessage(ReadOnlySpan<byte> data, out RfbClientMessage message, out string? error)
     {
         message = default;
         error = null;

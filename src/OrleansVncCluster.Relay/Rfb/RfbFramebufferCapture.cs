@@ -82,22 +82,19 @@ public static class RfbFramebufferCapture
         }
     }
 
-    /// <summary>SetPixelFormat (32 bpp, depth 24, little-endian, true colour, red at bit 16, green 8, blue 0),
-    /// SetEncodings [Raw], FramebufferUpdateRequest (non-incremental, the whole screen), in one write.</summary>
+    /// <summary>
+    /// The PIXEL_FORMAT asked for (RFC 6143 section 7.4): 32 bits per pixel, depth 24, little-endian (the bytes in memory
+    /// are B, G, R, X), true colour, red, green and blue maxima 255 at shifts 16, 8 and 0, 3 bytes padding.
+    /// </summary>
+    internal static ReadOnlySpan<byte> TrueColour32 => [32, 24, 0, 1, 0, 255, 0, 255, 0, 255, 16, 8, 0, 0, 0, 0];
+
+    /// <summary>SetPixelFormat (<see cref="TrueColour32"/>), SetEncodings [Raw], FramebufferUpdateRequest (non-incremental,
+    /// the whole screen), in one write.</summary>
     private static byte[] Requests(int width, int height)
     {
         var bytes = new byte[20 + 8 + 10];
         bytes[0] = 0; // SetPixelFormat, 3 bytes padding, then PIXEL_FORMAT
-        bytes[4] = 32; // bits per pixel
-        bytes[5] = 24; // depth
-        bytes[6] = 0; // big-endian flag: little-endian, so the bytes in memory are B, G, R, X
-        bytes[7] = 1; // true colour
-        BinaryPrimitives.WriteUInt16BigEndian(bytes.AsSpan(8), 255);
-        BinaryPrimitives.WriteUInt16BigEndian(bytes.AsSpan(10), 255);
-        BinaryPrimitives.WriteUInt16BigEndian(bytes.AsSpan(12), 255);
-        bytes[14] = 16; // red shift
-        bytes[15] = 8; // green shift
-        bytes[16] = 0; // blue shift
+        TrueColour32.CopyTo(bytes.AsSpan(4));
         bytes[20] = 2; // SetEncodings, 1 byte padding, U16 count, S32 encodings
         BinaryPrimitives.WriteUInt16BigEndian(bytes.AsSpan(22), 1);
         BinaryPrimitives.WriteInt32BigEndian(bytes.AsSpan(24), RawEncoding);

@@ -1,3 +1,5 @@
+using OrleansVncCluster.Testing;
+
 namespace OrleansVncCluster.Benchmarks.Peers;
 
 /// <summary>
@@ -8,26 +10,9 @@ namespace OrleansVncCluster.Benchmarks.Peers;
 /// </summary>
 internal static class ShippedRelaySettings
 {
-    public const string EnvironmentFile = "deploy/env/vnc-relay.env.example";
+    public const string EnvironmentFile = ShippedEnvironment.RelativePath;
 
-    /// <summary>The shipped file's settings among <paramref name="names"/> (NAME=VALUE lines, comments skipped).</summary>
-    public static Dictionary<string, string> Read(params string[] names)
-    {
-        var settings = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var line in File.ReadLines(EnvironmentFile))
-        {
-            var trimmed = line.Trim();
-            if (trimmed.StartsWith('#') || trimmed.IndexOf('=', StringComparison.Ordinal) is not (> 0 and var equals))
-            {
-                continue;
-            }
-
-            if (names.Contains(trimmed[..equals], StringComparer.Ordinal))
-            {
-                settings[trimmed[..equals]] = trimmed[(equals + 1)..];
-            }
-        }
-
-        return settings;
-    }
+    /// <summary>The shipped file's settings among <paramref name="names"/> (the bench runs from the repository's root).</summary>
+    public static Dictionary<string, string> Read(params string[] names) =>
+        ShippedEnvironment.Read(".").Where(setting => names.Contains(setting.Key, StringComparer.Ordinal)).ToDictionary(StringComparer.Ordinal);
 }

@@ -27,6 +27,9 @@ internal sealed class TargetSet(string? vncPassword = null) : IAsyncDisposable
 
     public required int IdlePort { get; init; }
 
+    /// <summary>Connections open now on the in-process targets.</summary>
+    public int Open => Echo.Open + Sink.Open + Source.Open + Banner.Open;
+
     /// <summary>Port per logical target name.</summary>
     public IReadOnlyDictionary<string, int> Ports => new Dictionary<string, int>
     {

@@ -7,6 +7,7 @@ using OrleansVncCluster.IntegrationTests.Audit;
 using OrleansVncCluster.IntegrationTests.Infrastructure;
 using OrleansVncCluster.IntegrationTests.Security;
 using OrleansVncCluster.Relay.Audit;
+using OrleansVncCluster.Testing;
 
 namespace OrleansVncCluster.IntegrationTests.Sessions;
 
@@ -128,19 +129,10 @@ public sealed class StartupRehearsalTests(ITestOutputHelper output)
         output.WriteLine($"plain token: {(int?)status} {reason}");
     }
 
-    /// <summary>deploy/env/vnc-relay.env.example's settings (NAME=VALUE lines), which deploy/install.sh installs.</summary>
+    /// <summary>deploy/env/vnc-relay.env.example's settings (<see cref="ShippedEnvironment"/>), which deploy/install.sh installs.</summary>
     private static Dictionary<string, string?> ShippedSettings()
     {
-        var settings = new Dictionary<string, string?>(StringComparer.Ordinal);
-        foreach (var line in File.ReadLines(Path.Combine(Repo.Root, "deploy", "env", "vnc-relay.env.example")))
-        {
-            var trimmed = line.Trim();
-            if (trimmed.Length > 0 && !trimmed.StartsWith('#') && trimmed.IndexOf('=', StringComparison.Ordinal) is > 0 and var equals)
-            {
-                settings[trimmed[..equals]] = trimmed[(equals + 1)..];
-            }
-        }
-
+        var settings = ShippedEnvironment.Read(Repo.Root).ToDictionary(setting => setting.Key, string? (setting) => setting.Value, StringComparer.Ordinal);
         Assert.True(settings.Count >= 10, $"the shipped file's settings were read: {settings.Count}");
         return settings;
     }

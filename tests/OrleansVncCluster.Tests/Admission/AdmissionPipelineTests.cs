@@ -57,6 +57,20 @@ public sealed class AdmissionPipelineTests
     }
 
     [Fact]
+    public async Task RehearsalSession_SkipsTheChecksThatDoNotApplyToIt_AndAClientsSessionRunsThemAll()
+    {
+        var log = new List<string>();
+        var pipeline = Pipeline(log, new Step("rate", log, rehearses: false), new Step("token", log), new Step("target", log, rehearses: false), new Step("leases", log));
+
+        await pipeline.AdmitAsync(new AdmissionContext("127.0.0.1", "rehearsal-1", "", "relay.example") { Rehearsal = true }, TestContext.Current.CancellationToken);
+        Assert.Equal(["token", "leases"], log);
+
+        log.Clear();
+        await pipeline.AdmitAsync(Request(), TestContext.Current.CancellationToken);
+        Assert.Equal(["rate", "token", "target", "leases"], log);
+    }
+
+    [Fact]
     public async Task UpgradeRefusal_IsCountedAndLeavesTheSessionChecksUnrun()
     {
         var log = new List<string>();
@@ -81,8 +95,10 @@ public sealed class AdmissionPipelineTests
 
     private static AdmissionContext Request() => new("192.0.2.7", "token-0001", "", "relay.example");
 
-    private sealed class Step(string name, List<string> log, Refusal? refuses = null, string? takes = null, bool watches = false) : IAdmissionCheck
+    private sealed class Step(string name, List<string> log, Refusal? refuses = null, string? takes = null, bool watches = false, bool rehearses = true) : IAdmissionCheck
     {
+        public bool AppliesToRehearsal => rehearses;
+
         public ValueTask<Refusal?> CheckAsync(AdmissionContext context, CancellationToken cancellationToken)
         {
             log.Add(name);
