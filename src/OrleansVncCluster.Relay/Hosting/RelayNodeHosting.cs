@@ -48,6 +48,10 @@ public static class RelayNodeHosting
         {
             logging.ReadFrom.Configuration(context.Configuration).Enrich.FromLogContext().Enrich.WithProperty("SourceContext", "vnc-relay")
                 .MinimumLevel.Override("Microsoft.AspNetCore", Serilog.Events.LogEventLevel.Warning)
+                // Off, not Warning: while its logger is enabled at all, ASP.NET Core's hosting gives every request an
+                // Activity and a log scope, and a console session keeps both for hours (0.4 KB of an idle session). It
+                // writes only Information and Debug events, which the line above drops anyway.
+                .MinimumLevel.Override("Microsoft.AspNetCore.Hosting.Diagnostics", Serilog.Events.LevelAlias.Off)
                 .MinimumLevel.Override("Orleans", Serilog.Events.LogEventLevel.Warning)
                 .MinimumLevel.Override("Orleans.Runtime.Silo", Serilog.Events.LogEventLevel.Error)
                 .MinimumLevel.Override("Polly", Serilog.Events.LogEventLevel.Warning);
@@ -119,12 +123,18 @@ public static class RelayNodeHosting
         return builder;
     }
 
-    /// <summary>Maps the node: forwarded headers, WebSockets, health, the console page, the session path and the admin endpoints.</summary>
+    /// <summary>Maps the node: forwarded headers, the session path, then routing to health, the console page, the presence call,
+    /// playback and the admin endpoints.</summary>
     public static WebApplication MapVncRelayNode(this WebApplication app)
     {
         var relay = app.Services.GetRequiredService<IOptions<RelayOptions>>().Value;
         app.UseRelayForwardedHeaders(app.Services.GetRequiredService<TrustedProxyHosts>());
-        app.UseInPlaceFrames();
+        app.UseRelaySessions();
+        // Named here so that they come after the session path: a WebApplication would otherwise put routing and
+        // authentication first, ahead of every middleware of its own.
+        app.UseRouting();
+        app.UseAuthentication();
+        app.UseAuthorization();
         app.UseWebSockets();
         app.MapHealth();
         app.UseConsolePage();
@@ -133,7 +143,7 @@ public static class RelayNodeHosting
             app.UseFileServer(new FileServerOptions { FileProvider = new Microsoft.Extensions.FileProviders.PhysicalFileProvider(Path.GetFullPath(webRoot)) });
         }
 
-        app.MapRelaySessions();
+        app.MapRelayPresence();
         app.MapConsoleShare();
         app.MapRecordingPlayback(relay.Path);
         app.MapRelayAdmin(!string.IsNullOrWhiteSpace(relay.AdminListen) && ListenAddress.TryParse(relay.AdminListen, out var admin, out _) ? admin.Port : null);

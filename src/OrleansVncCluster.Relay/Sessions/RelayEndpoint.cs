@@ -228,13 +228,19 @@ public sealed partial class RelayEndpoint(
     {
         try
         {
-            return await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
+            var socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
             {
                 SubProtocol = Handshake.ChooseSubprotocol(context.WebSockets.WebSocketRequestedProtocols),
                 KeepAliveInterval = settings.KeepAliveInterval,
                 // A browser that stops answering pings is gone: free its session instead of waiting for TCP to notice.
                 KeepAliveTimeout = settings.KeepAliveInterval > TimeSpan.Zero ? settings.KeepAliveInterval * 2 : Timeout.InfiniteTimeSpan,
             });
+
+            // The session read what it needs from the request before the 101 (what the client presented, the origin, the
+            // host, the resume page). Kestrel would keep the headers, as strings, for as long as the console is open: a
+            // browser sends about a kilobyte of them (user agent, cookies, languages, extensions).
+            context.Request.Headers.Clear();
+            return socket;
         }
         catch (InvalidOperationException) when (!context.Response.HasStarted)
         {

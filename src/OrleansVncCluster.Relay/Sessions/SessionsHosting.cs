@@ -38,37 +38,55 @@ public static class SessionsHosting
     }
 
     /// <summary>
-    /// Gives console upgrades a <see cref="BrowserFrameStream"/> (<c>Relay:InPlaceFrames</c>, on by default). Runs before
-    /// ASP.NET Core's WebSocket middleware, which keeps the upgrade feature it finds on the request.
+    /// Runs the console WebSocket path (Relay:Path, websockify's /websockify by default) on a branch of its own, ahead of
+    /// routing and authentication. A session holds its request for as long as the console is open, and with it whatever
+    /// the middlewares it passed through still hold: routing's and authentication's frames, the request's service scope
+    /// and the authentication handlers built in it (about 1 KB of an idle session, dotnet-gcdump). The path needs none
+    /// of them: admission (Admission/) checks its tickets and origins. On the branch: the in-place upgrade
+    /// (<c>Relay:InPlaceFrames</c>), ASP.NET Core's WebSocket middleware, then <see cref="RelayEndpoint"/>.
     /// </summary>
-    public static IApplicationBuilder UseInPlaceFrames(this IApplicationBuilder app)
+    public static IApplicationBuilder UseRelaySessions(this IApplicationBuilder app)
+    {
+        var endpoint = app.ApplicationServices.GetRequiredService<RelayEndpoint>();
+        return app.UseRelaySessions(endpoint.HandleAsync);
+    }
+
+    /// <summary><see cref="UseRelaySessions(IApplicationBuilder)"/> with the handler at the end of the branch given.</summary>
+    internal static IApplicationBuilder UseRelaySessions(this IApplicationBuilder app, RequestDelegate handler)
     {
         var relay = app.ApplicationServices.GetRequiredService<IOptions<RelayOptions>>().Value;
-        if (!relay.InPlaceFrames)
-        {
-            return app;
-        }
-
         var path = new PathString(relay.Path.TrimEnd('/'));
-        return app.Use((context, next) =>
+        return app.MapWhen(context => IsSessionPath(context.Request.Path, path), session =>
         {
-            // Routing matches the path with or without a trailing slash; so does this.
-            if (context.Request.Path.StartsWithSegments(path, out var rest) && (!rest.HasValue || rest.Value == "/")
-                && context.Features.Get<IHttpUpgradeFeature>() is { IsUpgradableRequest: true } kestrel)
+            if (relay.InPlaceFrames)
             {
-                context.Features.Set<IHttpUpgradeFeature>(new InPlaceFramesUpgrade(kestrel));
+                // Before ASP.NET Core's WebSocket middleware, which keeps the upgrade feature it finds on the request.
+                session.Use((context, next) =>
+                {
+                    if (context.Features.Get<IHttpUpgradeFeature>() is { IsUpgradableRequest: true } kestrel)
+                    {
+                        context.Features.Set<IHttpUpgradeFeature>(new InPlaceFramesUpgrade(kestrel));
+                    }
+
+                    return next(context);
+                });
             }
 
-            return next(context);
+            session.UseWebSockets();
+            session.Run(handler);
         });
     }
 
-    /// <summary>Maps the console WebSocket path (Relay:Path, websockify's /websockify by default) and, below it, the
-    /// console page's presence call (Sessions/ResumeGrants).</summary>
-    public static IEndpointConventionBuilder MapRelaySessions(this IEndpointRouteBuilder endpoints)
+    /// <summary>The session path with or without a trailing slash, in any case, as routing matched it; not the paths
+    /// below it (the presence call, playback), which stay with routing.</summary>
+    internal static bool IsSessionPath(PathString requested, PathString sessionPath) =>
+        requested.StartsWithSegments(sessionPath, out var rest) && (!rest.HasValue || rest.Value == "/");
+
+    /// <summary>Maps the console page's presence call below the session path (Sessions/ResumeGrants); the session path
+    /// itself runs ahead of routing (<see cref="UseRelaySessions(IApplicationBuilder)"/>).</summary>
+    public static IEndpointConventionBuilder MapRelayPresence(this IEndpointRouteBuilder endpoints)
     {
         var path = endpoints.ServiceProvider.GetRequiredService<IOptions<RelayOptions>>().Value.Path;
-        endpoints.MapGet(path.TrimEnd('/') + ResumeGrants.PresenceSuffix, (HttpContext context, ResumeGrants resume) => resume.PresenceAsync(context));
-        return endpoints.Map(path, (HttpContext context, RelayEndpoint endpoint) => endpoint.HandleAsync(context));
+        return endpoints.MapGet(path.TrimEnd('/') + ResumeGrants.PresenceSuffix, (HttpContext context, ResumeGrants resume) => resume.PresenceAsync(context));
     }
 }

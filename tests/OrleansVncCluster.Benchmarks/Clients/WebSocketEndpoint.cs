@@ -3,7 +3,8 @@ using System.Net.WebSockets;
 
 namespace OrleansVncCluster.Benchmarks.Clients;
 
-/// <summary>Sessions as noVNC opens them: ws://HOST:PORT/websockify?token=TOKEN, binary messages both ways.</summary>
+/// <summary>Sessions as noVNC opens them: ws://HOST:PORT/websockify?token=TOKEN with a browser's headers, binary messages
+/// both ways.</summary>
 /// <param name="host">127.0.0.1, or a simulated host's address (the silent-host workload).</param>
 internal sealed class WebSocketEndpoint(int port, string host = "127.0.0.1") : IBenchEndpoint
 {
@@ -29,12 +30,30 @@ internal sealed class WebSocketEndpoint(int port, string host = "127.0.0.1") : I
         },
     });
 
+    // What Chromium sends beside the handshake's own headers when noVNC opens a console (the Origin is added per
+    // connection): a node that keeps the upgrade request's headers for as long as the session lives holds these too.
+    private static readonly (string Name, string Value)[] BrowserHeaders =
+    [
+        ("Pragma", "no-cache"),
+        ("Cache-Control", "no-cache"),
+        ("User-Agent", "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"),
+        ("Accept-Encoding", "gzip, deflate, br, zstd"),
+        ("Accept-Language", "en-US,en;q=0.9"),
+    ];
+
     public bool UsesTokens => true;
 
     public async Task<IBenchConnection> ConnectAsync(string token, ConnectionProfile profile, CancellationToken cancellationToken)
     {
         var socket = new ClientWebSocket();
         socket.Options.KeepAliveInterval = TimeSpan.Zero;
+        foreach (var (name, value) in BrowserHeaders)
+        {
+            socket.Options.SetRequestHeader(name, value);
+        }
+
+        // The console page's own origin, as when the node serves the page.
+        socket.Options.SetRequestHeader("Origin", $"http://{host}:{port}");
         if (profile == ConnectionProfile.Bulk)
         {
             socket.Options.SetBuffer(64 * 1024, 64 * 1024);

@@ -133,18 +133,24 @@ public sealed class BrowserFrameStreamTests
     [Theory]
     [InlineData(true, "/websockify", true)]
     [InlineData(true, "/websockify/", true)]
+    [InlineData(true, "/WebSockify", true)]
     [InlineData(true, "/websockify/other", false)]
     [InlineData(true, "/console", false)]
-    [InlineData(false, "/websockify", false)]
-    public async Task UseInPlaceFrames_WrapsTheUpgradeOfConsoleRequestsOnly_WhenEnabled(bool enabled, string path, bool wrapped)
+    [InlineData(false, "/websockify", true)]
+    public async Task UseRelaySessions_RunsTheSessionPathOnItsBranch_WithTheInPlaceUpgradeWhenEnabled(bool enabled, string path, bool session)
     {
-        var services = new ServiceCollection().AddOptions().Configure<RelayOptions>(o => o.InPlaceFrames = enabled).BuildServiceProvider();
+        var services = new ServiceCollection().AddOptions().AddLogging().Configure<RelayOptions>(o => o.InPlaceFrames = enabled).BuildServiceProvider();
         var app = new ApplicationBuilder(services);
-        app.UseInPlaceFrames();
         IHttpUpgradeFeature? seen = null;
-        app.Run(context =>
+        var fellThrough = false;
+        app.UseRelaySessions(context =>
         {
             seen = context.Features.Get<IHttpUpgradeFeature>();
+            return Task.CompletedTask;
+        });
+        app.Run(_ =>
+        {
+            fellThrough = true;
             return Task.CompletedTask;
         });
 
@@ -156,6 +162,15 @@ public sealed class BrowserFrameStreamTests
         context.Features.Set<IHttpUpgradeFeature>(kestrel);
         await app.Build()(context);
 
+        Assert.Equal(!session, fellThrough);
+        Assert.Equal(session, context.Features.Get<IHttpWebSocketFeature>() is not null); // the branch's WebSocket middleware ran
+        if (!session)
+        {
+            Assert.Null(seen);
+            return;
+        }
+
+        var wrapped = enabled;
         Assert.Equal(wrapped, seen is InPlaceFramesUpgrade);
         Assert.Null(InPlaceFramesUpgrade.Of(context)); // nothing to write to before the upgrade
         var upgraded = await seen!.UpgradeAsync();
