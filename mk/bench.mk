@@ -1,4 +1,4 @@
-# `make bench`: measured side by side with websockify, socat and HAProxy; not part of `make test` (it takes ~10 minutes).
+# `make bench`: measured side by side with websockify, socat and HAProxy; not part of `make test` (it takes about 22 minutes on 2 cores).
 
 .PHONY: bench deps-bench
 
