@@ -170,13 +170,12 @@ public sealed class BrowserFrameStreamTests
             return;
         }
 
-        var wrapped = enabled;
-        Assert.Equal(wrapped, seen is InPlaceFramesUpgrade);
+        Assert.Equal(enabled, seen is InPlaceFramesUpgrade);
         Assert.Null(InPlaceFramesUpgrade.Of(context)); // nothing to write to before the upgrade
         var upgraded = await seen!.UpgradeAsync();
         await using var _upgraded = upgraded;
-        Assert.Equal(wrapped, upgraded is BrowserFrameStream);
-        Assert.Same(wrapped ? upgraded : null, InPlaceFramesUpgrade.Of(context));
+        Assert.Equal(enabled, upgraded is BrowserFrameStream);
+        Assert.Same(enabled ? upgraded : null, InPlaceFramesUpgrade.Of(context));
     }
 
     private sealed class UpgradeOf(Stream connection) : IHttpUpgradeFeature
