@@ -133,6 +133,15 @@ public sealed partial class CertificateReloader : IDisposable
                 return null;
             }
 
+            // Kestrel checks the extended key usage at every handshake, and .NET decodes that extension on first read
+            // into a field it fills in place: handshakes racing on a new certificate could see it half filled and refuse
+            // it as "not for server authentication" (a TLS node's first concurrent sessions). Decoded here, once, before
+            // any handshake sees the certificate; later reads only copy it.
+            foreach (var usage in certificate.Extensions.OfType<X509EnhancedKeyUsageExtension>())
+            {
+                _ = usage.EnhancedKeyUsages;
+            }
+
             return certificate;
         }
         catch (Exception exception) when (exception is CryptographicException or IOException or UnauthorizedAccessException or ArgumentException)

@@ -32,6 +32,35 @@ public sealed class TransportTests
     }
 
     [Fact]
+    public void CertificateReloader_HandsOutACertificate_WhoseServerUsageEveryConcurrentHandshakeSees()
+    {
+        // Kestrel checks the certificate's extended key usage at every handshake. Handshakes that raced on a certificate
+        // just loaded could read .NET's lazily decoded usages half filled and refuse it (a node's first TLS sessions).
+        var directory = Directory.CreateTempSubdirectory("ovc-cert-").FullName;
+        using var server = SelfSigned("server", new Oid("1.3.6.1.5.5.7.3.1"));
+        var (certificateFile, keyFile) = (Path.Combine(directory, "c.pem"), Path.Combine(directory, "k.pem"));
+        Write(server, certificateFile, keyFile);
+        const int handshakes = 8;
+        var refused = 0;
+        for (var load = 0; load < 200; load++)
+        {
+            using var reloader = new CertificateReloader(certificateFile, keyFile, TimeSpan.FromHours(1), NullLogger.Instance);
+            var current = reloader.Current;
+            using var together = new Barrier(handshakes);
+            Parallel.For(0, handshakes, new ParallelOptions { MaxDegreeOfParallelism = handshakes }, _ =>
+            {
+                together.SignalAndWait();
+                if (!AllowedForServerAuthentication(current))
+                {
+                    Interlocked.Increment(ref refused);
+                }
+            });
+        }
+
+        Assert.Equal(0, refused);
+    }
+
+    [Fact]
     public void SentinelConnectionString_KeepsItsServiceName_AndTheLogNamesTheSentinelsButNoPassword()
     {
         var configuration = new RedisTransport().Apply("127.0.0.1:26379,127.0.0.1:26380,serviceName=mymaster,password=sentinel-secret");
@@ -120,11 +149,36 @@ public sealed class TransportTests
         Assert.All(problems, p => Assert.DoesNotContain("generated-token", p, StringComparison.Ordinal));
     }
 
-    private static X509Certificate2 SelfSigned(string name)
+    private static X509Certificate2 SelfSigned(string name, Oid? usage = null)
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var request = new CertificateRequest($"CN={name}", key, HashAlgorithmName.SHA256);
+        if (usage is not null)
+        {
+            request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([usage], critical: false));
+        }
+
         return request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
+    }
+
+    /// <summary>Kestrel's test of a server certificate (its <c>CertificateLoader.IsCertificateAllowedForServerAuth</c>):
+    /// without the extension any certificate is allowed; with it, only one that names server authentication.</summary>
+    private static bool AllowedForServerAuthentication(X509Certificate2 certificate)
+    {
+        var restricted = false;
+        foreach (var extension in certificate.Extensions.OfType<X509EnhancedKeyUsageExtension>())
+        {
+            restricted = true;
+            foreach (var usage in extension.EnhancedKeyUsages)
+            {
+                if (usage.Value == "1.3.6.1.5.5.7.3.1")
+                {
+                    return true;
+                }
+            }
+        }
+
+        return !restricted;
     }
 
     private static void Write(X509Certificate2 certificate, string certificateFile, string keyFile)
