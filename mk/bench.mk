@@ -1,4 +1,5 @@
-# `make bench`: measured side by side with websockify, socat and HAProxy; not part of `make test` (it takes about 22 minutes on 2 cores).
+# `make bench`: measured side by side with websockify, socat and HAProxy; not part of `make test`
+# (it takes about 22 minutes on 2 cores).
 
 .PHONY: bench deps-bench
 
