@@ -5,6 +5,7 @@ using OrleansVncCluster.Benchmarks.Peers;
 using OrleansVncCluster.Benchmarks.Reporting;
 using OrleansVncCluster.Benchmarks.Targets;
 using OrleansVncCluster.Benchmarks.Workloads;
+using OrleansVncCluster.Testing;
 
 namespace OrleansVncCluster.Benchmarks;
 
@@ -410,14 +411,19 @@ internal sealed class BenchRunner(BenchOptions options)
     {
         await using var server = redis ? await RedisServer.StartAsync(_logs) : null;
         // The start as shipped (its rehearsal), then what the command line overrides.
-        var environment = ShippedRelaySettings.Read(ShippedRehearsal);
+        var environment = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (ShippedEnvironment.Read(".").TryGetValue(ShippedRehearsal, out var shipped))
+        {
+            environment[ShippedRehearsal] = shipped; // The bench runs from the repository's root.
+        }
+
         foreach (var (name, value) in options.RelayEnvironment)
         {
             environment[name] = value;
         }
 
         var rehearsal = Invariant($"{ShippedRehearsal}={environment.GetValueOrDefault(ShippedRehearsal, "(none)")} ") +
-            (options.RelayEnvironment.ContainsKey(ShippedRehearsal) ? "from the command line" : "as shipped in " + ShippedRelaySettings.EnvironmentFile);
+            (options.RelayEnvironment.ContainsKey(ShippedRehearsal) ? "from the command line" : "as shipped in " + ShippedEnvironment.RelativePath);
         if (server is not null)
         {
             environment["Redis__ConnectionString"] = server.ConnectionString;

@@ -82,7 +82,7 @@ public sealed partial class ConfigurationDocTests
     public void ProductionExamples_RehearseBeforeReady_ForATimeTheNodeAccepts()
     {
         // The cold node (issue 17): what operators install rehearses before ready; the code's default does not, so
-        // tests and development nodes start at once. The bench's cold node reads the env example (ShippedRelaySettings).
+        // tests and development nodes start at once. The bench's cold node reads the env example (tests/Shared/ShippedEnvironment).
         var env = File.ReadAllLines(Path.Combine(RepoRoot, "deploy", "env", "vnc-relay.env.example"));
         var relay = File.ReadAllText(Path.Combine(RepoRoot, "k8s", "relay.yaml"));
 
