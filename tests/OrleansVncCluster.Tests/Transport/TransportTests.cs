@@ -11,6 +11,9 @@ namespace OrleansVncCluster.Tests.Transport;
 /// <summary>The certificate holder, the connection caps and where secrets may come from.</summary>
 public sealed class TransportTests
 {
+    /// <summary>The extended key usage of a TLS server (RFC 5280 section 4.2.1.12, id-kp-serverAuth).</summary>
+    private const string ServerAuthentication = "1.3.6.1.5.5.7.3.1";
+
     [Fact]
     public void CertificateReloader_KeepsTheCurrentCertificate_WhenTheNewKeyDoesNotMatch_ThenTakesTheCompletePair()
     {
@@ -37,7 +40,7 @@ public sealed class TransportTests
         // Kestrel checks the certificate's extended key usage at every handshake. Handshakes that raced on a certificate
         // just loaded could read .NET's lazily decoded usages half filled and refuse it (a node's first TLS sessions).
         var directory = Directory.CreateTempSubdirectory("ovc-cert-").FullName;
-        using var server = SelfSigned("server", new Oid("1.3.6.1.5.5.7.3.1"));
+        using var server = SelfSigned("server", new Oid(ServerAuthentication));
         var (certificateFile, keyFile) = (Path.Combine(directory, "c.pem"), Path.Combine(directory, "k.pem"));
         Write(server, certificateFile, keyFile);
         const int handshakes = 8;
@@ -165,20 +168,9 @@ public sealed class TransportTests
     /// without the extension any certificate is allowed; with it, only one that names server authentication.</summary>
     private static bool AllowedForServerAuthentication(X509Certificate2 certificate)
     {
-        var restricted = false;
-        foreach (var extension in certificate.Extensions.OfType<X509EnhancedKeyUsageExtension>())
-        {
-            restricted = true;
-            foreach (var usage in extension.EnhancedKeyUsages)
-            {
-                if (usage.Value == "1.3.6.1.5.5.7.3.1")
-                {
-                    return true;
-                }
-            }
-        }
-
-        return !restricted;
+        var extensions = certificate.Extensions.OfType<X509EnhancedKeyUsageExtension>().ToList();
+        return extensions.Count == 0
+            || extensions.Exists(extension => extension.EnhancedKeyUsages.Cast<Oid>().Any(usage => usage.Value == ServerAuthentication));
     }
 
     private static void Write(X509Certificate2 certificate, string certificateFile, string keyFile)
