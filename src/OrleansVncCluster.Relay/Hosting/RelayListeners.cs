@@ -42,6 +42,12 @@ public static class RelayListeners
                     // Asked per handshake, so a reloaded certificate serves new connections only.
                     listen.UseHttps(new HttpsConnectionAdapterOptions { ServerCertificateSelector = (_, _) => certificate.Current });
                 }
+
+                if (relay.UpgradeHandoff)
+                {
+                    // After TLS, so that a handed-off session reads and writes the decrypted connection.
+                    listen.Use(UpgradeHandoff.Listener(kestrel.Limits.MaxConcurrentUpgradedConnections));
+                }
             });
             if (!string.IsNullOrWhiteSpace(relay.AdminListen) && ListenAddress.TryParse(relay.AdminListen, out var admin, out _))
             {

@@ -17,7 +17,7 @@ namespace OrleansVncCluster.Relay.Sessions;
 /// Server frames carry no mask and this relay negotiates no compression, so a binary frame is a 2-10 byte header and
 /// the payload as it came (RFC 6455 section 5.2).
 /// </remarks>
-public sealed class BrowserFrameStream(Stream upgraded) : Stream
+public sealed class BrowserFrameStream(Stream upgraded) : AsyncDuplexStream
 {
     /// <summary>Room to leave in front of a payload for its frame header: the longest header of an unmasked frame.</summary>
     public const int Headroom = 10;
@@ -101,41 +101,12 @@ public sealed class BrowserFrameStream(Stream upgraded) : Stream
         }
     }
 
-    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override void Write(byte[] buffer, int offset, int count) =>
-        throw new NotSupportedException("the browser's connection is written asynchronously only");
-
     public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
         upgraded.ReadAsync(buffer, cancellationToken);
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        upgraded.ReadAsync(buffer, offset, count, cancellationToken);
-
-    public override int Read(byte[] buffer, int offset, int count) => upgraded.Read(buffer, offset, count);
 
     public override Task FlushAsync(CancellationToken cancellationToken) => upgraded.FlushAsync(cancellationToken);
 
     public override void Flush() => upgraded.Flush();
-
-    public override bool CanRead => true;
-
-    public override bool CanWrite => true;
-
-    public override bool CanSeek => false;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {

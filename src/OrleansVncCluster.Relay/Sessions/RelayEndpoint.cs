@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net.Sockets;
 using System.Net.WebSockets;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 using OrleansVncCluster.Relay.Admission;
 using OrleansVncCluster.Relay.Diagnostics;
@@ -59,45 +60,78 @@ public sealed partial class RelayEndpoint(
 
         // Admission runs before the 101 (its refusals still travel as close frames right after it), so that the 101 can
         // carry the admitted session's resume credential (Admission/ResumeCookie): a refused attempt gets none.
-        await using var admitted = await admission.AdmitAsync(request, context.RequestAborted);
-        if (admitted.Refused is null)
-        {
-            resume.Grant(context, admitted);
-        }
-
-        WebSocket? accepted;
+        var admitted = await admission.AdmitAsync(request, context.RequestAborted);
+        // Disposed here until the session's run owns it.
+        var owned = true;
         try
         {
-            accepted = await AcceptAsync(context, settings, client);
-        }
-        catch
-        {
-            await admitted.NotRelayedAsync();
-            throw;
-        }
+            if (admitted.Refused is null)
+            {
+                resume.Grant(context, admitted);
+            }
 
+            WebSocket? socket;
+            BrowserFrameStream? frames;
+            try
+            {
+                (socket, frames) = await AcceptAsync(context, settings, client);
+            }
+            catch
+            {
+                await admitted.NotRelayedAsync();
+                throw;
+            }
+
+            if (socket is null)
+            {
+                // At the upgrade cap: the user never saw the console, so a single-use ticket must open it on the retry.
+                await admitted.NotRelayedAsync();
+                return;
+            }
+
+            if (admitted.Refused is { } refused)
+            {
+                // Refused while the request still holds the connection, so that the upgraded-connection cap bounds the
+                // connections closing this way too (Hosting/ConnectionCaps.cs).
+                using (socket)
+                {
+                    await forwarder.RefuseAsync(socket, refused.Status, refused.Reason);
+                }
+
+                return;
+            }
+
+            owned = false;
+            if (UpgradeHandoff.Of(context) is { TakenOver: true } handoff)
+            {
+                // Kestrel's HTTP layer lets go of the request once this returns; the session runs on, on the connection.
+                handoff.ContinueWith(connection => RunAsync(socket, frames, admitted, request.Rehearsal, settings, client, arrived, connection.ConnectionClosed));
+                return;
+            }
+
+            await RunAsync(socket, frames, admitted, request.Rehearsal, settings, client, arrived, context.RequestAborted);
+        }
+        finally
+        {
+            if (owned)
+            {
+                await admitted.DisposeAsync();
+            }
+        }
+    }
+
+    /// <summary>An accepted and admitted session, from dialling the VNC server to its end; it owns the WebSocket and the
+    /// admission (both disposed here).</summary>
+    private async Task RunAsync(WebSocket accepted, BrowserFrameStream? frames, AdmissionResult admission, bool rehearsal, RelayOptions settings, string client,
+        long arrived, CancellationToken aborted)
+    {
         using var socket = accepted;
-        if (socket is null)
-        {
-            // At the upgrade cap: the user never saw the console, so a single-use ticket must open it on the retry.
-            await admitted.NotRelayedAsync();
-            return;
-        }
-
-        if (admitted.Refused is { } refused)
-        {
-            await forwarder.RefuseAsync(socket, refused.Status, refused.Reason);
-            return;
-        }
-
-        // The connection under the WebSocket, when the server's bytes may be framed in place beside it (Relay:InPlaceFrames).
-        var frames = InPlaceFramesUpgrade.Of(context);
-
+        await using var admitted = admission;
         var entry = admitted.Entry!;
         var relayed = false;
         try
         {
-            if (await DialAsync(socket, admitted, client, settings, context.RequestAborted) is not { } target)
+            if (await DialAsync(socket, admitted, client, settings, aborted) is not { } target)
             {
                 return;
             }
@@ -107,7 +141,7 @@ public sealed partial class RelayEndpoint(
                 var session = new RelaySession(admitted.SessionId, admitted.Token, entry, client, time.GetUtcNow(), admitted.ViewOnly)
                 {
                     User = admitted.Ticket?.User,
-                    Rehearsal = request.Rehearsal,
+                    Rehearsal = rehearsal,
                 };
                 // A recorded session is one the relay speaks RFB for (it must know the ServerInit the browser saw and the
                 // server's message boundaries); an unrecorded one keeps the fast path its policy allows.
@@ -122,7 +156,7 @@ public sealed partial class RelayEndpoint(
                     return;
                 }
 
-                if (await LogInAsync(socket, admitted, target, session, context.RequestAborted) is not { } login)
+                if (await LogInAsync(socket, admitted, target, session, aborted) is not { } login)
                 {
                     return;
                 }
@@ -224,23 +258,38 @@ public sealed partial class RelayEndpoint(
         return login;
     }
 
-    private async Task<WebSocket?> AcceptAsync(HttpContext context, RelayOptions settings, string client)
+    /// <summary>Accepts the WebSocket: on the connection's transport when the listener hands sessions off
+    /// (Sessions/UpgradeHandoff), else through ASP.NET Core's WebSocket middleware; null at the upgraded-connection cap,
+    /// after answering 503. The connection under the WebSocket comes with it when the server's bytes may be framed in
+    /// place beside it (Relay:InPlaceFrames).</summary>
+    private async Task<(WebSocket? Socket, BrowserFrameStream? Frames)> AcceptAsync(HttpContext context, RelayOptions settings, string client)
     {
+        var subProtocol = Handshake.ChooseSubprotocol(context.WebSockets.WebSocketRequestedProtocols);
+        // A browser that stops answering pings is gone: free its session instead of waiting for TCP to notice.
+        var keepAliveTimeout = settings.KeepAliveInterval > TimeSpan.Zero ? settings.KeepAliveInterval * 2 : Timeout.InfiniteTimeSpan;
         try
         {
-            var socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
+            (WebSocket Socket, BrowserFrameStream? Frames) accepted;
+            if (UpgradeHandoff.Of(context) is { } handoff && context.Features.Get<IHttpUpgradeFeature>() is { IsUpgradableRequest: true } upgrade)
             {
-                SubProtocol = Handshake.ChooseSubprotocol(context.WebSockets.WebSocketRequestedProtocols),
-                KeepAliveInterval = settings.KeepAliveInterval,
-                // A browser that stops answering pings is gone: free its session instead of waiting for TCP to notice.
-                KeepAliveTimeout = settings.KeepAliveInterval > TimeSpan.Zero ? settings.KeepAliveInterval * 2 : Timeout.InfiniteTimeSpan,
-            });
+                accepted = await handoff.AcceptWebSocketAsync(context, upgrade, subProtocol, settings.KeepAliveInterval, keepAliveTimeout, settings.InPlaceFrames);
+            }
+            else
+            {
+                var socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
+                {
+                    SubProtocol = subProtocol,
+                    KeepAliveInterval = settings.KeepAliveInterval,
+                    KeepAliveTimeout = keepAliveTimeout,
+                });
+                accepted = (socket, InPlaceFramesUpgrade.Of(context));
+            }
 
             // The session read what it needs from the request before the 101 (what the client presented, the origin, the
             // host, the resume page). Kestrel would keep the headers, as strings, for as long as the console is open: a
             // browser sends about a kilobyte of them (user agent, cookies, languages, extensions).
             context.Request.Headers.Clear();
-            return socket;
+            return accepted;
         }
         catch (InvalidOperationException) when (!context.Response.HasStarted)
         {
@@ -250,7 +299,7 @@ public sealed partial class RelayEndpoint(
             LogUpgradeRefused(logger, client);
             context.Response.Headers.RetryAfter = "5";
             await RespondAsync(context, StatusCodes.Status503ServiceUnavailable, "relay node is at its WebSocket connection cap: try again shortly\n");
-            return null;
+            return (null, null);
         }
     }
 

@@ -63,6 +63,13 @@ public sealed class RelayOptions
     public bool InPlaceFrames { get; set; } = true;
 
     /// <summary>
+    /// A console session outlives Kestrel's HTTP layer on its connection (<see cref="UpgradeHandoff"/>): once the 101 is
+    /// written, the request returns and the session runs on the connection's transport, so that Kestrel's objects for the
+    /// HTTP request (about 6 KB) are not held for the console's life. <c>false</c> keeps the session inside its request.
+    /// </summary>
+    public bool UpgradeHandoff { get; set; } = true;
+
+    /// <summary>
     /// The longest the node rehearses before <c>/readyz</c> says ready (Node/StartupRehearsal), zero for no rehearsal:
     /// sessions through its own relay listener to a loopback RFB server of its own, until the JIT has gone quiet under
     /// them, so its recompilation of the session path is not paid by the first users (docs/benchmarks.md, the cold node).

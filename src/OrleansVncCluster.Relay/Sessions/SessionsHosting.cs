@@ -63,7 +63,8 @@ public static class SessionsHosting
                 // Before ASP.NET Core's WebSocket middleware, which keeps the upgrade feature it finds on the request.
                 session.Use((context, next) =>
                 {
-                    if (context.Features.Get<IHttpUpgradeFeature>() is { IsUpgradableRequest: true } kestrel)
+                    // A connection that hands its session off frames in place on its own transport (Sessions/UpgradeHandoff).
+                    if (context.Features.Get<IHttpUpgradeFeature>() is { IsUpgradableRequest: true } kestrel && Sessions.UpgradeHandoff.Of(context) is null)
                     {
                         context.Features.Set<IHttpUpgradeFeature>(new InPlaceFramesUpgrade(kestrel));
                     }

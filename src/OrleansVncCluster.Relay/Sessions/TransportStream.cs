@@ -1,0 +1,70 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Net.WebSockets;
+using System.Runtime.CompilerServices;
+using Microsoft.AspNetCore.Connections;
+
+namespace OrleansVncCluster.Relay.Sessions;
+
+/// <summary>
+/// The browser's connection after <see cref="UpgradeHandoff.AcceptWebSocketAsync"/>: a stream straight on the connection's transport
+/// pipes, which is all a WebSocket needs of it. A read of no bytes waits until data is there without taking any, so an
+/// idle console holds no buffer (the transport's receive loop also waits with a zero-byte read).
+/// </summary>
+/// <remarks>
+/// Disposing it ends nothing by itself: the session's end returns from <see cref="UpgradeHandoff"/>'s middleware and
+/// Kestrel then closes the connection after what was written has gone. Only a WebSocket that was aborted (a browser
+/// that stopped reading, a keep-alive that timed out) aborts the connection at once, as ASP.NET Core's WebSocket
+/// middleware does for the same case.
+/// </remarks>
+public sealed class TransportStream(ConnectionContext connection) : AsyncDuplexStream
+{
+    private readonly PipeReader _input = connection.Transport.Input;
+    private readonly PipeWriter _output = connection.Transport.Output;
+
+    /// <summary>The WebSocket over this stream, so that its abort aborts the connection.</summary>
+    public WebSocket? WebSocket { get; set; }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        while (true)
+        {
+            var result = await _input.ReadAsync(cancellationToken);
+            var data = result.Buffer;
+            if (!data.IsEmpty)
+            {
+                var count = (int)Math.Min(data.Length, buffer.Length);
+                data.Slice(0, count).CopyTo(buffer.Span);
+                _input.AdvanceTo(data.GetPosition(count));
+                return count;
+            }
+
+            _input.AdvanceTo(data.End);
+            if (result.IsCompleted || result.IsCanceled)
+            {
+                return 0;
+            }
+        }
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        var flushed = await _output.WriteAsync(buffer, cancellationToken);
+        if (flushed.IsCompleted)
+        {
+            throw new IOException("the browser's connection is closed");
+        }
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing && WebSocket?.State == WebSocketState.Aborted)
+        {
+            connection.Abort(new ConnectionAbortedException("the console's WebSocket was aborted"));
+        }
+
+        base.Dispose(disposing);
+    }
+}
