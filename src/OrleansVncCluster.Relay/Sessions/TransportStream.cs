@@ -7,15 +7,16 @@ using Microsoft.AspNetCore.Connections;
 namespace OrleansVncCluster.Relay.Sessions;
 
 /// <summary>
-/// The browser's connection after <see cref="UpgradeHandoff.AcceptWebSocketAsync"/>: a stream straight on the connection's transport
-/// pipes, which is all a WebSocket needs of it. A read of no bytes waits until data is there without taking any, so an
-/// idle console holds no buffer (the transport's receive loop also waits with a zero-byte read).
+/// The browser's connection after <see cref="UpgradeHandoff.AcceptWebSocketAsync"/>: a stream straight on the
+/// connection's transport pipes, which is all a WebSocket needs of it. A read of no bytes waits until data is there
+/// without taking any, so an idle console holds no buffer (the transport's receive loop also waits with a zero-byte
+/// read).
 /// </summary>
 /// <remarks>
-/// Disposing it ends nothing by itself: the session's end returns from <see cref="UpgradeHandoff"/>'s middleware and
-/// Kestrel then closes the connection after what was written has gone. Only a WebSocket that was aborted (a browser
-/// that stopped reading, a keep-alive that timed out) aborts the connection at once, as ASP.NET Core's WebSocket
-/// middleware does for the same case.
+/// Disposing it ends nothing by itself: the session's end returns to <see cref="UpgradeHandoff"/>'s middleware, which
+/// ends the connection after what was written has gone. Only a WebSocket that was aborted (a browser that stopped
+/// reading, a keep-alive that timed out) aborts the connection at once, as ASP.NET Core's WebSocket middleware does for
+/// the same case.
 /// </remarks>
 public sealed class TransportStream(ConnectionContext connection) : AsyncDuplexStream
 {

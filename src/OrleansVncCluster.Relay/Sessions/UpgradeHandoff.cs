@@ -7,6 +7,7 @@ using System.Text;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Net.Http.Headers;
 
 namespace OrleansVncCluster.Relay.Sessions;
 
@@ -20,9 +21,10 @@ namespace OrleansVncCluster.Relay.Sessions;
 /// </summary>
 /// <remarks>
 /// Kestrel's HTTP layer sees the connection through <see cref="HttpSide"/>: the same connection, except that once the
-/// WebSocket has taken the transport over (<see cref="AcceptWebSocketAsync"/>, right after the 101), what the HTTP layer does to it on
-/// its way out (completing the pipes, cancelling a read, aborting) no longer reaches the connection, and its heartbeat
-/// (which holds the HTTP layer alive) is let go. Kestrel still disposes the connection when this middleware returns.
+/// WebSocket has taken the transport over (<see cref="AcceptWebSocketAsync"/>, right after the 101), what the HTTP
+/// layer does to it on its way out (completing the pipes, cancelling a read, aborting) no longer reaches the
+/// connection, and its heartbeat (which would keep the HTTP layer reachable) is let go. Kestrel still disposes the
+/// connection when this middleware returns.
 /// </remarks>
 public sealed class UpgradeHandoff : IConnectionHeartbeatFeature
 {
@@ -64,6 +66,11 @@ public sealed class UpgradeHandoff : IConnectionHeartbeatFeature
     public async Task<(WebSocket Socket, BrowserFrameStream? Frames)> AcceptWebSocketAsync(
         HttpContext context, IHttpUpgradeFeature upgrade, string? subProtocol, TimeSpan keepAliveInterval, TimeSpan keepAliveTimeout, bool inPlaceFrames)
     {
+        if (!_upgraded.TryAdd())
+        {
+            throw new InvalidOperationException("the listener is at its upgraded-connection cap");
+        }
+
         var headers = context.Response.Headers;
         headers.Connection = "Upgrade";
         headers.Upgrade = "websocket";
@@ -73,18 +80,22 @@ public sealed class UpgradeHandoff : IConnectionHeartbeatFeature
             headers.SecWebSocketProtocol = subProtocol;
         }
 
-        if (!_upgraded.TryAdd())
-        {
-            throw new InvalidOperationException("the listener is at its upgraded-connection cap");
-        }
-
         try
         {
             await upgrade.UpgradeAsync();
         }
         catch
         {
+            // Kestrel's own cap refuses before writing anything: the answer the caller gives instead is no upgrade.
             _upgraded.Remove();
+            if (!context.Response.HasStarted)
+            {
+                headers.Remove(HeaderNames.Connection);
+                headers.Remove(HeaderNames.Upgrade);
+                headers.Remove(HeaderNames.SecWebSocketAccept);
+                headers.Remove(HeaderNames.SecWebSocketProtocol);
+            }
+
             throw;
         }
 
@@ -113,26 +124,25 @@ public sealed class UpgradeHandoff : IConnectionHeartbeatFeature
 
     private async Task RunAsync(ConnectionDelegate next)
     {
-        await next(new HttpSide(this));
-
-        // The HTTP layer is done: nothing of it stays reachable from the connection.
-        (_heartbeat, _heartbeatState) = (null, null);
-        if (!_takenOver)
-        {
-            return;
-        }
-
         try
         {
-            if (Interlocked.Exchange(ref _session, null) is { } session)
+            await next(new HttpSide(this));
+
+            // The HTTP layer is done: nothing of it stays reachable from the connection.
+            (_heartbeat, _heartbeatState) = (null, null);
+            if (_takenOver && Interlocked.Exchange(ref _session, null) is { } session)
             {
                 await session(_connection);
             }
         }
         finally
         {
-            await CloseAsync();
-            _upgraded.Remove();
+            (_heartbeat, _heartbeatState) = (null, null);
+            if (_takenOver)
+            {
+                await CloseAsync();
+                _upgraded.Remove();
+            }
         }
     }
 
