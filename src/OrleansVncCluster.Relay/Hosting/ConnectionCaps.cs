@@ -15,8 +15,8 @@ namespace OrleansVncCluster.Relay.Hosting;
 /// Kestrel counts a connection against MaxConcurrentConnections until it upgrades to a WebSocket, then against
 /// MaxConcurrentUpgradedConnections only, until its request returns; a handed-off session's request returns at once, so
 /// the listener counts its upgraded connections against the same cap until they close (Sessions/UpgradeHandoff). An
-/// upgraded one also dials the VNC server. So the descriptors in use are at
-/// most plain + 2 x upgraded, and that sum is what must stay under the limit minus <see cref="Reserved"/>.
+/// upgraded one also dials the VNC server. So the descriptors in use are at most plain + 2 x upgraded, and that sum is
+/// what must stay under the limit minus <see cref="Reserved"/>.
 /// </remarks>
 public static partial class ConnectionCaps
 {
