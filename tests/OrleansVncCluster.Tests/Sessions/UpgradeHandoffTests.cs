@@ -1,7 +1,10 @@
 using System.Net;
+using System.Net.Sockets;
 using System.Net.WebSockets;
 using System.Text;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -16,6 +19,9 @@ namespace OrleansVncCluster.Tests.Sessions;
 /// <summary>A real Kestrel on loopback with the handoff on its listener, and a WebSocket echo as the session.</summary>
 public sealed class UpgradeHandoffTests : IAsyncLifetime
 {
+    private const int FloodMessages = 12;
+    private const int FloodMessageSize = 4096;
+
     private WebApplication? _app;
     private Uri _url = null!;
     private WeakReference? _request;
@@ -89,21 +95,42 @@ public sealed class UpgradeHandoffTests : IAsyncLifetime
         Assert.Contains("503", refused.Message);
 
         await CloseAsync(first, "done");
+        await EchoOnceAdmittedAsync(within: TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
+    public async Task ABrowserThatStopsReading_HasItsConnectionCutAtTheCloseBudget()
+    {
+        await StartAsync(maxUpgraded: 1);
+
+        // A browser that asks for more than the buffers between it and the session hold, and does not read: the
+        // session ends, but what it wrote cannot all go, so the connection would stay open until the browser reads.
+        using var stalled = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { ReceiveBufferSize = 4096 };
+        await stalled.ConnectAsync(IPAddress.Loopback, _url.Port);
+        await HandshakeAsync(stalled);
+        await stalled.SendAsync(MaskedFrame("flood"));
+        await Assert.ThrowsAsync<WebSocketException>(() => ConnectAsync());
+
+        // The listener gives its count back once the close budget is spent.
+        await EchoOnceAdmittedAsync(within: TimeSpan.FromSeconds(15));
+
+        // The connection was cut: the browser, reading now, gets what its buffers held and the end, not the rest.
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        while (true)
+        var buffer = new byte[65536];
+        var received = 0;
+        try
         {
-            try
+            int count;
+            while ((count = await stalled.ReceiveAsync(buffer, SocketFlags.None, deadline.Token)) > 0)
             {
-                using var next = await ConnectAsync();
-                Assert.Equal("next", await EchoAsync(next, "next"));
-                break;
-            }
-            catch (WebSocketException) when (!deadline.IsCancellationRequested)
-            {
-                // The first connection's close is still under way.
-                await Task.Delay(50);
+                received += count;
             }
         }
+        catch (SocketException reset) when (reset.SocketErrorCode == SocketError.ConnectionReset)
+        {
+        }
+
+        Assert.InRange(received, 1, FloodMessages * FloodMessageSize - 1);
     }
 
     private async Task StartAsync(long? maxUpgraded)
@@ -136,10 +163,10 @@ public sealed class UpgradeHandoffTests : IAsyncLifetime
 
         _request = new WeakReference(context);
         _http1 = new WeakReference(context.Features.Get<IHttpUpgradeFeature>());
-        handoff.ContinueWith(_ => EchoUntilClosedAsync(socket));
+        handoff.ContinueWith(connection => EchoUntilClosedAsync(socket, connection));
     }
 
-    private static async Task EchoUntilClosedAsync(WebSocket socket)
+    private static async Task EchoUntilClosedAsync(WebSocket socket, ConnectionContext connection)
     {
         using (socket)
         {
@@ -150,6 +177,20 @@ public sealed class UpgradeHandoffTests : IAsyncLifetime
                 if (received.MessageType == WebSocketMessageType.Close)
                 {
                     await socket.CloseOutputAsync(received.CloseStatus!.Value, received.CloseStatusDescription, CancellationToken.None);
+                    return;
+                }
+
+                if (Encoding.UTF8.GetString(buffer, 0, received.Count) == "flood")
+                {
+                    // More than a stalled browser's buffers hold (its receive buffer and this side's, both small), less
+                    // than Kestrel's output pipe takes before a write waits: the session's writes return, the bytes stay.
+                    connection.Features.Get<IConnectionSocketFeature>()!.Socket.SendBufferSize = 4096;
+                    for (var i = 0; i < FloodMessages; i++)
+                    {
+                        await socket.SendAsync(new byte[FloodMessageSize], WebSocketMessageType.Binary, endOfMessage: true, CancellationToken.None);
+                    }
+
+                    await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "flooded", CancellationToken.None);
                     return;
                 }
 
@@ -179,6 +220,51 @@ public sealed class UpgradeHandoffTests : IAsyncLifetime
             client.Dispose();
             throw;
         }
+    }
+
+    /// <summary>Connects until the listener admits (an earlier connection's close may still be under way), then echoes
+    /// once.</summary>
+    private async Task EchoOnceAdmittedAsync(TimeSpan within)
+    {
+        using var deadline = new CancellationTokenSource(within);
+        while (true)
+        {
+            try
+            {
+                using var next = await ConnectAsync();
+                Assert.Equal("next", await EchoAsync(next, "next"));
+                return;
+            }
+            catch (WebSocketException) when (!deadline.IsCancellationRequested)
+            {
+                await Task.Delay(50);
+            }
+        }
+    }
+
+    /// <summary>The browser's side of the handshake on a raw socket, up to the end of the 101's headers.</summary>
+    private async Task HandshakeAsync(Socket socket)
+    {
+        var request = $"GET / HTTP/1.1\r\nHost: {_url.Authority}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+        await socket.SendAsync(Encoding.ASCII.GetBytes(request));
+        var response = new StringBuilder();
+        var one = new byte[1];
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        while (!response.ToString().EndsWith("\r\n\r\n", StringComparison.Ordinal))
+        {
+            Assert.Equal(1, await socket.ReceiveAsync(one, SocketFlags.None, deadline.Token));
+            response.Append((char)one[0]);
+        }
+
+        Assert.StartsWith("HTTP/1.1 101", response.ToString(), StringComparison.Ordinal);
+    }
+
+    /// <summary>One binary frame as a browser sends it: masked, here with a zero key, so the payload reads as is.</summary>
+    private static byte[] MaskedFrame(string text)
+    {
+        var payload = Encoding.UTF8.GetBytes(text);
+        return [0x82, (byte)(0x80 | payload.Length), 0, 0, 0, 0, .. payload];
     }
 
     private static async Task<string> EchoAsync(WebSocket client, string text)
