@@ -410,20 +410,7 @@ internal sealed class BenchRunner(BenchOptions options)
     private async Task MeasureColdSetupAsync(TargetSet targets, string tokens, string passwords, bool redis)
     {
         await using var server = redis ? await RedisServer.StartAsync(_logs) : null;
-        // The start as shipped (its rehearsal), then what the command line overrides.
-        var environment = new Dictionary<string, string>(StringComparer.Ordinal);
-        if (ShippedEnvironment.Read(".").TryGetValue(ShippedRehearsal, out var shipped))
-        {
-            environment[ShippedRehearsal] = shipped; // The bench runs from the repository's root.
-        }
-
-        foreach (var (name, value) in options.RelayEnvironment)
-        {
-            environment[name] = value;
-        }
-
-        var rehearsal = Invariant($"{ShippedRehearsal}={environment.GetValueOrDefault(ShippedRehearsal, "(none)")} ") +
-            (options.RelayEnvironment.ContainsKey(ShippedRehearsal) ? "from the command line" : "as shipped in " + ShippedEnvironment.RelativePath);
+        var (environment, rehearsal) = ShippedStart();
         if (server is not null)
         {
             environment["Redis__ConnectionString"] = server.ConnectionString;
@@ -465,24 +452,48 @@ internal sealed class BenchRunner(BenchOptions options)
 
     private async Task MeasureRelayIdleAsync(TargetSet targets, string tokens)
     {
-        // Each tier on a fresh node: a heap grown by earlier workloads would hide what the sessions themselves cost.
+        // Each tier on a fresh node: a heap grown by earlier workloads would hide what the sessions themselves cost. The
+        // node starts as shipped: without its rehearsal, the runtime's recompilation of the session path (its working
+        // memory and the new code, about 10 MiB once) would happen during the first burst of sessions and be charged to
+        // them, a cost a node pays once, at its start.
+        var (environment, rehearsal) = ShippedStart();
         foreach (var tier in options.IdleTiers)
         {
-            await using var relay = await RelayPeer.StartAsync(options.RelayPath, tokens, _logs, $"relay-idle-{tier}", options.RelayEnvironment);
-            Log($"relay for {tier:N0} idle sessions: pid {relay.Pid}");
+            await using var relay = await RelayPeer.StartAsync(options.RelayPath, tokens, _logs, $"relay-idle-{tier}", environment);
+            Log($"relay for {tier:N0} idle sessions: pid {relay.Pid}, {rehearsal}");
             await SetupLatency.RunAsync(relay.Name, "warm-up", relay.Endpoint, _ => TargetNames.Banner, options.SetupWarmupSessions * 2,
                 options.SetupConcurrency, 0);
             await Throughput.WaitForTargetsToEmptyAsync(targets);
-            await MeasureIdleAsync(relay, tier);
+            await MeasureIdleAsync(relay, tier, start: $"a fresh node for the tier, {rehearsal}, then {options.SetupWarmupSessions * 2:N0} warm-up sessions");
         }
     }
 
-    private async Task MeasureIdleAsync(Peer peer, int tier)
+    /// <summary>A node's environment as shipped (its start-up rehearsal, from the env example), then what the command line
+    /// overrides; and the words that say which rehearsal it ran.</summary>
+    private (Dictionary<string, string> Environment, string Rehearsal) ShippedStart()
+    {
+        var environment = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (ShippedEnvironment.Read(".").TryGetValue(ShippedRehearsal, out var shipped))
+        {
+            environment[ShippedRehearsal] = shipped; // The bench runs from the repository's root.
+        }
+
+        foreach (var (name, value) in options.RelayEnvironment)
+        {
+            environment[name] = value;
+        }
+
+        var rehearsal = Invariant($"{ShippedRehearsal}={environment.GetValueOrDefault(ShippedRehearsal, "(none)")} ") +
+            (options.RelayEnvironment.ContainsKey(ShippedRehearsal) ? "from the command line" : "as shipped in " + ShippedEnvironment.RelativePath);
+        return (environment, rehearsal);
+    }
+
+    private async Task MeasureIdleAsync(Peer peer, int tier, string? start = null)
     {
         var descriptors = peer.TreeFdCount();
         var budget = TimeSpan.FromSeconds(tier <= 1000 ? 60 : 180);
         var capacity = peer.SessionCapacity(_results.Settings.DescriptorLimit);
-        var result = await IdleSessions.RunAsync(peer, tier, capacity, budget, options.IdleHold);
+        var result = await IdleSessions.RunAsync(peer, tier, capacity, budget, options.IdleHold) with { Start = start };
         _results.Idle.Add(result);
         Log($"{peer.Name}: idle {result.Reached}/{tier} in {result.OpenSeconds:F1} s ({result.StopReason}), RSS +{result.RssGrowthMiB:F1} MiB " +
             $"({result.RssPerSessionKiB:F1} KiB/session), PSS +{result.PssGrowthMiB:F1} MiB, {result.ProcessesAfter} processes{(result.FirstError is null ? "" : $"; first error: {result.FirstError}")}");

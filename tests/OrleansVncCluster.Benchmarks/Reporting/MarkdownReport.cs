@@ -291,6 +291,11 @@ internal static class MarkdownReport
         {
             Line(md, $"| {r.Peer} | {r.Requested:N0} | {r.Reached:N0} | {r.OpenSeconds:F1} | {r.RssBeforeKiB / 1024.0:F0} | {r.RssAfterKiB / 1024.0:F0} | {r.RssGrowthMiB:F0} | {r.PssGrowthMiB:F0} | {r.PerSessionKiB:F1} ({(r.Forks ? "PSS" : "RSS")}) | {r.ProcessesAfter:N0} | {r.DescriptorsAfter:N0} | {Escape(r.StopReason + (r.FirstError is null ? "" : $"; first error: {r.FirstError}"))} |");
         }
+
+        foreach (var group in results.Idle.Where(r => r.Start is not null).GroupBy(r => (r.Peer, r.Start)))
+        {
+            Line(md, $"\n{group.Key.Peer} at {string.Join(" and ", group.Select(r => r.Requested.ToString("N0", CultureInfo.InvariantCulture)))}: {group.Key.Start}.");
+        }
     }
 
     private static void RenderTokens(StringBuilder md, BenchResults results)

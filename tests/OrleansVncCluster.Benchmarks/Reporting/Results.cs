@@ -219,6 +219,10 @@ internal sealed record IdleResult(
     /// once per process, so such a peer's memory is judged on PSS (shared pages split between their sharers).</summary>
     public bool Forks { get; init; }
 
+    /// <summary>How the peer was started for this row, when it was started for it alone (null: the peer of the other
+    /// workloads).</summary>
+    public string? Start { get; init; }
+
     /// <summary>The fair memory growth: PSS for a forking peer, RSS otherwise.</summary>
     public double GrowthMiB => Forks ? PssGrowthMiB : RssGrowthMiB;
 

@@ -77,6 +77,19 @@ public sealed class BenchIssue17TargetsTests
     }
 
     [Fact]
+    public void IdleTable_SaysHowANodeStartedForItsTiersWasStarted()
+    {
+        var results = Empty();
+        const string Start = "a fresh node for the tier, Relay__StartupRehearsal=00:00:30 as shipped";
+        results.Idle.AddRange([Idle(1000, 6 * 1000) with { Start = Start }, Idle(8526, 8526L * 11) with { Start = Start }, Idle(1000, 8 * 1000) with { Peer = "relay+haproxy" }]);
+
+        var markdown = MarkdownReport.Render(results);
+
+        Assert.Contains($"relay at 1,000 and 8,526: {Start}.", markdown, StringComparison.Ordinal);
+        Assert.DoesNotContain("relay+haproxy at", markdown, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Sync_NeedsTheHundredThousandVmRun_AndJudgesTimeAndSetupTogether()
     {
         var results = Empty();
