@@ -45,8 +45,9 @@ public static class RelayListeners
 
                 if (relay.UpgradeHandoff)
                 {
-                    // After TLS, so that a handed-off session reads and writes the decrypted connection.
-                    listen.Use(UpgradeHandoff.Listener(kestrel.Limits.MaxConcurrentUpgradedConnections));
+                    // After TLS, so that a handed-off session reads and writes the decrypted connection; without TLS the
+                    // connection is the socket, which a session may write to itself.
+                    listen.Use(UpgradeHandoff.Listener(kestrel.Limits.MaxConcurrentUpgradedConnections, relay.DirectSends && certificate is null));
                 }
             });
             if (!string.IsNullOrWhiteSpace(relay.AdminListen) && ListenAddress.TryParse(relay.AdminListen, out var admin, out _))

@@ -70,6 +70,13 @@ public sealed class RelayOptions
     public bool UpgradeHandoff { get; set; } = true;
 
     /// <summary>
+    /// A handed-off session on a listener without TLS writes to the browser's socket itself (<see cref="UpgradeHandoff"/>)
+    /// instead of through Kestrel's output pipe, which copies every frame once more and sends it from another thread.
+    /// Kestrel still reads the socket. <c>false</c> writes through the pipe.
+    /// </summary>
+    public bool DirectSends { get; set; } = true;
+
+    /// <summary>
     /// The longest the node rehearses before <c>/readyz</c> says ready (Node/StartupRehearsal), zero for no rehearsal:
     /// sessions through its own relay listener to a loopback RFB server of its own, until the JIT has gone quiet under
     /// them, so its recompilation of the session path is not paid by the first users (docs/benchmarks.md, the cold node).

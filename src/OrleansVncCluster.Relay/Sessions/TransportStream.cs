@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.IO.Pipelines;
+using System.Net.Sockets;
 using System.Net.WebSockets;
 using System.Runtime.CompilerServices;
 using Microsoft.AspNetCore.Connections;
@@ -10,7 +11,8 @@ namespace OrleansVncCluster.Relay.Sessions;
 /// The browser's connection after <see cref="UpgradeHandoff.AcceptWebSocketAsync"/>: a stream straight on the
 /// connection's transport pipes, which is all a WebSocket needs of it. A read of no bytes waits until data is there
 /// without taking any, so an idle console holds no buffer (the transport's receive loop also waits with a zero-byte
-/// read).
+/// read). With a <c>direct</c> socket (<see cref="UpgradeHandoff.SendsDirect"/>) writes go on the socket itself, neither
+/// copied into the output pipe nor handed to Kestrel's send loop; reads still come through the pipe.
 /// </summary>
 /// <remarks>
 /// Disposing it ends nothing by itself: the session's end returns to <see cref="UpgradeHandoff"/>'s middleware, which
@@ -18,7 +20,7 @@ namespace OrleansVncCluster.Relay.Sessions;
 /// reading, a keep-alive that timed out) aborts the connection at once, as ASP.NET Core's WebSocket middleware does for
 /// the same case.
 /// </remarks>
-public sealed class TransportStream(ConnectionContext connection) : AsyncDuplexStream
+public sealed class TransportStream(ConnectionContext connection, Socket? direct = null) : AsyncDuplexStream
 {
     private readonly PipeReader _input = connection.Transport.Input;
     private readonly PipeWriter _output = connection.Transport.Output;
@@ -52,6 +54,12 @@ public sealed class TransportStream(ConnectionContext connection) : AsyncDuplexS
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
+        if (direct is not null)
+        {
+            await UpgradeHandoff.SendAllAsync(direct, buffer, cancellationToken);
+            return;
+        }
+
         var flushed = await _output.WriteAsync(buffer, cancellationToken);
         if (flushed.IsCompleted)
         {

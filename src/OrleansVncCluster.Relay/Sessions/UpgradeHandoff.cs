@@ -1,7 +1,9 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Net;
+using System.Net.Sockets;
 using System.Net.WebSockets;
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.AspNetCore.Connections;
@@ -25,29 +27,40 @@ namespace OrleansVncCluster.Relay.Sessions;
 /// layer does to it on its way out (completing the pipes, cancelling a read, aborting) no longer reaches the
 /// connection, and its heartbeat (which would keep the HTTP layer reachable) is let go. Kestrel still disposes the
 /// connection when this middleware returns.
+/// <para>
+/// With direct sends (<c>Relay:DirectSends</c>, a listener without TLS), a session whose 101 is the first thing its
+/// connection answers writes to the browser's socket itself: Kestrel's output pipe would copy every frame once more and
+/// hand it to a send loop on another thread. The 101 goes the same way, so nothing the connection sends can be left
+/// behind in the pipe, unsent, when the session's first frame overtakes it. Kestrel still reads the socket.
+/// </para>
 /// </remarks>
 public sealed class UpgradeHandoff : IConnectionHeartbeatFeature
 {
     private readonly ConnectionContext _connection;
     private readonly UpgradedConnections _upgraded;
+    private readonly bool _directSends;
+    private HttpSideWriter? _writer;
+    private Socket? _direct;
     private Action<object>? _heartbeat;
     private object? _heartbeatState;
     private bool _beating;
     private Func<ConnectionContext, Task>? _session;
     private volatile bool _takenOver;
 
-    private UpgradeHandoff(ConnectionContext connection, UpgradedConnections upgraded) => (_connection, _upgraded) = (connection, upgraded);
+    private UpgradeHandoff(ConnectionContext connection, UpgradedConnections upgraded, bool directSends) =>
+        (_connection, _upgraded, _directSends) = (connection, upgraded, directSends);
 
     /// <summary>
     /// The middleware for one listener, for <c>ListenOptions.Use</c>: after any TLS middleware, before Kestrel's HTTP
     /// layer. <paramref name="maxUpgraded"/> is Kestrel's upgraded-connection cap (Hosting/ConnectionCaps.cs): Kestrel
     /// stops counting a connection once its request returns, so the listener counts its upgraded connections itself, to
-    /// their close, and refuses an upgrade beyond the cap as Kestrel does.
+    /// their close, and refuses an upgrade beyond the cap as Kestrel does. <paramref name="directSends"/>: sessions
+    /// write to the browser's socket themselves; only for a listener whose connections are the plain socket (no TLS).
     /// </summary>
-    public static Func<ConnectionDelegate, ConnectionDelegate> Listener(long? maxUpgraded)
+    public static Func<ConnectionDelegate, ConnectionDelegate> Listener(long? maxUpgraded, bool directSends = false)
     {
         var upgraded = new UpgradedConnections(maxUpgraded);
-        return next => connection => new UpgradeHandoff(connection, upgraded).RunAsync(next);
+        return next => connection => new UpgradeHandoff(connection, upgraded, directSends).RunAsync(next);
     }
 
     /// <summary>The handoff of the request's connection, when it runs under this middleware.</summary>
@@ -55,6 +68,9 @@ public sealed class UpgradeHandoff : IConnectionHeartbeatFeature
 
     /// <summary>True once the session owns the transport.</summary>
     public bool TakenOver => _takenOver;
+
+    /// <summary>True when the session writes to the browser's socket itself rather than through Kestrel's output pipe.</summary>
+    public bool SendsDirect => _direct is not null;
 
     /// <summary>
     /// Accepts the request's WebSocket on the connection's transport: the handshake's answer (RFC 6455 section 4.2.2),
@@ -80,6 +96,14 @@ public sealed class UpgradeHandoff : IConnectionHeartbeatFeature
             headers.SecWebSocketProtocol = subProtocol;
         }
 
+        // Only while the connection has sent nothing through the pipe: the 101 then goes on the socket too, and every
+        // byte after it follows in order.
+        if (_directSends && _writer is { Pristine: true } writer && _connection.Features.Get<IConnectionSocketFeature>()?.Socket is { } direct)
+        {
+            writer.SendDirect(direct);
+            _direct = direct;
+        }
+
         try
         {
             await upgrade.UpgradeAsync();
@@ -100,7 +124,8 @@ public sealed class UpgradeHandoff : IConnectionHeartbeatFeature
         }
 
         _takenOver = true;
-        var transport = new TransportStream(_connection);
+        _writer = null;
+        var transport = new TransportStream(_connection, _direct);
         var frames = inPlaceFrames ? new BrowserFrameStream(transport) : null;
         var socket = WebSocket.CreateFromStream(frames ?? (Stream)transport, new WebSocketCreationOptions
         {
@@ -129,7 +154,7 @@ public sealed class UpgradeHandoff : IConnectionHeartbeatFeature
             await next(new HttpSide(this));
 
             // The HTTP layer is done: nothing of it stays reachable from the connection.
-            (_heartbeat, _heartbeatState) = (null, null);
+            (_heartbeat, _heartbeatState, _writer) = (null, null, null);
             if (_takenOver && Interlocked.Exchange(ref _session, null) is { } session)
             {
                 await session(_connection);
@@ -218,6 +243,7 @@ public sealed class UpgradeHandoff : IConnectionHeartbeatFeature
             Features.Set<IConnectionHeartbeatFeature>(owner);
             Features.Set(owner);
             Transport = new HttpSidePipe(owner, owner._connection.Transport);
+            owner._writer = (HttpSideWriter)Transport.Output;
         }
 
         private ConnectionContext Connection => _owner._connection;
@@ -329,31 +355,54 @@ public sealed class UpgradeHandoff : IConnectionHeartbeatFeature
         }
     }
 
-    /// <summary>The transport's writer until the takeover; after it, nothing the HTTP layer writes goes anywhere.</summary>
+    /// <summary>
+    /// The transport's writer until the takeover; after it, nothing the HTTP layer writes goes anywhere. Switched to
+    /// direct sends, it keeps what the HTTP layer writes until its flush and sends it on the socket itself.
+    /// </summary>
     private sealed class HttpSideWriter(UpgradeHandoff owner, PipeWriter writer) : PipeWriter
     {
         private static readonly FlushResult Ended = new(isCanceled: false, isCompleted: true);
 
         private byte[]? _discarded;
+        private bool _written;
+        private Socket? _socket;
+        private ArrayBufferWriter<byte>? _unsent;
 
-        public override bool CanGetUnflushedBytes => writer.CanGetUnflushedBytes;
+        /// <summary>True while nothing has been written to the transport's pipe.</summary>
+        public bool Pristine => !_written;
 
-        public override long UnflushedBytes => owner.TakenOver ? 0 : writer.UnflushedBytes;
+        /// <summary>From now on, what the HTTP layer writes goes on <paramref name="socket"/>, not into the pipe.</summary>
+        public void SendDirect(Socket socket) => (_socket, _unsent) = (socket, new ArrayBufferWriter<byte>(256));
+
+        public override bool CanGetUnflushedBytes => _unsent is not null || writer.CanGetUnflushedBytes;
+
+        public override long UnflushedBytes => owner.TakenOver ? 0 : _unsent?.WrittenCount ?? writer.UnflushedBytes;
 
         public override void Advance(int bytes)
         {
-            if (!owner.TakenOver)
+            if (owner.TakenOver)
             {
-                writer.Advance(bytes);
+                return;
             }
+
+            if (_unsent is { } unsent)
+            {
+                unsent.Advance(bytes);
+                return;
+            }
+
+            _written |= bytes > 0;
+            writer.Advance(bytes);
         }
 
-        public override Memory<byte> GetMemory(int sizeHint = 0) => owner.TakenOver ? Discarded(sizeHint) : writer.GetMemory(sizeHint);
+        public override Memory<byte> GetMemory(int sizeHint = 0) =>
+            owner.TakenOver ? Discarded(sizeHint) : _unsent?.GetMemory(sizeHint) ?? writer.GetMemory(sizeHint);
 
-        public override Span<byte> GetSpan(int sizeHint = 0) => owner.TakenOver ? Discarded(sizeHint) : writer.GetSpan(sizeHint);
+        public override Span<byte> GetSpan(int sizeHint = 0) =>
+            owner.TakenOver ? Discarded(sizeHint) : _unsent is { } unsent ? unsent.GetSpan(sizeHint) : writer.GetSpan(sizeHint);
 
         public override ValueTask<FlushResult> FlushAsync(CancellationToken cancellationToken = default) =>
-            owner.TakenOver ? ValueTask.FromResult(Ended) : writer.FlushAsync(cancellationToken);
+            owner.TakenOver ? ValueTask.FromResult(Ended) : _unsent is not null ? SendAsync(cancellationToken) : writer.FlushAsync(cancellationToken);
 
         public override void CancelPendingFlush()
         {
@@ -365,13 +414,43 @@ public sealed class UpgradeHandoff : IConnectionHeartbeatFeature
 
         public override void Complete(Exception? exception = null)
         {
+            // Completing the pipe also ends Kestrel's send loop, which shuts the socket: direct or not, that is the end.
             if (!owner.TakenOver)
             {
                 writer.Complete(exception);
             }
         }
 
+        private async ValueTask<FlushResult> SendAsync(CancellationToken cancellationToken)
+        {
+            var unsent = _unsent!;
+            try
+            {
+                await SendAllAsync(_socket!, unsent.WrittenMemory, cancellationToken);
+                return default;
+            }
+            catch (Exception exception) when (exception is SocketException or ObjectDisposedException)
+            {
+                // As the pipe answers once the connection is gone: the HTTP layer stops writing.
+                return Ended;
+            }
+            finally
+            {
+                unsent.ResetWrittenCount();
+            }
+        }
+
         private byte[] Discarded(int sizeHint) =>
             _discarded is { } buffer && buffer.Length >= sizeHint ? buffer : _discarded = new byte[Math.Max(sizeHint, 256)];
+    }
+
+    /// <summary>Sends all of <paramref name="bytes"/> on <paramref name="socket"/>.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    internal static async ValueTask SendAllAsync(Socket socket, ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken)
+    {
+        while (!bytes.IsEmpty)
+        {
+            bytes = bytes[await socket.SendAsync(bytes, SocketFlags.None, cancellationToken)..];
+        }
     }
 }

@@ -26,6 +26,7 @@ public sealed class UpgradeHandoffTests : IAsyncLifetime
     private Uri _url = null!;
     private WeakReference? _request;
     private WeakReference? _http1;
+    private bool? _sendsDirect;
 
     public ValueTask InitializeAsync() => ValueTask.CompletedTask;
 
@@ -44,10 +45,12 @@ public sealed class UpgradeHandoffTests : IAsyncLifetime
         Assert.Equal("s3pPLMBiTxaQ9kYGzzhZRbK+xOo=", UpgradeHandoff.AcceptKey("dGhlIHNhbXBsZSBub25jZQ=="));
     }
 
-    [Fact]
-    public async Task ASession_RunsOnAfterItsRequestReturned_AndKestrelsHttpObjectsAreCollected()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ASession_RunsOnAfterItsRequestReturned_AndKestrelsHttpObjectsAreCollected(bool directSends)
     {
-        await StartAsync(maxUpgraded: null);
+        await StartAsync(maxUpgraded: null, directSends);
         using var client = await ConnectAsync();
         Assert.Equal("one", await EchoAsync(client, "one"));
 
@@ -67,11 +70,14 @@ public sealed class UpgradeHandoffTests : IAsyncLifetime
         Assert.Equal("client", await CloseAsync(client, "client"));
     }
 
-    [Fact]
-    public async Task TheSessionsLastWords_ReachTheBrowserBeforeTheConnectionCloses()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task TheSessionsLastWords_ReachTheBrowserBeforeTheConnectionCloses(bool directSends)
     {
-        await StartAsync(maxUpgraded: null);
+        await StartAsync(maxUpgraded: null, directSends);
         using var client = await ConnectAsync();
+        Assert.Equal(directSends, _sendsDirect);
 
         // "bye" asks the session to end by itself: it sends one last message and its close frame, then returns.
         await client.SendAsync(Encoding.UTF8.GetBytes("bye"), WebSocketMessageType.Binary, endOfMessage: true, CancellationToken.None);
@@ -133,11 +139,31 @@ public sealed class UpgradeHandoffTests : IAsyncLifetime
         Assert.InRange(received, 1, FloodMessages * FloodMessageSize - 1);
     }
 
-    private async Task StartAsync(long? maxUpgraded)
+    [Fact]
+    public async Task WithDirectSends_AConnectionThatAnsweredARequestBefore_UpgradesThroughThePipe_InOrder()
+    {
+        await StartAsync(maxUpgraded: null, directSends: true);
+
+        // A plain request and the upgrade in one write: Kestrel answers the first into its pipe and may not have sent
+        // it when the 101 is written, so the 101 and the session's frames must follow it through the pipe.
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await socket.ConnectAsync(IPAddress.Loopback, _url.Port);
+        var plain = $"GET /plain HTTP/1.1\r\nHost: {_url.Authority}\r\n\r\n";
+        await socket.SendAsync(Encoding.ASCII.GetBytes(plain + UpgradeRequest()).Concat(MaskedFrame("after")).ToArray());
+
+        var received = await ReceiveUntilAsync(socket, "after");
+        var text = Encoding.ASCII.GetString(received);
+        var ok = text.IndexOf("HTTP/1.1 200", StringComparison.Ordinal);
+        var upgraded = text.IndexOf("HTTP/1.1 101", StringComparison.Ordinal);
+        Assert.True(ok >= 0 && upgraded > ok, $"the plain answer, then the 101, then the echo; got: {text}");
+        Assert.False(_sendsDirect);
+    }
+
+    private async Task StartAsync(long? maxUpgraded, bool directSends = false)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0, listen => listen.Use(UpgradeHandoff.Listener(maxUpgraded))));
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0, listen => listen.Use(UpgradeHandoff.Listener(maxUpgraded, directSends))));
         _app = builder.Build();
         _app.UseWebSockets();
         _app.Run(HandleAsync);
@@ -148,6 +174,12 @@ public sealed class UpgradeHandoffTests : IAsyncLifetime
 
     private async Task HandleAsync(HttpContext context)
     {
+        if (!context.WebSockets.IsWebSocketRequest)
+        {
+            await context.Response.WriteAsync("plain");
+            return;
+        }
+
         var handoff = UpgradeHandoff.Of(context)!;
         WebSocket socket;
         try
@@ -161,6 +193,7 @@ public sealed class UpgradeHandoffTests : IAsyncLifetime
             return;
         }
 
+        _sendsDirect = handoff.SendsDirect;
         _request = new WeakReference(context);
         _http1 = new WeakReference(context.Features.Get<IHttpUpgradeFeature>());
         handoff.ContinueWith(connection => EchoUntilClosedAsync(socket, connection));
@@ -245,9 +278,7 @@ public sealed class UpgradeHandoffTests : IAsyncLifetime
     /// <summary>The browser's side of the handshake on a raw socket, up to the end of the 101's headers.</summary>
     private async Task HandshakeAsync(Socket socket)
     {
-        var request = $"GET / HTTP/1.1\r\nHost: {_url.Authority}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
-            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
-        await socket.SendAsync(Encoding.ASCII.GetBytes(request));
+        await socket.SendAsync(Encoding.ASCII.GetBytes(UpgradeRequest()));
         var response = new StringBuilder();
         var one = new byte[1];
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(10));
@@ -258,6 +289,26 @@ public sealed class UpgradeHandoffTests : IAsyncLifetime
         }
 
         Assert.StartsWith("HTTP/1.1 101", response.ToString(), StringComparison.Ordinal);
+    }
+
+    private string UpgradeRequest() =>
+        $"GET / HTTP/1.1\r\nHost: {_url.Authority}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+
+    /// <summary>Reads until what arrived ends with <paramref name="text"/> (within 10 s).</summary>
+    private static async Task<byte[]> ReceiveUntilAsync(Socket socket, string text)
+    {
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        var received = new List<byte>();
+        var buffer = new byte[4096];
+        while (!Encoding.ASCII.GetString(received.ToArray()).EndsWith(text, StringComparison.Ordinal))
+        {
+            var count = await socket.ReceiveAsync(buffer, SocketFlags.None, deadline.Token);
+            Assert.True(count > 0, "the connection ended early");
+            received.AddRange(buffer.AsSpan(0, count));
+        }
+
+        return received.ToArray();
     }
 
     /// <summary>One binary frame as a browser sends it: masked, here with a zero key, so the payload reads as is.</summary>
