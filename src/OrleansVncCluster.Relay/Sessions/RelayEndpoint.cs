@@ -72,9 +72,10 @@ public sealed partial class RelayEndpoint(
 
             WebSocket? socket;
             BrowserFrameStream? frames;
+            UpgradeHandoff? handoff;
             try
             {
-                (socket, frames) = await AcceptAsync(context, settings, client);
+                (socket, frames, handoff) = await AcceptAsync(context, settings, client);
             }
             catch
             {
@@ -102,7 +103,7 @@ public sealed partial class RelayEndpoint(
             }
 
             owned = false;
-            if (UpgradeHandoff.Of(context) is { TakenOver: true } handoff)
+            if (handoff is not null)
             {
                 // Kestrel's HTTP layer lets go of the request once this returns; the session runs on, on the connection.
                 handoff.ContinueWith(connection => RunAsync(socket, frames, admitted, request.Rehearsal, settings, client, arrived, connection.ConnectionClosed));
@@ -261,18 +262,19 @@ public sealed partial class RelayEndpoint(
     /// <summary>Accepts the WebSocket: on the connection's transport when the listener hands sessions off
     /// (Sessions/UpgradeHandoff), else through ASP.NET Core's WebSocket middleware; null at the upgraded-connection cap,
     /// after answering 503. The connection under the WebSocket comes with it when the server's bytes may be framed in
-    /// place beside it (Relay:InPlaceFrames).</summary>
-    private async Task<(WebSocket? Socket, BrowserFrameStream? Frames)> AcceptAsync(HttpContext context, RelayOptions settings, string client)
+    /// place beside it (Relay:InPlaceFrames), and the handoff when the session is to run on after the request.</summary>
+    private async Task<(WebSocket? Socket, BrowserFrameStream? Frames, UpgradeHandoff? HandedOff)> AcceptAsync(HttpContext context, RelayOptions settings, string client)
     {
         var subProtocol = Handshake.ChooseSubprotocol(context.WebSockets.WebSocketRequestedProtocols);
         // A browser that stops answering pings is gone: free its session instead of waiting for TCP to notice.
         var keepAliveTimeout = settings.KeepAliveInterval > TimeSpan.Zero ? settings.KeepAliveInterval * 2 : Timeout.InfiniteTimeSpan;
         try
         {
-            (WebSocket Socket, BrowserFrameStream? Frames) accepted;
+            (WebSocket Socket, BrowserFrameStream? Frames, UpgradeHandoff? HandedOff) accepted;
             if (UpgradeHandoff.Of(context) is { } handoff && context.Features.Get<IHttpUpgradeFeature>() is { IsUpgradableRequest: true } upgrade)
             {
-                accepted = await handoff.AcceptWebSocketAsync(context, upgrade, subProtocol, settings.KeepAliveInterval, keepAliveTimeout, settings.InPlaceFrames);
+                var (socket, frames) = await handoff.AcceptWebSocketAsync(context, upgrade, subProtocol, settings.KeepAliveInterval, keepAliveTimeout, settings.InPlaceFrames);
+                accepted = (socket, frames, handoff);
             }
             else
             {
@@ -282,7 +284,7 @@ public sealed partial class RelayEndpoint(
                     KeepAliveInterval = settings.KeepAliveInterval,
                     KeepAliveTimeout = keepAliveTimeout,
                 });
-                accepted = (socket, InPlaceFramesUpgrade.Of(context));
+                accepted = (socket, InPlaceFramesUpgrade.Of(context), null);
             }
 
             // The session read what it needs from the request before the 101 (what the client presented, the origin, the
@@ -299,7 +301,7 @@ public sealed partial class RelayEndpoint(
             LogUpgradeRefused(logger, client);
             context.Response.Headers.RetryAfter = "5";
             await RespondAsync(context, StatusCodes.Status503ServiceUnavailable, "relay node is at its WebSocket connection cap: try again shortly\n");
-            return (null, null);
+            return (null, null, null);
         }
     }
 

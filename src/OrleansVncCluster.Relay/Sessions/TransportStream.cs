@@ -56,7 +56,7 @@ public sealed class TransportStream(ConnectionContext connection, Socket? direct
     {
         if (direct is not null)
         {
-            await UpgradeHandoff.SendAllAsync(direct, buffer, cancellationToken);
+            await SendAsync(direct, buffer, cancellationToken);
             return;
         }
 
@@ -64,6 +64,27 @@ public sealed class TransportStream(ConnectionContext connection, Socket? direct
         if (flushed.IsCompleted)
         {
             throw new IOException("the browser's connection is closed");
+        }
+    }
+
+    /// <summary>
+    /// Sends all of <paramref name="bytes"/> on a non-blocking <paramref name="socket"/>: first without waiting, which
+    /// is all most writes need, then what did not fit once there is room. The socket's asynchronous send keeps its
+    /// event args with the socket for the socket's life once used: a console that never fills its send buffer (an idle
+    /// one) never makes them.
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    internal static async ValueTask SendAsync(Socket socket, ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken)
+    {
+        var sent = socket.Send(bytes.Span, SocketFlags.None, out var error);
+        if (error is not (SocketError.Success or SocketError.WouldBlock))
+        {
+            throw new SocketException((int)error);
+        }
+
+        for (bytes = bytes[sent..]; !bytes.IsEmpty; bytes = bytes[sent..])
+        {
+            sent = await socket.SendAsync(bytes, SocketFlags.None, cancellationToken);
         }
     }
 

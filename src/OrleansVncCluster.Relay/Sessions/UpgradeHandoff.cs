@@ -3,7 +3,6 @@ using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
 using System.Net.WebSockets;
-using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.AspNetCore.Connections;
@@ -100,6 +99,8 @@ public sealed class UpgradeHandoff : IConnectionHeartbeatFeature
         // byte after it follows in order.
         if (_directSends && _writer is { Pristine: true } writer && _connection.Features.Get<IConnectionSocketFeature>()?.Socket is { } direct)
         {
+            // Sends are tried without waiting first (Sessions/TransportStream); Kestrel's own calls are all asynchronous.
+            direct.Blocking = false;
             writer.SendDirect(direct);
             _direct = direct;
         }
@@ -426,7 +427,7 @@ public sealed class UpgradeHandoff : IConnectionHeartbeatFeature
             var unsent = _unsent!;
             try
             {
-                await SendAllAsync(_socket!, unsent.WrittenMemory, cancellationToken);
+                await TransportStream.SendAsync(_socket!, unsent.WrittenMemory, cancellationToken);
                 return default;
             }
             catch (Exception exception) when (exception is SocketException or ObjectDisposedException)
@@ -444,13 +445,4 @@ public sealed class UpgradeHandoff : IConnectionHeartbeatFeature
             _discarded is { } buffer && buffer.Length >= sizeHint ? buffer : _discarded = new byte[Math.Max(sizeHint, 256)];
     }
 
-    /// <summary>Sends all of <paramref name="bytes"/> on <paramref name="socket"/>.</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    internal static async ValueTask SendAllAsync(Socket socket, ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken)
-    {
-        while (!bytes.IsEmpty)
-        {
-            bytes = bytes[await socket.SendAsync(bytes, SocketFlags.None, cancellationToken)..];
-        }
-    }
 }

@@ -77,13 +77,15 @@ public sealed class UpgradeHandoffTests : IAsyncLifetime
     {
         await StartAsync(maxUpgraded: null, directSends);
         using var client = await ConnectAsync();
-        Assert.Equal(directSends, _sendsDirect);
 
         // "bye" asks the session to end by itself: it sends one last message and its close frame, then returns.
         await client.SendAsync(Encoding.UTF8.GetBytes("bye"), WebSocketMessageType.Binary, endOfMessage: true, CancellationToken.None);
         var buffer = new byte[64];
         var last = await client.ReceiveAsync(buffer, CancellationToken.None);
         Assert.Equal("last", Encoding.UTF8.GetString(buffer, 0, last.Count));
+
+        // Recorded by the request before it handed the session off, so before the session's first word.
+        Assert.Equal(directSends, _sendsDirect);
         var close = await client.ReceiveAsync(buffer, CancellationToken.None);
         Assert.Equal(WebSocketMessageType.Close, close.MessageType);
         Assert.Equal("session over", close.CloseStatusDescription);
@@ -137,6 +139,30 @@ public sealed class UpgradeHandoffTests : IAsyncLifetime
         }
 
         Assert.InRange(received, 1, FloodMessages * FloodMessageSize - 1);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task AMessageLargerThanTheSocketsSendBuffer_ArrivesWholeAndInOrder(bool directSends)
+    {
+        await StartAsync(maxUpgraded: null, directSends);
+        using var client = await ConnectAsync();
+        await client.SendAsync(Encoding.UTF8.GetBytes("big"), WebSocketMessageType.Binary, endOfMessage: true, CancellationToken.None);
+
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        var received = new MemoryStream();
+        var buffer = new byte[16384];
+        WebSocketReceiveResult part;
+        do
+        {
+            part = await client.ReceiveAsync(buffer, deadline.Token);
+            received.Write(buffer, 0, part.Count);
+        }
+        while (!part.EndOfMessage);
+
+        Assert.Equal(BigMessage(), received.ToArray());
+        Assert.Equal("after", await EchoAsync(client, "after"));
     }
 
     [Fact]
@@ -227,6 +253,14 @@ public sealed class UpgradeHandoffTests : IAsyncLifetime
                     return;
                 }
 
+                if (Encoding.UTF8.GetString(buffer, 0, received.Count) == "big")
+                {
+                    // Far more than the socket's send buffer takes at once: a send that does not fit waits for room.
+                    connection.Features.Get<IConnectionSocketFeature>()!.Socket.SendBufferSize = 4096;
+                    await socket.SendAsync(BigMessage(), WebSocketMessageType.Binary, endOfMessage: true, CancellationToken.None);
+                    continue;
+                }
+
                 if (Encoding.UTF8.GetString(buffer, 0, received.Count) == "bye")
                 {
                     await socket.SendAsync(Encoding.UTF8.GetBytes("last"), WebSocketMessageType.Binary, endOfMessage: true, CancellationToken.None);
@@ -290,6 +324,8 @@ public sealed class UpgradeHandoffTests : IAsyncLifetime
 
         Assert.StartsWith("HTTP/1.1 101", response.ToString(), StringComparison.Ordinal);
     }
+
+    private static byte[] BigMessage() => Enumerable.Range(0, 512 * 1024).Select(i => (byte)(i % 251)).ToArray();
 
     private string UpgradeRequest() =>
         $"GET / HTTP/1.1\r\nHost: {_url.Authority}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
