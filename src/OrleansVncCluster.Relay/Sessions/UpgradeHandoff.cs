@@ -366,18 +366,17 @@ public sealed class UpgradeHandoff : IConnectionHeartbeatFeature
 
         private byte[]? _discarded;
         private bool _written;
-        private Socket? _socket;
-        private ArrayBufferWriter<byte>? _unsent;
+        private DirectSend? _direct;
 
         /// <summary>True while nothing has been written to the transport's pipe.</summary>
         public bool Pristine => !_written;
 
         /// <summary>From now on, what the HTTP layer writes goes on <paramref name="socket"/>, not into the pipe.</summary>
-        public void SendDirect(Socket socket) => (_socket, _unsent) = (socket, new ArrayBufferWriter<byte>(256));
+        public void SendDirect(Socket socket) => _direct = new DirectSend(socket, new ArrayBufferWriter<byte>(256));
 
-        public override bool CanGetUnflushedBytes => _unsent is not null || writer.CanGetUnflushedBytes;
+        public override bool CanGetUnflushedBytes => _direct is not null || writer.CanGetUnflushedBytes;
 
-        public override long UnflushedBytes => owner.TakenOver ? 0 : _unsent?.WrittenCount ?? writer.UnflushedBytes;
+        public override long UnflushedBytes => owner.TakenOver ? 0 : _direct?.Unsent.WrittenCount ?? writer.UnflushedBytes;
 
         public override void Advance(int bytes)
         {
@@ -386,9 +385,9 @@ public sealed class UpgradeHandoff : IConnectionHeartbeatFeature
                 return;
             }
 
-            if (_unsent is { } unsent)
+            if (_direct is { } direct)
             {
-                unsent.Advance(bytes);
+                direct.Unsent.Advance(bytes);
                 return;
             }
 
@@ -397,13 +396,13 @@ public sealed class UpgradeHandoff : IConnectionHeartbeatFeature
         }
 
         public override Memory<byte> GetMemory(int sizeHint = 0) =>
-            owner.TakenOver ? Discarded(sizeHint) : _unsent?.GetMemory(sizeHint) ?? writer.GetMemory(sizeHint);
+            owner.TakenOver ? Discarded(sizeHint) : _direct?.Unsent.GetMemory(sizeHint) ?? writer.GetMemory(sizeHint);
 
         public override Span<byte> GetSpan(int sizeHint = 0) =>
-            owner.TakenOver ? Discarded(sizeHint) : _unsent is { } unsent ? unsent.GetSpan(sizeHint) : writer.GetSpan(sizeHint);
+            owner.TakenOver ? Discarded(sizeHint) : _direct is { } direct ? direct.Unsent.GetSpan(sizeHint) : writer.GetSpan(sizeHint);
 
         public override ValueTask<FlushResult> FlushAsync(CancellationToken cancellationToken = default) =>
-            owner.TakenOver ? ValueTask.FromResult(Ended) : _unsent is not null ? SendAsync(cancellationToken) : writer.FlushAsync(cancellationToken);
+            owner.TakenOver ? ValueTask.FromResult(Ended) : _direct is { } direct ? SendAsync(direct, cancellationToken) : writer.FlushAsync(cancellationToken);
 
         public override void CancelPendingFlush()
         {
@@ -422,12 +421,12 @@ public sealed class UpgradeHandoff : IConnectionHeartbeatFeature
             }
         }
 
-        private async ValueTask<FlushResult> SendAsync(CancellationToken cancellationToken)
+        private static async ValueTask<FlushResult> SendAsync(DirectSend direct, CancellationToken cancellationToken)
         {
-            var unsent = _unsent!;
+            var unsent = direct.Unsent;
             try
             {
-                await TransportStream.SendAsync(_socket!, unsent.WrittenMemory, cancellationToken);
+                await TransportStream.SendAsync(direct.Socket, unsent.WrittenMemory, cancellationToken);
                 return default;
             }
             catch (Exception exception) when (exception is SocketException or ObjectDisposedException)
@@ -443,6 +442,9 @@ public sealed class UpgradeHandoff : IConnectionHeartbeatFeature
 
         private byte[] Discarded(int sizeHint) =>
             _discarded is { } buffer && buffer.Length >= sizeHint ? buffer : _discarded = new byte[Math.Max(sizeHint, 256)];
+
+        /// <summary>The browser's socket and what the HTTP layer wrote since its last flush (the 101), kept to send.</summary>
+        private sealed record DirectSend(Socket Socket, ArrayBufferWriter<byte> Unsent);
     }
 
 }

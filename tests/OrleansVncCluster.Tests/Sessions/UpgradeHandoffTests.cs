@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Net.WebSockets;
+using System.Runtime.InteropServices;
 using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Connections;
@@ -337,7 +338,8 @@ public sealed class UpgradeHandoffTests : IAsyncLifetime
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         var received = new List<byte>();
         var buffer = new byte[4096];
-        while (!Encoding.ASCII.GetString(received.ToArray()).EndsWith(text, StringComparison.Ordinal))
+        var end = Encoding.ASCII.GetBytes(text);
+        while (!CollectionsMarshal.AsSpan(received).EndsWith(end))
         {
             var count = await socket.ReceiveAsync(buffer, SocketFlags.None, deadline.Token);
             Assert.True(count > 0, "the connection ended early");
