@@ -59,6 +59,7 @@ internal sealed class BenchRunner(BenchOptions options)
                 SyncVms = options.SyncVms,
                 SyncMillionVms = options.SyncMillionVms,
                 SyncWarmupSeconds = options.SyncWarmup.TotalSeconds,
+                SyncNodeStart = ShippedStart(options).Rehearsal,
                 SyncIdleWindowSeconds = options.SyncIdleWindow.TotalSeconds,
                 SyncInventoryReadFirst = true,
                 FailoverKills = options.FailoverKills,
@@ -470,7 +471,10 @@ internal sealed class BenchRunner(BenchOptions options)
 
     /// <summary>A node's environment as shipped (its start-up rehearsal, from the env example), then what the command line
     /// overrides; and the words that say which rehearsal it ran.</summary>
-    private (Dictionary<string, string> Environment, string Rehearsal) ShippedStart()
+    private (Dictionary<string, string> Environment, string Rehearsal) ShippedStart() => ShippedStart(options);
+
+    /// <summary>As <see cref="ShippedStart()"/>, for a workload that starts its own nodes (the sync rigs).</summary>
+    internal static (Dictionary<string, string> Environment, string Rehearsal) ShippedStart(BenchOptions options)
     {
         var environment = new Dictionary<string, string>(StringComparer.Ordinal);
         if (ShippedEnvironment.Read(".").TryGetValue(ShippedRehearsal, out var shipped))

@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.WebSockets;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Options;
+using OrleansVncCluster.Relay.Abiquo;
 using OrleansVncCluster.Relay.Admission;
 using OrleansVncCluster.Relay.Diagnostics;
 using OrleansVncCluster.Relay.Rfb;
@@ -29,11 +30,13 @@ namespace OrleansVncCluster.Relay.Node;
 /// they come, or its own login and a clipboard policy's parsing; the close); <see cref="SessionRehearsal"/> keeps them
 /// out of the history, the session counters, recording, the client limits and the target policy (its VNC server is the
 /// node's own, on loopback). Its tokens are known to this node only, for the rehearsal only. Any failure is logged and
-/// the node goes on to ready: a rehearsal never keeps a node out of service.
+/// the node goes on to ready: a rehearsal never keeps a node out of service. A node with an Abiquo source also loads a
+/// made-up inventory meanwhile (<see cref="AbiquoRehearsal"/>), so its first big sync is not its JIT's either.
 /// </remarks>
 public sealed partial class StartupRehearsal(
     IOptionsMonitor<RelayOptions> options,
     IOptions<TargetOptions> targets,
+    IOptions<AbiquoOptions> abiquo,
     SessionRehearsal rehearsal,
     TokenResolver resolver,
     TicketKeyRing keys,
@@ -89,6 +92,7 @@ public sealed partial class StartupRehearsal(
         var clock = Stopwatch.StartNew();
         var (compiledBefore, jitBefore) = (System.Runtime.JitInfo.GetCompiledMethodCount(), System.Runtime.JitInfo.GetCompilationTime());
         RehearsalVncServer? server = null;
+        var inventoryRounds = 0;
         // A token for each worker: a console's session count is limited (Limits:MaxSessionsPerToken), a worker's is one.
         var tokens = Enumerable.Range(0, Concurrency).Select(_ => "rehearsal-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16))).ToList();
         try
@@ -111,19 +115,21 @@ public sealed partial class StartupRehearsal(
                 var expires = time.GetUtcNow() + settings.StartupRehearsal + Grace;
                 var uris = tokens.Select(token => RelayUri(new IPEndPoint(address, listen.Port), settings, Credential(token, entry, expires))).ToList();
                 var sessions = RehearseAsync(uris, settings.CertificateFile is { Length: > 0 }, enough, budget.Token);
+                var inventory = string.IsNullOrWhiteSpace(abiquo.Value.ApiUrl) ? Task.FromResult(0) : AbiquoRehearsal.RunAsync(enough.Token);
                 try
                 {
-                    quiet = await UntilQuietAsync(sessions, settings.StartupRehearsal, clock, budget.Token);
+                    quiet = await UntilQuietAsync(Task.WhenAll(sessions, inventory), settings.StartupRehearsal, clock, budget.Token);
                 }
                 finally
                 {
                     // The workers finish the session in hand (past the budget, they are cut); none outlives this block.
                     await enough.CancelAsync();
                     await sessions;
+                    inventoryRounds = await inventory;
                 }
             }
 
-            LogRehearsed(logger, _relayed, System.Runtime.JitInfo.GetCompiledMethodCount() - compiledBefore,
+            LogRehearsed(logger, _relayed, inventoryRounds, System.Runtime.JitInfo.GetCompiledMethodCount() - compiledBefore,
                 (System.Runtime.JitInfo.GetCompilationTime() - jitBefore).TotalMilliseconds,
                 quiet ? "the JIT went quiet" : "its time ran out", clock.Elapsed.TotalMilliseconds);
         }
@@ -265,8 +271,8 @@ public sealed partial class StartupRehearsal(
     private static byte[] UpdateRequest(int side) => [3, 0, 0, 0, 0, 0, 0, (byte)side, 0, (byte)side];
 
     [LoggerMessage(EventId = EventIds.StartupRehearsed, Level = LogLevel.Information,
-        Message = "Start-up rehearsal: {Relayed} sessions relayed through this node, {Compiled} methods compiled in {JitMs:F0} ms of JIT, over when {Reason} ({ElapsedMs:F0} ms in all)")]
-    private static partial void LogRehearsed(ILogger logger, int relayed, long compiled, double jitMs, string reason, double elapsedMs);
+        Message = "Start-up rehearsal: {Relayed} sessions relayed through this node, {InventoryRounds} made-up Abiquo inventories loaded, {Compiled} methods compiled in {JitMs:F0} ms of JIT, over when {Reason} ({ElapsedMs:F0} ms in all)")]
+    private static partial void LogRehearsed(ILogger logger, int relayed, int inventoryRounds, long compiled, double jitMs, string reason, double elapsedMs);
 
     [LoggerMessage(EventId = EventIds.StartupRehearsalFailed, Level = LogLevel.Warning,
         Message = "Start-up rehearsal stopped after {Relayed} sessions and {ElapsedMs:F0} ms: {Error}; the node goes on to ready, its first sessions will be slower")]

@@ -75,6 +75,10 @@ internal sealed record BenchSettings
     /// <summary>Unmeasured sessions a sync workload's node served before its idle baseline (seconds).</summary>
     public double SyncWarmupSeconds { get; init; }
 
+    /// <summary>How a sync workload's node started (its start-up rehearsal's setting and where it came from); null in
+    /// results of runs before the sync nodes started as shipped.</summary>
+    public string? SyncNodeStart { get; init; }
+
     /// <summary>The window of a sync workload's idle baseline (seconds).</summary>
     public double SyncIdleWindowSeconds { get; init; }
 

@@ -6,6 +6,7 @@ using System.Net.WebSockets;
 using OrleansVncCluster.IntegrationTests.Audit;
 using OrleansVncCluster.IntegrationTests.Infrastructure;
 using OrleansVncCluster.IntegrationTests.Security;
+using OrleansVncCluster.IntegrationTests.Sync;
 using OrleansVncCluster.Relay.Audit;
 using OrleansVncCluster.Testing;
 
@@ -131,6 +132,44 @@ public sealed class StartupRehearsalTests(ITestOutputHelper output)
         var (status, reason) = await plain.ReadUntilCloseAsync(Timeout);
         Assert.Equal((WebSocketCloseStatus?)4426, status);
         output.WriteLine($"plain token: {(int?)status} {reason}");
+    }
+
+    [Fact]
+    public async Task ANodeWithAnAbiquoSource_AlsoRehearsesASyncsLoad_AndItsFirstSyncHoldsOnlyAbiquosTokens()
+    {
+        await using var target = TcpTarget.Echo();
+        await using var simulator = await SimulatorProcess.StartAsync(target.Port);
+        await using var node = await RelayNodeProcess.StartAsync(new RelayNodeSettings
+        {
+            SiloName = "rehearsal-abiquo",
+            Environment = new()
+            {
+                ["Abiquo__ApiUrl"] = simulator.ApiUrl,
+                ["Abiquo__User"] = SimulatorProcess.User,
+                ["Abiquo__PasswordFile"] = simulator.PasswordFile,
+                ["Relay__StartupRehearsal"] = "00:00:04",
+            },
+        });
+
+        // Ready means rehearsed: the sessions and, beside them, whole made-up inventories read, built and planned.
+        var rehearsed = Regex.Match(node.Process.Output,
+            @"Start-up rehearsal: (\d+) sessions relayed through this node, (\d+) made-up Abiquo inventories loaded");
+        Assert.True(rehearsed.Success, "the rehearsal's line is in the node's output before it is ready; it has: "
+            + string.Join(" | ", node.Process.Output.Split('\n').Where(line => line.Contains("rehearsal", StringComparison.OrdinalIgnoreCase))));
+        Assert.True(int.Parse(rehearsed.Groups[2].Value, CultureInfo.InvariantCulture) >= 1, rehearsed.Value);
+        Assert.DoesNotContain("Start-up rehearsal stopped", node.Process.Output, StringComparison.Ordinal);
+
+        // The made-up VMs (3,600 of them) never reached the table: the sync publishes Abiquo's one VM, and its console opens.
+        using var admin = node.AdminClient();
+        using var synced = await admin.PostAsync("/api/sync", null);
+        var body = await synced.Content.ReadAsStringAsync();
+        Assert.True(synced.IsSuccessStatusCode, body);
+        Assert.Contains("\"tokens\":1", body, StringComparison.Ordinal);
+        await using (await ConsoleClient.OpenEchoingAsync(node, SimulatorProcess.TokenOf(target.Port)))
+        {
+        }
+
+        output.WriteLine(rehearsed.Value);
     }
 
     /// <summary>deploy/env/vnc-relay.env.example's settings (<see cref="ShippedEnvironment"/>), which deploy/install.sh installs.</summary>

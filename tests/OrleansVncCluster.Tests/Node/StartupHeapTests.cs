@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using OrleansVncCluster.Relay.Abiquo;
 using OrleansVncCluster.Relay.Node;
 using OrleansVncCluster.Relay.Sessions;
 using OrleansVncCluster.Relay.Sources;
@@ -61,7 +62,7 @@ public sealed class StartupHeapTests
     {
         var (lifetime, files) = (new Lifetime(), new TokenFilesLoaded(Options.Create(tokens)));
         // No rehearsal configured (Relay:StartupRehearsal zero), so its resolver is never asked.
-        var rehearsal = new StartupRehearsal(new FixedOptions<RelayOptions>(new RelayOptions()), Options.Create(new TargetOptions()), new SessionRehearsal(), null!, null!, TimeProvider.System, NullLogger<StartupRehearsal>.Instance);
+        var rehearsal = new StartupRehearsal(new FixedOptions<RelayOptions>(new RelayOptions()), Options.Create(new TargetOptions()), Options.Create(new AbiquoOptions()), new SessionRehearsal(), null!, null!, TimeProvider.System, NullLogger<StartupRehearsal>.Instance);
         var heap = new StartupHeap(lifetime, files, rehearsal, NullLogger<StartupHeap>.Instance);
         await heap.StartAsync(CancellationToken.None);
         return (lifetime, files, heap);

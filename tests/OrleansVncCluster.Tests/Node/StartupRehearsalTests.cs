@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Options;
+using OrleansVncCluster.Relay.Abiquo;
 using OrleansVncCluster.Relay.Diagnostics;
 using OrleansVncCluster.Relay.Node;
 using OrleansVncCluster.Relay.Sessions;
@@ -19,6 +20,7 @@ public sealed class StartupRehearsalTests
         var rehearsal = new StartupRehearsal(
             new FixedOptions<RelayOptions>(new RelayOptions { StartupRehearsal = TimeSpan.FromSeconds(30), Listen = "127.0.0.1:6080" }),
             Options.Create(new TargetOptions { RequireTls = true }),
+            Options.Create(new AbiquoOptions()),
             new SessionRehearsal(),
             resolver: null!,
             keys: null!,
