@@ -99,8 +99,8 @@ public static class AbiquoRehearsal
             else if (path.EndsWith("/action/virtualmachines", StringComparison.Ordinal)
                 && int.TryParse(path.Split('/')[^3], NumberStyles.None, CultureInfo.InvariantCulture, out var enterprise))
             {
-                var page = query.Contains("page=1", StringComparison.Ordinal) ? 1 : 0;
-                body = VmPage(enterprise, page);
+                var at = query.IndexOf("page=", StringComparison.Ordinal);
+                body = VmPage(enterprise, at < 0 ? 0 : int.Parse(query.AsSpan(at + "page=".Length), NumberStyles.None, CultureInfo.InvariantCulture));
             }
             else
             {

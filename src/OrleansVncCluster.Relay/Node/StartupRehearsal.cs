@@ -116,15 +116,17 @@ public sealed partial class StartupRehearsal(
                 var uris = tokens.Select(token => RelayUri(new IPEndPoint(address, listen.Port), settings, Credential(token, entry, expires))).ToList();
                 var sessions = RehearseAsync(uris, settings.CertificateFile is { Length: > 0 }, enough, budget.Token);
                 var inventory = string.IsNullOrWhiteSpace(abiquo.Value.ApiUrl) ? Task.FromResult(0) : AbiquoRehearsal.RunAsync(enough.Token);
+                var both = Task.WhenAll(sessions, inventory);
                 try
                 {
-                    quiet = await UntilQuietAsync(Task.WhenAll(sessions, inventory), settings.StartupRehearsal, clock, budget.Token);
+                    quiet = await UntilQuietAsync(both, settings.StartupRehearsal, clock, budget.Token);
                 }
                 finally
                 {
-                    // The workers finish the session in hand (past the budget, they are cut); none outlives this block.
+                    // The workers finish the session in hand (past the budget, they are cut); none outlives this block,
+                    // and a failure of either is observed here.
                     await enough.CancelAsync();
-                    await sessions;
+                    await both;
                     inventoryRounds = await inventory;
                 }
             }

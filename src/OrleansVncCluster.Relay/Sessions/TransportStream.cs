@@ -23,7 +23,7 @@ namespace OrleansVncCluster.Relay.Sessions;
 public sealed class TransportStream(ConnectionContext connection, Socket? direct = null) : AsyncDuplexStream
 {
     private readonly PipeReader _input = connection.Transport.Input;
-    private readonly PipeWriter? _output = direct is null ? connection.Transport.Output : null;
+    private readonly PipeWriter _output = connection.Transport.Output;
 
     /// <summary>The WebSocket over this stream, so that its abort aborts the connection.</summary>
     public WebSocket? WebSocket { get; set; }
@@ -54,9 +54,9 @@ public sealed class TransportStream(ConnectionContext connection, Socket? direct
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        if (_output is null)
+        if (direct is not null)
         {
-            await SendAsync(direct!, buffer, cancellationToken);
+            await SendAsync(direct, buffer, cancellationToken);
             return;
         }
 
