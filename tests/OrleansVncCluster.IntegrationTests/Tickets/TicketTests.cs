@@ -132,7 +132,14 @@ public sealed class TicketTests(TicketClusterFixture fixture) : IClassFixture<Ti
         await using var client = await ConsoleClient.ConnectAsync(fixture.NodeB.WebSocketUri(ticket));
         await AssertEchoesAsync(client);
         using var admin = fixture.NodeB.AdminClient();
-        var sessions = await admin.GetStringAsync(new Uri("/api/sessions", UriKind.Relative));
+        // The list asks every node the cluster's directory knows; in one CI-like run it answered from node A alone
+        // ({"nodes":["ticket-a"],"sessions":[]}) right after the session echoed, so it is read until B answers too.
+        var sessions = "";
+        await Eventually.HoldsAsync(async () =>
+        {
+            sessions = await admin.GetStringAsync(new Uri("/api/sessions", UriKind.Relative));
+            return sessions.Contains("ticket-b", StringComparison.Ordinal);
+        }, Timeout, "node B answers the session list");
 
         Assert.Contains($"\"user\":\"{user}\"", sessions, StringComparison.Ordinal);
     }
