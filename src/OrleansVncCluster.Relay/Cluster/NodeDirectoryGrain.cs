@@ -20,6 +20,13 @@ internal sealed partial class NodeDirectoryGrain(
         var known = _nodes.ContainsKey(name);
         var node = new NodeRegistration(name, silo, observer, time.GetUtcNow());
         _nodes[name] = node;
+        if (!known)
+        {
+            // Once per node and activation: a node listed again after a gap, or every node at once after the directory
+            // moved, is what explains a session list that missed a node for a few seconds.
+            LogListed(logger, name, silo, _nodes.Count);
+        }
+
         if (!known && Recent() is { Count: > 0 } missed)
         {
             LogReplaying(logger, missed.Count, name);
@@ -132,6 +139,10 @@ internal sealed partial class NodeDirectoryGrain(
     [LoggerMessage(EventId = EventIds.RevocationDeliveredAfterRetry, Level = LogLevel.Information,
         Message = "Node {Node} took a revocation at attempt {Attempt}")]
     private static partial void LogDeliveredAfterRetry(ILogger logger, string node, int attempt);
+
+    [LoggerMessage(EventId = EventIds.NodeListed, Level = LogLevel.Information,
+        Message = "Node {Node} (silo {Silo}) is listed in the node directory ({Nodes} node(s) listed)")]
+    private static partial void LogListed(ILogger logger, string node, SiloAddress silo, int nodes);
 
     [LoggerMessage(EventId = EventIds.RevocationReplayed, Level = LogLevel.Information,
         Message = "Sending {Revocations} recent revocation(s) to node {Node}, new to the node directory (it may have missed them)")]

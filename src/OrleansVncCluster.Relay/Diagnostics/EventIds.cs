@@ -60,6 +60,7 @@ internal static class EventIds
     public const int RevocationDeliveredAfterRetry = 4021;
     public const int RevocationReplayed = 4022;
     public const int RevocationFailedForTesting = 4023;
+    public const int NodeListed = 4024;
 
     public const int Undrained = 4014;
 

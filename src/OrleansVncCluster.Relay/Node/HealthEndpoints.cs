@@ -9,13 +9,15 @@ public static class HealthEndpoints
     /// <summary>
     /// <c>/healthz</c>: 200 while the process serves, draining included (HAProxy's check would otherwise cut live
     /// sessions); never touches grains or Redis. <c>/readyz</c>: 200 only when the local silo is Active in the cluster
-    /// and the node is not draining, once its own token files were read (<see cref="TokenFilesLoaded"/>) and its start's
-    /// garbage collected (<see cref="StartupHeap"/>).
+    /// and the node is not draining, once its own token files were read (<see cref="TokenFilesLoaded"/>), the node
+    /// directory listed it (<see cref="DirectoryRegistration"/>) and its start's garbage was collected
+    /// (<see cref="StartupHeap"/>).
     /// </summary>
     public static IEndpointRouteBuilder MapHealth(this IEndpointRouteBuilder endpoints)
     {
         endpoints.MapGet("/healthz", () => Results.Text("ok\n"));
-        endpoints.MapGet("/readyz", (IClusterMembershipService membership, ILocalSiloDetails silo, DrainState drain, TokenFilesLoaded files, StartupHeap heap) =>
+        endpoints.MapGet("/readyz", (IClusterMembershipService membership, ILocalSiloDetails silo, DrainState drain, TokenFilesLoaded files,
+            DirectoryRegistration registration, StartupHeap heap) =>
         {
             if (drain.IsDraining)
             {
@@ -25,6 +27,11 @@ public static class HealthEndpoints
             if (!files.Done)
             {
                 return Results.Text("token files loading\n", statusCode: StatusCodes.Status503ServiceUnavailable);
+            }
+
+            if (!registration.Done)
+            {
+                return Results.Text("joining the node directory\n", statusCode: StatusCodes.Status503ServiceUnavailable);
             }
 
             if (!heap.Settled)

@@ -13,6 +13,7 @@ public static class NodeHosting
         services.AddOptions<RevalidationOptions>().BindConfiguration(RevalidationOptions.Section).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RevalidationOptions>, RevalidationOptionsValidator>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, SessionRevalidator>());
+        services.TryAddSingleton<DirectoryRegistration>();
         services.AddHostedService<NodeRegistrar>();
         services.TryAddSingleton<DrainCoordinator>();
         services.AddHostedService(sp => sp.GetRequiredService<DrainCoordinator>());

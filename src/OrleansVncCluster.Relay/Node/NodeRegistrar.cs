@@ -5,24 +5,55 @@ namespace OrleansVncCluster.Relay.Node;
 
 /// <summary>Keeps this node registered in the node directory (re-registering survives directory moves and restarts).</summary>
 internal sealed partial class NodeRegistrar(
-    IGrainFactory grains, LocalNode node, ILocalSiloDetails silo, TimeProvider time, ILogger<NodeRegistrar> logger) : BackgroundService
+    IGrainFactory grains, LocalNode node, ILocalSiloDetails silo, DirectoryRegistration registration, TimeProvider time, ILogger<NodeRegistrar> logger) : BackgroundService
 {
+    /// <summary>Until the first registration is taken the node is not ready, so it is retried sooner than the refresh.</summary>
+    private static readonly TimeSpan FirstRetry = TimeSpan.FromSeconds(1);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var reference = grains.CreateObjectReference<INodeObserver>(node);
-        using var timer = new PeriodicTimer(NodeDirectory.RefreshInterval, time);
-        do
+        while (!await TryRegisterAsync(reference))
         {
-            try
+            if (!await DelayAsync(FirstRetry, stoppingToken))
             {
-                await grains.GetGrain<INodeDirectoryGrain>(NodeDirectory.Key).RegisterAsync(node.Name, silo.SiloAddress, reference);
-            }
-            catch (Exception exception) when (exception is not OperationCanceledException)
-            {
-                LogRegistrationFailed(logger, exception);
+                return;
             }
         }
-        while (await WaitAsync(timer, stoppingToken));
+
+        registration.MarkDone();
+        using var timer = new PeriodicTimer(NodeDirectory.RefreshInterval, time);
+        while (await WaitAsync(timer, stoppingToken))
+        {
+            await TryRegisterAsync(reference);
+        }
+    }
+
+    private async Task<bool> TryRegisterAsync(INodeObserver reference)
+    {
+        try
+        {
+            await grains.GetGrain<INodeDirectoryGrain>(NodeDirectory.Key).RegisterAsync(node.Name, silo.SiloAddress, reference);
+            return true;
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException)
+        {
+            LogRegistrationFailed(logger, exception);
+            return false;
+        }
+    }
+
+    private async Task<bool> DelayAsync(TimeSpan delay, CancellationToken stoppingToken)
+    {
+        try
+        {
+            await Task.Delay(delay, time, stoppingToken);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
     }
 
     private static async Task<bool> WaitAsync(PeriodicTimer timer, CancellationToken stoppingToken)

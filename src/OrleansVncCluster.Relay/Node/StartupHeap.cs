@@ -6,8 +6,8 @@ namespace OrleansVncCluster.Relay.Node;
 
 /// <summary>
 /// Collects what the node's start allocated, once, before it says it is ready (<c>/readyz</c>): blocking, compacting
-/// collections of every generation until the start's survivors are in the oldest, after the host has started (the silo Active, the listeners open) and the token files
-/// were read.
+/// collections of every generation until the start's survivors are in the oldest, after the host has started (the silo
+/// Active, the listeners open), the token files were read and the node directory took this node's registration.
 /// </summary>
 /// <remarks>
 /// Without it, the start's survivors (the silo, its clients and caches, the token table: some 8 MB on a small node) sit
@@ -16,7 +16,8 @@ namespace OrleansVncCluster.Relay.Node;
 /// 17-21 ms, against 2-8 ms for later ones, and every session in flight waited them out (docs/benchmarks.md). A node that
 /// replaces a dead one takes all its load cold, so the pause is paid here, where no session waits.
 /// </remarks>
-public sealed partial class StartupHeap(IHostApplicationLifetime lifetime, TokenFilesLoaded files, StartupRehearsal rehearsal, ILogger<StartupHeap> logger) : BackgroundService
+public sealed partial class StartupHeap(
+    IHostApplicationLifetime lifetime, TokenFilesLoaded files, DirectoryRegistration registration, StartupRehearsal rehearsal, ILogger<StartupHeap> logger) : BackgroundService
 {
     private volatile bool _settled;
 
@@ -33,6 +34,7 @@ public sealed partial class StartupHeap(IHostApplicationLifetime lifetime, Token
             {
                 await started.Task.WaitAsync(stoppingToken);
                 await files.WhenDone.WaitAsync(stoppingToken);
+                await registration.WhenDone.WaitAsync(stoppingToken);
 
                 // Its garbage, too, is collected below, before anyone's session.
                 await rehearsal.RunAsync(stoppingToken);

@@ -49,6 +49,21 @@ public sealed class StartupHeapTests
     }
 
     [Fact]
+    public async Task WaitsForTheNodeDirectoryToTakeTheNodesRegistration()
+    {
+        var registration = new DirectoryRegistration();
+        var (lifetime, _, heap) = await StartAsync(new TokenOptions(), registration);
+
+        lifetime.Started.Cancel();
+        await Task.Delay(200);
+        Assert.False(heap.Settled, "not settled before the node directory lists the node (the cluster's session list would miss it)");
+
+        registration.MarkDone();
+        await Eventually(() => heap.Settled, "settled once the node directory took the registration");
+        await heap.StopAsync(CancellationToken.None);
+    }
+
+    [Fact]
     public async Task ANodeStoppedBeforeItStarted_StopsWithoutCollecting()
     {
         var (_, _, heap) = await StartAsync(new TokenOptions());
@@ -57,13 +72,22 @@ public sealed class StartupHeapTests
         Assert.False(heap.Settled, "a node that never started did not settle");
     }
 
-    /// <summary>A started <see cref="StartupHeap"/> on a lifetime the test starts and token files it marks read.</summary>
-    internal static async Task<(Lifetime Lifetime, TokenFilesLoaded Files, StartupHeap Heap)> StartAsync(TokenOptions tokens)
+    /// <summary>
+    /// A started <see cref="StartupHeap"/> on a lifetime the test starts and token files it marks read; the node directory
+    /// took its registration already unless the test gives one.
+    /// </summary>
+    internal static async Task<(Lifetime Lifetime, TokenFilesLoaded Files, StartupHeap Heap)> StartAsync(TokenOptions tokens, DirectoryRegistration? registration = null)
     {
         var (lifetime, files) = (new Lifetime(), new TokenFilesLoaded(Options.Create(tokens)));
+        if (registration is null)
+        {
+            registration = new DirectoryRegistration();
+            registration.MarkDone();
+        }
+
         // No rehearsal configured (Relay:StartupRehearsal zero), so its resolver is never asked.
         var rehearsal = new StartupRehearsal(new FixedOptions<RelayOptions>(new RelayOptions()), Options.Create(new TargetOptions()), Options.Create(new AbiquoOptions()), new SessionRehearsal(), null!, null!, TimeProvider.System, NullLogger<StartupRehearsal>.Instance);
-        var heap = new StartupHeap(lifetime, files, rehearsal, NullLogger<StartupHeap>.Instance);
+        var heap = new StartupHeap(lifetime, files, registration, rehearsal, NullLogger<StartupHeap>.Instance);
         await heap.StartAsync(CancellationToken.None);
         return (lifetime, files, heap);
     }
