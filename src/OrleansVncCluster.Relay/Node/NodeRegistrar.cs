@@ -33,7 +33,10 @@ internal sealed partial class NodeRegistrar(
     {
         try
         {
-            await grains.GetGrain<INodeDirectoryGrain>(NodeDirectory.Key).RegisterAsync(node.Name, silo.SiloAddress, reference);
+            // Bounded: a directory on a host that went silent would hold the call for Orleans' response timeout (30 s),
+            // where a retry reaches the directory's new activation once membership has declared that host dead.
+            await grains.GetGrain<INodeDirectoryGrain>(NodeDirectory.Key).RegisterAsync(node.Name, silo.SiloAddress, reference)
+                .WaitAsync(NodeDirectory.DeliveryTimeout, time);
             return true;
         }
         catch (Exception exception) when (exception is not OperationCanceledException)
