@@ -119,10 +119,8 @@ public static partial class AdminEndpoints
     /// <summary>
     /// The node directory with a deadline: its grain may sit on a silo that just went silent, and until membership
     /// declares that silo dead (tens of seconds on a real network) a call would otherwise hang, then fail with a 500.
-    /// </summary>
-    /// <summary>
-    /// The nodes the directory lists, this one included even when the directory does not list it (yet): a directory that
-    /// has just activated elsewhere knows each node only from that node's next registration, up to
+    /// This node is included even when the directory does not list it (yet): a directory that has just activated
+    /// elsewhere knows each node only from that node's next registration, up to
     /// <see cref="NodeDirectory.RefreshInterval"/> later, and the node answering can at least answer for itself.
     /// </summary>
     private static async Task<List<NodeRegistration>?> NodesAsync(IGrainFactory grains, LocalNode self, ILocalSiloDetails silo)

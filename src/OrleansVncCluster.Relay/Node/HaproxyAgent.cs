@@ -12,9 +12,10 @@ namespace OrleansVncCluster.Relay.Node;
 /// <summary>
 /// HAProxy's agent-check: one line per connection, then close. "ready" while serving, "drain" while draining (HAProxy
 /// stops sending new sessions but keeps live ones) and until the node's start is over (<see cref="StartupHeap"/>: its
-/// token files read, its registration in the node directory taken, its rehearsal run, its garbage collected; what /readyz waits for too, while HAProxy's health check,
-/// /healthz, passes from the first seconds), "maxconn:N" when a per-node session cap is set. Only the agent can undo
-/// its own "drain", so a restarted node simply says "ready" again once it has started.
+/// token files read, its registration in the node directory taken, its rehearsal run, its garbage collected; what
+/// /readyz waits for too, while HAProxy's health check, /healthz, passes from the first seconds), "maxconn:N" when a
+/// per-node session cap is set. Only the agent can undo its own "drain", so a restarted node simply says "ready" again
+/// once it has started.
 /// </summary>
 /// <remarks>
 /// During its start a node says "drain" only when another node of its cluster is active, so HAProxy has another server
