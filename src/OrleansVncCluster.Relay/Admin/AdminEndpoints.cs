@@ -34,9 +34,9 @@ public static partial class AdminEndpoints
 
         api.MapDelete("/tokens/{token}", RevokeTokenAsync);
 
-        api.MapGet("/sessions", async (IGrainFactory grains, LocalNode self, ILocalSiloDetails silo) =>
+        api.MapGet("/sessions", async (IGrainFactory grains) =>
         {
-            if (await NodesAsync(grains, self, silo) is not { } nodes)
+            if (await NodesAsync(grains) is not { } nodes)
             {
                 return DirectoryUnavailable();
             }
@@ -45,9 +45,9 @@ public static partial class AdminEndpoints
             return Results.Ok(new { nodes = nodes.Select(n => n.Name).Order(StringComparer.Ordinal), sessions = SessionInfo.WithViewers([.. lists.SelectMany(l => l)]).OrderBy(s => s.StartedAt) });
         });
 
-        api.MapDelete("/sessions/{id}", async (string id, IGrainFactory grains, LocalNode self, ILocalSiloDetails silo) =>
+        api.MapDelete("/sessions/{id}", async (string id, IGrainFactory grains) =>
         {
-            if (await NodesAsync(grains, self, silo) is not { } nodes)
+            if (await NodesAsync(grains) is not { } nodes)
             {
                 return DirectoryUnavailable();
             }
@@ -119,21 +119,12 @@ public static partial class AdminEndpoints
     /// <summary>
     /// The node directory with a deadline: its grain may sit on a silo that just went silent, and until membership
     /// declares that silo dead (tens of seconds on a real network) a call would otherwise hang, then fail with a 500.
-    /// This node is included even when the directory does not list it (yet): a directory that has just activated
-    /// elsewhere knows each node only from that node's next registration, up to
-    /// <see cref="NodeDirectory.RefreshInterval"/> later, and the node answering can at least answer for itself.
     /// </summary>
-    private static async Task<List<NodeRegistration>?> NodesAsync(IGrainFactory grains, LocalNode self, ILocalSiloDetails silo)
+    private static async Task<List<NodeRegistration>?> NodesAsync(IGrainFactory grains)
     {
         try
         {
-            var nodes = await grains.GetGrain<INodeDirectoryGrain>(NodeDirectory.Key).NodesAsync().WaitAsync(NodeAnswerTimeout);
-            if (!nodes.Exists(node => node.Name == self.Name))
-            {
-                nodes.Add(new NodeRegistration(self.Name, silo.SiloAddress, self, DateTimeOffset.UtcNow));
-            }
-
-            return nodes;
+            return await grains.GetGrain<INodeDirectoryGrain>(NodeDirectory.Key).NodesAsync().WaitAsync(NodeAnswerTimeout);
         }
         catch (Exception exception) when (ClusterCall.Failed(exception))
         {

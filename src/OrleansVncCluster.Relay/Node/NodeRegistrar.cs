@@ -13,11 +13,14 @@ internal sealed partial class NodeRegistrar(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var reference = grains.CreateObjectReference<INodeObserver>(node);
-        while (!await TryRegisterAsync(reference))
+        using (var retry = new PeriodicTimer(FirstRetry, time))
         {
-            if (!await DelayAsync(FirstRetry, stoppingToken))
+            while (!await TryRegisterAsync(reference))
             {
-                return;
+                if (!await WaitAsync(retry, stoppingToken))
+                {
+                    return;
+                }
             }
         }
 
@@ -42,19 +45,6 @@ internal sealed partial class NodeRegistrar(
         catch (Exception exception) when (exception is not OperationCanceledException)
         {
             LogRegistrationFailed(logger, exception);
-            return false;
-        }
-    }
-
-    private async Task<bool> DelayAsync(TimeSpan delay, CancellationToken stoppingToken)
-    {
-        try
-        {
-            await Task.Delay(delay, time, stoppingToken);
-            return true;
-        }
-        catch (OperationCanceledException)
-        {
             return false;
         }
     }

@@ -132,8 +132,8 @@ public sealed class TicketTests(TicketClusterFixture fixture) : IClassFixture<Ti
         await using var client = await ConsoleClient.ConnectAsync(fixture.NodeB.WebSocketUri(ticket));
         await AssertEchoesAsync(client);
         using var admin = fixture.NodeB.AdminClient();
-        // Once: a node is ready only when the node directory lists it, and it answers for itself even when the
-        // directory has just moved and does not (in a CI-like run it once answered {"nodes":["ticket-a"],"sessions":[]}).
+        // Once: a node is ready only when the node directory lists it (before that, in a CI-like run, the list once
+        // answered {"nodes":["ticket-a"],"sessions":[]}).
         var sessions = await admin.GetStringAsync(new Uri("/api/sessions", UriKind.Relative));
 
         Assert.Contains($"\"user\":\"{user}\"", sessions, StringComparison.Ordinal);
