@@ -8,7 +8,7 @@ internal sealed record BenchOptions
     public const string Usage = """
         vnc-bench run --relay PATH [--simulator PATH] [--out DIR] [--doc FILE] [--quick] [--throughput-seconds N] [--idle-tiers N,M] [--idle-hold-seconds N]
                       [--relay-env NAME=VALUE] [--baseline-relay PATH] [--seed N]
-                      [--peers direct,socat,websockify,relay,haproxy,relay-login,relay-redis]
+                      [--peers direct,haproxy-tcp,socat,websockify,relay,haproxy,relay-login,relay-redis]
                       [--workloads throughput,setup,echo1k,cold,idle,tokens,sync,sync-1m,failover,silent-host,recording-disk] [--haproxy-config FILE]
           Measures the relay side by side with websockify, socat and a direct connection on this machine.
           --relay      the published node (artifacts/vnc-relay/vnc-relay)
@@ -23,7 +23,8 @@ internal sealed record BenchOptions
           --baseline-relay PATH    another build of the node, measured as peer "relay-baseline" beside "relay" in the
                                    throughput and set-up rounds (a change's cost as a ratio from one run)
           --seed N                 the seed of the per-round peer order (default 1; printed in the report)
-          --haproxy-config FILE    the HAProxy config of the failover workload (default haproxy/haproxy.cfg, the shipped one)
+          --haproxy-config FILE    the HAProxy config of peer relay+haproxy and the failover workload (default
+                                   haproxy/haproxy.cfg, the shipped one)
           Peers relay-login ("relay (rfb)" and "relay (login)": the node before a password-protected RFB server, the
           client or the node logging in) and relay-redis (a node on a throwaway redis-server) run on the relay.
           sync-1m: a Redis-backed node's first sync of 1,000,000 VMs, then a re-sync with 1 % of them changed (15 minutes).
@@ -35,7 +36,7 @@ internal sealed record BenchOptions
           (internal) serves RFB banners on a free port for the idle-session workload
         """;
 
-    public static readonly string[] AllPeers = ["direct", "socat", "websockify", "relay", "haproxy", "relay-login", "relay-redis", "relay-recorded"];
+    public static readonly string[] AllPeers = ["direct", "haproxy-tcp", "socat", "websockify", "relay", "haproxy", "relay-login", "relay-redis", "relay-recorded"];
 
     public static readonly string[] AllWorkloads = ["throughput", "setup", "echo1k", "cold", "idle", "tokens", "sync", "sync-1m", "failover", "silent-host", "recording-disk"];
 

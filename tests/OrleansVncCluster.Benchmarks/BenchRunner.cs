@@ -168,12 +168,14 @@ internal sealed class BenchRunner(BenchOptions options)
         {
             if (options.Runs("relay") || options.Runs("haproxy") || options.Runs("relay-login"))
             {
-                var relay = await RelayPeer.StartAsync(options.RelayPath, tokens, _logs, "relay", options.RelayEnvironment, passwordFile: passwords);
+                // With an agent when HAProxy fronts it: the shipped config asks every server's agent.
+                var relay = await RelayPeer.StartAsync(options.RelayPath, tokens, _logs, "relay", options.RelayEnvironment, passwordFile: passwords,
+                    agent: options.Runs("haproxy"));
                 Log($"relay: pid {relay.Pid}, ws://127.0.0.1:{relay.Port}, admin {relay.AdminPort}");
                 peers.Add(relay);
                 if (options.Runs("haproxy"))
                 {
-                    peers.Add(await HaproxyPeer.StartAsync(relay, _logs));
+                    peers.Add(await HaproxyPeer.StartAsync(relay, options.HaproxyConfig, _logs));
                 }
 
                 if (options.Runs("relay-login"))
@@ -221,6 +223,11 @@ internal sealed class BenchRunner(BenchOptions options)
             if (options.Runs("direct"))
             {
                 peers.Add(new DirectPeer(targets));
+            }
+
+            if (options.Runs("haproxy-tcp"))
+            {
+                peers.Add(await HaproxyTcpPeer.StartAsync(targets, _logs));
             }
 
             // The relay only serves its sessions through HAProxy if asked for HAProxy alone.
@@ -300,6 +307,7 @@ internal sealed class BenchRunner(BenchOptions options)
         // (the echo target sends back what the client wrote, which is no server message).
         RfbRelayPeer { Name: RfbRelayPeer.RecordedName } => mode is Throughput.Download,
         RfbRelayPeer => mode is Throughput.Echo or Throughput.Download,
+        HaproxyTcpPeer => false,
         _ => true,
     };
 

@@ -126,6 +126,58 @@ internal sealed class SocatPeer : Peer
     }
 }
 
+/// <summary>
+/// HAProxy in TCP mode in front of each target: an event-driven proxy in C with no WebSocket, no token and no lookup,
+/// so its set-up is what any relay's second connection and hop cost at least. Set-up only: it is the reference for the
+/// Redis-backed set-up row's "within 2x of direct" (issue 17), not a peer the relay is judged against.
+/// </summary>
+internal sealed class HaproxyTcpPeer : Peer
+{
+    private readonly PeerProcess _process;
+
+    private HaproxyTcpPeer(PeerProcess process, Dictionary<string, int> ports)
+    {
+        _process = process;
+        Endpoint = new TcpEndpoint(ports);
+    }
+
+    public const string PeerName = "haproxy (TCP)";
+
+    public override string Name => PeerName;
+
+    public override IBenchEndpoint Endpoint { get; }
+
+    public override IReadOnlyList<PeerProcess> Processes => [_process];
+
+    public static async Task<HaproxyTcpPeer> StartAsync(TargetSet targets, string workDir)
+    {
+        var ports = targets.Ports.ToDictionary(target => target.Key, _ => Ports.Free());
+        var listeners = string.Concat(targets.Ports.Select(target => $"""
+
+            listen {target.Key}
+                bind {Loopback(ports[target.Key])}
+                server {target.Key} {Loopback(target.Value)}
+
+            """));
+        var config = Path.Combine(workDir, "haproxy-tcp.cfg");
+        await File.WriteAllTextAsync(config, $"""
+            global
+                maxconn 9000
+
+            defaults
+                mode tcp
+                maxconn 9000
+                timeout connect 5s
+                timeout client 1h
+                timeout server 1h
+            {listeners}
+            """);
+        var process = PeerProcess.Start("haproxy (TCP)", "haproxy", ["-f", config, "-db"], Path.Combine(workDir, "haproxy-tcp.log"));
+        return await ReadyOrStoppedAsync(new HaproxyTcpPeer(process, ports),
+            () => Task.WhenAll(ports.Values.Select(port => process.WaitForPortAsync(port, TimeSpan.FromSeconds(10)))));
+    }
+}
+
 /// <summary>Debian's websockify 0.10 with a token file, the relay this project replaces.</summary>
 internal sealed class WebsockifyPeer : Peer
 {
@@ -192,20 +244,21 @@ internal sealed class RelayPeer : Peer
     public override IReadOnlyList<PeerProcess> Processes => [_process];
 
     /// <summary>Starts a node and returns once /readyz answers 200.</summary>
-    /// <param name="ports">Fixed ports (a cluster node that is restarted where HAProxy expects it); none = free ones, no agent.</param>
+    /// <param name="ports">Fixed ports (a cluster node that is restarted where HAProxy expects it); none = free ones.</param>
+    /// <param name="agent">With free ports: also answer HAProxy's agent on a free port (a node HAProxy fronts), not none.</param>
     /// <param name="address">The address to listen on and advertise to the cluster.</param>
     /// <param name="networkNamespace">A simulated host to run in (`ip netns exec` execs in place: the PID is the node's).</param>
     public static async Task<RelayPeer> StartAsync(string relayPath, string tokenFile, string workDir, string logName,
         IReadOnlyDictionary<string, string>? extraEnvironment = null, string name = "relay", string? passwordFile = null,
-        RelayPorts? ports = null, string address = "127.0.0.1", string? networkNamespace = null)
+        RelayPorts? ports = null, string address = "127.0.0.1", string? networkNamespace = null, bool agent = false)
     {
         var cluster = ports is not null;
-        ports ??= new RelayPorts(Testing.Ports.Free(), Testing.Ports.Free(), Testing.Ports.Free(), Testing.Ports.Free(), Agent: 0);
+        ports ??= new RelayPorts(Testing.Ports.Free(), Testing.Ports.Free(), Testing.Ports.Free(), Testing.Ports.Free(), Agent: agent ? Testing.Ports.Free() : 0);
         var environment = new Dictionary<string, string>
         {
             ["Relay__Listen"] = At(address, ports.Relay),
             ["Relay__AdminListen"] = At(address, ports.Admin),
-            // No HAProxy agent on a lone node: its default port 8081 would collide with any other node on this machine.
+            // No HAProxy agent on a lone node unless asked: its default port 8081 would collide with any other node here.
             ["Relay__AgentListen"] = ports.Agent == 0 ? "" : At(address, ports.Agent),
             ["Orleans__Endpoints__SiloPort"] = ports.Silo.ToString(CultureInfo.InvariantCulture),
             ["Orleans__Endpoints__GatewayPort"] = ports.Gateway.ToString(CultureInfo.InvariantCulture),
@@ -252,17 +305,33 @@ internal sealed class RelayPeer : Peer
     private static string At(string address, int port) => address + ":" + port.ToString(CultureInfo.InvariantCulture);
 }
 
-/// <summary>HAProxy in front of one relay node, as deployments run it (mode http, long tunnel timeout).</summary>
+/// <summary>
+/// HAProxy running the shipped haproxy/haproxy.cfg (<see cref="ShippedHaproxy"/>) in front of that one node, as operators
+/// run it: its per-source limits, header rules, health and agent checks and request log all on the measured path.
+/// </summary>
 internal sealed class HaproxyPeer : Peer
 {
-    private readonly PeerProcess _process;
+    /// <summary>
+    /// The bench's one client address stands in for thousands of browsers: the shipped per-source limits (200
+    /// connections, 400 requests per 10 s from one address) would refuse the load itself, so they are raised out of the
+    /// way, not removed (the stick table still tracks every connection); maxconn stays under what 20,000 descriptors
+    /// allow HAProxy (two per tunnelled session).
+    /// </summary>
+    public static readonly IReadOnlyDictionary<string, string> BenchClientSettings = new Dictionary<string, string>
+    {
+        ["HAPROXY_SRC_MAXCONN"] = "1000000",
+        ["HAPROXY_SRC_REQ_RATE"] = "1000000",
+        ["HAPROXY_MAXCONN"] = "9000",
+        ["RELAY_MAXCONN"] = "9000",
+    };
+
+    private readonly ShippedHaproxy _haproxy;
     private readonly RelayPeer _relay;
 
-    private HaproxyPeer(PeerProcess process, RelayPeer relay, int port)
+    private HaproxyPeer(ShippedHaproxy haproxy, RelayPeer relay)
     {
-        _process = process;
+        _haproxy = haproxy;
         _relay = relay;
-        Endpoint = new WebSocketEndpoint(port);
     }
 
     public override string Name => "relay+haproxy";
@@ -270,40 +339,14 @@ internal sealed class HaproxyPeer : Peer
     /// <summary>HAProxy and the relay each hold two per tunnelled session.</summary>
     public override int? DescriptorsPerSession => 2;
 
-    public override IBenchEndpoint Endpoint { get; }
+    public override IBenchEndpoint Endpoint => _haproxy.Endpoint;
 
     /// <summary>Both processes: a session through HAProxy costs its memory and CPU plus the relay's.</summary>
-    public override IReadOnlyList<PeerProcess> Processes => [_relay.Processes[0], _process];
+    public override IReadOnlyList<PeerProcess> Processes => [_relay.Processes[0], _haproxy.Process];
 
-    public static async Task<HaproxyPeer> StartAsync(RelayPeer relay, string workDir)
-    {
-        var port = Ports.Free();
-        var config = Path.Combine(workDir, "haproxy.cfg");
-        // maxconn stays under what the 20000-descriptor limit allows HAProxy (two per tunnelled session).
-        await File.WriteAllTextAsync(config, $"""
-            global
-                maxconn 9000
-
-            defaults
-                mode http
-                maxconn 9000
-                timeout connect 5s
-                timeout client 1h
-                timeout server 1h
-                timeout tunnel 1h
-
-            frontend consoles
-                bind 127.0.0.1:{port}
-                default_backend relays
-
-            backend relays
-                server relay1 127.0.0.1:{relay.Port}
-
-            """);
-        var process = PeerProcess.Start("haproxy", "haproxy", ["-f", config, "-db"], Path.Combine(workDir, "haproxy.log"));
-        return await ReadyOrStoppedAsync(new HaproxyPeer(process, relay, port), () => process.WaitForPortAsync(port, TimeSpan.FromSeconds(10)));
-    }
+    public static async Task<HaproxyPeer> StartAsync(RelayPeer relay, string configFile, string workDir) =>
+        new(await ShippedHaproxy.StartAsync(configFile, [relay], workDir, BenchClientSettings), relay);
 
     /// <summary>Stops HAProxy only; the relay belongs to whoever started it.</summary>
-    public override ValueTask DisposeAsync() => _process.DisposeAsync();
+    public override ValueTask DisposeAsync() => _haproxy.DisposeAsync();
 }

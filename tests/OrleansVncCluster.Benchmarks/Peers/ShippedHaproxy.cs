@@ -37,7 +37,9 @@ internal sealed class ShippedHaproxy : IAsyncDisposable
     /// <summary>Sessions through HAProxy's public frontend.</summary>
     public IBenchEndpoint Endpoint { get; }
 
-    public static async Task<ShippedHaproxy> StartAsync(string configFile, IReadOnlyList<RelayPeer> nodes, string logDir)
+    /// <param name="settings">More of the config's environment, over the defaults here (the bench peer's client limits).</param>
+    public static async Task<ShippedHaproxy> StartAsync(string configFile, IReadOnlyList<RelayPeer> nodes, string logDir,
+        IReadOnlyDictionary<string, string>? settings = null)
     {
         if (!File.Exists(configFile))
         {
@@ -61,7 +63,12 @@ internal sealed class ShippedHaproxy : IAsyncDisposable
             environment[$"RELAY{i + 1}_AGENT_PORT"] = nodes[i].Ports.Agent.ToString(CultureInfo.InvariantCulture);
         }
 
-        var process = PeerProcess.Start("haproxy (shipped haproxy.cfg)", "haproxy", ["-f", configFile, "-db"], Path.Combine(logDir, "haproxy-shipped.log"), environment);
+        foreach (var (name, value) in settings ?? new Dictionary<string, string>())
+        {
+            environment[name] = value;
+        }
+
+        var process = PeerProcess.Start("haproxy (shipped haproxy.cfg)", "haproxy", ["-f", configFile, "-db"], Path.Combine(logDir, $"haproxy-shipped-{port}.log"), environment);
         var haproxy = new ShippedHaproxy(process, port, adminPort);
         try
         {

@@ -1,4 +1,5 @@
 using System.Globalization;
+using OrleansVncCluster.Benchmarks.Peers;
 
 namespace OrleansVncCluster.Benchmarks.Reporting;
 
@@ -93,8 +94,12 @@ internal static class TargetEvaluation
         }
 
         var ok = redis <= 0.3 * socat && redis <= 2 * direct;
+        // What a proxy in C with no WebSocket and no lookup costs over direct in the same run: the floor under "2x direct".
+        var reference = P99(HaproxyTcpPeer.PeerName) is { } tcp
+            ? Format($"; for reference, {HaproxyTcpPeer.PeerName} p99 {tcp:F2} ms = {tcp / direct:F2}x direct")
+            : "";
         return new TargetVerdict(name, ok ? Pass : Fail, Format(
-            $"relay (redis) p99 {redis:F2} ms = {redis / socat:F2}x socat ({socat:F2} ms), {redis / direct:F2}x direct ({direct:F2} ms)"));
+            $"relay (redis) p99 {redis:F2} ms = {redis / socat:F2}x socat ({socat:F2} ms), {redis / direct:F2}x direct ({direct:F2} ms){reference}"));
     }
 
     private static TargetVerdict IdleSession(BenchResults results)

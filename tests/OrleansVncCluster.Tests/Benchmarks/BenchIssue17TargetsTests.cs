@@ -1,4 +1,5 @@
 using OrleansVncCluster.Benchmarks;
+using OrleansVncCluster.Benchmarks.Peers;
 using OrleansVncCluster.Benchmarks.Reporting;
 using OrleansVncCluster.Benchmarks.Workloads;
 using static OrleansVncCluster.Tests.Benchmarks.BenchResultsSamples;
@@ -62,6 +63,20 @@ public sealed class BenchIssue17TargetsTests
         Assert.Equal(TargetEvaluation.Fail, verdict.Verdict);
         Assert.Contains("0.25x socat", verdict.Evidence, StringComparison.Ordinal);
         Assert.Contains("2.14x direct", verdict.Evidence, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void RedisSetup_NamesHaproxyInTcpModeAgainstDirect_AsAReference_WithoutJudgingIt()
+    {
+        var results = Empty();
+        results.Setup.AddRange([Setup(BenchRunner.RedisPeerName, 2, 3.0), Setup("socat", 5, 12.0), Setup("direct", 0.5, 1.6)]);
+        Assert.DoesNotContain("for reference", Row(results, "Issue 17: set-up p99 at concurrency 16 with tokens in Redis").Evidence, StringComparison.Ordinal);
+
+        results.Setup.Add(Setup(HaproxyTcpPeer.PeerName, 0.9, 2.4));
+        var verdict = Row(results, "Issue 17: set-up p99 at concurrency 16 with tokens in Redis");
+
+        Assert.Equal(TargetEvaluation.Pass, verdict.Verdict); // 0.25x socat, 1.88x direct: the reference does not change it
+        Assert.EndsWith("; for reference, haproxy (TCP) p99 2.40 ms = 1.50x direct", verdict.Evidence, StringComparison.Ordinal);
     }
 
     [Fact]
