@@ -133,6 +133,8 @@ internal sealed class SocatPeer : Peer
 /// </summary>
 internal sealed class HaproxyTcpPeer : Peer
 {
+    public const string PeerName = "haproxy (TCP)";
+
     private readonly PeerProcess _process;
 
     private HaproxyTcpPeer(PeerProcess process, Dictionary<string, int> ports)
@@ -140,8 +142,6 @@ internal sealed class HaproxyTcpPeer : Peer
         _process = process;
         Endpoint = new TcpEndpoint(ports);
     }
-
-    public const string PeerName = "haproxy (TCP)";
 
     public override string Name => PeerName;
 
@@ -172,7 +172,7 @@ internal sealed class HaproxyTcpPeer : Peer
                 timeout server 1h
             {listeners}
             """);
-        var process = PeerProcess.Start("haproxy (TCP)", "haproxy", ["-f", config, "-db"], Path.Combine(workDir, "haproxy-tcp.log"));
+        var process = PeerProcess.Start(PeerName, "haproxy", ["-f", config, "-db"], Path.Combine(workDir, "haproxy-tcp.log"));
         return await ReadyOrStoppedAsync(new HaproxyTcpPeer(process, ports),
             () => Task.WhenAll(ports.Values.Select(port => process.WaitForPortAsync(port, TimeSpan.FromSeconds(10)))));
     }
@@ -317,7 +317,7 @@ internal sealed class HaproxyPeer : Peer
     /// way, not removed (the stick table still tracks every connection); maxconn stays under what 20,000 descriptors
     /// allow HAProxy (two per tunnelled session).
     /// </summary>
-    public static readonly IReadOnlyDictionary<string, string> BenchClientSettings = new Dictionary<string, string>
+    private static readonly IReadOnlyDictionary<string, string> BenchClientSettings = new Dictionary<string, string>
     {
         ["HAPROXY_SRC_MAXCONN"] = "1000000",
         ["HAPROXY_SRC_REQ_RATE"] = "1000000",
