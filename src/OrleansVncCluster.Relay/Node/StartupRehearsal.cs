@@ -58,12 +58,8 @@ public sealed partial class StartupRehearsal(
     private static readonly RfbTargetLogin BrowserLogin = new(new RfbTargetLoginOptions());
     private static readonly RfbTarget RehearsalTarget = new("rehearsal");
 
-    // Quiet: the JIT compiled for less than this share of one core over the last window, with the load still on.
+    // The JIT is judged one window at a time (JitQuiet).
     private static readonly TimeSpan Window = TimeSpan.FromSeconds(1);
-    private static readonly TimeSpan QuietJitPerWindow = TimeSpan.FromMilliseconds(50);
-
-    // Never judged quiet before this: the first promotions wait for the runtime's call counting to begin.
-    private static readonly TimeSpan Least = TimeSpan.FromSeconds(3);
 
     // Past the configured time, sessions in flight get this long to finish before they are cut.
     private static readonly TimeSpan Grace = TimeSpan.FromSeconds(10);
@@ -119,7 +115,7 @@ public sealed partial class StartupRehearsal(
                 var both = Task.WhenAll(sessions, inventory);
                 try
                 {
-                    quiet = await UntilQuietAsync(both, settings.StartupRehearsal, clock, budget.Token);
+                    quiet = await UntilQuietAsync(both, () => Volatile.Read(ref _relayed), settings.StartupRehearsal, clock, budget.Token);
                 }
                 finally
                 {
@@ -163,13 +159,15 @@ public sealed partial class StartupRehearsal(
         : $"token={token}";
 
     /// <summary>
-    /// Watches the JIT while the sessions run: true once, after <see cref="Least"/>, it compiled for less than
-    /// <see cref="QuietJitPerWindow"/> in a <see cref="Window"/>; false when <paramref name="longest"/> passed first.
-    /// Never quite zero: the node's timers and the silo keep reaching code for the first time.
+    /// Watches the JIT while the sessions run, a <see cref="Window"/> at a time: true once <see cref="JitQuiet"/> judges
+    /// it quiet; false when <paramref name="longest"/> passed first. Never quite zero: the node's timers and the silo keep
+    /// reaching code for the first time.
     /// </summary>
-    private static async Task<bool> UntilQuietAsync(Task sessions, TimeSpan longest, Stopwatch clock, CancellationToken cancellationToken)
+    private static async Task<bool> UntilQuietAsync(Task sessions, Func<int> relayed, TimeSpan longest, Stopwatch clock, CancellationToken cancellationToken)
     {
+        var judge = new JitQuiet();
         var last = System.Runtime.JitInfo.GetCompilationTime();
+        var lastRelayed = relayed();
         while (clock.Elapsed < longest)
         {
             var wait = Task.Delay(Window, cancellationToken);
@@ -179,13 +177,13 @@ public sealed partial class StartupRehearsal(
             }
 
             await wait;
-            var now = System.Runtime.JitInfo.GetCompilationTime();
-            if (clock.Elapsed >= Least && now - last < QuietJitPerWindow)
+            var (now, nowRelayed) = (System.Runtime.JitInfo.GetCompilationTime(), relayed());
+            if (judge.Observe(clock.Elapsed, now - last, nowRelayed - lastRelayed))
             {
                 return true;
             }
 
-            last = now;
+            (last, lastRelayed) = (now, nowRelayed);
         }
 
         return false;
