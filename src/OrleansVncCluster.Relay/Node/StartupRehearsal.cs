@@ -115,7 +115,7 @@ public sealed partial class StartupRehearsal(
                 var both = Task.WhenAll(sessions, inventory);
                 try
                 {
-                    quiet = await UntilQuietAsync(both, () => Volatile.Read(ref _relayed), settings.StartupRehearsal, clock, budget.Token);
+                    quiet = await UntilQuietAsync(both, settings.StartupRehearsal, clock, budget.Token);
                 }
                 finally
                 {
@@ -163,11 +163,11 @@ public sealed partial class StartupRehearsal(
     /// it quiet; false when <paramref name="longest"/> passed first. Never quite zero: the node's timers and the silo keep
     /// reaching code for the first time.
     /// </summary>
-    private static async Task<bool> UntilQuietAsync(Task sessions, Func<int> relayed, TimeSpan longest, Stopwatch clock, CancellationToken cancellationToken)
+    private async Task<bool> UntilQuietAsync(Task sessions, TimeSpan longest, Stopwatch clock, CancellationToken cancellationToken)
     {
         var judge = new JitQuiet();
         var last = System.Runtime.JitInfo.GetCompilationTime();
-        var lastRelayed = relayed();
+        var lastRelayed = Volatile.Read(ref _relayed);
         while (clock.Elapsed < longest)
         {
             var wait = Task.Delay(Window, cancellationToken);
@@ -177,7 +177,7 @@ public sealed partial class StartupRehearsal(
             }
 
             await wait;
-            var (now, nowRelayed) = (System.Runtime.JitInfo.GetCompilationTime(), relayed());
+            var (now, nowRelayed) = (System.Runtime.JitInfo.GetCompilationTime(), Volatile.Read(ref _relayed));
             if (judge.Observe(clock.Elapsed, now - last, nowRelayed - lastRelayed))
             {
                 return true;
