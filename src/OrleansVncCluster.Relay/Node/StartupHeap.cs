@@ -12,9 +12,10 @@ namespace OrleansVncCluster.Relay.Node;
 /// <remarks>
 /// Without it, the start's survivors (the silo, its clients and caches, the token table: some 8 MB on a small node) sit
 /// in the youngest generations, and the first collections under traffic copy them up one generation at a time: a
-/// runtime trace of the bench's cold node showed its first gen-0 collection pausing it 14-16 ms and its first gen-1
-/// 17-21 ms, against 2-8 ms for later ones, and every session in flight waited them out (docs/benchmarks.md). A node that
-/// replaces a dead one takes all its load cold, so the pause is paid here, where no session waits.
+/// runtime trace of the bench's cold node showed its first gen-0 collection pausing it 15.8-16.0 ms and its first gen-1
+/// 19.5-21.4 ms, against 5-9 ms for later gen-0 ones, and every session in flight waited them out (docs/benchmarks.md,
+/// lab note of the eighth session). A node that replaces a dead one takes all its load cold, so the pause is paid here,
+/// where no session waits.
 /// </remarks>
 public sealed partial class StartupHeap(
     IHostApplicationLifetime lifetime, TokenFilesLoaded files, DirectoryRegistration registration, StartupRehearsal rehearsal, ILogger<StartupHeap> logger) : BackgroundService
