@@ -7,7 +7,7 @@ internal sealed record BenchOptions
 {
     public const string Usage = """
         vnc-bench run --relay PATH [--simulator PATH] [--out DIR] [--doc FILE] [--quick] [--throughput-seconds N] [--idle-tiers N,M] [--idle-hold-seconds N]
-                      [--relay-env NAME=VALUE] [--baseline-relay PATH] [--seed N]
+                      [--relay-env NAME=VALUE] [--baseline-relay PATH] [--seed N] [--sync-rate N]
                       [--peers direct,haproxy-tcp,socat,websockify,relay,haproxy,relay-login,relay-redis]
                       [--workloads throughput,setup,echo1k,cold,idle,tokens,sync,sync-1m,failover,silent-host,recording-disk] [--haproxy-config FILE]
           Measures the relay side by side with websockify, socat and a direct connection on this machine.
@@ -23,6 +23,9 @@ internal sealed record BenchOptions
           --baseline-relay PATH    another build of the node, measured as peer "relay-baseline" beside "relay" in the
                                    throughput and set-up rounds (a change's cost as a ratio from one run)
           --seed N                 the seed of the per-round peer order (default 1; printed in the report)
+          --sync-rate N            the sync workloads' sessions (idle baseline and during the sync) started N a second
+                                   on a clock (open loop) instead of 16 in a closed loop, which keeps both cores of this
+                                   machine busy: what a sync does to a node that has CPU to spare
           --haproxy-config FILE    the HAProxy config of peer relay+haproxy and the failover workload (default
                                    haproxy/haproxy.cfg, the shipped one)
           Peers relay-login ("relay (rfb)" and "relay (login)": the node before a password-protected RFB server, the
@@ -50,6 +53,7 @@ internal sealed record BenchOptions
     public bool IsFullRun =>
         !Quick && Peers.SetEquals(AllPeers) && Workloads.SetEquals(AllWorkloads) && ThroughputSecondsOverride is null
         && IdleTiersOverride is null && IdleHold == TimeSpan.Zero && RelayEnvironment.Count == 0 && BaselineRelayPath is null
+        && SyncRate is null
         && HaproxyConfig == Path.Combine("haproxy", "haproxy.cfg");
 
     public required string RelayPath { get; init; }
@@ -125,6 +129,16 @@ internal sealed record BenchOptions
     /// </summary>
     public TimeSpan SyncWarmup => TimeSpan.FromSeconds(Quick ? 2 : 15);
 
+    /// <summary>
+    /// Sessions a second started on a clock for the sync workloads, or null for <see cref="SetupConcurrency"/> sessions
+    /// in a closed loop. A closed loop opens sessions as fast as the node answers, so it leaves no idle CPU on this
+    /// machine and anything a sync takes comes out of the sessions; a rate below the node's capacity leaves it room.
+    /// </summary>
+    public int? SyncRate { get; init; }
+
+    /// <summary>How the sync workloads open their sessions.</summary>
+    public SessionPace SyncPace => new(SetupConcurrency, SyncRate);
+
     /// <summary>How long a sync workload measures its node's idle set-up: a window about as long as the 100,000-VM sync
     /// and its 1,000,000-VM re-sync it is compared with, so the node's own periodic work falls in both. A p99 of 1,000
     /// sessions (0.7 s) is their 10th slowest, and seldom saw that work.</summary>
@@ -159,6 +173,7 @@ internal sealed record BenchOptions
         string? haproxyConfig = null;
         var quick = false;
         var seed = 1;
+        int? syncRate = null;
         double? seconds = null;
         var idleHold = TimeSpan.Zero;
         int[]? idleTiers = null;
@@ -193,6 +208,12 @@ internal sealed record BenchOptions
                     break;
                 case "--seed":
                     seed = int.Parse(Value(), CultureInfo.InvariantCulture);
+                    break;
+                case "--sync-rate":
+                    var rate = Value();
+                    syncRate = int.TryParse(rate, NumberStyles.None, CultureInfo.InvariantCulture, out var perSecond) && perSecond is >= 1 and <= 20_000
+                        ? perSecond
+                        : throw new ArgumentException($"--sync-rate takes sessions a second from 1 to 20000, not '{rate}'");
                     break;
                 case "--relay-env":
                     var pair = Value();
@@ -241,6 +262,7 @@ internal sealed record BenchOptions
             HaproxyConfig = haproxyConfig ?? Path.Combine("haproxy", "haproxy.cfg"),
             Quick = quick,
             Seed = seed,
+            SyncRate = syncRate,
             ThroughputSecondsOverride = seconds,
             RelayEnvironment = relayEnvironment,
             IdleHold = idleHold,

@@ -61,6 +61,7 @@ internal sealed class BenchRunner(BenchOptions options)
                 SyncWarmupSeconds = options.SyncWarmup.TotalSeconds,
                 SyncNodeStart = ShippedStart(options).Rehearsal,
                 SyncIdleWindowSeconds = options.SyncIdleWindow.TotalSeconds,
+                SyncPace = options.SyncPace.ToString(),
                 SyncInventoryReadFirst = true,
                 FailoverKills = options.FailoverKills,
                 ConsoleKills = options.ConsoleKills,

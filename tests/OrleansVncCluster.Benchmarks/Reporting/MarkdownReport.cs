@@ -348,7 +348,7 @@ internal static class MarkdownReport
                 md.Append(CultureInfo.InvariantCulture, $"Each node started with {start}: with an Abiquo source, its start-up rehearsal also loads a made-up inventory, so the measured sync is not its first run of the load path. ");
             }
 
-            md.Append(CultureInfo.InvariantCulture, $"Each node served sessions for {settings.SyncWarmupSeconds:0.#} s unmeasured (a fresh node recompiles its hot code for about its first 20 s of load; the cold-node table measures that), then its idle set-up was measured for {settings.SyncIdleWindowSeconds:0.#} s, at concurrency {settings.SetupConcurrency} as during the sync.\n\n");
+            md.Append(CultureInfo.InvariantCulture, $"Each node served sessions for {settings.SyncWarmupSeconds:0.#} s unmeasured (a fresh node recompiles its hot code for about its first 20 s of load; the cold-node table measures that), then its idle set-up was measured for {settings.SyncIdleWindowSeconds:0.#} s, at {settings.SyncPace ?? $"concurrency {settings.SetupConcurrency}"} as during the sync.\n\n");
         }
 
         if (settings.SyncInventoryReadFirst)

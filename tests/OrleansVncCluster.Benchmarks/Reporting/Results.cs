@@ -82,6 +82,10 @@ internal sealed record BenchSettings
     /// <summary>The window of a sync workload's idle baseline (seconds).</summary>
     public double SyncIdleWindowSeconds { get; init; }
 
+    /// <summary>How the sync workloads opened their sessions (`--sync-rate`); null in results of runs before it, which
+    /// all ran at <see cref="SetupConcurrency"/> in a closed loop.</summary>
+    public string? SyncPace { get; init; }
+
     /// <summary>Whether the bench read the simulator's inventory once before each measured sync (since 2026-12-05), so
     /// the simulator served the sync the VM lists it kept rather than writing them again.</summary>
     public bool SyncInventoryReadFirst { get; init; }

@@ -61,26 +61,76 @@ internal static class SetupLatency
     /// <summary><see cref="RunAsync"/> by the clock: sessions for <paramref name="warmup"/>, not measured, then those of
     /// the next <paramref name="window"/>, measured.</summary>
     public static async Task<LatencyResult> RunForAsync(string peer, string scenario, IBenchEndpoint endpoint, Func<int, string> tokenFor,
-        int concurrency, TimeSpan warmup, TimeSpan window)
+        SessionPace pace, TimeSpan warmup, TimeSpan window)
     {
         using (var warming = new CancellationTokenSource(warmup))
         {
-            await MeasureAsync(_ => (endpoint, new Tally()), tokenFor, 0, int.MaxValue, concurrency, warming.Token);
+            await MeasureAsync(_ => (endpoint, new Tally()), tokenFor, 0, pace, warming.Token);
         }
 
         using var measuring = new CancellationTokenSource(window);
-        return await RunUntilAsync(peer, scenario, endpoint, tokenFor, concurrency, measuring.Token);
+        return await RunUntilAsync(peer, scenario, endpoint, tokenFor, pace, measuring.Token);
     }
 
     /// <summary>Runs sessions until <paramref name="until"/> is cancelled (the background load during a sync).</summary>
     public static async Task<LatencyResult> RunUntilAsync(string peer, string scenario, IBenchEndpoint endpoint, Func<int, string> tokenFor,
-        int concurrency, CancellationToken until)
+        SessionPace pace, CancellationToken until)
     {
         var clock = Stopwatch.StartNew();
         var tally = new Tally(TimesFolder());
-        await MeasureAsync(_ => (endpoint, tally), tokenFor, 0, int.MaxValue, concurrency, until);
+        await MeasureAsync(_ => (endpoint, tally), tokenFor, 0, pace, until);
         tally.WriteTimes(peer, scenario);
-        return Summarize(peer, scenario, tally.Latencies.Count + tally.Failed, concurrency, tally.Latencies, tally.Failed, tally.FirstError, clock.Elapsed.TotalSeconds);
+        return Summarize(peer, scenario, tally.Latencies.Count + tally.Failed, pace.Concurrency, tally.Latencies, tally.Failed, tally.FirstError, clock.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>Sessions from <paramref name="first"/> on, opened as <paramref name="pace"/> says, until <paramref name="until"/>.</summary>
+    private static Task MeasureAsync(Func<int, (IBenchEndpoint Endpoint, Tally Tally)> route, Func<int, string> tokenFor, int first, SessionPace pace,
+        CancellationToken until) =>
+        pace.PerSecond is { } perSecond
+            ? MeasureOnClockAsync(route, tokenFor, first, perSecond, until)
+            : MeasureAsync(route, tokenFor, first, int.MaxValue, pace.Concurrency, until);
+
+    /// <summary>
+    /// An open loop: session n starts n / <paramref name="perSecond"/> s after the first, whether or not those before it
+    /// have ended, so a peer with CPU to spare keeps it; at most <see cref="SessionPace.MaxInFlight"/> at once.
+    /// </summary>
+    private static async Task MeasureOnClockAsync(Func<int, (IBenchEndpoint Endpoint, Tally Tally)> route, Func<int, string> tokenFor, int first,
+        int perSecond, CancellationToken until)
+    {
+        var running = new List<Task>();
+        var clock = Stopwatch.StartNew();
+        long started = 0;
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(1));
+        try
+        {
+            while (await timer.WaitForNextTickAsync(until))
+            {
+                running.RemoveAll(task => task.IsCompleted);
+                // The timer's ticks come late on a busy machine: every session due by now starts, none is dropped.
+                for (var due = (long)(clock.Elapsed.TotalSeconds * perSecond); started < due; started++)
+                {
+                    var (endpoint, tally) = route(first + (int)started);
+                    if (running.Count >= SessionPace.MaxInFlight)
+                    {
+                        tally.Add(0, $"over {SessionPace.MaxInFlight} sessions in flight at {perSecond} a second");
+                        continue;
+                    }
+
+                    var token = tokenFor(first + (int)started);
+                    running.Add(Task.Run(async () =>
+                    {
+                        var (ms, error) = await OneSessionAsync(endpoint, token);
+                        tally.Add(ms, error);
+                    }, CancellationToken.None));
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The window is over; the sessions still in flight end within their own timeout and are counted.
+        }
+
+        await Task.WhenAll(running);
     }
 
     /// <summary>Sessions <paramref name="first"/> to <paramref name="first"/> + <paramref name="count"/> - 1, or until

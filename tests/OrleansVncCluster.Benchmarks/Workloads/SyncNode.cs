@@ -93,16 +93,16 @@ internal sealed class SyncNode : IAsyncDisposable
     }
 
     /// <summary>
-    /// Asks for a sync while sessions keep opening at <paramref name="concurrency"/>, and measures it: wall time, the
+    /// Asks for a sync while sessions keep opening as <paramref name="pace"/> says, and measures it: wall time, the
     /// sync's own duration and outcome, set-up latency, CPU of the node and the simulator, and the node's peak RSS
     /// (VmRSS sampled every 200 ms). A sync that outlasts the POST's 2 minutes (504) is followed through GET /api/sync
     /// until the grain reports a run that started after the request, for at most <paramref name="wait"/>.
     /// </summary>
-    public async Task<SyncMeasurement> MeasureSyncAsync(AbiquoSimulator simulator, int concurrency, TimeSpan wait)
+    public async Task<SyncMeasurement> MeasureSyncAsync(AbiquoSimulator simulator, SessionPace pace, TimeSpan wait)
     {
         var before = await GetStatusAsync() is (HttpStatusCode.OK, var text) ? SyncStatus.Parse(text) : null;
         using var stop = new CancellationTokenSource();
-        var load = SetupLatency.RunUntilAsync(Relay.Name, "during sync", Relay.Endpoint, _ => TargetNames.Banner, concurrency, stop.Token);
+        var load = SetupLatency.RunUntilAsync(Relay.Name, "during sync", Relay.Endpoint, _ => TargetNames.Banner, pace, stop.Token);
         var rss = SamplePeakRssAsync(Relay.Pid, stop.Token);
         var relayCpu = Relay.TreeCpuSeconds();
         var simulatorCpu = ProcFs.TreeCpuSeconds(simulator.Pid);

@@ -56,7 +56,7 @@ internal sealed class SyncRig : IAsyncDisposable
             // A fresh node recompiles its hot code for its first 20 s or so of load: warm it past that, then measure its
             // idle set-up over a window as long as a sync (BenchOptions.SyncWarmup, SyncIdleWindow).
             var baseline = await SetupLatency.RunForAsync(node.Relay.Name, "idle baseline", node.Relay.Endpoint, _ => TargetNames.Banner,
-                options.SetupConcurrency, options.SyncWarmup, options.SyncIdleWindow);
+                options.SyncPace, options.SyncWarmup, options.SyncIdleWindow);
             log(FormattableString.Invariant($"sync {label}: idle set-up p99 {baseline.P99Ms:F2} ms over {baseline.Succeeded:N0} sessions ({baseline.Failed} failed)"));
 
             await empty.DisposeAsync();

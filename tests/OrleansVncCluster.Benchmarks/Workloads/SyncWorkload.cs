@@ -57,7 +57,7 @@ internal sealed class SyncWorkload(BenchOptions options, TargetSet targets, stri
 
         await using (rig)
         {
-            var sync = await rig.Node.MeasureSyncAsync(rig.Simulator, options.SetupConcurrency, SyncWait);
+            var sync = await rig.Node.MeasureSyncAsync(rig.Simulator, options.SyncPace, SyncWait);
             log($"sync {vms:N0}: {sync.Describe()}");
             return sync.ToResult(vms, rig.Baseline);
         }

@@ -121,9 +121,42 @@ public sealed class BenchReportTests
     [InlineData("run --relay r --workloads throughput,setup,echo1k,cold,idle,tokens,sync,failover,silent-host,recording-disk", false)]
     [InlineData("run --relay r --workloads throughput,setup,echo1k,cold,idle,tokens,sync,failover,silent-host", false)]
     [InlineData("run --relay r --haproxy-config other.cfg", false)]
+    [InlineData("run --relay r --sync-rate 500", false)]
     public void OnlyAFullRun_MayReplaceTheDocumentsResults(string arguments, bool full)
     {
         Assert.Equal(full, BenchOptions.Parse(arguments.Split(' ')).IsFullRun);
+    }
+
+    [Fact]
+    public void SyncRate_OpensTheSyncWorkloadsSessionsOnAClock_AndTheDefaultStaysTheClosedLoopOf16()
+    {
+        var paced = BenchOptions.Parse(["run", "--relay", "r", "--sync-rate", "1000"]);
+        Assert.Equal(new SessionPace(16, 1000), paced.SyncPace);
+        Assert.Equal("1,000 sessions a second started on a clock (open loop)", paced.SyncPace.ToString());
+        // The default's text is what the report printed before the option existed: a full run's report is unchanged.
+        Assert.Equal("concurrency 16", BenchOptions.Parse(["run", "--relay", "r"]).SyncPace.ToString());
+    }
+
+    [Theory]
+    [InlineData(null, "at concurrency 16 as during the sync")]
+    [InlineData("500 sessions a second started on a clock (open loop)", "at 500 sessions a second started on a clock (open loop) as during the sync")]
+    public void TheSyncTable_SaysHowItsSessionsWereOpened(string? pace, string expected)
+    {
+        var results = Results() with { Settings = Results().Settings with { SyncIdleWindowSeconds = 15, SyncPace = pace } };
+        results.Sync.Add(new SyncResult(100_000, true, "measured", 13.7, 83_459, Setup("relay", 1.5, 18.84), Setup("relay", 1.2, 2.86)));
+
+        Assert.Contains(expected, MarkdownReport.Render(results), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("-5")]
+    [InlineData("fast")]
+    [InlineData("20001")]
+    public void SyncRate_OutsideOneTo20000_IsRefusedWithWhatItTakes(string rate)
+    {
+        var error = Assert.Throws<ArgumentException>(() => BenchOptions.Parse(["run", "--relay", "r", "--sync-rate", rate]));
+        Assert.Contains($"--sync-rate takes sessions a second from 1 to 20000, not '{rate}'", error.Message, StringComparison.Ordinal);
     }
 
     private static TargetVerdict Verdict(List<TargetVerdict> verdicts, string prefix) => verdicts.Single(v => v.Target.StartsWith(prefix, StringComparison.Ordinal));
