@@ -111,16 +111,9 @@ cat <<MSG
 MSG
 # Poll rather than block in `wait "$node"`: Ctrl+C also kills Xvnc (an X server handles SIGINT itself), and a SIGCHLD
 # arriving with the SIGINT could leave bash inside that wait with the INT trap pending until the node exits, which it
-# never does on its own (a run of the test saw no "stopping" 30 s after SIGINT). The pause between polls is a builtin
-# read that times out, not a foreground `sleep`: a SIGINT that comes while bash waits for a foreground child is acted on
-# only as the children it reaps in that wait say, and one that exited normally (Xvnc does, on Ctrl+C) can make bash
-# take it as handled by the child and drop it (a test run again saw no "stopping" 30 s after SIGINT with `sleep 0.2`
-# here). A builtin read is interrupted by the trapped SIGINT whatever the children do. Its FIFO is one nothing writes to.
-fifo="$run/.wait.$$"
-rm -f "$fifo" && mkfifo "$fifo"
-exec {never}<>"$fifo"
-rm -f "$fifo"
-while kill -0 "$node" 2>/dev/null; do read -r -t 0.2 -u "$never" _ || true; done
+# never does on its own (a run of the test saw no "stopping" 30 s after SIGINT). A foreground sleep dies of the group's
+# SIGINT, and bash then runs the trap at once.
+while kill -0 "$node" 2>/dev/null; do sleep 0.2; done
 code=0
 wait "$node" || code=$?
 [ "$stopping" = 1 ] || fail "vnc-relay stopped by itself (exit code $code); the end of its log ($run/vnc-relay.log):
