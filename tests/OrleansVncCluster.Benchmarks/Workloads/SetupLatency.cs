@@ -80,7 +80,10 @@ internal static class SetupLatency
         var tally = new Tally(TimesFolder());
         await MeasureAsync(_ => (endpoint, tally), tokenFor, 0, pace, until);
         tally.WriteTimes(peer, scenario);
-        return Summarize(peer, scenario, tally.Latencies.Count + tally.Failed, pace.Concurrency, tally.Latencies, tally.Failed, tally.FirstError, clock.Elapsed.TotalSeconds);
+        // An open loop has no concurrency of its own (how many run at once is the peer's doing): 0, and the run's
+        // settings name its rate (BenchSettings.SyncPace).
+        var concurrency = pace.PerSecond is null ? pace.Concurrency : 0;
+        return Summarize(peer, scenario, tally.Latencies.Count + tally.Failed, concurrency, tally.Latencies, tally.Failed, tally.FirstError, clock.Elapsed.TotalSeconds);
     }
 
     /// <summary>Sessions from <paramref name="first"/> on, opened as <paramref name="pace"/> says, until <paramref name="until"/>.</summary>
@@ -109,14 +112,15 @@ internal static class SetupLatency
                 // The timer's ticks come late on a busy machine: every session due by now starts, none is dropped.
                 for (var due = (long)(clock.Elapsed.TotalSeconds * perSecond); started < due; started++)
                 {
-                    var (endpoint, tally) = route(first + (int)started);
+                    var index = first + (int)started;
+                    var (endpoint, tally) = route(index);
                     if (running.Count >= SessionPace.MaxInFlight)
                     {
                         tally.Add(0, $"over {SessionPace.MaxInFlight} sessions in flight at {perSecond} a second");
                         continue;
                     }
 
-                    var token = tokenFor(first + (int)started);
+                    var token = tokenFor(index);
                     running.Add(Task.Run(async () =>
                     {
                         var (ms, error) = await OneSessionAsync(endpoint, token);

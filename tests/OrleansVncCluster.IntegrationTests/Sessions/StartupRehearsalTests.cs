@@ -56,7 +56,8 @@ public sealed class StartupRehearsalTests(ITestOutputHelper output)
         // Ready means rehearsed, with more sessions than the limits allow (the rate at most 1 + 14; a fixed count, not a
         // rate: a TLS rehearsal on a busy machine relayed 40 in its 4 s). The node's output reaches this test through a
         // pipe that a busy machine may deliver after /readyz said 200 (the proof of 6bbf128 read it too early): the
-        // line is awaited here, and its order before the user's session is read from the node's own log below.
+        // line is awaited here, and its order before the user's session is checked below (the pipe keeps lines in
+        // order).
         const string RehearsalLine = @"Start-up rehearsal: (\d+) sessions relayed through this node";
         await Eventually.HoldsAsync(() => Regex.IsMatch(node.Process.Output, RehearsalLine), TimeSpan.FromSeconds(10), "the rehearsal's line in the node's output");
         var rehearsed = Regex.Match(node.Process.Output, RehearsalLine);
@@ -81,7 +82,7 @@ public sealed class StartupRehearsalTests(ITestOutputHelper output)
         var metrics = await PrometheusText.ScrapeAsync(node);
         Assert.Equal(1, metrics.Value("vnc_relay_sessions_started_total"));
 
-        // The node wrote its rehearsal's line before the user's session started: it was over before the node served.
+        // The node logged its rehearsal's end before the user's session started: it was over before the node served.
         await Eventually.HoldsAsync(() => node.Process.Output.Contains(" started: client ", StringComparison.Ordinal), TimeSpan.FromSeconds(10),
             "the user's session's line in the node's output");
         var log = node.Process.Output;
