@@ -27,4 +27,17 @@ public sealed record SourceSyncStatus
 
     /// <summary>Removals held by the mass-removal guard, waiting for the same answer again; null when nothing is held.</summary>
     [Id(8)] public int? HeldRemovals { get; init; }
+
+    /// <summary>
+    /// Where the last sync of this source that got as far as applying spent its time: reading the source (and the index
+    /// beside it), planning the changes, applying them. A sync's cost to session set-up differs by part (the load
+    /// allocates what it keeps, the apply is paced), so an operator or the bench can tell which part a slow second fell in.
+    /// </summary>
+    [Id(9)] public TimeSpan? LastLoad { get; init; }
+
+    /// <inheritdoc cref="LastLoad"/>
+    [Id(10)] public TimeSpan? LastPlan { get; init; }
+
+    /// <inheritdoc cref="LastLoad"/>
+    [Id(11)] public TimeSpan? LastApply { get; init; }
 }

@@ -173,11 +173,12 @@ internal sealed partial class TokenSyncGrain(
             }
 
             var result = await ApplyPacedAsync(plan, cancellationToken);
+            var (load, planning, apply) = (Stopwatch.GetElapsedTime(started, loaded), Stopwatch.GetElapsedTime(loaded, planned), Stopwatch.GetElapsedTime(planned));
             if (Stopwatch.GetElapsedTime(started) > TimeSpan.FromSeconds(1))
             {
                 // Where a long sync spends its time; garbage collection shows how much of it its own allocations cost.
-                LogTimings(logger, source.Name, Stopwatch.GetElapsedTime(started, loaded).TotalSeconds, Stopwatch.GetElapsedTime(loaded, planned).TotalSeconds,
-                    Stopwatch.GetElapsedTime(planned).TotalSeconds, result.IndexWrite.TotalSeconds, (GC.GetTotalPauseDuration() - pausedBefore).TotalSeconds);
+                LogTimings(logger, source.Name, load.TotalSeconds, planning.TotalSeconds, apply.TotalSeconds, result.IndexWrite.TotalSeconds,
+                    (GC.GetTotalPauseDuration() - pausedBefore).TotalSeconds);
             }
 
             var failed = result.Failed > 0 ? $"{result.Failed} token writes or removals failed; retried next sync" : null;
@@ -191,6 +192,9 @@ internal sealed partial class TokenSyncGrain(
                 Failed = result.Failed,
                 LastSuccessAt = failed is null ? now : previous.LastSuccessAt,
                 LastError = failed,
+                LastLoad = load,
+                LastPlan = planning,
+                LastApply = apply,
             };
             return (failed, false);
         }

@@ -336,6 +336,31 @@ internal static class MarkdownReport
         {
             Line(md, $"| {r.Vms:N0} | {Escape(r.Status)} | {Cell(r.SyncSeconds, "F1")} | {(r.TokensAfter is { } t ? t.ToString("N0", CultureInfo.InvariantCulture) : "–")} | {Cell(r.SetupIdleBaseline?.P99Ms, "F2")} | {Cell(r.SetupDuringSync?.P99Ms, "F2")} | {Ratio(r.SetupDuringSync?.P99Ms, r.SetupIdleBaseline?.P99Ms)} | {(r.SetupDuringSync is { } d ? d.Succeeded.ToString(CultureInfo.InvariantCulture) : "–")} | {Cell(r.RelayCpuSeconds, "F1")} / {Cell(r.SimulatorCpuSeconds, "F1")} |");
         }
+
+        RenderSyncParts(md, results.Sync.Select(r => ($"{r.Vms:N0}", r)));
+    }
+
+    /// <summary>
+    /// Where each sync's slow sessions started: the sessions during it split by the part of the sync (as the node
+    /// reports its load, plan and apply), each part's p99, and how many took longer than the whole sync's p99.
+    /// </summary>
+    private static void RenderSyncParts(StringBuilder md, IEnumerable<(string Sync, SyncResult Result)> syncs)
+    {
+        var reported = syncs.Where(s => s.Result.Parts is { Count: > 0 }).ToList();
+        if (reported.Count == 0)
+        {
+            return;
+        }
+
+        md.Append("\nThe sessions during each sync by the part of it they started in (the node's own load, plan and apply times, from the request on), and how many of them took longer than the sync's p99:\n\n");
+        md.Append("| sync | part | seconds | sessions | set-up p99 (ms) | above the sync's p99 |\n|---|---|---|---|---|---|\n");
+        foreach (var (sync, result) in reported)
+        {
+            foreach (var part in result.Parts!)
+            {
+                Line(md, $"| {sync} | {Escape(part.Part)} | {Cell(part.Seconds, "F1")} | {part.Sessions:N0} | {part.P99Ms:F2} | {part.AboveSyncP99:N0} |");
+            }
+        }
     }
 
     /// <summary>How the idle p99 the syncs are held against was taken.</summary>
@@ -371,6 +396,8 @@ internal static class MarkdownReport
         {
             Line(md, $"| {r.Phase} | {r.Vms:N0} | {Cell(r.ChangedVms, "N0")} | {Escape(r.Status)} | {Cell(r.SyncSeconds, "F1")} | {Cell(r.TokensAfter, "N0")} | {Cell(r.PeakRssMiB, "F0")} | {Cell(r.StorageRssMiB, "F0")} | {Cell(r.SetupIdleBaseline?.P99Ms, "F2")} | {Cell(r.SetupDuringSync?.P99Ms, "F2")} | {Ratio(r.SetupDuringSync?.P99Ms, r.SetupIdleBaseline?.P99Ms)} | {(r.SetupDuringSync is { } d ? $"{d.Succeeded} / {d.Failed}" : "–")} | {Cell(r.RelayCpuSeconds, "F1")} / {Cell(r.SimulatorCpuSeconds, "F1")} |");
         }
+
+        RenderSyncParts(md, results.SyncMillion.Select(r => ($"{r.Phase}", r)));
     }
 
     private static void RenderFailover(StringBuilder md, BenchResults results)

@@ -266,6 +266,10 @@ internal sealed record SyncResult(
     /// <summary>Which sync of a workload with several (<see cref="FirstSync"/>, <see cref="Resync"/>); null for the sync workload's.</summary>
     public string? Phase { get; init; }
 
+    /// <summary>The sessions during the sync split by the part of it they started in (load, plan, apply, as the node
+    /// reports them); null when the node did not report its parts.</summary>
+    public IReadOnlyList<SyncPartLatency>? Parts { get; init; }
+
     /// <summary>RSS of the redis-server holding the tokens, after the sync (the sync-1m workload's node is Redis-backed).</summary>
     public double? StorageRssMiB { get; init; }
 
@@ -353,3 +357,9 @@ internal sealed record RecordingDiskResult(
     long WireBytes,
     double WireBytesPerMinute,
     string? Error);
+
+/// <summary>
+/// The sessions that started in one part of a sync: how many, their p99, and how many of them took longer than the whole
+/// sync's p99 (<see cref="AboveSyncP99"/>), which says which part the row's slow sessions came from.
+/// </summary>
+internal sealed record SyncPartLatency(string Part, double? Seconds, int Sessions, double P99Ms, int AboveSyncP99);

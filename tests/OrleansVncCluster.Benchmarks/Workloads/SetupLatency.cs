@@ -72,12 +72,13 @@ internal static class SetupLatency
         return await RunUntilAsync(peer, scenario, endpoint, tokenFor, pace, measuring.Token);
     }
 
-    /// <summary>Runs sessions until <paramref name="until"/> is cancelled (the background load during a sync).</summary>
+    /// <summary>Runs sessions until <paramref name="until"/> is cancelled (the background load during a sync); each
+    /// successful session's start and set-up time also go to <paramref name="timeline"/> when one is given.</summary>
     public static async Task<LatencyResult> RunUntilAsync(string peer, string scenario, IBenchEndpoint endpoint, Func<int, string> tokenFor,
-        SessionPace pace, CancellationToken until)
+        SessionPace pace, CancellationToken until, SessionTimeline? timeline = null)
     {
         var clock = Stopwatch.StartNew();
-        var tally = new Tally(TimesFolder());
+        var tally = new Tally(TimesFolder(), timeline);
         await MeasureAsync(_ => (endpoint, tally), tokenFor, 0, pace, until);
         tally.WriteTimes(peer, scenario);
         // An open loop has no concurrency of its own (how many run at once is the peer's doing): 0, and the run's
@@ -204,7 +205,7 @@ internal static class SetupLatency
     private static string? TimesFolder() => Environment.GetEnvironmentVariable(SessionTimesVariable) is { Length: > 0 } folder ? folder : null;
 
     /// <summary>What the workers measured, gathered under one lock.</summary>
-    private sealed class Tally(string? timesFolder = null)
+    private sealed class Tally(string? timesFolder = null, SessionTimeline? timeline = null)
     {
         // Each session's start (ms since the tally began) and set-up time, kept only when they are to be written out.
         private readonly List<(double StartMs, double Ms)>? _times = timesFolder is null ? null : [];
@@ -225,6 +226,7 @@ internal static class SetupLatency
                 {
                     Latencies.Add(ms);
                     _times?.Add((Stopwatch.GetElapsedTime(_started).TotalMilliseconds - ms, ms));
+                    timeline?.Add(ms);
                 }
                 else
                 {

@@ -102,11 +102,13 @@ internal sealed class SyncNode : IAsyncDisposable
     {
         var before = await GetStatusAsync() is (HttpStatusCode.OK, var text) ? SyncStatus.Parse(text) : null;
         using var stop = new CancellationTokenSource();
-        var load = SetupLatency.RunUntilAsync(Relay.Name, "during sync", Relay.Endpoint, _ => TargetNames.Banner, pace, stop.Token);
+        var timeline = new SessionTimeline();
+        var load = SetupLatency.RunUntilAsync(Relay.Name, "during sync", Relay.Endpoint, _ => TargetNames.Banner, pace, stop.Token, timeline);
         var rss = SamplePeakRssAsync(Relay.Pid, stop.Token);
         var relayCpu = Relay.TreeCpuSeconds();
         var simulatorCpu = ProcFs.TreeCpuSeconds(simulator.Pid);
         var clock = Stopwatch.StartNew();
+        var requestedAtMs = timeline.ElapsedMs;
         HttpStatusCode status;
         string body;
         try
@@ -133,7 +135,8 @@ internal sealed class SyncNode : IAsyncDisposable
             : after?.LastError is { } error ? $"sync error: {Shorten(error)}"
             : null;
         var seconds = status == HttpStatusCode.OK ? after?.DurationSeconds ?? wall : (double?)null;
-        return new SyncMeasurement(problem, seconds, wall, after?.Tokens, during, relayCpu, simulatorCpu, peakRssMiB);
+        var parts = after?.Parts is { } reported ? SyncParts.Split(timeline.Sessions(), requestedAtMs, reported) : null;
+        return new SyncMeasurement(problem, seconds, wall, after?.Tokens, during, relayCpu, simulatorCpu, peakRssMiB) { Parts = parts };
     }
 
     public ValueTask DisposeAsync()
@@ -196,10 +199,14 @@ internal sealed class SyncNode : IAsyncDisposable
         return Math.Max(peak, ProcFs.RssKiB(pid));
     }
 
+    /// <summary>The load, plan and apply times a status body (GET /api/sync) reports; null when it reports none.</summary>
+    internal static IReadOnlyList<(string Part, double Seconds)>? ReportedParts(string body) => SyncStatus.Parse(body)?.Parts;
+
     private static string Shorten(string text) => text.Length <= 300 ? text : text[..300] + "…";
 
     /// <summary>The fields of the node's sync status (GET /api/sync) the bench reads.</summary>
-    private sealed record SyncStatus(long Runs, string? LastSuccessAt, string? LastError, double? DurationSeconds, long? Tokens)
+    private sealed record SyncStatus(long Runs, string? LastSuccessAt, string? LastError, double? DurationSeconds, long? Tokens,
+        IReadOnlyList<(string Part, double Seconds)>? Parts)
     {
         public static SyncStatus? Parse(string body)
         {
@@ -209,14 +216,32 @@ internal sealed class SyncNode : IAsyncDisposable
                 var root = json.RootElement;
                 string? Text(string name) => root.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
                 long? Number(string name) => root.TryGetProperty(name, out var value) && value.TryGetInt64(out var n) ? n : null;
-                var duration = Text("lastDuration") is { } d && TimeSpan.TryParse(d, CultureInfo.InvariantCulture, out var span) ? span.TotalSeconds : (double?)null;
-                return new SyncStatus(Number("runs") ?? 0, Text("lastSuccessAt"), Text("lastError"), duration, Number("tokens"));
+                var duration = Seconds(root, "lastDuration");
+                return new SyncStatus(Number("runs") ?? 0, Text("lastSuccessAt"), Text("lastError"), duration, Number("tokens"), PartsOf(root));
             }
             catch (JsonException)
             {
                 return null;
             }
         }
+
+        /// <summary>The first source's load, plan and apply (the bench's nodes have one source); null when not reported.</summary>
+        private static IReadOnlyList<(string Part, double Seconds)>? PartsOf(JsonElement root)
+        {
+            if (!root.TryGetProperty("sources", out var sources) || sources.ValueKind != JsonValueKind.Array || sources.GetArrayLength() == 0)
+            {
+                return null;
+            }
+
+            var source = sources[0];
+            return Seconds(source, "lastLoad") is { } load && Seconds(source, "lastPlan") is { } plan && Seconds(source, "lastApply") is { } apply
+                ? [("load", load), ("plan", plan), ("apply", apply)]
+                : null;
+        }
+
+        private static double? Seconds(JsonElement element, string name) =>
+            element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String
+            && TimeSpan.TryParse(value.GetString(), CultureInfo.InvariantCulture, out var span) ? span.TotalSeconds : null;
     }
 }
 
@@ -232,9 +257,15 @@ internal sealed record SyncMeasurement(
     double SimulatorCpuSeconds,
     double PeakRssMiB)
 {
+    /// <summary>The sessions split by the part of the sync they started in; null when the node did not report its parts.</summary>
+    public IReadOnlyList<SyncPartLatency>? Parts { get; init; }
+
     /// <summary>One line of the run's log.</summary>
     public string Describe() => FormattableString.Invariant(
-        $"{Seconds:F1} s (answered after {WallSeconds:F1} s), {Tokens:N0} tokens, node peak RSS {PeakRssMiB:F0} MiB, set-up p99 during {During.P99Ms:F2} ms over {During.Succeeded} sessions ({During.Failed} failed); CPU: node {RelayCpuSeconds:F1} s, simulator {SimulatorCpuSeconds:F1} s{(Problem is null ? "" : $"; {Problem}")}");
+        $"{Seconds:F1} s (answered after {WallSeconds:F1} s), {Tokens:N0} tokens, node peak RSS {PeakRssMiB:F0} MiB, set-up p99 during {During.P99Ms:F2} ms over {During.Succeeded} sessions ({During.Failed} failed); CPU: node {RelayCpuSeconds:F1} s, simulator {SimulatorCpuSeconds:F1} s{DescribeParts()}{(Problem is null ? "" : $"; {Problem}")}");
+
+    private string DescribeParts() => Parts is null ? ""
+        : "; above that p99 by part: " + string.Join(", ", Parts.Select(p => FormattableString.Invariant($"{p.Part.Split(' ')[0]} {p.AboveSyncP99} of {p.Sessions}")));
 
     /// <summary>The report's row for this sync of <paramref name="vms"/> VMs against the node's idle set-up.</summary>
     public SyncResult ToResult(int vms, LatencyResult baseline, string? phase = null) =>
@@ -244,5 +275,6 @@ internal sealed record SyncMeasurement(
             SimulatorCpuSeconds = SimulatorCpuSeconds,
             PeakRssMiB = PeakRssMiB,
             Phase = phase,
+            Parts = Parts,
         };
 }

@@ -131,6 +131,13 @@ public sealed class TokenSyncTests : IClassFixture<SyncClusterFixture>
         Assert.Null(status!.LastError);
         Assert.Equal(_fixture.ExpectedTokens().Count, status.Tokens);
         Assert.Contains("\"lastSuccessAt\"", shown, StringComparison.Ordinal);
+        // Where the sync spent its time, part by part, within its whole duration (the bench splits its sessions by them).
+        var source = Assert.Single(status.Sources);
+        Assert.True(source.LastLoad > TimeSpan.Zero && source.LastPlan >= TimeSpan.Zero && source.LastApply >= TimeSpan.Zero,
+            $"load {source.LastLoad}, plan {source.LastPlan}, apply {source.LastApply}");
+        Assert.True(source.LastLoad + source.LastPlan + source.LastApply <= status.LastDuration,
+            $"the parts ({source.LastLoad} + {source.LastPlan} + {source.LastApply}) exceed the sync's {status.LastDuration}");
+        Assert.Contains("\"lastApply\"", shown, StringComparison.Ordinal);
         Assert.DoesNotContain(SyncClusterFixture.Password, shown, StringComparison.Ordinal);
         await app.StopAsync(TestContext.Current.CancellationToken);
     }
