@@ -113,8 +113,12 @@ public sealed partial class RunDemoTests
                 env[key] = value;
             }
 
-            // setsid execs in place (the test host's child is no group leader): the script's PID is its group's id.
-            var process = ManagedProcess.Start("run-demo", "setsid", ["bash", Path.Combine(Repo.Root, "scripts", "run-demo.sh")], env);
+            // setsid execs in place (the test host's child is no group leader): the script's PID is its group's id. env
+            // (coreutils) then restores SIGINT's default before bash starts, as a terminal starts every command: a test
+            // run that was itself started as a background job of a non-interactive shell has SIGINT ignored, which every
+            // child inherits and which bash cannot trap, so the script's Ctrl+C handling would go untested (stop 48).
+            var process = ManagedProcess.Start("run-demo", "setsid",
+                ["env", "--default-signal=INT", "bash", Path.Combine(Repo.Root, "scripts", "run-demo.sh")], env);
             var groupId = 0;
             await Eventually.HoldsAsync(() => (groupId = GroupOf(process.Pid)) == process.Pid || process.HasExited, TimeSpan.FromSeconds(10),
                 "run-demo.sh leads its own process group");
