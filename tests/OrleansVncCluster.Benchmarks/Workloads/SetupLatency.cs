@@ -207,10 +207,8 @@ internal static class SetupLatency
     /// <summary>What the workers measured, gathered under one lock.</summary>
     private sealed class Tally(string? timesFolder = null, SessionTimeline? timeline = null)
     {
-        // Each session's start (ms since the tally began) and set-up time, kept only when they are to be written out.
-        private readonly List<(double StartMs, double Ms)>? _times = timesFolder is null ? null : [];
-        private readonly DateTime _began = DateTime.UtcNow;
-        private readonly long _started = Stopwatch.GetTimestamp();
+        // Each session's start and set-up time, kept only when they are to be written out or split by the caller.
+        private readonly SessionTimeline? _timeline = timeline ?? (timesFolder is null ? null : new SessionTimeline());
 
         public List<double> Latencies { get; } = [];
 
@@ -225,8 +223,7 @@ internal static class SetupLatency
                 if (error is null)
                 {
                     Latencies.Add(ms);
-                    _times?.Add((Stopwatch.GetElapsedTime(_started).TotalMilliseconds - ms, ms));
-                    timeline?.Add(ms);
+                    _timeline?.Add(ms);
                 }
                 else
                 {
@@ -239,14 +236,14 @@ internal static class SetupLatency
         /// <summary>Writes the times to the folder <see cref="SessionTimesVariable"/> names, when it names one.</summary>
         public void WriteTimes(string peer, string scenario)
         {
-            if (timesFolder is null || _times is null)
+            if (timesFolder is null || _timeline is null)
             {
                 return;
             }
 
             Directory.CreateDirectory(timesFolder);
             var path = Path.Combine(timesFolder, $"{peer}-{scenario.Replace(' ', '-')}-{DateTime.UtcNow:HHmmss}.csv");
-            File.WriteAllLines(path, _times.OrderBy(t => t.StartMs).Select(t => FormattableString.Invariant($"{t.StartMs:F1},{t.Ms:F2}")).Prepend("start_ms,setup_ms").Prepend($"# began {_began:O}"));
+            File.WriteAllLines(path, _timeline.Sessions().OrderBy(t => t.StartMs).Select(t => FormattableString.Invariant($"{t.StartMs:F1},{t.Ms:F2}")).Prepend("start_ms,setup_ms").Prepend($"# began {_timeline.Began:O}"));
             Console.Error.WriteLine($"session times: {path}");
         }
     }
