@@ -135,7 +135,7 @@ internal sealed class SyncNode : IAsyncDisposable
             : after?.LastError is { } error ? $"sync error: {Shorten(error)}"
             : null;
         var seconds = status == HttpStatusCode.OK ? after?.DurationSeconds ?? wall : (double?)null;
-        var parts = after?.Parts is { } reported ? SyncParts.Split(timeline.Sessions(), requestedAtMs, reported) : null;
+        var parts = after?.Parts is { } reported ? SyncParts.Split(timeline.Sessions(), during.P99Ms, requestedAtMs, reported) : null;
         return new SyncMeasurement(problem, seconds, wall, after?.Tokens, during, relayCpu, simulatorCpu, peakRssMiB) { Parts = parts };
     }
 

@@ -14,24 +14,19 @@ internal static class SyncParts
     public const string Around = "around (before the request or after the apply)";
 
     /// <param name="sessions">Each session's start and set-up time, in ms on the same clock as <paramref name="requestedAtMs"/>.</param>
+    /// <param name="syncP99">The p99 of all those sessions, as the sync's row reports it (so the two cannot differ).</param>
     /// <param name="requestedAtMs">When the sync was asked for.</param>
     /// <param name="parts">The sync's parts in order, with their length in seconds.</param>
-    public static IReadOnlyList<SyncPartLatency> Split(IReadOnlyList<(double StartMs, double Ms)> sessions, double requestedAtMs,
+    public static IReadOnlyList<SyncPartLatency> Split(IReadOnlyList<(double StartMs, double Ms)> sessions, double syncP99, double requestedAtMs,
         IReadOnlyList<(string Part, double Seconds)> parts)
     {
-        var syncP99 = Percentile.Of(sessions.Select(s => s.Ms), 0.99);
-        var bounds = new List<(string Part, double? Seconds, double From, double To)>();
+        var result = new List<SyncPartLatency>();
         var from = requestedAtMs;
         foreach (var (part, seconds) in parts)
         {
-            bounds.Add((part, seconds, from, from + seconds * 1000));
-            from += seconds * 1000;
-        }
-
-        var result = new List<SyncPartLatency>();
-        foreach (var (part, seconds, start, end) in bounds)
-        {
-            result.Add(Describe(part, seconds, sessions.Where(s => s.StartMs >= start && s.StartMs < end).ToList(), syncP99));
+            var to = from + (seconds * 1000);
+            result.Add(Describe(part, seconds, sessions.Where(s => s.StartMs >= from && s.StartMs < to).ToList(), syncP99));
+            from = to;
         }
 
         var around = sessions.Where(s => s.StartMs < requestedAtMs || s.StartMs >= from).ToList();
