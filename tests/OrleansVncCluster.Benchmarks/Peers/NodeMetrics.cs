@@ -10,11 +10,27 @@ internal static class NodeMetrics
     private static readonly HttpClient Http = new(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(15) };
 
     /// <summary>Sessions the node has relayed since it started (vnc_relay_sessions_started_total).</summary>
-    public static async Task<double> SessionsStartedAsync(RelayPeer node) =>
-        Sum(await Http.GetStringAsync(new Uri($"http://{node.Address}:{node.AdminPort}/metrics")), "vnc_relay_sessions_started_total");
+    public static async Task<double> SessionsStartedAsync(RelayPeer node) => Sum(await ScrapeAsync(node), "vnc_relay_sessions_started_total");
 
-    /// <summary>The sum of every series of <paramref name="metric"/> in Prometheus text (0 when it has none yet).</summary>
-    public static double Sum(string text, string metric)
+    /// <summary>The node's garbage collection counters now, or null when it did not answer the scrape.</summary>
+    public static async Task<GcTotals?> GcTotalsAsync(RelayPeer node)
+    {
+        try
+        {
+            return GcTotals.Parse(await ScrapeAsync(node));
+        }
+        catch (Exception exception) when (exception is HttpRequestException or TaskCanceledException)
+        {
+            // A figure beside the measurement, not the measurement: a node too busy to answer leaves it out.
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// The sum of every series of <paramref name="metric"/> in Prometheus text (0 when it has none yet); with
+    /// <paramref name="label"/> (for example <c>gc_heap_generation="gen1"</c>) only the series that carry it.
+    /// </summary>
+    public static double Sum(string text, string metric, string? label = null)
     {
         var sum = 0.0;
         foreach (var line in text.Split('\n', StringSplitOptions.TrimEntries))
@@ -25,7 +41,13 @@ internal static class NodeMetrics
             }
 
             // "name{labels} value [timestamp]": the value follows the closing brace (labels may hold spaces), else the name.
-            var rest = line[metric.Length] == '{' ? line[(line.LastIndexOf('}') + 1)..] : line[metric.Length..];
+            var valueAt = line[metric.Length] == '{' ? line.LastIndexOf('}') + 1 : metric.Length;
+            if (label is not null && !line.AsSpan(metric.Length, valueAt - metric.Length).Contains(label, StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            var rest = line[valueAt..];
             var fields = rest.Split(' ', StringSplitOptions.RemoveEmptyEntries);
             if (fields.Length > 0 && double.TryParse(fields[0], NumberStyles.Float, CultureInfo.InvariantCulture, out var value))
             {
@@ -35,4 +57,22 @@ internal static class NodeMetrics
 
         return sum;
     }
+
+    private static Task<string> ScrapeAsync(RelayPeer node) => Http.GetStringAsync(new Uri($"http://{node.Address}:{node.AdminPort}/metrics"));
+}
+
+/// <summary>
+/// A node's garbage collection counters since it started, from the runtime's own meter (System.Runtime) on /metrics: the
+/// time every thread was paused, the collections by the oldest generation each one collected, and the bytes allocated.
+/// Two readings give a window's collections, which say how much of a set-up's time was the node standing still.
+/// </summary>
+internal readonly record struct GcTotals(double PausedSeconds, double Gen0, double Gen1, double Gen2, double AllocatedBytes)
+{
+    /// <summary>The counters in a node's Prometheus text.</summary>
+    public static GcTotals Parse(string text) => new(
+        NodeMetrics.Sum(text, "dotnet_gc_pause_time_seconds_total"),
+        NodeMetrics.Sum(text, "dotnet_gc_collections_total", "gc_heap_generation=\"gen0\""),
+        NodeMetrics.Sum(text, "dotnet_gc_collections_total", "gc_heap_generation=\"gen1\""),
+        NodeMetrics.Sum(text, "dotnet_gc_collections_total", "gc_heap_generation=\"gen2\""),
+        NodeMetrics.Sum(text, "dotnet_gc_heap_total_allocated_bytes_total"));
 }

@@ -338,6 +338,7 @@ internal static class MarkdownReport
         }
 
         RenderSyncParts(md, results.Sync.Select(r => ($"{r.Vms:N0}", r)));
+        RenderSyncCollections(md, results.Sync.Select(r => ($"{r.Vms:N0}", r)));
     }
 
     /// <summary>
@@ -359,6 +360,29 @@ internal static class MarkdownReport
             foreach (var part in result.Parts!)
             {
                 Line(md, $"| {sync} | {Escape(part.Part)} | {Cell(part.Seconds, "F1")} | {part.Sessions:N0} | {part.P99Ms:F2} | {part.AboveSyncP99:N0} |");
+            }
+        }
+    }
+
+    /// <summary>
+    /// The node's garbage collections over each sync's idle window and over the sync itself: every collection pauses every
+    /// thread, so a sync that makes the node collect more often, or longer, shows here before it shows in the p99.
+    /// </summary>
+    private static void RenderSyncCollections(StringBuilder md, IEnumerable<(string Sync, SyncResult Result)> syncs)
+    {
+        var reported = syncs.Where(s => s.Result is { IdleCollections: not null, DuringCollections: not null }).ToList();
+        if (reported.Count == 0)
+        {
+            return;
+        }
+
+        md.Append("\nThe node's garbage collections (the runtime's own counters, read from /metrics) over each sync's idle window and from the sync's request to its answer; each one paused every thread of the node:\n\n");
+        md.Append("| sync | window | seconds | paused, ms a second | mean pause (ms) | collections a second: gen0 / gen1 / gen2 | MiB allocated a second |\n|---|---|---|---|---|---|---|\n");
+        foreach (var (sync, result) in reported)
+        {
+            foreach (var (window, c) in new[] { ("idle", result.IdleCollections!), ("during the sync", result.DuringCollections!) })
+            {
+                Line(md, $"| {sync} | {window} | {c.Seconds:F1} | {c.PausedMsPerSecond:F1} | {c.MeanPauseMs:F1} | {c.Gen0PerSecond:F1} / {c.Gen1PerSecond:F1} / {c.Gen2PerSecond:F2} | {c.AllocatedMiBPerSecond:F0} |");
             }
         }
     }
@@ -398,6 +422,7 @@ internal static class MarkdownReport
         }
 
         RenderSyncParts(md, results.SyncMillion.Select(r => ($"{r.Phase}", r)));
+        RenderSyncCollections(md, results.SyncMillion.Select(r => ($"{r.Phase}", r)));
     }
 
     private static void RenderFailover(StringBuilder md, BenchResults results)

@@ -273,6 +273,12 @@ internal sealed record SyncResult(
     /// <summary>RSS of the redis-server holding the tokens, after the sync (the sync-1m workload's node is Redis-backed).</summary>
     public double? StorageRssMiB { get; init; }
 
+    /// <summary>The node's collections over its idle window; null when it did not answer a scrape.</summary>
+    public NodeCollections? IdleCollections { get; init; }
+
+    /// <summary>The node's collections from the sync request to its answer; null when it did not answer a scrape.</summary>
+    public NodeCollections? DuringCollections { get; init; }
+
     /// <summary>VMs whose console the simulator changed before this sync (the sync-1m re-sync).</summary>
     public int? ChangedVms { get; init; }
 }
@@ -363,3 +369,25 @@ internal sealed record RecordingDiskResult(
 /// sync's p99 (<see cref="AboveSyncP99"/>), which says which part the row's slow sessions came from.
 /// </summary>
 internal sealed record SyncPartLatency(string Part, double? Seconds, int Sessions, double P99Ms, int AboveSyncP99);
+
+/// <summary>
+/// A node's garbage collections over one window of <see cref="Seconds"/>, from the runtime's counters at its start and end:
+/// every collection pauses every thread of the node, so a session that meets one waits for it.
+/// </summary>
+internal sealed record NodeCollections(double Seconds, double PausedMs, int Gen0, int Gen1, int Gen2, double AllocatedMiB)
+{
+    public double PausedMsPerSecond => PerSecond(PausedMs);
+
+    public double Gen0PerSecond => PerSecond(Gen0);
+
+    public double Gen1PerSecond => PerSecond(Gen1);
+
+    public double Gen2PerSecond => PerSecond(Gen2);
+
+    public double AllocatedMiBPerSecond => PerSecond(AllocatedMiB);
+
+    /// <summary>How long a collection paused the node on average: the window's pause over its collections.</summary>
+    public double MeanPauseMs => Gen0 + Gen1 + Gen2 == 0 ? 0 : PausedMs / (Gen0 + Gen1 + Gen2);
+
+    private double PerSecond(double value) => Seconds <= 0 ? 0 : value / Seconds;
+}

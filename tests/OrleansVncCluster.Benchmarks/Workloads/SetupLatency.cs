@@ -58,18 +58,11 @@ internal static class SetupLatency
             Summarize(b.Name, "setup, interleaved with " + a.Name, sessions, concurrency, tallyB.Latencies, tallyB.Failed, tallyB.FirstError, seconds));
     }
 
-    /// <summary><see cref="RunAsync"/> by the clock: sessions for <paramref name="warmup"/>, not measured, then those of
-    /// the next <paramref name="window"/>, measured.</summary>
-    public static async Task<LatencyResult> RunForAsync(string peer, string scenario, IBenchEndpoint endpoint, Func<int, string> tokenFor,
-        SessionPace pace, TimeSpan warmup, TimeSpan window)
+    /// <summary>Sessions for <paramref name="warmup"/>, opened as <paramref name="pace"/> says and not measured.</summary>
+    public static async Task WarmAsync(IBenchEndpoint endpoint, Func<int, string> tokenFor, SessionPace pace, TimeSpan warmup)
     {
-        using (var warming = new CancellationTokenSource(warmup))
-        {
-            await MeasureAsync(_ => (endpoint, new Tally()), tokenFor, 0, pace, warming.Token);
-        }
-
-        using var measuring = new CancellationTokenSource(window);
-        return await RunUntilAsync(peer, scenario, endpoint, tokenFor, pace, measuring.Token);
+        using var warming = new CancellationTokenSource(warmup);
+        await MeasureAsync(_ => (endpoint, new Tally()), tokenFor, 0, pace, warming.Token);
     }
 
     /// <summary>Runs sessions until <paramref name="until"/> is cancelled (the background load during a sync); each

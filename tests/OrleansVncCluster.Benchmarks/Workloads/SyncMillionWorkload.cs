@@ -55,7 +55,7 @@ internal sealed class SyncMillionWorkload(BenchOptions options, TargetSet target
         {
             var first = await rig.Node.MeasureSyncAsync(rig.Simulator, options.SyncPace, FirstSyncWait);
             log($"sync-1m {vms:N0} VMs, {SyncResult.FirstSync}: {first.Describe()}; redis-server RSS {RssMiB(redis):F0} MiB");
-            var results = new List<SyncResult> { first.ToResult(vms, rig.Baseline, SyncResult.FirstSync) with { StorageRssMiB = RssMiB(redis) } };
+            var results = new List<SyncResult> { first.ToResult(vms, rig, SyncResult.FirstSync) with { StorageRssMiB = RssMiB(redis) } };
             if (first.Problem is not null)
             {
                 // A re-sync after a first sync that did not finish would measure the rest of the first.
@@ -66,7 +66,7 @@ internal sealed class SyncMillionWorkload(BenchOptions options, TargetSet target
             await SyncRig.ReadInventoryAsync(rig.Simulator, "1m", log);
             var resync = await rig.Node.MeasureSyncAsync(rig.Simulator, options.SyncPace, ResyncWait);
             log($"sync-1m {vms:N0} VMs, {SyncResult.Resync} ({changed:N0} VMs moved): {resync.Describe()}; redis-server RSS {RssMiB(redis):F0} MiB");
-            results.Add(resync.ToResult(vms, rig.Baseline, SyncResult.Resync) with { ChangedVms = changed, StorageRssMiB = RssMiB(redis) });
+            results.Add(resync.ToResult(vms, rig, SyncResult.Resync) with { ChangedVms = changed, StorageRssMiB = RssMiB(redis) });
             return results;
         }
     }

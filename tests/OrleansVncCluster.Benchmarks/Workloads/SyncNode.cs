@@ -93,6 +93,27 @@ internal sealed class SyncNode : IAsyncDisposable
     }
 
     /// <summary>
+    /// The node's idle set-up: sessions for <see cref="BenchOptions.SyncWarmup"/> unmeasured (a fresh node recompiles its
+    /// hot code for its first 20 s or so of load), then measured over <see cref="BenchOptions.SyncIdleWindow"/>, with the
+    /// node's collections over that window.
+    /// </summary>
+    public async Task<(LatencyResult Baseline, NodeCollections? Collections)> MeasureIdleAsync(BenchOptions options)
+    {
+        await SetupLatency.WarmAsync(Relay.Endpoint, _ => TargetNames.Banner, options.SyncPace, options.SyncWarmup);
+        var (gcBefore, clock) = (await NodeMetrics.GcTotalsAsync(Relay), Stopwatch.StartNew());
+        using var window = new CancellationTokenSource(options.SyncIdleWindow);
+        var baseline = await SetupLatency.RunUntilAsync(Relay.Name, "idle baseline", Relay.Endpoint, _ => TargetNames.Banner, options.SyncPace, window.Token);
+        return (baseline, Between(gcBefore, await NodeMetrics.GcTotalsAsync(Relay), clock.Elapsed.TotalSeconds));
+    }
+
+    /// <summary>The collections between two readings <paramref name="seconds"/> apart; null when either is missing.</summary>
+    internal static NodeCollections? Between(GcTotals? before, GcTotals? after, double seconds) =>
+        before is { } a && after is { } b
+            ? new NodeCollections(seconds, (b.PausedSeconds - a.PausedSeconds) * 1000, (int)(b.Gen0 - a.Gen0), (int)(b.Gen1 - a.Gen1), (int)(b.Gen2 - a.Gen2),
+                (b.AllocatedBytes - a.AllocatedBytes) / 1048576)
+            : null;
+
+    /// <summary>
     /// Asks for a sync while sessions keep opening as <paramref name="pace"/> says, and measures it: wall time, the
     /// sync's own duration and outcome, set-up latency, CPU of the node and the simulator, and the node's peak RSS
     /// (VmRSS sampled every 200 ms). A sync that outlasts the POST's 2 minutes (504) is followed through GET /api/sync
@@ -107,10 +128,12 @@ internal sealed class SyncNode : IAsyncDisposable
         var rss = SamplePeakRssAsync(Relay.Pid, stop.Token);
         var relayCpu = Relay.TreeCpuSeconds();
         var simulatorCpu = ProcFs.TreeCpuSeconds(simulator.Pid);
+        var gcBefore = await NodeMetrics.GcTotalsAsync(Relay);
         var clock = Stopwatch.StartNew();
         var requestedAtMs = timeline.ElapsedMs;
         HttpStatusCode status;
         string body;
+        NodeCollections? collections;
         try
         {
             (status, body) = await PostSyncAsync();
@@ -118,6 +141,8 @@ internal sealed class SyncNode : IAsyncDisposable
             {
                 (status, body) = await WaitForRunAfterAsync(before?.Runs ?? 0, wait - clock.Elapsed);
             }
+
+            collections = Between(gcBefore, await NodeMetrics.GcTotalsAsync(Relay), clock.Elapsed.TotalSeconds);
         }
         finally
         {
@@ -136,7 +161,7 @@ internal sealed class SyncNode : IAsyncDisposable
             : null;
         var seconds = status == HttpStatusCode.OK ? after?.DurationSeconds ?? wall : (double?)null;
         var parts = after?.Parts is { } reported ? SyncParts.Split(timeline.Sessions(), during.P99Ms, requestedAtMs, reported) : null;
-        return new SyncMeasurement(problem, seconds, wall, after?.Tokens, during, relayCpu, simulatorCpu, peakRssMiB) { Parts = parts };
+        return new SyncMeasurement(problem, seconds, wall, after?.Tokens, during, relayCpu, simulatorCpu, peakRssMiB) { Parts = parts, Collections = collections };
     }
 
     public ValueTask DisposeAsync()
@@ -260,17 +285,26 @@ internal sealed record SyncMeasurement(
     /// <summary>The sessions split by the part of the sync they started in; null when the node did not report its parts.</summary>
     public IReadOnlyList<SyncPartLatency>? Parts { get; init; }
 
+    /// <summary>The node's collections from the request to the answer; null when it did not answer a scrape.</summary>
+    public NodeCollections? Collections { get; init; }
+
     /// <summary>One line of the run's log.</summary>
     public string Describe() => FormattableString.Invariant(
-        $"{Seconds:F1} s (answered after {WallSeconds:F1} s), {Tokens:N0} tokens, node peak RSS {PeakRssMiB:F0} MiB, set-up p99 during {During.P99Ms:F2} ms over {During.Succeeded} sessions ({During.Failed} failed); CPU: node {RelayCpuSeconds:F1} s, simulator {SimulatorCpuSeconds:F1} s{DescribeParts()}{(Problem is null ? "" : $"; {Problem}")}");
+        $"{Seconds:F1} s (answered after {WallSeconds:F1} s), {Tokens:N0} tokens, node peak RSS {PeakRssMiB:F0} MiB, set-up p99 during {During.P99Ms:F2} ms over {During.Succeeded} sessions ({During.Failed} failed); CPU: node {RelayCpuSeconds:F1} s, simulator {SimulatorCpuSeconds:F1} s{DescribeCollections(Collections)}{DescribeParts()}{(Problem is null ? "" : $"; {Problem}")}");
 
     private string DescribeParts() => Parts is null ? ""
         : "; above that p99 by part: " + string.Join(", ", Parts.Select(p => FormattableString.Invariant($"{p.Part.Split(' ')[0]} {p.AboveSyncP99} of {p.Sessions}")));
 
-    /// <summary>The report's row for this sync of <paramref name="vms"/> VMs against the node's idle set-up.</summary>
-    public SyncResult ToResult(int vms, LatencyResult baseline, string? phase = null) =>
-        new(vms, true, Problem ?? "measured", Seconds, Tokens, During, baseline)
+    /// <summary>"; collections: ..." for the run's log, or nothing when the node did not answer a scrape.</summary>
+    internal static string DescribeCollections(NodeCollections? collections) => collections is not { } c ? ""
+        : FormattableString.Invariant($"; collections paused the node {c.PausedMsPerSecond:F1} ms a second (gen0 {c.Gen0PerSecond:F1}, gen1 {c.Gen1PerSecond:F1}, gen2 {c.Gen2PerSecond:F1} a second, {c.AllocatedMiBPerSecond:F0} MiB allocated a second)");
+
+    /// <summary>The report's row for this sync of <paramref name="vms"/> VMs against the idle set-up of its rig.</summary>
+    public SyncResult ToResult(int vms, SyncRig rig, string? phase = null) =>
+        new(vms, true, Problem ?? "measured", Seconds, Tokens, During, rig.Baseline)
         {
+            IdleCollections = rig.IdleCollections,
+            DuringCollections = Collections,
             RelayCpuSeconds = RelayCpuSeconds,
             SimulatorCpuSeconds = SimulatorCpuSeconds,
             PeakRssMiB = PeakRssMiB,

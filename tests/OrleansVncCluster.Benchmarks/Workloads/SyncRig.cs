@@ -12,11 +12,12 @@ namespace OrleansVncCluster.Benchmarks.Workloads;
 /// </summary>
 internal sealed class SyncRig : IAsyncDisposable
 {
-    private SyncRig(SyncNode node, AbiquoSimulator simulator, LatencyResult baseline)
+    private SyncRig(SyncNode node, AbiquoSimulator simulator, LatencyResult baseline, NodeCollections? idleCollections)
     {
         Node = node;
         Simulator = simulator;
         Baseline = baseline;
+        IdleCollections = idleCollections;
     }
 
     public SyncNode Node { get; }
@@ -26,6 +27,9 @@ internal sealed class SyncRig : IAsyncDisposable
 
     /// <summary>Set-up latency of the idle, warmed node over <see cref="BenchOptions.SyncIdleWindow"/>, before the simulator had any VM.</summary>
     public LatencyResult Baseline { get; }
+
+    /// <summary>The node's collections over the same window; null when it did not answer a scrape.</summary>
+    public NodeCollections? IdleCollections { get; }
 
     /// <summary>The rig, or why the sync cannot be measured on this node.</summary>
     /// <param name="enterprises">Enterprises the VMs are spread over: the node reads each one's VMs as one page.</param>
@@ -53,11 +57,8 @@ internal sealed class SyncRig : IAsyncDisposable
                 return (null, $"the node's first sync (empty inventory) did not succeed: {problem}");
             }
 
-            // A fresh node recompiles its hot code for its first 20 s or so of load: warm it past that, then measure its
-            // idle set-up over a window as long as a sync (BenchOptions.SyncWarmup, SyncIdleWindow).
-            var baseline = await SetupLatency.RunForAsync(node.Relay.Name, "idle baseline", node.Relay.Endpoint, _ => TargetNames.Banner,
-                options.SyncPace, options.SyncWarmup, options.SyncIdleWindow);
-            log(FormattableString.Invariant($"sync {label}: idle set-up p99 {baseline.P99Ms:F2} ms over {baseline.Succeeded:N0} sessions ({baseline.Failed} failed)"));
+            var (baseline, idleCollections) = await node.MeasureIdleAsync(options);
+            log(FormattableString.Invariant($"sync {label}: idle set-up p99 {baseline.P99Ms:F2} ms over {baseline.Succeeded:N0} sessions ({baseline.Failed} failed){SyncMeasurement.DescribeCollections(idleCollections)}"));
 
             await empty.DisposeAsync();
             var full = await AbiquoSimulator.StartAsync(simulatorPath, port, vms, enterprises, password, Path.Combine(logDirectory, $"abiquo-simulator-{label}.log"));
@@ -71,7 +72,7 @@ internal sealed class SyncRig : IAsyncDisposable
                 throw;
             }
 
-            return (new SyncRig(node, full, baseline), null);
+            return (new SyncRig(node, full, baseline, idleCollections), null);
         }
         catch
         {

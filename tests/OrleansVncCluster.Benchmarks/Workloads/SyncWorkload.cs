@@ -59,7 +59,7 @@ internal sealed class SyncWorkload(BenchOptions options, TargetSet targets, stri
         {
             var sync = await rig.Node.MeasureSyncAsync(rig.Simulator, options.SyncPace, SyncWait);
             log($"sync {vms:N0}: {sync.Describe()}");
-            return sync.ToResult(vms, rig.Baseline);
+            return sync.ToResult(vms, rig);
         }
     }
 

@@ -81,6 +81,14 @@ public sealed partial class MonitoringSeriesTests
         Assert.Contains(version, (await DeployCommands.RunAsync("version", Repo.RelayExecutable, ["--version"])).Output, StringComparison.Ordinal);
         Assert.Equal("histogram", metrics.FamilyTypes["vnc_relay_session_setup_duration_seconds"]);
         Assert.Equal(1, metrics.Value("vnc_relay_session_duration_seconds_count"));
+
+        // The runtime's collection counters the bench reads to say how long collections paused a node in a window
+        // (tests/OrleansVncCluster.Benchmarks/Peers/NodeMetrics.cs): the start-up heap's collection has paused it already.
+        Assert.True(metrics.Value("dotnet_gc_pause_time_seconds_total") > 0);
+        Assert.True(metrics.Value("dotnet_gc_heap_total_allocated_bytes_total") > 0);
+        Assert.True(metrics.Value("dotnet_gc_collections_total{gc_heap_generation=\"gen2\"}") > 0);
+        Assert.All((string[])["gen0", "gen1"], generation => Assert.Contains(metrics.Samples,
+            s => s.Name == "dotnet_gc_collections_total" && s.Labels.GetValueOrDefault("gc_heap_generation") == generation));
     }
 
     [Fact]
