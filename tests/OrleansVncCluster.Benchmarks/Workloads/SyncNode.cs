@@ -295,7 +295,7 @@ internal sealed record SyncMeasurement(
     private string DescribeParts() => Parts is null ? ""
         : "; above that p99 by part: " + string.Join(", ", Parts.Select(p => FormattableString.Invariant($"{p.Part.Split(' ')[0]} {p.AboveSyncP99} of {p.Sessions}")));
 
-    /// <summary>"; collections: ..." for the run's log, or nothing when the node did not answer a scrape.</summary>
+    /// <summary>"; collections paused the node ..." for the run's log, or nothing when the node did not answer a scrape.</summary>
     internal static string DescribeCollections(NodeCollections? collections) => collections is not { } c ? ""
         : FormattableString.Invariant($"; collections paused the node {c.PausedMsPerSecond:F1} ms a second (gen0 {c.Gen0PerSecond:F1}, gen1 {c.Gen1PerSecond:F1}, gen2 {c.Gen2PerSecond:F1} a second, {c.AllocatedMiBPerSecond:F0} MiB allocated a second)");
 
