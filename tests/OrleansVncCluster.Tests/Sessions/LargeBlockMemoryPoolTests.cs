@@ -1,0 +1,62 @@
+using OrleansVncCluster.Relay.Sessions;
+
+namespace OrleansVncCluster.Tests.Sessions;
+
+public sealed class LargeBlockMemoryPoolTests
+{
+    [Fact]
+    public void RentsTheBlockReturnedLast_SoKestrelReadsIntoTheOneStillInTheCache()
+    {
+        using var pool = new LargeBlockMemoryPool();
+        var first = pool.Rent();
+        var second = pool.Rent();
+        first.Dispose();
+        second.Dispose();
+
+        var next = pool.Rent();
+        var after = pool.Rent();
+
+        Assert.Same(second, next);
+        Assert.Same(first, after);
+    }
+
+    [Fact]
+    public void RentsWholeBlocks_AndRefusesAskingForMoreThanABlock()
+    {
+        using var pool = new LargeBlockMemoryPool();
+
+        using var block = pool.Rent();
+
+        Assert.Equal(RelayOptions.BufferBytes, block.Memory.Length);
+        Assert.Equal(RelayOptions.BufferBytes, pool.MaxBufferSize);
+        Assert.Throws<ArgumentOutOfRangeException>(() => pool.Rent(RelayOptions.BufferBytes + 1));
+    }
+
+    [Fact]
+    public void KeepsAtMostMaxRetainedBlocks_TheRestGoToTheCollector()
+    {
+        using var pool = new LargeBlockMemoryPool();
+        var burst = Enumerable.Range(0, LargeBlockMemoryPool.MaxRetained + 44).Select(_ => pool.Rent()).ToList();
+        foreach (var block in burst)
+        {
+            block.Dispose();
+        }
+
+        var again = Enumerable.Range(0, burst.Count).Select(_ => pool.Rent()).ToList();
+
+        var reused = again.Count(block => burst.Any(old => ReferenceEquals(old, block)));
+        Assert.Equal(LargeBlockMemoryPool.MaxRetained, reused);
+    }
+
+    [Fact]
+    public void ADisposedPoolLetsGoOfWhatItKept()
+    {
+        var pool = new LargeBlockMemoryPool();
+        var block = pool.Rent();
+        block.Dispose();
+
+        pool.Dispose();
+
+        Assert.NotSame(block, pool.Rent());
+    }
+}
