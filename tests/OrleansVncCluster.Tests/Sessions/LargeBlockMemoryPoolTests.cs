@@ -5,22 +5,6 @@ namespace OrleansVncCluster.Tests.Sessions;
 public sealed class LargeBlockMemoryPoolTests
 {
     [Fact]
-    public void RentsTheBlockReturnedLast_SoKestrelReadsIntoTheOneStillInTheCache()
-    {
-        using var pool = new LargeBlockMemoryPool();
-        var first = pool.Rent();
-        var second = pool.Rent();
-        first.Dispose();
-        second.Dispose();
-
-        var next = pool.Rent();
-        var after = pool.Rent();
-
-        Assert.Same(second, next);
-        Assert.Same(first, after);
-    }
-
-    [Fact]
     public void RentsWholeBlocks_AndRefusesAskingForMoreThanABlock()
     {
         using var pool = new LargeBlockMemoryPool();
