@@ -28,7 +28,7 @@ public sealed class LargeBlockMemoryPoolTests
 
         var again = Enumerable.Range(0, burst.Count).Select(_ => pool.Rent()).ToList();
 
-        var reused = again.Count(block => burst.Any(old => ReferenceEquals(old, block)));
+        var reused = again.Count(burst.ToHashSet<object>(ReferenceEqualityComparer.Instance).Contains);
         Assert.Equal(LargeBlockMemoryPool.MaxRetained, reused);
     }
 
