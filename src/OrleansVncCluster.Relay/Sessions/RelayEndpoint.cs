@@ -273,7 +273,7 @@ public sealed partial class RelayEndpoint(
             (WebSocket Socket, BrowserFrameStream? Frames, UpgradeHandoff? HandedOff) accepted;
             if (UpgradeHandoff.Of(context) is { } handoff && context.Features.Get<IHttpUpgradeFeature>() is { IsUpgradableRequest: true } upgrade)
             {
-                var (socket, frames) = await handoff.AcceptWebSocketAsync(context, upgrade, subProtocol, settings.KeepAliveInterval, keepAliveTimeout, settings.InPlaceFrames);
+                var (socket, frames) = await handoff.AcceptWebSocketAsync(context, upgrade, subProtocol, settings.KeepAliveInterval, keepAliveTimeout, settings.InPlaceFrames, settings.Splice);
                 accepted = (socket, frames, handoff);
             }
             else
