@@ -273,7 +273,7 @@ public sealed partial class RelayEndpoint(
             (WebSocket Socket, BrowserFrameStream? Frames, UpgradeHandoff? HandedOff) accepted;
             if (UpgradeHandoff.Of(context) is { } handoff && context.Features.Get<IHttpUpgradeFeature>() is { IsUpgradableRequest: true } upgrade)
             {
-                var (socket, frames) = await handoff.AcceptWebSocketAsync(context, upgrade, subProtocol, settings.KeepAliveInterval, keepAliveTimeout, settings.InPlaceFrames, settings.Splice);
+                var (socket, frames) = await handoff.AcceptWebSocketAsync(context, upgrade, subProtocol, settings.KeepAliveInterval, keepAliveTimeout, settings.InPlaceFrames);
                 accepted = (socket, frames, handoff);
             }
             else

@@ -77,13 +77,6 @@ public sealed class RelayOptions
     public bool DirectSends { get; set; } = true;
 
     /// <summary>
-    /// With direct sends on Linux, a session moving bulk data from the VNC server moves it to the browser's socket in the
-    /// kernel (splice(2) through a pooled pipe, <see cref="SplicePipe"/>) instead of reading it into the process and
-    /// writing it out again; only each frame's header is written by the node. <c>false</c> copies every frame.
-    /// </summary>
-    public bool Splice { get; set; } = true;
-
-    /// <summary>
     /// The longest the node rehearses before <c>/readyz</c> says ready (Node/StartupRehearsal), zero for no rehearsal:
     /// sessions through its own relay listener to a loopback RFB server of its own, until the JIT has gone quiet under
     /// them, so its recompilation of the session path is not paid by the first users (docs/benchmarks.md, the cold node).

@@ -25,9 +25,6 @@ namespace OrleansVncCluster.Relay.Sessions;
 /// </summary>
 public sealed class SessionForwarder(TimeProvider time)
 {
-    /// <summary>The shortest spliced frame after which the server-to-browser copy goes on splicing (<c>Relay:Splice</c>).</summary>
-    public const int SpliceAtLeast = 16 * 1024;
-
     /// <summary>How long the close of a session may take, from its end to the WebSocket's abort.</summary>
     public static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(3);
 
@@ -449,42 +446,15 @@ public sealed class SessionForwarder(TimeProvider time)
 
     /// <summary>The server-to-browser copy of an opaque session on the socket. With <paramref name="frames"/> each read lands
     /// behind <see cref="BrowserFrameStream.Headroom"/> and goes out as a frame from the same buffer, copied by nobody on
-    /// the way to Kestrel. Where <paramref name="frames"/> can splice (<c>Relay:Splice</c>), a read that filled the buffer
-    /// turns the copy to splicing: frames go from socket to socket in the kernel while they come at least
-    /// <see cref="SpliceAtLeast"/> long; a shorter one turns it back, since splicing costs a system call more per frame
-    /// and saves only copies, which a key press or a cursor update hardly has.</summary>
+    /// the way to Kestrel.</summary>
     private static async Task<SessionOutcome> TargetToClientAsync(Socket target, WebSocket client, BrowserFrameStream? frames, RelaySession session)
     {
         var offset = frames is null ? 0 : BrowserFrameStream.Headroom;
         byte[]? buffer = null;
-        var splicing = false;
         try
         {
             while (true)
             {
-                if (splicing)
-                {
-                    var (spliced, count) = await frames!.SpliceFrameAsync(target);
-                    switch (spliced)
-                    {
-                        case BrowserFrameStream.Spliced.Frame:
-                            session.AddToClient(count);
-                            splicing = count >= SpliceAtLeast;
-                            continue;
-                        case BrowserFrameStream.Spliced.NothingThere:
-                            // Wait without a buffer, as below; the next frame is spliced too.
-                            await target.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None);
-                            continue;
-                        case BrowserFrameStream.Spliced.EndOfStream:
-                            return SessionOutcome.TargetClosed;
-                        case BrowserFrameStream.Spliced.BrowserGone:
-                            return SessionOutcome.ClientFailed;
-                        default:
-                            splicing = false;
-                            break;
-                    }
-                }
-
                 int read;
                 if (buffer is null)
                 {
@@ -537,8 +507,7 @@ public sealed class SessionForwarder(TimeProvider time)
                 }
 
                 session.AddToClient(read);
-                splicing = offset + read == buffer.Length && frames is { CanSplice: true };
-                if (offset + read < buffer.Length || splicing)
+                if (offset + read < buffer.Length)
                 {
                     ArrayPool<byte>.Shared.Return(buffer);
                     buffer = null;

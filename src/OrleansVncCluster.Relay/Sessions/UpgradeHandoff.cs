@@ -79,8 +79,7 @@ public sealed class UpgradeHandoff : IConnectionHeartbeatFeature
     /// <see cref="InvalidOperationException"/> at Kestrel's upgraded-connection cap, as <c>AcceptWebSocketAsync</c> does.
     /// </summary>
     public async Task<(WebSocket Socket, BrowserFrameStream? Frames)> AcceptWebSocketAsync(
-        HttpContext context, IHttpUpgradeFeature upgrade, string? subProtocol, TimeSpan keepAliveInterval, TimeSpan keepAliveTimeout, bool inPlaceFrames,
-        bool splice = false)
+        HttpContext context, IHttpUpgradeFeature upgrade, string? subProtocol, TimeSpan keepAliveInterval, TimeSpan keepAliveTimeout, bool inPlaceFrames)
     {
         if (!_upgraded.TryAdd())
         {
@@ -128,7 +127,7 @@ public sealed class UpgradeHandoff : IConnectionHeartbeatFeature
         _takenOver = true;
         _writer = null;
         var transport = new TransportStream(_connection, _direct);
-        var frames = inPlaceFrames ? new BrowserFrameStream(transport, splice && SplicePipe.Supported ? _direct : null) : null;
+        var frames = inPlaceFrames ? new BrowserFrameStream(transport) : null;
         var socket = WebSocket.CreateFromStream(frames ?? (Stream)transport, new WebSocketCreationOptions
         {
             IsServer = true,
