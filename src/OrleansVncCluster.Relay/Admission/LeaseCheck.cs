@@ -18,6 +18,9 @@ public sealed partial class LeaseCheck(
     IOptionsMonitor<TicketOptions> tickets,
     ILogger<LeaseCheck> logger) : IAdmissionCheck
 {
+    /// <summary>The client key of the start-up rehearsal's sessions: not an address, so no client's.</summary>
+    public const string RehearsalClientKey = "rehearsal";
+
     private static readonly TimeSpan[] ReleaseRetries = [TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(30)];
 
     /// <inheritdoc/>
@@ -29,10 +32,13 @@ public sealed partial class LeaseCheck(
         var leaseId = context.SessionId;
         var viewOnly = context.Ticket.Ticket?.ViewOnly ?? false;
         var wanted = new List<(ISessionLeaseHolder Holder, int Max, string Reason, string Metric)>(2);
-        // The node's own start-up rehearsal is no client: its 16 sessions at a time spend no one's limit.
-        if (settings.MaxSessionsPerClient > 0 && !context.Rehearsal)
+        // The node's own start-up rehearsal is no client: its 16 sessions at a time spend no one's limit, on a client
+        // grain of their own (no address is that key) without a limit, so a user's first session does not pay that
+        // grain's first call.
+        if (settings.MaxSessionsPerClient > 0)
         {
-            wanted.Add((grains.ForKey<IClientSessionsGrain>(context.ClientKey), settings.MaxSessionsPerClient, CloseReasons.ClientSessionsText, LimitReasons.ClientSessions));
+            var (key, max) = context.Rehearsal ? (RehearsalClientKey, int.MaxValue) : (context.ClientKey, settings.MaxSessionsPerClient);
+            wanted.Add((grains.ForKey<IClientSessionsGrain>(key), max, CloseReasons.ClientSessionsText, LimitReasons.ClientSessions));
         }
 
         var tokenLease = settings.MaxSessionsPerToken > 0 || tickets.CurrentValue.ResumeWindow > TimeSpan.Zero;

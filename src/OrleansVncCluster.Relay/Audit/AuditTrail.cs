@@ -64,6 +64,9 @@ public sealed partial class AuditTrail : BackgroundService
         return false;
     }
 
+    /// <summary>Runs what the store would do with <paramref name="record"/> and stores nothing (<see cref="IAuditStore.Rehearse"/>).</summary>
+    public void Rehearse(AuditRecord record) => _store.Rehearse(record);
+
     /// <inheritdoc/>
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {

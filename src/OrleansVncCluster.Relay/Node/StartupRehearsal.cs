@@ -28,8 +28,9 @@ namespace OrleansVncCluster.Relay.Node;
 /// here, where no user waits. The sessions take the same path as a user's (the upgrade, a ticket where the node issues
 /// them, admission with the token's lease, the dial, the relay both ways as the node's settings make it relay: bytes as
 /// they come, or its own login and a clipboard policy's parsing; the close); <see cref="SessionRehearsal"/> keeps them
-/// out of the history, the session counters, recording, the client limits and the target policy (its VNC server is the
-/// node's own, on loopback). Its tokens are known to this node only, for the rehearsal only. Any failure is logged and
+/// out of the history (their records are only encoded, as its store would), the session counters, recording, every
+/// client's limit (their leases go to a client grain of their own) and the target policy (its VNC server is the node's
+/// own, on loopback). Its tokens are known to this node only, for the rehearsal only. Any failure is logged and
 /// the node goes on to ready: a rehearsal never keeps a node out of service. A node with an Abiquo source also loads a
 /// made-up inventory meanwhile (<see cref="AbiquoRehearsal"/>), so its first big sync is not its JIT's either.
 /// </remarks>

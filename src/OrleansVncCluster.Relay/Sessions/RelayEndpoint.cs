@@ -339,7 +339,8 @@ public sealed partial class RelayEndpoint(
     {
         session.InputFilter = filter;
         // The node's own start-up rehearsal is no one's session (Node/StartupRehearsal): out of the registry, so no
-        // re-validation, checkpoint or admin list sees it, and no record, counter or log line.
+        // re-validation, checkpoint or admin list sees it, and no record (only the store's side of one, rehearsed at its
+        // end), counter or log line.
         var counted = !session.Rehearsal;
         if (counted)
         {
@@ -370,6 +371,10 @@ public sealed partial class RelayEndpoint(
                 metrics.SessionEnded(outcome.ToString(), session.BytesToTarget, session.BytesToClient, watch.Elapsed);
                 LogEnded(logger, session.Id, session.Client, TokenText.ForLog(session.Token), session.Entry.Target, session.BytesToTarget, session.BytesToClient,
                     watch.Elapsed.TotalSeconds, outcome, reason);
+            }
+            else
+            {
+                audit.Rehearsed(session);
             }
         }
     }

@@ -35,6 +35,18 @@ public sealed class SessionAudit(
         }
     }
 
+    /// <summary>
+    /// For a start-up rehearsal session (<see cref="RelaySession.Rehearsal"/>), which leaves no record: builds its records
+    /// as <see cref="Opened"/> and <see cref="Closed"/> would and runs the store's side of them without storing
+    /// (<see cref="AuditTrail.Rehearse"/>).
+    /// </summary>
+    public void Rehearsed(RelaySession session)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        trail.Rehearse(RecordOf(session, silo.Name, end: null));
+        trail.Rehearse(RecordOf(session, silo.Name, time.GetUtcNow()));
+    }
+
     /// <summary>Rewrites the records of live sessions whose bytes moved since their last write; returns how many.</summary>
     public int Checkpoint()
     {

@@ -116,6 +116,24 @@ public sealed class RedisAuditStoreTests : IAsyncLifetime
         Assert.Equal(Now, (await alive.QueryAsync(new AuditQuery { Client = "127.0.0.2" }, default)).Single(r => r.Id == "cut").End);
     }
 
+    [Fact]
+    public async Task Rehearse_EncodesTheRecord_AndStoresNothing()
+    {
+        var store = Store("node-a", 1);
+        var closed = Record("rehearsal", Now.AddMinutes(-1)) with { End = Now, CloseCode = 1000, CloseReason = "bye" };
+
+        store.Rehearse(Record("rehearsal", Now.AddMinutes(-1)));
+        store.Rehearse(closed);
+
+        var server = _multiplexer.GetServer(_multiplexer.GetEndPoints().Single());
+        Assert.Empty(server.Keys(pattern: _service + "*"));
+        Assert.Empty(await store.QueryAsync(new AuditQuery(), default));
+        Assert.Empty(await store.OpenSilosAsync());
+        // The store still writes as before.
+        await store.WriteAsync([new(closed, AuditStage.Closed)], default);
+        Assert.Equal("rehearsal", Assert.Single(await store.QueryAsync(new AuditQuery(), default)).Id);
+    }
+
     public async ValueTask DisposeAsync()
     {
         await _multiplexer.DisposeAsync();

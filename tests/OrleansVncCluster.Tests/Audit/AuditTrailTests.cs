@@ -32,6 +32,23 @@ public sealed class AuditTrailTests
     }
 
     [Fact]
+    public async Task Rehearse_RunsTheStoresSideOfTheRecord_AndQueuesNothing()
+    {
+        var store = new FakeStore();
+        var (trail, metrics) = Trail(store);
+        await trail.StartAsync(TestContext.Current.CancellationToken);
+
+        trail.Rehearse(MemoryAuditStoreTests.Record("rehearsal", Start));
+        Assert.True(trail.Write(MemoryAuditStoreTests.Record("user", Start), AuditStage.Opened));
+
+        await Eventually(() => store.Stored.Count == 1, "the user's write is stored");
+        Assert.Equal(["rehearsal"], store.Rehearsed.Select(r => r.Id));
+        Assert.Equal(["user"], store.Stored.Select(w => w.Record.Id));
+        Assert.Equal(1, metrics.Audit.Written);
+        await trail.StopAsync(TestContext.Current.CancellationToken);
+    }
+
+    [Fact]
     public async Task StoreBlocked_QueueFills_FurtherWritesAreDroppedAtOnce_AndCounted()
     {
         var store = new FakeStore { Block = new TaskCompletionSource() };
@@ -137,6 +154,10 @@ public sealed class AuditTrailTests
                 }
             }
         }
+
+        public List<AuditRecord> Rehearsed { get; } = [];
+
+        public void Rehearse(AuditRecord record) => Rehearsed.Add(record);
 
         public async Task WriteAsync(IReadOnlyList<AuditWrite> writes, CancellationToken cancellationToken)
         {

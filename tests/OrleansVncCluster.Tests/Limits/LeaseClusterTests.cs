@@ -1,5 +1,9 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
 using Orleans.Runtime;
 using OrleansVncCluster.Relay.Admission;
+using OrleansVncCluster.Relay.Tickets;
+using OrleansVncCluster.Tests.Tickets;
 using OrleansVncCluster.Relay.Tokens;
 using OrleansVncCluster.Tests.Sync;
 using OrleansVncCluster.Tests.Tokens;
@@ -35,6 +39,33 @@ public sealed class LeaseClusterTests(TokenClusterFixture fixture) : IClassFixtu
         Assert.NotNull(await token.GetAsync());
         await token.ReleaseLeaseAsync("t1");
         Assert.True(await token.AcquireLeaseAsync("t2", Silo(1), 1));
+    }
+
+    [Fact]
+    public async Task RehearsalSessions_TakeTheirClientLeaseOnAGrainOfTheirOwn_WithoutTheClientLimit()
+    {
+        // A limit of one a client: the rehearsal's sessions from 192.0.2.30 all pass, and the address's own grain is left
+        // untouched, so its user's first session is admitted.
+        var silo = fixture.Cluster.Silos[0].ServiceProvider.GetRequiredService<ILocalSiloDetails>();
+        var check = new LeaseCheck(fixture.Grains, silo, new TestOptions<LimitsOptions>(new LimitsOptions { MaxSessionsPerClient = 1, MaxSessionsPerToken = 0 }),
+            new TestOptions<TicketOptions>(new TicketOptions { ResumeWindow = TimeSpan.Zero }), NullLogger<LeaseCheck>.Instance);
+        var rehearsals = Enumerable.Range(0, 3).Select(_ => new AdmissionContext("192.0.2.30", null, "", "relay.example") { Rehearsal = true, ClientKey = "192.0.2.30" }).ToList();
+
+        foreach (var rehearsal in rehearsals)
+        {
+            Assert.Null(await check.CheckAsync(rehearsal, CancellationToken.None));
+        }
+
+        var rehearsalGrain = fixture.Grains.GetGrain<IClientSessionsGrain>(LeaseCheck.RehearsalClientKey);
+        Assert.Equal(3, await rehearsalGrain.LeaseCountAsync());
+        Assert.Equal(0, await fixture.Grains.GetGrain<IClientSessionsGrain>("192.0.2.30").LeaseCountAsync());
+        var user = new AdmissionContext("192.0.2.30", null, "", "relay.example") { ClientKey = "192.0.2.30" };
+        Assert.Null(await check.CheckAsync(user, CancellationToken.None));
+        Assert.Equal(1, await fixture.Grains.GetGrain<IClientSessionsGrain>("192.0.2.30").LeaseCountAsync());
+
+        // Ending the rehearsal's sessions gives their leases back.
+        rehearsals.ForEach(rehearsal => rehearsal.Release());
+        await Eventually.ThatAsync(async () => await rehearsalGrain.LeaseCountAsync() == 0, TimeSpan.FromSeconds(10), "the rehearsal's leases were not given back");
     }
 
     [Fact]
