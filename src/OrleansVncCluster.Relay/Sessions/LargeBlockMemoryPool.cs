@@ -17,6 +17,7 @@ internal sealed class LargeBlockMemoryPool : MemoryPool<byte>
 
     private readonly ConcurrentQueue<Block> _free = new();
     private int _retained;
+    private bool _disposed;
 
     public override int MaxBufferSize => BlockSize;
 
@@ -34,11 +35,21 @@ internal sealed class LargeBlockMemoryPool : MemoryPool<byte>
 
     protected override void Dispose(bool disposing)
     {
-        _free.Clear();
+        // Kestrel disposes its pool when it stops; connections still closing return their blocks after that.
+        Volatile.Write(ref _disposed, true);
+        while (_free.TryDequeue(out _))
+        {
+            Interlocked.Decrement(ref _retained);
+        }
     }
 
     private void Return(Block block)
     {
+        if (Volatile.Read(ref _disposed))
+        {
+            return;
+        }
+
         if (Interlocked.Increment(ref _retained) <= MaxRetained)
         {
             _free.Enqueue(block);

@@ -43,4 +43,16 @@ public sealed class LargeBlockMemoryPoolTests
 
         Assert.NotSame(block, pool.Rent());
     }
+
+    [Fact]
+    public void ADisposedPool_KeepsNoBlockReturnedAfterwards()
+    {
+        var pool = new LargeBlockMemoryPool();
+        var late = pool.Rent();
+
+        pool.Dispose();
+        late.Dispose();
+
+        Assert.NotSame(late, pool.Rent());
+    }
 }
