@@ -13,7 +13,7 @@ public interface IAuditStore
     Task WriteAsync(IReadOnlyList<AuditWrite> writes, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Does for <paramref name="record"/> what <see cref="WriteAsync"/> does on the node's side (its encoding, its keys)
+    /// Does for <paramref name="record"/> what <see cref="WriteAsync"/> does on the node's side (its encoding)
     /// and stores nothing: the start-up rehearsal's sessions (Node/StartupRehearsal) leave no record, but a node's first
     /// users should not be the ones who pay for that code's first runs.
     /// </summary>
