@@ -24,6 +24,12 @@ public sealed class NodeCollectionsTests
         dotnet_gc_last_collection_heap_size_bytes{otel_scope_name="System.Runtime",gc_heap_generation="gen1"} 440
         # TYPE dotnet_gc_pause_time_seconds_total counter
         dotnet_gc_pause_time_seconds_total{otel_scope_name="System.Runtime"} 0.135249
+        # TYPE dotnet_jit_compilation_time_seconds_total counter
+        dotnet_jit_compilation_time_seconds_total{otel_scope_name="System.Runtime"} 0.7983945
+        # TYPE dotnet_jit_compiled_il_size_bytes_total counter
+        dotnet_jit_compiled_il_size_bytes_total{otel_scope_name="System.Runtime"} 334091
+        # TYPE dotnet_jit_compiled_methods_total counter
+        dotnet_jit_compiled_methods_total{otel_scope_name="System.Runtime"} 5044
         vnc_relay_sessions_started_total 15
         """;
 
@@ -33,6 +39,15 @@ public sealed class NodeCollectionsTests
         var totals = GcTotals.Parse(Scrape);
 
         Assert.Equal(new GcTotals(0.135249, 230, 12, 5, 67_899_744), totals);
+    }
+
+    [Fact]
+    public void TheJitsCounters_AreReadFromANodesScrape_AndTwoReadingsSayWhatAWindowCompiled()
+    {
+        var before = JitTotals.Parse(Scrape);
+
+        Assert.Equal(new JitTotals(5044, 0.7983945), before);
+        Assert.Equal("the node compiled 1,249 methods (JIT 0.32 s) during them", before.During(new JitTotals(6293, 1.12)));
     }
 
     [Fact]
