@@ -453,7 +453,9 @@ internal sealed class BenchRunner(BenchOptions options)
 
         var readySeconds = ready.Elapsed.TotalSeconds;
         Log($"{relay.Name}: pid {relay.Pid}, first session opened {readySeconds:F2} s after /readyz ({probes} probes); {options.ColdSessions:N0} sessions now");
-        // What the sessions still found to compile: the start-up rehearsal's blind spots show here first.
+        // What the sessions still found to compile: the start-up rehearsal's blind spots show here first. The first
+        // scrape only compiles the exporter's own code.
+        _ = await NodeMetrics.JitTotalsAsync(relay);
         var jitBefore = await NodeMetrics.JitTotalsAsync(relay);
         var result = await SetupLatency.RunAsync(relay.Name, Invariant($"first {options.ColdSessions:N0} sessions; {rehearsal}; /readyz answered {startSeconds:F1} s after the start; the node opened its first session {readySeconds:F2} s after that ({probes} probes)"),
             relay.Endpoint, _ => TargetNames.Banner, options.ColdSessions, options.SetupConcurrency, 0, relay.TreeCpuSeconds);

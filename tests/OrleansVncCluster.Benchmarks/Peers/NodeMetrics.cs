@@ -13,18 +13,13 @@ internal static class NodeMetrics
     public static async Task<double> SessionsStartedAsync(RelayPeer node) => Sum(await ScrapeAsync(node), "vnc_relay_sessions_started_total");
 
     /// <summary>The node's garbage collection counters now, or null when it did not answer the scrape.</summary>
-    public static async Task<GcTotals?> GcTotalsAsync(RelayPeer node)
-    {
-        try
-        {
-            return GcTotals.Parse(await ScrapeAsync(node));
-        }
-        catch (Exception exception) when (exception is HttpRequestException or TaskCanceledException)
-        {
-            // A figure beside the measurement, not the measurement: a node too busy to answer leaves it out.
-            return null;
-        }
-    }
+    public static async Task<GcTotals?> GcTotalsAsync(RelayPeer node) => await TryScrapeAsync(node) is { } text ? GcTotals.Parse(text) : null;
+
+    /// <summary>
+    /// The node's JIT counters now, or null when it did not answer the scrape. A node's first scrape compiles the
+    /// exporter's own code: read once before the window opens, so that cost is not the window's.
+    /// </summary>
+    public static async Task<JitTotals?> JitTotalsAsync(RelayPeer node) => await TryScrapeAsync(node) is { } text ? JitTotals.Parse(text) : null;
 
     /// <summary>
     /// The sum of every series of <paramref name="metric"/> in Prometheus text (0 when it has none yet); with
@@ -58,20 +53,16 @@ internal static class NodeMetrics
         return sum;
     }
 
-    /// <summary>
-    /// The node's JIT counters now, or null when it did not answer. Read twice: a node's first scrape compiles the
-    /// exporter's own code, which would otherwise count as the window's.
-    /// </summary>
-    public static async Task<JitTotals?> JitTotalsAsync(RelayPeer node)
+    private static async Task<string?> TryScrapeAsync(RelayPeer node)
     {
         try
         {
-            _ = await ScrapeAsync(node);
-            return JitTotals.Parse(await ScrapeAsync(node));
+            return await ScrapeAsync(node);
         }
         catch (Exception exception) when (exception is HttpRequestException or TaskCanceledException)
         {
-            return null; // a figure beside the measurement, as the collections are
+            // A figure beside the measurement, not the measurement: a node too busy to answer leaves it out.
+            return null;
         }
     }
 

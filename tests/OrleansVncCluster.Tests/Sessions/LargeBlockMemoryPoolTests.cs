@@ -32,27 +32,25 @@ public sealed class LargeBlockMemoryPoolTests
         Assert.Equal(LargeBlockMemoryPool.MaxRetained, reused);
     }
 
-    [Fact]
-    public void ADisposedPoolLetsGoOfWhatItKept()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void ADisposedPool_KeepsNoBlock_ReturnedBeforeItWasDisposedOrAfter(bool returnedBefore)
     {
         var pool = new LargeBlockMemoryPool();
         var block = pool.Rent();
-        block.Dispose();
 
-        pool.Dispose();
+        if (returnedBefore)
+        {
+            block.Dispose();
+            pool.Dispose();
+        }
+        else
+        {
+            pool.Dispose();
+            block.Dispose();
+        }
 
         Assert.NotSame(block, pool.Rent());
-    }
-
-    [Fact]
-    public void ADisposedPool_KeepsNoBlockReturnedAfterwards()
-    {
-        var pool = new LargeBlockMemoryPool();
-        var late = pool.Rent();
-
-        pool.Dispose();
-        late.Dispose();
-
-        Assert.NotSame(late, pool.Rent());
     }
 }
