@@ -133,6 +133,7 @@ internal static class EventIds
     public const int SiloPeerRefused = 6221;
     public const int TrustedProxyHostsResolved = 6222;
     public const int TrustedProxyHostsUnresolved = 6223;
+    public const int SocketAffinity = 6224;
 
     public const int PlaybackStarted = 5350;
     public const int PlaybackEnded = 5351;

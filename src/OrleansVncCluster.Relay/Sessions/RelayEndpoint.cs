@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net.Sockets;
 using System.Net.WebSockets;
+using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 using OrleansVncCluster.Relay.Admission;
@@ -102,15 +103,17 @@ public sealed partial class RelayEndpoint(
                 return;
             }
 
+            // The browser's socket, whose thread the VNC socket is to share (Sessions/SocketAffinity).
+            var browser = context.Features.Get<IConnectionSocketFeature>()?.Socket;
             owned = false;
             if (handoff is not null)
             {
                 // Kestrel's HTTP layer lets go of the request once this returns; the session runs on, on the connection.
-                handoff.ContinueWith(connection => RunAsync(socket, frames, admitted, request.Rehearsal, settings, client, arrived, connection.ConnectionClosed));
+                handoff.ContinueWith(connection => RunAsync(socket, frames, admitted, request.Rehearsal, settings, client, arrived, connection.ConnectionClosed, browser));
                 return;
             }
 
-            await RunAsync(socket, frames, admitted, request.Rehearsal, settings, client, arrived, context.RequestAborted);
+            await RunAsync(socket, frames, admitted, request.Rehearsal, settings, client, arrived, context.RequestAborted, browser);
         }
         finally
         {
@@ -124,7 +127,7 @@ public sealed partial class RelayEndpoint(
     /// <summary>An accepted and admitted session, from dialling the VNC server to its end; it owns the WebSocket and the
     /// admission (both disposed here).</summary>
     private async Task RunAsync(WebSocket accepted, BrowserFrameStream? frames, AdmissionResult admission, bool rehearsal, RelayOptions settings, string client,
-        long arrived, CancellationToken aborted)
+        long arrived, CancellationToken aborted, Socket? browser)
     {
         using var socket = accepted;
         await using var admitted = admission;
@@ -132,7 +135,7 @@ public sealed partial class RelayEndpoint(
         var relayed = false;
         try
         {
-            if (await DialAsync(socket, admitted, client, settings, aborted) is not { } target)
+            if (await DialAsync(socket, admitted, client, settings, aborted, browser) is not { } target)
             {
                 return;
             }
@@ -305,12 +308,12 @@ public sealed partial class RelayEndpoint(
         }
     }
 
-    private async Task<NetworkStream?> DialAsync(WebSocket socket, AdmissionResult admitted, string client, RelayOptions settings, CancellationToken aborted)
+    private async Task<NetworkStream?> DialAsync(WebSocket socket, AdmissionResult admitted, string client, RelayOptions settings, CancellationToken aborted, Socket? browser)
     {
         var entry = admitted.Entry!;
         try
         {
-            return await dialer.DialAsync(entry.Target, settings.ConnectTimeout, aborted);
+            return await dialer.DialAsync(entry.Target, settings.ConnectTimeout, aborted, settings.SocketAffinity ? browser : null);
         }
         catch (Exception exception) when (exception is SocketException or OperationCanceledException or IOException)
         {

@@ -77,6 +77,13 @@ public sealed class RelayOptions
     public bool DirectSends { get; set; } = true;
 
     /// <summary>
+    /// A session's VNC socket is put on the socket thread of its browser socket (<see cref="Sessions.SocketAffinity"/>),
+    /// so that both directions of a console run on one thread rather than crossing between cores with every message
+    /// answered. <c>false</c> leaves each socket where the runtime deals it.
+    /// </summary>
+    public bool SocketAffinity { get; set; } = true;
+
+    /// <summary>
     /// The longest the node rehearses before <c>/readyz</c> says ready (Node/StartupRehearsal), zero for no rehearsal:
     /// sessions through its own relay listener to a loopback RFB server of its own, until the JIT has gone quiet under
     /// them, so its recompilation of the session path is not paid by the first users (docs/benchmarks.md, the cold node).

@@ -3,11 +3,12 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using OrleansVncCluster.Relay.Admission;
+using OrleansVncCluster.Relay.Diagnostics;
 
 namespace OrleansVncCluster.Relay.Sessions;
 
 /// <summary>Registers and maps the console sessions: the endpoint, the dialer, the forwarder and the session registry.</summary>
-public static class SessionsHosting
+public static partial class SessionsHosting
 {
     /// <summary>Adds <see cref="RelayOptions"/> (section "Relay", validated once at start-up) and the session path's services.</summary>
     public static IServiceCollection AddRelaySessions(this IServiceCollection services)
@@ -55,6 +56,7 @@ public static class SessionsHosting
     internal static IApplicationBuilder UseRelaySessions(this IApplicationBuilder app, RequestDelegate handler)
     {
         var relay = app.ApplicationServices.GetRequiredService<IOptions<RelayOptions>>().Value;
+        LogSocketAffinity(app.ApplicationServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(SocketAffinity)), SocketAffinity.Describe(relay.SocketAffinity));
         var path = new PathString(relay.Path.TrimEnd('/'));
         return app.MapWhen(context => IsSessionPath(context.Request.Path, path), session =>
         {
@@ -90,4 +92,8 @@ public static class SessionsHosting
         var path = endpoints.ServiceProvider.GetRequiredService<IOptions<RelayOptions>>().Value.Path;
         return endpoints.MapGet(path.TrimEnd('/') + ResumeGrants.PresenceSuffix, (HttpContext context, ResumeGrants resume) => resume.PresenceAsync(context));
     }
+
+    [LoggerMessage(EventId = EventIds.SocketAffinity, Level = LogLevel.Information,
+        Message = "A session's two sockets on one socket thread: {State} (Relay:SocketAffinity)")]
+    private static partial void LogSocketAffinity(ILogger logger, string state);
 }

@@ -9,9 +9,10 @@ public sealed class TargetDialer
 {
     /// <summary>
     /// Connects to <paramref name="target"/>; throws <see cref="SocketException"/>, <see cref="IOException"/> or
-    /// <see cref="OperationCanceledException"/> (the deadline passed or <paramref name="aborted"/> fired).
+    /// <see cref="OperationCanceledException"/> (the deadline passed or <paramref name="aborted"/> fired). With a
+    /// <paramref name="companion"/> (the browser's socket) the new socket shares its socket thread (<see cref="SocketAffinity"/>).
     /// </summary>
-    public async Task<NetworkStream> DialAsync(ConsoleTarget target, TimeSpan timeout, CancellationToken aborted)
+    public async Task<NetworkStream> DialAsync(ConsoleTarget target, TimeSpan timeout, CancellationToken aborted, Socket? companion = null)
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(aborted);
         deadline.CancelAfter(timeout);
@@ -21,6 +22,7 @@ public sealed class TargetDialer
             socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
             try
             {
+                PreferThreadOf(companion);
                 await socket.ConnectAsync(new UnixDomainSocketEndPoint(path), deadline.Token);
             }
             catch
@@ -36,6 +38,7 @@ public sealed class TargetDialer
             {
                 socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive, true);
                 var host = target.Host.Trim('[', ']');
+                PreferThreadOf(companion);
                 if (IPAddress.TryParse(host, out var address))
                 {
                     await socket.ConnectAsync(new IPEndPoint(address, target.Port), deadline.Token);
@@ -58,5 +61,14 @@ public sealed class TargetDialer
         var stream = new NetworkStream(socket, ownsSocket: true);
         socket.Blocking = false;
         return stream;
+    }
+
+    // Right before the connect: a connect that waits is what registers the new socket with a thread.
+    private static void PreferThreadOf(Socket? companion)
+    {
+        if (companion is not null)
+        {
+            SocketAffinity.PreferThreadOf(companion);
+        }
     }
 }

@@ -17,6 +17,12 @@ public sealed class InPlaceFramesOffTests() : SettingOffTests("Relay__InPlaceFra
 /// </summary>
 public sealed class UpgradeHandoffOffTests() : SettingOffTests("Relay__UpgradeHandoff", "handoff-off");
 
+/// <summary>
+/// A node with <c>Relay:SocketAffinity=false</c> relays with each socket where the runtime deals it exactly as the
+/// default one relays with a session's two sockets on one thread (<see cref="SocketAffinityTests"/>).
+/// </summary>
+public sealed class SocketAffinityOffTests() : SettingOffTests("Relay__SocketAffinity", "affinity-off");
+
 /// <summary>A node with one of the session path's settings off: a 4 MB echo byte-exact, and a target's close after its
 /// bytes.</summary>
 public abstract class SettingOffTests(string setting, string name) : IAsyncLifetime

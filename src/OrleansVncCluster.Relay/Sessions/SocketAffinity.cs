@@ -1,0 +1,82 @@
+using System.Net.Sockets;
+using System.Reflection;
+
+namespace OrleansVncCluster.Relay.Sessions;
+
+/// <summary>
+/// Puts a session's VNC socket on the socket thread that serves its browser socket (<c>Relay:SocketAffinity</c>), as
+/// proxies written for speed keep both sides of a connection on one worker. With inline completions (Hosting/InlineIo) a
+/// direction's copy runs on the epoll thread its source socket is registered with, and a send that had to wait resumes
+/// on its destination's. The runtime deals sockets out to its threads (one per core) in turn as they are registered, and
+/// a session's two are registered one after the other: the browser's at its first read, the VNC server's at the dial.
+/// So on a two-core node every session had its two sockets on different threads, each answered message crossed between
+/// cores, and a download whose browser fell behind bounced between the two threads (docs/benchmarks.md).
+/// </summary>
+/// <remarks>
+/// .NET 10 has no way to choose a socket's thread: this sets the runtime's turn counter (the private static
+/// <c>SocketAsyncEngine.s_allocateFromEngine</c>) so that the next registration, the dial's, lands on the browser
+/// socket's thread, found through that socket's private handle and async context. Nothing else rests on it: on a runtime without
+/// those fields <see cref="Available"/> is false (said at start-up) and sockets go where the runtime deals them, as
+/// they do when another socket is registered in between (the counter is the runtime's; a lost turn only moves a socket).
+/// </remarks>
+internal static class SocketAffinity
+{
+    private const BindingFlags Instance = BindingFlags.Instance | BindingFlags.NonPublic;
+    private const BindingFlags Static = BindingFlags.Static | BindingFlags.NonPublic;
+
+    private static readonly Type? EngineType = typeof(Socket).Assembly.GetType("System.Net.Sockets.SocketAsyncEngine");
+    // Socket.SafeHandle would mark the handle exposed, which changes how the runtime treats the socket; its field does not.
+    private static readonly FieldInfo? HandleField = typeof(Socket).GetField("_handle", Instance);
+    private static readonly FieldInfo? ContextField = typeof(SafeSocketHandle).GetField("_asyncContext", Instance);
+    private static readonly FieldInfo? EngineField = ContextField?.FieldType.GetField("_asyncEngine", Instance);
+    private static readonly FieldInfo? EnginesField = EngineType?.GetField("s_engines", Static);
+    private static readonly FieldInfo? TurnField = EngineType?.GetField("s_allocateFromEngine", Static);
+
+    /// <summary>Whether this runtime has the fields the affinity rests on, of the types it expects.</summary>
+    public static bool Available { get; } = EngineType is not null && HandleField?.FieldType == typeof(SafeSocketHandle) && EngineField?.FieldType == EngineType
+        && EnginesField?.FieldType == EngineType.MakeArrayType() && TurnField?.FieldType == typeof(int);
+
+    /// <summary>How many socket threads the runtime deals sockets out to, or -1 when its fields are not there.</summary>
+    public static int ThreadCount => Available && EnginesField!.GetValue(null) is object[] engines ? engines.Length : -1;
+
+    /// <summary>What the node does, for its start-up log.</summary>
+    public static string Describe(bool enabled) => (enabled, Available) switch
+    {
+        (false, _) => "off",
+        (true, false) => "not available on this runtime: each socket goes where the runtime deals it",
+        _ => $"on, {ThreadCount} socket threads",
+    };
+
+    /// <summary>The index of the socket thread <paramref name="socket"/> is registered with, or -1 when it is not (yet)
+    /// registered with one or the runtime's fields are not there.</summary>
+    public static int ThreadOf(Socket socket)
+    {
+        if (!Available || EnginesField!.GetValue(null) is not object[] engines)
+        {
+            return -1;
+        }
+
+        var context = HandleField!.GetValue(socket) is { } handle ? ContextField!.GetValue(handle) : null;
+        return context is null || EngineField!.GetValue(context) is not { } engine ? -1 : Array.IndexOf(engines, engine);
+    }
+
+    /// <summary>
+    /// Makes the next socket the runtime registers (the caller's, registered by its first operation that waits: a dial)
+    /// share <paramref name="companion"/>'s thread. Does nothing with one thread, or when <paramref name="companion"/> is
+    /// not registered.
+    /// </summary>
+    public static void PreferThreadOf(Socket companion)
+    {
+        if (ThreadCount < 2)
+        {
+            return;
+        }
+
+        var thread = ThreadOf(companion);
+        if (thread >= 0)
+        {
+            // The runtime increments the counter before it picks the thread.
+            TurnField!.SetValue(null, thread - 1);
+        }
+    }
+}
