@@ -5,19 +5,21 @@ namespace OrleansVncCluster.Relay.Sessions;
 
 /// <summary>
 /// Puts a session's VNC socket on the socket thread that serves its browser socket (<c>Relay:SocketAffinity</c>), as
-/// proxies written for speed keep both sides of a connection on one worker. With inline completions (Hosting/InlineIo) a
-/// direction's copy runs on the epoll thread its source socket is registered with, and a send that had to wait resumes
-/// on its destination's. The runtime deals sockets out to its threads (one per core) in turn as they are registered, and
-/// a session's two are registered one after the other: the browser's at its first read, the VNC server's at the dial.
-/// So on a two-core node every session had its two sockets on different threads, each answered message crossed between
-/// cores, and a download whose browser fell behind bounced between the two threads (docs/benchmarks.md).
+/// proxies written for speed keep both sides of a connection on one worker. With inline completions (Hosting/InlineIo)
+/// a direction's copy runs on the epoll thread its source socket is registered with, and a send that had to wait
+/// resumes on its destination's. The runtime deals sockets out to its threads (one per core) in turn as they are
+/// registered, and a session's two are registered one after the other: the browser's at its first read, the VNC
+/// server's at the dial. So on a two-core node every session had its two sockets on different threads, each answered
+/// message crossed between cores, and a download whose browser fell behind bounced between the two threads
+/// (docs/benchmarks.md).
 /// </summary>
 /// <remarks>
 /// .NET 10 has no way to choose a socket's thread: this sets the runtime's turn counter (the private static
 /// <c>SocketAsyncEngine.s_allocateFromEngine</c>) so that the next registration, the dial's, lands on the browser
-/// socket's thread, found through that socket's private handle and async context. Nothing else rests on it: on a runtime without
-/// those fields <see cref="Available"/> is false (said at start-up) and sockets go where the runtime deals them, as
-/// they do when another socket is registered in between (the counter is the runtime's; a lost turn only moves a socket).
+/// socket's thread, found through that socket's private handle and async context. Nothing else rests on it: on a
+/// runtime without those fields <see cref="Available"/> is false (said at start-up) and sockets go where the runtime
+/// deals them, as they do when another socket is registered in between (the counter is the runtime's; a lost turn only
+/// moves a socket; a target given by name, looked up by the dial, leaves the most time for that).
 /// </remarks>
 internal static class SocketAffinity
 {
@@ -36,7 +38,7 @@ internal static class SocketAffinity
     public static bool Available { get; } = EngineType is not null && HandleField?.FieldType == typeof(SafeSocketHandle) && EngineField?.FieldType == EngineType
         && EnginesField?.FieldType == EngineType.MakeArrayType() && TurnField?.FieldType == typeof(int);
 
-    /// <summary>How many socket threads the runtime deals sockets out to, or -1 when its fields are not there.</summary>
+    /// <summary>How many socket threads the runtime deals sockets out to; -1 when its fields are not there.</summary>
     public static int ThreadCount => Available && EnginesField!.GetValue(null) is object[] engines ? engines.Length : -1;
 
     /// <summary>What the node does, for its start-up log.</summary>
@@ -44,7 +46,7 @@ internal static class SocketAffinity
     {
         (false, _) => "off",
         (true, false) => "not available on this runtime: each socket goes where the runtime deals it",
-        _ => $"on, {ThreadCount} socket threads",
+        _ => ThreadCount == 1 ? "on, but the runtime runs one socket thread: every socket is on it" : $"on, {ThreadCount} socket threads",
     };
 
     /// <summary>The index of the socket thread <paramref name="socket"/> is registered with, or -1 when it is not (yet)
@@ -62,12 +64,12 @@ internal static class SocketAffinity
 
     /// <summary>
     /// Makes the next socket the runtime registers (the caller's, registered by its first operation that waits: a dial)
-    /// share <paramref name="companion"/>'s thread. Does nothing with one thread, or when <paramref name="companion"/> is
-    /// not registered.
+    /// share <paramref name="companion"/>'s thread. Does nothing without a companion, with one thread, or when
+    /// <paramref name="companion"/> is not registered.
     /// </summary>
-    public static void PreferThreadOf(Socket companion)
+    public static void PreferThreadOf(Socket? companion)
     {
-        if (ThreadCount < 2)
+        if (companion is null || ThreadCount < 2)
         {
             return;
         }

@@ -22,7 +22,8 @@ public sealed class TargetDialer
             socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
             try
             {
-                PreferThreadOf(companion);
+                // Right before the connect: a connect that waits is what registers the new socket with a thread.
+                SocketAffinity.PreferThreadOf(companion);
                 await socket.ConnectAsync(new UnixDomainSocketEndPoint(path), deadline.Token);
             }
             catch
@@ -38,7 +39,7 @@ public sealed class TargetDialer
             {
                 socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive, true);
                 var host = target.Host.Trim('[', ']');
-                PreferThreadOf(companion);
+                SocketAffinity.PreferThreadOf(companion);
                 if (IPAddress.TryParse(host, out var address))
                 {
                     await socket.ConnectAsync(new IPEndPoint(address, target.Port), deadline.Token);
@@ -61,14 +62,5 @@ public sealed class TargetDialer
         var stream = new NetworkStream(socket, ownsSocket: true);
         socket.Blocking = false;
         return stream;
-    }
-
-    // Right before the connect: a connect that waits is what registers the new socket with a thread.
-    private static void PreferThreadOf(Socket? companion)
-    {
-        if (companion is not null)
-        {
-            SocketAffinity.PreferThreadOf(companion);
-        }
     }
 }

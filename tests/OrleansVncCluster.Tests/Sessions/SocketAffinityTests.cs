@@ -23,7 +23,7 @@ public sealed class SocketAffinityTests : IAsyncDisposable
     {
         Assert.True(SocketAffinity.Available, "the runtime's socket engine fields were not found: Relay:SocketAffinity does nothing");
         Assert.True(SocketAffinity.ThreadCount >= 1, $"{SocketAffinity.ThreadCount} socket threads");
-        Assert.Equal($"on, {SocketAffinity.ThreadCount} socket threads", SocketAffinity.Describe(enabled: true));
+        Assert.StartsWith("on, ", SocketAffinity.Describe(enabled: true), StringComparison.Ordinal);
         Assert.Equal("off", SocketAffinity.Describe(enabled: false));
     }
 
