@@ -25,6 +25,8 @@ internal static class SocketAffinity
 {
     private const BindingFlags Instance = BindingFlags.Instance | BindingFlags.NonPublic;
     private const BindingFlags Static = BindingFlags.Static | BindingFlags.NonPublic;
+    // The socket's async context is an internal type: its public members are as hidden as its internal ones.
+    private const BindingFlags AnyInstance = BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic;
 
     private static readonly Type? EngineType = typeof(Socket).Assembly.GetType("System.Net.Sockets.SocketAsyncEngine");
     // Socket.SafeHandle would mark the handle exposed, which changes how the runtime treats the socket; its field does not.
@@ -33,10 +35,17 @@ internal static class SocketAffinity
     private static readonly FieldInfo? EngineField = ContextField?.FieldType.GetField("_asyncEngine", Instance);
     private static readonly FieldInfo? EnginesField = EngineType?.GetField("s_engines", Static);
     private static readonly FieldInfo? TurnField = EngineType?.GetField("s_allocateFromEngine", Static);
+    // What the runtime calls on a socket's first asynchronous operation that waits: made now, the registration is not
+    // left to whichever operation waits first (a read that finds data waiting registers nothing).
+    private static readonly PropertyInfo? ContextProperty = typeof(SafeSocketHandle).GetProperty("AsyncContext", Instance);
+    private static readonly MethodInfo? NonBlockingMethod = ContextProperty?.PropertyType.GetMethod("SetHandleNonBlocking", AnyInstance, []);
+    private static readonly MethodInfo? RegisterMethod = ContextProperty?.PropertyType.GetMethod("TryRegister", AnyInstance);
 
     /// <summary>Whether this runtime has the fields the affinity rests on, of the types it expects.</summary>
     public static bool Available { get; } = EngineType is not null && HandleField?.FieldType == typeof(SafeSocketHandle) && EngineField?.FieldType == EngineType
-        && EnginesField?.FieldType == EngineType.MakeArrayType() && TurnField?.FieldType == typeof(int);
+        && EnginesField?.FieldType == EngineType.MakeArrayType() && TurnField?.FieldType == typeof(int)
+        && ContextProperty?.PropertyType == ContextField?.FieldType && NonBlockingMethod is not null
+        && RegisterMethod?.ReturnType == typeof(bool) && RegisterMethod.GetParameters() is [{ ParameterType.IsByRef: true }];
 
     /// <summary>How many socket threads the runtime deals sockets out to; -1 when its fields are not there.</summary>
     public static int ThreadCount => Available && EnginesField!.GetValue(null) is object[] engines ? engines.Length : -1;
@@ -63,22 +72,25 @@ internal static class SocketAffinity
     }
 
     /// <summary>
-    /// Makes the next socket the runtime registers (the caller's, registered by its first operation that waits: a dial)
-    /// share <paramref name="companion"/>'s thread. Does nothing without a companion, with one thread, or when
-    /// <paramref name="companion"/> is not registered.
+    /// Registers <paramref name="socket"/>, a new one not yet used, with <paramref name="companion"/>'s socket thread:
+    /// the turn counter pointed at that thread, then the registration the runtime would make at the socket's first
+    /// operation that waits. Call it before the socket's first operation (a dial: a connect that completes at once, as
+    /// on loopback, registers nothing, nor does a first read that finds the server's bytes already there, so the
+    /// registration would fall to whichever operation waits first, at whatever turn then). Does nothing without a
+    /// companion, when the companion is not registered, or when the runtime's fields are not there.
     /// </summary>
-    public static void PreferThreadOf(Socket? companion)
+    public static void Join(Socket socket, Socket? companion)
     {
-        if (companion is null || ThreadCount < 2)
+        var thread = companion is null ? -1 : ThreadOf(companion);
+        if (thread < 0)
         {
             return;
         }
 
-        var thread = ThreadOf(companion);
-        if (thread >= 0)
-        {
-            // The runtime increments the counter before it picks the thread.
-            TurnField!.SetValue(null, thread - 1);
-        }
+        var context = ContextProperty!.GetValue(HandleField!.GetValue(socket));
+        NonBlockingMethod!.Invoke(context, null);
+        // The runtime increments the counter before it picks the thread.
+        TurnField!.SetValue(null, thread - 1);
+        RegisterMethod!.Invoke(context, [null]);
     }
 }

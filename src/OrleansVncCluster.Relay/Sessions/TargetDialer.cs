@@ -22,8 +22,7 @@ public sealed class TargetDialer
             socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
             try
             {
-                // Right before the connect: a connect that waits is what registers the new socket with a thread.
-                SocketAffinity.PreferThreadOf(companion);
+                SocketAffinity.Join(socket, companion);
                 await socket.ConnectAsync(new UnixDomainSocketEndPoint(path), deadline.Token);
             }
             catch
@@ -39,7 +38,7 @@ public sealed class TargetDialer
             {
                 socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive, true);
                 var host = target.Host.Trim('[', ']');
-                SocketAffinity.PreferThreadOf(companion);
+                SocketAffinity.Join(socket, companion);
                 if (IPAddress.TryParse(host, out var address))
                 {
                     await socket.ConnectAsync(new IPEndPoint(address, target.Port), deadline.Token);
