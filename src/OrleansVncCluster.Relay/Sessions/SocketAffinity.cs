@@ -43,26 +43,30 @@ internal static class SocketAffinity
 
     /// <summary>Whether this runtime has the fields the affinity rests on, of the types it expects.</summary>
     public static bool Available { get; } = EngineType is not null && HandleField?.FieldType == typeof(SafeSocketHandle) && EngineField?.FieldType == EngineType
-        && EnginesField?.FieldType == EngineType.MakeArrayType() && TurnField?.FieldType == typeof(int)
+        && EnginesField is { IsInitOnly: true } && EnginesField.FieldType == EngineType.MakeArrayType() && TurnField?.FieldType == typeof(int)
         && ContextProperty?.PropertyType == ContextField?.FieldType && NonBlockingMethod is not null
         && RegisterMethod?.ReturnType == typeof(bool) && RegisterMethod.GetParameters() is [{ ParameterType.IsByRef: true }];
 
+    // The runtime's socket threads, a read-only array it makes before its first socket: read once, not per session.
+    private static readonly Lazy<object[]?> Engines = new(() => Available ? EnginesField!.GetValue(null) as object[] : null);
+
     /// <summary>How many socket threads the runtime deals sockets out to; -1 when its fields are not there.</summary>
-    public static int ThreadCount => Available && EnginesField!.GetValue(null) is object[] engines ? engines.Length : -1;
+    public static int ThreadCount => Engines.Value?.Length ?? -1;
 
     /// <summary>What the node does, for its start-up log.</summary>
-    public static string Describe(bool enabled) => (enabled, Available) switch
+    public static string Describe(bool enabled) => (enabled, ThreadCount) switch
     {
         (false, _) => "off",
-        (true, false) => "not available on this runtime: each socket goes where the runtime deals it",
-        _ => ThreadCount == 1 ? "on, but the runtime runs one socket thread: every socket is on it" : $"on, {ThreadCount} socket threads",
+        (true, -1) => "not available on this runtime: each socket goes where the runtime deals it",
+        (true, 1) => "on, but the runtime runs one socket thread: every socket is on it",
+        (true, var threads) => $"on, {threads} socket threads",
     };
 
     /// <summary>The index of the socket thread <paramref name="socket"/> is registered with, or -1 when it is not (yet)
     /// registered with one or the runtime's fields are not there.</summary>
     public static int ThreadOf(Socket socket)
     {
-        if (!Available || EnginesField!.GetValue(null) is not object[] engines)
+        if (Engines.Value is not { } engines)
         {
             return -1;
         }
