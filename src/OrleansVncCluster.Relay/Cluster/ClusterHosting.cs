@@ -77,6 +77,28 @@ public static partial class ClusterHosting
     }
 
     /// <summary>
+    /// Bounds Orleans' per-thread pools of grain-call completion sources (<see cref="GrainCallPools"/>) once the node's
+    /// assemblies are loaded, and says so at start-up: without it every session set-up leaves objects behind for good.
+    /// </summary>
+    public static WebApplication BoundGrainCallPools(this WebApplication app)
+    {
+        var assemblies = AppDomain.CurrentDomain.GetAssemblies()
+            .Where(a => a == typeof(ClusterHosting).Assembly || (a.GetName().Name?.StartsWith("Orleans", StringComparison.Ordinal) ?? false));
+        var bounded = GrainCallPools.Bound(assemblies);
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(GrainCallPools));
+        if (bounded > 0)
+        {
+            LogGrainCallPoolsBounded(logger, GrainCallPools.PerThread, bounded);
+        }
+        else
+        {
+            LogGrainCallPoolsUnbounded(logger);
+        }
+
+        return app;
+    }
+
+    /// <summary>
     /// The cluster for this node: connects to Redis (the one place a multiplexer is made; it is shared by clustering,
     /// storage and reminders and registered for the rest of the node) and hosts the silo. Without Redis the node runs an
     /// embedded single-node cluster with in-memory tokens.
@@ -176,6 +198,14 @@ public static partial class ClusterHosting
             delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(10).Ticks));
         }
     }
+
+    [LoggerMessage(EventId = EventIds.GrainCallPoolsBounded, Level = LogLevel.Information,
+        Message = "Orleans' grain-call completion sources pooled at most {PerThread} a thread for each result type ({Pools} pools)")]
+    private static partial void LogGrainCallPoolsBounded(ILogger logger, int perThread, int pools);
+
+    [LoggerMessage(EventId = EventIds.GrainCallPoolsUnbounded, Level = LogLevel.Warning,
+        Message = "This Orleans has no grain-call pools the node knows how to bound: they keep every completion source returned to them")]
+    private static partial void LogGrainCallPoolsUnbounded(ILogger logger);
 
     [LoggerMessage(EventId = EventIds.SiloTlsOn, Level = LogLevel.Information,
         Message = "Silo TLS: presenting {Subject} (expires {NotAfter:u}); peers must present a certificate issued by the CA in {CaFile}")]

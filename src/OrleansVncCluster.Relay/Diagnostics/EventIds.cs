@@ -134,6 +134,8 @@ internal static class EventIds
     public const int TrustedProxyHostsResolved = 6222;
     public const int TrustedProxyHostsUnresolved = 6223;
     public const int SocketAffinity = 6224;
+    public const int GrainCallPoolsBounded = 6225;
+    public const int GrainCallPoolsUnbounded = 6226;
 
     public const int PlaybackStarted = 5350;
     public const int PlaybackEnded = 5351;

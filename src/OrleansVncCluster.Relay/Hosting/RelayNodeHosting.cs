@@ -128,6 +128,7 @@ public static class RelayNodeHosting
     public static WebApplication MapVncRelayNode(this WebApplication app)
     {
         var relay = app.Services.GetRequiredService<IOptions<RelayOptions>>().Value;
+        app.BoundGrainCallPools();
         app.UseRelayForwardedHeaders(app.Services.GetRequiredService<TrustedProxyHosts>());
         app.UseRelaySessions();
         // Named here so that they come after the session path: a WebApplication would otherwise put routing and
