@@ -2,6 +2,7 @@ using System.Net;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
+using Orleans.Serialization.Configuration;
 using OrleansVncCluster.Relay.Diagnostics;
 using StackExchange.Redis;
 
@@ -77,14 +78,13 @@ public static partial class ClusterHosting
     }
 
     /// <summary>
-    /// Bounds Orleans' per-thread pools of grain-call completion sources (<see cref="GrainCallPools"/>) once the node's
-    /// assemblies are loaded, and says so at start-up: without it every session set-up leaves objects behind for good.
+    /// Bounds Orleans' per-thread pools of grain-call completion sources (<see cref="GrainCallPools"/>) for the grain
+    /// interfaces Orleans' type manifest lists, and says so at start-up: without it every session set-up leaves objects
+    /// behind for good.
     /// </summary>
     public static WebApplication BoundGrainCallPools(this WebApplication app)
     {
-        var assemblies = AppDomain.CurrentDomain.GetAssemblies()
-            .Where(a => a == typeof(ClusterHosting).Assembly || (a.GetName().Name?.StartsWith("Orleans", StringComparison.Ordinal) ?? false));
-        var bounded = GrainCallPools.Bound(assemblies);
+        var bounded = GrainCallPools.Bound(app.Services.GetRequiredService<IOptions<TypeManifestOptions>>().Value.Interfaces);
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(GrainCallPools));
         if (bounded > 0)
         {

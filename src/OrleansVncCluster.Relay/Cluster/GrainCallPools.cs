@@ -14,9 +14,9 @@ namespace OrleansVncCluster.Relay.Cluster;
 /// </summary>
 /// <remarks>
 /// The pools are internal to Orleans: the bound is set by reflection, once at start-up, on the untyped pool (calls that
-/// answer nothing) and on the typed pool of each result type that a grain interface of the loaded assemblies (the
-/// node's and Orleans' own) returns. A result type not found there keeps its unbounded pool; an Orleans without these
-/// members leaves every pool as it is, and the start-up line says so.
+/// answer nothing) and on the typed pool of each result type of the grain interfaces Orleans' type manifest lists (the
+/// node's and Orleans' own: the ones it made call proxies for). A result type not found there keeps its unbounded pool;
+/// an Orleans without these members leaves every pool as it is, and the start-up line says so.
 /// </remarks>
 internal static class GrainCallPools
 {
@@ -29,18 +29,19 @@ internal static class GrainCallPools
     private static readonly Type? TypedPoolType = typeof(ResponseCompletionSourcePool).GetNestedType("TypedPool`1", BindingFlags.NonPublic);
 
     /// <summary>
-    /// Sets the bound on the untyped pool and on the typed pool of every result type that the grain interfaces of
-    /// <paramref name="assemblies"/> return. Returns how many pools are bounded: 0 when this Orleans has no such pools.
+    /// Sets the bound on the untyped pool and on the typed pool of every result type that <paramref name="interfaces"/>
+    /// (grain interfaces, e.g. <c>TypeManifestOptions.Interfaces</c>) return, their inherited methods included. Returns
+    /// how many pools are bounded: 0 when this Orleans has no such pools.
     /// </summary>
-    public static int Bound(IEnumerable<Assembly> assemblies, int perThread = PerThread)
+    public static int Bound(IEnumerable<Type> interfaces, int perThread = PerThread)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(perThread, 1);
-        if (UntypedPoolField?.GetValue(null) is not { } untyped || !TrySetBound(untyped, perThread) || TypedPoolType is null)
+        if (UntypedPool is not { } untyped || !TrySetBound(untyped, perThread))
         {
             return 0;
         }
 
-        return 1 + ResultTypes(assemblies).Count(result => BoundResult(result, perThread));
+        return 1 + ResultTypes(interfaces).Count(result => BoundResult(result, perThread));
     }
 
     /// <summary>Sets the bound on the typed pool of <paramref name="result"/>; false when Orleans has no such pool.</summary>
@@ -67,8 +68,8 @@ internal static class GrainCallPools
     internal static object? UntypedPool => UntypedPoolField?.GetValue(null);
 
     private static PropertyInfo? MaxPoolSize(object pool) =>
-        pool.GetType().GetProperty("MaxPoolSize", BindingFlags.Instance | BindingFlags.Public) is { PropertyType: var type, CanWrite: true } property
-        && type == typeof(int) ? property : null;
+        pool.GetType().GetProperty("MaxPoolSize", BindingFlags.Instance | BindingFlags.Public) is { CanWrite: true } property
+        && property.PropertyType == typeof(int) ? property : null;
 
     private static bool TrySetBound(object pool, int perThread)
     {
@@ -81,44 +82,16 @@ internal static class GrainCallPools
         return true;
     }
 
-    /// <summary>The T of every <c>Task&lt;T&gt;</c> or <c>ValueTask&lt;T&gt;</c> a grain interface method returns.</summary>
-    private static HashSet<Type> ResultTypes(IEnumerable<Assembly> assemblies)
-    {
-        var results = new HashSet<Type>();
-        foreach (var assembly in assemblies)
-        {
-            foreach (var type in TypesOf(assembly))
-            {
-                if (type is not { IsInterface: true, ContainsGenericParameters: false } || !typeof(IAddressable).IsAssignableFrom(type))
-                {
-                    continue;
-                }
-
-                foreach (var method in type.GetMethods())
-                {
-                    if (method.ReturnType is { IsGenericType: true } returned
-                        && (returned.GetGenericTypeDefinition() == typeof(Task<>) || returned.GetGenericTypeDefinition() == typeof(ValueTask<>))
-                        && returned.GetGenericArguments()[0] is { ContainsGenericParameters: false } result)
-                    {
-                        results.Add(result);
-                    }
-                }
-            }
-        }
-
-        return results;
-    }
-
-    private static IEnumerable<Type> TypesOf(Assembly assembly)
-    {
-        try
-        {
-            return assembly.GetTypes();
-        }
-        catch (ReflectionTypeLoadException partial)
-        {
-            // An assembly with a type whose dependency is missing still gives the rest.
-            return partial.Types.OfType<Type>();
-        }
-    }
+    /// <summary>The T of every <c>Task&lt;T&gt;</c> or <c>ValueTask&lt;T&gt;</c> a method of <paramref name="interfaces"/> returns.</summary>
+    private static HashSet<Type> ResultTypes(IEnumerable<Type> interfaces) =>
+    [
+        .. interfaces.Where(type => !type.ContainsGenericParameters)
+            .SelectMany(type => type.GetInterfaces().Prepend(type))
+            .SelectMany(type => type.GetMethods())
+            .Select(method => method.ReturnType)
+            .Where(returned => returned.IsGenericType
+                && (returned.GetGenericTypeDefinition() == typeof(Task<>) || returned.GetGenericTypeDefinition() == typeof(ValueTask<>)))
+            .Select(returned => returned.GetGenericArguments()[0])
+            .Where(result => !result.ContainsGenericParameters),
+    ];
 }

@@ -1,6 +1,7 @@
 using System.Collections;
 using System.Reflection;
 using Orleans.Serialization.Invocation;
+using OrleansVncCluster.Relay.Admission;
 using OrleansVncCluster.Relay.Cluster;
 using OrleansVncCluster.Relay.Tokens;
 
@@ -18,9 +19,10 @@ public sealed class GrainCallPoolsTests
     [Fact]
     public void Bound_ReachesTheUntypedPoolAndThePoolsOfTheNodesResultTypes()
     {
-        var bounded = GrainCallPools.Bound([typeof(GrainCallPools).Assembly, typeof(IGrainFactory).Assembly]);
+        // The lease's answer comes from an inherited interface (ISessionLeaseHolder): its methods count too.
+        var bounded = GrainCallPools.Bound([typeof(ITokenGrain), typeof(IClientSessionsGrain)]);
 
-        Assert.True(bounded > 3, $"{bounded} pools bounded");
+        Assert.True(bounded >= 3, $"{bounded} pools bounded");
         Assert.Equal(GrainCallPools.PerThread, GrainCallPools.BoundOf(GrainCallPools.UntypedPool!));
         // What a token lookup and a lease answer: the calls every session makes.
         Assert.Equal(GrainCallPools.PerThread, GrainCallPools.BoundOf(GrainCallPools.PoolOf(typeof(ConsoleTokenEntry))!));
